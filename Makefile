@@ -1,0 +1,49 @@
+# LandInfo's front door. `make demo` runs the system with demo data; `make test` runs every test.
+SHELL := /bin/bash
+PY := .venv/bin/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup demo serve migrate test test-fast lint format db-stop messages clean-db
+
+setup:
+	@bash scripts/setup
+
+migrate: setup
+	$(MANAGE) migrate --no-input
+
+demo: migrate
+	$(MANAGE) compilemessages --ignore=.venv -v0
+	$(MANAGE) load_demo
+	$(MANAGE) collectstatic --no-input -v0
+	@echo "LandInfo with the synthetic demo district: http://$(HOST):$(PORT)/  (admin: /admin/, see README)"
+	$(MANAGE) runserver --noreload $(HOST):$(PORT)
+
+serve: setup
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: setup
+	$(MANAGE) compilemessages --ignore=.venv -v0
+	$(PY) -m pytest
+
+test-fast:
+	$(PY) -m pytest -x -q -m "not slow"
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+format:
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
+
+messages:
+	$(MANAGE) makemessages -l vi -l ko -l en --ignore=.venv --ignore=var
+
+# Stop the project-local PostgreSQL cluster (started again by any target that needs it).
+db-stop:
+	@if [[ -f .pgdata/data/PG_VERSION ]]; then \
+	  if [[ $$EUID -eq 0 ]]; then runuser -u postgres -- /usr/lib/postgresql/*/bin/pg_ctl -D .pgdata/data stop -w; \
+	  else /usr/lib/postgresql/*/bin/pg_ctl -D .pgdata/data stop -w; fi; fi

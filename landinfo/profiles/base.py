@@ -1,0 +1,113 @@
+"""The contract every jurisdiction profile fulfils.
+
+A profile is everything that differs between national cadastres: how a parcel is
+identified and how people type that identifier, which CRS the register stores
+boundaries in, the land-use code list, the area the register covers, and the
+default language. Everything else in the code base is the same for every country.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+
+
+class InvalidParcelIdentifier(ValueError):
+    """Raised when text cannot be read as a parcel identifier; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParcelIdentifier:
+    """A parsed parcel identifier.
+
+    `unit_code` is the code of the administrative unit that numbers parcels
+    (Vietnam: the commune; Korea: the legal dong/ri). The remaining parts are
+    profile-specific and kept as a tuple of ints so that the value is hashable and
+    orders naturally.
+    """
+
+    unit_code: str
+    parts: tuple[int, ...]
+
+
+# The coarse groups a land use falls in; the map colours parcels by group, so every
+# profile maps its own code list onto these.
+LAND_USE_GROUPS: frozenset[str] = frozenset(
+    {
+        "agricultural",
+        "residential",
+        "commercial",
+        "public",
+        "infrastructure",
+        "religious",
+        "water",
+        "forest",
+        "unused",
+        "defence",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LandUse:
+    code: str
+    name: str  # in the profile's own language
+    name_en: str
+    group: str  # a coarse grouping used for map colours (agricultural, residential, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """An area in WGS84 degrees: (west, south, east, north)."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+
+    def contains(self, lon: float, lat: float) -> bool:
+        return self.west <= lon <= self.east and self.south <= lat <= self.north
+
+
+class JurisdictionProfile(abc.ABC):
+    """Return identifiers, CRS, land uses and language for one national cadastre."""
+
+    key: str  # "vn", "kr"
+    name: str
+    storage_srid: int  # a projected CRS in metres
+    default_language: str  # a Django language code
+    area_of_use: Bounds  # where parcels of this country can be, WGS84
+    map_center: tuple[float, float]  # (lat, lon) where the map opens
+    land_uses: tuple[LandUse, ...]
+
+    @abc.abstractmethod
+    def parse_identifier(self, text: str, *, unit_code: str | None = None) -> ParcelIdentifier:
+        """Return the identifier written in `text`, in any spelling people use.
+
+        `unit_code` is the administrative unit the user is working in, for short
+        spellings that leave it out ("12/345" within a commune, "12-3" within a dong).
+        Raise InvalidParcelIdentifier with a message a person can act on otherwise.
+        """
+
+    @abc.abstractmethod
+    def format_identifier(self, identifier: ParcelIdentifier) -> str:
+        """Return the canonical text form stored in `Parcel.identifier`."""
+
+    @abc.abstractmethod
+    def display_identifier(self, identifier: ParcelIdentifier) -> str:
+        """Return the form people read on a certificate ("tờ 12 thửa 345", "산 12-3")."""
+
+    def normalize_identifier(self, text: str, *, unit_code: str | None = None) -> str:
+        """Return the canonical form of any accepted spelling."""
+        return self.format_identifier(self.parse_identifier(text, unit_code=unit_code))
+
+    def land_use(self, code: str) -> LandUse:
+        """Return the land use for `code`; raise KeyError if the code list lacks it."""
+        for land_use in self.land_uses:
+            if land_use.code == code:
+                return land_use
+        raise KeyError(code)
+
+    @property
+    def land_use_codes(self) -> frozenset[str]:
+        return frozenset(land_use.code for land_use in self.land_uses)

@@ -1,0 +1,157 @@
+"""Settings for LandInfo, read from the environment (every variable is in .env.example)."""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from landinfo.profiles.registry import PROFILES
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# `.env` is written by scripts/setup; variables already in the environment win.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is empty: run scripts/setup (it writes one to .env) "
+            "or set it in the environment."
+        )
+    SECRET_KEY = "insecure-development-key-only-used-with-DJANGO_DEBUG"  # noqa: S105
+ALLOWED_HOSTS = [h for h in env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"]) if h]
+CSRF_TRUSTED_ORIGINS = [o for o in env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[]) if o]
+
+# One namespaced dict for the register's own settings (django-leaflet's pattern).
+LANDINFO = {
+    # Jurisdiction profile: "vn" (Vietnam) or "kr" (Korea). Chooses identifiers,
+    # storage CRS, land-use codes and default language. Fixed for the life of a
+    # database: the storage SRID is written into its geometry columns.
+    "PROFILE": env.str("LANDINFO_PROFILE", default="vn"),
+    # Where `import_parcels` writes its per-feature report when --report is not given.
+    "IMPORT_REPORT_DIR": env.path("LANDINFO_IMPORT_REPORT_DIR", default=BASE_DIR / "var" / "reports"),
+}
+
+if LANDINFO["PROFILE"] not in PROFILES:
+    raise ImproperlyConfigured(
+        f"LANDINFO_PROFILE={LANDINFO['PROFILE']!r} is not a known profile; "
+        f"choose one of {sorted(PROFILES)}."
+    )
+_PROFILE = PROFILES[LANDINFO["PROFILE"]]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "django.contrib.postgres",
+    "rest_framework",
+    "drf_spectacular",
+    "leaflet",
+    "landinfo",
+    "parcels",
+    "transactions",
+    "fixtures",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "landinfo.urls"
+WSGI_APPLICATION = "landinfo.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "landinfo.context_processors.profile",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db_url("DATABASE_URL", engine="django.contrib.gis.db.backends.postgis")}
+DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+# Services open their own durable transactions; requests are not wrapped in one.
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# Lets parallel test runs (several checkouts, one cluster) use distinct test databases.
+if env.str("TEST_DATABASE_NAME", default=""):
+    DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGES = [("vi", "Tiếng Việt"), ("ko", "한국어"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_CODE = env.str("DJANGO_LANGUAGE_CODE", default="") or _PROFILE.default_language
+TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="Asia/Ho_Chi_Minh")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "var" / "static")
+MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+MEDIA_URL = "media/"
+
+GDAL_LIBRARY_PATH = env.str("GDAL_LIBRARY_PATH", default="") or None
+GEOS_LIBRARY_PATH = env.str("GEOS_LIBRARY_PATH", default="") or None
+
+# Django's GDAL check warns about Debian 12's GDAL 3.6; it is the supported system GDAL here.
+SILENCED_SYSTEM_CHECKS = [c for c in env.list("DJANGO_SILENCED_SYSTEM_CHECKS", default=[]) if c]
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "LandInfo API",
+    "DESCRIPTION": "The land register's public JSON interface.",
+    "VERSION": "0.1.0",
+}
+
+LEAFLET_CONFIG = {
+    # Tiles of a base map; empty means none (the map still shows parcels and search).
+    "TILES": (
+        [("Base map", env.str("LANDINFO_BASEMAP_URL"), env.str("LANDINFO_BASEMAP_ATTRIBUTION", default=""))]
+        if env.str("LANDINFO_BASEMAP_URL", default="")
+        else []
+    ),
+    "DEFAULT_CENTER": _PROFILE.map_center,
+    "DEFAULT_ZOOM": 14,
+    "MIN_ZOOM": 5,
+    "MAX_ZOOM": 21,
+    "RESET_VIEW": False,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+}

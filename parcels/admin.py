@@ -1,0 +1,56 @@
+"""GeoDjango admin with the Leaflet widget for parcels, units and zoning."""
+
+from django.contrib import admin
+from leaflet.admin import LeafletGeoAdmin
+
+from parcels.models import AdministrativeUnit, LandPrice, Parcel, ParcelLineage, ZoningZone
+
+
+class LandPriceInline(admin.TabularInline):
+    model = LandPrice
+    extra = 0
+
+
+class ParentsInline(admin.TabularInline):
+    model = ParcelLineage
+    fk_name = "child"
+    extra = 0
+    verbose_name = "parent parcel"
+    verbose_name_plural = "parent parcels (lineage)"
+    raw_id_fields = ("parent", "entry")
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # Lineage is written by the subdivision and merge deeds, not by hand.
+        return False
+
+    has_add_permission = has_delete_permission = has_change_permission
+
+
+@admin.register(AdministrativeUnit)
+class AdministrativeUnitAdmin(LeafletGeoAdmin):
+    list_display = ("code", "name", "level", "parent")
+    list_filter = ("level",)
+    search_fields = ("code", "name")
+    raw_id_fields = ("parent",)
+
+
+@admin.register(Parcel)
+class ParcelAdmin(LeafletGeoAdmin):
+    list_display = ("identifier", "land_use", "registered_area", "admin_unit", "valid_from", "valid_to")
+    list_filter = ("land_use", ("valid_to", admin.EmptyFieldListFilter))
+    search_fields = ("identifier", "address")
+    raw_id_fields = ("admin_unit",)
+    list_select_related = ("admin_unit",)
+    show_full_result_count = False  # COUNT(*) over millions of parcels on every page is waste
+    inlines = (LandPriceInline, ParentsInline)
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # A parcel is retired by a deed, never deleted: its row is part of history.
+        return False
+
+
+@admin.register(ZoningZone)
+class ZoningZoneAdmin(LeafletGeoAdmin):
+    list_display = ("code", "name", "plan", "valid_from", "valid_to")
+    list_filter = ("code",)
+    search_fields = ("code", "name", "plan")
