@@ -22,7 +22,9 @@ if not SECRET_KEY:
             "or set it in the environment."
         )
     SECRET_KEY = "insecure-development-key-only-used-with-DJANGO_DEBUG"  # noqa: S105
-ALLOWED_HOSTS = [h for h in env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"]) if h]
+ALLOWED_HOSTS = [
+    h for h in env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"]) if h
+]
 CSRF_TRUSTED_ORIGINS = [o for o in env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[]) if o]
 
 # One namespaced dict for the register's own settings (django-leaflet's pattern).
@@ -32,7 +34,9 @@ LANDINFO = {
     # database: the storage SRID is written into its geometry columns.
     "PROFILE": env.str("LANDINFO_PROFILE", default="vn"),
     # Where `import_parcels` writes its per-feature report when --report is not given.
-    "IMPORT_REPORT_DIR": env.path("LANDINFO_IMPORT_REPORT_DIR", default=BASE_DIR / "var" / "reports"),
+    "IMPORT_REPORT_DIR": env.path(
+        "LANDINFO_IMPORT_REPORT_DIR", default=BASE_DIR / "var" / "reports"
+    ),
 }
 
 if LANDINFO["PROFILE"] not in PROFILES:
@@ -62,6 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -117,6 +122,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "var" / "static")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 MEDIA_URL = "media/"
 
@@ -138,7 +147,13 @@ SPECTACULAR_SETTINGS = {
 LEAFLET_CONFIG = {
     # Tiles of a base map; empty means none (the map still shows parcels and search).
     "TILES": (
-        [("Base map", env.str("LANDINFO_BASEMAP_URL"), env.str("LANDINFO_BASEMAP_ATTRIBUTION", default=""))]
+        [
+            (
+                "Base map",
+                env.str("LANDINFO_BASEMAP_URL"),
+                env.str("LANDINFO_BASEMAP_ATTRIBUTION", default=""),
+            )
+        ]
         if env.str("LANDINFO_BASEMAP_URL", default="")
         else []
     ),

@@ -36,7 +36,14 @@ class AdministrativeUnitAdmin(LeafletGeoAdmin):
 
 @admin.register(Parcel)
 class ParcelAdmin(LeafletGeoAdmin):
-    list_display = ("identifier", "land_use", "registered_area", "admin_unit", "valid_from", "valid_to")
+    list_display = (
+        "identifier",
+        "land_use",
+        "registered_area",
+        "admin_unit",
+        "valid_from",
+        "valid_to",
+    )
     list_filter = ("land_use", ("valid_to", admin.EmptyFieldListFilter))
     search_fields = ("identifier", "address")
     raw_id_fields = ("admin_unit",)

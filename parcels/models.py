@@ -79,9 +79,11 @@ class Parcel(models.Model):
     )
     valid_from = models.DateField(help_text="First day the parcel exists in law.")
     valid_to = models.DateField(
-        null=True, blank=True, help_text="Day the parcel was retired (split or merged); null while current."
+        null=True,
+        blank=True,
+        help_text="Day the parcel was retired (split or merged); null while current.",
     )
-    parents = models.ManyToManyField(
+    parents: "models.ManyToManyField[Parcel, ParcelLineage]" = models.ManyToManyField(
         "self", through="ParcelLineage", symmetrical=False, related_name="children", blank=True
     )
 
@@ -99,7 +101,9 @@ class Parcel(models.Model):
                 condition=Q(valid_to__isnull=True),
                 name="parcel_one_current_per_identifier",
             ),
-            models.CheckConstraint(condition=Q(boundary__isvalid=True), name="parcel_boundary_valid"),
+            models.CheckConstraint(
+                condition=Q(boundary__isvalid=True), name="parcel_boundary_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(registered_area__gt=0), name="parcel_registered_area_positive"
             ),
@@ -124,7 +128,11 @@ class ParcelLineage(models.Model):
     child = models.ForeignKey(Parcel, on_delete=models.PROTECT, related_name="+")
     # The deed that made the child; nullable only for lineage imported from older registers.
     entry = models.ForeignKey(
-        "transactions.JournalEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "transactions.JournalEntry",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:
@@ -153,7 +161,9 @@ class ZoningZone(models.Model):
         ordering = ["code", "name"]
         indexes = [GistIndex(fields=["boundary_3857"], name="zoning_boundary_3857_gist")]
         constraints = [
-            models.CheckConstraint(condition=Q(boundary__isvalid=True), name="zoning_boundary_valid"),
+            models.CheckConstraint(
+                condition=Q(boundary__isvalid=True), name="zoning_boundary_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
                 name="zoning_lifespan_ordered",
@@ -175,7 +185,9 @@ class LandPrice(models.Model):
     class Meta:
         ordering = ["parcel", "-year"]
         constraints = [
-            models.UniqueConstraint(fields=["parcel", "year"], name="landprice_one_per_parcel_year"),
+            models.UniqueConstraint(
+                fields=["parcel", "year"], name="landprice_one_per_parcel_year"
+            ),
             models.CheckConstraint(condition=Q(price_per_m2__gte=0), name="landprice_not_negative"),
         ]
 

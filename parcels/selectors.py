@@ -33,7 +33,11 @@ def units_geojson(*, level: int) -> dict[str, object]:
             {
                 "type": "Feature",
                 "geometry": json.loads(unit["geojson"]),
-                "properties": {"code": unit["code"], "name": unit["name"], "parcels": unit["parcel_count"]},
+                "properties": {
+                    "code": unit["code"],
+                    "name": unit["name"],
+                    "parcels": unit["parcel_count"],
+                },
             }
             for unit in units
         ],

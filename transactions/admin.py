@@ -19,7 +19,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(JournalEntry)
 class JournalEntryAdmin(ReadOnlyAdmin):
-    list_display = ("sequence", "kind", "effective_date", "recorded_at", "recorded_by", "entry_hash")
+    list_display = (
+        "sequence",
+        "kind",
+        "effective_date",
+        "recorded_at",
+        "recorded_by",
+        "entry_hash",
+    )
     list_filter = ("kind",)
     search_fields = ("=sequence", "=entry_hash", "=idempotency_key")
     date_hierarchy = "effective_date"
@@ -28,7 +35,15 @@ class JournalEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Right)
 class RightAdmin(ReadOnlyAdmin):
-    list_display = ("parcel", "kind", "holder", "share_numerator", "share_denominator", "valid_from", "valid_to")
+    list_display = (
+        "parcel",
+        "kind",
+        "holder",
+        "share_numerator",
+        "share_denominator",
+        "valid_from",
+        "valid_to",
+    )
     list_filter = ("kind",)
     search_fields = ("parcel__identifier", "certificate_number")
     list_select_related = ("parcel", "holder")

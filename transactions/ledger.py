@@ -18,7 +18,9 @@ def canonical_json(payload: dict[str, Any]) -> str:
     Numbers must already be ints or strings (decimals and fractions are written as
     strings by the caller) so that no float formatting can change the bytes.
     """
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def entry_hash(prev_hash: str, sequence: int, payload_text: str) -> str:

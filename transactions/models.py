@@ -23,7 +23,8 @@ class Party(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     name = models.CharField(max_length=300)
     # Personal data: never public, never in a tile, an export or a log.
-    national_id = models.CharField(max_length=32, null=True, blank=True)
+    # NULL, not "", when unknown: the unique constraint must ignore parties without one.
+    national_id = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
     birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
     address = models.CharField(max_length=300, blank=True)
 
@@ -31,7 +32,9 @@ class Party(models.Model):
         verbose_name_plural = "parties"
         constraints = [
             models.UniqueConstraint(
-                fields=["national_id"], condition=Q(national_id__isnull=False), name="party_unique_national_id"
+                fields=["national_id"],
+                condition=Q(national_id__isnull=False),
+                name="party_unique_national_id",
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=["person", "organisation", "state"]), name="party_kind_known"
@@ -80,7 +83,8 @@ class JournalEntry(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(sequence__gt=0), name="journal_sequence_positive"),
             models.CheckConstraint(
-                condition=Q(entry_hash__regex=r"^[0-9a-f]{64}$") & Q(prev_hash__regex=r"^[0-9a-f]{64}$"),
+                condition=Q(entry_hash__regex=r"^[0-9a-f]{64}$")
+                & Q(prev_hash__regex=r"^[0-9a-f]{64}$"),
                 name="journal_hashes_hex",
             ),
         ]
@@ -115,14 +119,18 @@ class Right(models.Model):
     certificate_number = models.CharField(max_length=32, blank=True)
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True)
-    begun_by = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="rights_begun")
+    begun_by = models.ForeignKey(
+        JournalEntry, on_delete=models.PROTECT, related_name="rights_begun"
+    )
     ended_by = models.ForeignKey(
         JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="rights_ended"
     )
 
     class Meta:
         indexes = [
-            models.Index(fields=["parcel", "kind"], condition=Q(valid_to__isnull=True), name="right_current"),
+            models.Index(
+                fields=["parcel", "kind"], condition=Q(valid_to__isnull=True), name="right_current"
+            ),
             models.Index(fields=["holder"]),
         ]
         constraints = [
