@@ -76,6 +76,7 @@ class JurisdictionProfile(abc.ABC):
     name: str
     storage_srid: int  # a projected CRS in metres
     default_language: str  # a Django language code
+    currency: str  # ISO 4217 code of official land prices
     area_of_use: Bounds  # where parcels of this country can be, WGS84
     map_center: tuple[float, float]  # (lat, lon) where the map opens
     land_uses: tuple[LandUse, ...]

@@ -1,0 +1,268 @@
+"""Korea: parcels identified by PNU, boundaries in Korea 2000 / Central Belt 2010.
+
+The parcel number (필지고유번호, PNU) of the national land information systems has 19
+digits: the legal-dong code (법정동코드, 10 digits, the Ministry of the Interior's
+administrative standard code), the ledger type (1: land ledger 토지대장, 2: forest ledger
+임야대장), the main number (본번, 4 digits) and the sub number (부번, 4 digits). People
+write the lot number (지번) within a dong: "12-3", and "산 12-3" for forest-ledger lots.
+
+Imported by settings.py before Django is configured: no Django imports here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import ClassVar, NoReturn
+
+from landinfo.profiles.base import (
+    Bounds,
+    InvalidParcelIdentifier,
+    JurisdictionProfile,
+    LandUse,
+    ParcelIdentifier,
+)
+from landinfo.profiles.text import MAX_INPUT_LENGTH, fold_text, quote_input
+
+LAND_LEDGER = 1  # 토지대장
+FOREST_LEDGER = 2  # 임야대장; its lots are written with "산" (mountain)
+
+# How a lot number shows its ledger; "san" for users typing in Latin letters.
+_LEDGER_BY_PREFIX = {"": LAND_LEDGER, "산": FOREST_LEDGER, "san": FOREST_LEDGER}
+_PREFIX_BY_LEDGER = {LAND_LEDGER: "", FOREST_LEDGER: "산 "}
+
+_MAIN_RANGE = range(1, 10000)  # 본번: four digits, lots are numbered from 1
+_SUB_RANGE = range(0, 10000)  # 부번: four digits, 0 when the lot was never divided
+
+_DONG_CODE = re.compile(r"[0-9]{10}")
+_SEPARATOR = r"[\s.\-_/‐‑–—−]"
+_SEPARATOR_CHARACTERS = " \t\n\r\f\v\u3000.-_/‐‑–—−"  # for str.strip(), a subset of _SEPARATOR
+_DASH = r"[-‐‑–—−]"
+# Patterns run on folded text: full-width digits are ASCII and letters lower case. No
+# two neighbouring quantifiers match the same characters, so a long input cannot make
+# the matcher backtrack for minutes.
+_PNU = re.compile(
+    rf"(?P<dong>[0-9]{{10}}){_SEPARATOR}*(?P<ledger>[0-9]){_SEPARATOR}*"
+    rf"(?P<main>[0-9]{{4}}){_SEPARATOR}*(?P<sub>[0-9]{{4}})"
+)
+# "산 12-3", "12번지", "12-3번지", "12번지의 3" (the older "의" for the sub number).
+_LOT = (
+    rf"(?:(?P<prefix>산|san)\s*)?(?P<main>[0-9]+)(?:\s*번지)?"
+    rf"(?:\s*(?:{_DASH}|의)\s*(?P<sub>[0-9]+))?(?:\s*번지)?"
+)
+_DONG_AND_LOT = re.compile(rf"(?P<dong>[0-9]{{10}}){_SEPARATOR}*{_LOT}")
+_LOT_ALONE = re.compile(_LOT)
+_HANGUL = re.compile(r"[가-힣]")
+_DIGITS = re.compile(r"[0-9]+")
+_DIGITS_AND_SEPARATORS = re.compile(rf"[0-9]+(?:{_SEPARATOR}+[0-9]+)*")
+
+_EXAMPLES = (
+    "'1111010100200120003' (PNU), '1111010100 산 12-3', or '산 12-3' and '12-3' within a dong"
+)
+_PNU_SHAPE = (
+    "a PNU has 19 digits: legal-dong code (10), ledger type (1), main number (4) and "
+    "sub number (4), e.g. '1111010100200120003' or '1111010100-2-0012-0003'"
+)
+
+
+def _refuse(message: str) -> NoReturn:
+    """Raise InvalidParcelIdentifier; `message` is shown to the person who typed the text."""
+    raise InvalidParcelIdentifier(message)
+
+
+def _ledger(digit: str, text: str) -> int:
+    """Return the ledger type written as the PNU's 11th digit."""
+    if digit not in {"1", "2"}:
+        _refuse(
+            f"The ledger type, the 11th digit of a PNU, must be 1 (land ledger, 토지대장) or "
+            f"2 (forest ledger, 임야대장, written '산'); got {digit!r} in {quote_input(text)}."
+        )
+    return int(digit)
+
+
+def _lot_number(token: str, allowed: range, what: str, text: str) -> int:
+    """Return the main or sub number written as `token` if it lies in `allowed`."""
+    digits = token.lstrip("0") or "0"
+    # Comparing lengths first keeps a pasted run of digits away from int()'s size limit.
+    if len(digits) > 4 or int(digits) not in allowed:
+        _refuse(
+            f"The {what} must be {allowed.start} to {allowed.stop - 1}; "
+            f"got {quote_input(token)} in {quote_input(text)}."
+        )
+    return int(digits)
+
+
+def _names_dong(folded: str) -> bool:
+    """Return whether `folded` is a lot number after a place name ("청운동 12-3").
+
+    The register cannot resolve a name to one legal dong: many share a name.
+    """
+    first_digit = re.search(r"[0-9]", folded)
+    if first_digit is None:
+        return False
+    head = folded[: first_digit.start()].rstrip(_SEPARATOR_CHARACTERS)
+    name = head.removesuffix("산").removesuffix("san").rstrip(_SEPARATOR_CHARACTERS)
+    lot = folded[len(name) :].lstrip(_SEPARATOR_CHARACTERS)
+    return bool(_HANGUL.search(name)) and _LOT_ALONE.fullmatch(lot) is not None
+
+
+def _identifier(dong: str, ledger: int, main: str, sub: str | None, text: str) -> ParcelIdentifier:
+    """Return the identifier of lot `main`-`sub` (sub 0 when absent) in `dong`'s ledger."""
+    return ParcelIdentifier(
+        unit_code=dong,
+        parts=(
+            ledger,
+            _lot_number(main, _MAIN_RANGE, "main lot number (본번)", text),
+            _lot_number(sub or "0", _SUB_RANGE, "sub lot number (부번)", text),
+        ),
+    )
+
+
+def _unpack(identifier: ParcelIdentifier) -> tuple[str, int, int, int]:
+    """Return (dong, ledger, main, sub) of `identifier`; refuse a malformed one."""
+    match identifier:
+        case ParcelIdentifier(unit_code=str(dong), parts=(int(ledger), int(main), int(sub))) if (
+            _DONG_CODE.fullmatch(dong)
+            and ledger in _PREFIX_BY_LEDGER
+            and main in _MAIN_RANGE
+            and sub in _SUB_RANGE
+        ):
+            return dong, ledger, main, sub
+    _refuse(
+        f"{identifier!r} is not a Korean parcel identifier: it needs a 10-digit legal-dong "
+        f"code and parts (ledger 1 or 2, main 1..9999, sub 0..9999)."
+    )
+
+
+# The 28 land categories (지목) of the Act on the Establishment and Management of
+# Spatial Data (공간정보의 구축 및 관리 등에 관한 법률) art. 67(1), in the statutory order;
+# Enforcement Decree art. 58 defines each. The code is the two-digit 지목코드 of the
+# national cadastral data, which numbers them in that order; the symbol (부호) is the
+# one character drawn on cadastral maps, Enforcement Rule art. 64.
+_JIMOK: tuple[tuple[str, str, str, str, str], ...] = (
+    # code, name, symbol, English name, group
+    ("01", "전", "전", "Dry field", "agricultural"),
+    ("02", "답", "답", "Paddy field", "agricultural"),
+    ("03", "과수원", "과", "Orchard", "agricultural"),
+    ("04", "목장용지", "목", "Pasture land", "agricultural"),
+    ("05", "임야", "임", "Forest land", "forest"),
+    ("06", "광천지", "광", "Mineral spring site", "commercial"),
+    ("07", "염전", "염", "Salt field", "agricultural"),
+    ("08", "대", "대", "Building site", "residential"),
+    ("09", "공장용지", "장", "Factory site", "commercial"),
+    ("10", "학교용지", "학", "School site", "public"),
+    ("11", "주차장", "차", "Parking lot", "infrastructure"),
+    ("12", "주유소용지", "주", "Filling station site", "commercial"),
+    ("13", "창고용지", "창", "Warehouse site", "commercial"),
+    ("14", "도로", "도", "Road", "infrastructure"),
+    ("15", "철도용지", "철", "Railway site", "infrastructure"),
+    ("16", "제방", "제", "Embankment", "infrastructure"),
+    ("17", "하천", "천", "River", "water"),
+    ("18", "구거", "구", "Ditch", "water"),
+    ("19", "유지", "유", "Reservoir", "water"),
+    ("20", "양어장", "양", "Fish farm", "agricultural"),
+    ("21", "수도용지", "수", "Waterworks site", "infrastructure"),
+    ("22", "공원", "공", "Park", "public"),
+    ("23", "체육용지", "체", "Sports site", "public"),
+    ("24", "유원지", "원", "Amusement park", "commercial"),
+    ("25", "종교용지", "종", "Religious site", "religious"),
+    ("26", "사적지", "사", "Historic site", "public"),
+    ("27", "묘지", "묘", "Cemetery", "religious"),
+    # Outdoor markets, substations, waste plants, driving schools (Decree art. 58 no. 28):
+    # mostly business uses.
+    ("28", "잡종지", "잡", "Miscellaneous land", "commercial"),
+)
+
+
+class KoreaProfile(JurisdictionProfile):
+    """Return identifiers, CRS, land uses and language of the Korean cadastre."""
+
+    key = "kr"
+    name = "대한민국"
+    # Korea 2000 / Central Belt 2010: the belt of Seoul; metres, as area checks need.
+    storage_srid = 5186
+    default_language = "ko"
+    currency = "KRW"
+    area_of_use = Bounds(west=124.5, south=33.0, east=132.0, north=38.7)
+    map_center = (37.5665, 126.978)  # Seoul
+    land_uses = tuple(
+        LandUse(code, name, name_en, group) for code, name, _, name_en, group in _JIMOK
+    )
+    # The map symbol (부호) of each land-use code, e.g. "09" → "장"; read-only.
+    land_use_symbols: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {code: symbol for code, _, symbol, _, _ in _JIMOK}
+    )
+
+    def parse_identifier(self, text: str, *, unit_code: str | None = None) -> ParcelIdentifier:
+        """Return the identifier in `text`: a PNU, "1111010100 산 12-3", "산 12-3", "12", ...
+
+        A lot number without a dong code is looked for in the legal dong `unit_code`; a
+        dong code written in `text` wins over it.
+        """
+        if unit_code is not None and not _DONG_CODE.fullmatch(unit_code):
+            _refuse(
+                f"The legal dong to search in must be given by its 10-digit legal-dong code "
+                f"(법정동코드), e.g. '1111010100'; got {quote_input(unit_code)}."
+            )
+        folded = fold_text(text).strip()
+        if not folded:
+            _refuse(f"The parcel identifier is empty; write e.g. {_EXAMPLES}.")
+        if len(text) > MAX_INPUT_LENGTH:
+            _refuse(
+                f"{quote_input(text)} is too long to be a parcel identifier "
+                f"({len(text)} characters, at most {MAX_INPUT_LENGTH})."
+            )
+        if match := _PNU.fullmatch(folded):
+            return _identifier(
+                match["dong"], _ledger(match["ledger"], text), match["main"], match["sub"], text
+            )
+        if _DIGITS.fullmatch(folded) and len(folded) > 8:
+            # Longer than any lot number: a PNU with digits missing or extra, or a bare dong code.
+            if len(folded) == 10:
+                _refuse(
+                    f"{quote_input(text)} is a legal-dong code without a lot number; "
+                    f"add the lot number, e.g. '{folded} 12-3' or '{folded} 산 12-3'."
+                )
+            _refuse(
+                f"Cannot read {quote_input(text)} as a PNU: {_PNU_SHAPE}; it has {len(folded)}."
+            )
+        if match := _DONG_AND_LOT.fullmatch(folded):
+            dong = match["dong"]
+        elif match := _LOT_ALONE.fullmatch(folded):
+            if unit_code is None:
+                _refuse(
+                    f"{quote_input(text)} does not say which legal dong (법정동) the lot is in; "
+                    f"give the 19-digit PNU, or the 10-digit legal-dong code before the lot "
+                    f"number, e.g. '1111010100 산 12-3', or search within a dong."
+                )
+            dong = unit_code
+        elif _names_dong(folded):
+            _refuse(
+                f"Give the legal dong by its 10-digit legal-dong code (법정동코드), not its name: "
+                f"write e.g. '1111010100 산 12-3' instead of {quote_input(text)}, or search "
+                f"within a dong."
+            )
+        elif _DIGITS_AND_SEPARATORS.fullmatch(folded):
+            digit_count = sum(char.isdigit() for char in folded)
+            _refuse(
+                f"Cannot read {quote_input(text)} as a PNU or a lot number: {_PNU_SHAPE}, and a "
+                f"lot number is 'main-sub', e.g. '12-3'; it has {digit_count} digits."
+            )
+        else:
+            _refuse(
+                f"Cannot read {quote_input(text)} as a parcel identifier; write e.g. {_EXAMPLES}."
+            )
+        ledger = _LEDGER_BY_PREFIX[match["prefix"] or ""]
+        return _identifier(dong, ledger, match["main"], match["sub"], text)
+
+    def format_identifier(self, identifier: ParcelIdentifier) -> str:
+        """Return the 19-digit PNU, e.g. "1111010100200120003"."""
+        dong, ledger, main, sub = _unpack(identifier)
+        return f"{dong}{ledger}{main:04d}{sub:04d}"
+
+    def display_identifier(self, identifier: ParcelIdentifier) -> str:
+        """Return the lot number as written on a register: "12-3", "산 12-3", "12"."""
+        _, ledger, main, sub = _unpack(identifier)
+        lot = f"{main}-{sub}" if sub else f"{main}"
+        return f"{_PREFIX_BY_LEDGER[ledger]}{lot}"

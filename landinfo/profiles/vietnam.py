@@ -1,0 +1,396 @@
+"""Vietnam: parcels numbered by map sheet within a commune, boundaries in VN-2000.
+
+A parcel is identified by its commune (mã đơn vị hành chính cấp xã, 5 digits, from the
+list of administrative units first issued by Decision 124/2004/QĐ-TTg), the number of
+the cadastral map sheet within that commune (tờ bản đồ số) and the number of the parcel
+on that sheet (thửa đất số); sheets and parcels are numbered from 1 (Circular
+25/2014/TT-BTNMT on cadastral maps). Certificates print "tờ 12 thửa 345".
+
+Imported by settings.py before Django is configured: no Django imports here.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import NoReturn
+
+from landinfo.profiles.base import (
+    Bounds,
+    InvalidParcelIdentifier,
+    JurisdictionProfile,
+    LandUse,
+    ParcelIdentifier,
+)
+from landinfo.profiles.text import MAX_INPUT_LENGTH, fold_text, quote_input
+
+
+class _Part(enum.Enum):
+    """A number in a Vietnamese parcel identifier; the value names it in messages."""
+
+    COMMUNE = "commune code (mã đơn vị hành chính cấp xã)"
+    SHEET = "map sheet number (tờ bản đồ số)"
+    PARCEL = "parcel number (thửa đất số)"
+
+
+# The order of the canonical form "00004-12-345"; unlabelled numbers fill parts in it.
+_ORDER = (_Part.COMMUNE, _Part.SHEET, _Part.PARCEL)
+
+# The largest sheet and parcel numbers the register accepts: four and five digits
+# cover every commune's map series with room to spare.
+_MAXIMUM = {_Part.SHEET: 9999, _Part.PARCEL: 99999}
+
+_COMMUNE_CODE = re.compile(r"[0-9]{5}")
+
+# Words that name the number after them, as folded text (no diacritics, lower case).
+# "số" ("number") is dropped before the lookup: "tờ bản đồ số 12" reads as "tờ bản đồ 12".
+# English labels are here because the UI also speaks English.
+_PART_BY_LABEL: dict[tuple[str, ...], _Part] = {
+    ("xa",): _Part.COMMUNE,
+    ("phuong",): _Part.COMMUNE,
+    ("thi", "tran"): _Part.COMMUNE,
+    ("dac", "khu"): _Part.COMMUNE,  # special zones are commune-level since the 2025 reform
+    ("ma", "xa"): _Part.COMMUNE,
+    ("commune",): _Part.COMMUNE,
+    ("ward",): _Part.COMMUNE,
+    ("to",): _Part.SHEET,
+    ("to", "ban", "do"): _Part.SHEET,
+    ("to", "bd"): _Part.SHEET,
+    ("tbd",): _Part.SHEET,
+    ("t",): _Part.SHEET,
+    ("sheet",): _Part.SHEET,
+    ("map", "sheet"): _Part.SHEET,
+    ("thua",): _Part.PARCEL,
+    ("thua", "dat"): _Part.PARCEL,
+    ("th",): _Part.PARCEL,
+    ("parcel",): _Part.PARCEL,
+    ("plot",): _Part.PARCEL,
+}
+_FILLER_WORDS = frozenset({"so", "no"})  # "số", and "No." / "№" folded
+
+# Runs of the folded text: separators are dropped, anything else makes the text unreadable.
+_TOKEN = re.compile(
+    r"(?P<word>[a-z]+)|(?P<number>[0-9]+)|(?P<separator>[\s,.:;/\\_#()\-‐‑–—−]+)|(?P<other>.)",
+    re.DOTALL,
+)
+
+_EXAMPLES = "'tờ 12 thửa 345', 'to 12 thua 345', '12/345' within a commune, or '00004-12-345'"
+
+
+def _refuse(message: str) -> NoReturn:
+    """Raise InvalidParcelIdentifier; `message` is shown to the person who typed the text."""
+    raise InvalidParcelIdentifier(message)
+
+
+def _refuse_unreadable(text: str) -> NoReturn:
+    _refuse(f"Cannot read {quote_input(text)} as a parcel identifier; write e.g. {_EXAMPLES}.")
+
+
+def _check_commune_code(code: str, text: str) -> str:
+    """Return `code` if it is a commune code; `text` is the input it came from."""
+    if not _COMMUNE_CODE.fullmatch(code):
+        _refuse(
+            f"The {_Part.COMMUNE.value} must be exactly 5 digits, e.g. '00004'; "
+            f"got {quote_input(code)} in {quote_input(text)}."
+        )
+    return code
+
+
+def _number(token: str, part: _Part, text: str) -> int:
+    """Return the sheet or parcel number written as `token`, refusing 0 and overflow."""
+    maximum = _MAXIMUM[part]
+    digits = token.lstrip("0")
+    # Comparing lengths first keeps a pasted run of digits away from int()'s size limit.
+    if not digits or len(digits) > len(str(maximum)) or int(digits) > maximum:
+        _refuse(
+            f"The {part.value} must be 1 to {maximum}; "
+            f"got {quote_input(token)} in {quote_input(text)}."
+        )
+    return int(digits)
+
+
+def _label_part(words: list[str], text: str) -> _Part:
+    """Return the part that the label `words` names; refuse words that are no label."""
+    part = _PART_BY_LABEL.get(tuple(words))
+    if part is not None:
+        return part
+    for label, labelled_part in _PART_BY_LABEL.items():
+        if labelled_part is _Part.COMMUNE and tuple(words[: len(label)]) == label:
+            _refuse(
+                f"Give the commune by its 5-digit code, not its name: write e.g. "
+                f"'xã 00004 tờ 12 thửa 345' or '00004-12-345' instead of {quote_input(text)}."
+            )
+    _refuse_unreadable(text)
+
+
+def _read_numbers(text: str) -> tuple[dict[_Part, str], list[str]]:
+    """Return the numbers in `text`: those after a label, by part, and the others in order."""
+    labelled: dict[_Part, str] = {}
+    unlabelled: list[str] = []
+    words: list[str] = []
+    for match in _TOKEN.finditer(fold_text(text)):
+        kind, value = match.lastgroup, match.group()
+        if kind == "separator":
+            continue
+        if kind == "other":
+            _refuse_unreadable(text)
+        if kind == "word":
+            if value not in _FILLER_WORDS:
+                words.append(value)
+            continue
+        if not words:
+            unlabelled.append(value)
+            continue
+        part = _label_part(words, text)
+        words = []
+        if part in labelled:
+            _refuse(f"{quote_input(text)} gives the {part.value} twice; give it once.")
+        labelled[part] = value
+    if words:
+        part = _label_part(words, text)
+        _refuse(
+            f"{quote_input(text)} ends with a label for the {part.value} but no number "
+            f"after it; write e.g. 'tờ 12 thửa 345'."
+        )
+    return labelled, unlabelled
+
+
+def _assign(labelled: dict[_Part, str], unlabelled: list[str], text: str) -> dict[_Part, str]:
+    """Return the number of each part, giving unlabelled numbers the parts left over.
+
+    Unlabelled numbers take the free parts in canonical order; one fewer than free
+    parts means the commune was left out ("12/345", "tờ 12 345").
+    """
+    free = [part for part in _ORDER if part not in labelled]
+    if len(unlabelled) > len(free):
+        _refuse(
+            f"{quote_input(text)} has more numbers than a commune code, a map sheet and a "
+            f"parcel number; write e.g. {_EXAMPLES}."
+        )
+    if len(unlabelled) == len(free):
+        return labelled | dict(zip(free, unlabelled, strict=True))
+    if len(unlabelled) == len(free) - 1 and free[0] is _Part.COMMUNE:
+        return labelled | dict(zip(free[1:], unlabelled, strict=True))
+    if unlabelled:
+        _refuse(
+            f"{quote_input(text)} has only one number for the map sheet and the parcel; "
+            f"give both, e.g. 'tờ 12 thửa 345' or '12/345'."
+        )
+    missing = " and no ".join(
+        part.value for part in (_Part.SHEET, _Part.PARCEL) if part not in labelled
+    )
+    _refuse(f"{quote_input(text)} gives no {missing}; write e.g. 'tờ 12 thửa 345'.")
+
+
+def _unpack(identifier: ParcelIdentifier) -> tuple[str, int, int]:
+    """Return (commune, sheet, parcel) of `identifier`; refuse a malformed one."""
+    match identifier:
+        case ParcelIdentifier(unit_code=str(commune), parts=(int(sheet), int(parcel))) if (
+            _COMMUNE_CODE.fullmatch(commune)
+            and 1 <= sheet <= _MAXIMUM[_Part.SHEET]
+            and 1 <= parcel <= _MAXIMUM[_Part.PARCEL]
+        ):
+            return commune, sheet, parcel
+    _refuse(
+        f"{identifier!r} is not a Vietnamese parcel identifier: it needs a 5-digit commune "
+        f"code and parts (sheet 1..9999, parcel 1..99999)."
+    )
+
+
+# Land-use codes (mã loại đất) of the annex to Circular 25/2014/TT-BTNMT on cadastral
+# maps, in the annex's order, which follows the land categories of art. 10 of the Land
+# Law 2013. Only the codes a parcel can carry: group codes such as NNP, LUA, OCT or CDG
+# are sums used in land statistics, never written on a parcel.
+_LAND_USES = (
+    # Nhóm đất nông nghiệp — agricultural land
+    LandUse("LUC", "Đất chuyên trồng lúa nước", "Specialised wet-rice land", "agricultural"),
+    LandUse("LUK", "Đất trồng lúa nước còn lại", "Other wet-rice land", "agricultural"),
+    LandUse("LUN", "Đất trồng lúa nương", "Upland rice land", "agricultural"),
+    LandUse(
+        "BHK",
+        "Đất bằng trồng cây hàng năm khác",
+        "Flat land for other annual crops",
+        "agricultural",
+    ),
+    LandUse(
+        "NHK",
+        "Đất nương rẫy trồng cây hàng năm khác",
+        "Swidden land for other annual crops",
+        "agricultural",
+    ),
+    LandUse("CLN", "Đất trồng cây lâu năm", "Perennial crop land", "agricultural"),
+    LandUse("RSX", "Đất rừng sản xuất", "Production forest land", "forest"),
+    LandUse("RPH", "Đất rừng phòng hộ", "Protection forest land", "forest"),
+    LandUse("RDD", "Đất rừng đặc dụng", "Special-use forest land", "forest"),
+    LandUse("NTS", "Đất nuôi trồng thủy sản", "Aquaculture land", "agricultural"),
+    LandUse("LMU", "Đất làm muối", "Salt-making land", "agricultural"),
+    LandUse("NKH", "Đất nông nghiệp khác", "Other agricultural land", "agricultural"),
+    # Nhóm đất phi nông nghiệp — non-agricultural land
+    LandUse("ONT", "Đất ở tại nông thôn", "Rural residential land", "residential"),
+    LandUse("ODT", "Đất ở tại đô thị", "Urban residential land", "residential"),
+    LandUse("TSC", "Đất xây dựng trụ sở cơ quan", "Land for government offices", "public"),
+    LandUse(
+        "DTS",
+        "Đất xây dựng trụ sở của tổ chức sự nghiệp",
+        "Land for offices of public service organisations",
+        "public",
+    ),
+    LandUse("DVH", "Đất xây dựng cơ sở văn hóa", "Land for cultural facilities", "public"),
+    LandUse("DYT", "Đất xây dựng cơ sở y tế", "Land for health facilities", "public"),
+    LandUse(
+        "DGD",
+        "Đất xây dựng cơ sở giáo dục và đào tạo",
+        "Land for education and training facilities",
+        "public",
+    ),
+    LandUse("DTT", "Đất xây dựng cơ sở thể dục thể thao", "Land for sports facilities", "public"),
+    LandUse(
+        "DKH",
+        "Đất xây dựng cơ sở khoa học và công nghệ",
+        "Land for science and technology facilities",
+        "public",
+    ),
+    LandUse(
+        "DXH", "Đất xây dựng cơ sở dịch vụ xã hội", "Land for social service facilities", "public"
+    ),
+    LandUse("DNG", "Đất xây dựng cơ sở ngoại giao", "Land for diplomatic facilities", "public"),
+    LandUse(
+        "DSK",
+        "Đất xây dựng công trình sự nghiệp khác",
+        "Land for other public service works",
+        "public",
+    ),
+    LandUse("CQP", "Đất quốc phòng", "Defence land", "defence"),
+    LandUse("CAN", "Đất an ninh", "Public security land", "defence"),
+    LandUse("SKK", "Đất khu công nghiệp", "Industrial park land", "commercial"),
+    LandUse("SKN", "Đất cụm công nghiệp", "Industrial cluster land", "commercial"),
+    LandUse("SKT", "Đất khu chế xuất", "Export processing zone land", "commercial"),
+    LandUse("TMD", "Đất thương mại, dịch vụ", "Commercial and service land", "commercial"),
+    LandUse(
+        "SKC",
+        "Đất cơ sở sản xuất phi nông nghiệp",
+        "Land for non-agricultural production",
+        "commercial",
+    ),
+    LandUse("SKS", "Đất sử dụng cho hoạt động khoáng sản", "Mining land", "commercial"),
+    LandUse(
+        "SKX",
+        "Đất sản xuất vật liệu xây dựng, làm đồ gốm",
+        "Land for building materials and pottery production",
+        "commercial",
+    ),
+    LandUse("DGT", "Đất giao thông", "Transport land", "infrastructure"),
+    LandUse("DTL", "Đất thủy lợi", "Irrigation land", "infrastructure"),
+    LandUse(
+        "DDT", "Đất có di tích lịch sử - văn hóa", "Historical and cultural relic land", "public"
+    ),
+    LandUse("DDL", "Đất danh lam thắng cảnh", "Scenic landscape land", "public"),
+    LandUse("DSH", "Đất sinh hoạt cộng đồng", "Community activity land", "public"),
+    LandUse(
+        "DKV",
+        "Đất khu vui chơi, giải trí công cộng",
+        "Public recreation and amusement land",
+        "public",
+    ),
+    LandUse("DNL", "Đất công trình năng lượng", "Energy works land", "infrastructure"),
+    LandUse(
+        "DBV",
+        "Đất công trình bưu chính, viễn thông",
+        "Post and telecommunications works land",
+        "infrastructure",
+    ),
+    # Markets are public-purpose land in the Land Law (art. 10(2)(e)), not business land.
+    LandUse("DCH", "Đất chợ", "Market land", "public"),
+    LandUse(
+        "DRA", "Đất bãi thải, xử lý chất thải", "Waste dump and treatment land", "infrastructure"
+    ),
+    LandUse("DCK", "Đất công trình công cộng khác", "Other public works land", "public"),
+    LandUse("TON", "Đất cơ sở tôn giáo", "Religious establishment land", "religious"),
+    LandUse("TIN", "Đất cơ sở tín ngưỡng", "Belief establishment land", "religious"),
+    LandUse(
+        "NTD",
+        "Đất làm nghĩa trang, nghĩa địa, nhà tang lễ, nhà hỏa táng",
+        "Cemetery, funeral home and crematorium land",
+        "religious",
+    ),
+    LandUse("SON", "Đất sông, ngòi, kênh, rạch, suối", "Rivers, canals and streams", "water"),
+    LandUse("MNC", "Đất có mặt nước chuyên dùng", "Special-use water surface", "water"),
+    # Lodging, stores and sheds of a production site, not run as a business
+    # (Land Law 2013 art. 10(2)(k)): neither commercial nor public.
+    LandUse("PNK", "Đất phi nông nghiệp khác", "Other non-agricultural land", "infrastructure"),
+    # Nhóm đất chưa sử dụng — unused land
+    LandUse("BCS", "Đất bằng chưa sử dụng", "Unused flat land", "unused"),
+    LandUse("DCS", "Đất đồi núi chưa sử dụng", "Unused hilly and mountain land", "unused"),
+    LandUse("NCS", "Núi đá không có rừng cây", "Rocky mountain without forest", "unused"),
+)
+
+
+class VietnamProfile(JurisdictionProfile):
+    """Return identifiers, CRS, land uses and language of the Vietnamese cadastre."""
+
+    key = "vn"
+    name = "Việt Nam"
+    # VN-2000 / TM-3 zone 482 (central meridian 105°E), the projection of cadastral
+    # maps in the provinces around Hà Nội; metres, as area checks need.
+    storage_srid = 5897
+    default_language = "vi"
+    currency = "VND"
+    # Mainland plus the island districts (Hoàng Sa, Trường Sa, Phú Quốc, Côn Đảo).
+    area_of_use = Bounds(west=102.1, south=6.0, east=117.9, north=23.45)
+    map_center = (21.028, 105.834)  # Hà Nội
+    land_uses = _LAND_USES
+
+    def parse_identifier(self, text: str, *, unit_code: str | None = None) -> ParcelIdentifier:
+        """Return the identifier in `text`: "tờ 12 thửa 345", "12/345", "00004-12-345", ...
+
+        Labels may come in any order, with or without diacritics, in any case, with
+        "số", commas, dots and colons. Without a commune in `text`, the parcel is looked
+        for in the commune `unit_code`; a commune written in `text` wins over it.
+        """
+        if unit_code is not None and not _COMMUNE_CODE.fullmatch(unit_code):
+            _refuse(
+                f"The commune to search in must be given by its 5-digit "
+                f"{_Part.COMMUNE.value}, e.g. '00004'; got {quote_input(unit_code)}."
+            )
+        if not text.strip():
+            _refuse(f"The parcel identifier is empty; write e.g. {_EXAMPLES}.")
+        if len(text) > MAX_INPUT_LENGTH:
+            _refuse(
+                f"{quote_input(text)} is too long to be a parcel identifier "
+                f"({len(text)} characters, at most {MAX_INPUT_LENGTH})."
+            )
+        labelled, unlabelled = _read_numbers(text)
+        numbers = _assign(labelled, unlabelled, text)
+        sheet_token = numbers[_Part.SHEET]
+        if _Part.COMMUNE in numbers:
+            commune = _check_commune_code(numbers[_Part.COMMUNE], text)
+        elif _Part.SHEET not in labelled and len(sheet_token) == 5:
+            # "00004-12": no sheet number is written with five digits, a commune code is.
+            _refuse(
+                f"{quote_input(text)} looks like a commune code followed by one number; "
+                f"give both the map sheet and the parcel number, e.g. '00004-12-345'."
+            )
+        elif unit_code is None:
+            _refuse(
+                f"{quote_input(text)} does not say which commune the parcel is in; "
+                f"give the commune code, e.g. 00004-12-345, or search within a commune."
+            )
+        else:
+            commune = unit_code
+        return ParcelIdentifier(
+            unit_code=commune,
+            parts=(
+                _number(sheet_token, _Part.SHEET, text),
+                _number(numbers[_Part.PARCEL], _Part.PARCEL, text),
+            ),
+        )
+
+    def format_identifier(self, identifier: ParcelIdentifier) -> str:
+        """Return "00004-12-345": commune, sheet and parcel, numbers without padding."""
+        commune, sheet, parcel = _unpack(identifier)
+        return f"{commune}-{sheet}-{parcel}"
+
+    def display_identifier(self, identifier: ParcelIdentifier) -> str:
+        """Return "tờ 12 thửa 345", as printed on a land-use right certificate."""
+        _, sheet, parcel = _unpack(identifier)
+        return f"tờ {sheet} thửa {parcel}"
