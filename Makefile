@@ -26,6 +26,8 @@ serve: setup
 test: setup
 	$(MANAGE) compilemessages --ignore=.venv -v0
 	$(PY) -m pytest
+	@echo "--- again under the Korea profile (its own storage SRID and identifiers)"
+	LANDINFO_PROFILE=kr TEST_DATABASE_NAME=test_landinfo_kr $(PY) -m pytest -m every_profile -q
 
 test-fast:
 	$(PY) -m pytest -x -q -m "not slow"
@@ -45,5 +47,5 @@ messages:
 # Stop the project-local PostgreSQL cluster (started again by any target that needs it).
 db-stop:
 	@if [[ -f .pgdata/data/PG_VERSION ]]; then \
-	  if [[ $$EUID -eq 0 ]]; then runuser -u postgres -- /usr/lib/postgresql/*/bin/pg_ctl -D .pgdata/data stop -w; \
+	  if [[ $$EUID -eq 0 ]]; then runuser -u postgres -- /usr/lib/postgresql/*/bin/pg_ctl -D "$$(readlink -f .pgdata)/data" stop -w; \
 	  else /usr/lib/postgresql/*/bin/pg_ctl -D .pgdata/data stop -w; fi; fi

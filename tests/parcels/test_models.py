@@ -11,7 +11,7 @@ from landinfo.srid import STORAGE_SRID, WEB_MERCATOR
 from parcels.models import Parcel
 from tests.factories import ORIGIN_X, ORIGIN_Y, LandPriceFactory, ParcelFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
 
 def test_boundary_is_stored_in_the_profiles_srid_and_mercator_copy_is_maintained():

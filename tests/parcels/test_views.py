@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from tests.factories import AdministrativeUnitFactory, ParcelFactory, square
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
 
 def test_home_page_shows_the_map_and_counts_current_parcels(client):
