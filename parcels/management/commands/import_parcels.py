@@ -1,0 +1,229 @@
+"""`manage.py import_parcels PATH`: the command-line face of parcels.importing."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from django.core.management.base import (
+    BaseCommand,
+    CommandError,
+    CommandParser,
+    DjangoHelpFormatter,
+)
+from tqdm import tqdm
+
+from parcels.importing import (
+    DEFAULT_BATCH_SIZE,
+    ImportAborted,
+    ImportOptions,
+    ImportResult,
+    ParcelFileError,
+    import_parcels,
+)
+
+_EPILOG = """\
+Fields are guessed when not given (names compared ignoring case, accents and "_"):
+  identifier  identifier, parcel_id, pnu, ma_thua, id_thua, so_hieu, jibun, ...;
+              else composed from maXa/commune + soTo/sheet + soThua/parcel
+              (without a commune field: --commune CODE)
+  land use    land_use, loai_dat, muc_dich, jimok, ...   (required)
+  address     address, dia_chi, addr, juso, ...          (else left blank)
+  area        registered_area, area, dien_tich, ...      (else the boundary's area)
+
+Nothing is repaired. Each rejected feature is listed in a CSV report
+(fid,identifier,field,reason), written whenever something is rejected, to a new file in
+LANDINFO_IMPORT_REPORT_DIR, or always to --report. Parcels already registered with the
+same boundary and attributes are skipped as unchanged, so running the same file again
+adds nothing; a different boundary or attribute is a conflict, which needs a deed.
+
+Exit status:
+  0  the accepted features were imported (or validated, with --dry-run); when some
+     were rejected, a warning says so and the report lists them
+  1  nothing was imported: --strict and something was rejected, the file, layer, CRS
+     or fields cannot be used, or the database refused the write
+"""
+
+
+class _HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Keep the epilog's table as written."""
+
+
+class _Progress:
+    """A tqdm bar on stderr, made when the import says how many features there are."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.bar: tqdm[Any] | None = None
+
+    def read(self, done: int, total: int | None) -> None:
+        if self.bar is None:
+            self.bar = tqdm(total=total, unit=" features", file=self.stream, dynamic_ncols=True)
+        self.bar.update(done - self.bar.n)
+
+    def step(self, description: str) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(description)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class Command(BaseCommand):
+    help = (
+        "Import parcels from an OGR-readable file (GeoPackage, Shapefile or zipped "
+        "Shapefile, GeoJSON, GML, KML, FlatGeobuf, ...), transformed to the storage CRS. "
+        "Valid features are imported in one transaction; the others are reported."
+    )
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        kwargs.setdefault("epilog", _EPILOG)
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", help="The file (or a .zip holding a Shapefile).")
+        parser.add_argument("--layer", help="The layer to import, when the file has several.")
+        parser.add_argument(
+            "--id-field",
+            help="The field holding the parcel identifier, or the fields of its parts "
+            "separated by commas (Vietnam: commune,sheet,parcel or sheet,parcel).",
+        )
+        parser.add_argument(
+            "--commune",
+            "--unit",
+            dest="unit_code",
+            metavar="CODE",
+            help="The commune (Korea: legal dong) of identifiers that leave it out.",
+        )
+        parser.add_argument(
+            "--srs",
+            help="The CRS of the coordinates when the file has none, e.g. EPSG:3405.",
+        )
+        parser.add_argument(
+            "--override-srs",
+            action="store_true",
+            help="Read the coordinates in --srs even though the file names another CRS.",
+        )
+        parser.add_argument("--land-use-field", help="The field holding the land-use code.")
+        parser.add_argument("--address-field", help="The field holding the address.")
+        parser.add_argument("--area-field", help="The field holding the registered area in m².")
+        parser.add_argument(
+            "--encoding",
+            help="The encoding of the file's text, when its .cpg is missing or wrong "
+            "(e.g. UTF-8, cp1258).",
+        )
+        parser.add_argument(
+            "--valid-from",
+            type=dt.date.fromisoformat,
+            metavar="YYYY-MM-DD",
+            help="The first day the imported parcels exist in law (default: today).",
+        )
+        parser.add_argument(
+            "--create-units",
+            action="store_true",
+            help="Create missing communes (named by their code) instead of rejecting "
+            "their parcels.",
+        )
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="Import nothing, and fail, if any feature is rejected.",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Check everything, including the database's constraints; write nothing "
+            "but the report.",
+        )
+        parser.add_argument("--report", type=Path, help="Where to write the CSV report.")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=DEFAULT_BATCH_SIZE,
+            help=f"Features read at a time (default {DEFAULT_BATCH_SIZE}).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        import_options = ImportOptions(
+            layer=options["layer"],
+            id_fields=tuple(
+                name.strip() for name in (options["id_field"] or "").split(",") if name.strip()
+            ),
+            unit_code=options["unit_code"],
+            srs=options["srs"],
+            override_srs=options["override_srs"],
+            land_use_field=options["land_use_field"],
+            address_field=options["address_field"],
+            area_field=options["area_field"],
+            encoding=options["encoding"],
+            valid_from=options["valid_from"],
+            create_units=options["create_units"],
+            strict=options["strict"],
+            dry_run=options["dry_run"],
+            report_path=options["report"],
+            batch_size=options["batch_size"],
+        )
+        # The bar goes to the terminal only: piped or logged output stays clean.
+        progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
+        try:
+            result = import_parcels(options["path"], options=import_options, progress=progress)
+        except (ParcelFileError, ImportAborted) as error:
+            raise CommandError(str(error)) from error
+        finally:
+            if progress is not None:
+                progress.close()
+        self._print_summary(result)
+        if result.rejected and result.strict:
+            raise CommandError(
+                f"--strict: {result.rejected} of {result.read} features were rejected, so "
+                f"nothing was imported; the report lists them: {result.report_path}"
+            )
+        if result.rejected:
+            self.stderr.write(
+                self.style.WARNING(
+                    f"WARNING: {result.rejected} of {result.read} features were rejected and "
+                    f"not imported; see {result.report_path}"
+                )
+            )
+
+    def _print_summary(self, result: ImportResult) -> None:
+        write = self.stdout.write
+        write(f"File:      {result.path} ({result.driver}), layer {result.layer}")
+        write(f"CRS:       {result.source_crs} → EPSG:{result.storage_srid}")
+        write(f"Text:      {result.text_encoding}")
+        for position, line in enumerate(result.mapping.describe()):
+            write(f"{'Fields:' if position == 0 else '':<10} {line}")
+        for note in result.notes:
+            write(f"Note:      {note}")
+        if result.created_units:
+            verb = "Would create" if not result.committed else "Created"
+            write(f"{verb} {len(result.created_units)} units: {', '.join(result.created_units)}")
+        if result.committed:
+            outcome = f"imported {result.imported}"
+        elif result.dry_run and not (result.strict and result.rejected):
+            outcome = f"would import {result.imported} (dry run: nothing written)"
+        else:
+            outcome = "imported 0"
+        write(
+            f"Read {result.read} · {outcome} · unchanged {result.unchanged} · "
+            f"rejected {result.rejected}"
+        )
+        if result.problems:
+            write("Rejected features by reason:")
+            for kind, count in result.problems.items():
+                write(f"  {kind:<30} {count}")
+            write(f"First problems (of {result.rejected} features):")
+            for problem in result.first_problems:
+                write(
+                    f"  FID {problem.fid} {problem.identifier or '-'} [{problem.field}] "
+                    f"{problem.reason}"
+                )
+        if result.report_path is not None:
+            write(f"Report:    {result.report_path}")

@@ -1,0 +1,570 @@
+"""`manage.py import_parcels`: every valid feature in, every other one reported, never half."""
+
+from __future__ import annotations
+
+import csv
+import random
+import re
+import zipfile
+from decimal import Decimal
+from io import StringIO
+from pathlib import Path
+
+import geopandas as gpd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyogrio
+import pytest
+import shapely
+from django.core.management import CommandError, call_command
+from django.db import OperationalError
+from pyproj import Geod, Transformer
+from shapely.geometry import Polygon
+
+from landinfo.profiles import PROFILES, get_profile
+from parcels import importing
+from parcels.models import AdministrativeUnit, Parcel
+from tests.factories import AdministrativeUnitFactory, ParcelFactory
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(get_profile().key != "vn", reason="the files are Vietnamese cadastre"),
+]
+
+UTM_48N = 3405  # VN-2000 / UTM zone 48N: a CRS other than the storage CRS (EPSG:5897)
+WGS84 = 4326
+STORAGE_SRID = 5897
+HANOI = Transformer.from_crs(WGS84, UTM_48N, always_xy=True).transform(105.83, 21.03)
+
+
+def lot(col: int, row: int = 0) -> Polygon:
+    """Return an irregular pentagon of about 500 m² at a grid cell in Hà Nội, in UTM 48N."""
+    x, y = HANOI[0] + col * 40.0, HANOI[1] + row * 40.0
+    return Polygon(
+        [
+            (x, y),
+            (x + 24.5, y + 1.2),
+            (x + 27.3, y + 17.9),
+            (x + 11.1, y + 25.4),
+            (x - 2.2, y + 14.6),
+        ]
+    )
+
+
+def bowtie(col: int) -> Polygon:
+    x, y = HANOI[0] + col * 40.0, HANOI[1]
+    return Polygon([(x, y), (x + 20, y + 20), (x + 20, y), (x, y + 20)])
+
+
+def parcels_frame(rows: list[dict], crs: int = UTM_48N) -> gpd.GeoDataFrame:
+    """Return features built in UTM 48N, in `crs`."""
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=UTM_48N)
+    return frame.to_crs(crs)
+
+
+def valid_rows(count: int = 3) -> list[dict]:
+    return [
+        {
+            "maThua": f"00004-1-{n + 1}",
+            "loaiDat": "ODT",
+            "diaChi": f"Số {n + 1} phố Hàng Bạc, Hoàn Kiếm",
+            "dienTich": 500.0 + n,
+            "geometry": lot(n),
+        }
+        for n in range(count)
+    ]
+
+
+def run(path: Path | str, *args: str) -> tuple[str, str]:
+    """Run the command; return its stdout and stderr."""
+    out, err = StringIO(), StringIO()
+    call_command("import_parcels", str(path), *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def read_report(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as report:
+        assert report.readline().strip() == "fid,identifier,field,reason"
+        report.seek(0)
+        return list(csv.DictReader(report))
+
+
+def reasons_by_fid(report: Path) -> dict[int, list[str]]:
+    by_fid: dict[int, list[str]] = {}
+    for row in read_report(report):
+        by_fid.setdefault(int(row["fid"]), []).append(row["reason"])
+    return by_fid
+
+
+@pytest.fixture
+def commune() -> AdministrativeUnit:
+    return AdministrativeUnitFactory(code="00004", name="Phường Hàng Bạc")
+
+
+@pytest.fixture(autouse=True)
+def report_dir(settings, tmp_path: Path) -> Path:
+    folder = tmp_path / "reports"
+    settings.LANDINFO = {**settings.LANDINFO, "IMPORT_REPORT_DIR": folder}
+    return folder
+
+
+# --- formats, CRS and attributes -------------------------------------------------------
+
+
+def test_geopackage_in_utm_imports_every_feature_in_storage_srid_with_areas_kept(tmp_path, commune):
+    rows = valid_rows(3)
+    # Any spelling the profile reads; the register keeps the canonical one.
+    rows[1]["maThua"] = "xã 00004 tờ 1 thửa 2"
+    rows[2]["maThua"] = "00004/01/003"
+    path = tmp_path / "thua.gpkg"
+    parcels_frame(rows).to_file(path, layer="thua_dat", driver="GPKG")
+
+    out, err = run(path)
+
+    assert "identifier ← maThua" in out and "land use ← loaiDat" in out
+    assert "registered area ← dienTich" in out and "EPSG:3405" in out
+    assert "imported 3" in out and err == ""
+    parcels = {parcel.identifier: parcel for parcel in Parcel.objects.all()}
+    assert sorted(parcels) == ["00004-1-1", "00004-1-2", "00004-1-3"]
+    for n, row in enumerate(rows):
+        parcel = parcels[f"00004-1-{n + 1}"]
+        assert parcel.boundary.srid == STORAGE_SRID
+        assert parcel.boundary.area == pytest.approx(row["geometry"].area, rel=1e-3)
+        assert parcel.registered_area == Decimal(f"{500 + n}.00")
+        assert parcel.land_use == "ODT"
+        assert parcel.address == f"Số {n + 1} phố Hàng Bạc, Hoàn Kiếm"
+        assert parcel.admin_unit == commune
+        assert parcel.valid_to is None
+
+
+def test_zipped_shapefile_in_wgs84_imports_with_geodesic_areas_kept(tmp_path, commune):
+    rows = valid_rows(4)
+    for row in rows:
+        del row["dienTich"]
+    frame = parcels_frame(rows, WGS84)
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    pyogrio.write_dataframe(frame, folder / "thua.shp", encoding="UTF-8")
+    archive = tmp_path / "thua.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for part in sorted(folder.iterdir()):
+            zipped.write(part, part.name)
+    assert {"thua.prj", "thua.cpg"} <= set(zipfile.ZipFile(archive).namelist())
+
+    out, _ = run(archive)
+
+    assert "ESRI Shapefile" in out and "EPSG:4326" in out
+    assert "no area field" in out  # a stated mapping, not a silent repair
+    geod = Geod(ellps="WGS84")
+    for n, geometry in enumerate(frame.geometry):
+        parcel = Parcel.objects.get(identifier=f"00004-1-{n + 1}")
+        source_area = abs(geod.geometry_area_perimeter(geometry)[0])
+        assert parcel.boundary.srid == STORAGE_SRID
+        assert parcel.boundary.area == pytest.approx(source_area, rel=1e-3)
+        assert float(parcel.registered_area) == pytest.approx(parcel.boundary.area, abs=0.005)
+        assert parcel.address == f"Số {n + 1} phố Hàng Bạc, Hoàn Kiếm"
+
+
+@pytest.mark.parametrize(
+    ("driver", "suffix"),
+    [("GeoJSON", "geojson"), ("FlatGeobuf", "fgb"), ("LIBKML", "kml"), ("GML", "gml")],
+)
+def test_other_ogr_formats_import(tmp_path, commune, driver, suffix):
+    path = tmp_path / f"thua.{suffix}"
+    pyogrio.write_dataframe(parcels_frame(valid_rows(2), WGS84), path, driver=driver)
+
+    out, _ = run(path)
+
+    assert "imported 2" in out
+    assert Parcel.objects.filter(identifier__in=["00004-1-1", "00004-1-2"]).count() == 2
+    parcel = Parcel.objects.get(identifier="00004-1-2")
+    assert parcel.boundary.area == pytest.approx(lot(1).area, rel=1e-3)
+    assert parcel.address == "Số 2 phố Hàng Bạc, Hoàn Kiếm"
+
+
+# --- problems: reported per feature, never imported half -------------------------------
+
+
+@pytest.fixture
+def flawed_file(tmp_path) -> Path:
+    """Return a GeoPackage with three valid features (FIDs 1-3), then one of each flaw."""
+    valid = valid_rows(1)[0]
+    far_north = shapely.affinity.translate(lot(0), 0, 4_500_000)  # UTM 48N, in Siberia
+    rows = [
+        *valid_rows(3),
+        {**valid, "maThua": "00004-1-4", "geometry": bowtie(4)},
+        {**valid, "maThua": "00004-1-1", "geometry": lot(5)},  # FID 1 has it
+        {**valid, "maThua": None, "geometry": lot(6)},
+        {**valid, "maThua": "00004-1-7", "loaiDat": "XYZ", "geometry": lot(7)},
+        {**valid, "maThua": "tờ 1", "geometry": lot(8)},
+        {**valid, "maThua": "00004-1-9", "dienTich": -5.0, "geometry": lot(9)},
+        {**valid, "maThua": "00004-1-10", "geometry": far_north},
+    ]
+    path = tmp_path / "flawed.gpkg"
+    parcels_frame(rows).to_file(path, layer="thua_dat", driver="GPKG")
+    return path
+
+
+def test_flawed_file_imports_exactly_the_valid_features_and_reports_each_flaw(
+    tmp_path, commune, flawed_file
+):
+    report = tmp_path / "report.csv"
+    out, err = run(flawed_file, "--report", str(report))
+
+    assert sorted(Parcel.objects.values_list("identifier", flat=True)) == [
+        "00004-1-1",
+        "00004-1-2",
+        "00004-1-3",
+    ]
+    assert "imported 3" in out and "rejected 7" in out
+    assert "WARNING: 7 of 10 features were rejected" in err
+    reasons = reasons_by_fid(report)
+    assert sorted(reasons) == [4, 5, 6, 7, 8, 9, 10]
+    crossing = re.fullmatch(r"invalid geometry: Self-intersection\[(\S+) (\S+)\]", reasons[4][0])
+    assert crossing is not None  # where it is, in the file's coordinates
+    assert float(crossing[1]) == pytest.approx(HANOI[0] + 170)
+    assert float(crossing[2]) == pytest.approx(HANOI[1] + 10)
+    assert reasons[5] == [
+        "duplicate identifier: 00004-1-1 is also the identifier of FID 1, earlier in the file"
+    ]
+    assert reasons[6] == ["missing identifier: maThua is empty"]
+    assert reasons[7][0].startswith("unknown land use: 'XYZ' is not a land-use code")
+    assert reasons[8][0].startswith("unreadable identifier: 'tờ 1'")
+    assert reasons[9] == ["bad area: the area -5.0 m² is not positive"]
+    assert reasons[10][0].startswith("outside the area of use: the feature lies at lon")
+    rows = {int(row["fid"]): row for row in read_report(report)}
+    assert rows[5]["identifier"] == "00004-1-1" and rows[5]["field"] == "maThua"
+    assert rows[4]["field"] == "geometry" and rows[7]["field"] == "loaiDat"
+
+
+def test_strict_mode_imports_nothing_when_anything_is_wrong(tmp_path, commune, flawed_file):
+    report = tmp_path / "report.csv"
+    with pytest.raises(CommandError, match="--strict: 7 of 10 features were rejected"):
+        run(flawed_file, "--strict", "--report", str(report))
+
+    assert Parcel.objects.count() == 0
+    assert sorted(reasons_by_fid(report)) == [4, 5, 6, 7, 8, 9, 10]
+
+
+def test_report_goes_to_the_report_directory_by_default(commune, flawed_file, report_dir):
+    _, err = run(flawed_file)
+
+    (report,) = report_dir.glob("import-flawed-*.csv")
+    assert str(report) in err
+    assert len(read_report(report)) == 7
+
+
+def test_a_database_failure_after_the_insert_leaves_the_register_unchanged(
+    tmp_path, commune, monkeypatch
+):
+    path = tmp_path / "thua.gpkg"
+    parcels_frame(valid_rows(3)).to_file(path, driver="GPKG")
+    insert = importing._Import._write
+
+    def insert_then_fail(self, cursor, accepted):
+        insert(self, cursor, accepted)
+        assert Parcel.objects.count() == 3  # written, inside the import's transaction
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(importing._Import, "_write", insert_then_fail)
+    with pytest.raises(CommandError, match="nothing was imported: server closed"):
+        run(path, "--create-units")
+
+    assert Parcel.objects.count() == 0
+
+
+def test_a_parcel_registered_meanwhile_makes_the_database_refuse_the_whole_import(
+    tmp_path, commune, monkeypatch
+):
+    path = tmp_path / "thua.gpkg"
+    parcels_frame(valid_rows(3)).to_file(path, driver="GPKG")
+    insert = importing._Import._write
+
+    def register_first(self, cursor, accepted):
+        # Another session's parcel, committed between the checks and the insert.
+        ParcelFactory(identifier="00004-1-2", admin_unit=commune)
+        insert(self, cursor, accepted)
+
+    monkeypatch.setattr(importing._Import, "_write", register_first)
+    with pytest.raises(CommandError, match="parcel_one_current_per_identifier"):
+        run(path)
+
+    assert Parcel.objects.count() == 0
+
+
+def test_dry_run_checks_everything_and_writes_nothing(tmp_path, commune, flawed_file):
+    out, _ = run(flawed_file, "--dry-run", "--report", str(tmp_path / "r.csv"))
+
+    assert "would import 3 (dry run: nothing written)" in out
+    assert Parcel.objects.count() == 0
+    assert len(reasons_by_fid(tmp_path / "r.csv")) == 7
+
+
+# --- the register: re-runs, conflicts, units -------------------------------------------
+
+
+def test_running_the_same_file_again_adds_nothing(tmp_path, commune):
+    path = tmp_path / "thua.gpkg"
+    parcels_frame(valid_rows(3)).to_file(path, driver="GPKG")
+    run(path)
+    before = list(Parcel.objects.order_by("pk").values_list("pk", "identifier"))
+
+    out, err = run(path)
+
+    assert "imported 0 · unchanged 3 · rejected 0" in out and err == ""
+    assert list(Parcel.objects.order_by("pk").values_list("pk", "identifier")) == before
+
+
+def test_a_changed_boundary_or_land_use_under_a_registered_identifier_is_a_conflict(
+    tmp_path, commune
+):
+    path = tmp_path / "thua.gpkg"
+    parcels_frame(valid_rows(3)).to_file(path, driver="GPKG")
+    run(path)
+    registered = Parcel.objects.get(identifier="00004-1-1").boundary
+    changed = valid_rows(3)
+    changed[0]["geometry"] = shapely.affinity.translate(lot(0), 1.0, 0.0)
+    changed[2]["loaiDat"] = "TMD"
+    parcels_frame(changed).to_file(path, driver="GPKG")
+    report = tmp_path / "report.csv"
+
+    out, _ = run(path, "--report", str(report))
+
+    assert "imported 0 · unchanged 1 · rejected 2" in out
+    reasons = reasons_by_fid(report)
+    assert reasons[1] == [
+        "conflict: the registered boundary of 00004-1-1 differs by up to 1.00 m; changing a "
+        "registered boundary needs a deed, not an import"
+    ]
+    assert reasons[3][0].startswith("conflict: the register has land use ODT for 00004-1-3")
+    assert Parcel.objects.count() == 3
+    assert Parcel.objects.get(identifier="00004-1-1").boundary.equals_exact(registered, 1e-6)
+
+
+def test_parcels_of_a_missing_commune_are_reported_unless_units_are_created(tmp_path, commune):
+    rows = valid_rows(2)
+    rows[1]["maThua"] = "00099-3-7"
+    path = tmp_path / "thua.gpkg"
+    parcels_frame(rows).to_file(path, driver="GPKG")
+    report = tmp_path / "report.csv"
+
+    run(path, "--report", str(report))
+
+    assert reasons_by_fid(report)[2] == [
+        "unknown administrative unit: commune 00099 is not in the register; load "
+        "administrative units first or pass --create-units"
+    ]
+    out, _ = run(path, "--create-units")
+    assert "Created 1 units: 00099" in out
+    unit = AdministrativeUnit.objects.get(code="00099")
+    assert unit.level == AdministrativeUnit.Level.COMMUNE and unit.name == "00099"
+    assert Parcel.objects.get(identifier="00099-3-7").admin_unit == unit
+
+
+# --- text encodings ------------------------------------------------------------------
+
+ADDRESS = "Số 1 Đường Láng"  # ends in a letter a CP1258 tone mark could follow
+
+
+def shapefile(tmp_path: Path, *, encoding: str, cpg: str | None) -> Path:
+    rows = valid_rows(2)
+    for row in rows:
+        row["diaChi"] = ADDRESS
+    path = tmp_path / "thua.shp"
+    pyogrio.write_dataframe(parcels_frame(rows), path, encoding=encoding)
+    if cpg is None:
+        path.with_suffix(".cpg").unlink()
+    else:
+        path.with_suffix(".cpg").write_text(cpg)
+    return path
+
+
+def test_cp1258_text_declared_utf8_is_reported_as_wrong_encoding(tmp_path, commune):
+    path = shapefile(tmp_path, encoding="cp1258", cpg="UTF-8")
+    report = tmp_path / "report.csv"
+
+    run(path, "--report", str(report))
+
+    assert Parcel.objects.count() == 0
+    reasons = reasons_by_fid(report)
+    assert sorted(reasons) == [0, 1]
+    assert reasons[0][0].startswith("wrong encoding: the bytes")
+    assert "pass --encoding" in reasons[0][0]
+
+
+def test_utf8_text_declared_latin1_is_reported_as_mojibake(tmp_path, commune):
+    path = shapefile(tmp_path, encoding="UTF-8", cpg="ISO-8859-1")
+    report = tmp_path / "report.csv"
+
+    run(path, "--report", str(report))
+
+    reasons = reasons_by_fid(report)
+    assert sorted(reasons) == [0, 1]
+    assert "is UTF-8 text read as" in reasons[0][0] and "--encoding UTF-8" in reasons[0][0]
+    out, _ = run(path, "--encoding", "UTF-8")
+    assert "imported 2" in out
+    assert Parcel.objects.get(identifier="00004-1-1").address == ADDRESS
+
+
+@pytest.mark.parametrize(
+    ("cpg", "options"),
+    [("UTF-8", ["--encoding", "cp1258"]), (None, ["--encoding", "cp1258"]), ("CP1258", [])],
+)
+def test_cp1258_text_imports_whole_when_the_encoding_is_known(tmp_path, commune, cpg, options):
+    path = shapefile(tmp_path, encoding="cp1258", cpg=cpg)
+
+    out, _ = run(path, *options)
+
+    assert "imported 2" in out
+    # GDAL's own CP1258 decoding drops the last letter ("Đường Lán").
+    assert Parcel.objects.get(identifier="00004-1-2").address == ADDRESS
+
+
+# --- identifiers, CRS and layers --------------------------------------------------------
+
+
+def test_identifier_composed_from_sheet_and_parcel_fields_with_commune_option(tmp_path, commune):
+    frame = parcels_frame(valid_rows(2)).drop(columns=["maThua"])
+    frame["soTo"] = [12, 12]
+    frame["soThua"] = [345, 346]
+    path = tmp_path / "thua.gpkg"
+    frame.to_file(path, driver="GPKG")
+
+    with pytest.raises(CommandError, match="no commune field; give the commune with --commune"):
+        run(path)
+    out, _ = run(path, "--commune", "00004")
+
+    assert "identifier ← soTo (tờ) + soThua (thửa), unit 00004 from --commune" in out
+    assert sorted(Parcel.objects.values_list("identifier", flat=True)) == [
+        "00004-12-345",
+        "00004-12-346",
+    ]
+
+
+def test_identifier_composed_with_a_numeric_commune_field_keeps_the_codes_zeros(tmp_path, commune):
+    frame = parcels_frame(valid_rows(1)).drop(columns=["maThua"])
+    frame["MA_XA"], frame["SO_TO"], frame["SO_THUA"] = [4], ["03"], ["21"]
+    path = tmp_path / "thua.gpkg"
+    frame.to_file(path, driver="GPKG")
+
+    run(path)
+
+    assert Parcel.objects.get().identifier == "00004-3-21"
+
+
+def test_fields_named_by_options_override_the_guesses(tmp_path, commune):
+    frame = parcels_frame(valid_rows(2)).rename(
+        columns={"loaiDat": "LD_2024", "diaChi": "vi_tri", "dienTich": "dt_gcn"}
+    )
+    frame["xa"], frame["to_bd"], frame["thua_so"] = ["00004", "00004"], [7, 7], [1, 2]
+    path = tmp_path / "thua.gpkg"
+    frame.drop(columns=["maThua"]).to_file(path, driver="GPKG")
+    options = ["--land-use-field", "ld_2024", "--address-field", "VI_TRI", "--area-field", "dt_gcn"]
+
+    with pytest.raises(CommandError, match=r"which field holds the parcel identifier.*xa, to_bd"):
+        run(path, *options)
+    out, _ = run(path, "--id-field", "xa,to_bd,thua_so", *options, "--valid-from", "2024-07-01")
+
+    assert "identifier ← xa (xã) + to_bd (tờ) + thua_so (thửa)" in out
+    parcel = Parcel.objects.get(identifier="00004-7-2")
+    assert (parcel.land_use, parcel.registered_area) == ("ODT", Decimal("501.00"))
+    assert parcel.address == "Số 2 phố Hàng Bạc, Hoàn Kiếm"
+    assert parcel.valid_from.isoformat() == "2024-07-01"
+
+
+def test_progress_is_reported_per_batch_and_per_step(tmp_path, commune):
+    path = tmp_path / "thua.gpkg"
+    parcels_frame(valid_rows(5)).to_file(path, driver="GPKG")
+    seen: list[tuple[str, object]] = []
+
+    class Recorder:
+        def read(self, done: int, total: int | None) -> None:
+            seen.append(("read", (done, total)))
+
+        def step(self, description: str) -> None:
+            seen.append(("step", description))
+
+    importing.import_parcels(
+        path, options=importing.ImportOptions(batch_size=2), progress=Recorder()
+    )
+
+    assert seen == [
+        ("read", (0, 5)),
+        ("read", (2, 5)),
+        ("read", (4, 5)),
+        ("read", (5, 5)),
+        ("step", "checking duplicates and the register"),
+        ("step", "writing 5 parcels"),
+    ]
+
+
+def test_shapefile_without_prj_needs_srs_and_a_contradicting_srs_needs_override(tmp_path, commune):
+    path = tmp_path / "thua.shp"
+    pyogrio.write_dataframe(parcels_frame(valid_rows(2)), path, encoding="UTF-8")
+
+    with pytest.raises(CommandError, match="--override-srs"):
+        run(path, "--srs", "EPSG:4326")
+    path.with_suffix(".prj").unlink()
+    with pytest.raises(CommandError, match=r"The layer has no CRS.*--srs EPSG"):
+        run(path)
+    out, _ = run(path, "--srs", "EPSG:3405")
+
+    assert "imported 2" in out
+    parcel = Parcel.objects.get(identifier="00004-1-1")
+    assert parcel.boundary.area == pytest.approx(lot(0).area, rel=1e-3)
+
+
+def test_geopackage_with_several_layers_needs_layer(tmp_path, commune):
+    path = tmp_path / "thua.gpkg"
+    parcels_frame(valid_rows(2)).to_file(path, layer="thua_moi", driver="GPKG")
+    parcels_frame(valid_rows(1)).to_file(path, layer="thua_cu", driver="GPKG")
+
+    with pytest.raises(
+        CommandError, match=r"2 layers with geometry; choose one with --layer.*thua_moi.*thua_cu"
+    ):
+        run(path)
+    out, _ = run(path, "--layer", "thua_moi")
+
+    assert "layer thua_moi" in out and Parcel.objects.count() == 2
+
+
+def test_unreadable_file_is_refused_with_a_precise_message(tmp_path):
+    path = tmp_path / "thua.gpkg"
+    path.write_text("not a GeoPackage")
+
+    with pytest.raises(CommandError, match="GDAL cannot read it"):
+        run(path)
+    with pytest.raises(CommandError, match="no such file"):
+        run(tmp_path / "missing.gpkg")
+
+
+# --- the canonical fast path agrees with the profiles ---------------------------------
+
+
+@pytest.mark.parametrize("key", sorted(importing._CANONICAL_FORMS))
+def test_canonical_fast_path_accepts_exactly_what_the_parser_keeps_unchanged(key):
+    profile = PROFILES[key]
+    form = importing._CANONICAL_FORMS[key]
+    rng = random.Random(20_251_127)
+    samples = [
+        "".join(rng.choice("0123456789-0") for _ in range(rng.randint(5, 21))) for _ in range(3000)
+    ]
+    unit = "0" * (form.unit_code_length - 1) + "4"
+    samples += [f"{unit}-{rng.randint(0, 12000)}-{rng.randint(0, 120000)}" for _ in range(2000)]
+    samples += [
+        f"{unit}{rng.choice('0123')}{rng.randint(0, 10000):04d}{rng.randint(0, 9999):04d}"
+        for _ in range(2000)
+    ]
+    samples += [f"{unit}-01-2", f"{unit}-1-02", f"{unit}20000000", f"{unit}10001" + "0000"]
+    re2 = pc.match_substring_regex(pa.array(samples), f"^{form.pattern.pattern}$").to_pylist()
+    for sample, re2_match in zip(samples, re2, strict=True):
+        match = form.pattern.fullmatch(sample)
+        assert bool(match) == re2_match, sample  # Python and Arrow read the pattern alike
+        try:
+            parsed = profile.parse_identifier(sample)
+        except ValueError:
+            assert match is None, sample
+            continue
+        assert bool(match) == (profile.format_identifier(parsed) == sample), sample
+        if match:
+            assert match["unit"] == parsed.unit_code
