@@ -23,7 +23,8 @@ demo: migrate
 serve: setup
 	$(MANAGE) runserver $(HOST):$(PORT)
 
-test: setup
+test:
+	@LANDINFO_WITH_BROWSER=1 bash scripts/setup
 	$(MANAGE) compilemessages --ignore=.venv -v0
 	$(PY) -m pytest
 	@echo "--- again under the Korea profile (its own storage SRID and identifiers)"
