@@ -43,7 +43,9 @@ format:
 	.venv/bin/ruff format .
 
 messages:
-	$(MANAGE) makemessages -l vi -l ko -l en --ignore=.venv --ignore=var
+	$(MANAGE) makemessages -l vi -l ko -l en --ignore=.venv --ignore=var --ignore=bench
+	$(MANAGE) makemessages -d djangojs -l vi -l ko -l en --ignore=.venv --ignore=var \
+	  --ignore=node_modules --ignore='parcels/static/vendor/*'
 
 # Stop the project-local PostgreSQL cluster (started again by any target that needs it).
 db-stop:

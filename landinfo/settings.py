@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "landinfo.middleware.LanguageNeutralMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -158,7 +159,7 @@ LEAFLET_CONFIG = {
         else []
     ),
     "DEFAULT_CENTER": _PROFILE.map_center,
-    "DEFAULT_ZOOM": 14,
+    "DEFAULT_ZOOM": 16,  # parcels are drawn from z16 (parcels/tiles.py)
     "MIN_ZOOM": 5,
     "MAX_ZOOM": 21,
     "RESET_VIEW": False,

@@ -1,8 +1,13 @@
 from django.urls import path
 
-from parcels import views
+from parcels import api, tiles, views
 
 app_name = "parcels"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("api/parcels/search", api.search, name="search"),
+    path("api/parcels/at", api.at_point, name="at-point"),
+    path("api/parcels/<int:pk>", api.parcel_detail, name="detail"),
+    path("api/parcels/<int:pk>/history", api.parcel_history, name="history"),
+    path("tiles/parcels/<int:z>/<int:x>/<int:y>.mvt", tiles.parcel_tile, name="tile"),
 ]

@@ -1,0 +1,172 @@
+"""The public JSON API of the parcel register: search, point lookup, sheet, history.
+
+Thin views: read and check the query parameters, call one selector, map "nothing
+there" to 404. Every error is `{"detail": "..."}` with a message a person can act on
+(DRF renders its APIException that way).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.decorators import api_view, permission_classes, renderer_classes
+from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from parcels import selectors, serializers
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+_AS_OF = OpenApiParameter(
+    "as_of",
+    OpenApiTypes.DATE,
+    description="The register as it stood on this day (YYYY-MM-DD); today when absent.",
+)
+_ERRORS = {
+    400: OpenApiResponse(serializers.ErrorSerializer, description="A parameter is wrong."),
+    404: OpenApiResponse(serializers.ErrorSerializer, description="Nothing there."),
+}
+
+
+def _public(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Return `view` as an anonymous, read-only JSON endpoint."""
+    view = renderer_classes([JSONRenderer])(view)
+    view = permission_classes([AllowAny])(view)
+    return api_view(["GET"])(view)
+
+
+@extend_schema(
+    summary="Find parcels by identifier or address",
+    parameters=[
+        OpenApiParameter(
+            "q",
+            str,
+            required=True,
+            description="A parcel identifier in any accepted spelling, or an address; "
+            "accents and small typos do not matter. 1 to 200 characters.",
+        ),
+        OpenApiParameter(
+            "limit", int, description="At most this many results, 1 to 50 (default 10)."
+        ),
+        OpenApiParameter(
+            "unit",
+            str,
+            description="Code of the commune (Korea: legal dong) that short spellings such "
+            "as '12/345' or '12-3' are read in; without it they match in every unit.",
+        ),
+    ],
+    responses={200: serializers.SearchResponseSerializer, 400: _ERRORS[400]},
+)
+@_public
+def search(request: Request) -> Response:
+    """Return the parcels the text names, best first."""
+    query = request.query_params.get("q", "")
+    limit = _integer(request, "limit", default=selectors.SEARCH_LIMIT_DEFAULT)
+    try:
+        results = selectors.search_parcels(
+            query, limit=limit, unit_code=request.query_params.get("unit") or None
+        )
+    except selectors.InvalidSearch as error:
+        raise ParseError(str(error)) from error
+    return Response({"query": query.strip(), "results": results})
+
+
+@extend_schema(
+    summary="The parcel at a point",
+    parameters=[
+        OpenApiParameter("lon", float, required=True, description="Longitude, WGS84 degrees."),
+        OpenApiParameter("lat", float, required=True, description="Latitude, WGS84 degrees."),
+        _AS_OF,
+    ],
+    responses={200: serializers.AtPointSheetSerializer, **_ERRORS},
+)
+@_public
+def at_point(request: Request) -> Response:
+    """Return the sheet of the parcel under the point; a point on a shared edge gives one."""
+    lon = _coordinate(request, "lon", limit=180.0)
+    lat = _coordinate(request, "lat", limit=90.0)
+    as_of = _date(request, "as_of")
+    ids = selectors.parcels_at_point(lon, lat, as_of=as_of)
+    sheet = selectors.parcel_sheet(ids[0], as_of=as_of) if ids else None
+    if sheet is None:
+        raise NotFound("No parcel at this point.")
+    sheet["also_at_point"] = ids[1:]
+    return Response(sheet)
+
+
+@extend_schema(
+    summary="The parcel sheet",
+    parameters=[_AS_OF],
+    responses={200: serializers.SheetSerializer, **_ERRORS},
+)
+@_public
+def parcel_detail(request: Request, pk: int) -> Response:
+    """Return the parcel's sheet as it stood on `as_of`, or today."""
+    as_of = _date(request, "as_of")
+    sheet = selectors.parcel_sheet(pk, as_of=as_of)
+    if sheet is None:
+        raise NotFound(_not_found(pk, as_of))
+    return Response(sheet)
+
+
+@extend_schema(
+    summary="The parcel's deeds through time",
+    parameters=[_AS_OF],
+    responses={200: serializers.HistorySerializer, **_ERRORS},
+)
+@_public
+def parcel_history(request: Request, pk: int) -> Response:
+    """Return the deeds that touched the parcel up to `as_of`, and its rights on that day."""
+    history = selectors.parcel_history(pk, as_of=_date(request, "as_of"))
+    if history is None:
+        raise NotFound(_not_found(pk, None))
+    return Response(history)
+
+
+def _not_found(pk: int, as_of: dt.date | None) -> str:
+    if as_of is None:
+        return f"No parcel has the id {pk}."
+    return f"No parcel with the id {pk} existed on {as_of.isoformat()}; try a later date."
+
+
+def _integer(request: Request, name: str, *, default: int) -> int:
+    text = request.query_params.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise ParseError(f"'{name}' must be a whole number; got {text!r}.") from None
+
+
+def _coordinate(request: Request, name: str, *, limit: float) -> float:
+    text = request.query_params.get(name, "").strip()
+    if not text:
+        raise ParseError(f"Give '{name}' in WGS84 degrees, e.g. ?lon=105.85&lat=21.02.")
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not -limit <= value <= limit:  # also refuses NaN
+        raise ParseError(f"'{name}' must be a number from {-limit:g} to {limit:g}; got {text!r}.")
+    return value
+
+
+def _date(request: Request, name: str) -> dt.date | None:
+    text = request.query_params.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        if not _DATE.fullmatch(text):
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ParseError(f"'{name}' must be a date written YYYY-MM-DD; got {text!r}.") from None

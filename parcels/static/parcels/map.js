@@ -1,0 +1,1103 @@
+/*
+ * LandInfo map page: parcels from vector tiles, search with suggestions, the parcel sheet
+ * with its history, an "as of" date, and a URL that reopens the same view.
+ *
+ * Leaflet's map is made by django-leaflet ({% leaflet_map %}), which calls
+ * window.landinfoMapInit(map) once the page has loaded. Strings go through gettext()
+ * from Django's JavaScript catalogue (/jsi18n/). No network request leaves the site.
+ */
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("landinfo-config").textContent);
+  const LANG = document.documentElement.lang || config.profile.language;
+  const gettext = window.gettext || ((text) => text);
+  const interpolate = window.interpolate || ((text) => text);
+  const named = (text, values) => interpolate(text, values, true);
+
+  // The zoom from which the tile server sends the `parcels` layer (see parcels/tiles.py);
+  // below it the map shows administrative units and zoning, and says to zoom in.
+  const PARCELS_MIN_ZOOM = config.tiles.parcelsMinZoom;
+  const SEARCH_DELAY_MS = 120;
+  const SEARCH_LIMIT = 8;
+  const PHONE_QUERY = window.matchMedia("(max-width: 600px)");
+
+  // Fill colours by land-use group: warm for built-up land, greens for the countryside,
+  // blues for water; outlines stay dark so adjacent parcels of one group stay apart.
+  const GROUP_COLOURS = {
+    agricultural: "#d9e9a6",
+    residential: "#f6c9a8",
+    commercial: "#ef9fb6",
+    public: "#a9c8ec",
+    infrastructure: "#d3d3cf",
+    religious: "#d3b8ea",
+    water: "#8fd0ef",
+    forest: "#86c48a",
+    unused: "#ece3c4",
+    defence: "#b5ab86",
+  };
+  const GROUP_LABELS = {
+    agricultural: gettext("Agricultural land"),
+    residential: gettext("Residential land"),
+    commercial: gettext("Commercial and industrial land"),
+    public: gettext("Public land"),
+    infrastructure: gettext("Infrastructure"),
+    religious: gettext("Religious land and cemeteries"),
+    water: gettext("Water"),
+    forest: gettext("Forest"),
+    unused: gettext("Unused land"),
+    defence: gettext("Defence and security"),
+  };
+  const RIGHT_KINDS = {
+    // Vietnam grants land-use rights, Korea registers ownership: one kind, two names.
+    ownership: config.profile.key === "vn" ? gettext("Land-use right") : gettext("Ownership"),
+    mortgage: gettext("Mortgage"),
+    lease: gettext("Lease"),
+    easement: gettext("Easement"),
+  };
+  const HOLDER_KINDS = {
+    person: gettext("Person"),
+    organisation: gettext("Organisation"),
+    state: gettext("The State"),
+  };
+  const pgettext = window.pgettext || ((context, text) => text);
+  const ENTRY_KINDS = {
+    first_registration: gettext("First registration"),
+    transfer: gettext("Transfer"),
+    // The deed that registers a mortgage, not the right ("저당권 설정", not "저당권").
+    mortgage: pgettext("deed", "Mortgage"),
+    discharge: gettext("Mortgage discharge"),
+    subdivision: gettext("Subdivision"),
+    merge: gettext("Merge"),
+    correction: gettext("Correction"),
+  };
+
+  const TRANSFER_TYPES = {
+    sale: gettext("Sale"),
+    gift: gettext("Gift"),
+    inheritance: gettext("Inheritance"),
+  };
+
+  const numberFormat = new Intl.NumberFormat(LANG, { maximumFractionDigits: 1 });
+  const percentFormat = new Intl.NumberFormat(LANG, { style: "percent", maximumFractionDigits: 1 });
+  const dateFormat = new Intl.DateTimeFormat(LANG, { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" });
+  const priceFormats = {};
+
+  function priceFormat(currency) {
+    if (!priceFormats[currency]) {
+      try {
+        priceFormats[currency] = new Intl.NumberFormat(LANG, { style: "currency", currency: currency, maximumFractionDigits: 0 });
+      } catch (error) {
+        priceFormats[currency] = { format: (value) => numberFormat.format(value) + " " + currency };
+      }
+    }
+    return priceFormats[currency];
+  }
+
+  function formatDate(text) {
+    if (!text) return "";
+    const date = new Date(text.length === 10 ? text + "T00:00:00Z" : text);
+    return isNaN(date) ? text : dateFormat.format(date);
+  }
+
+  function formatArea(value) {
+    const number = Number(value);
+    return isFinite(number) && value !== null && value !== "" ? numberFormat.format(number) + " m²" : "—";
+  }
+
+  function todayIso() {
+    const now = new Date();
+    const pad = (n) => String(n).padStart(2, "0");
+    return now.getFullYear() + "-" + pad(now.getMonth() + 1) + "-" + pad(now.getDate());
+  }
+
+  const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+  /** Return an element: h("p", {class: "x"}, "text", child, ...); text is never parsed as HTML. */
+  function h(tag, attributes, ...children) {
+    const element = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+      else if (name === "style") Object.assign(element.style, value);
+      else element.setAttribute(name, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      element.append(child instanceof Node ? child : String(child));
+    }
+    return element;
+  }
+
+  class HttpError extends Error {
+    constructor(status, detail) {
+      super(detail || "HTTP " + status);
+      this.status = status;
+      this.detail = detail;
+    }
+  }
+
+  async function getJSON(url, signal) {
+    const response = await fetch(url, { signal: signal, headers: { Accept: "application/json" } });
+    if (!response.ok) {
+      let detail = "";
+      try {
+        detail = (await response.json()).detail || "";
+      } catch (error) {
+        /* not JSON: keep the status alone */
+      }
+      throw new HttpError(response.status, detail);
+    }
+    return response.json();
+  }
+
+  function withQuery(url, params) {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) {
+      if (value !== null && value !== undefined && value !== "") query.set(key, value);
+    }
+    const text = query.toString();
+    return text ? url + (url.includes("?") ? "&" : "?") + text : url;
+  }
+
+  const urls = {
+    detail: (id) => config.urls.detail.replace("{pk}", encodeURIComponent(id)),
+    history: (id) => config.urls.history.replace("{pk}", encodeURIComponent(id)),
+    tiles: (asOf) => withQuery(config.urls.tiles, { as_of: asOf }),
+  };
+
+  // --- Page state ---------------------------------------------------------------------
+
+  const state = {
+    map: null,
+    tiles: null,
+    highlight: null,
+    parcelId: null, // the parcel on the sheet
+    parcel: null, // its sheet data
+    anchor: null, // a point of it (the click, or the search result's centroid)
+    asOf: "", // "" is the current register
+    request: null, // AbortController of the sheet request in flight
+    sequence: 0, // the newest sheet request; older answers are dropped
+    timings: [], // search → sheet durations, read by the end-to-end tests
+  };
+
+  const elements = {};
+
+  function readUrl() {
+    const params = new URLSearchParams(window.location.search);
+    const parcel = params.get("parcel");
+    const asOf = params.get("as_of") || "";
+    const view = /^#(\d{1,2})\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(window.location.hash);
+    return {
+      parcelId: parcel && /^\d+$/.test(parcel) ? Number(parcel) : null,
+      asOf: ISO_DATE.test(asOf) ? asOf : "",
+      view: view ? { zoom: Number(view[1]), center: [Number(view[2]), Number(view[3])] } : null,
+    };
+  }
+
+  function currentUrl() {
+    const params = new URLSearchParams();
+    if (state.parcelId !== null) params.set("parcel", state.parcelId);
+    if (state.asOf) params.set("as_of", state.asOf);
+    const query = params.toString();
+    let hash = "";
+    if (state.map) {
+      const center = state.map.getCenter();
+      const zoom = state.map.getZoom();
+      const digits = Math.max(4, Math.ceil(Math.log10(Math.pow(2, zoom))));
+      hash = "#" + zoom + "/" + center.lat.toFixed(digits) + "/" + center.lng.toFixed(digits);
+    }
+    return window.location.pathname + (query ? "?" + query : "") + hash;
+  }
+
+  /** Put the state in the address bar; a new entry for a new parcel, so Back returns to the last one. */
+  function writeUrl(push) {
+    const url = currentUrl();
+    if (url === window.location.pathname + window.location.search + window.location.hash) return;
+    const entry = { parcelId: state.parcelId, asOf: state.asOf };
+    if (push) window.history.pushState(entry, "", url);
+    else window.history.replaceState(entry, "", url);
+  }
+
+  // --- Messages -----------------------------------------------------------------------
+
+  let messageTimer = null;
+
+  function showMessage(text, kind) {
+    const box = elements.message;
+    box.textContent = text;
+    box.className = "map-message is-visible" + (kind ? " is-" + kind : "");
+    window.clearTimeout(messageTimer);
+    messageTimer = window.setTimeout(() => {
+      box.className = "map-message";
+    }, 4000);
+  }
+
+  function errorText(error) {
+    if (error instanceof HttpError && error.status >= 500) return gettext("The register could not answer; try again in a moment.");
+    if (error instanceof HttpError && error.detail) return error.detail;
+    return gettext("The register could not be reached; check the connection and try again.");
+  }
+
+  // --- Map layers ---------------------------------------------------------------------
+
+  function landUse(code) {
+    return config.landUses[code] || { name: code, name_en: code, group: "unused" };
+  }
+
+  function landUseName(code) {
+    const entry = landUse(code);
+    return LANG === "en" ? entry.name_en || entry.name : entry.name || entry.name_en;
+  }
+
+  function parcelStyle(properties, zoom) {
+    const group = landUse(properties.land_use).group;
+    return {
+      fill: true,
+      fillColor: GROUP_COLOURS[group] || GROUP_COLOURS.unused,
+      fillOpacity: config.basemap ? 0.55 : 0.9,
+      color: "#5a4a3c",
+      weight: zoom >= 18 ? 1 : 0.6,
+      opacity: 0.9,
+    };
+  }
+
+  function adminStyle(properties) {
+    const level = Number(properties.level) || 3;
+    return {
+      fill: false,
+      color: "#1f3b57",
+      weight: level <= 2 ? 3 : 2,
+      opacity: 0.85,
+      dashArray: level >= 3 ? "6 4" : null,
+    };
+  }
+
+  function zoningStyle(properties, zoom) {
+    // Over parcels a tint would muddle their land-use colours: outline only.
+    const fill = zoom < PARCELS_MIN_ZOOM;
+    return { fill: fill, fillColor: "#8e6bbf", fillOpacity: 0.12, color: "#6a4a9c", weight: fill ? 1 : 1.5, opacity: 0.8, dashArray: "4 3" };
+  }
+
+  // Drawing order within a tile, bottom to top: outlines of zones and units over the fills.
+  const LAYER_ORDER = ["parcels", "zoning", "admin_units"];
+
+  // The server writes layers in its own order; VectorGrid draws them in the order read.
+  const OrderedProtobuf = L.VectorGrid.Protobuf.extend({
+    _getVectorTilePromise: function (coords) {
+      return L.VectorGrid.Protobuf.prototype._getVectorTilePromise.call(this, coords).then((tile) => {
+        const ordered = {};
+        for (const name of LAYER_ORDER) if (tile.layers[name]) ordered[name] = tile.layers[name];
+        for (const name of Object.keys(tile.layers)) if (!ordered[name]) ordered[name] = tile.layers[name];
+        tile.layers = ordered;
+        return tile;
+      });
+    },
+  });
+
+  function makeTileLayer() {
+    return new OrderedProtobuf(urls.tiles(state.asOf), {
+      rendererFactory: L.canvas.tile,
+      // Clicks ask the server which parcel is under the pointer (/api/parcels/at): the
+      // client keeps no feature index, and VectorGrid's interactive canvas path does not
+      // run on Leaflet >= 1.8.
+      interactive: false,
+      vectorTileLayerStyles: {
+        zoning: zoningStyle,
+        parcels: parcelStyle,
+        admin_units: adminStyle,
+      },
+      maxNativeZoom: config.tiles.maxZoom,
+      minZoom: config.view.minZoom,
+      maxZoom: config.view.maxZoom,
+      fetchOptions: { credentials: "same-origin" },
+      attribution: gettext("Parcels: LandInfo register"),
+    });
+  }
+
+  function updateZoomHint() {
+    const low = state.map.getZoom() < PARCELS_MIN_ZOOM;
+    elements.hint.hidden = !low;
+  }
+
+  function showHighlight(geometry) {
+    clearHighlight();
+    if (!geometry) return;
+    const outline = (style) => L.geoJSON(geometry, { pane: "landinfo-highlight", interactive: false, style: style });
+    // A white halo under the line keeps it readable on every fill colour. Made first:
+    // a layer group adds its layers in the order they were created.
+    const halo = outline({ color: "#ffffff", weight: 8, opacity: 0.95, fill: false });
+    const line = outline({ color: "#c2185b", weight: 4, opacity: 1, fillColor: "#c2185b", fillOpacity: 0.15 });
+    state.highlight = L.layerGroup([halo, line]).addTo(state.map);
+  }
+
+  function clearHighlight() {
+    if (state.highlight) state.highlight.remove();
+    state.highlight = null;
+  }
+
+  /** Return the padding that keeps a fitted parcel out from under the sheet. */
+  function sheetPadding() {
+    const sheet = elements.sheet;
+    if (sheet.hidden) return { topLeft: [24, 24], bottomRight: [24, 24] };
+    const rect = sheet.getBoundingClientRect();
+    if (PHONE_QUERY.matches) return { topLeft: [24, 24], bottomRight: [24, rect.height + 24] };
+    return { topLeft: [24, 24], bottomRight: [rect.width + 24, 24] };
+  }
+
+  function fitBbox(bbox) {
+    if (!bbox || bbox.length !== 4) return;
+    const padding = sheetPadding();
+    state.map.fitBounds(
+      [
+        [bbox[1], bbox[0]],
+        [bbox[3], bbox[2]],
+      ],
+      { paddingTopLeft: padding.topLeft, paddingBottomRight: padding.bottomRight, maxZoom: 18 }
+    );
+  }
+
+  /** Pan so that `latlng` is not hidden under the bottom sheet on a phone. */
+  function keepVisible(latlng) {
+    if (!PHONE_QUERY.matches || elements.sheet.hidden) return;
+    const point = state.map.latLngToContainerPoint(latlng);
+    const size = state.map.getSize();
+    const visibleBottom = size.y - elements.sheet.getBoundingClientRect().height - 16;
+    if (point.y > visibleBottom) state.map.panBy([0, point.y - visibleBottom / 2], { animate: true });
+  }
+
+  // --- The parcel sheet ---------------------------------------------------------------
+
+  function openSheet() {
+    elements.sheet.hidden = false;
+    elements.wrap.classList.add("sheet-open");
+    syncSheetHeight();
+  }
+
+  function closeSheet(options) {
+    const push = !options || options.push !== false;
+    if (state.request) state.request.abort();
+    state.sequence += 1;
+    state.parcelId = null;
+    state.parcel = null;
+    state.anchor = null;
+    elements.sheet.hidden = true;
+    elements.sheet.dataset.state = "closed";
+    elements.sheet.removeAttribute("data-parcel-id");
+    elements.wrap.classList.remove("sheet-open");
+    clearHighlight();
+    writeUrl(push);
+  }
+
+  function sheetLoading() {
+    openSheet();
+    elements.sheet.dataset.state = "loading";
+    elements.sheet.setAttribute("aria-busy", "true");
+    elements.body.replaceChildren(h("p", { class: "sheet-loading" }, gettext("Loading…")));
+  }
+
+  function sheetError(text) {
+    openSheet();
+    elements.sheet.dataset.state = "error";
+    elements.sheet.removeAttribute("aria-busy");
+    elements.title.textContent = gettext("Parcel");
+    elements.identifier.textContent = "";
+    elements.body.replaceChildren(h("p", { class: "sheet-error" }, text));
+  }
+
+  function section(title, ...content) {
+    return h("section", { class: "sheet-section" }, h("h3", {}, title), ...content);
+  }
+
+  function parcelLink(item) {
+    return h(
+      "a",
+      {
+        href: withQuery(window.location.pathname, { parcel: item.id, as_of: state.asOf }),
+        class: "parcel-link",
+        "data-parcel-id": item.id,
+        onclick: (event) => {
+          if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+          event.preventDefault();
+          openParcel(item.id, { fit: true });
+        },
+      },
+      item.display || item.identifier,
+      item.display && item.identifier && item.display !== item.identifier ? h("span", { class: "muted" }, " · " + item.identifier) : null
+    );
+  }
+
+  function holderText(holder) {
+    if (!holder) return "—";
+    if (typeof holder === "string") return holder;
+    const name = holder.name || holder.holder && holder.holder.name || "—";
+    const share = holder.share ? " (" + holder.share + ")" : "";
+    return name + share;
+  }
+
+  function renderSheet(parcel) {
+    elements.sheet.dataset.state = "ready";
+    elements.sheet.dataset.parcelId = parcel.id;
+    elements.sheet.removeAttribute("aria-busy");
+    elements.title.textContent = parcel.display || parcel.identifier;
+    elements.identifier.textContent = parcel.display && parcel.display !== parcel.identifier ? parcel.identifier : "";
+
+    const facts = h("dl", { class: "facts" });
+    const fact = (term, ...value) => facts.append(h("dt", {}, term), h("dd", {}, ...value));
+    if (parcel.status === "retired") {
+      fact(gettext("Status"), h("span", { class: "badge badge-retired" }, gettext("Retired")), " ", parcel.valid_to ? named(gettext("since %(date)s"), { date: formatDate(parcel.valid_to) }) : "");
+    }
+    fact(gettext("Address"), parcel.address || "—");
+    if (parcel.admin_unit) {
+      const parents = (parcel.admin_unit.parents || []).slice().sort((a, b) => (b.level || 0) - (a.level || 0));
+      fact(gettext("Administrative unit"), [parcel.admin_unit.name, ...parents.map((unit) => unit.name)].filter(Boolean).join(", "));
+    }
+    if (parcel.land_use) {
+      const use = parcel.land_use;
+      const name = LANG === "en" ? use.name_en || use.name : use.name || use.name_en;
+      const group = use.group || landUse(use.code).group;
+      fact(
+        gettext("Land use"),
+        h("span", { class: "swatch", style: { background: GROUP_COLOURS[group] || GROUP_COLOURS.unused }, "aria-hidden": "true" }),
+        h("strong", {}, use.code),
+        " ",
+        name || landUseName(use.code)
+      );
+    }
+    const registered = Number(parcel.registered_area);
+    const computed = Number(parcel.computed_area);
+    fact(gettext("Registered area"), formatArea(parcel.registered_area));
+    const difference = registered > 0 && isFinite(computed) ? (computed - registered) / registered : null;
+    fact(
+      gettext("Area on the map"),
+      formatArea(parcel.computed_area),
+      difference !== null && Math.abs(difference) >= 0.0005
+        ? h("span", { class: Math.abs(difference) > 0.05 ? "delta delta-large" : "delta" }, " (" + (difference > 0 ? "+" : "") + percentFormat.format(difference) + ")")
+        : null
+    );
+    if (parcel.valid_from) fact(gettext("Exists since"), formatDate(parcel.valid_from));
+    if (parcel.as_of) fact(gettext("Register as of"), formatDate(parcel.as_of));
+
+    const parts = [facts];
+
+    const zoning = parcel.zoning || [];
+    parts.push(
+      section(
+        gettext("Zoning"),
+        zoning.length
+          ? h(
+              "ul",
+              { class: "shares" },
+              zoning.map((zone) => {
+                let share = Number(zone.share);
+                if (share > 1) share = share / 100; // tolerate a percentage
+                const width = Math.max(0, Math.min(1, share)) * 100;
+                return h(
+                  "li",
+                  {},
+                  h("div", { class: "share-label" }, h("span", {}, h("strong", {}, zone.code), " ", zone.name), h("span", { class: "share-value" }, percentFormat.format(share))),
+                  h("div", { class: "bar", role: "presentation" }, h("span", { style: { width: width.toFixed(1) + "%" } })),
+                  zone.plan ? h("div", { class: "muted small" }, zone.plan) : null
+                );
+              })
+            )
+          : h("p", { class: "muted" }, gettext("No zoning zone covers this parcel."))
+      )
+    );
+
+    const prices = (parcel.prices || []).slice().sort((a, b) => b.year - a.year);
+    parts.push(
+      section(
+        gettext("Official land price"),
+        prices.length
+          ? h(
+              "table",
+              { class: "prices" },
+              h("thead", {}, h("tr", {}, h("th", { scope: "col" }, gettext("Year")), h("th", { scope: "col" }, gettext("Price per m²")))),
+              h(
+                "tbody",
+                {},
+                prices.map((price) => h("tr", {}, h("th", { scope: "row" }, price.year), h("td", {}, priceFormat(price.currency || config.profile.currency).format(Number(price.price_per_m2)))))
+              )
+            )
+          : h("p", { class: "muted" }, gettext("No official price is recorded."))
+      )
+    );
+
+    const rights = parcel.rights || [];
+    parts.push(
+      section(
+        parcel.as_of ? named(gettext("Rights on %(date)s"), { date: formatDate(parcel.as_of) }) : gettext("Current rights"),
+        rights.length
+          ? h(
+              "ul",
+              { class: "rights" },
+              rights.map((right) =>
+                h(
+                  "li",
+                  {},
+                  h("div", {}, h("strong", {}, RIGHT_KINDS[right.kind] || right.kind), right.share ? h("span", { class: "share-chip" }, right.share) : null),
+                  h(
+                    "div",
+                    {},
+                    right.holder ? right.holder.name : "—",
+                    right.holder && right.holder.kind ? h("span", { class: "muted" }, " · " + (HOLDER_KINDS[right.holder.kind] || right.holder.kind)) : null
+                  ),
+                  right.valid_from ? h("div", { class: "muted small" }, named(gettext("since %(date)s"), { date: formatDate(right.valid_from) })) : null
+                )
+              )
+            )
+          : h("p", { class: "muted" }, gettext("No right is registered on this parcel."))
+      )
+    );
+
+    const parents = parcel.parents || [];
+    const children = parcel.children || [];
+    if (parents.length || children.length) {
+      parts.push(
+        section(
+          gettext("Lineage"),
+          parents.length ? h("p", {}, h("span", { class: "muted" }, gettext("Made from:") + " "), ...joinNodes(parents.map(parcelLink))) : null,
+          children.length ? h("p", {}, h("span", { class: "muted" }, gettext("Split or merged into:") + " "), ...joinNodes(children.map(parcelLink))) : null
+        )
+      );
+    }
+
+    elements.history = h("div", { class: "history", "data-state": "loading" }, h("p", { class: "muted" }, gettext("Loading…")));
+    parts.push(section(gettext("History of deeds"), elements.history));
+
+    elements.body.replaceChildren(...parts);
+    elements.body.scrollTop = 0;
+  }
+
+  function joinNodes(nodes) {
+    const out = [];
+    nodes.forEach((node, index) => {
+      if (index) out.push(", ");
+      out.push(node);
+    });
+    return out;
+  }
+
+  function renderHistory(history) {
+    const box = elements.history;
+    if (!box) return;
+    const entries = (history.entries || []).slice().sort((a, b) => b.sequence - a.sequence);
+    box.dataset.state = "ready";
+    box.dataset.asOf = history.as_of || "";
+    if (!entries.length) {
+      box.replaceChildren(h("p", { class: "muted" }, gettext("No deed is recorded for this parcel.")));
+      return;
+    }
+    box.replaceChildren(
+      h(
+        "ol",
+        { class: "timeline" },
+        entries.map((entry) => {
+          const before = (entry.holders_before || []).map(holderText).join(", ");
+          const after = (entry.holders_after || []).map(holderText).join(", ");
+          return h(
+            "li",
+            { class: "timeline-entry kind-" + entry.kind },
+            h("div", { class: "timeline-date" }, h("time", { datetime: entry.effective_date }, formatDate(entry.effective_date))),
+            h("div", { class: "timeline-kind" }, entryLabel(entry), h("span", { class: "muted small" }, " · #" + entry.sequence)),
+            before || after ? h("div", { class: "timeline-holders" }, before ? before + " → " : "", after || "—") : null,
+            entry.recorded_at ? h("div", { class: "muted small" }, named(gettext("recorded %(date)s"), { date: formatDate(entry.recorded_at) })) : null
+          );
+        })
+      )
+    );
+  }
+
+  /**
+   * Return what a deed was, in the page's language. The API's `summary` is an English
+   * sentence; the kind, and for a transfer its type ("transfer (sale) — ..."), say it.
+   */
+  function entryLabel(entry) {
+    const label = ENTRY_KINDS[entry.kind] || entry.kind;
+    const type = entry.kind === "transfer" && /^[^(—]*\(([a-z_]+)\)/.exec(entry.summary || "");
+    return type && TRANSFER_TYPES[type[1]] ? label + " · " + TRANSFER_TYPES[type[1]] : label;
+  }
+
+  async function loadHistory(id, sequence, signal) {
+    try {
+      const history = await getJSON(withQuery(urls.history(id), { as_of: state.asOf }), signal);
+      if (sequence !== state.sequence) return;
+      renderHistory(history);
+    } catch (error) {
+      if (error.name === "AbortError" || sequence !== state.sequence) return;
+      if (elements.history) {
+        elements.history.dataset.state = "error";
+        elements.history.replaceChildren(h("p", { class: "sheet-error" }, errorText(error)));
+      }
+    }
+  }
+
+  function bboxCenter(bbox) {
+    return bbox && bbox.length === 4 ? L.latLng((bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2) : null;
+  }
+
+  /** Show `parcel` (a sheet from the API) on the sheet and the map; fetch its history. */
+  function showParcel(parcel, options, sequence, signal) {
+    const push = options.push !== false && parcel.id !== state.parcelId;
+    state.parcelId = parcel.id;
+    state.parcel = parcel;
+    state.anchor = options.latlng || options.anchor || bboxCenter(parcel.bbox);
+    renderSheet(parcel);
+    showHighlight(parcel.geometry);
+    if (options.fit) fitBbox(parcel.bbox);
+    else if (options.latlng) keepVisible(options.latlng);
+    writeUrl(push);
+    loadHistory(parcel.id, sequence, signal);
+    if (options.startedAt) {
+      const ms = Math.round(performance.now() - options.startedAt);
+      state.timings.push({ query: options.query || "", ms: ms });
+      if (config.debug) console.debug("search → sheet", options.query, ms + " ms");
+    }
+  }
+
+  function beginRequest() {
+    if (state.request) state.request.abort();
+    state.request = new AbortController();
+    state.sequence += 1;
+    return { sequence: state.sequence, signal: state.request.signal };
+  }
+
+  /**
+   * Open the sheet of parcel `id`; `fit` zooms to it (search, links), clicks do not.
+   * With `fallbackAt`, a parcel missing on the chosen date gives way to the parcel that
+   * was at that point then (moving the date back over a split shows the parent).
+   */
+  async function openParcel(id, options) {
+    options = options || {};
+    const { sequence, signal } = beginRequest();
+    sheetLoading();
+    if (options.fit && options.bbox) fitBbox(options.bbox);
+    try {
+      let parcel;
+      try {
+        parcel = await getJSON(withQuery(urls.detail(id), { as_of: state.asOf }), signal);
+      } catch (error) {
+        if (!(error instanceof HttpError && error.status === 404 && options.fallbackAt)) throw error;
+        const at = options.fallbackAt;
+        parcel = await getJSON(withQuery(config.urls.at, { lon: at.lng.toFixed(7), lat: at.lat.toFixed(7), as_of: state.asOf }), signal);
+      }
+      if (sequence !== state.sequence) return;
+      showParcel(parcel, options, sequence, signal);
+    } catch (error) {
+      if (error.name === "AbortError" || sequence !== state.sequence) return;
+      state.parcelId = Number(id);
+      writeUrl(options.push !== false);
+      clearHighlight();
+      if (error instanceof HttpError && error.status === 404) {
+        sheetError(state.asOf ? named(gettext("This parcel was not in the register on %(date)s."), { date: formatDate(state.asOf) }) : gettext("There is no such parcel in the register."));
+      } else sheetError(errorText(error));
+    }
+  }
+
+  async function openAt(latlng, options) {
+    options = options || {};
+    const { sequence, signal } = beginRequest();
+    const url = withQuery(config.urls.at, { lon: latlng.lng.toFixed(7), lat: latlng.lat.toFixed(7), as_of: state.asOf });
+    elements.wrap.classList.add("is-busy");
+    try {
+      const parcel = await getJSON(url, signal);
+      if (sequence !== state.sequence) return;
+      openSheet();
+      showParcel(parcel, { latlng: latlng, push: options.push }, sequence, signal);
+    } catch (error) {
+      if (error.name === "AbortError" || sequence !== state.sequence) return;
+      if (error instanceof HttpError && error.status === 404) showMessage(gettext("No parcel at this point."));
+      else showMessage(errorText(error), "error");
+    } finally {
+      if (sequence === state.sequence) elements.wrap.classList.remove("is-busy");
+    }
+  }
+
+  // --- Bottom sheet on phones: drag the grip between a third, a half and most of the screen.
+
+  const SHEET_STOPS = [0.3, 0.5, 0.88];
+
+  function syncSheetHeight() {
+    const height = elements.sheet.hidden ? 0 : elements.sheet.getBoundingClientRect().height;
+    elements.wrap.style.setProperty("--sheet-height", PHONE_QUERY.matches ? height + "px" : "0px");
+  }
+
+  function setSheetStop(fraction) {
+    elements.sheet.style.height = Math.round(fraction * 100) + "%";
+    syncSheetHeight();
+  }
+
+  function setupSheetGrip() {
+    const grip = elements.grip;
+    let start = null;
+    grip.addEventListener("pointerdown", (event) => {
+      if (!PHONE_QUERY.matches) return;
+      start = { y: event.clientY, height: elements.sheet.getBoundingClientRect().height, moved: false };
+      grip.setPointerCapture(event.pointerId);
+      elements.sheet.classList.add("is-dragging");
+    });
+    grip.addEventListener("pointermove", (event) => {
+      if (!start) return;
+      const dy = start.y - event.clientY;
+      if (Math.abs(dy) > 4) start.moved = true;
+      const total = elements.wrap.getBoundingClientRect().height;
+      const height = Math.max(48, Math.min(total * 0.95, start.height + dy));
+      elements.sheet.style.height = height + "px";
+    });
+    const finish = () => {
+      if (!start) return;
+      const moved = start.moved;
+      start = null;
+      elements.sheet.classList.remove("is-dragging");
+      const total = elements.wrap.getBoundingClientRect().height;
+      const fraction = elements.sheet.getBoundingClientRect().height / total;
+      if (!moved) {
+        // A tap steps through the stops, as the button's label says.
+        const next = SHEET_STOPS.find((stop) => stop > fraction + 0.02);
+        setSheetStop(next || SHEET_STOPS[0]);
+        return;
+      }
+      if (fraction < 0.15) {
+        elements.sheet.style.height = "";
+        closeSheet();
+        return;
+      }
+      const nearest = SHEET_STOPS.reduce((best, stop) => (Math.abs(stop - fraction) < Math.abs(best - fraction) ? stop : best));
+      setSheetStop(nearest);
+    };
+    grip.addEventListener("pointerup", finish);
+    grip.addEventListener("pointercancel", finish);
+    grip.addEventListener("click", (event) => {
+      // Keyboard users: Enter or Space on the grip steps through the stops too.
+      if (event.detail === 0 && PHONE_QUERY.matches) {
+        const total = elements.wrap.getBoundingClientRect().height;
+        const fraction = elements.sheet.getBoundingClientRect().height / total;
+        const next = SHEET_STOPS.find((stop) => stop > fraction + 0.02);
+        setSheetStop(next || SHEET_STOPS[0]);
+      }
+    });
+    PHONE_QUERY.addEventListener("change", () => {
+      elements.sheet.style.height = "";
+      syncSheetHeight();
+    });
+  }
+
+  // --- Search -------------------------------------------------------------------------
+
+  const search = {
+    timer: null,
+    controller: null,
+    query: "", // the text the shown results answer
+    results: [],
+    active: -1,
+    pending: null, // promise of the request in flight
+  };
+
+  /**
+   * Return `results` with the parcels of the commune on the sheet first: "12/345" is
+   * found in every commune, and the one being looked at is the likeliest meant.
+   */
+  function nearestFirst(results) {
+    const unit = state.parcel && state.parcel.admin_unit ? state.parcel.admin_unit.code : null;
+    if (!unit) return results;
+    const here = (result) => (result.match === "identifier" && result.admin_unit && result.admin_unit.code === unit ? 0 : 1);
+    return results.map((result, index) => [here(result), index, result]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((entry) => entry[2]);
+  }
+
+  function runSearch(query) {
+    if (search.controller) search.controller.abort();
+    search.controller = new AbortController();
+    const signal = search.controller.signal;
+    search.pending = getJSON(withQuery(config.urls.search, { q: query, limit: SEARCH_LIMIT }), signal)
+      .then((answer) => {
+        search.query = query;
+        search.results = nearestFirst(answer.results || []);
+        renderResults();
+        return search.results;
+      })
+      .catch((error) => {
+        if (error.name === "AbortError") return null;
+        search.query = query;
+        search.results = [];
+        renderResults(error instanceof HttpError && error.status === 400 ? error.detail || gettext("Type a parcel number or an address.") : errorText(error));
+        return [];
+      });
+    return search.pending;
+  }
+
+  function closeResults() {
+    elements.results.hidden = true;
+    elements.searchInput.setAttribute("aria-expanded", "false");
+    elements.searchInput.removeAttribute("aria-activedescendant");
+    search.active = -1;
+  }
+
+  function renderResults(problem) {
+    const list = elements.results;
+    list.replaceChildren();
+    search.active = -1;
+    elements.searchInput.removeAttribute("aria-activedescendant");
+    if (problem || !search.results.length) {
+      list.append(h("li", { class: "search-empty", role: "option", "aria-disabled": "true" }, problem || gettext("No parcel or address matches.")));
+    }
+    search.results.forEach((result, index) => {
+      const unit = result.admin_unit ? result.admin_unit.name : "";
+      list.append(
+        h(
+          "li",
+          {
+            id: "search-option-" + index,
+            class: "search-option",
+            role: "option",
+            "aria-selected": "false",
+            "data-parcel-id": result.id,
+            onmousedown: (event) => event.preventDefault(), // keep focus in the box
+            onclick: () => choose(index),
+          },
+          h(
+            "div",
+            { class: "option-main" },
+            h("strong", {}, result.display || result.identifier),
+            result.retired ? h("span", { class: "badge badge-retired" }, gettext("Retired")) : null,
+            result.land_use ? h("span", { class: "option-use" }, result.land_use.code) : null
+          ),
+          h("div", { class: "option-address" }, result.address || result.identifier),
+          h("div", { class: "option-unit muted" }, [unit, result.identifier].filter(Boolean).join(" · "))
+        )
+      );
+    });
+    list.hidden = false;
+    elements.searchInput.setAttribute("aria-expanded", "true");
+  }
+
+  function setActive(index) {
+    const options = elements.results.querySelectorAll(".search-option");
+    if (!options.length) return;
+    search.active = (index + options.length) % options.length;
+    options.forEach((option, i) => option.setAttribute("aria-selected", i === search.active ? "true" : "false"));
+    const option = options[search.active];
+    elements.searchInput.setAttribute("aria-activedescendant", option.id);
+    option.scrollIntoView({ block: "nearest" });
+  }
+
+  function choose(index, startedAt) {
+    const result = search.results[index];
+    if (!result) return;
+    closeResults();
+    elements.searchInput.value = result.display && result.admin_unit ? result.display + ", " + result.admin_unit.name : result.display || result.identifier;
+    const anchor = result.centroid ? L.latLng(result.centroid[1], result.centroid[0]) : null;
+    openParcel(result.id, { fit: true, bbox: result.bbox, anchor: anchor, startedAt: startedAt || performance.now(), query: search.query });
+  }
+
+  async function submitSearch() {
+    const startedAt = performance.now();
+    const query = elements.searchInput.value.trim();
+    if (!query) return;
+    window.clearTimeout(search.timer);
+    if (search.active >= 0 && search.query === query) {
+      choose(search.active, startedAt);
+      return;
+    }
+    const results = search.query === query && search.results.length ? search.results : await runSearch(query);
+    if (results && results.length && elements.searchInput.value.trim() === query) choose(0, startedAt);
+  }
+
+  function setupSearch() {
+    const input = elements.searchInput;
+    input.addEventListener("input", () => {
+      window.clearTimeout(search.timer);
+      const query = input.value.trim();
+      if (query.length < 2) {
+        if (search.controller) search.controller.abort();
+        search.query = "";
+        search.results = [];
+        closeResults();
+        return;
+      }
+      search.timer = window.setTimeout(() => runSearch(query), SEARCH_DELAY_MS);
+    });
+    input.addEventListener("keydown", (event) => {
+      const open = !elements.results.hidden;
+      if (event.key === "ArrowDown") {
+        event.preventDefault();
+        if (open) setActive(search.active + 1);
+        else if (search.results.length) {
+          renderResults();
+          setActive(0);
+        }
+      } else if (event.key === "ArrowUp") {
+        event.preventDefault();
+        if (open) setActive(search.active - 1);
+      } else if (event.key === "Escape") {
+        if (open) closeResults();
+        else input.value = "";
+      }
+    });
+    input.addEventListener("blur", () => window.setTimeout(closeResults, 150));
+    input.addEventListener("focus", () => {
+      if (search.results.length && search.query === input.value.trim()) renderResults();
+    });
+    elements.searchForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      submitSearch();
+    });
+  }
+
+  // --- As of ----------------------------------------------------------------------------
+
+  function setAsOf(value, options) {
+    options = options || {};
+    const asOf = ISO_DATE.test(value || "") && value < todayIso() ? value : "";
+    const changed = asOf !== state.asOf;
+    state.asOf = asOf;
+    elements.asOfInput.value = asOf;
+    elements.asOfClear.hidden = !asOf;
+    elements.wrap.classList.toggle("is-past", Boolean(asOf));
+    elements.banner.hidden = !asOf;
+    elements.banner.textContent = asOf ? named(gettext("The register as it stood on %(date)s"), { date: formatDate(asOf) }) : "";
+    if (!changed) return;
+    if (state.tiles && state.tiles._url !== urls.tiles(asOf)) state.tiles.setUrl(urls.tiles(asOf));
+    if (state.parcelId !== null && options.reload !== false) {
+      const parcel = state.parcel;
+      if (asOf && parcel && parcel.valid_from && asOf < parcel.valid_from && state.anchor) {
+        // Not made yet on that day: show what was at the same place then.
+        openAt(state.anchor, { push: false });
+      } else {
+        openParcel(state.parcelId, { push: false, anchor: state.anchor, fallbackAt: state.anchor });
+      }
+    }
+    else writeUrl(Boolean(options.push));
+  }
+
+  function setupAsOf() {
+    elements.asOfInput.max = todayIso();
+    elements.asOfInput.addEventListener("change", () => setAsOf(elements.asOfInput.value));
+    elements.asOfClear.addEventListener("click", () => {
+      setAsOf("");
+      elements.asOfInput.focus();
+    });
+  }
+
+  // --- Legend ---------------------------------------------------------------------------
+
+  function addLegend(map) {
+    const groups = Object.keys(GROUP_COLOURS).filter((group) => Object.values(config.landUses).some((use) => use.group === group));
+    const Legend = L.Control.extend({
+      options: { position: "bottomleft" },
+      onAdd: function () {
+        const box = h(
+          "details",
+          { class: "legend leaflet-bar", open: !PHONE_QUERY.matches },
+          h("summary", {}, gettext("Legend")),
+          h(
+            "ul",
+            {},
+            groups.map((group) => h("li", {}, h("span", { class: "swatch", style: { background: GROUP_COLOURS[group] }, "aria-hidden": "true" }), GROUP_LABELS[group])),
+            h("li", {}, h("span", { class: "swatch swatch-line", "aria-hidden": "true" }), gettext("Administrative boundary")),
+            h("li", {}, h("span", { class: "swatch swatch-zoning", "aria-hidden": "true" }), gettext("Zoning zone"))
+          )
+        );
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        return box;
+      },
+    });
+    new Legend().addTo(map);
+  }
+
+  // --- Start ----------------------------------------------------------------------------
+
+  function collectElements() {
+    const byId = (id) => document.getElementById(id);
+    Object.assign(elements, {
+      wrap: byId("map-wrap"),
+      hint: byId("map-hint"),
+      banner: byId("as-of-banner"),
+      message: byId("map-message"),
+      sheet: byId("sheet"),
+      grip: byId("sheet-grip"),
+      title: byId("sheet-title"),
+      identifier: byId("sheet-identifier"),
+      body: byId("sheet-body"),
+      close: byId("sheet-close"),
+      searchForm: byId("search-form"),
+      searchInput: byId("search-input"),
+      results: byId("search-results"),
+      asOfInput: byId("as-of-input"),
+      asOfClear: byId("as-of-clear"),
+      history: null,
+    });
+  }
+
+  function applyUrl(initial) {
+    const wanted = readUrl();
+    setAsOf(wanted.asOf, { reload: false });
+    if (wanted.parcelId !== null && wanted.parcelId !== state.parcelId) {
+      openParcel(wanted.parcelId, { fit: !(initial && wanted.view), push: false });
+    } else if (wanted.parcelId !== null && !initial) {
+      openParcel(wanted.parcelId, { push: false });
+    } else if (wanted.parcelId === null && state.parcelId !== null) {
+      closeSheet({ push: false });
+    }
+  }
+
+  window.landinfoMapInit = function (map) {
+    collectElements();
+    state.map = map;
+    map.getContainer().setAttribute("aria-label", gettext("Map of the land register"));
+    map.createPane("landinfo-highlight").style.zIndex = 450;
+    map.getPane("landinfo-highlight").style.pointerEvents = "none";
+
+    const wanted = readUrl();
+    if (wanted.view) map.setView(wanted.view.center, wanted.view.zoom, { animate: false });
+
+    state.asOf = wanted.asOf;
+    state.tiles = makeTileLayer();
+    // Leaflet prunes the tiles of the previous zoom 250 ms after the new ones are in.
+    let tilesLoaded = false;
+    let pruned = null;
+    state.tiles.on("loading", () => {
+      tilesLoaded = false;
+      window.clearTimeout(pruned);
+    });
+    state.tiles.on("load", () => {
+      window.clearTimeout(pruned);
+      pruned = window.setTimeout(() => (tilesLoaded = true), 300);
+    });
+    state.tiles.addTo(map);
+    addLegend(map);
+
+    let moving = 0;
+    map.on("movestart", () => (moving += 1));
+    map.on("moveend", () => (moving = Math.max(0, moving - 1)));
+    map.on("click", (event) => openAt(event.latlng));
+    map.on("zoomend", updateZoomHint);
+    map.on("moveend", () => writeUrl(false));
+    updateZoomHint();
+
+    elements.close.addEventListener("click", () => closeSheet());
+    elements.sheet.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") closeSheet();
+    });
+    window.addEventListener("popstate", () => applyUrl(false));
+    window.addEventListener("resize", syncSheetHeight);
+    setupSheetGrip();
+    setupSearch();
+    setupAsOf();
+    state.asOf = ""; // let setAsOf() below apply the date to the controls
+    applyUrl(true);
+
+    window.landinfoMap = map;
+    // For the end-to-end tests and the curious: the map, the state, and whether it is
+    // still (not moving, every visible tile drawn).
+    window.landinfo = {
+      map: map,
+      state: state,
+      openParcel: openParcel,
+      openAt: openAt,
+      setAsOf: setAsOf,
+      isIdle: () => moving === 0 && !map._animatingZoom && tilesLoaded,
+    };
+  };
+})();

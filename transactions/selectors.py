@@ -1,0 +1,218 @@
+"""Read side of rights and the journal, as the public may see them.
+
+Every holder leaves here masked (`transactions.masking`); party rows are read with
+their name and kind only, so a national ID, a birth year or an address never leaves
+the database on these paths.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any, TypedDict
+
+from django.db.models import Q
+from django.utils import timezone
+
+from parcels.models import ParcelLineage
+from transactions.masking import mask_party_name
+from transactions.models import JournalEntry, Right
+
+# The order rights are listed in on a parcel sheet: what the land is, then what burdens it.
+_KIND_ORDER = {kind: position for position, kind in enumerate(Right.Kind.values)}
+# The fields of a right and its holder that the public sees; nothing else is read.
+_PUBLIC_RIGHT_FIELDS = (
+    "kind",
+    "share_numerator",
+    "share_denominator",
+    "valid_from",
+    "valid_to",
+    "begun_by_id",
+    "ended_by_id",
+    "holder__name",
+    "holder__kind",
+)
+
+
+class PublicHolder(TypedDict):
+    name: str  # masked for a person, in full for an organisation or the State
+    kind: str
+
+
+class PublicRight(TypedDict):
+    kind: str
+    share: str  # "n/d" as registered
+    holder: PublicHolder
+    valid_from: str
+    valid_to: str | None
+
+
+class HistoryEntry(TypedDict):
+    sequence: int
+    kind: str
+    effective_date: str
+    recorded_at: str
+    summary: str
+    holders_before: list[str]
+    holders_after: list[str]
+
+
+class Timeline(TypedDict):
+    entries: list[HistoryEntry]
+    rights: list[PublicRight]
+
+
+def valid_on(day: dt.date) -> Q:
+    """Return the filter for rows in force on `day`: legal terms are [valid_from, valid_to)."""
+    return Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+
+
+def rights_as_of(parcel_id: int, *, as_of: dt.date | None = None) -> list[PublicRight]:
+    """Return the rights on the parcel in force on `as_of` (today when None), holders masked.
+
+    "Today" rather than "not ended": a lease registered with its end date is in force
+    until that date, though its `valid_to` is set.
+    """
+    day = as_of or timezone.localdate()
+    rights = (
+        Right.objects.filter(valid_on(day), parcel_id=parcel_id)
+        .select_related("holder")
+        .only(*_PUBLIC_RIGHT_FIELDS)
+    )
+    return [_public_right(right) for right in _in_sheet_order(rights)]
+
+
+def parcel_timeline(parcel_id: int, *, as_of: dt.date | None = None) -> Timeline:
+    """Return the deeds that touched the parcel, oldest first, and its rights on `as_of`.
+
+    A deed touched the parcel if it began or ended a right on it, or made or retired
+    the parcel (a subdivision or merge, through the lineage). With `as_of`, only deeds
+    in effect by then (effective_date ≤ as_of) are listed. Four queries, whatever the
+    length of the history.
+    """
+    rights = list(
+        Right.objects.filter(parcel_id=parcel_id)
+        .select_related("holder")
+        .only(*_PUBLIC_RIGHT_FIELDS)
+        .order_by("pk")
+    )
+    lineage = list(
+        ParcelLineage.objects.filter(Q(parent_id=parcel_id) | Q(child_id=parcel_id))
+        .filter(entry__isnull=False)
+        .values("entry_id", "parent_id", "child_id", "parent__identifier", "child__identifier")
+    )
+    begun: dict[int, list[Right]] = defaultdict(list)
+    ended: dict[int, list[Right]] = defaultdict(list)
+    for right in rights:
+        begun[right.begun_by_id].append(right)
+        if right.ended_by_id is not None:
+            ended[right.ended_by_id].append(right)
+    lineage_by_entry: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
+    for edge in lineage:
+        lineage_by_entry[edge["entry_id"]].append(edge)
+
+    sequences = set(begun) | set(ended) | set(lineage_by_entry)
+    entries = JournalEntry.objects.filter(sequence__in=sequences).only(
+        "sequence", "kind", "effective_date", "recorded_at", "payload"
+    )
+    if as_of is not None:
+        entries = entries.filter(effective_date__lte=as_of)
+    return {
+        "entries": [
+            _history_entry(
+                entry,
+                parcel_id=parcel_id,
+                before=ended[entry.sequence],
+                after=begun[entry.sequence],
+                lineage=lineage_by_entry[entry.sequence],
+            )
+            for entry in (entries.order_by("effective_date", "sequence") if sequences else [])
+        ],
+        "rights": rights_as_of(parcel_id, as_of=as_of),
+    }
+
+
+def _in_sheet_order(rights: Iterable[Right]) -> list[Right]:
+    return sorted(
+        rights, key=lambda right: (_KIND_ORDER.get(right.kind, len(_KIND_ORDER)), right.valid_from)
+    )
+
+
+def _public_right(right: Right) -> PublicRight:
+    return {
+        "kind": right.kind,
+        "share": f"{right.share_numerator}/{right.share_denominator}",
+        "holder": {
+            "name": mask_party_name(right.holder.name, right.holder.kind),
+            "kind": right.holder.kind,
+        },
+        "valid_from": right.valid_from.isoformat(),
+        "valid_to": right.valid_to.isoformat() if right.valid_to else None,
+    }
+
+
+def _masked_holders(rights: list[Right]) -> list[str]:
+    """Return the masked names of the holders of `rights`, each once, in order."""
+    names = (mask_party_name(right.holder.name, right.holder.kind) for right in rights)
+    return list(dict.fromkeys(names))
+
+
+def _history_entry(
+    entry: JournalEntry,
+    *,
+    parcel_id: int,
+    before: list[Right],
+    after: list[Right],
+    lineage: list[Mapping[str, Any]],
+) -> HistoryEntry:
+    holders_before = _masked_holders(before)
+    holders_after = _masked_holders(after)
+    return {
+        "sequence": entry.sequence,
+        "kind": entry.kind,
+        "effective_date": entry.effective_date.isoformat(),
+        "recorded_at": entry.recorded_at.isoformat(),
+        "summary": _summary(entry, parcel_id, holders_before, holders_after, lineage),
+        "holders_before": holders_before,
+        "holders_after": holders_after,
+    }
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _summary(
+    entry: JournalEntry,
+    parcel_id: int,
+    holders_before: list[str],
+    holders_after: list[str],
+    lineage: list[Mapping[str, Any]],
+) -> str:
+    """Return one line that says what the deed did to this parcel.
+
+    E.g. "transfer (sale) — 2 holders → 1 holder", "subdivision — into 3 parcels".
+    """
+    kinds = JournalEntry.Kind
+    label = str(kinds(entry.kind).label) if entry.kind in kinds.values else entry.kind
+    if entry.kind == JournalEntry.Kind.TRANSFER:
+        transfer_type = json.loads(entry.payload).get("transfer_type")
+        if transfer_type:
+            label = f"{label} ({transfer_type})"
+    made_from = [edge["parent__identifier"] for edge in lineage if edge["child_id"] == parcel_id]
+    made_into = [edge["child__identifier"] for edge in lineage if edge["parent_id"] == parcel_id]
+    if made_from:
+        detail = f"from {made_from[0]}" if len(made_from) == 1 else f"from {len(made_from)} parcels"
+    elif made_into:
+        detail = f"into {made_into[0]}" if len(made_into) == 1 else f"into {len(made_into)} parcels"
+    elif holders_before and holders_after:
+        detail = f"{_count(len(holders_before), 'holder')} → {_count(len(holders_after), 'holder')}"
+    elif holders_after:
+        detail = _count(len(holders_after), "holder")
+    elif holders_before:
+        detail = f"{_count(len(holders_before), 'holder')} released"
+    else:
+        return label
+    return f"{label} — {detail}"
