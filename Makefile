@@ -21,6 +21,7 @@ demo: migrate
 	$(MANAGE) runserver --noreload $(HOST):$(PORT)
 
 serve: setup
+	$(MANAGE) collectstatic --no-input -v0
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 test:
