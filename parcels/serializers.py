@@ -124,6 +124,9 @@ class HistoryEntrySerializer(serializers.Serializer):
     effective_date = serializers.DateField()
     recorded_at = serializers.DateTimeField()
     summary = serializers.CharField()
+    transfer_type = serializers.CharField(
+        allow_null=True, help_text="sale, gift or inheritance for a transfer; null otherwise."
+    )
     holders_before = serializers.ListField(child=serializers.CharField())
     holders_after = serializers.ListField(child=serializers.CharField())
 

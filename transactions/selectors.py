@@ -55,6 +55,7 @@ class HistoryEntry(TypedDict):
     effective_date: str
     recorded_at: str
     summary: str
+    transfer_type: str | None  # sale, gift, inheritance: for transfers only
     holders_before: list[str]
     holders_after: list[str]
 
@@ -169,12 +170,16 @@ def _history_entry(
 ) -> HistoryEntry:
     holders_before = _masked_holders(before)
     holders_after = _masked_holders(after)
+    transfer_type = _transfer_type(entry)
     return {
         "sequence": entry.sequence,
         "kind": entry.kind,
         "effective_date": entry.effective_date.isoformat(),
         "recorded_at": entry.recorded_at.isoformat(),
-        "summary": _summary(entry, parcel_id, holders_before, holders_after, lineage),
+        "summary": _summary(
+            entry, transfer_type, parcel_id, holders_before, holders_after, lineage
+        ),
+        "transfer_type": transfer_type,
         "holders_before": holders_before,
         "holders_after": holders_after,
     }
@@ -184,8 +189,17 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
+def _transfer_type(entry: JournalEntry) -> str | None:
+    """Return the kind of transfer (sale, gift, inheritance) a transfer deed recorded."""
+    if entry.kind != JournalEntry.Kind.TRANSFER:
+        return None
+    transfer_type = json.loads(entry.payload).get("transfer_type")
+    return str(transfer_type) if transfer_type else None
+
+
 def _summary(
     entry: JournalEntry,
+    transfer_type: str | None,
     parcel_id: int,
     holders_before: list[str],
     holders_after: list[str],
@@ -197,10 +211,8 @@ def _summary(
     """
     kinds = JournalEntry.Kind
     label = str(kinds(entry.kind).label) if entry.kind in kinds.values else entry.kind
-    if entry.kind == JournalEntry.Kind.TRANSFER:
-        transfer_type = json.loads(entry.payload).get("transfer_type")
-        if transfer_type:
-            label = f"{label} ({transfer_type})"
+    if transfer_type:
+        label = f"{label} ({transfer_type})"
     made_from = [edge["parent__identifier"] for edge in lineage if edge["child_id"] == parcel_id]
     made_into = [edge["child__identifier"] for edge in lineage if edge["parent_id"] == parcel_id]
     if made_from:

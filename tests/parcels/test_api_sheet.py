@@ -436,6 +436,7 @@ def test_history_lists_the_deeds_oldest_first_with_masked_holders(client, pair, 
         ("first_registration", "first registration — 2 holders"),
         ("transfer", "transfer (sale) — 2 holders → 1 holder"),
     ]
+    assert [e["transfer_type"] for e in history["entries"]] == [None, "sale"]
     assert history["entries"][1]["holders_before"] == ["Nguyễn V. A.", "Trần T. B."]
     assert history["entries"][1]["holders_after"] == ["Công ty TNHH Thương mại Minh Phát"]
     assert [r["holder"]["name"] for r in history["rights"]] == ["Công ty TNHH Thương mại Minh Phát"]

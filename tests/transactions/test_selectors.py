@@ -142,6 +142,8 @@ def test_timeline_as_of_a_date_stops_at_that_date(owners, company):
 
     timeline = selectors.parcel_timeline(parcel.pk, as_of=dt.date(2010, 3, 1))
     assert timeline["entries"][-1]["summary"] == "transfer (gift) — 2 holders → 1 holder"
+    assert timeline["entries"][-1]["transfer_type"] == "gift"  # for the page's own wording
+    assert timeline["entries"][0]["transfer_type"] is None
     assert [r["holder"]["name"] for r in timeline["rights"]] == ["Công ty TNHH Thử"]
 
 

@@ -610,13 +610,13 @@
   }
 
   /**
-   * Return what a deed was, in the page's language. The API's `summary` is an English
-   * sentence; the kind, and for a transfer its type ("transfer (sale) — ..."), say it.
+   * Return what a deed was, in the page's language: its kind and, for a transfer, its
+   * type. (The API's `summary` is an English sentence for API users.)
    */
   function entryLabel(entry) {
     const label = ENTRY_KINDS[entry.kind] || entry.kind;
-    const type = entry.kind === "transfer" && /^[^(—]*\(([a-z_]+)\)/.exec(entry.summary || "");
-    return type && TRANSFER_TYPES[type[1]] ? label + " · " + TRANSFER_TYPES[type[1]] : label;
+    const type = entry.transfer_type && TRANSFER_TYPES[entry.transfer_type];
+    return type ? label + " · " + type : label;
   }
 
   async function loadHistory(id, sequence, signal) {
