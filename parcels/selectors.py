@@ -2,46 +2,39 @@
 
 The public JSON of the API is built here as plain dicts (typed below), so that views
 stay thin and every shape has one definition. Geometry, areas and boxes come out of
-PostGIS; Python only arranges them. Each function states how many queries it makes:
-lookups by identifier and by point run at national scale and must stay indexed and
-bounded.
+PostGIS; Python only arranges them.
+
+Lookups by identifier and by point are held to p95 ≤ 5 ms at national scale (DESIGN.md),
+measured against the bare SQL. Their statements are therefore written as SQL below, not
+built by the ORM (compiling the equivalent querysets cost 2-10 ms a request, more than
+running them), and prepared once per database session (planning them cost three times
+as much as running them). Each runs on an index; each function says how many it runs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
-from typing import Any, Literal, NotRequired, TypedDict
+import weakref
+from typing import Any, Literal, NamedTuple, NotRequired, TypedDict
 
-from django.contrib.gis.db.models.functions import AsGeoJSON, Centroid, Transform
-from django.contrib.gis.geos import Point
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import (
-    Case,
-    Count,
-    F,
-    FloatField,
-    Func,
-    OuterRef,
-    Q,
-    QuerySet,
-    TextField,
-    Value,
-    When,
-)
-from django.db.models.functions import JSONObject, Length, Reverse
+import psycopg2.errors
+from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
+from django.db import DatabaseError, connection
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
-from landinfo.srid import WGS84
-from parcels.models import AdministrativeUnit, LandPrice, Parcel, ParcelLineage, ZoningZone
+from landinfo.srid import STORAGE_SRID, WGS84
+from parcels.models import AdministrativeUnit, Parcel
 from transactions.selectors import (
+    RIGHTS_AS_OF_JSON,
     HistoryEntry,
     PublicRight,
     parcel_timeline,
-    rights_as_of,
-    valid_on,
+    public_rights,
 )
 
 SEARCH_LIMIT_DEFAULT = 10
@@ -51,11 +44,17 @@ SEARCH_QUERY_MAX_LENGTH = 200
 # Scores of identifier matches; address matches score their trigram word similarity,
 # which is at most 1 and equals 1 only when every trigram of the query is found.
 _EXACT_SCORE = 1.0
-_SUFFIX_SCORE = 0.9
+_SUFFIX_SCORE = 0.9  # the same lot number, in a commune the query did not name
 
 # A unit code of the profile's shape that numbers no real parcel: "12/345" is read with
 # it to learn the end of the identifier that any commune would give ("...-12-345").
 _PLACEHOLDER_UNIT = {"vn": "00000", "kr": "0000000000"}
+
+# Address candidates taken from the trigram index, nearest first, before they are ranked
+# again with the whole-address similarity as tie-break. The index stops after this many
+# (or `limit`, if more), which bounds the work for a common word: "pho" is in half the
+# addresses. Larger pools cost more for long queries and changed no ranking measured.
+_ADDRESS_POOL = 20
 
 # A point closer than this to a boundary lies on it. Degrees reprojected into the
 # storage CRS carry rounding noise far below a centimetre, so without a tolerance a
@@ -65,19 +64,12 @@ AT_POINT_TOLERANCE_M = 0.01
 # More parcels than this never meet at one point of a valid cadastre.
 _AT_POINT_MAX = 16
 
+# Ids are bigint (DEFAULT_AUTO_FIELD); a URL can carry any number of digits.
+_MAX_ID = 2**63 - 1
+
 # Zones that overlap a parcel by less than this share are digitising slivers: a zone
 # edge drawn a few centimetres off the parcel edge. Below it the share rounds to 0.000.
 _ZONING_MIN_SHARE = 0.0005
-
-# Administrative ancestors of a parcel's unit, nearest first: a village's commune,
-# district and province at most.
-_ANCESTORS = (
-    "admin_unit__parent",
-    "admin_unit__parent__parent",
-    "admin_unit__parent__parent__parent",
-)
-
-_BOX2D = re.compile(r"BOX\((\S+) ([^,]+),(\S+) ([^)]+)\)")
 
 
 class InvalidSearch(ValueError):
@@ -205,7 +197,159 @@ def units_geojson(*, level: int) -> dict[str, object]:
     }
 
 
+# --- statements prepared once per database session ----------------------------------------
+
+
+class _Statement(NamedTuple):
+    """A statement to PREPARE once per session and EXECUTE with values in `parameters` order."""
+
+    name: str
+    sql: str  # with %(name)s placeholders, run as is when the prepared form is lost
+    prepare: str
+    execute: str
+    parameters: tuple[str, ...]
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+# The statements each database session has prepared; a session that ends drops its entry.
+_PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _statement(name: str, sql: str, types: dict[str, str]) -> _Statement:
+    """Return `sql` as a statement to prepare; `types` gives each parameter's SQL type.
+
+    The name carries a digest of the SQL, so that a session kept by a connection pooler
+    across deployments never runs the statement of an older release.
+    """
+    order = tuple(types)
+    body = _PLACEHOLDER.sub(lambda match: f"${order.index(match[1]) + 1}", sql)
+    full_name = f"landinfo_{name}_{hashlib.sha256(sql.encode()).hexdigest()[:12]}"
+    return _Statement(
+        name=full_name,
+        sql=sql,
+        prepare=f"PREPARE {full_name} ({', '.join(types.values())}) AS {body.replace('%%', '%')}",
+        execute=f"EXECUTE {full_name} ({', '.join(['%s'] * len(order))})",
+        parameters=order,
+    )
+
+
+def _fetch_prepared(statement: _Statement, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the rows of `statement`, preparing it first if this session has not.
+
+    A pooler in transaction mode hands statements to any server session, which may
+    have the statement prepared already (then it is used) or not (then the plain SQL
+    runs, and the next call prepares it again). Inside a transaction the error stands:
+    it has aborted the transaction.
+    """
+    with connection.cursor() as cursor:
+        prepared = _PREPARED.setdefault(connection.connection, set())
+        try:
+            if statement.name not in prepared:
+                try:
+                    cursor.execute(statement.prepare)
+                except DatabaseError as error:
+                    if not _recoverable(error, psycopg2.errors.DuplicatePreparedStatement):
+                        raise
+                prepared.add(statement.name)
+            cursor.execute(statement.execute, [params[name] for name in statement.parameters])
+        except DatabaseError as error:
+            if not _recoverable(error, psycopg2.errors.InvalidSqlStatementName):
+                raise
+            prepared.discard(statement.name)
+            cursor.execute(statement.sql, params)
+        return _rows(cursor)
+
+
+def _recoverable(error: DatabaseError, cause: type[Exception]) -> bool:
+    return isinstance(error.__cause__, cause) and not connection.in_atomic_block
+
+
+def _fetch(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the rows of `sql` as dicts by column name."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _rows(cursor)
+
+
+def _rows(cursor: Any) -> list[dict[str, Any]]:
+    columns = [column.name for column in cursor.description]
+    return [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+
+
 # --- search ------------------------------------------------------------------------------
+
+# A search picks parcel ids with a score and a rank (`chosen`), then this statement
+# describes them; boxes and centroids are computed for the chosen few only.
+_RESULTS_SQL = """
+WITH chosen AS ({chosen})
+SELECT p.id, p.identifier, p.address, p.land_use, p.valid_to,
+       u.code AS unit_code, u.name AS unit_name, chosen.score,
+       ST_XMin(g.box) AS west, ST_YMin(g.box) AS south,
+       ST_XMax(g.box) AS east, ST_YMax(g.box) AS north,
+       ST_X(g.centre) AS lon, ST_Y(g.centre) AS lat
+FROM chosen
+JOIN parcels_parcel p ON p.id = chosen.id
+JOIN parcels_administrativeunit u ON u.id = p.admin_unit_id
+CROSS JOIN LATERAL (
+    SELECT Box2D(ST_Transform(p.boundary, 4326)) AS box,
+           ST_Transform(ST_Centroid(p.boundary), 4326) AS centre
+) g
+ORDER BY chosen.rank
+"""
+
+# The current parcel with the identifier, else the one retired last: an old
+# certificate still finds its parcel. Index: parcels_par_identif_65285e_idx.
+_EXACT_CHOSEN = """
+SELECT id, %(score)s::float8 AS score, 1 AS rank
+FROM parcels_parcel
+WHERE identifier = %(identifier)s
+ORDER BY valid_to DESC NULLS FIRST, valid_from DESC
+LIMIT 1
+"""
+
+# Identifiers that end with the suffix, one row per identifier as above, current ones
+# first. Index: parcel_identifier_reversed (migration 0003), a prefix scan.
+_SUFFIX_CHOSEN = """
+SELECT id, %(score)s::float8 AS score,
+       row_number() OVER (ORDER BY valid_to IS NOT NULL, identifier) AS rank
+FROM (
+    SELECT DISTINCT ON (identifier) id, identifier, valid_to
+    FROM parcels_parcel
+    WHERE reverse(identifier) LIKE %(reversed_prefix)s AND length(identifier) = %(length)s
+    ORDER BY identifier, valid_to DESC NULLS FIRST, valid_from DESC
+) latest
+ORDER BY rank
+LIMIT %(limit)s
+"""
+
+# Current parcels whose address has words like the query's, folded the same way on
+# both sides as in the index expression (landinfo_unaccent, migration 0003), so that
+# the GiST trigram index parcel_address_trgm serves both the filter (`%>`: word
+# similarity above pg_trgm.word_similarity_threshold, 0.6 unless the database sets
+# it) and the nearest-first order (`<<->`), and stops after the pool. The pool is then
+# ranked by word similarity, ties by whole-address similarity: "Số 12 Phố Huế" before
+# "Số 5 Ngõ 12 Phố Huế" for "12 pho hue".
+_ADDRESS_CHOSEN = """
+SELECT id, score, row_number() OVER (ORDER BY score DESC, closeness DESC, identifier) AS rank
+FROM (
+    SELECT id, identifier,
+           word_similarity(landinfo_unaccent(%(q)s), landinfo_unaccent(address)) AS score,
+           similarity(landinfo_unaccent(%(q)s), landinfo_unaccent(address)) AS closeness
+    FROM parcels_parcel
+    WHERE valid_to IS NULL AND landinfo_unaccent(address) %%> landinfo_unaccent(%(q)s)
+    ORDER BY landinfo_unaccent(%(q)s) <<-> landinfo_unaccent(address)
+    LIMIT %(pool)s
+) pool
+ORDER BY rank
+LIMIT %(limit)s
+"""
+
+_EXACT = _statement(
+    "search_exact",
+    _RESULTS_SQL.format(chosen=_EXACT_CHOSEN),
+    {"identifier": "text", "score": "float8"},
+)
 
 
 def search_parcels(
@@ -217,7 +361,8 @@ def search_parcels(
     else the last retired one); a short spelling ("12/345") finds it in `unit_code`, or
     without a unit in every commune that has it. Only when no identifier matches is
     `query` read as an address: accent-insensitive and typo-tolerant trigram matching on
-    current parcels, ranked by word similarity. One to three queries.
+    current parcels. At most three queries (one to check `unit_code`), one for a
+    well-formed identifier.
     """
     query = query.strip()
     if not query:
@@ -229,6 +374,9 @@ def search_parcels(
         )
     if not 1 <= limit <= SEARCH_LIMIT_MAX:
         raise InvalidSearch(f"Ask for 1 to {SEARCH_LIMIT_MAX} results; got {limit}.")
+    # PostgreSQL text cannot hold NUL; typed text never does, pasted binary might.
+    if "\x00" in query or (unit_code and "\x00" in unit_code):
+        raise InvalidSearch("Remove the NUL characters from the search.")
     if unit_code is not None and not AdministrativeUnit.objects.filter(code=unit_code).exists():
         raise InvalidSearch(
             f"No administrative unit has the code {unit_code!r}; give the code of the "
@@ -236,10 +384,11 @@ def search_parcels(
         )
     profile = get_profile()
     results = _identifier_matches(profile, query, unit_code=unit_code, limit=limit)
-    # Text without a letter or digit has no trigram; the index would be scanned whole.
+    # Text without a letter or digit has no trigram: nothing to look for.
     if results or not any(char.isalnum() for char in query):
         return results
-    return _address_matches(profile, query, limit=limit)
+    rows = _results(_ADDRESS_CHOSEN, q=query, pool=max(limit, _ADDRESS_POOL), limit=limit)
+    return [_search_result(profile, row, "address") for row in rows]
 
 
 def _identifier_matches(
@@ -250,30 +399,21 @@ def _identifier_matches(
     except InvalidParcelIdentifier:
         identifier = None
     if identifier is not None:
-        canonical = profile.format_identifier(identifier)
-        # The current parcel, else the one retired last: an old certificate still finds it.
-        exact = _located(Parcel.objects.filter(identifier=canonical)).order_by(
-            F("valid_to").desc(nulls_first=True), "-valid_from"
-        )[:1]
-        return [_search_result(profile, row, "identifier", _EXACT_SCORE) for row in exact]
-
+        rows = _fetch_prepared(
+            _EXACT, {"identifier": profile.format_identifier(identifier), "score": _EXACT_SCORE}
+        )
+        return [_search_result(profile, row, "identifier") for row in rows]
     suffix = _short_spelling_suffix(profile, query)
     if suffix is None:
         return []
-    ending = Parcel.objects.alias(
-        reversed_identifier=Reverse("identifier"), identifier_length=Length("identifier")
-    ).filter(
-        reversed_identifier__startswith=suffix[::-1],
-        identifier_length=len(_PLACEHOLDER_UNIT[profile.key]) + len(suffix),
+    rows = _results(
+        _SUFFIX_CHOSEN,
+        score=_SUFFIX_SCORE,
+        reversed_prefix=_like_prefix(suffix[::-1]),
+        length=len(_PLACEHOLDER_UNIT[profile.key]) + len(suffix),
+        limit=limit,
     )
-    rows = list(_located(ending.filter(valid_to__isnull=True)).order_by("identifier")[:limit])
-    if not rows:
-        rows = list(
-            _located(ending)
-            .order_by("identifier", F("valid_to").desc(), "-valid_from")
-            .distinct("identifier")[:limit]
-        )
-    return [_search_result(profile, row, "identifier", _SUFFIX_SCORE) for row in rows]
+    return [_search_result(profile, row, "identifier") for row in rows]
 
 
 def _short_spelling_suffix(profile: JurisdictionProfile, query: str) -> str | None:
@@ -295,65 +435,18 @@ def _short_spelling_suffix(profile: JurisdictionProfile, query: str) -> str | No
     return canonical[len(placeholder) :]
 
 
-def _address_matches(profile: JurisdictionProfile, query: str, *, limit: int) -> list[SearchResult]:
-    # Both sides folded by the same IMMUTABLE SQL function as the index expression of
-    # migration 0003 (parcel_address_trgm), so the planner uses that index.
-    # `%>` keeps addresses whose closest words match the query above
-    # pg_trgm.word_similarity_threshold (0.6 unless the database sets it).
-    folded_query = Func(Value(query), function="landinfo_unaccent", output_field=TextField())
-    rows = _located(
-        Parcel.objects.filter(valid_to__isnull=True)
-        .alias(
-            folded_address=Func(
-                F("address"), function="landinfo_unaccent", output_field=TextField()
-            )
-        )
-        .filter(folded_address__trigram_word_similar=folded_query)
-        .annotate(
-            score=Func(
-                folded_query,
-                F("folded_address"),
-                function="word_similarity",
-                output_field=FloatField(),
-            ),
-            # Among equal word matches the shortest address wins: "Số 12 Phố Huế"
-            # before "Số 5 Ngõ 12 Phố Huế" for "12 pho hue".
-            closeness=Func(
-                F("folded_address"), folded_query, function="similarity", output_field=FloatField()
-            ),
-        ),
-        "score",
-    ).order_by("-score", "-closeness", "identifier")[:limit]
-    return [_search_result(profile, row, "address", row["score"]) for row in rows]
+def _like_prefix(text: str) -> str:
+    """Return the LIKE pattern of strings that start with `text`."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
 
 
-def _located(parcels: QuerySet[Parcel], *extra: str) -> QuerySet[Parcel, dict[str, Any]]:
-    """Return `parcels` as the rows a search result needs, with box and centroid in WGS84.
-
-    `extra` names annotations of `parcels` to keep in the rows.
-    """
-    return parcels.annotate(
-        box=Func(Transform("boundary", WGS84), function="Box2D", output_field=TextField()),
-        centre=Transform(Centroid("boundary"), WGS84),
-    ).values(
-        "id",
-        "identifier",
-        "address",
-        "land_use",
-        "valid_to",
-        "admin_unit__code",
-        "admin_unit__name",
-        "box",
-        "centre",
-        *extra,
-    )
+def _results(chosen: str, **params: Any) -> list[dict[str, Any]]:
+    return _fetch(_RESULTS_SQL.format(chosen=chosen), params)
 
 
 def _search_result(
-    profile: JurisdictionProfile,
-    row: dict[str, Any],
-    match: Literal["identifier", "address"],
-    score: float,
+    profile: JurisdictionProfile, row: dict[str, Any], match: Literal["identifier", "address"]
 ) -> SearchResult:
     land_use = _land_use(profile, row["land_use"])
     return {
@@ -362,84 +455,139 @@ def _search_result(
         "display": _display(profile, row["identifier"]),
         "address": row["address"],
         "land_use": {"code": land_use["code"], "name": land_use["name"]},
-        "admin_unit": {"code": row["admin_unit__code"], "name": row["admin_unit__name"]},
+        "admin_unit": {"code": row["unit_code"], "name": row["unit_name"]},
         "match": match,
-        "score": round(float(score), 3),
+        "score": round(row["score"], 3),
         "retired": row["valid_to"] is not None,
-        "bbox": _bbox(row["box"]),
-        "centroid": [round(row["centre"].x, 6), round(row["centre"].y, 6)],
+        "bbox": [round(row[side], 6) for side in ("west", "south", "east", "north")],
+        "centroid": [round(row["lon"], 6), round(row["lat"], 6)],
     }
 
 
 # --- the parcel sheet -------------------------------------------------------------------
 
+# Parcels in force on the day within the tolerance of a WGS84 point. The point is
+# transformed once (a constant for the planner), so the GiST index on `boundary` finds
+# the candidates. Lowest identifier first: a point on a shared edge always gives the
+# same parcel first.
+_AT_POINT_SQL = f"""
+SELECT id
+FROM parcels_parcel
+WHERE ST_DWithin(
+        boundary,
+        ST_Transform(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326), {STORAGE_SRID}),
+        %(tolerance)s
+      )
+  AND valid_from <= %(day)s AND (valid_to IS NULL OR valid_to > %(day)s)
+ORDER BY identifier, id
+LIMIT %(most)s
+"""  # noqa: S608 - formats in the storage SRID only, an int from the profile
+
+# One parcel with everything its sheet shows, as of a day; rights come from
+# transactions.selectors, which decides what of a holder is public. Zones are
+# returned with their share unfiltered: filtering or sorting on the share in SQL would
+# compute the overlay again (a parcel meets a handful of zones; Python sorts them).
+_SHEET_SQL = """
+SELECT p.id, p.identifier, p.address, p.land_use, p.registered_area,
+       p.valid_from, p.valid_to,
+       u.code AS unit_code, u.name AS unit_name,
+       a1.code AS a1_code, a1.name AS a1_name, a1.level AS a1_level,
+       a2.code AS a2_code, a2.name AS a2_name, a2.level AS a2_level,
+       a3.code AS a3_code, a3.name AS a3_name, a3.level AS a3_level,
+       ST_Area(p.boundary) AS computed_area,
+       ST_AsGeoJSON(ST_Transform(p.boundary, 4326), 6, 1) AS geojson,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'code', z.code, 'name', z.name, 'plan', z.plan,
+                   -- Inside one zone, as most parcels are: no overlay needed.
+                   'share', CASE WHEN ST_Covers(z.boundary, p.boundary) THEN 1.0
+                                 ELSE ST_Area(ST_Intersection(z.boundary, p.boundary))
+                                      / ST_Area(p.boundary) END)), '[]')::text
+          FROM parcels_zoningzone z
+         WHERE ST_Intersects(z.boundary, p.boundary)
+           AND z.valid_from <= %(day)s AND (z.valid_to IS NULL OR z.valid_to > %(day)s)
+       ) AS zoning,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'year', lp.year, 'price_per_m2', lp.price_per_m2, 'currency', lp.currency)
+                   ORDER BY lp.year DESC), '[]')::text
+          FROM parcels_landprice lp
+         WHERE lp.parcel_id = p.id AND (%(last_year)s::int IS NULL OR lp.year <= %(last_year)s)
+       ) AS prices,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object('id', o.id, 'identifier', o.identifier)
+                   ORDER BY o.identifier), '[]')::text
+          FROM parcels_parcellineage l JOIN parcels_parcel o ON o.id = l.parent_id
+         WHERE l.child_id = p.id
+       ) AS parents,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object('id', o.id, 'identifier', o.identifier)
+                   ORDER BY o.identifier), '[]')::text
+          FROM parcels_parcellineage l JOIN parcels_parcel o ON o.id = l.child_id
+         WHERE l.parent_id = p.id
+       ) AS children,
+       {rights} AS rights
+FROM parcels_parcel p
+JOIN parcels_administrativeunit u ON u.id = p.admin_unit_id
+LEFT JOIN parcels_administrativeunit a1 ON a1.id = u.parent_id
+LEFT JOIN parcels_administrativeunit a2 ON a2.id = a1.parent_id
+LEFT JOIN parcels_administrativeunit a3 ON a3.id = a2.parent_id
+WHERE p.id = %(pk)s AND (%(as_of)s::date IS NULL OR p.valid_from <= %(as_of)s::date)
+"""
+
+_AT_POINT = _statement(
+    "at_point",
+    _AT_POINT_SQL,
+    {
+        "lon": "float8",
+        "lat": "float8",
+        "tolerance": "float8",
+        "day": "date",
+        "most": "int",
+    },
+)
+_SHEET = _statement(
+    "sheet",
+    _SHEET_SQL.replace("{rights}", RIGHTS_AS_OF_JSON.format(parcel="p.id")),
+    {"pk": "bigint", "as_of": "date", "day": "date", "last_year": "int"},
+)
+
 
 def parcels_at_point(lon: float, lat: float, *, as_of: dt.date | None = None) -> list[int]:
     """Return the ids of the parcels in force on `as_of` (today) at a WGS84 point.
 
-    Lowest identifier first, so that a point on a shared edge or vertex always gives the
-    same parcel first. One query on the GiST index of `boundary`; none outside the
-    profile's country, where the storage CRS is not defined.
+    Lowest identifier first; more than one when the point is on a shared edge or
+    vertex. One query on the GiST index of `boundary`; none outside the profile's
+    country, where the storage CRS is not defined.
     """
     if not get_profile().area_of_use.contains(lon, lat):
         return []
-    point = Point(lon, lat, srid=WGS84)  # GeoDjango transforms it to the storage SRID in SQL
-    return list(
-        Parcel.objects.filter(
-            valid_on(as_of or timezone.localdate()),
-            boundary__dwithin=(point, AT_POINT_TOLERANCE_M),
-        )
-        .order_by("identifier", "pk")
-        .values_list("pk", flat=True)[:_AT_POINT_MAX]
+    rows = _fetch_prepared(
+        _AT_POINT,
+        {
+            "lon": lon,
+            "lat": lat,
+            "tolerance": AT_POINT_TOLERANCE_M,
+            "day": as_of or timezone.localdate(),
+            "most": _AT_POINT_MAX,
+        },
     )
+    return [row["id"] for row in rows]
 
 
 def parcel_sheet(pk: int, *, as_of: dt.date | None = None) -> ParcelSheet | None:
     """Return the parcel sheet as it stood on `as_of` (today when None).
 
-    None when no parcel has `pk` or it did not exist yet on `as_of`. Zoning and prices
-    in force on the day, rights in force on the day, lineage both ways. Two queries: the
-    parcel with its zoning, prices and lineage as array subqueries, then its rights.
+    None when no parcel has `pk` or it did not exist yet on `as_of`. Zoning in force
+    on the day, prices of the day's year and before, rights in force on the day,
+    lineage both ways. One query.
     """
+    if not 0 < pk <= _MAX_ID:
+        return None  # a bigint column; the prepared statement refuses anything larger
     day = as_of or timezone.localdate()
-    parcels = Parcel.objects.filter(pk=pk)
-    if as_of is not None:
-        parcels = parcels.filter(valid_from__lte=as_of)
-    row = (
-        parcels.annotate(
-            computed_area=Func("boundary", function="ST_Area", output_field=FloatField()),
-            geojson=AsGeoJSON(Transform("boundary", WGS84), precision=6, bbox=True),
-            zoning=_zoning_shares(day),
-            price_list=_prices(up_to_year=as_of.year if as_of else None),
-            parent_refs=_lineage("child", "parent"),
-            child_refs=_lineage("parent", "child"),
-        )
-        .values(
-            "id",
-            "identifier",
-            "address",
-            "land_use",
-            "registered_area",
-            "valid_from",
-            "valid_to",
-            "admin_unit__code",
-            "admin_unit__name",
-            *(
-                f"{ancestor}__{field}"
-                for ancestor in _ANCESTORS
-                for field in ("code", "name", "level")
-            ),
-            "computed_area",
-            "geojson",
-            "zoning",
-            "price_list",
-            "parent_refs",
-            "child_refs",
-        )
-        .first()
+    rows = _fetch_prepared(
+        _SHEET,
+        {"pk": pk, "as_of": as_of, "day": day, "last_year": as_of.year if as_of else None},
     )
-    if row is None:
+    if not rows:
         return None
+    row = rows[0]
     profile = get_profile()
     geometry = json.loads(row["geojson"])
     bbox = geometry.pop("bbox")
@@ -453,26 +601,22 @@ def parcel_sheet(pk: int, *, as_of: dt.date | None = None) -> ParcelSheet | None
         "registered_area": float(row["registered_area"]),
         "computed_area": round(row["computed_area"], 1),
         "admin_unit": {
-            "code": row["admin_unit__code"],
-            "name": row["admin_unit__name"],
+            "code": row["unit_code"],
+            "name": row["unit_name"],
             "parents": [
-                {
-                    "code": row[f"{ancestor}__code"],
-                    "name": row[f"{ancestor}__name"],
-                    "level": row[f"{ancestor}__level"],
-                }
-                for ancestor in reversed(_ANCESTORS)
-                if row[f"{ancestor}__code"] is not None
+                {"code": row[f"{a}_code"], "name": row[f"{a}_name"], "level": row[f"{a}_level"]}
+                for a in ("a3", "a2", "a1")  # province first
+                if row[f"{a}_code"] is not None
             ],
         },
         "valid_from": row["valid_from"].isoformat(),
         "valid_to": row["valid_to"].isoformat() if row["valid_to"] else None,
         "status": "retired" if retired else "current",
-        "zoning": _zoning(row["zoning"]),
-        "prices": row["price_list"],
-        "rights": rights_as_of(pk, as_of=day),
-        "parents": _refs(profile, row["parent_refs"]),
-        "children": _refs(profile, row["child_refs"]),
+        "zoning": _zoning(json.loads(row["zoning"])),
+        "prices": json.loads(row["prices"]),
+        "rights": public_rights(row["rights"]),
+        "parents": _refs(profile, json.loads(row["parents"])),
+        "children": _refs(profile, json.loads(row["children"])),
         "as_of": as_of.isoformat() if as_of else None,
         "bbox": bbox,
         "geometry": geometry,
@@ -500,30 +644,6 @@ def parcel_history(pk: int, *, as_of: dt.date | None = None) -> ParcelHistory | 
     }
 
 
-def _zoning_shares(day: dt.date) -> ArraySubquery:
-    """Return the zones in force on `day` over the outer parcel, with the share each covers."""
-    parcel_boundary = OuterRef("boundary")
-    overlap = Func(
-        Func(F("boundary"), parcel_boundary, function="ST_Intersection"),
-        function="ST_Area",
-        output_field=FloatField(),
-    )
-    parcel_area = Func(parcel_boundary, function="ST_Area", output_field=FloatField())
-    # Slivers are dropped and zones sorted in Python (a parcel meets a handful): an
-    # annotation used in WHERE or ORDER BY would be computed again there, overlay and all.
-    zones = ZoningZone.objects.filter(valid_on(day), boundary__intersects=parcel_boundary).annotate(
-        share=Case(
-            # Inside one zone, as most parcels are: no overlay needed.
-            When(boundary__covers=parcel_boundary, then=Value(1.0)),
-            default=overlap / parcel_area,
-            output_field=FloatField(),
-        )
-    )
-    return ArraySubquery(
-        zones.values(json=JSONObject(code="code", name="name", plan="plan", share="share"))
-    )
-
-
 def _zoning(zones: list[dict[str, Any]]) -> list[ZoningShare]:
     """Return the zones that cover more than a sliver of the parcel, largest share first."""
     shares: list[ZoningShare] = [
@@ -537,28 +657,6 @@ def _zoning(zones: list[dict[str, Any]]) -> list[ZoningShare]:
         if zone["share"] >= _ZONING_MIN_SHARE
     ]
     return sorted(shares, key=lambda zone: (-zone["share"], zone["code"], zone["name"]))
-
-
-def _prices(*, up_to_year: int | None) -> ArraySubquery:
-    """Return the outer parcel's official land prices, latest year first."""
-    prices = LandPrice.objects.filter(parcel=OuterRef("pk"))
-    if up_to_year is not None:
-        prices = prices.filter(year__lte=up_to_year)
-    return ArraySubquery(
-        prices.order_by("-year").values(
-            json=JSONObject(year="year", price_per_m2="price_per_m2", currency="currency")
-        )
-    )
-
-
-def _lineage(this: Literal["parent", "child"], other: Literal["parent", "child"]) -> ArraySubquery:
-    """Return the parcels on the `other` side of the outer parcel's lineage edges."""
-    edges = ParcelLineage.objects.filter(**{f"{this}_id": OuterRef("pk")}).order_by(
-        f"{other}__identifier"
-    )
-    return ArraySubquery(
-        edges.values(json=JSONObject(id=f"{other}_id", identifier=f"{other}__identifier"))
-    )
 
 
 # --- shared ------------------------------------------------------------------------------
@@ -595,11 +693,3 @@ def _refs(profile: JurisdictionProfile, rows: list[dict[str, Any]]) -> list[Parc
         }
         for row in rows
     ]
-
-
-def _bbox(box: str) -> list[float]:
-    """Return [west, south, east, north] from PostGIS box2d text "BOX(w s,e n)"."""
-    match = _BOX2D.fullmatch(box)
-    if match is None:
-        raise ValueError(f"Not a PostGIS box2d: {box!r}")
-    return [round(float(value), 6) for value in match.groups()]

@@ -4,10 +4,10 @@ from django.db import migrations
 
 # unaccent() is STABLE (it reads a dictionary that could change), so it cannot appear
 # in an index expression. This wrapper pins the dictionary and is declared IMMUTABLE,
-# the documented way to index unaccented text; the SQL-standard body (RETURN ...) is
-# parsed once, so the dictionary is bound by OID and the function depends on the
-# extension (DROP EXTENSION unaccent refuses while the index exists). Lower case
-# because pg_trgm compares case-sensitively only in some locales.
+# the documented way to index unaccented text. Its SQL-standard body (RETURN ...) is
+# parsed once: the dictionary is bound by OID and PostgreSQL records that the function
+# depends on the extension. lower() is redundant for pg_trgm, which folds case itself,
+# but makes the result the folded text that any other caller expects.
 CREATE_FUNCTION = """
 CREATE OR REPLACE FUNCTION landinfo_unaccent(text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -15,9 +15,15 @@ CREATE OR REPLACE FUNCTION landinfo_unaccent(text) RETURNS text
 """
 
 # Only current parcels are found by address; retired ones keep their rows for history.
+# GiST, not GIN: search takes the nearest addresses first (`<<->`, word-similarity
+# distance) and stops after a few, which only GiST can do. Measured on 1M synthetic
+# parcels, GIN had to fetch and rank every address sharing a common word ("số", "phố",
+# a house number): 0.2-13 s per query, against 1-40 ms for this index (a long full
+# address up to ~0.5 s). Signatures of 64 bytes (the default is 12) searched as fast
+# as 256-byte ones.
 CREATE_ADDRESS_INDEX = """
 CREATE INDEX parcel_address_trgm ON parcels_parcel
-    USING gin (landinfo_unaccent(address) gin_trgm_ops) WHERE valid_to IS NULL;
+    USING gist (landinfo_unaccent(address) gist_trgm_ops(siglen=64)) WHERE valid_to IS NULL;
 """
 
 # "12/345" without a commune is looked for across communes as the end of the canonical

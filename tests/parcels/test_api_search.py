@@ -169,6 +169,7 @@ def test_the_current_parcel_wins_over_a_retired_one_with_the_same_identifier(cli
 def test_an_identifier_lookup_takes_one_query_and_one_more_with_a_unit(
     client, twelve_345, django_assert_max_num_queries
 ):
+    search(client, twelve_345[1].identifier)  # prepares the statement of this database session
     with django_assert_max_num_queries(1):
         assert len(search(client, twelve_345[0].identifier)["results"]) == 1
     with django_assert_max_num_queries(2):  # the unit is checked first
@@ -262,6 +263,8 @@ def test_garbage_without_letters_never_reaches_the_database(
         ({"q": "pho hue", "limit": "51"}, "1 to 50"),
         ({"q": "pho hue", "limit": "ten"}, "whole number"),
         ({"q": "12/345", "unit": "99999999"}, "No administrative unit"),
+        ({"q": "pho\x00hue"}, "NUL"),
+        ({"q": "12/345", "unit": "000\x004"}, "NUL"),
     ],
 )
 def test_bad_parameters_are_refused_with_a_message(client, params, message):
