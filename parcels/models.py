@@ -83,12 +83,29 @@ class Parcel(models.Model):
         blank=True,
         help_text="Day the parcel was retired (split or merged); null while current.",
     )
+    # The deeds that made and retired the parcel (subdivision, merge); null for parcels of
+    # the cadastral survey (import) and while current. Set only by transactions.services.
+    created_by = models.ForeignKey(
+        "transactions.JournalEntry",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    retired_by = models.ForeignKey(
+        "transactions.JournalEntry",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     parents: "models.ManyToManyField[Parcel, ParcelLineage]" = models.ManyToManyField(
         "self", through="ParcelLineage", symmetrical=False, related_name="children", blank=True
     )
 
     class Meta:
         ordering = ["identifier"]
+        permissions = [("export_layers", "Can run large exports of GIS layers (planner)")]
         indexes = [
             models.Index(fields=["admin_unit", "land_use"]),
             models.Index(fields=["identifier", "valid_from"]),

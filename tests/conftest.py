@@ -1,5 +1,7 @@
 """Shared test set-up: a real PostGIS database (pytest-django) and the factories."""
 
+import importlib
+
 import pytest
 
 
@@ -9,3 +11,29 @@ def profile():
     from landinfo.profiles import get_profile
 
     return get_profile()
+
+
+# The journal's tables refuse TRUNCATE (transactions/migrations/0004_append_only.py),
+# and pytest-django empties the test database with TRUNCATE after every test that
+# commits (transactional_db, live_server). Only here, in the test database the test
+# role owns, the flush lifts the refusal for its own statement and puts it back in the
+# same transaction. Production code never does this: `harden_journal` takes ownership
+# away from the application's role, which then cannot.
+@pytest.fixture(autouse=True, scope="session")
+def _flush_past_append_only_triggers():
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    append_only = importlib.import_module("transactions.migrations.0004_append_only")
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):  # type: ignore[no-untyped-def]
+        lift = [f"ALTER TABLE {t} DISABLE TRIGGER {t}_no_truncate" for t in append_only.APPEND_ONLY]
+        restore = [
+            f"ALTER TABLE {t} ENABLE ALWAYS TRIGGER {t}_no_truncate" for t in append_only.APPEND_ONLY
+        ]
+        return original(self, [*lift, *sql_list, *restore])
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = original

@@ -4,6 +4,7 @@ Every writer of journal entries (the services, the synthetic generator, a replay
 goes through these two functions, so the bytes hashed are the same everywhere.
 """
 
+import datetime as dt
 import hashlib
 import json
 from typing import Any
@@ -23,12 +24,42 @@ def canonical_json(payload: dict[str, Any]) -> str:
     )
 
 
-def entry_hash(prev_hash: str, sequence: int, payload_text: str) -> str:
-    """Return the hex SHA-256 that chains entry `sequence` to the entry before it."""
+def hashed_time(moment: dt.datetime) -> str:
+    """Return `moment` as the hash reads it: UTC, microseconds, e.g. 2026-11-28T01:02:03.000004Z.
+
+    PostgreSQL keeps microseconds, so the value read back from the database hashes the same.
+    """
+    if moment.tzinfo is None:
+        raise ValueError("A journal time must be timezone-aware.")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_hash(
+    prev_hash: str,
+    sequence: int,
+    payload_text: str,
+    *,
+    recorded_at: dt.datetime,
+    recorded_by: int | None = None,
+    document_sha256: str = "",
+) -> str:
+    """Return the hex SHA-256 that chains entry `sequence` to the entry before it.
+
+    It covers every column of the entry that says something: the previous hash, the
+    position, when and by whom the deed was registered, the deed document's hash and
+    the payload. Only the idempotency columns are left out (they are transport, not law).
+    """
+    header = "\n".join(
+        (
+            prev_hash,
+            str(sequence),
+            hashed_time(recorded_at),
+            "" if recorded_by is None else str(recorded_by),
+            document_sha256,
+        )
+    )
     digest = hashlib.sha256()
-    digest.update(prev_hash.encode("ascii"))
-    digest.update(b"\n")
-    digest.update(str(sequence).encode("ascii"))
+    digest.update(header.encode("ascii"))
     digest.update(b"\n")
     digest.update(payload_text.encode("utf-8"))
     return digest.hexdigest()

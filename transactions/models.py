@@ -73,7 +73,10 @@ class JournalEntry(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Transport, not law: the API's Idempotency-Key and the SHA-256 of the request it
+    # came with, so a retry returns this entry and a reused key with another body is refused.
     idempotency_key = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
+    request_sha256 = models.CharField(max_length=64, blank=True)
     document_sha256 = models.CharField(max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64)
@@ -81,6 +84,13 @@ class JournalEntry(models.Model):
     class Meta:
         verbose_name_plural = "journal entries"
         ordering = ["sequence"]
+        # The roles (see transactions/migrations/0004_roles.py) are made of these.
+        permissions = [
+            ("record_deed", "Can record deeds (notary)"),
+            ("correct_deed", "Can record corrections of deeds (registrar)"),
+            ("verify_ledger", "Can verify the journal and read its checkpoints (auditor)"),
+            ("view_personal_data", "Can read holders' unmasked personal data"),
+        ]
         indexes = [models.Index(fields=["effective_date"]), models.Index(fields=["recorded_at"])]
         constraints = [
             models.CheckConstraint(condition=Q(sequence__gt=0), name="journal_sequence_positive"),
@@ -137,11 +147,18 @@ class Right(models.Model):
     ended_by = models.ForeignKey(
         JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="rights_ended"
     )
+    # Set by a correction: from that entry's registration on, the register holds that this
+    # right, as recorded, never was. The row stays, so "as the register knew it at T" works.
+    voided_by = models.ForeignKey(
+        JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="rights_voided"
+    )
 
     class Meta:
         indexes = [
             models.Index(
-                fields=["parcel", "kind"], condition=Q(valid_to__isnull=True), name="right_current"
+                fields=["parcel", "kind"],
+                condition=Q(valid_to__isnull=True, voided_by__isnull=True),
+                name="right_current",
             ),
         ]
         constraints = [
@@ -157,7 +174,8 @@ class Right(models.Model):
                 condition=Q(ended_by__isnull=True) | Q(valid_to__isnull=False),
                 name="right_ended_has_end_date",
             ),
-            # One party cannot hold two overlapping rights of the same kind on a parcel.
+            # One party cannot hold two overlapping rights of the same kind on a parcel
+            # (a voided right never was, so it does not count).
             ExclusionConstraint(
                 name="right_no_overlap_same_holder_kind",
                 expressions=[
@@ -169,8 +187,56 @@ class Right(models.Model):
                         RangeOperators.OVERLAPS,
                     ),
                 ],
+                condition=Q(voided_by__isnull=True),
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.share_numerator}/{self.share_denominator} on {self.parcel_id}"
+
+
+class Checkpoint(models.Model):
+    """A signed statement of the journal's size and head hash at a moment (Ed25519).
+
+    Copies held outside the database (a notary's office, an auditor, a newspaper) let
+    anyone prove that the first `size` entries were not rewritten since `signed_at`.
+    The signed message is `transactions.checkpoints.message(size, head_hash, signed_at)`.
+    """
+
+    size = models.BigIntegerField(help_text="Number of entries covered: 1..size.")
+    head_hash = models.CharField(max_length=64, help_text="entry_hash of entry `size`.")
+    signed_at = models.DateTimeField()
+    key_id = models.CharField(max_length=64, help_text="SHA-256 of the raw public key, hex.")
+    signature = models.CharField(max_length=128, help_text="Ed25519 signature, hex.")
+
+    class Meta:
+        ordering = ["size", "signed_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(size__gte=0), name="checkpoint_size_not_negative"),
+            models.CheckConstraint(
+                condition=Q(Exact(Length("head_hash"), 64))
+                & Q(Exact(Length("key_id"), 64))
+                & Q(Exact(Length("signature"), 128)),
+                name="checkpoint_fields_hex_lengths",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.size} at {self.signed_at:%Y-%m-%d %H:%M}"
+
+
+class PersonalDataAccess(models.Model):
+    """One reading of a party's unmasked personal data by a signed-in user: who, what, when."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
+    fields = models.CharField(max_length=200, help_text="The fields shown, comma-separated.")
+    purpose = models.CharField(max_length=200, help_text="The page or endpoint that showed them.")
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "personal data accesses"
+        indexes = [models.Index(fields=["party", "at"]), models.Index(fields=["user", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read party {self.party_id} at {self.at:%Y-%m-%d %H:%M}"

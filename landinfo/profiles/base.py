@@ -9,6 +9,7 @@ default language. Everything else in the code base is the same for every country
 from __future__ import annotations
 
 import abc
+from collections.abc import Collection
 from dataclasses import dataclass
 
 
@@ -97,6 +98,23 @@ class JurisdictionProfile(abc.ABC):
     @abc.abstractmethod
     def display_identifier(self, identifier: ParcelIdentifier) -> str:
         """Return the form people read on a certificate ("tờ 12 thửa 345", "산 12-3")."""
+
+    @abc.abstractmethod
+    def identifier_series(self, identifier: str) -> str:
+        """Return the prefix of the canonical identifiers numbered in one series with `identifier`.
+
+        New parcels made by a subdivision or merge are numbered on from the highest
+        number of the series (Vietnam: the map sheet; Korea: the main lot number).
+        """
+
+    @abc.abstractmethod
+    def new_identifiers(self, parent: str, taken: Collection[str], count: int) -> list[str]:
+        """Return `count` new canonical identifiers in `parent`'s series, after all of `taken`.
+
+        `taken` holds every identifier of the series ever registered, retired ones
+        included: a number is never given twice. Raise InvalidParcelIdentifier when the
+        series is full.
+        """
 
     def normalize_identifier(self, text: str, *, unit_code: str | None = None) -> str:
         """Return the canonical form of any accepted spelling."""

@@ -12,7 +12,7 @@ Imported by settings.py before Django is configured: no Django imports here.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from types import MappingProxyType
 from typing import ClassVar, NoReturn
 
@@ -260,6 +260,20 @@ class KoreaProfile(JurisdictionProfile):
         """Return the 19-digit PNU, e.g. "1111010100200120003"."""
         dong, ledger, main, sub = _unpack(identifier)
         return f"{dong}{ledger}{main:04d}{sub:04d}"
+
+    def identifier_series(self, identifier: str) -> str:
+        """Return the PNU up to the main lot number: 분할 numbers sub lots (부번) on from it."""
+        dong, ledger, main, _ = _unpack(self.parse_identifier(identifier))
+        return f"{dong}{ledger}{main:04d}"
+
+    def new_identifiers(self, parent: str, taken: Collection[str], count: int) -> list[str]:
+        """Return the next `count` sub lot numbers (부번) after the highest of the main lot."""
+        dong, ledger, main, sub = _unpack(self.parse_identifier(parent))
+        highest = max((_unpack(self.parse_identifier(other))[3] for other in taken), default=sub)
+        first = max(highest, sub) + 1
+        if first + count - 1 > _SUB_RANGE.stop - 1:
+            _refuse(f"Main lot {main} of {dong} has no sub lot numbers (부번) left.")
+        return [f"{dong}{ledger}{main:04d}{number:04d}" for number in range(first, first + count)]
 
     def display_identifier(self, identifier: ParcelIdentifier) -> str:
         """Return the lot number as written on a register: "12-3", "산 12-3", "12"."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Collection
 from typing import NoReturn
 
 from landinfo.profiles.base import (
@@ -389,6 +390,23 @@ class VietnamProfile(JurisdictionProfile):
         """Return "00004-12-345": commune, sheet and parcel, numbers without padding."""
         commune, sheet, parcel = _unpack(identifier)
         return f"{commune}-{sheet}-{parcel}"
+
+    def identifier_series(self, identifier: str) -> str:
+        """Return "00004-12-": parcels are numbered per map sheet of a commune."""
+        commune, sheet, _ = _unpack(self.parse_identifier(identifier))
+        return f"{commune}-{sheet}-"
+
+    def new_identifiers(self, parent: str, taken: Collection[str], count: int) -> list[str]:
+        """Return the next `count` parcel numbers on the parent's map sheet."""
+        commune, sheet, parcel = _unpack(self.parse_identifier(parent))
+        highest = max(
+            (_unpack(self.parse_identifier(other))[2] for other in taken),
+            default=parcel,
+        )
+        first = max(highest, parcel) + 1
+        if first + count - 1 > _MAXIMUM[_Part.PARCEL]:
+            _refuse(f"Map sheet {sheet} of commune {commune} has no parcel numbers left.")
+        return [f"{commune}-{sheet}-{number}" for number in range(first, first + count)]
 
     def display_identifier(self, identifier: ParcelIdentifier) -> str:
         """Return "tờ 12 thửa 345", as printed on a land-use right certificate."""

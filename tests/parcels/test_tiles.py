@@ -111,14 +111,15 @@ def test_tile_carries_no_personal_data_of_the_holders(client):
     (parcel,) = near_centre_parcels(1, address="12 Phố Thử Nghiệm")
     holder = PartyFactory(name="Trần Thị Bí Mật", national_id="001099012345", address="Số 7")
     payload = ledger.canonical_json({"parcel": parcel.identifier, "to": holder.national_id})
+    recorded_at = timezone.now()
     entry = JournalEntry.objects.create(
         sequence=1,
         kind=JournalEntry.Kind.FIRST_REGISTRATION,
         payload=payload,
         effective_date=dt.date(2000, 1, 1),
-        recorded_at=timezone.now(),
+        recorded_at=recorded_at,
         prev_hash=ledger.GENESIS_HASH,
-        entry_hash=ledger.entry_hash(ledger.GENESIS_HASH, 1, payload),
+        entry_hash=ledger.entry_hash(ledger.GENESIS_HASH, 1, payload, recorded_at=recorded_at),
     )
     Right.objects.create(
         parcel=parcel,

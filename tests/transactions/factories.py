@@ -37,14 +37,15 @@ def append_entry(
     sequence = last.sequence + 1 if last else 1
     prev_hash = last.entry_hash if last else GENESIS_HASH
     text = canonical_json(payload)
+    recorded_at = recorded_at or timezone.now()
     return JournalEntry.objects.create(
         sequence=sequence,
         kind=kind,
         payload=text,
         effective_date=effective_date,
-        recorded_at=recorded_at or timezone.now(),
+        recorded_at=recorded_at,
         prev_hash=prev_hash,
-        entry_hash=entry_hash(prev_hash, sequence, text),
+        entry_hash=entry_hash(prev_hash, sequence, text, recorded_at=recorded_at),
     )
 
 

@@ -1,0 +1,883 @@
+"""The register's write side: one function per act, each one durable transaction.
+
+Every act follows the same steps (`_register`):
+
+1. an Idempotency-Key seen before returns the entry it made (or is refused when the
+   request differs);
+2. the rows of every parcel the deed touches are locked, in id order, so two deeds on
+   one parcel run one after the other and two deeds on many parcels cannot deadlock;
+3. a deed made against an older state of those parcels (`expected_last_entry`) is
+   refused as stale (409);
+4. the act checks the deed against the register and builds its payload
+   (transactions/payloads.py), refusing with a message a notary can act on;
+5. the entry is appended to the journal (transactions/journal.py) and applied to the
+   current-state tables (transactions/projection.py).
+
+Nothing here edits a journal entry: a mistake is corrected by `record_correction`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, WKTWriter
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from landinfo.profiles import InvalidParcelIdentifier, get_profile
+from landinfo.profiles.text import fold_text
+from landinfo.srid import STORAGE_SRID
+from parcels.models import Parcel
+from transactions import journal, payloads, projection
+from transactions.exceptions import (
+    CorrectionRefused,
+    DeedConflict,
+    DeedRefused,
+    IdempotencyKeyReused,
+    NotFound,
+    ParcelRetired,
+    StaleDeed,
+    TransferRefused,
+)
+from transactions.models import JournalEntry, Party, Right
+from transactions.payloads import (
+    MORTGAGE,
+    OWNERSHIP,
+    CorrectionMode,
+    NewParcel,
+    NewRight,
+    PartyStatement,
+    TransferType,
+)
+
+# The tolerance of gaps and overlaps between a parent and its children, m², when the
+# deed does not state one: a tenth of a square metre, below what a survey resolves.
+DEFAULT_SUBDIVISION_TOLERANCE_M2 = Decimal("0.1")
+# Boundaries made by deeds are written on a millimetre grid, the same text in the
+# payload and in the row, so a replay reproduces the row's coordinates exactly.
+_GRID = WKTWriter(dim=2, trim=True, precision=3)
+# Deeds whose effect a correction can reverse or amend. Subdivisions and merges are
+# undone by a new merge or subdivision, which keeps both parcels' histories.
+_CORRECTABLE = {"first_registration", "transfer", "mortgage", "discharge"}
+_AMENDABLE = {"first_registration", "transfer"}
+
+
+@dataclass(frozen=True, slots=True)
+class DeedInput:
+    """What every deed carries besides its own terms."""
+
+    effective_date: dt.date
+    recorded_by: AbstractUser
+    # The SHA-256 of the signed deed document the notary uploaded ("" when none).
+    document_sha256: str = ""
+    # The last journal entry that touched the parcel when the notary loaded it
+    # (`last_entry` of the parcel sheet); a deed made against an older state is stale.
+    expected_last_entry: int | None = None
+    idempotency_key: str | None = None
+    request_sha256: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PartyInput:
+    """A party named by a deed who may not be in the register yet."""
+
+    kind: str
+    name: str
+    national_id: str = ""
+    birth_year: int | None = None
+    address: str = ""
+
+
+# An existing party by id, or one described by the deed.
+PartyRef = int | PartyInput
+
+
+@dataclass(frozen=True, slots=True)
+class ChildParcel:
+    """A parcel a subdivision makes: its surveyed boundary (any CRS, stated by its SRID)."""
+
+    boundary: GEOSGeometry
+    land_use: str = ""  # default: the parent's
+    address: str = ""  # default: the parent's
+
+
+def document_sha256(document: bytes) -> str:
+    """Return the hex SHA-256 of a deed document, as the journal entry records it."""
+    return hashlib.sha256(document).hexdigest()
+
+
+# --- the acts ---------------------------------------------------------------------------
+
+
+def record_first_registration(
+    *, parcel_id: int, holders: Sequence[tuple[PartyRef, Fraction]], deed: DeedInput
+) -> JournalEntry:
+    """Register the first holders of the land-use right on a parcel nobody holds yet."""
+
+    def act(parcels: list[Parcel]) -> dict[str, Any]:
+        (parcel,) = parcels
+        if _current(parcel.pk, OWNERSHIP):
+            raise DeedConflict(
+                f"Parcel {parcel.identifier} is already registered; record a transfer instead."
+            )
+        shares = _holders(holders, what="holders")
+        rights = _new_rights([(party.pk, share) for party, share in shares], OWNERSHIP)
+        return payloads.first_registration_payload(
+            parcel_id=parcel.pk,
+            identifier=parcel.identifier,
+            effective_date=deed.effective_date,
+            rights=rights,
+            parties=_statements(party for party, _ in shares),
+        )
+
+    return _register(deed, [parcel_id], "transactions.record_deed", act)
+
+
+def record_transfer(
+    *,
+    parcel_id: int,
+    recipients: Sequence[tuple[PartyRef, Fraction]],
+    transfer_type: TransferType | str,
+    price: Decimal | int = 0,
+    currency: str | None = None,
+    transferors: Sequence[tuple[int, Fraction]] | None = None,
+    deed: DeedInput,
+) -> JournalEntry:
+    """Register the transfer of a land-use right, whole or a share, to one or more parties.
+
+    `transferors` are (party id, share of the parcel) pairs; None means every current
+    holder gives all they hold. Each share is a fraction of the whole parcel. The
+    recipients' shares must add up to what the transferors give; a recipient who
+    already holds a share ends up with one right for the sum.
+    """
+
+    def act(parcels: list[Parcel]) -> dict[str, Any]:
+        (parcel,) = parcels
+        try:
+            kind = TransferType(transfer_type)
+        except ValueError:
+            raise DeedRefused(
+                f"Unknown transfer type {transfer_type!r}: sale, gift or inheritance."
+            ) from None
+        held = {right.holder_id: right for right in _current(parcel.pk, OWNERSHIP)}
+        if not held:
+            raise TransferRefused(
+                f"Parcel {parcel.identifier} has no registered holder: record its first "
+                "registration before a transfer."
+            )
+        given = (
+            [(holder, _share(right)) for holder, right in held.items()]
+            if transferors is None
+            else [(int(holder), Fraction(share)) for holder, share in transferors]
+        )
+        if not given:
+            raise DeedRefused("A transfer names at least one transferor.")
+        if len({holder for holder, _ in given}) != len(given):
+            raise DeedRefused("A transferor is named twice; give each one share.")
+        for holder, share in given:
+            if holder not in held:
+                raise TransferRefused(
+                    f"Party {holder} holds no share of parcel {parcel.identifier}; "
+                    "reload the parcel and check its holders."
+                )
+            if not 0 < share <= _share(held[holder]):
+                raise TransferRefused(
+                    f"Party {holder} holds {_share(held[holder])} of parcel "
+                    f"{parcel.identifier} and cannot transfer {share}."
+                )
+        received = _holders(recipients, what="recipients", whole=None)
+        transferred = sum((share for _, share in given), Fraction(0))
+        total = sum((share for _, share in received), Fraction(0))
+        if total != transferred:
+            raise DeedRefused(
+                f"The recipients' shares add up to {total}, but the transferors give "
+                f"{transferred}; the shares must add up."
+            )
+        giving = {holder for holder, _ in given}
+        if giving & {party.pk for party, _ in received}:
+            raise DeedRefused("A party cannot transfer a share to themselves.")
+        # The holders after the deed: what the transferors keep, plus what recipients get
+        # on top of what they already held.
+        after: dict[int, Fraction] = {}
+        for holder, share in given:
+            if _share(held[holder]) > share:
+                after[holder] = _share(held[holder]) - share
+        for party, share in received:
+            after[party.pk] = share + (_share(held[party.pk]) if party.pk in held else 0)
+        ended = [held[holder] for holder in giving] + [
+            held[party.pk] for party, _ in received if party.pk in held
+        ]
+        rights = _new_rights(list(after.items()), OWNERSHIP)
+        price_amount = Decimal(price)
+        if kind is not TransferType.SALE and price_amount:
+            raise DeedRefused(f"A {kind} has no price; leave the price empty or 0.")
+        if kind is TransferType.SALE and price_amount <= 0:
+            raise DeedRefused("A sale states its price.")
+        _check_after(ended, deed.effective_date)
+        parties = _statements(
+            [party for party, _ in received]
+            + list(Party.objects.filter(pk__in=[h for h in after if h in held]))
+        )
+        return payloads.transfer_payload(
+            parcel_id=parcel.pk,
+            identifier=parcel.identifier,
+            effective_date=deed.effective_date,
+            transfer_type=kind,
+            price=price_amount,
+            currency=currency or get_profile().currency,
+            rights_ended=[right.pk for right in ended],
+            ended_share=sum((_share(right) for right in ended), Fraction(0)),
+            transferred=transferred,
+            rights=rights,
+            parties=parties,
+        )
+
+    return _register(deed, [parcel_id], "transactions.record_deed", act)
+
+
+def record_mortgage(
+    *,
+    parcel_id: int,
+    lender: PartyRef,
+    amount: Decimal | int,
+    currency: str | None = None,
+    deed: DeedInput,
+) -> JournalEntry:
+    """Register a mortgage of the whole parcel to `lender`, securing `amount`."""
+
+    def act(parcels: list[Parcel]) -> dict[str, Any]:
+        (parcel,) = parcels
+        if not _current(parcel.pk, OWNERSHIP):
+            raise DeedConflict(
+                f"Parcel {parcel.identifier} has no registered holder to mortgage it."
+            )
+        if Decimal(amount) <= 0:
+            raise DeedRefused("A mortgage states the amount it secures.")
+        party = _party(lender)
+        if any(right.holder_id == party.pk for right in _current(parcel.pk, MORTGAGE)):
+            raise DeedConflict(
+                f"{party.name} already holds a mortgage on parcel {parcel.identifier}; "
+                "discharge it first or correct it."
+            )
+        (right,) = _new_rights([(party.pk, Fraction(1))], MORTGAGE)
+        return payloads.mortgage_payload(
+            parcel_id=parcel.pk,
+            identifier=parcel.identifier,
+            effective_date=deed.effective_date,
+            right=right,
+            amount=Decimal(amount),
+            currency=currency or get_profile().currency,
+            parties=_statements([party]),
+        )
+
+    return _register(deed, [parcel_id], "transactions.record_deed", act)
+
+
+def record_discharge(
+    *, parcel_id: int, mortgage_id: int | None = None, deed: DeedInput
+) -> JournalEntry:
+    """Register the discharge of a mortgage on the parcel (the only one when not named)."""
+
+    def act(parcels: list[Parcel]) -> dict[str, Any]:
+        (parcel,) = parcels
+        mortgages = _current(parcel.pk, MORTGAGE)
+        if mortgage_id is not None:
+            mortgages = [right for right in mortgages if right.pk == mortgage_id]
+        if not mortgages:
+            raise DeedConflict(
+                f"Parcel {parcel.identifier} has no current mortgage"
+                + (f" {mortgage_id}" if mortgage_id is not None else "")
+                + " to discharge."
+            )
+        if len(mortgages) > 1:
+            raise DeedRefused(
+                f"Parcel {parcel.identifier} has {len(mortgages)} mortgages; "
+                "name the one discharged."
+            )
+        _check_after(mortgages, deed.effective_date)
+        return payloads.discharge_payload(
+            parcel_id=parcel.pk,
+            identifier=parcel.identifier,
+            effective_date=deed.effective_date,
+            rights_ended=[mortgages[0].pk],
+        )
+
+    return _register(deed, [parcel_id], "transactions.record_deed", act)
+
+
+def subdivide_parcel(
+    *,
+    parcel_id: int,
+    children: Sequence[ChildParcel],
+    tolerance_m2: Decimal | float | None = None,
+    deed: DeedInput,
+) -> JournalEntry:
+    """Split a parcel into children that cover it, within `tolerance_m2` of gap or overlap.
+
+    The parent is retired, not deleted; the children get new identifiers in its series
+    (the profile's numbering), shares of its registered area in proportion to their
+    surveyed areas, and copies of its current rights (holders and mortgages).
+    """
+    tolerance = Decimal(
+        str(DEFAULT_SUBDIVISION_TOLERANCE_M2 if tolerance_m2 is None else tolerance_m2)
+    )
+
+    def act(parcels: list[Parcel]) -> dict[str, Any]:
+        (parent,) = parcels
+        if len(children) < 2:
+            raise DeedRefused("A subdivision makes at least two parcels.")
+        if tolerance < 0:
+            raise DeedRefused("The tolerance is an area, 0 m² or more.")
+        surveyed = [
+            _surveyed(child.boundary, f"new parcel {n}") for n, child in enumerate(children, 1)
+        ]
+        boundaries = [geometry for geometry, _ in surveyed]
+        _check_cover(parent, boundaries, tolerance)
+        land_uses = [child.land_use or parent.land_use for child in children]
+        _check_land_uses(land_uses)
+        identifiers = _new_identifiers(parent.identifier, len(children))
+        ids = _next_ids("parcels_parcel", len(children))
+        areas = _apportion(parent.registered_area, [b.area for b in boundaries])
+        made = [
+            NewParcel(
+                id=ids[n],
+                identifier=identifiers[n],
+                admin_unit_id=parent.admin_unit_id,
+                land_use=land_uses[n],
+                registered_area=areas[n],
+                address=child.address or parent.address,
+                boundary_wkt=surveyed[n][1],
+            )
+            for n, child in enumerate(children)
+        ]
+        ended = _current(parent.pk)
+        _check_after(ended, deed.effective_date)
+        return payloads.subdivision_payload(
+            parent_id=parent.pk,
+            identifier=parent.identifier,
+            effective_date=deed.effective_date,
+            children=made,
+            tolerance_m2=tolerance,
+            rights_ended=[right.pk for right in ended],
+            rights=_copied(ended, [child.id for child in made]),
+        )
+
+    return _register(deed, [parcel_id], "transactions.record_deed", act)
+
+
+def merge_parcels(*, parcel_ids: Sequence[int], deed: DeedInput, address: str = "") -> JournalEntry:
+    """Merge adjacent parcels of one unit, land use and holder set into one new parcel."""
+
+    def act(parcels: list[Parcel]) -> dict[str, Any]:
+        if len(parcels) < 2:
+            raise DeedRefused("A merge joins two or more parcels.")
+        names = ", ".join(parcel.identifier for parcel in parcels)
+        if len({parcel.admin_unit_id for parcel in parcels}) > 1:
+            raise DeedRefused(f"Parcels {names} lie in different units and cannot be merged.")
+        if len({parcel.land_use for parcel in parcels}) > 1:
+            raise DeedRefused(
+                f"Parcels {names} have different land uses; change the land use first."
+            )
+        holder_sets = {
+            frozenset((r.holder_id, _share(r)) for r in _current(parcel.pk, OWNERSHIP))
+            for parcel in parcels
+        }
+        if len(holder_sets) > 1:
+            raise DeedConflict(
+                f"Parcels {names} do not have the same holders with the same shares."
+            )
+        lender_sets = {
+            frozenset(r.holder_id for r in _current(parcel.pk, MORTGAGE)) for parcel in parcels
+        }
+        if len(lender_sets) > 1:
+            raise DeedConflict(
+                f"Parcels {names} are not mortgaged to the same lenders; discharge or "
+                "extend the mortgages first."
+            )
+        union: GEOSGeometry = parcels[0].boundary
+        for parcel in parcels[1:]:
+            union = union.union(parcel.boundary)
+        if union.geom_type != "Polygon" and union.num_geom > 1:
+            raise DeedRefused(f"Parcels {names} are not adjacent: their union is in pieces.")
+        _, boundary_wkt = _on_grid(union, "the merged parcel")
+        first = min(parcels, key=lambda parcel: parcel.identifier)
+        (merged_id,) = _next_ids("parcels_parcel", 1)
+        merged = NewParcel(
+            id=merged_id,
+            identifier=_new_identifiers(first.identifier, 1)[0],
+            admin_unit_id=first.admin_unit_id,
+            land_use=first.land_use,
+            registered_area=sum((parcel.registered_area for parcel in parcels), Decimal(0)),
+            address=address or first.address,
+            boundary_wkt=boundary_wkt,
+        )
+        ended = [right for parcel in parcels for right in _current(parcel.pk)]
+        _check_after(ended, deed.effective_date)
+        # One right per holder (and lender) of the set the parents share.
+        kept = {(right.kind, right.holder_id): right for right in ended}
+        return payloads.merge_payload(
+            parent_ids=[parcel.pk for parcel in parcels],
+            effective_date=deed.effective_date,
+            merged=merged,
+            rights_ended=[right.pk for right in ended],
+            rights=_copied(list(kept.values()), [merged.id]),
+        )
+
+    return _register(deed, list(parcel_ids), "transactions.record_deed", act)
+
+
+def record_correction(
+    *,
+    corrects: int,
+    mode: CorrectionMode | str,
+    reason: str,
+    holders: Sequence[tuple[PartyRef, Fraction]] = (),
+    deed: DeedInput,
+) -> JournalEntry:
+    """Correct entry `corrects` by a new entry: reverse it, or amend its holders and shares.
+
+    The rights the entry began are voided (and, for a reversal, the rights it ended
+    are voided and restored as they were), so the register reads as if the deed had
+    been right, while "as the register knew it at T" still shows what was recorded.
+    A right a later deed changed cannot be corrected here: correct that deed first.
+    """
+    target = JournalEntry.objects.filter(sequence=corrects).first()
+    if target is None:
+        raise NotFound(f"There is no journal entry #{corrects}.")
+    parcel_id = int(json.loads(target.payload)["parcel"]["id"])
+
+    def act(parcels: list[Parcel]) -> dict[str, Any]:
+        (parcel,) = parcels
+        try:
+            how = CorrectionMode(mode)
+        except ValueError:
+            raise DeedRefused(f"Unknown correction mode {mode!r}: reverse or amend.") from None
+        if target.kind not in _CORRECTABLE:
+            raise CorrectionRefused(
+                f"Entry #{target.sequence} is a {target.kind}; a subdivision or merge is "
+                "undone by a new merge or subdivision, a correction by a new correction "
+                "of the original entry."
+            )
+        if how is CorrectionMode.AMEND and target.kind not in _AMENDABLE:
+            raise CorrectionRefused(
+                f"Entry #{target.sequence} is a {target.kind}: only the holders of a first "
+                "registration or transfer are amended; reverse it and record it anew."
+            )
+        begun = list(Right.objects.filter(begun_by=target).order_by("pk"))
+        for right in begun:
+            if right.voided_by_id is not None or right.ended_by_id is not None:
+                later = right.voided_by_id or right.ended_by_id
+                raise CorrectionRefused(
+                    f"Right {right.pk} begun by entry #{target.sequence} was changed by "
+                    f"entry #{later}; correct that entry first."
+                )
+        restored: list[NewRight] = []
+        voided = list(begun)
+        if how is CorrectionMode.REVERSE:
+            gone = list(Right.objects.filter(ended_by=target, voided_by__isnull=True))
+            voided += gone
+            ids = _next_ids("transactions_right", len(gone))
+            restored = [
+                NewRight(
+                    id=new_id,
+                    holder_id=right.holder_id,
+                    kind=right.kind,
+                    share=_share(right),
+                    certificate_number=right.certificate_number,
+                    valid_from=right.valid_from,
+                )
+                for new_id, right in zip(ids, sorted(gone, key=lambda r: r.pk), strict=True)
+            ]
+            parties = _statements(Party.objects.filter(pk__in=[r.holder_id for r in gone]))
+        else:
+            whole = sum((_share(right) for right in begun), Fraction(0))
+            shares = _holders(holders, what="holders", whole=whole)
+            restored = [
+                NewRight(
+                    id=right.id,
+                    holder_id=right.holder_id,
+                    kind=OWNERSHIP,
+                    share=right.share,
+                    valid_from=target.effective_date,
+                )
+                for right in _new_rights([(p.pk, s) for p, s in shares], OWNERSHIP)
+            ]
+            parties = _statements(party for party, _ in shares)
+        if not voided:
+            raise CorrectionRefused(f"Entry #{target.sequence} left no rights to correct.")
+        return payloads.correction_payload(
+            parcel_id=parcel.pk,
+            identifier=parcel.identifier,
+            effective_date=deed.effective_date,
+            corrects=target.sequence,
+            mode=how,
+            reason=reason,
+            rights_voided=[right.pk for right in voided],
+            rights=restored,
+            parties=parties,
+        )
+
+    return _register(deed, [parcel_id], "transactions.correct_deed", act)
+
+
+# --- the steps every act shares ---------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def _register(
+    deed: DeedInput,
+    parcel_ids: Sequence[int],
+    permission: str,
+    act: Callable[[list[Parcel]], dict[str, Any]],
+) -> JournalEntry:
+    if not deed.recorded_by.has_perm(permission):
+        raise PermissionDenied(f"Recording this deed needs the permission {permission}.")
+    if deed.idempotency_key:
+        earlier = _earlier(deed)
+        if earlier is not None:
+            return earlier
+    if deed.effective_date > timezone.localdate():
+        raise DeedRefused(
+            f"The deed takes effect on {deed.effective_date}, after today; record it on "
+            "or after that day."
+        )
+    parcels = _lock(parcel_ids)
+    _check_fresh(parcels, deed)
+    payload = act(parcels)
+    try:
+        entry = journal.append(
+            payload,
+            recorded_by=deed.recorded_by,
+            document_sha256=deed.document_sha256,
+            idempotency_key=deed.idempotency_key or None,
+            request_sha256=deed.request_sha256,
+        )
+    except IntegrityError as error:  # pragma: no cover - the lock above prevents it
+        raise DeedConflict(f"The journal refused the entry: {error}") from error
+    projection.apply(entry, payload)
+    return entry
+
+
+def _earlier(deed: DeedInput) -> JournalEntry | None:
+    """Return the entry an earlier request with this Idempotency-Key made, if any.
+
+    Requests with one key wait for each other here (an advisory lock on the key), so
+    of twenty at once, one records and nineteen find its entry.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"idempotency:{deed.idempotency_key}"],
+        )
+    earlier = JournalEntry.objects.filter(idempotency_key=deed.idempotency_key).first()
+    if earlier is None:
+        return None
+    if (
+        earlier.request_sha256 != deed.request_sha256
+        or earlier.recorded_by_id != deed.recorded_by.pk
+    ):
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was used for a different request; use a new key for a new deed."
+        )
+    earlier.replayed = True  # type: ignore[attr-defined]
+    return earlier
+
+
+def _lock(parcel_ids: Sequence[int]) -> list[Parcel]:
+    """Lock the parcels' rows in id order and return them in the order asked."""
+    wanted = list(dict.fromkeys(int(pk) for pk in parcel_ids))
+    found = {
+        parcel.pk: parcel
+        for parcel in Parcel.objects.select_for_update().filter(pk__in=wanted).order_by("pk")
+    }
+    missing = [pk for pk in wanted if pk not in found]
+    if missing:
+        raise NotFound(f"There is no parcel with id {', '.join(map(str, missing))}.")
+    parcels = [found[pk] for pk in wanted]
+    for parcel in parcels:
+        if parcel.valid_to is not None:
+            raise ParcelRetired(
+                f"Parcel {parcel.identifier} was retired on {parcel.valid_to}; record the "
+                "deed on the parcels that replaced it."
+            )
+    return parcels
+
+
+def last_entry(parcel_ids: Sequence[int]) -> int | None:
+    """Return the sequence of the last journal entry that touched any of the parcels."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT max(s) FROM (
+                SELECT greatest(begun_by_id, ended_by_id, voided_by_id) AS s
+                FROM transactions_right WHERE parcel_id = ANY(%(ids)s)
+                UNION ALL
+                SELECT greatest(created_by_id, retired_by_id)
+                FROM parcels_parcel WHERE id = ANY(%(ids)s)
+            ) AS touched
+            """,
+            {"ids": list(parcel_ids)},
+        )
+        (sequence,) = cursor.fetchone()
+    return sequence
+
+
+def _check_fresh(parcels: list[Parcel], deed: DeedInput) -> None:
+    if deed.expected_last_entry is None:
+        return
+    now = last_entry([parcel.pk for parcel in parcels])
+    if (now or 0) != deed.expected_last_entry:
+        names = ", ".join(parcel.identifier for parcel in parcels)
+        raise StaleDeed(
+            f"Parcel {names} changed since you loaded it (entry #{now} was recorded after "
+            f"#{deed.expected_last_entry}); reload it and check the holders."
+        )
+
+
+def _check_after(rights: Sequence[Right], day: dt.date) -> None:
+    """Refuse a deed that would end a right on or before the day it began."""
+    for right in rights:
+        if day <= right.valid_from:
+            raise DeedRefused(
+                f"The deed takes effect on {day}, but a right it ends began on "
+                f"{right.valid_from}; the date must be later."
+            )
+
+
+def _current(parcel_id: int, kind: str | None = None) -> list[Right]:
+    rights = Right.objects.filter(
+        parcel_id=parcel_id, valid_to__isnull=True, voided_by__isnull=True
+    ).order_by("pk")
+    return list(rights.filter(kind=kind) if kind else rights)
+
+
+def _share(right: Right) -> Fraction:
+    return Fraction(right.share_numerator, right.share_denominator)
+
+
+def _holders(
+    holders: Sequence[tuple[PartyRef, Fraction]], *, what: str, whole: Fraction | None = Fraction(1)
+) -> list[tuple[Party, Fraction]]:
+    """Return the parties and shares of a deed, refusing duplicates and shares that do not add up."""
+    if not holders:
+        raise DeedRefused(f"The deed names no {what}.")
+    shares = []
+    for ref, share in holders:
+        share = Fraction(share)
+        if not 0 < share <= 1:
+            raise DeedRefused(
+                f"A share is a fraction of the parcel above 0 and at most 1; got {share}."
+            )
+        shares.append((_party(ref), share))
+    ids = [party.pk for party, _ in shares]
+    if len(set(ids)) != len(ids):
+        raise DeedRefused(f"A party appears twice among the {what}; give each one share.")
+    total = sum((share for _, share in shares), Fraction(0))
+    if whole is not None and total != whole:
+        raise DeedRefused(f"The {what}' shares add up to {total}; they must add up to {whole}.")
+    return shares
+
+
+def _party(ref: PartyRef) -> Party:
+    """Return the party `ref` names, making it when the deed describes a new one."""
+    if isinstance(ref, int):
+        party = Party.objects.filter(pk=ref).first()
+        if party is None:
+            raise NotFound(f"There is no party with id {ref}.")
+        return party
+    if ref.kind not in Party.Kind.values:
+        raise DeedRefused(f"Unknown kind of party {ref.kind!r}: person, organisation or state.")
+    name = " ".join(ref.name.split())
+    if not name:
+        raise DeedRefused("Every party has a name.")
+    national_id = "".join(ref.national_id.split())
+    if ref.kind == Party.Kind.PERSON and not national_id:
+        raise DeedRefused(f"{name} is a person: the deed needs their national ID number.")
+    if national_id:
+        existing = Party.objects.filter(national_id=national_id).first()
+        if existing is not None:
+            if fold_text(existing.name) != fold_text(name) or existing.kind != ref.kind:
+                raise DeedRefused(
+                    f"National ID {national_id} is registered to another party; check the "
+                    "name and number on the deed."
+                )
+            return existing
+    try:
+        with transaction.atomic():
+            return Party.objects.create(
+                kind=ref.kind,
+                name=name,
+                national_id=national_id or None,
+                birth_year=ref.birth_year,
+                address=ref.address.strip(),
+            )
+    except IntegrityError:
+        # Another deed registered the same national ID a moment ago.
+        return _party(ref)
+
+
+def _statements(parties: Any) -> list[PartyStatement]:
+    return [
+        PartyStatement(party.pk, party.kind, party.name, party.national_id or "")
+        for party in parties
+    ]
+
+
+def _next_ids(table: str, count: int) -> list[int]:
+    """Reserve ids for new rows: a payload names its rows before they are inserted."""
+    if count == 0:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _new_rights(shares: Sequence[tuple[int, Fraction]], kind: str) -> list[NewRight]:
+    ids = _next_ids("transactions_right", len(shares))
+    return [
+        NewRight(id=right_id, holder_id=holder, kind=kind, share=share)
+        for right_id, (holder, share) in zip(ids, shares, strict=True)
+    ]
+
+
+def _copied(rights: Sequence[Right], parcel_ids: Sequence[int]) -> list[NewRight]:
+    """Return copies of `rights` on each of the new parcels."""
+    ids = iter(_next_ids("transactions_right", len(rights) * len(parcel_ids)))
+    return [
+        NewRight(
+            id=next(ids),
+            holder_id=right.holder_id,
+            kind=right.kind,
+            share=_share(right),
+            certificate_number=right.certificate_number,
+            parcel_id=parcel_id,
+        )
+        for parcel_id in parcel_ids
+        for right in rights
+    ]
+
+
+def _new_identifiers(parent: str, count: int) -> list[str]:
+    profile = get_profile()
+    series = profile.identifier_series(parent)
+    taken = Parcel.objects.filter(identifier__startswith=series).values_list(
+        "identifier", flat=True
+    )
+    try:
+        return profile.new_identifiers(parent, [t for t in taken if _in_series(t, series)], count)
+    except InvalidParcelIdentifier as error:
+        raise DeedRefused(str(error)) from error
+
+
+def _in_series(identifier: str, series: str) -> bool:
+    profile = get_profile()
+    try:
+        return profile.identifier_series(identifier) == series
+    except InvalidParcelIdentifier:
+        return False
+
+
+def _check_land_uses(codes: Sequence[str]) -> None:
+    known = get_profile().land_use_codes
+    unknown = sorted(set(codes) - known)
+    if unknown:
+        raise DeedRefused(f"Unknown land use {', '.join(unknown)}; use a code of the list.")
+
+
+def _on_grid(geometry: GEOSGeometry, what: str) -> tuple[GEOSGeometry, str]:
+    """Return `geometry` (storage CRS) as a MultiPolygon on the millimetre grid, and its WKT."""
+    if geometry.geom_type == "Polygon":
+        geometry = MultiPolygon(geometry, srid=geometry.srid)
+    if geometry.geom_type != "MultiPolygon":
+        raise DeedRefused(f"The boundary of {what} is a {geometry.geom_type}, not a polygon.")
+    text = _GRID.write(geometry).decode()
+    snapped = GEOSGeometry(text, srid=STORAGE_SRID)
+    if snapped.empty or not snapped.valid:
+        raise DeedRefused(
+            f"The boundary of {what} is not a valid polygon ({snapped.valid_reason}); "
+            "redraw it without crossing edges."
+        )
+    return snapped, text
+
+
+def _surveyed(boundary: GEOSGeometry, what: str) -> tuple[GEOSGeometry, str]:
+    """Return a deed's boundary in the storage CRS, on the grid, refusing what is not one."""
+    if not boundary.srid:
+        raise DeedRefused(f"The boundary of {what} does not say its coordinate system.")
+    try:
+        if not boundary.valid:
+            raise DeedRefused(
+                f"The boundary of {what} is not a valid polygon ({boundary.valid_reason})."
+            )
+        stored = boundary.transform(STORAGE_SRID, clone=True)
+    except (GEOSException, ValueError) as error:
+        raise DeedRefused(f"The boundary of {what} cannot be read: {error}") from error
+    return _on_grid(stored, what)
+
+
+def _check_cover(parent: Parcel, children: Sequence[GEOSGeometry], tolerance: Decimal) -> None:
+    """Refuse children that leave a gap in the parent, overlap, or reach outside it."""
+    union = children[0]
+    for child in children[1:]:
+        union = union.union(child)
+    gap = Decimal(parent.boundary.difference(union).area)
+    outside = Decimal(union.difference(parent.boundary).area)
+    overlap = Decimal(sum(child.area for child in children) - union.area)
+    problems = [
+        f"{label} of {area:.2f} m²"
+        for label, area in (("a gap", gap), ("an overlap", overlap), ("an excess", outside))
+        if area > tolerance
+    ]
+    if problems:
+        raise DeedRefused(
+            f"The new parcels do not cover parcel {parent.identifier}: "
+            + ", ".join(problems)
+            + f" (tolerance {tolerance} m²). Redraw the boundaries along the parent's."
+        )
+    for n, child in enumerate(children, 1):
+        if child.area <= float(tolerance):
+            raise DeedRefused(f"New parcel {n} has no area within the tolerance.")
+
+
+def _apportion(total: Decimal, areas: Sequence[float]) -> list[Decimal]:
+    """Split `total` (m², 2 decimals) in proportion to `areas`; the parts sum to it exactly."""
+    cent = Decimal("0.01")
+    whole = sum(areas)
+    parts = [
+        (Decimal(total) * Decimal(area) / Decimal(whole)).quantize(cent, ROUND_HALF_EVEN)
+        for area in areas
+    ]
+    largest = max(range(len(parts)), key=lambda n: areas[n])
+    parts[largest] += Decimal(total) - sum(parts)
+    if any(part <= 0 for part in parts):
+        raise DeedRefused("A new parcel would have no registered area.")
+    return parts
+
+
+__all__ = [
+    "ChildParcel",
+    "DeedInput",
+    "PartyInput",
+    "PartyRef",
+    "document_sha256",
+    "last_entry",
+    "merge_parcels",
+    "record_correction",
+    "record_discharge",
+    "record_first_registration",
+    "record_mortgage",
+    "record_transfer",
+    "subdivide_parcel",
+]
