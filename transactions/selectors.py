@@ -32,6 +32,7 @@ _PUBLIC_RIGHT_FIELDS = (
     "valid_to",
     "begun_by_id",
     "ended_by_id",
+    "voided_by_id",
     "holder__name",
     "holder__kind",
 )
@@ -66,10 +67,11 @@ class Timeline(TypedDict):
     rights: list[PublicRight]
 
 
-# The rights on the parcel whose id is `{parcel}` in force on %(day)s, as the text of
-# a JSON array: an expression to embed in a query on parcels (the parcel sheet is one
-# statement, held to a few milliseconds; see parcels.selectors). Only what the public
-# sees is read from the party. Index: transactions_right_parcel_id_470fd6a1.
+# The rights on the parcel whose id is `{parcel}` in force on %(day)s, as the register
+# now knows them (voided rights never were), as the text of a JSON array: an expression
+# to embed in a query on parcels (the parcel sheet is one statement, held to a few
+# milliseconds; see parcels.selectors). Only what the public sees is read from the
+# party. Index: transactions_right_parcel_id_470fd6a1.
 RIGHTS_AS_OF_JSON = """(
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'kind', r.kind,
@@ -82,21 +84,51 @@ RIGHTS_AS_OF_JSON = """(
            ) ORDER BY r.valid_from, r.id), '[]')::text
     FROM transactions_right r
     JOIN transactions_party h ON h.id = r.holder_id
-    WHERE r.parcel_id = {parcel}
+    WHERE r.parcel_id = {parcel} AND r.voided_by_id IS NULL
       AND r.valid_from <= %(day)s AND (r.valid_to IS NULL OR r.valid_to > %(day)s)
 )"""
 
+# The same, as the register knew it at %(known_at)s (the second timeline): a right
+# counts once the entry that began it was recorded, until the entry that voided it
+# was; its end counts once the entry that ended it was recorded.
+RIGHTS_KNOWN_AT_JSON = """(
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'kind', r.kind,
+               'numerator', r.share_numerator,
+               'denominator', r.share_denominator,
+               'valid_from', r.valid_from,
+               'valid_to', CASE WHEN e.recorded_at > %(known_at)s THEN NULL ELSE r.valid_to END,
+               'holder_name', h.name,
+               'holder_kind', h.kind
+           ) ORDER BY r.valid_from, r.id), '[]')::text
+    FROM transactions_right r
+    JOIN transactions_party h ON h.id = r.holder_id
+    JOIN transactions_journalentry b ON b.sequence = r.begun_by_id
+    LEFT JOIN transactions_journalentry e ON e.sequence = r.ended_by_id
+    LEFT JOIN transactions_journalentry v ON v.sequence = r.voided_by_id
+    WHERE r.parcel_id = {parcel}
+      AND b.recorded_at <= %(known_at)s
+      AND (v.recorded_at IS NULL OR v.recorded_at > %(known_at)s)
+      AND r.valid_from <= %(day)s
+      AND (r.valid_to IS NULL OR r.valid_to > %(day)s OR e.recorded_at > %(known_at)s)
+)"""
 
-def rights_as_of(parcel_id: int, *, as_of: dt.date | None = None) -> list[PublicRight]:
+
+def rights_as_of(
+    parcel_id: int, *, as_of: dt.date | None = None, known_at: dt.datetime | None = None
+) -> list[PublicRight]:
     """Return the rights on the parcel in force on `as_of` (today when None), holders masked.
 
     "Today" rather than "not ended": a lease registered with its end date is in force
-    until that date, though its `valid_to` is set. One query.
+    until that date, though its `valid_to` is set. With `known_at`, as the register
+    knew them at that moment (before later deeds and corrections were recorded);
+    otherwise as it knows them now. One query.
     """
+    sql = RIGHTS_KNOWN_AT_JSON if known_at is not None else RIGHTS_AS_OF_JSON
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {RIGHTS_AS_OF_JSON.format(parcel='%(parcel)s')}",
-            {"parcel": parcel_id, "day": as_of or timezone.localdate()},
+            f"SELECT {sql.format(parcel='%(parcel)s')}",
+            {"parcel": parcel_id, "day": as_of or timezone.localdate(), "known_at": known_at},
         )
         (text,) = cursor.fetchone()
     return public_rights(text)
@@ -121,13 +153,16 @@ def public_rights(rights_json: str) -> list[PublicRight]:
     return sorted(rights, key=lambda right: _KIND_ORDER.get(right["kind"], len(_KIND_ORDER)))
 
 
-def parcel_timeline(parcel_id: int, *, as_of: dt.date | None = None) -> Timeline:
+def parcel_timeline(
+    parcel_id: int, *, as_of: dt.date | None = None, known_at: dt.datetime | None = None
+) -> Timeline:
     """Return the deeds that touched the parcel, oldest first, and its rights on `as_of`.
 
-    A deed touched the parcel if it began or ended a right on it, or made or retired
-    the parcel (a subdivision or merge, through the lineage). With `as_of`, only deeds
-    in effect by then (effective_date ≤ as_of) are listed. Four queries, whatever the
-    length of the history.
+    A deed touched the parcel if it began, ended or voided a right on it, or made or
+    retired the parcel (a subdivision or merge, through the lineage). With `as_of`,
+    only deeds in effect by then (effective_date ≤ as_of) are listed; with `known_at`,
+    only deeds the register had recorded by then. Four queries, whatever the length
+    of the history.
     """
     rights = list(
         Right.objects.filter(parcel_id=parcel_id)
@@ -146,6 +181,9 @@ def parcel_timeline(parcel_id: int, *, as_of: dt.date | None = None) -> Timeline
         begun[right.begun_by_id].append(right)
         if right.ended_by_id is not None:
             ended[right.ended_by_id].append(right)
+        if right.voided_by_id is not None:
+            # What a correction undid reads, for that entry, as holders before it.
+            ended[right.voided_by_id].append(right)
     lineage_by_entry: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     for edge in lineage:
         lineage_by_entry[edge["entry_id"]].append(edge)
@@ -156,6 +194,8 @@ def parcel_timeline(parcel_id: int, *, as_of: dt.date | None = None) -> Timeline
     )
     if as_of is not None:
         entries = entries.filter(effective_date__lte=as_of)
+    if known_at is not None:
+        entries = entries.filter(recorded_at__lte=known_at)
     return {
         "entries": [
             _history_entry(
@@ -167,7 +207,7 @@ def parcel_timeline(parcel_id: int, *, as_of: dt.date | None = None) -> Timeline
             )
             for entry in (entries.order_by("effective_date", "sequence") if sequences else [])
         ],
-        "rights": rights_as_of(parcel_id, as_of=as_of),
+        "rights": rights_as_of(parcel_id, as_of=as_of, known_at=known_at),
     }
 
 
@@ -230,6 +270,9 @@ def _summary(
     label = str(kinds(entry.kind).label) if entry.kind in kinds.values else entry.kind
     if transfer_type:
         label = f"{label} ({transfer_type})"
+    if entry.kind == kinds.CORRECTION:
+        corrected = json.loads(entry.payload)
+        label = f"{label} ({corrected.get('mode', '')} #{corrected.get('corrects', '?')})"
     made_from = [edge["parent__identifier"] for edge in lineage if edge["child_id"] == parcel_id]
     made_into = [edge["child__identifier"] for edge in lineage if edge["parent_id"] == parcel_id]
     if made_from:
