@@ -76,7 +76,7 @@ class JournalEntry(models.Model):
     # Transport, not law: the API's Idempotency-Key and the SHA-256 of the request it
     # came with, so a retry returns this entry and a reused key with another body is refused.
     idempotency_key = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
-    request_sha256 = models.CharField(max_length=64, blank=True)
+    request_sha256 = models.CharField(max_length=64, blank=True, db_default="")
     document_sha256 = models.CharField(max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64)
