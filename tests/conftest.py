@@ -30,7 +30,8 @@ def _flush_past_append_only_triggers():
     def execute_sql_flush(self, sql_list):  # type: ignore[no-untyped-def]
         lift = [f"ALTER TABLE {t} DISABLE TRIGGER {t}_no_truncate" for t in append_only.APPEND_ONLY]
         restore = [
-            f"ALTER TABLE {t} ENABLE ALWAYS TRIGGER {t}_no_truncate" for t in append_only.APPEND_ONLY
+            f"ALTER TABLE {t} ENABLE ALWAYS TRIGGER {t}_no_truncate"
+            for t in append_only.APPEND_ONLY
         ]
         return original(self, [*lift, *sql_list, *restore])
 

@@ -1,0 +1,823 @@
+"""Verify the journal: its hash chain, its signed checkpoints, and its replay.
+
+Three readings of one journal, each catching what the others cannot:
+
+1. The chain. Entries are streamed in sequence order (a server-side cursor: memory
+   stays flat in the journal's length). Each must follow the one before it without a
+   gap, name its hash as `prev_hash`, hash to its `entry_hash`, hold a canonical
+   payload whose kind and effective date are those of its columns, and be recorded
+   no earlier than the entry before it. An edit, a deletion or a reordering of
+   entries breaks the chain at the first entry touched.
+2. The checkpoints. A rewrite of the tail that recomputes every hash passes (1); the
+   signed checkpoints (transactions/checkpoints.py) do not: the entry at each
+   checkpoint's size must still have the hash the checkpoint signed.
+3. The replay. Every payload is applied, in order, to an in-memory register by this
+   module's own reading of the rules in the transactions/payloads.py docstring (it
+   does not import transactions/projection.py: two independent readings, so a mistake
+   in either shows), checking each entry against the register it finds: a right
+   ended or voided exists and is open, a parcel retired is current, new ids are
+   unused, and the ownership shares of each parcel it touches sum to 0 or 1. The
+   result is loaded into temporary tables (COPY) and compared with the current-state
+   tables in SQL, both ways (EXCEPT): every right, every parcel a deed made or
+   retired, every lineage edge a deed drew, and every party a deed stated.
+
+Everything is read in one REPEATABLE READ transaction, so deeds recorded meanwhile
+neither appear half-way nor make the tables differ from the journal read.
+
+A problem is reported against the entry it implicates: the lowest-numbered entry
+involved, so the first line of a report names where to look first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import json
+import math
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from landinfo.srid import STORAGE_SRID
+from transactions import checkpoints, ledger
+from transactions.models import Checkpoint
+
+# Rows fetched per round trip from the journal's cursor, and sent per COPY.
+_CHUNK = 5_000
+# Failures kept in a report (all are counted); differing rows described per table.
+MAX_FAILURES = 1_000
+_DIFF_ROWS = 10
+_OWNERSHIP = "ownership"
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One problem, named by the entry it implicates."""
+
+    sequence: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"entry #{self.sequence}: {self.message}"
+
+
+@dataclass(slots=True)
+class Report:
+    """What a verification found and how long it took."""
+
+    entries: int = 0
+    checkpoints: int = 0
+    # The largest checkpoint that matches, and the entries after it: not yet anchored.
+    anchored: int = 0
+    unanchored: int = 0
+    replayed: bool = False
+    rows_compared: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    failures: list[Failure] = field(default_factory=list)
+    failure_count: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failure_count == 0
+
+    def fail(self, sequence: int, message: str) -> None:
+        self.failure_count += 1
+        if len(self.failures) < MAX_FAILURES:
+            self.failures.append(Failure(sequence, message))
+
+    def first_failures(self) -> list[Failure]:
+        """Return the failures kept, lowest entry first (stable for one entry)."""
+        return sorted(self.failures, key=lambda failure: failure.sequence)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "checkpoints": self.checkpoints,
+            "anchored": self.anchored,
+            "unanchored": self.unanchored,
+            "replayed": self.replayed,
+            "rows_compared": self.rows_compared,
+            "seconds": round(self.seconds, 3),
+            "failure_count": self.failure_count,
+            "failures": [dataclasses.asdict(failure) for failure in self.first_failures()],
+            "notes": self.notes,
+        }
+
+
+def verify(*, replay: bool = True, using: str = DEFAULT_DB_ALIAS) -> Report:
+    """Check the journal's chain, its checkpoints and (with `replay`) its projection."""
+    started = time.perf_counter()
+    report = Report()
+    connection = connections[using]
+    keys = checkpoints.public_keys()
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(using=using):
+        if outermost:
+            # One snapshot for the journal, the checkpoints and the tables.
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        marks = list(Checkpoint.objects.using(using).order_by("size", "signed_at"))
+        chain = _Chain(report, {mark.size for mark in marks})
+        register = _Register(report) if replay else None
+        for row in _journal(connection):
+            payload = chain.check(row)
+            if register is not None:
+                register.apply(row[0], payload)
+        report.entries = chain.count
+        _check_checkpoints(report, marks, keys, chain)
+        if register is not None:
+            if register.stopped_at is None:
+                register.compare(connection)
+                report.replayed = True
+            else:
+                report.notes.append(
+                    f"The replay stopped at entry #{register.stopped_at}; the tables were "
+                    "not compared."
+                )
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+_JOURNAL = (
+    "SELECT sequence, kind, payload, effective_date, recorded_at, recorded_by_id, "
+    "document_sha256, prev_hash, entry_hash FROM transactions_journalentry ORDER BY sequence"
+)
+
+
+def _journal(connection: BaseDatabaseWrapper) -> Iterator[tuple[Any, ...]]:
+    """Yield the journal's rows in sequence order through a server-side cursor."""
+    connection.ensure_connection()
+    with connection.connection.cursor(name="landinfo_verify_journal") as cursor:
+        cursor.itersize = _CHUNK
+        cursor.execute(_JOURNAL)
+        yield from cursor
+
+
+# --- 1. the chain -----------------------------------------------------------------------
+
+
+class _Chain:
+    """Check each entry against the one before it, and keep the hashes checkpoints name."""
+
+    def __init__(self, report: Report, sizes: set[int]) -> None:
+        self.report = report
+        self.sizes = sizes
+        self.hash_at: dict[int, str] = {}
+        self.count = 0
+        self.last = 0
+        self.last_hash = ledger.GENESIS_HASH
+        self.last_recorded_at: dt.datetime | None = None
+
+    def check(self, row: tuple[Any, ...]) -> dict[str, Any] | None:
+        """Check one entry; return its payload, or None when it cannot be read."""
+        (sequence, kind, text, effective_date, recorded_at, recorded_by, document, prev, own) = row
+        fail = self.report.fail
+        self.count += 1
+        gap = sequence != self.last + 1
+        if gap:
+            missing = (
+                f"#{self.last + 1}"
+                if sequence == self.last + 2
+                else f"#{self.last + 1} to #{sequence - 1}"
+            )
+            where = f"after #{self.last}" if self.last else "at the start"
+            fail(self.last + 1, f"missing: the journal skips {missing} {where}")
+        if prev != self.last_hash and not gap:
+            fail(
+                sequence,
+                f"prev_hash is not the hash of entry #{self.last}"
+                if self.last
+                else "prev_hash of the first entry is not the genesis hash",
+            )
+        recomputed = ledger.entry_hash(
+            prev,
+            sequence,
+            text,
+            recorded_at=recorded_at,
+            recorded_by=recorded_by,
+            document_sha256=document,
+        )
+        if recomputed != own:
+            fail(
+                sequence,
+                "its content does not hash to its entry_hash: the payload, position, time, "
+                "author or document hash changed after it was recorded",
+            )
+        if self.last_recorded_at is not None and recorded_at < self.last_recorded_at:
+            fail(
+                sequence,
+                f"recorded at {ledger.hashed_time(recorded_at)}, before entry #{self.last} "
+                f"({ledger.hashed_time(self.last_recorded_at)}): recording time went back",
+            )
+        payload = _payload(sequence, text, kind, effective_date, self.report)
+        if sequence in self.sizes:
+            self.hash_at[sequence] = own
+        self.last, self.last_hash, self.last_recorded_at = sequence, own, recorded_at
+        return payload
+
+
+def _payload(
+    sequence: int, text: str, kind: str, effective_date: dt.date, report: Report
+) -> dict[str, Any] | None:
+    """Return the entry's payload after checking its form against its columns."""
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        report.fail(sequence, "the payload is not JSON")
+        return None
+    if not isinstance(payload, dict):
+        report.fail(sequence, "the payload is not a JSON object")
+        return None
+    try:
+        canonical = ledger.canonical_json(payload) == text
+    except ValueError:  # NaN or infinity: never canonical
+        canonical = False
+    if not canonical:
+        report.fail(sequence, "the payload is not canonical JSON (sorted keys, no spaces)")
+    if payload.get("kind") != kind:
+        report.fail(sequence, f"its kind column says {kind!r}, its payload {payload.get('kind')!r}")
+    if payload.get("effective_date") != effective_date.isoformat():
+        report.fail(
+            sequence,
+            f"its effective_date column says {effective_date.isoformat()}, its payload "
+            f"{payload.get('effective_date')!r}",
+        )
+    return payload
+
+
+# --- 2. the checkpoints -------------------------------------------------------------------
+
+
+def _check_checkpoints(
+    report: Report,
+    marks: Sequence[Checkpoint],
+    keys: Mapping[str, Ed25519PublicKey],
+    chain: _Chain,
+) -> None:
+    """Check each checkpoint's signature, and that the journal still has the head it signed."""
+    report.checkpoints = len(marks)
+    if marks and not keys:
+        report.notes.append(
+            "No public key is configured (LANDINFO_SIGNING_KEY_FILE, LANDINFO_VERIFY_KEY_FILES): "
+            "no checkpoint can be verified."
+        )
+    good = 0
+    first_bad: Checkpoint | None = None
+    later_bad = 0
+    for mark in marks:
+        signed = ledger.hashed_time(mark.signed_at)
+        if mark.key_id not in keys:
+            report.fail(
+                mark.size,
+                f"the checkpoint signed at {signed} names key {mark.key_id[:16]}…, which is "
+                "not among the known public keys (add it to LANDINFO_VERIFY_KEY_FILES)",
+            )
+            continue
+        if not checkpoints.verify_signature(mark, keys):
+            report.fail(
+                mark.size,
+                f"the checkpoint of #{mark.size} signed at {signed} has an invalid signature: "
+                "it was altered or forged",
+            )
+            continue
+        actual = chain.hash_at.get(mark.size) if mark.size else ledger.GENESIS_HASH
+        if actual == mark.head_hash:
+            good = max(good, mark.size)
+            continue
+        if first_bad is not None:
+            later_bad += 1
+            continue
+        first_bad = mark
+        if mark.size > chain.last:
+            what = (
+                f"entries up to #{mark.size} no longer match the checkpoint signed at "
+                f"{signed}: the journal ends at #{chain.last}; entries after #{good} were "
+                "deleted or rewritten"
+            )
+        else:
+            what = (
+                f"entries up to #{mark.size} no longer match the checkpoint signed at "
+                f"{signed}; the journal was rewritten after #{good}"
+            )
+        report.fail(mark.size, what)
+    if later_bad:
+        report.notes.append(f"{later_bad} later checkpoint(s) fail as well (the same rewrite).")
+    report.anchored = good
+    report.unanchored = max(chain.last - good, 0)
+
+
+# --- 3. the replay --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Right:
+    parcel: int
+    holder: int
+    kind: str
+    share: tuple[int, int]  # numerator, denominator in lowest terms, as the table has them
+    certificate: str
+    valid_from: str
+    valid_to: str | None
+    begun_by: int
+    ended_by: int | None = None
+    voided_by: int | None = None
+
+
+@dataclass(slots=True)
+class _Parcel:
+    """A parcel a deed made (every field) or retired (a survey parcel: lifespan only)."""
+
+    made: dict[str, Any] | None  # the payload's parcel; None for a survey parcel
+    valid_from: str | None
+    created_by: int | None
+    valid_to: str | None = None
+    retired_by: int | None = None
+
+
+class _Refused(Exception):
+    """An entry the register it finds cannot take."""
+
+
+class _Register:
+    """The register as the journal alone describes it, rebuilt entry by entry."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.rights: dict[int, _Right] = {}
+        # Open, non-voided ownership rights of each parcel: right id -> share.
+        self.owners: dict[int, dict[int, tuple[int, int]]] = {}
+        self.parcels: dict[int, _Parcel] = {}
+        self.lineage: list[tuple[int, int, int]] = []
+        # The last statement of each party: kind, name, national id, stating entry.
+        self.parties: dict[int, tuple[str, str, str, int]] = {}
+        self.stopped_at: int | None = None
+
+    def apply(self, sequence: int, payload: dict[str, Any] | None) -> None:
+        """Apply one entry; at the first it cannot take, stop and report it."""
+        if self.stopped_at is not None:
+            return
+        if payload is None:  # the chain check reported it
+            self.stopped_at = sequence
+            return
+        try:
+            self._apply(sequence, payload)
+            return
+        except _Refused as refusal:
+            problem = str(refusal)
+        except (KeyError, TypeError, ValueError, AttributeError, InvalidOperation) as error:
+            problem = f"the replay cannot read its payload ({type(error).__name__}: {error})"
+        self.report.fail(sequence, problem)
+        self.stopped_at = sequence
+
+    def _apply(self, sequence: int, payload: dict[str, Any]) -> None:
+        day = _date(payload["effective_date"])
+        deed_parcel = int(payload["parcel"]["id"])
+        touched: set[int] = set()
+        for right_id in payload.get("rights_voided", []):
+            right = self._right(right_id, "voids")
+            if right.voided_by is not None:
+                raise _Refused(f"voids right {right_id}, which entry #{right.voided_by} voided")
+            right.voided_by = sequence
+            self._close(right_id, right)
+            touched.add(right.parcel)
+        for right_id in payload["rights_ended"]:
+            right = self._right(right_id, "ends")
+            if right.voided_by is not None:
+                raise _Refused(f"ends right {right_id}, which entry #{right.voided_by} voided")
+            if right.valid_to is not None:
+                by = f"entry #{right.ended_by}" if right.ended_by else "the deed that began it"
+                raise _Refused(f"ends right {right_id}, which {by} ended on {right.valid_to}")
+            if day <= right.valid_from:
+                raise _Refused(
+                    f"ends right {right_id} on {day}, not after it began ({right.valid_from})"
+                )
+            right.valid_to, right.ended_by = day, sequence
+            self._close(right_id, right)
+            touched.add(right.parcel)
+        retired = [int(parcel_id) for parcel_id in payload.get("parcels_retired", [])]
+        for parcel_id in retired:
+            parcel = self.parcels.get(parcel_id)
+            if parcel is None:
+                # A parcel of the survey: the comparison checks that the table has it.
+                parcel = self.parcels[parcel_id] = _Parcel(None, None, None)
+            elif parcel.retired_by is not None:
+                raise _Refused(
+                    f"retires parcel {parcel_id}, which entry #{parcel.retired_by} retired"
+                )
+            parcel.valid_to, parcel.retired_by = day, sequence
+            touched.add(parcel_id)
+        created = []
+        for made in payload.get("parcels_created", []):
+            parcel_id = int(made["id"])
+            if parcel_id in self.parcels:
+                earlier = self.parcels[parcel_id]
+                used = earlier.created_by or earlier.retired_by
+                raise _Refused(f"makes parcel {parcel_id}, an id entry #{used} already used")
+            _check_made(made)
+            self.parcels[parcel_id] = _Parcel(made, day, sequence)
+            created.append(parcel_id)
+            touched.add(parcel_id)
+        self.lineage.extend((parent, child, sequence) for parent in retired for child in created)
+        for begun in payload["rights_begun"]:
+            self._begin(sequence, begun, deed_parcel, day)
+            touched.add(int(begun.get("parcel", deed_parcel)))
+        for party in payload.get("parties", []):
+            self.parties[int(party["id"])] = (
+                str(party["kind"]),
+                str(party["name"]),
+                str(party["national_id"]),
+                sequence,
+            )
+        for parcel_id in sorted(touched):
+            # Integers, not Fractions: the sum is 0 or 1 exactly when numerator is 0 or den.
+            numerator, denominator = 0, 1
+            for n, d in self.owners.get(parcel_id, {}).values():
+                numerator, denominator = numerator * d + n * denominator, denominator * d
+            if numerator and numerator != denominator:
+                raise _Refused(
+                    f"leaves the ownership shares of parcel {parcel_id} summing to "
+                    f"{Fraction(numerator, denominator)}, not 1 (nor 0)"
+                )
+
+    def _right(self, right_id: int, verb: str) -> _Right:
+        right = self.rights.get(int(right_id))
+        if right is None:
+            raise _Refused(f"{verb} right {right_id}, which no earlier entry began")
+        return right
+
+    def _close(self, right_id: int, right: _Right) -> None:
+        self.owners.get(right.parcel, {}).pop(int(right_id), None)
+
+    def _begin(self, sequence: int, begun: dict[str, Any], deed_parcel: int, day: str) -> None:
+        right_id = int(begun["id"])
+        if right_id in self.rights:
+            raise _Refused(
+                f"begins right {right_id}, an id entry #{self.rights[right_id].begun_by} "
+                "already used"
+            )
+        share = _share(begun["share"])
+        parcel_id = int(begun.get("parcel", deed_parcel))
+        parcel = self.parcels.get(parcel_id)
+        if parcel is not None and parcel.retired_by is not None:
+            raise _Refused(
+                f"begins right {right_id} on parcel {parcel_id}, which entry "
+                f"#{parcel.retired_by} retired"
+            )
+        valid_from = _date(begun["valid_from"]) if "valid_from" in begun else day
+        valid_to = _date(begun["valid_to"]) if begun.get("valid_to") else None
+        if valid_to is not None and valid_to <= valid_from:
+            raise _Refused(f"begins right {right_id} ending on {valid_to}, not after {valid_from}")
+        right = _Right(
+            parcel=parcel_id,
+            holder=int(begun["holder"]),
+            kind=str(begun["kind"]),
+            share=share,
+            certificate=str(begun["certificate_number"]),
+            valid_from=valid_from,
+            valid_to=valid_to,
+            begun_by=sequence,
+        )
+        self.rights[right_id] = right
+        if right.kind == _OWNERSHIP and valid_to is None:
+            self.owners.setdefault(parcel_id, {})[right_id] = share
+
+    # --- the comparison with the tables ---
+
+    def compare(self, connection: BaseDatabaseWrapper) -> None:
+        """Load the replayed register into temporary tables and diff it with the real ones."""
+        with connection.cursor() as cursor:
+            raw = cursor.cursor
+            for name, columns in _TEMPORARY.items():
+                raw.execute(f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP")
+            _copy(raw, "pg_temp.landinfo_replay_right", self._right_rows())
+            _copy(raw, "pg_temp.landinfo_replay_parcel", self._parcel_rows())
+            _copy(raw, "pg_temp.landinfo_replay_lineage", self.lineage)
+            _copy(
+                raw,
+                "pg_temp.landinfo_replay_party",
+                ((party_id, *statement) for party_id, statement in self.parties.items()),
+            )
+            for name in _TEMPORARY:
+                raw.execute(f"ANALYZE {name}")  # autovacuum never sees temporary tables
+            # The full joins' estimates are huge, so PostgreSQL would spend longer compiling
+            # them (JIT) than running them; off for these statements only.
+            raw.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
+            (jit, _) = raw.fetchone()
+            for comparison in _COMPARISONS:
+                self._diff(raw, comparison)
+            raw.execute("SELECT set_config('jit', %s, true)", [jit])
+            # Gone at commit anyway; dropped now for a caller's transaction that goes on.
+            raw.execute(f"DROP TABLE {', '.join(_TEMPORARY)}")
+
+    def _right_rows(self) -> Iterator[str]:
+        # One f-string per row: the rights are the bulk of the register. Text from a
+        # payload is escaped; ints and the dates _date() checked need no escaping.
+        for right_id, r in self.rights.items():
+            yield (
+                f"{right_id}\t{r.parcel}\t{r.holder}\t{_text(r.kind)}\t{r.share[0]}\t"
+                f"{r.share[1]}\t{_text(r.certificate)}\t{r.valid_from}\t{_null(r.valid_to)}\t"
+                f"{r.begun_by}\t{_null(r.ended_by)}\t{_null(r.voided_by)}\n"
+            )
+
+    def _parcel_rows(self) -> Iterator[tuple[Any, ...]]:
+        for parcel_id, p in self.parcels.items():
+            made = p.made or {}
+            yield (
+                parcel_id,
+                made.get("identifier"),
+                made.get("admin_unit"),
+                made.get("land_use"),
+                made.get("registered_area"),
+                made.get("address"),
+                made.get("boundary"),
+                p.valid_from,
+                p.valid_to,
+                p.created_by,
+                p.retired_by,
+            )
+
+    def _diff(self, cursor: Any, comparison: _Comparison) -> None:
+        srid = {"srid": STORAGE_SRID}
+        counted = f"SELECT count(*) FROM ({comparison.table}) AS t"  # noqa: S608 - constants
+        cursor.execute(counted, srid)
+        self.report.rows_compared[comparison.name] = cursor.fetchone()[0]
+        cursor.execute(comparison.diff_sql(), srid)
+        rows = cursor.fetchall()
+        if not rows:
+            return
+        total = rows[0][3]
+        for implicated, replayed, stored, _ in rows:
+            self.report.fail(int(implicated or 0), comparison.describe(replayed, stored))
+        if total > len(rows):
+            self.report.notes.append(
+                f"{total} {comparison.noun} rows differ from the journal; the first "
+                f"{len(rows)} are listed."
+            )
+
+
+def _date(text: Any) -> str:
+    """Return an ISO date of a payload, refusing anything else."""
+    if not isinstance(text, str):
+        raise ValueError(f"{text!r} is not a date")
+    return dt.date.fromisoformat(text).isoformat()
+
+
+def _share(text: Any) -> tuple[int, int]:
+    """Return a share "n/d" in (0, 1] in lowest terms, refusing anything else."""
+    if not isinstance(text, str) or text.count("/") != 1:
+        raise _Refused(f"writes a share as {text!r}, not n/d")
+    numerator, denominator = (int(part) for part in text.split("/"))
+    if denominator <= 0 or not 0 < numerator <= denominator:
+        raise _Refused(f"writes a share {text!r} outside (0, 1]")
+    common = math.gcd(numerator, denominator)
+    return numerator // common, denominator // common
+
+
+def _check_made(made: dict[str, Any]) -> None:
+    """Refuse a parcel whose payload misses a field or has an unreadable one."""
+    for key in ("identifier", "land_use", "address", "boundary"):
+        if not isinstance(made[key], str):
+            raise ValueError(f"parcel {made['id']}: {key} is not text")
+    int(made["admin_unit"])
+    if not made["boundary"].startswith("MULTIPOLYGON"):
+        raise _Refused(f"makes parcel {made['id']} whose boundary is not a MULTIPOLYGON")
+    if not Decimal(made["registered_area"]) > 0:
+        raise _Refused(f"makes parcel {made['id']} with no registered area")
+
+
+# --- COPY into temporary tables ------------------------------------------------------------
+
+_TEMPORARY = {
+    "pg_temp.landinfo_replay_right": (
+        "id bigint, parcel_id bigint, holder_id bigint, kind text, share_numerator bigint, "
+        "share_denominator bigint, certificate_number text, valid_from date, valid_to date, "
+        "begun_by_id bigint, ended_by_id bigint, voided_by_id bigint"
+    ),
+    "pg_temp.landinfo_replay_parcel": (
+        "id bigint, identifier text, admin_unit_id bigint, land_use text, "
+        "registered_area numeric, address text, boundary text, valid_from date, "
+        "valid_to date, created_by_id bigint, retired_by_id bigint"
+    ),
+    "pg_temp.landinfo_replay_lineage": "parent_id bigint, child_id bigint, entry_id bigint",
+    "pg_temp.landinfo_replay_party": (
+        "id bigint, kind text, name text, national_id text, stated_by bigint"
+    ),
+}
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _text(value: str) -> str:
+    return value.translate(_ESCAPES)
+
+
+def _null(value: Any) -> str:
+    return "\\N" if value is None else str(value)
+
+
+def _field(value: Any) -> str:
+    return "\\N" if value is None else str(value).translate(_ESCAPES)
+
+
+def _line(row: Sequence[Any]) -> str:
+    return "\t".join(map(_field, row)) + "\n"
+
+
+def _copy(cursor: Any, table: str, rows: Iterable[Sequence[Any] | str]) -> None:
+    """COPY `rows` (tuples, or lines already in COPY's text format) into `table`, by chunks."""
+    buffer = io.StringIO()
+    for count, row in enumerate(rows, 1):
+        buffer.write(row if isinstance(row, str) else _line(row))
+        if count % _CHUNK == 0:
+            _send(cursor, table, buffer)
+            buffer = io.StringIO()
+    _send(cursor, table, buffer)
+
+
+def _send(cursor: Any, table: str, buffer: io.StringIO) -> None:
+    if buffer.tell():
+        buffer.seek(0)
+        cursor.copy_expert(f"COPY {table} FROM STDIN", buffer)
+
+
+# --- the comparisons ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Comparison:
+    """One table compared both ways with its replay.
+
+    `groups` pairs columns with the entry columns that set them: when a group differs,
+    the lowest of those entries is the one implicated. `private` columns are named but
+    their values never shown (personal data stays out of logs); `opaque` ones likewise
+    (a boundary is too long to print).
+    """
+
+    name: str
+    noun: str
+    replayed: str
+    table: str
+    key: tuple[str, ...]
+    groups: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
+    hidden: frozenset[str] = frozenset()
+
+    @property
+    def columns(self) -> list[str]:
+        return [*self.key, *(c for group, _ in self.groups for c in group if c not in self.key)]
+
+    def diff_sql(self) -> str:
+        entries = [e for _, group_entries in self.groups for e in group_entries]
+        one_side = {side: ", ".join(f"{side}.{e}" for e in entries) for side in "ab"}
+        differs = ", ".join(
+            f"CASE WHEN ({', '.join(f'a.{c}' for c in columns)}) IS DISTINCT FROM "
+            f"({', '.join(f'b.{c}' for c in columns)}) "
+            f"THEN LEAST({', '.join(f'a.{e}, b.{e}' for e in group_entries)}) END"
+            for columns, group_entries in self.groups
+        )
+        first = self.key[0]
+        implicated = (
+            f"CASE WHEN a.{first} IS NULL THEN LEAST({one_side['b']}) "
+            f"WHEN b.{first} IS NULL THEN LEAST({one_side['a']}) "
+            f"ELSE LEAST({differs}) END"
+        )
+        joined = " AND ".join(f"a.{k} = b.{k}" for k in self.key)
+        order = ", ".join(f"coalesce(a.{k}, b.{k})" for k in self.key)
+        # Built from this module's constants only, never from input.
+        return (
+            f"WITH a AS (({self.replayed}) EXCEPT ({self.table})), "  # noqa: S608
+            f"b AS (({self.table}) EXCEPT ({self.replayed})) "
+            f"SELECT {implicated} AS implicated, row_to_json(a), row_to_json(b), "
+            f"count(*) OVER () FROM a FULL JOIN b ON {joined} "
+            f"ORDER BY implicated NULLS FIRST, {order} LIMIT {_DIFF_ROWS}"
+        )
+
+    def describe(self, replayed: dict[str, Any] | None, stored: dict[str, Any] | None) -> str:
+        row = replayed or stored or {}
+        name = f"{self.noun} " + "/".join(str(row.get(k)) for k in self.key)
+        if stored is None:
+            return f"{name} follows from the journal but is not in the table"
+        if replayed is None:
+            return f"the table has {name}, which the journal does not account for"
+        changes = []
+        for column in self.columns:
+            if replayed.get(column) == stored.get(column):
+                continue
+            if column in self.hidden:
+                changes.append(f"{column} differs")
+            else:
+                changes.append(
+                    f"{column} is {stored.get(column)!r} in the table, "
+                    f"{replayed.get(column)!r} by the journal"
+                )
+        return f"{name} differs from the journal: " + "; ".join(changes)
+
+
+_PARCEL_COLUMNS = (
+    "id, identifier, admin_unit_id, land_use, registered_area, address, boundary, "
+    "valid_from, valid_to, created_by_id, retired_by_id"
+)
+_COMPARISONS = (
+    _Comparison(
+        name="rights",
+        noun="right",
+        replayed="SELECT * FROM pg_temp.landinfo_replay_right",
+        table=(
+            "SELECT id, parcel_id, holder_id, kind::text, share_numerator::bigint, "
+            "share_denominator::bigint, certificate_number::text, valid_from, valid_to, "
+            "begun_by_id, ended_by_id, voided_by_id FROM transactions_right"
+        ),
+        key=("id",),
+        groups=(
+            (
+                (
+                    "parcel_id",
+                    "holder_id",
+                    "kind",
+                    "share_numerator",
+                    "share_denominator",
+                    "certificate_number",
+                    "valid_from",
+                    "begun_by_id",
+                ),
+                ("begun_by_id",),
+            ),
+            (("valid_to", "ended_by_id"), ("ended_by_id",)),
+            (("voided_by_id",), ("voided_by_id",)),
+        ),
+    ),
+    _Comparison(
+        name="parcels",
+        noun="parcel",
+        # A parcel the journal made is compared field by field; a survey parcel it
+        # retired, by its lifespan only (the rest is the survey's, not the journal's).
+        replayed=(
+            "SELECT id, identifier, admin_unit_id, land_use, registered_area, address, "
+            "ST_GeomFromText(boundary, %(srid)s) AS boundary, valid_from, valid_to, "
+            "created_by_id, retired_by_id FROM pg_temp.landinfo_replay_parcel "
+            "WHERE created_by_id IS NOT NULL "
+            "UNION ALL SELECT r.id, t.identifier::text, t.admin_unit_id, t.land_use::text, "
+            "t.registered_area, t.address::text, t.boundary, t.valid_from, r.valid_to, NULL, "
+            "r.retired_by_id FROM pg_temp.landinfo_replay_parcel r "
+            "LEFT JOIN parcels_parcel t ON t.id = r.id WHERE r.created_by_id IS NULL"
+        ),
+        table=(
+            "SELECT id, identifier::text, admin_unit_id, land_use::text, registered_area, "
+            "address::text, boundary, valid_from, valid_to, created_by_id, retired_by_id "
+            "FROM parcels_parcel WHERE created_by_id IS NOT NULL OR retired_by_id IS NOT NULL "
+            "OR id IN (SELECT id FROM pg_temp.landinfo_replay_parcel)"
+        ),
+        key=("id",),
+        groups=(
+            (
+                (
+                    "identifier",
+                    "admin_unit_id",
+                    "land_use",
+                    "registered_area",
+                    "address",
+                    "boundary",
+                    "valid_from",
+                    "created_by_id",
+                ),
+                ("created_by_id",),
+            ),
+            (("valid_to", "retired_by_id"), ("retired_by_id",)),
+        ),
+        hidden=frozenset({"boundary"}),
+    ),
+    _Comparison(
+        name="lineage",
+        noun="lineage edge",
+        replayed="SELECT parent_id, child_id, entry_id FROM pg_temp.landinfo_replay_lineage",
+        table=(
+            "SELECT parent_id, child_id, entry_id FROM parcels_parcellineage "
+            "WHERE entry_id IS NOT NULL"
+        ),
+        key=("parent_id", "child_id"),
+        groups=((("entry_id",), ("entry_id",)),),
+    ),
+    _Comparison(
+        name="parties",
+        noun="party",
+        replayed="SELECT id, kind, name, national_id, stated_by FROM pg_temp.landinfo_replay_party",
+        table=(
+            "SELECT p.id, p.kind::text AS kind, p.name::text AS name, "
+            "coalesce(p.national_id, '')::text AS national_id, "
+            "s.stated_by FROM transactions_party p "
+            "JOIN pg_temp.landinfo_replay_party s ON s.id = p.id"
+        ),
+        key=("id",),
+        groups=((("kind", "name", "national_id"), ("stated_by",)),),
+        # Personal data: a report names what differs, never the values.
+        hidden=frozenset({"name", "national_id"}),
+    ),
+)
