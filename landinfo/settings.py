@@ -37,6 +37,16 @@ LANDINFO = {
     "IMPORT_REPORT_DIR": env.path(
         "LANDINFO_IMPORT_REPORT_DIR", default=BASE_DIR / "var" / "reports"
     ),
+    # The Ed25519 key that signs checkpoints of the journal: a PKCS8 PEM file, mode 0600,
+    # made by `manage.py generate_signing_key` (scripts/setup does it). Relative paths are
+    # read from the project folder.
+    "SIGNING_KEY_FILE": BASE_DIR
+    / env.str("LANDINFO_SIGNING_KEY_FILE", default="var/keys/ledger-ed25519.pem"),
+    # PEM public keys of earlier (rotated) signing keys, so that the checkpoints they
+    # signed still verify; an auditor may hold these alone, without the private key.
+    "VERIFY_KEY_FILES": [
+        BASE_DIR / path for path in env.list("LANDINFO_VERIFY_KEY_FILES", default=[]) if path
+    ],
 }
 
 if LANDINFO["PROFILE"] not in PROFILES:
@@ -108,6 +118,11 @@ if env.str("TEST_DATABASE_NAME", default=""):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Notaries, registrars, planners and auditors sign in; the public never needs to.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -139,11 +154,20 @@ SILENCED_SYSTEM_CHECKS = [c for c in env.list("DJANGO_SILENCED_SYSTEM_CHECKS", d
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Token first: DRF answers an anonymous request with the first class's challenge,
+    # and only a token gives one (401 + WWW-Authenticate: Token); sessions serve the
+    # site's own pages. Public reads opt out of both (parcels.api._public).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "LandInfo API",
     "DESCRIPTION": "The land register's public JSON interface.",
     "VERSION": "0.1.0",
+    # The schema is public: no credentials are read, so a stale token cannot 401 it.
+    "SERVE_AUTHENTICATION": [],
 }
 
 LEAFLET_CONFIG = {

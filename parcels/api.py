@@ -12,9 +12,15 @@ import math
 import re
 from collections.abc import Callable
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.decorators import api_view, permission_classes, renderer_classes
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    renderer_classes,
+)
 from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -30,6 +36,14 @@ _AS_OF = OpenApiParameter(
     OpenApiTypes.DATE,
     description="The register as it stood on this day (YYYY-MM-DD); today when absent.",
 )
+_KNOWN_AT = OpenApiParameter(
+    "known_at",
+    OpenApiTypes.DATETIME,
+    description="The register as it knew things at this moment (ISO 8601, e.g. "
+    "2024-03-02T09:00:00+07:00; without an offset, in the register's time zone): deeds "
+    "recorded later, and corrections recorded later, are left out. With `as_of`, who "
+    "held the parcel on that day as the register knew it then. Now when absent.",
+)
 _ERRORS = {
     400: OpenApiResponse(serializers.ErrorSerializer, description="A parameter is wrong."),
     404: OpenApiResponse(serializers.ErrorSerializer, description="Nothing there."),
@@ -37,9 +51,14 @@ _ERRORS = {
 
 
 def _public(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Return `view` as an anonymous, read-only JSON endpoint."""
+    """Return `view` as an anonymous, read-only JSON endpoint.
+
+    No authentication at all, not merely none required: a signed-in notary's session
+    would cost two queries a lookup, and a stale token would turn public data into a 401.
+    """
     view = renderer_classes([JSONRenderer])(view)
     view = permission_classes([AllowAny])(view)
+    view = authentication_classes([])(view)
     return api_view(["GET"])(view)
 
 
@@ -104,34 +123,49 @@ def at_point(request: Request) -> Response:
 
 @extend_schema(
     summary="The parcel sheet",
-    parameters=[_AS_OF],
+    description="`last_entry` is the sequence of the last deed that touched the parcel "
+    "(always the present one): send it back as `expected_last_entry` when recording a "
+    "deed, so that a deed made against an older state of the parcel is refused.",
+    parameters=[_AS_OF, _KNOWN_AT],
     responses={200: serializers.SheetSerializer, **_ERRORS},
 )
 @_public
 def parcel_detail(request: Request, pk: int) -> Response:
-    """Return the parcel's sheet as it stood on `as_of`, or today."""
+    """Return the parcel's sheet as it stood on `as_of`, or today, as known at `known_at`."""
     as_of = _date(request, "as_of")
-    sheet = selectors.parcel_sheet(pk, as_of=as_of)
+    known_at = _moment(request, "known_at")
+    sheet = selectors.parcel_sheet(pk, as_of=as_of, known_at=known_at)
     if sheet is None:
-        raise NotFound(_not_found(pk, as_of))
+        raise NotFound(_not_found(pk, as_of, known_at))
     return Response(sheet)
 
 
 @extend_schema(
     summary="The parcel's deeds through time",
-    parameters=[_AS_OF],
+    parameters=[_AS_OF, _KNOWN_AT],
     responses={200: serializers.HistorySerializer, **_ERRORS},
 )
 @_public
 def parcel_history(request: Request, pk: int) -> Response:
-    """Return the deeds that touched the parcel up to `as_of`, and its rights on that day."""
-    history = selectors.parcel_history(pk, as_of=_date(request, "as_of"))
+    """Return the deeds that touched the parcel up to `as_of`, and its rights on that day.
+
+    With `known_at`, only the deeds the register had recorded by then.
+    """
+    history = selectors.parcel_history(
+        pk, as_of=_date(request, "as_of"), known_at=_moment(request, "known_at")
+    )
     if history is None:
-        raise NotFound(_not_found(pk, None))
+        raise NotFound(_not_found(pk, None, None))
     return Response(history)
 
 
-def _not_found(pk: int, as_of: dt.date | None) -> str:
+def _not_found(pk: int, as_of: dt.date | None, known_at: dt.datetime | None) -> str:
+    if known_at is not None:
+        return (
+            f"The register did not know a parcel with the id {pk} at "
+            f"{known_at.isoformat()}{f' as of {as_of.isoformat()}' if as_of else ''}; "
+            "try a later moment."
+        )
     if as_of is None:
         return f"No parcel has the id {pk}."
     return f"No parcel with the id {pk} existed on {as_of.isoformat()}; try a later date."
@@ -170,3 +204,21 @@ def _date(request: Request, name: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ParseError(f"'{name}' must be a date written YYYY-MM-DD; got {text!r}.") from None
+
+
+def _moment(request: Request, name: str) -> dt.datetime | None:
+    """Return the ISO 8601 moment in parameter `name`; naive means the register's time zone."""
+    text = request.query_params.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        if not _DATE.match(text) or len(text) > 40:
+            raise ValueError(text)
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ParseError(
+            f"'{name}' must be a moment written YYYY-MM-DDTHH:MM[:SS][+HH:MM]; got {text!r}."
+        ) from None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment

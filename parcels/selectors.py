@@ -29,6 +29,7 @@ from landinfo.srid import STORAGE_SRID
 from parcels.models import AdministrativeUnit, Parcel
 from transactions.selectors import (
     RIGHTS_AS_OF_JSON,
+    RIGHTS_KNOWN_AT_JSON,
     HistoryEntry,
     PublicRight,
     parcel_timeline,
@@ -148,6 +149,8 @@ class ParcelSheet(TypedDict):
     parents: list[ParcelRef]
     children: list[ParcelRef]
     as_of: str | None
+    known_at: str | None
+    last_entry: int | None  # the deed a new deed on this parcel follows (expected_last_entry)
     bbox: list[float]
     geometry: dict[str, Any]
     also_at_point: NotRequired[list[int]]
@@ -156,6 +159,7 @@ class ParcelSheet(TypedDict):
 class ParcelHistory(TypedDict):
     parcel: ParcelRef
     as_of: str | None
+    known_at: str | None
     entries: list[HistoryEntry]
     rights: list[PublicRight]
 
@@ -485,7 +489,14 @@ SELECT p.id, p.identifier, p.address, p.land_use, p.registered_area,
           FROM parcels_parcellineage l JOIN parcels_parcel o ON o.id = l.child_id
          WHERE l.parent_id = p.id
        ) AS children,
-       {rights} AS rights
+       {rights} AS rights,
+       -- The last entry that touched the parcel, as transactions.services.last_entry
+       -- computes it: a deed sends it back as expected_last_entry. Always the present.
+       greatest(
+           (SELECT max(greatest(r.begun_by_id, r.ended_by_id, r.voided_by_id))
+              FROM transactions_right r WHERE r.parcel_id = p.id),
+           p.created_by_id, p.retired_by_id
+       ) AS last_entry{known}
 FROM parcels_parcel p
 JOIN parcels_administrativeunit u ON u.id = p.admin_unit_id
 LEFT JOIN parcels_administrativeunit a1 ON a1.id = u.parent_id
@@ -507,8 +518,22 @@ _AT_POINT = _statement(
 )
 _SHEET = _statement(
     "sheet",
-    _SHEET_SQL.replace("{rights}", RIGHTS_AS_OF_JSON.format(parcel="p.id")),
+    _SHEET_SQL.replace("{rights}", RIGHTS_AS_OF_JSON.format(parcel="p.id")).replace("{known}", ""),
     {"pk": "bigint", "as_of": "date", "day": "date", "last_year": "int"},
+)
+# The sheet as the register knew it at a moment (the second timeline): rights recorded
+# by then, and when the register learnt that the parcel was made and retired.
+_SHEET_KNOWN_AT = _statement(
+    "sheet_known_at",
+    _SHEET_SQL.replace("{rights}", RIGHTS_KNOWN_AT_JSON.format(parcel="p.id")).replace(
+        "{known}",
+        """,
+       (SELECT recorded_at FROM transactions_journalentry WHERE sequence = p.created_by_id)
+           AS created_recorded_at,
+       (SELECT recorded_at FROM transactions_journalentry WHERE sequence = p.retired_by_id)
+           AS retired_recorded_at""",
+    ),
+    {"pk": "bigint", "as_of": "date", "day": "date", "last_year": "int", "known_at": "timestamptz"},
 )
 
 
@@ -534,27 +559,38 @@ def parcels_at_point(lon: float, lat: float, *, as_of: dt.date | None = None) ->
     return [row["id"] for row in rows]
 
 
-def parcel_sheet(pk: int, *, as_of: dt.date | None = None) -> ParcelSheet | None:
+def parcel_sheet(
+    pk: int, *, as_of: dt.date | None = None, known_at: dt.datetime | None = None
+) -> ParcelSheet | None:
     """Return the parcel sheet as it stood on `as_of` (today when None).
 
     None when no parcel has `pk` or it did not exist yet on `as_of`. Zoning in force
     on the day, prices of the day's year and before, rights in force on the day,
-    lineage both ways. One query.
+    lineage both ways. With `known_at`, the rights and the parcel's making and
+    retirement as the register knew them at that moment (None when the deed that made
+    the parcel was recorded later). `last_entry` is always the present one. One query.
     """
     if not 0 < pk <= _MAX_ID:
         return None  # a bigint column; the prepared statement refuses anything larger
     day = as_of or timezone.localdate()
-    rows = _fetch_prepared(
-        _SHEET,
-        {"pk": pk, "as_of": as_of, "day": day, "last_year": as_of.year if as_of else None},
-    )
+    params = {"pk": pk, "as_of": as_of, "day": day, "last_year": as_of.year if as_of else None}
+    if known_at is None:
+        rows = _fetch_prepared(_SHEET, params)
+    else:
+        rows = _fetch_prepared(_SHEET_KNOWN_AT, params | {"known_at": known_at})
     if not rows:
         return None
     row = rows[0]
+    valid_to = row["valid_to"]
+    if known_at is not None:
+        if row["created_recorded_at"] is not None and row["created_recorded_at"] > known_at:
+            return None  # made by a deed the register had not recorded yet
+        if row["retired_recorded_at"] is not None and row["retired_recorded_at"] > known_at:
+            valid_to = None  # its retirement was not known yet
     profile = get_profile()
     geometry = json.loads(row["geojson"])
     bbox = geometry.pop("bbox")
-    retired = row["valid_to"] is not None and row["valid_to"] <= day
+    retired = valid_to is not None and valid_to <= day
     return {
         "id": row["id"],
         "identifier": row["identifier"],
@@ -573,7 +609,7 @@ def parcel_sheet(pk: int, *, as_of: dt.date | None = None) -> ParcelSheet | None
             ],
         },
         "valid_from": row["valid_from"].isoformat(),
-        "valid_to": row["valid_to"].isoformat() if row["valid_to"] else None,
+        "valid_to": valid_to.isoformat() if valid_to else None,
         "status": "retired" if retired else "current",
         "zoning": _zoning(json.loads(row["zoning"])),
         "prices": json.loads(row["prices"]),
@@ -581,20 +617,26 @@ def parcel_sheet(pk: int, *, as_of: dt.date | None = None) -> ParcelSheet | None
         "parents": _refs(profile, json.loads(row["parents"])),
         "children": _refs(profile, json.loads(row["children"])),
         "as_of": as_of.isoformat() if as_of else None,
+        "known_at": known_at.isoformat() if known_at else None,
+        "last_entry": row["last_entry"],
         "bbox": bbox,
         "geometry": geometry,
     }
 
 
-def parcel_history(pk: int, *, as_of: dt.date | None = None) -> ParcelHistory | None:
+def parcel_history(
+    pk: int, *, as_of: dt.date | None = None, known_at: dt.datetime | None = None
+) -> ParcelHistory | None:
     """Return the deeds that touched the parcel, oldest first, and its rights on `as_of`.
 
-    None when no parcel has `pk`. Five queries, whatever the length of the history.
+    With `known_at`, only the deeds recorded by then, and the rights as the register
+    knew them at that moment. None when no parcel has `pk`. Five queries, whatever
+    the length of the history.
     """
     row = Parcel.objects.filter(pk=pk).values("id", "identifier").first()
     if row is None:
         return None
-    timeline = parcel_timeline(pk, as_of=as_of)
+    timeline = parcel_timeline(pk, as_of=as_of, known_at=known_at)
     return {
         "parcel": {
             "id": row["id"],
@@ -602,6 +644,7 @@ def parcel_history(pk: int, *, as_of: dt.date | None = None) -> ParcelHistory | 
             "display": _display(get_profile(), row["identifier"]),
         },
         "as_of": as_of.isoformat() if as_of else None,
+        "known_at": known_at.isoformat() if known_at else None,
         "entries": timeline["entries"],
         "rights": timeline["rights"],
     }
@@ -623,6 +666,11 @@ def _zoning(zones: list[dict[str, Any]]) -> list[ZoningShare]:
 
 
 # --- shared ------------------------------------------------------------------------------
+
+
+def display_identifier(identifier: str) -> str:
+    """Return the identifier as a certificate prints it; as stored if the profile cannot read it."""
+    return _display(get_profile(), identifier)
 
 
 def _display(profile: JurisdictionProfile, identifier: str) -> str:

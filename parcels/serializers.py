@@ -107,6 +107,15 @@ class SheetSerializer(ParcelRefSerializer):
     parents = ParcelRefSerializer(many=True)
     children = ParcelRefSerializer(many=True)
     as_of = serializers.DateField(allow_null=True)
+    known_at = serializers.DateTimeField(
+        allow_null=True, help_text="The moment the sheet shows the register's knowledge at."
+    )
+    last_entry = serializers.IntegerField(
+        allow_null=True,
+        help_text="Sequence of the last deed that touched the parcel, now (not as of "
+        "`as_of` or `known_at`); null when none did. A deed sends it back as "
+        "`expected_last_entry`.",
+    )
     bbox = serializers.ListField(child=serializers.FloatField(), min_length=4, max_length=4)
     geometry = serializers.JSONField(help_text="GeoJSON MultiPolygon, WGS84, 6 decimals.")
 
@@ -134,5 +143,6 @@ class HistoryEntrySerializer(serializers.Serializer):
 class HistorySerializer(serializers.Serializer):
     parcel = ParcelRefSerializer()
     as_of = serializers.DateField(allow_null=True)
+    known_at = serializers.DateTimeField(allow_null=True)
     entries = HistoryEntrySerializer(many=True, help_text="Oldest first.")
     rights = RightSerializer(many=True)

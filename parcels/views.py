@@ -1,6 +1,7 @@
 """The map page: a static shell; parcels come from the tiles, sheets from the JSON API."""
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -69,13 +70,40 @@ def map_config() -> dict[str, object]:
     }
 
 
+# The deed forms the parcel sheet links to, in the order it lists them.
+_DEED_FORMS = {
+    "transfer": "transactions:deed-transfer",
+    "mortgage": "transactions:deed-mortgage",
+    "discharge": "transactions:deed-discharge",
+    "subdivision": "transactions:deed-subdivision",
+    "merge": "transactions:deed-merge",
+    "first_registration": "transactions:deed-first-registration",
+}
+
+
+def deed_forms(user: AbstractUser | AnonymousUser) -> dict[str, str] | None:
+    """Return the deed forms `user` may open, by kind; None for everyone else (the public)."""
+    if not user.has_perm("transactions.record_deed"):
+        return None
+    forms = {kind: reverse(name) for kind, name in _DEED_FORMS.items()}
+    if user.has_perm("transactions.correct_deed"):
+        forms["correction"] = reverse("transactions:deed-correction")
+    return forms
+
+
 def home(request: HttpRequest) -> HttpResponse:
-    """Render the map of the register; parcels come from tiles, sheets from the API."""
+    """Render the map of the register; parcels come from tiles, sheets from the API.
+
+    For a notary or registrar the page also names the deed forms, and the parcel sheet
+    offers "Record a deed"; the public's page is the same without them.
+    """
+    config = map_config()
+    config["deeds"] = deed_forms(request.user)
     return render(
         request,
         "parcels/home.html",
         {
-            "map_config": map_config(),
+            "map_config": config,
             "search_example": SEARCH_EXAMPLES.get(get_profile().key, ""),
         },
     )

@@ -479,6 +479,8 @@
     if (parcel.as_of) fact(gettext("Register as of"), formatDate(parcel.as_of));
 
     const parts = [facts];
+    const deeds = deedLinks(parcel);
+    if (deeds) parts.push(deeds);
 
     const zoning = parcel.zoning || [];
     parts.push(
@@ -568,6 +570,31 @@
 
     elements.body.replaceChildren(...parts);
     elements.body.scrollTop = 0;
+  }
+
+  /**
+   * Return the way from the sheet to the deed forms, for a notary or registrar (the page
+   * names the forms in config.deeds only for them); null for everyone else, and for a
+   * parcel no deed can be recorded on any more.
+   */
+  function deedLinks(parcel) {
+    const deeds = config.deeds;
+    if (!deeds || parcel.status !== "current") return null;
+    const url = (kind) => withQuery(deeds[kind], { parcel: parcel.id });
+    // A parcel nobody holds yet is registered first; any other is transferred.
+    const held = (parcel.rights || []).some((right) => right.kind === "ownership");
+    const main = held || !deeds.first_registration ? "transfer" : "first_registration";
+    const others = Object.keys(deeds).filter((kind) => kind !== main);
+    return h(
+      "section",
+      { class: "sheet-section sheet-deeds", "aria-label": gettext("Deeds") },
+      h("a", { class: "deed-button", id: "record-deed", "data-kind": main, href: url(main) }, gettext("Record a deed")),
+      h(
+        "ul",
+        { class: "deed-links", "aria-label": gettext("Other deeds") },
+        others.map((kind) => h("li", {}, h("a", { href: url(kind), "data-kind": kind }, ENTRY_KINDS[kind] || kind)))
+      )
+    );
   }
 
   function joinNodes(nodes) {

@@ -16,3 +16,17 @@
     form.requestSubmit ? form.requestSubmit() : form.submit();
   });
 })();
+/* Every page: messages ("Entry #12 recorded") can be dismissed. */
+(function () {
+  "use strict";
+  document.querySelectorAll(".messages .message").forEach(function (message) {
+    const close = message.querySelector(".message-close");
+    if (!close) return;
+    close.hidden = false;
+    close.addEventListener("click", function () {
+      const box = message.parentElement;
+      message.remove();
+      if (box && !box.querySelector(".message")) box.remove();
+    });
+  });
+})();

@@ -1,0 +1,538 @@
+"""The notary's pages: sign-in, the deed forms, and what they record and show."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import uuid
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+
+from landinfo.srid import STORAGE_SRID
+from parcels.models import Parcel
+from tests.factories import ParcelFactory, PartyFactory, square
+from tests.transactions.test_deeds_api import PASSWORD, user_with_role
+from transactions import services
+from transactions.models import JournalEntry, Party, PersonalDataAccess, Right
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+TRANSFER = reverse("transactions:deed-transfer")
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    """Speak English to the pages, so that the tests read the messages as written."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def notary():
+    return user_with_role("notary", "notary-1")
+
+
+@pytest.fixture
+def registrar():
+    return user_with_role("registrar", "registrar-1")
+
+
+@pytest.fixture
+def registered(notary):
+    """Return a parcel held in halves by two persons since 2020."""
+    parcel = ParcelFactory(address="Số 12 Phố Huế")
+    services.record_first_registration(
+        parcel_id=parcel.pk,
+        holders=[
+            (services.PartyInput("person", "Nguyễn Văn An", "001080000001"), Fraction(1, 2)),
+            (services.PartyInput("person", "Trần Thị Bình", "001080000002"), Fraction(1, 2)),
+        ],
+        deed=services.DeedInput(effective_date=dt.date(2020, 1, 1), recorded_by=notary),
+    )
+    return parcel
+
+
+def problems(response) -> str:
+    """Return the errors a re-shown form states, for assertion messages."""
+    page = response.content.decode()
+    found = re.findall(r'class="(?:form-errors|field-error)"[^>]*>(.*?)</(?:div|p)>', page, re.S)
+    return f"{response.status_code}: " + " | ".join(" ".join(text.split()) for text in found)
+
+
+def holders_of(parcel, kind="ownership") -> set[tuple[str, str]]:
+    return {
+        (right.holder.name, f"{right.share_numerator}/{right.share_denominator}")
+        for right in Right.objects.filter(
+            parcel=parcel, kind=kind, valid_to__isnull=True, voided_by__isnull=True
+        ).select_related("holder")
+    }
+
+
+def hidden(page: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', page) or re.search(
+        rf'value="([^"]*)" name="{name}"', page
+    )
+    assert match, f"no {name} in the page"
+    return match[1]
+
+
+def formset(prefix: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "20",
+    }
+    for index, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"{prefix}-{index}-{key}"] = value
+    return data
+
+
+def transfer_form(client, parcel, **changes: Any) -> dict[str, Any]:
+    """Return the POST of the transfer form as loaded now: the whole parcel to a new person."""
+    page = client.get(TRANSFER, {"parcel": parcel.pk}).content.decode()
+    owners = Right.objects.filter(parcel=parcel, kind="ownership", valid_to__isnull=True)
+    data: dict[str, Any] = {
+        "parcel": parcel.pk,
+        "expected_last_entry": hidden(page, "expected_last_entry"),
+        "idempotency_key": hidden(page, "idempotency_key"),
+        "effective_date": "2024-03-01",
+        "transfer_type": "sale",
+        "price": "2500000000",
+        "currency": "VND",
+        "document": SimpleUploadedFile("deed.pdf", PDF, content_type="application/pdf"),
+        **formset(
+            "recipient",
+            [
+                {
+                    "national_id": "001080000003",
+                    "kind": "person",
+                    "name": "Lê Văn Cường",
+                    "birth_year": "1985",
+                    "address": "Số 3 Phố Huế",
+                    "share": "1/1",
+                }
+            ],
+        ),
+    }
+    for right in owners:
+        data[f"transferor_{right.holder_id}"] = "on"
+        data[f"transferor_share_{right.holder_id}"] = (
+            f"{right.share_numerator}/{right.share_denominator}"
+        )
+    data.update(changes)
+    return data
+
+
+# --- signing in ------------------------------------------------------------------------------
+
+
+def test_an_anonymous_visitor_is_sent_to_sign_in(client, registered):
+    response = client.get(TRANSFER, {"parcel": registered.pk})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login") + "?next=")
+    assert not PersonalDataAccess.objects.exists()
+
+
+def test_a_planner_may_not_open_a_deed_form(client, registered):
+    client.force_login(user_with_role("planner"))
+    assert client.get(TRANSFER, {"parcel": registered.pk}).status_code == 403
+    assert client.get(reverse("transactions:deed-index")).status_code == 403
+    assert not PersonalDataAccess.objects.exists()
+
+
+def test_a_notary_signs_in_and_the_header_says_who_and_offers_a_deed(client, notary):
+    page = client.get(reverse("login")).content.decode()
+    assert 'name="csrfmiddlewaretoken"' in page and 'autocomplete="current-password"' in page
+    response = client.post(reverse("login"), {"username": "notary-1", "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/"
+    home = client.get("/").content.decode()
+    assert "notary-1" in home
+    assert reverse("transactions:deed-index") in home
+    assert f'action="{reverse("logout")}"' in home
+    config = json.loads(
+        re.search(r'id="landinfo-config" type="application/json">(.*?)</script>', home, re.S)[1]
+    )
+    assert config["deeds"]["transfer"] == TRANSFER
+    assert client.post(reverse("logout")).status_code == 302
+    anonymous = client.get("/").content.decode()
+    assert "notary-1" not in anonymous and reverse("login") in anonymous
+    config = json.loads(
+        re.search(r'id="landinfo-config" type="application/json">(.*?)</script>', anonymous, re.S)[
+            1
+        ]
+    )
+    assert config["deeds"] is None
+
+
+def test_a_wrong_password_is_refused_with_a_message(client, notary):
+    response = client.post(reverse("login"), {"username": "notary-1", "password": "nope"})
+    assert response.status_code == 200
+    assert 'class="form-errors"' in response.content.decode()
+
+
+# --- the transfer form -----------------------------------------------------------------------
+
+
+def test_the_form_shows_the_holders_unmasked_and_records_the_read(client, notary, registered):
+    client.force_login(notary)
+    response = client.get(TRANSFER, {"parcel": registered.pk})
+    assert response.status_code == 200
+    page = response.content.decode()
+    for text in ("Nguyễn Văn An", "001080000001", "Trần Thị Bình", "001080000002", "Số 12 Phố Huế"):
+        assert text in page
+    assert 'name="csrfmiddlewaretoken"' in page
+    assert hidden(page, "expected_last_entry") == str(services.last_entry([registered.pk]))
+    uuid.UUID(hidden(page, "idempotency_key"))
+    reads = PersonalDataAccess.objects.filter(user=notary)
+    assert sorted(read.party.name for read in reads) == ["Nguyễn Văn An", "Trần Thị Bình"]
+    assert {read.purpose for read in reads} == {"deed form: transfer"}
+    assert {read.fields for read in reads} == {"name,national_id"}
+
+
+def test_a_transfer_from_the_form_is_recorded_and_its_document_stored(
+    client, notary, registered, media
+):
+    client.force_login(notary)
+    response = client.post(TRANSFER, transfer_form(client, registered))
+    assert response.status_code == 302, problems(response)
+    assert response["Location"] == f"/?parcel={registered.pk}"
+    assert holders_of(registered) == {("Lê Văn Cường", "1/1")}
+    entry = JournalEntry.objects.order_by("-sequence").first()
+    assert entry.kind == "transfer" and entry.recorded_by_id == notary.pk
+    assert entry.document_sha256 == services.document_sha256(PDF)
+    assert (media / "deeds" / entry.document_sha256).read_bytes() == PDF
+    assert Party.objects.get(national_id="001080000003").birth_year == 1985
+    page = client.get(response["Location"]).content.decode()
+    assert f"#{entry.sequence}" in page
+
+
+def test_a_second_submission_of_the_same_form_records_once(client, notary, registered):
+    client.force_login(notary)
+    data = transfer_form(client, registered)
+    first = client.post(TRANSFER, data)
+    data["document"] = SimpleUploadedFile("deed.pdf", PDF, content_type="application/pdf")
+    second = client.post(TRANSFER, data, follow=True)
+    assert first.status_code == 302
+    assert JournalEntry.objects.filter(kind="transfer").count() == 1
+    assert "not recorded twice" in second.content.decode()
+
+
+def test_a_used_form_changed_and_sent_again_is_offered_as_a_new_deed(client, notary, registered):
+    client.force_login(notary)
+    data = transfer_form(client, registered)
+    assert client.post(TRANSFER, data).status_code == 302
+    data["recipient-0-name"] = "Lê Văn Cường Mới"
+    data["document"] = SimpleUploadedFile("deed.pdf", PDF, content_type="application/pdf")
+    response = client.post(TRANSFER, data)
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "already recorded a deed" in page
+    assert hidden(page, "idempotency_key") != data["idempotency_key"]
+    assert JournalEntry.objects.filter(kind="transfer").count() == 1
+
+
+def test_a_refused_transfer_keeps_what_was_typed_and_stores_nothing(
+    client, notary, registered, media
+):
+    client.force_login(notary)
+    data = transfer_form(client, registered, **{"recipient-0-share": "1/2"})
+    response = client.post(TRANSFER, data)
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "The deed was not recorded" in page
+    assert "1/2" in page and "Lê Văn Cường" in page and "Số 3 Phố Huế" in page
+    assert 'value="2500000000' in page
+    assert hidden(page, "idempotency_key") == data["idempotency_key"]
+    assert holders_of(registered) == {("Nguyễn Văn An", "1/2"), ("Trần Thị Bình", "1/2")}
+    assert not (media / "deeds").exists() or not any((media / "deeds").iterdir())
+    assert JournalEntry.objects.filter(kind="transfer").count() == 0
+
+
+def test_a_stale_form_is_refused_and_shown_again_on_the_parcel_as_it_is(client, notary, registered):
+    client.force_login(notary)
+    data = transfer_form(client, registered)
+    an = Party.objects.get(name="Nguyễn Văn An")
+    services.record_transfer(
+        parcel_id=registered.pk,
+        transferors=[(an.pk, Fraction(1, 2))],
+        recipients=[(PartyFactory(name="Phạm Văn Đức").pk, Fraction(1, 2))],
+        transfer_type="gift",
+        deed=services.DeedInput(effective_date=dt.date(2023, 1, 1), recorded_by=notary),
+    )
+    response = client.post(TRANSFER, data)
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "Phạm Văn Đức" in page  # the holders now
+    assert hidden(page, "expected_last_entry") == str(services.last_entry([registered.pk]))
+
+
+def test_a_document_that_is_not_a_pdf_or_an_image_is_refused(client, notary, registered):
+    client.force_login(notary)
+    data = transfer_form(
+        client,
+        registered,
+        document=SimpleUploadedFile("deed.pdf", b"MZ\x90\x00", content_type="application/pdf"),
+    )
+    response = client.post(TRANSFER, data)
+    assert response.status_code == 422
+    assert "PDF" in response.content.decode()
+    assert JournalEntry.objects.filter(kind="transfer").count() == 0
+
+
+def test_a_recipient_named_by_a_known_national_id_alone_is_that_party(client, notary, registered):
+    known = PartyFactory(name="Phạm Văn Đức", national_id="079090000004")
+    client.force_login(notary)
+    data = transfer_form(
+        client,
+        registered,
+        **{"recipient-0-name": "", "recipient-0-national_id": "079090000004"},
+    )
+    response = client.post(TRANSFER, data)
+    assert response.status_code == 302, problems(response)
+    assert holders_of(registered) == {(known.name, "1/1")}
+
+
+def test_adding_a_recipient_row_keeps_the_form(client, notary, registered):
+    client.force_login(notary)
+    data = transfer_form(client, registered, add_row="1")
+    response = client.post(TRANSFER, data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'name="recipient-1-name"' in page and "Lê Văn Cường" in page
+    assert JournalEntry.objects.filter(kind="transfer").count() == 0
+
+
+def test_without_a_parcel_the_form_asks_which_one(client, notary, registered):
+    client.force_login(notary)
+    page = client.get(TRANSFER).content.decode()
+    assert 'name="q"' in page
+    found = client.get(TRANSFER, {"q": registered.identifier}).content.decode()
+    assert f"?parcel={registered.pk}" in found
+    index = client.get(reverse("transactions:deed-index"), {"q": registered.identifier})
+    assert f"{TRANSFER}?parcel={registered.pk}" in index.content.decode()
+
+
+# --- the other deeds -------------------------------------------------------------------------
+
+
+def _document() -> SimpleUploadedFile:
+    return SimpleUploadedFile("deed.pdf", PDF, content_type="application/pdf")
+
+
+def _load(client, url: str, **params: Any) -> dict[str, Any]:
+    page = client.get(url, params).content.decode()
+    return {
+        "expected_last_entry": hidden(page, "expected_last_entry"),
+        "idempotency_key": hidden(page, "idempotency_key"),
+    }
+
+
+def test_mortgage_and_discharge_from_the_forms(client, notary, registered):
+    client.force_login(notary)
+    url = reverse("transactions:deed-mortgage")
+    data = {
+        "parcel": registered.pk,
+        **_load(client, url, parcel=registered.pk),
+        "effective_date": "2022-01-01",
+        "document": _document(),
+        "amount": "500000000",
+        "currency": "VND",
+        "lender-kind": "organisation",
+        "lender-name": "Ngân hàng TMCP Thử",
+        "lender-national_id": "0100112437",
+    }
+    assert client.post(url, data).status_code == 302
+    assert holders_of(registered, "mortgage") == {("Ngân hàng TMCP Thử", "1/1")}
+
+    url = reverse("transactions:deed-discharge")
+    page = client.get(url, {"parcel": registered.pk}).content.decode()
+    assert "Ngân hàng TMCP Thử" in page
+    mortgage = Right.objects.get(parcel=registered, kind="mortgage")
+    data = {
+        "parcel": registered.pk,
+        **_load(client, url, parcel=registered.pk),
+        "effective_date": "2024-03-01",
+        "document": _document(),
+        "mortgage": str(mortgage.pk),
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, problems(response)
+    assert holders_of(registered, "mortgage") == set()
+
+
+def test_first_registration_from_the_form(client, notary):
+    parcel = ParcelFactory()
+    client.force_login(notary)
+    url = reverse("transactions:deed-first-registration")
+    data = {
+        "parcel": parcel.pk,
+        **_load(client, url, parcel=parcel.pk),
+        "effective_date": "2020-01-01",
+        "document": _document(),
+        **formset(
+            "holder",
+            [{"kind": "state", "name": "Nhà nước", "share": "1/1"}],
+        ),
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, problems(response)
+    assert holders_of(parcel) == {("Nhà nước", "1/1")}
+
+
+def _halves_geojson(parcel) -> str:
+    x0, y0, x1, y1 = parcel.boundary.extent
+    middle = (x0 + x1) / 2
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"address": f"Số {n}"},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[a, y0], [b, y0], [b, y1], [a, y1], [a, y0]]],
+            },
+        }
+        for n, (a, b) in enumerate(((x0, middle), (middle, x1)), 1)
+    ]
+    return json.dumps({"type": "FeatureCollection", "features": features})
+
+
+@pytest.mark.every_profile
+@pytest.mark.parametrize("as_file", [False, True])
+def test_subdivision_from_pasted_or_uploaded_geojson(client, notary, registered, as_file):
+    client.force_login(notary)
+    url = reverse("transactions:deed-subdivision")
+    geojson = _halves_geojson(registered)
+    data = {
+        "parcel": registered.pk,
+        **_load(client, url, parcel=registered.pk),
+        "effective_date": "2022-01-01",
+        "document": _document(),
+        "crs": str(STORAGE_SRID),
+    }
+    if as_file:
+        data["children_file"] = SimpleUploadedFile(
+            "split.geojson", geojson.encode(), content_type="application/geo+json"
+        )
+    else:
+        data["children_text"] = geojson
+    response = client.post(url, data)
+    assert response.status_code == 302, problems(response)
+    registered.refresh_from_db()
+    assert registered.valid_to is not None
+    made = Parcel.objects.filter(address__in=["Số 1", "Số 2"])
+    assert made.count() == 2
+
+
+def test_a_subdivision_without_polygons_is_refused_with_a_reason(client, notary, registered):
+    client.force_login(notary)
+    url = reverse("transactions:deed-subdivision")
+    data = {
+        "parcel": registered.pk,
+        **_load(client, url, parcel=registered.pk),
+        "effective_date": "2022-01-01",
+        "document": _document(),
+        "crs": "4326",
+        "children_text": '{"type": "FeatureCollection", "features": [{"type": "Point"}]}',
+    }
+    response = client.post(url, data)
+    assert response.status_code == 422
+    assert "{&quot;type&quot;: &quot;FeatureCollection&quot;" in response.content.decode()
+
+
+def test_merge_from_the_form(client, notary):
+    left = ParcelFactory(boundary=square(40, 40))
+    right = ParcelFactory(boundary=square(41, 40), admin_unit=left.admin_unit)
+    owner = PartyFactory()
+    for parcel in (left, right):
+        services.record_first_registration(
+            parcel_id=parcel.pk,
+            holders=[(owner.pk, Fraction(1))],
+            deed=services.DeedInput(effective_date=dt.date(2020, 1, 1), recorded_by=notary),
+        )
+    client.force_login(notary)
+    url = reverse("transactions:deed-merge")
+    page = client.get(url, {"parcel": [left.pk, right.pk]}).content.decode()
+    assert page.count('name="parcel"') >= 2
+    found = client.get(url, {"parcel": left.pk, "q": right.identifier}).content.decode()
+    assert f"parcel={left.pk}&amp;parcel={right.pk}" in found
+    data = {
+        "parcel": [left.pk, right.pk],
+        **_load(client, url, parcel=[left.pk, right.pk]),
+        "effective_date": "2024-03-01",
+        "document": _document(),
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, problems(response)
+    left.refresh_from_db()
+    assert left.valid_to is not None
+
+
+def test_corrections_are_for_registrars(client, notary, registrar, registered):
+    entry = JournalEntry.objects.get()
+    url = reverse("transactions:deed-correction")
+    client.force_login(notary)
+    assert client.get(url, {"entry": entry.sequence}).status_code == 403
+    client.force_login(registrar)
+    listing = client.get(url, {"parcel": registered.pk}).content.decode()
+    assert f"?entry={entry.sequence}" in listing
+    data = {
+        **_load(client, url, entry=entry.sequence),
+        "corrects": str(entry.sequence),
+        "mode": "amend",
+        "reason": "The deed names one holder.",
+        "effective_date": "2024-03-01",
+        **formset("holder", [{"national_id": "001080000001", "kind": "person", "share": "1/1"}]),
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, problems(response)
+    assert holders_of(registered) == {("Nguyễn Văn An", "1/1")}
+    assert JournalEntry.objects.order_by("-sequence").first().document_sha256 == ""
+
+
+def test_the_demo_makes_one_account_per_role_once():
+    from django.contrib.auth.models import User
+
+    from fixtures.management.commands.load_demo import Command
+
+    out = io.StringIO()
+    Command(stdout=out)._role_accounts()
+    Command(stdout=out)._role_accounts()
+    for role in ("notary", "registrar", "planner", "auditor"):
+        user = User.objects.get(username=role)
+        assert user.check_password("landinfo-demo")
+        assert list(user.groups.values_list("name", flat=True)) == [role]
+    assert out.getvalue().count("password landinfo-demo") == 4
+    assert out.getvalue().count("exists already") == 4
+
+
+def test_the_form_speaks_the_profiles_language(client, notary, registered):
+    # The catalogues are compiled by `make test`; compile them here when run alone.
+    locale = Path(settings.BASE_DIR) / "locale"
+    if any(
+        not po.with_suffix(".mo").exists()
+        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+        for po in locale.glob("*/LC_MESSAGES/*.po")
+    ):
+        call_command("compilemessages", ignore_patterns=[".venv", "var"], verbosity=0)
+    client.force_login(notary)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "vi"
+    page = client.get(TRANSFER, {"parcel": registered.pk}).content.decode()
+    for text in ("Đăng ký chuyển quyền", "Bên nhận quyền", "Ngày có hiệu lực", "Vào sổ"):
+        assert text in page

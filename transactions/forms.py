@@ -1,0 +1,552 @@
+"""The notary forms: what a person types, turned into the deed API's JSON body.
+
+Each form checks what a browser sends (dates, numbers, files, GeoJSON) and gives the
+deed's terms as the body `POST /api/transactions/` takes (`deed_body`), so that a deed
+from a form is read by the same serializers and recorded by the same act as one from
+the API (transactions.deeds_api). The register's own refusals come from the service.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, cast
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from landinfo.profiles import get_profile
+from transactions.deeds_api import ShareField, check_crs
+from transactions.models import Party
+from transactions.payloads import CorrectionMode, TransferType
+from transactions.services import document_sha256
+
+# A scanned deed of a few pages is a few megabytes; a larger upload is not a deed.
+DOCUMENT_MAX_BYTES = 20 * 2**20
+# What a deed document may be, by the bytes it starts with (the name and the declared
+# type are the sender's word; the signature is the file's).
+DOCUMENT_SIGNATURES = {
+    b"%PDF-": "application/pdf",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+}
+GEOJSON_MAX_BYTES = 5 * 2**20
+MAX_ROWS = 20
+
+
+def _share(text: str) -> Fraction:
+    """Return the share typed as "n/d", or raise a form error that says how to write it."""
+    try:
+        return ShareField().to_internal_value(text.strip())
+    except Exception:
+        raise forms.ValidationError(
+            _('Write the share as a fraction of the whole parcel, e.g. "1/2" or "1/1".'),
+            code="share",
+        ) from None
+
+
+def _format_share(share: Fraction) -> str:
+    return f"{share.numerator}/{share.denominator}"
+
+
+class ShareInput(forms.CharField):
+    """A share typed "n/d"; cleaned to the same text, reduced."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 23)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={
+                    "class": "share-input",
+                    "inputmode": "numeric",
+                    "pattern": r"\s*[0-9]+\s*(/\s*[0-9]+\s*)?",
+                    "size": 7,
+                }
+            ),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        text = super().clean(value)
+        return _format_share(_share(text)) if text else ""
+
+
+class DeedForm(forms.Form):
+    """What every deed form carries: the date, the document, and the hidden guards."""
+
+    kind = ""
+    document_required = True
+
+    effective_date = forms.DateField(
+        label=_("Effective date"),
+        help_text=_("The day the deed takes legal effect: today or earlier."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    document = forms.FileField(
+        label=_("Signed deed document"),
+        help_text=_("PDF, PNG or JPEG, at most 20 MB. Its SHA-256 is written in the journal."),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
+    )
+    # The parcel's last entry when the form was loaded: a deed on a parcel that changed
+    # since is refused as stale instead of overwriting what someone else recorded.
+    expected_last_entry = forms.IntegerField(
+        min_value=0, required=False, widget=forms.HiddenInput()
+    )
+    # Made once per form shown: a second submission of the same form finds the entry
+    # the first one recorded instead of recording the deed twice.
+    idempotency_key = forms.CharField(max_length=128, widget=forms.HiddenInput())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["document"].required = self.document_required
+        if not self.is_bound:
+            self.initial.setdefault("effective_date", timezone.localdate())
+            self.initial.setdefault("idempotency_key", str(uuid.uuid4()))
+        self.document_bytes = b""
+
+    def clean_document(self) -> UploadedFile | None:
+        document = self.cleaned_data.get("document")
+        if not document:
+            return None
+        if document.size is not None and document.size > DOCUMENT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The document is larger than 20 MB; scan it at a lower resolution.")
+            )
+        content = b"".join(document.chunks())
+        if not any(content.startswith(signature) for signature in DOCUMENT_SIGNATURES):
+            raise forms.ValidationError(_("The document must be a PDF, PNG or JPEG file."))
+        self.document_bytes = content
+        return document
+
+    @property
+    def document_sha256(self) -> str:
+        return document_sha256(self.document_bytes) if self.document_bytes else ""
+
+    def deed_terms(self) -> dict[str, Any]:
+        """Return the kind-specific part of the deed's JSON body."""
+        raise NotImplementedError
+
+    def deed_body(self) -> dict[str, Any]:
+        """Return the deed as the JSON body of `POST /api/transactions/`."""
+        data = self.cleaned_data
+        body: dict[str, Any] = {
+            "kind": self.kind,
+            "effective_date": data["effective_date"].isoformat(),
+            "expected_last_entry": data.get("expected_last_entry"),
+        }
+        if self.document_sha256:
+            body["document_sha256"] = self.document_sha256
+        return body | self.deed_terms()
+
+
+class PartyForm(forms.Form):
+    """A party a deed names: found by national ID, or described to be registered."""
+
+    national_id = forms.CharField(
+        label=_("National ID / registration number"),
+        max_length=32,
+        required=False,
+        help_text=_("A number the register knows names that party; leave the name empty."),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind of party"),
+        choices=[
+            (Party.Kind.PERSON, _("Person")),
+            (Party.Kind.ORGANISATION, _("Organisation")),
+            (Party.Kind.STATE, _("The State")),
+        ],
+        initial=Party.Kind.PERSON,
+    )
+    name = forms.CharField(label=_("Full name"), max_length=300, required=False)
+    birth_year = forms.IntegerField(
+        label=_("Year of birth"), min_value=1850, max_value=2200, required=False
+    )
+    address = forms.CharField(label=_("Address"), max_length=300, required=False)
+
+    def has_party(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return bool(data.get("national_id") or data.get("name"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        national_id = "".join((data.get("national_id") or "").split())
+        data["national_id"] = national_id
+        if national_id and not data.get("name"):
+            party = Party.objects.filter(national_id=national_id).only("pk").first()
+            if party is None:
+                self.add_error(
+                    "national_id",
+                    _(
+                        "No party has this number in the register; fill in the name to register them."
+                    ),
+                )
+            else:
+                data["party_id"] = party.pk
+        return data
+
+    def party_ref(self) -> int | dict[str, Any]:
+        """Return the party as the deed API names it: an id, or a description."""
+        data = self.cleaned_data
+        if data.get("party_id"):
+            return int(data["party_id"])
+        return {
+            "kind": data["kind"],
+            "name": data["name"],
+            "national_id": data["national_id"],
+            "birth_year": data.get("birth_year"),
+            "address": data.get("address") or "",
+        }
+
+
+class HolderForm(PartyForm):
+    """A party and the share of the parcel they receive."""
+
+    share = ShareInput(label=_("Share"), required=False, help_text=_('e.g. "1/2"'))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.has_party() and not data.get("share") and "share" not in self.errors:
+            self.add_error("share", _("Give the share this party receives."))
+        if data.get("share") and not self.has_party():
+            self.add_error("name", _("Name the party who receives this share."))
+        return data
+
+
+class _HolderFormSet(forms.BaseFormSet):
+    def holders(self) -> list[dict[str, Any]]:
+        """Return the rows that name a party, as the deed API's holders."""
+        return [
+            {"party": form.party_ref(), "share": form.cleaned_data["share"]}
+            for form in self.forms
+            if form.has_party()
+        ]
+
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        if not self.holders() and self.min_num:
+            raise forms.ValidationError(_("Name at least one party and their share."))
+
+
+HolderFormSet = forms.formset_factory(
+    HolderForm, formset=_HolderFormSet, extra=0, min_num=1, max_num=MAX_ROWS, absolute_max=MAX_ROWS
+)
+OptionalHolderFormSet = forms.formset_factory(
+    HolderForm, formset=_HolderFormSet, extra=1, max_num=MAX_ROWS, absolute_max=MAX_ROWS
+)
+
+
+class TransferForm(DeedForm):
+    """A sale, gift or inheritance of the land-use right, whole or in shares."""
+
+    kind = "transfer"
+
+    transfer_type = forms.ChoiceField(
+        label=_("Kind of transfer"),
+        choices=[
+            (TransferType.SALE, _("Sale")),
+            (TransferType.GIFT, _("Gift")),
+            (TransferType.INHERITANCE, _("Inheritance")),
+        ],
+    )
+    price = forms.DecimalField(
+        label=_("Price"),
+        min_value=Decimal(0),
+        max_digits=20,
+        decimal_places=2,
+        required=False,
+        help_text=_("For a sale; leave empty for a gift or an inheritance."),
+    )
+    currency = forms.RegexField(
+        label=_("Currency"), regex=r"^[A-Z]{3}$", max_length=3, required=False
+    )
+
+    def __init__(
+        self, *args: Any, owners: Sequence[tuple[int, Fraction]] = (), **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.owners: list[tuple[int, Fraction]] = []
+        self.fields["currency"].initial = get_profile().currency
+        self.add_owners(owners)
+
+    def add_owners(self, owners: Sequence[tuple[int, Fraction]]) -> None:
+        """Offer each holder as a transferor of all they hold (ticked, share filled in)."""
+        defaults = {}
+        for party_id, share in owners:
+            self.owners.append((party_id, share))
+            self.fields[f"transferor_{party_id}"] = forms.BooleanField(
+                required=False, initial=True, label=_("Transfers")
+            )
+            self.fields[f"transferor_share_{party_id}"] = ShareInput(
+                required=False, initial=_format_share(share), label=_("Share transferred")
+            )
+            defaults[f"transferor_{party_id}"] = "on"
+            defaults[f"transferor_share_{party_id}"] = _format_share(share)
+        if self.is_bound and defaults:
+            # A bound form shows its data: the new holders' defaults go into it.
+            self.data = data = cast(QueryDict, self.data).copy()
+            for key, value in defaults.items():
+                data.setdefault(key, value)
+
+    def transferor_fields(self, party_id: int) -> tuple[forms.BoundField, forms.BoundField]:
+        return self[f"transferor_{party_id}"], self[f"transferor_share_{party_id}"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.owners and not any(data.get(f"transferor_{p}") for p, _held in self.owners):
+            raise forms.ValidationError(_("Tick at least one holder who transfers."))
+        for party_id, _held in self.owners:
+            if data.get(f"transferor_{party_id}") and not data.get(f"transferor_share_{party_id}"):
+                self.add_error(f"transferor_share_{party_id}", _("Give the share transferred."))
+        return data
+
+    def deed_terms(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        price = data.get("price") or Decimal(0)
+        return {
+            "transfer_type": data["transfer_type"],
+            "price": f"{price:f}",
+            "currency": data.get("currency") or get_profile().currency,
+            "transferors": [
+                {"party": party_id, "share": data[f"transferor_share_{party_id}"]}
+                for party_id, _held in self.owners
+                if data.get(f"transferor_{party_id}")
+            ],
+        }
+
+
+class FirstRegistrationForm(DeedForm):
+    """The first holders of a parcel nobody holds yet."""
+
+    kind = "first_registration"
+
+    def deed_terms(self) -> dict[str, Any]:
+        return {}
+
+
+class MortgageForm(DeedForm):
+    """A mortgage of the whole parcel to a lender."""
+
+    kind = "mortgage"
+
+    amount = forms.DecimalField(
+        label=_("Amount secured"), min_value=Decimal("0.01"), max_digits=20, decimal_places=2
+    )
+    currency = forms.RegexField(
+        label=_("Currency"), regex=r"^[A-Z]{3}$", max_length=3, required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].initial = get_profile().currency
+
+    def deed_terms(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "amount": f"{data['amount']:f}",
+            "currency": data.get("currency") or get_profile().currency,
+        }
+
+
+class LenderForm(PartyForm):
+    """The lender of a mortgage: usually a bank, registered by its business number."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].initial = Party.Kind.ORGANISATION
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.has_party():
+            self.add_error("name", _("Name the lender, or give their registration number."))
+        return data
+
+
+class DischargeForm(DeedForm):
+    """The discharge of one of the parcel's mortgages."""
+
+    kind = "discharge"
+
+    mortgage = forms.TypedChoiceField(label=_("Mortgage discharged"), coerce=int, choices=[])
+
+    def __init__(
+        self, *args: Any, mortgages: Sequence[tuple[int, str]] = (), **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.TypedChoiceField, self.fields["mortgage"])
+        field.choices = list(mortgages)
+        field.widget = forms.RadioSelect(choices=list(mortgages))
+        if len(mortgages) == 1:
+            self.fields["mortgage"].initial = mortgages[0][0]
+
+    def deed_terms(self) -> dict[str, Any]:
+        return {"mortgage": self.cleaned_data["mortgage"]}
+
+
+class SubdivisionForm(DeedForm):
+    """A split of the parcel into surveyed children, given as GeoJSON."""
+
+    kind = "subdivision"
+
+    children_file = forms.FileField(
+        label=_("New parcels (GeoJSON file)"),
+        required=False,
+        help_text=_(
+            "A FeatureCollection with one Polygon per new parcel; optional properties "
+            "land_use and address."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".geojson,.json,application/geo+json"}),
+    )
+    children_text = forms.CharField(
+        label=_("…or paste the GeoJSON"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+    )
+    crs = forms.IntegerField(
+        label=_("Coordinate system (EPSG code)"),
+        initial=4326,
+        min_value=1,
+        max_value=999_999,
+        help_text=_("4326 for longitude/latitude; the national grid's code for surveyed metres."),
+    )
+    tolerance_m2 = forms.DecimalField(
+        label=_("Tolerance (m²)"),
+        required=False,
+        min_value=Decimal(0),
+        max_digits=12,
+        decimal_places=4,
+        help_text=_("Gap or overlap tolerated along the parent's boundary; 0.1 m² when empty."),
+    )
+
+    def clean_crs(self) -> int:
+        code = self.cleaned_data["crs"]
+        try:
+            return check_crs(code)
+        except Exception:
+            raise forms.ValidationError(
+                _("EPSG:%(code)s is not a coordinate system this server knows."),
+                params={"code": code},
+            ) from None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("children_file")
+        text = data.get("children_text") or ""
+        if upload:
+            if upload.size and upload.size > GEOJSON_MAX_BYTES:
+                self.add_error("children_file", _("The GeoJSON file is larger than 5 MB."))
+                return data
+            text = b"".join(upload.chunks()).decode("utf-8", errors="replace")
+            # Keep what was read, so the re-shown form still has it if the deed is refused.
+            self.data = data_copy = cast(QueryDict, self.data).copy()
+            data_copy["children_text"] = text
+        if not text.strip():
+            raise forms.ValidationError(
+                _("Give the new parcels: upload a GeoJSON file or paste its text.")
+            )
+        try:
+            data["children"] = _children(json.loads(text))
+        except (ValueError, TypeError, KeyError, RecursionError):
+            self.add_error(
+                "children_text",
+                _(
+                    "This is not a GeoJSON FeatureCollection of polygons: each feature "
+                    "needs a Polygon or MultiPolygon geometry."
+                ),
+            )
+        return data
+
+    def deed_terms(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        terms: dict[str, Any] = {"children": data["children"], "crs": data["crs"]}
+        if data.get("tolerance_m2") is not None:
+            terms["tolerance_m2"] = f"{data['tolerance_m2']:f}"
+        return terms
+
+
+def _children(document: Any) -> list[dict[str, Any]]:
+    """Return the new parcels of a FeatureCollection (or a list of features) as the API's."""
+    features = document["features"] if isinstance(document, dict) else document
+    if not isinstance(features, list) or not features:
+        raise ValueError("no features")
+    children = []
+    for feature in features:
+        geometry = feature["geometry"] if feature.get("type") == "Feature" else feature
+        if not isinstance(geometry, dict) or geometry.get("type") not in {
+            "Polygon",
+            "MultiPolygon",
+        }:
+            raise ValueError("not a polygon")
+        properties = feature.get("properties") or {}
+        children.append(
+            {
+                "boundary": geometry,
+                "land_use": str(properties.get("land_use") or ""),
+                "address": str(properties.get("address") or ""),
+            }
+        )
+    return children
+
+
+class MergeForm(DeedForm):
+    """The merge of adjacent parcels with the same holders into one."""
+
+    kind = "merge"
+
+    address = forms.CharField(
+        label=_("Address of the merged parcel"),
+        max_length=300,
+        required=False,
+        help_text=_("Empty: the address of the first parcel."),
+    )
+
+    def __init__(self, *args: Any, parcel_ids: Sequence[int] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.parcel_ids = list(parcel_ids)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if len(self.parcel_ids) < 2:
+            raise forms.ValidationError(_("Add the other parcels to merge with this one."))
+        return data
+
+    def deed_terms(self) -> dict[str, Any]:
+        return {"parcels": self.parcel_ids, "address": self.cleaned_data.get("address") or ""}
+
+
+class CorrectionForm(DeedForm):
+    """A registrar's correction of an entry: reverse it, or amend its holders."""
+
+    kind = "correction"
+    document_required = False
+
+    corrects = forms.IntegerField(label=_("Entry corrected (#)"), min_value=1)
+    mode = forms.ChoiceField(
+        label=_("Correction"),
+        choices=[
+            (CorrectionMode.REVERSE, _("Reverse: the deed is undone")),
+            (CorrectionMode.AMEND, _("Amend: the deed stands with other holders or shares")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Why the entry was wrong; it is written in the journal."),
+    )
+
+    def deed_terms(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {"corrects": data["corrects"], "mode": data["mode"], "reason": data["reason"]}
+
+
+class ParcelSearchForm(forms.Form):
+    q = forms.CharField(label=_("Parcel number or address"), max_length=200, required=False)

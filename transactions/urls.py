@@ -1,0 +1,24 @@
+from django.urls import path
+
+from transactions import api, deeds_api, views
+
+app_name = "transactions"
+urlpatterns = [
+    path("api/ledger/checkpoints", api.ledger_checkpoints, name="ledger-checkpoints"),
+    # The deed API (notaries, registrars; the path is part of the public interface).
+    path("api/transactions/", deeds_api.DeedsView.as_view(), name="deeds"),
+    path(
+        "api/parcels/<int:pk>/holders",
+        deeds_api.ParcelHoldersView.as_view(),
+        name="parcel-holders",
+    ),
+    # The notary forms.
+    path("deeds/", views.deed_index, name="deed-index"),
+    path("deeds/transfer/", views.transfer, name="deed-transfer"),
+    path("deeds/first-registration/", views.first_registration, name="deed-first-registration"),
+    path("deeds/mortgage/", views.mortgage, name="deed-mortgage"),
+    path("deeds/discharge/", views.discharge, name="deed-discharge"),
+    path("deeds/subdivision/", views.subdivision, name="deed-subdivision"),
+    path("deeds/merge/", views.merge, name="deed-merge"),
+    path("deeds/correction/", views.correction, name="deed-correction"),
+]
