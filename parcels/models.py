@@ -100,7 +100,13 @@ class Parcel(models.Model):
         related_name="+",
     )
     parents: "models.ManyToManyField[Parcel, ParcelLineage]" = models.ManyToManyField(
-        "self", through="ParcelLineage", symmetrical=False, related_name="children", blank=True
+        "self",
+        through="ParcelLineage",
+        # The lineage row's `child` is this parcel; its `parent` is one of `parents`.
+        through_fields=("child", "parent"),
+        symmetrical=False,
+        related_name="children",
+        blank=True,
     )
 
     class Meta:

@@ -73,6 +73,12 @@ class PartyAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("name",)
     show_full_result_count = False
+    # Who a party is, deeds state (their "parties"); verify_ledger holds the row to the
+    # last statement. A new name or number comes with a deed, not an edit here.
+    readonly_fields = ("kind", "name", "national_id")
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False  # parties come with the deeds that name them
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False

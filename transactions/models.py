@@ -52,8 +52,9 @@ class JournalEntry(models.Model):
     """A registered deed: append-only, gap-free, hash-chained to the entry before it.
 
     `payload` is the canonical JSON of the deed (sorted keys, no insignificant
-    whitespace, UTF-8) exactly as hashed: `entry_hash = sha256(prev_hash || payload)`.
-    Storing the text, not jsonb, keeps the hashed bytes.
+    whitespace, UTF-8) exactly as hashed. `entry_hash` covers the previous hash, the
+    sequence, recorded_at, recorded_by, document_sha256 and the payload
+    (`transactions.ledger.entry_hash`). Storing the text, not jsonb, keeps the hashed bytes.
     """
 
     class Kind(models.TextChoices):

@@ -26,4 +26,10 @@ class Migration(migrations.Migration):
             name='retired_by',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='transactions.journalentry'),
         ),
+        # State only: the lineage's `child` is the parcel whose `parents` these are.
+        migrations.AlterField(
+            model_name='parcel',
+            name='parents',
+            field=models.ManyToManyField(blank=True, related_name='children', through='parcels.ParcelLineage', through_fields=('child', 'parent'), to='parcels.parcel'),
+        ),
     ]
