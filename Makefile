@@ -16,6 +16,10 @@ migrate: setup
 demo: migrate
 	$(MANAGE) compilemessages --ignore=.venv -v0
 	$(MANAGE) load_demo
+	$(MANAGE) checkpoint_ledger --if-changed
+	@# The journal's tables become the ledger owner's: the app may only read and insert them.
+	@if grep -q '^LANDINFO_SUPERUSER_DATABASE_URL=.' .env 2>/dev/null || [[ -n "$$LANDINFO_SUPERUSER_DATABASE_URL" ]]; then \
+	  $(MANAGE) harden_journal; fi
 	$(MANAGE) collectstatic --no-input -v0
 	@echo "LandInfo with the synthetic demo district: http://$(HOST):$(PORT)/  (admin: /admin/, see README)"
 	$(MANAGE) runserver --noreload $(HOST):$(PORT)
