@@ -1,6 +1,14 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class TransactionsConfig(AppConfig):
     name = "transactions"
     verbose_name = "Rights and journal"
+
+    def ready(self) -> None:
+        from transactions.roles import ensure_roles
+
+        # After Django's own handler has made the permissions the roles are made of
+        # (contrib.auth is installed before this app, so its receiver runs first).
+        post_migrate.connect(ensure_roles, sender=self, dispatch_uid="landinfo-roles")

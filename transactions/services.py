@@ -28,6 +28,7 @@ from fractions import Fraction
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, WKTWriter
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
@@ -453,10 +454,13 @@ def record_correction(
     target = JournalEntry.objects.filter(sequence=corrects).first()
     if target is None:
         raise NotFound(f"There is no journal entry #{corrects}.")
-    parcel_id = int(json.loads(target.payload)["parcel"]["id"])
+    # The parcel of a subdivision is retired: such an entry is refused for its kind (in
+    # `act`), not as a deed on a retired parcel, so nothing is locked for it.
+    parcel_ids = (
+        [int(json.loads(target.payload)["parcel"]["id"])] if target.kind in _CORRECTABLE else []
+    )
 
     def act(parcels: list[Parcel]) -> dict[str, Any]:
-        (parcel,) = parcels
         try:
             how = CorrectionMode(mode)
         except ValueError:
@@ -467,6 +471,7 @@ def record_correction(
                 "undone by a new merge or subdivision, a correction by a new correction "
                 "of the original entry."
             )
+        (parcel,) = parcels
         if how is CorrectionMode.AMEND and target.kind not in _AMENDABLE:
             raise CorrectionRefused(
                 f"Entry #{target.sequence} is a {target.kind}: only the holders of a first "
@@ -526,7 +531,7 @@ def record_correction(
             parties=parties,
         )
 
-    return _register(deed, [parcel_id], "transactions.correct_deed", act)
+    return _register(deed, parcel_ids, "transactions.correct_deed", act)
 
 
 # --- the steps every act shares ---------------------------------------------------------
@@ -553,6 +558,7 @@ def _register(
     parcels = _lock(parcel_ids)
     _check_fresh(parcels, deed)
     payload = act(parcels)
+    _check_one_right_at_a_time(payload, deed.effective_date)
     try:
         entry = journal.append(
             payload,
@@ -632,7 +638,7 @@ def last_entry(parcel_ids: Sequence[int]) -> int | None:
 
 
 def _check_fresh(parcels: list[Parcel], deed: DeedInput) -> None:
-    if deed.expected_last_entry is None:
+    if deed.expected_last_entry is None or not parcels:
         return
     now = last_entry([parcel.pk for parcel in parcels])
     if (now or 0) != deed.expected_last_entry:
@@ -641,6 +647,45 @@ def _check_fresh(parcels: list[Parcel], deed: DeedInput) -> None:
             f"Parcel {names} changed since you loaded it (entry #{now} was recorded after "
             f"#{deed.expected_last_entry}); reload it and check the holders."
         )
+
+
+def _check_one_right_at_a_time(payload: dict[str, Any], day: dt.date) -> None:
+    """Refuse a deed that would give a party two rights of one kind on a parcel at once.
+
+    The exclusion constraint right_no_overlap_same_holder_kind refuses the same rows; this
+    says why, before anything is written. Deeds may take effect before earlier-recorded
+    ones (a backdated transfer of another share), and a correction restores rights from
+    their first day, so a right the party held before, or holds again, can overlap.
+    """
+    begun = payload["rights_begun"]
+    if not begun:
+        return
+    parcel_id = payload["parcel"]["id"]
+    ending = set(payload["rights_ended"])
+    held = Right.objects.filter(
+        parcel_id__in={right.get("parcel", parcel_id) for right in begun},
+        holder_id__in={right["holder"] for right in begun},
+        voided_by__isnull=True,
+    ).exclude(pk__in=payload.get("rights_voided", []))
+    for old in held:
+        until = day if old.pk in ending else old.valid_to
+        for right in begun:
+            if (right.get("parcel", parcel_id), right["holder"], right["kind"]) != (
+                old.parcel_id,
+                old.holder_id,
+                old.kind,
+            ):
+                continue
+            start = dt.date.fromisoformat(right.get("valid_from", day.isoformat()))
+            end = dt.date.fromisoformat(right["valid_to"]) if right.get("valid_to") else None
+            if (end is None or old.valid_from < end) and (until is None or start < until):
+                refusal = CorrectionRefused if payload["kind"] == "correction" else DeedConflict
+                raise refusal(
+                    f"Party {old.holder_id} would hold two {old.kind} rights on parcel "
+                    f"{payload['parcel']['identifier']} at once: one from {old.valid_from} "
+                    f"(entry #{old.begun_by_id}) and this deed's from {start}. Check the "
+                    f"deed's date and parties, or correct entry #{old.begun_by_id} first."
+                )
 
 
 def _check_after(rights: Sequence[Right], day: dt.date) -> None:
@@ -744,7 +789,17 @@ def _next_ids(table: str, count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+# Shares are stored as two int columns; a finer fraction cannot be registered.
+_LARGEST_SHARE_TERM = 2**31 - 1
+
+
 def _new_rights(shares: Sequence[tuple[int, Fraction]], kind: str) -> list[NewRight]:
+    for _, share in shares:
+        if share.denominator > _LARGEST_SHARE_TERM:
+            raise DeedRefused(
+                f"A share of {share} is finer than the register can hold; state the shares "
+                f"with denominators up to {_LARGEST_SHARE_TERM}."
+            )
     ids = _next_ids("transactions_right", len(shares))
     return [
         NewRight(id=right_id, holder_id=holder, kind=kind, share=share)
@@ -822,7 +877,7 @@ def _surveyed(boundary: GEOSGeometry, what: str) -> tuple[GEOSGeometry, str]:
                 f"The boundary of {what} is not a valid polygon ({boundary.valid_reason})."
             )
         stored = boundary.transform(STORAGE_SRID, clone=True)
-    except (GEOSException, ValueError) as error:
+    except (GEOSException, GDALException, ValueError) as error:
         raise DeedRefused(f"The boundary of {what} cannot be read: {error}") from error
     return _on_grid(stored, what)
 

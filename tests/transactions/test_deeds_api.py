@@ -7,15 +7,13 @@ Every kind of deed goes through the API; every refusal answers its status with
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import io
 import json
 import uuid
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.auth.models import Group, User
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.management import call_command
 from django.urls import reverse
@@ -36,25 +34,10 @@ PASSWORD = "correct horse battery staple"
 REGISTERED_ON = "2020-01-01"
 DAY = "2024-03-01"
 
-_ROLES = importlib.import_module("transactions.migrations.0005_roles").ROLES
-
 
 def role(name: str) -> Group:
-    """Return the group of a role, made again with its permissions if a flush removed it.
-
-    (Tests on a live server flush the database, groups included; permissions come back
-    by post_migrate.)
-    """
-    group, _ = Group.objects.get_or_create(name=name)
-    permissions = []
-    for app, model, codename, label in _ROLES[name]:
-        content_type, _ = ContentType.objects.get_or_create(app_label=app, model=model)
-        permission, _ = Permission.objects.get_or_create(
-            content_type=content_type, codename=codename, defaults={"name": label}
-        )
-        permissions.append(permission)
-    group.permissions.set(permissions)
-    return group
+    """Return the group of a role (transactions/roles.py)."""
+    return Group.objects.get(name=name)
 
 
 def user_with_role(name: str, username: str | None = None) -> User:

@@ -8,7 +8,6 @@ would: triggers disabled in the same transaction, rows changed, triggers put bac
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import io
 import json
 import os
@@ -21,7 +20,6 @@ from typing import Any
 
 import psycopg2
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import Group, User
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.core.management import CommandError, call_command
@@ -62,9 +60,6 @@ def signing_key(tmp_path, settings):
 
 
 def make_user(name: str, group: str) -> User:
-    if not Group.objects.filter(name=group).exists():
-        # A transactional test's flush empties the groups the data migration made.
-        importlib.import_module("transactions.migrations.0005_roles").create_roles(apps, None)
     user = User.objects.create_user(name)  # no password: hashing one costs ~0.3 s
     user.groups.add(Group.objects.get(name=group))
     return User.objects.get(pk=user.pk)  # fresh: permissions are cached per instance

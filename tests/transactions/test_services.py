@@ -1,39 +1,71 @@
-"""The register's acts, each recorded through transactions.services against real PostGIS."""
+"""The register's acts, each recorded through transactions.services against real PostGIS.
+
+Every refusal is checked to leave the journal and the current-state tables as they were.
+"""
 
 import datetime as dt
+import itertools
 import json
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.contrib.gis.geos import MultiPolygon, Polygon
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.utils import timezone
 
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel, ParcelLineage
-from tests.factories import ORIGIN_X, ORIGIN_Y, ParcelFactory, PartyFactory
-from transactions import services
-from transactions.exceptions import DeedRefused, StaleDeed, TransferRefused
-from transactions.models import JournalEntry, Right
+from tests.factories import AdministrativeUnitFactory, ParcelFactory, PartyFactory, square
+from transactions import ledger, services
+from transactions.exceptions import (
+    CorrectionRefused,
+    DeedConflict,
+    DeedRefused,
+    IdempotencyKeyReused,
+    NotFound,
+    ParcelRetired,
+    StaleDeed,
+    TransferRefused,
+)
+from transactions.models import JournalEntry, Party, Right
 from transactions.services import ChildParcel, DeedInput, PartyInput
 
 pytestmark = pytest.mark.django_db
 
 DAY = dt.date(2024, 3, 1)
+REGISTERED_ON = dt.date(2020, 1, 1)
+HALF, QUARTER = Fraction(1, 2), Fraction(1, 4)
 
 
 @pytest.fixture
 def notary():
-    user = User.objects.create_user("notary-test", password="x")
+    user = User.objects.create(username="notary-test")  # no password: hashing is slow
     user.groups.add(Group.objects.get(name="notary"))
     return User.objects.get(pk=user.pk)
 
 
 @pytest.fixture
 def registrar():
-    user = User.objects.create_user("registrar-test", password="x")
+    user = User.objects.create(username="registrar-test")
     user.groups.add(Group.objects.get(name="registrar"))
     return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def clerk():
+    """A signed-in user in no role."""
+    return User.objects.create(username="clerk-test")
+
+
+@pytest.fixture
+def bank():
+    return PartyFactory(kind=Party.Kind.ORGANISATION, name="Ngân hàng Mẫu", national_id=None)
 
 
 def deed(user, day=DAY, **extra):
@@ -44,79 +76,1232 @@ def person(name, national_id):
     return PartyInput(kind="person", name=name, national_id=national_id)
 
 
-def current(parcel):
+def current(parcel, kind="ownership"):
     return {
         (r.holder.name, Fraction(r.share_numerator, r.share_denominator))
         for r in Right.objects.filter(
-            parcel=parcel, kind="ownership", valid_to__isnull=True, voided_by__isnull=True
+            parcel=parcel, kind=kind, valid_to__isnull=True, voided_by__isnull=True
         ).select_related("holder")
     }
+
+
+def holder_id(name):
+    return Party.objects.get(name=name).pk
+
+
+def rectangle(x0, y0, x1, y1):
+    return MultiPolygon(Polygon.from_bbox((x0, y0, x1, y1)), srid=STORAGE_SRID)
+
+
+def slices(parcel, *cuts):
+    """Return children cutting the parcel's bounding box at x offsets `cuts` (metres)."""
+    x0, y0, x1, y1 = parcel.boundary.extent
+    edges = [x0, *(x0 + cut for cut in cuts), x1]
+    return [
+        ChildParcel(rectangle(left, y0, right, y1)) for left, right in itertools.pairwise(edges)
+    ]
+
+
+def register(notary, parcel, *holders, day=REGISTERED_ON):
+    """Register the parcel to `holders` ((name, share) pairs; national IDs made up)."""
+    return services.record_first_registration(
+        parcel_id=parcel.pk,
+        holders=[
+            (person(name, f"0019{zlib.crc32(name.encode()) % 10**8:08d}"), Fraction(share))
+            for name, share in holders
+        ],
+        deed=deed(notary, day),
+    )
+
+
+def snapshot():
+    """Return what a refused deed must leave as it was: every row the write side touches."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT
+              (SELECT count(*) FROM transactions_journalentry),
+              (SELECT coalesce(max(sequence), 0) FROM transactions_journalentry),
+              (SELECT count(*) FROM transactions_party),
+              (SELECT count(*) FROM parcels_parcellineage),
+              (SELECT md5(coalesce(string_agg(
+                  concat_ws(',', id, valid_to, ended_by_id, voided_by_id), ';' ORDER BY id), ''))
+               FROM transactions_right),
+              (SELECT md5(coalesce(string_agg(
+                  concat_ws(',', id, valid_to, retired_by_id), ';' ORDER BY id), ''))
+               FROM parcels_parcel)
+            """
+        )
+        return cursor.fetchone()
+
+
+@contextmanager
+def refused(exception: type[Exception], match: str | None = None) -> Iterator[object]:
+    """Expect `exception` and assert that nothing was recorded or changed."""
+    before = snapshot()
+    with pytest.raises(exception, match=match) as info:
+        yield info
+    assert snapshot() == before
+
+
+# --- first registration and transfer ----------------------------------------------------
 
 
 def test_first_registration_then_share_transfer_keeps_the_parcel_whole(notary):
     parcel = ParcelFactory()
     services.record_first_registration(
         parcel_id=parcel.pk,
-        holders=[(person("Nguyễn Văn An", "001080000001"), Fraction(1, 2)),
-                 (person("Trần Thị Bình", "001080000002"), Fraction(1, 2))],
-        deed=deed(notary, dt.date(2020, 1, 1)),
+        holders=[
+            (person("Nguyễn Văn An", "001080000001"), HALF),
+            (person("Trần Thị Bình", "001080000002"), HALF),
+        ],
+        deed=deed(notary, REGISTERED_ON),
     )
     an = Right.objects.get(holder__name="Nguyễn Văn An").holder_id
     entry = services.record_transfer(
         parcel_id=parcel.pk,
-        transferors=[(an, Fraction(1, 4))],
-        recipients=[(person("Lê Văn Cường", "001080000003"), Fraction(1, 4))],
+        transferors=[(an, QUARTER)],
+        recipients=[(person("Lê Văn Cường", "001080000003"), QUARTER)],
         transfer_type="sale",
         price=Decimal("1000000000"),
         deed=deed(notary),
     )
     assert current(parcel) == {
-        ("Nguyễn Văn An", Fraction(1, 4)),
-        ("Trần Thị Bình", Fraction(1, 2)),
-        ("Lê Văn Cường", Fraction(1, 4)),
+        ("Nguyễn Văn An", QUARTER),
+        ("Trần Thị Bình", HALF),
+        ("Lê Văn Cường", QUARTER),
     }
     payload = json.loads(entry.payload)
     assert payload["transferred"] == "1/4"
     assert {p["name"] for p in payload["parties"]} == {"Nguyễn Văn An", "Lê Văn Cường"}
-    assert entry.sequence == 2 and entry.prev_hash == JournalEntry.objects.get(sequence=1).entry_hash
+    assert entry.sequence == 2
+    assert entry.prev_hash == JournalEntry.objects.get(sequence=1).entry_hash
+
+
+def test_first_registration_of_a_registered_parcel_is_refused(notary):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    with refused(DeedConflict, "already registered"):
+        register(notary, parcel, ("C D", 1), day=DAY)
+
+
+def test_first_registration_with_shares_not_adding_up_is_refused(notary):
+    parcel = ParcelFactory()
+    with refused(DeedRefused, "add up to 3/4"):
+        register(notary, parcel, ("A B", HALF), ("C D", QUARTER))
+
+
+def test_transfer_of_the_whole_ends_every_right_and_begins_the_recipients(notary):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", HALF), ("C D", HALF))
+    before = set(Right.objects.filter(parcel=parcel).values_list("pk", flat=True))
+    entry = services.record_transfer(
+        parcel_id=parcel.pk,
+        recipients=[(person("E F", "3"), 1)],
+        transfer_type="sale",
+        price=500,
+        deed=deed(notary),
+    )
+    assert current(parcel) == {("E F", 1)}
+    ended = Right.objects.filter(pk__in=before)
+    assert {(r.valid_to, r.ended_by_id) for r in ended} == {(DAY, entry.sequence)}
+    payload = json.loads(entry.payload)
+    assert sorted(payload["rights_ended"]) == sorted(before)
+    assert "transferred" not in payload  # the whole parcel changed hands
+    assert payload["price"] == "500" and payload["transfer_type"] == "sale"
+
+
+def test_transfer_to_several_recipients_splits_the_share(notary):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    services.record_transfer(
+        parcel_id=parcel.pk,
+        recipients=[(person("C D", "2"), HALF), (person("E F", "3"), QUARTER)],
+        transferors=[(holder_id("A B"), Fraction(3, 4))],
+        transfer_type="inheritance",
+        deed=deed(notary),
+    )
+    assert current(parcel) == {("A B", QUARTER), ("C D", HALF), ("E F", QUARTER)}
+
+
+def test_transfer_to_an_existing_co_holder_merges_the_shares_into_one_right(notary):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", HALF), ("C D", HALF))
+    cd = holder_id("C D")
+    entry = services.record_transfer(
+        parcel_id=parcel.pk,
+        transferors=[(holder_id("A B"), QUARTER)],
+        recipients=[(cd, QUARTER)],
+        transfer_type="gift",
+        deed=deed(notary),
+    )
+    assert current(parcel) == {("A B", QUARTER), ("C D", Fraction(3, 4))}
+    rights_of_cd = Right.objects.filter(parcel=parcel, holder_id=cd, valid_to__isnull=True)
+    assert [r.begun_by_id for r in rights_of_cd] == [entry.sequence]
+    assert Right.objects.filter(parcel=parcel, holder_id=cd, ended_by=entry).count() == 1
+
+
+def test_gift_with_a_price_is_refused(notary):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    with refused(DeedRefused, "A gift has no price"):
+        services.record_transfer(
+            parcel_id=parcel.pk,
+            recipients=[(person("C D", "2"), 1)],
+            transfer_type="gift",
+            price=1000,
+            deed=deed(notary),
+        )
+
+
+def test_sale_without_a_price_is_refused(notary):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    with refused(DeedRefused, "states its price"):
+        services.record_transfer(
+            parcel_id=parcel.pk,
+            recipients=[(person("C D", "2"), 1)],
+            transfer_type="sale",
+            deed=deed(notary),
+        )
+
+
+def test_transfer_whose_shares_do_not_add_up_is_refused(notary):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    with refused(DeedRefused, "add up to 1/2, but the transferors give 1"):
+        services.record_transfer(
+            parcel_id=parcel.pk,
+            recipients=[(person("C D", "2"), HALF)],
+            transfer_type="gift",
+            deed=deed(notary),
+        )
+
+
+def test_transfer_of_more_than_the_transferor_holds_is_refused(notary):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", QUARTER), ("C D", Fraction(3, 4)))
+    with refused(TransferRefused, "holds 1/4 .* cannot transfer 1/2"):
+        services.record_transfer(
+            parcel_id=parcel.pk,
+            transferors=[(holder_id("A B"), HALF)],
+            recipients=[(person("E F", "3"), HALF)],
+            transfer_type="gift",
+            deed=deed(notary),
+        )
+
+
+def test_transfer_by_a_party_holding_nothing_is_refused(notary):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    stranger = PartyFactory()
+    with refused(TransferRefused, "holds no share"):
+        services.record_transfer(
+            parcel_id=parcel.pk,
+            transferors=[(stranger.pk, 1)],
+            recipients=[(person("E F", "3"), 1)],
+            transfer_type="gift",
+            deed=deed(notary),
+        )
+
+
+def test_transfer_to_oneself_is_refused(notary):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    with refused(DeedRefused, "to themselves"):
+        services.record_transfer(
+            parcel_id=parcel.pk,
+            transferors=[(holder_id("A B"), HALF)],
+            recipients=[(holder_id("A B"), HALF)],
+            transfer_type="gift",
+            deed=deed(notary),
+        )
+
+
+def test_transfer_of_an_unregistered_parcel_is_refused(notary):
+    parcel = ParcelFactory()
+    with refused(TransferRefused, "no registered holder"):
+        services.record_transfer(
+            parcel_id=parcel.pk,
+            recipients=[(person("C D", "2"), 1)],
+            transfer_type="gift",
+            deed=deed(notary),
+        )
+
+
+def test_transfer_on_or_before_the_day_the_right_began_is_refused(notary):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    with refused(DeedRefused, "the date must be later"):
+        services.record_transfer(
+            parcel_id=parcel.pk,
+            recipients=[(person("C D", "2"), 1)],
+            transfer_type="gift",
+            deed=deed(notary, REGISTERED_ON),
+        )
+
+
+def test_transfer_naming_a_national_id_of_another_party_is_refused(notary):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    other = PartyFactory(name="Nguyễn Văn Khác")
+    with refused(DeedRefused, "registered to another party"):
+        services.record_transfer(
+            parcel_id=parcel.pk,
+            recipients=[(person("Trần Văn Mạo", other.national_id), 1)],
+            transfer_type="gift",
+            deed=deed(notary),
+        )
+
+
+def test_recipient_named_by_national_id_is_the_registered_party(notary):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    known = PartyFactory(name="Nguyễn Văn An")
+    services.record_transfer(
+        parcel_id=parcel.pk,
+        # The same person, typed without diacritics and with extra spaces.
+        recipients=[(person("Nguyen  Van An", f" {known.national_id} "), 1)],
+        transfer_type="gift",
+        deed=deed(notary),
+    )
+    (right,) = Right.objects.filter(parcel=parcel, valid_to__isnull=True)
+    assert right.holder_id == known.pk
+
+
+def test_transfer_query_count_does_not_grow_with_the_number_of_holders(
+    notary, django_assert_max_num_queries
+):
+    small, large = ParcelFactory(), ParcelFactory()
+    register(notary, small, ("H 0", 1))
+    register(notary, large, *((f"H {n}", Fraction(1, 8)) for n in range(1, 9)))
+    recipient = PartyFactory()
+    queries = {}
+    for parcel in (small, large):
+        held = Right.objects.filter(parcel=parcel, valid_to__isnull=True)
+        # Every holder gives half of their share and keeps the rest.
+        given = [(r.holder_id, Fraction(r.share_numerator, 2 * r.share_denominator)) for r in held]
+        with django_assert_max_num_queries(13) as captured:
+            services.record_transfer(
+                parcel_id=parcel.pk,
+                transferors=given,
+                recipients=[(recipient.pk, HALF)],
+                transfer_type="gift",
+                deed=deed(notary),
+            )
+        queries[parcel.pk] = len(captured)
+    assert queries[large.pk] == queries[small.pk]
+    assert len(current(large)) == 9
+
+
+# --- mortgage and discharge -------------------------------------------------------------
+
+
+def test_mortgage_then_discharge_ends_the_mortgage(notary, bank):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    mortgage = services.record_mortgage(
+        parcel_id=parcel.pk, lender=bank.pk, amount=Decimal("300000000"), deed=deed(notary)
+    )
+    assert current(parcel, "mortgage") == {("Ngân hàng Mẫu", 1)}
+    payload = json.loads(mortgage.payload)
+    assert payload["amount"] == "300000000" and len(payload["rights_begun"]) == 1
+    later = DAY + dt.timedelta(days=30)
+    discharge = services.record_discharge(parcel_id=parcel.pk, deed=deed(notary, later))
+    assert current(parcel, "mortgage") == set()
+    (right,) = Right.objects.filter(parcel=parcel, kind="mortgage")
+    assert (right.valid_to, right.ended_by_id) == (later, discharge.sequence)
+    assert current(parcel) == {("A B", 1)}
+
+
+def test_second_mortgage_by_the_same_lender_is_refused(notary, bank):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary))
+    with refused(DeedConflict, "already holds a mortgage"):
+        services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=20, deed=deed(notary))
+
+
+def test_second_mortgage_by_a_lender_named_by_its_registration_number_is_refused(notary):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    lender = PartyInput(kind="organisation", name="Ngân hàng Hai", national_id="0100112437")
+    services.record_mortgage(parcel_id=parcel.pk, lender=lender, amount=10, deed=deed(notary))
+    with refused(DeedConflict, "already holds a mortgage"):
+        services.record_mortgage(parcel_id=parcel.pk, lender=lender, amount=20, deed=deed(notary))
+
+
+def test_mortgages_by_two_lenders_stand_side_by_side(notary, bank):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    other = PartyFactory(kind=Party.Kind.ORGANISATION, name="Ngân hàng Khác", national_id=None)
+    for lender in (bank, other):
+        services.record_mortgage(parcel_id=parcel.pk, lender=lender.pk, amount=5, deed=deed(notary))
+    assert current(parcel, "mortgage") == {("Ngân hàng Mẫu", 1), ("Ngân hàng Khác", 1)}
+    later = DAY + dt.timedelta(days=1)
+    with refused(DeedRefused, "has 2 mortgages; name the one"):
+        services.record_discharge(parcel_id=parcel.pk, deed=deed(notary, later))
+    other_right = Right.objects.get(parcel=parcel, holder=other)
+    services.record_discharge(
+        parcel_id=parcel.pk, mortgage_id=other_right.pk, deed=deed(notary, later)
+    )
+    assert current(parcel, "mortgage") == {("Ngân hàng Mẫu", 1)}
+
+
+def test_mortgage_of_an_unregistered_parcel_is_refused(notary, bank):
+    parcel = ParcelFactory()
+    with refused(DeedConflict, "no registered holder"):
+        services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary))
+
+
+def test_mortgage_without_an_amount_is_refused(notary, bank):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    with refused(DeedRefused, "states the amount"):
+        services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=0, deed=deed(notary))
+
+
+def test_discharge_of_a_missing_mortgage_is_refused(notary, bank):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    with refused(DeedConflict, "no current mortgage to discharge"):
+        services.record_discharge(parcel_id=parcel.pk, deed=deed(notary))
+    services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary))
+    ownership = Right.objects.get(parcel=parcel, kind="ownership")
+    with refused(DeedConflict, f"no current mortgage {ownership.pk} to discharge"):
+        services.record_discharge(
+            parcel_id=parcel.pk, mortgage_id=ownership.pk, deed=deed(notary, DAY.replace(day=2))
+        )
+
+
+def test_discharge_on_the_day_of_the_mortgage_is_refused(notary, bank):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary))
+    with refused(DeedRefused, "the date must be later"):
+        services.record_discharge(parcel_id=parcel.pk, deed=deed(notary))
+
+
+# --- subdivision ------------------------------------------------------------------------
+
+
+def _children_identifiers(profile, parent, numbers):
+    """Return the identifiers the profile gives new parcels `numbers` of `parent`'s series."""
+    if profile.key == "vn":  # commune-sheet-parcel: numbered on along the map sheet
+        commune, sheet, number = parent.split("-")
+        return [f"{commune}-{sheet}-{int(number) + n}" for n in numbers]
+    return [f"{parent[:15]}{n:04d}" for n in numbers]  # PNU: sub lots of the main lot
+
+
+@pytest.mark.every_profile
+def test_subdivision_numbers_children_in_the_parents_series(notary, profile):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    split = services.subdivide_parcel(
+        parcel_id=parcel.pk, children=slices(parcel, 5, 12), deed=deed(notary)
+    )
+    children = Parcel.objects.filter(created_by=split).order_by("pk")
+    assert [c.identifier for c in children] == _children_identifiers(
+        profile, parcel.identifier, [1, 2, 3]
+    )
+    # A retired number is never given again: the next split numbers on after all of them.
+    first = children[0]
+    again = services.subdivide_parcel(
+        parcel_id=first.pk, children=slices(first, 2), deed=deed(notary, DAY.replace(day=2))
+    )
+    assert [c.identifier for c in Parcel.objects.filter(created_by=again).order_by("pk")] == (
+        _children_identifiers(profile, parcel.identifier, [4, 5])
+    )
+
+
+@pytest.mark.every_profile
+def test_subdivision_retires_the_parent_and_copies_its_rights_to_each_child(notary, bank):
+    parcel = ParcelFactory(registered_area=Decimal("333.33"))
+    register(notary, parcel, ("A B", HALF), ("C D", HALF))
+    services.record_mortgage(
+        parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary, dt.date(2021, 1, 1))
+    )
+    parent_rights = set(Right.objects.filter(parcel=parcel).values_list("pk", flat=True))
+    split = services.subdivide_parcel(
+        parcel_id=parcel.pk, children=slices(parcel, 7, 14), deed=deed(notary)
+    )
+    parcel.refresh_from_db()  # retired, not deleted
+    assert (parcel.valid_to, parcel.retired_by_id) == (DAY, split.sequence)
+    children = list(Parcel.objects.filter(created_by=split).order_by("pk"))
+    assert len(children) == 3
+    assert all(c.valid_from == DAY and c.valid_to is None for c in children)
+    assert all(
+        c.land_use == parcel.land_use and c.admin_unit_id == parcel.admin_unit_id for c in children
+    )
+    # Shared out in proportion to the surveyed areas (7:7:6), to the cent; the rounding
+    # remainder goes to the largest, so the parts sum to the parent's area exactly.
+    assert sum(c.registered_area for c in children) == Decimal("333.33")
+    assert [c.registered_area for c in children] == [
+        Decimal("116.66"),
+        Decimal("116.67"),
+        Decimal("100.00"),
+    ]
+    assert abs(sum(c.boundary.area for c in children) - parcel.boundary.area) < 0.01
+    lineage = ParcelLineage.objects.filter(parent=parcel)
+    assert {(e.child_id, e.entry_id) for e in lineage} == {(c.pk, split.sequence) for c in children}
+    for child in children:
+        assert current(child) == {("A B", HALF), ("C D", HALF)}
+        assert current(child, "mortgage") == {("Ngân hàng Mẫu", 1)}
+    assert set(Right.objects.filter(ended_by=split).values_list("pk", flat=True)) == parent_rights
+    assert not Right.objects.filter(parcel=parcel, valid_to__isnull=True).exists()
+
+
+@pytest.mark.every_profile
+@pytest.mark.parametrize(
+    ("children", "figures"),
+    [
+        # x ranges (metres from the parent's west edge) of two children 20 m deep
+        ([(0, 9), (10, 20)], "a gap of 20.00 m²"),
+        ([(0, 11), (10, 20)], "an overlap of 20.00 m²"),
+        ([(0, 10), (10, 21)], "an excess of 20.00 m²"),
+        ([(0, 9.5), (10, 20.5)], "a gap of 10.00 m², an excess of 10.00 m²"),
+    ],
+)
+def test_subdivision_not_covering_the_parent_is_refused_with_the_figures(notary, children, figures):
+    parcel = ParcelFactory()
+    x0, y0, _, y1 = parcel.boundary.extent
+    drawn = [ChildParcel(rectangle(x0 + a, y0, x0 + b, y1)) for a, b in children]
+    with refused(DeedRefused, f"{figures} \\(tolerance 0.1 m²\\)"):
+        services.subdivide_parcel(parcel_id=parcel.pk, children=drawn, deed=deed(notary))
+
+
+@pytest.mark.every_profile
+def test_subdivision_within_the_tolerance_is_accepted(notary):
+    parcel = ParcelFactory()
+    x0, y0, _, y1 = parcel.boundary.extent
+    # A 4 mm sliver between the children: 0.08 m², under the default 0.1 m².
+    drawn = [
+        ChildParcel(rectangle(x0, y0, x0 + 10, y1)),
+        ChildParcel(rectangle(x0 + 10.004, y0, x0 + 20, y1)),
+    ]
+    split = services.subdivide_parcel(parcel_id=parcel.pk, children=drawn, deed=deed(notary))
+    assert Parcel.objects.filter(created_by=split).count() == 2
+    # The same sliver is refused when the deed states a tighter tolerance.
+    other = ParcelFactory()
+    x0, y0, _, y1 = other.boundary.extent
+    drawn = [
+        ChildParcel(rectangle(x0, y0, x0 + 10, y1)),
+        ChildParcel(rectangle(x0 + 10.004, y0, x0 + 20, y1)),
+    ]
+    with refused(DeedRefused, "a gap of 0.08 m² \\(tolerance 0.05 m²\\)"):
+        services.subdivide_parcel(
+            parcel_id=other.pk, children=drawn, tolerance_m2=Decimal("0.05"), deed=deed(notary)
+        )
+
+
+def test_subdivision_into_one_parcel_is_refused(notary):
+    parcel = ParcelFactory()
+    with refused(DeedRefused, "at least two"):
+        services.subdivide_parcel(
+            parcel_id=parcel.pk, children=[ChildParcel(parcel.boundary)], deed=deed(notary)
+        )
+
+
+def test_subdivision_with_an_unknown_land_use_is_refused(notary):
+    parcel = ParcelFactory()
+    children = slices(parcel, 10)
+    children[1] = ChildParcel(children[1].boundary, land_use="XYZ")
+    with refused(DeedRefused, "Unknown land use XYZ"):
+        services.subdivide_parcel(parcel_id=parcel.pk, children=children, deed=deed(notary))
+
+
+def test_subdivision_drawn_in_wgs84_is_stored_in_the_projected_crs(notary):
+    parcel = ParcelFactory()
+    children = [
+        ChildParcel(child.boundary.transform(4326, clone=True)) for child in slices(parcel, 10)
+    ]
+    split = services.subdivide_parcel(
+        parcel_id=parcel.pk, children=children, tolerance_m2=1, deed=deed(notary)
+    )
+    made = Parcel.objects.filter(created_by=split)
+    assert {c.boundary.srid for c in made} == {STORAGE_SRID}
+    assert abs(sum(c.boundary.area for c in made) - 400) < 0.5
+
+
+# --- merge ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def unit():
+    return AdministrativeUnitFactory()
+
+
+def neighbours(unit, *cells, **extra):
+    return [ParcelFactory(admin_unit=unit, boundary=square(*cell), **extra) for cell in cells]
+
+
+@pytest.mark.every_profile
+def test_merge_of_adjacent_parcels_conserves_the_area_and_carries_the_rights(
+    notary, unit, bank, profile
+):
+    west, east = neighbours(unit, (60, 60), (61, 60))
+    for parcel in (west, east):
+        services.record_first_registration(
+            parcel_id=parcel.pk,
+            holders=[(person("A B", "1"), HALF), (person("C D", "2"), HALF)],
+            deed=deed(notary, REGISTERED_ON),
+        )
+        services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=5, deed=deed(notary))
+    later = DAY + dt.timedelta(days=1)
+    merged = services.merge_parcels(parcel_ids=[east.pk, west.pk], deed=deed(notary, later))
+    new = Parcel.objects.get(created_by=merged)
+    assert new.registered_area == west.registered_area + east.registered_area
+    assert abs(new.boundary.area - 800) < 0.01
+    assert new.boundary.num_geom == 1
+    first = min(west.identifier, east.identifier)
+    assert profile.identifier_series(new.identifier) == profile.identifier_series(first)
+    assert new.identifier not in {west.identifier, east.identifier}
+    for parent in (west, east):
+        parent.refresh_from_db()
+        assert (parent.valid_to, parent.retired_by_id) == (later, merged.sequence)
+    assert set(ParcelLineage.objects.filter(child=new).values_list("parent_id", flat=True)) == {
+        west.pk,
+        east.pk,
+    }
+    # One right per holder and lender, not one per parent.
+    assert current(new) == {("A B", HALF), ("C D", HALF)}
+    assert current(new, "mortgage") == {("Ngân hàng Mẫu", 1)}
+    assert Right.objects.filter(parcel=new).count() == 3
+
+
+def test_merge_of_parcels_that_do_not_touch_is_refused(notary, unit):
+    parcels = neighbours(unit, (60, 60), (62, 60))
+    with refused(DeedRefused, "not adjacent"):
+        services.merge_parcels(parcel_ids=[p.pk for p in parcels], deed=deed(notary))
+
+
+def test_merge_of_parcels_touching_at_a_corner_is_refused(notary, unit):
+    parcels = neighbours(unit, (60, 60), (61, 61))
+    with refused(DeedRefused, "not adjacent"):
+        services.merge_parcels(parcel_ids=[p.pk for p in parcels], deed=deed(notary))
+
+
+def test_merge_of_parcels_with_different_holders_is_refused(notary, unit):
+    west, east = neighbours(unit, (60, 60), (61, 60))
+    register(notary, west, ("A B", 1))
+    register(notary, east, ("A B", HALF), ("C D", HALF))
+    with refused(DeedConflict, "same holders with the same shares"):
+        services.merge_parcels(parcel_ids=[west.pk, east.pk], deed=deed(notary))
+
+
+def test_merge_of_parcels_with_different_lenders_is_refused(notary, unit, bank):
+    west, east = neighbours(unit, (60, 60), (61, 60))
+    owner = PartyFactory()
+    for parcel in (west, east):
+        services.record_first_registration(
+            parcel_id=parcel.pk, holders=[(owner.pk, 1)], deed=deed(notary, REGISTERED_ON)
+        )
+    services.record_mortgage(parcel_id=west.pk, lender=bank.pk, amount=5, deed=deed(notary))
+    with refused(DeedConflict, "not mortgaged to the same lenders"):
+        services.merge_parcels(parcel_ids=[west.pk, east.pk], deed=deed(notary))
+
+
+def test_merge_of_parcels_with_different_land_uses_is_refused(notary, unit, profile):
+    west = ParcelFactory(admin_unit=unit, boundary=square(60, 60))
+    east = ParcelFactory(
+        admin_unit=unit, boundary=square(61, 60), land_use=profile.land_uses[1].code
+    )
+    with refused(DeedRefused, "different land uses"):
+        services.merge_parcels(parcel_ids=[west.pk, east.pk], deed=deed(notary))
+
+
+def test_merge_of_parcels_in_different_units_is_refused(notary):
+    west = ParcelFactory(boundary=square(60, 60))
+    east = ParcelFactory(boundary=square(61, 60))
+    with refused(DeedRefused, "different units"):
+        services.merge_parcels(parcel_ids=[west.pk, east.pk], deed=deed(notary))
+
+
+def test_merge_of_a_parcel_with_itself_is_refused(notary, unit):
+    (parcel,) = neighbours(unit, (60, 60))
+    with refused(DeedRefused, "two or more"):
+        services.merge_parcels(parcel_ids=[parcel.pk, parcel.pk], deed=deed(notary))
+
+
+# --- correction -------------------------------------------------------------------------
+
+
+def test_reversal_of_a_transfer_restores_the_holders_before_it(notary, registrar):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", HALF), ("C D", HALF))
+    transfer = services.record_transfer(
+        parcel_id=parcel.pk,
+        transferors=[(holder_id("A B"), HALF)],
+        recipients=[(holder_id("C D"), HALF)],
+        transfer_type="gift",
+        deed=deed(notary),
+    )
+    assert current(parcel) == {("C D", 1)}
+    correction = services.record_correction(
+        corrects=transfer.sequence, mode="reverse", reason="Wrong deed", deed=deed(registrar)
+    )
+    assert current(parcel) == {("A B", HALF), ("C D", HALF)}
+    # The restored rights keep the day they began; the transfer's rights never were.
+    restored = Right.objects.filter(begun_by=correction)
+    assert {r.valid_from for r in restored} == {REGISTERED_ON}
+    assert set(Right.objects.filter(voided_by=correction).values_list("begun_by", flat=True)) == {
+        1,
+        transfer.sequence,
+    }
+    payload = json.loads(correction.payload)
+    assert (payload["corrects"], payload["mode"]) == (transfer.sequence, "reverse")
+
+
+def test_amendment_of_a_transfer_replaces_its_recipients(notary, registrar):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    transfer = services.record_transfer(
+        parcel_id=parcel.pk,
+        recipients=[(person("C D", "2"), 1)],
+        transfer_type="gift",
+        deed=deed(notary),
+    )
+    correction = services.record_correction(
+        corrects=transfer.sequence,
+        mode="amend",
+        reason="The heirs were misread",
+        holders=[(person("E F", "3"), HALF), (person("G H", "4"), HALF)],
+        deed=deed(registrar),
+    )
+    assert current(parcel) == {("E F", HALF), ("G H", HALF)}
+    assert {r.valid_from for r in Right.objects.filter(begun_by=correction)} == {DAY}
+
+
+def test_amendment_of_a_share_transfer_must_keep_the_share(notary, registrar):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", HALF), ("C D", HALF))
+    transfer = services.record_transfer(
+        parcel_id=parcel.pk,
+        transferors=[(holder_id("A B"), HALF)],
+        recipients=[(person("E F", "3"), HALF)],
+        transfer_type="gift",
+        deed=deed(notary),
+    )
+    with refused(DeedRefused, "must add up to 1/2"):
+        services.record_correction(
+            corrects=transfer.sequence,
+            mode="amend",
+            reason="Misread",
+            holders=[(person("G H", "4"), 1)],
+            deed=deed(registrar),
+        )
+    services.record_correction(
+        corrects=transfer.sequence,
+        mode="amend",
+        reason="Misread",
+        holders=[(person("G H", "4"), HALF)],
+        deed=deed(registrar),
+    )
+    assert current(parcel) == {("C D", HALF), ("G H", HALF)}
+
+
+def test_amendment_naming_a_holder_of_another_share_is_refused(notary, registrar):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", HALF), ("C D", HALF))
+    transfer = services.record_transfer(
+        parcel_id=parcel.pk,
+        transferors=[(holder_id("A B"), HALF)],
+        recipients=[(person("E F", "3"), HALF)],
+        transfer_type="gift",
+        deed=deed(notary),
+    )
+    with refused(CorrectionRefused, r"Party \d+ would hold two ownership rights on parcel"):
+        services.record_correction(
+            corrects=transfer.sequence,
+            mode="amend",
+            reason="The recipient was the co-holder",
+            holders=[(holder_id("C D"), HALF)],
+            deed=deed(registrar),
+        )
+
+
+def test_reversal_and_amendment_of_a_first_registration(notary, registrar):
+    parcel = ParcelFactory()
+    first = register(notary, parcel, ("A B", 1))
+    services.record_correction(
+        corrects=first.sequence,
+        mode="amend",
+        reason="Name misread",
+        holders=[(person("A C", "9"), 1)],
+        deed=deed(registrar),
+    )
+    assert current(parcel) == {("A C", 1)}
+    other = ParcelFactory()
+    first = register(notary, other, ("A B", 1))
+    services.record_correction(
+        corrects=first.sequence, mode="reverse", reason="Not ours", deed=deed(registrar)
+    )
+    assert current(other) == set()
+    # The parcel is unregistered again: a first registration may follow.
+    register(notary, other, ("E F", 1), day=DAY + dt.timedelta(days=1))
+    assert current(other) == {("E F", 1)}
+
+
+def test_reversal_of_a_mortgage_and_of_a_discharge(notary, registrar, bank):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    mortgage = services.record_mortgage(
+        parcel_id=parcel.pk, lender=bank.pk, amount=5, deed=deed(notary, dt.date(2021, 1, 1))
+    )
+    discharge = services.record_discharge(parcel_id=parcel.pk, deed=deed(notary))
+    undo = services.record_correction(
+        corrects=discharge.sequence, mode="reverse", reason="Not paid", deed=deed(registrar)
+    )
+    (restored,) = Right.objects.filter(
+        parcel=parcel, kind="mortgage", valid_to__isnull=True, voided_by__isnull=True
+    )
+    assert (restored.holder_id, restored.valid_from) == (bank.pk, dt.date(2021, 1, 1))
+    # The mortgage's own right was voided by the reversal, which restored a copy of it.
+    with refused(CorrectionRefused, f"changed by entry #{undo.sequence}"):
+        services.record_correction(
+            corrects=mortgage.sequence, mode="reverse", reason="x", deed=deed(registrar)
+        )
+    with refused(CorrectionRefused, "only the holders of a first registration or transfer"):
+        services.record_correction(
+            corrects=discharge.sequence, mode="amend", reason="x", deed=deed(registrar)
+        )
+    other = ParcelFactory()
+    register(notary, other, ("A B", 1))
+    mortgage = services.record_mortgage(
+        parcel_id=other.pk, lender=bank.pk, amount=5, deed=deed(notary)
+    )
+    services.record_correction(
+        corrects=mortgage.sequence, mode="reverse", reason="Wrong parcel", deed=deed(registrar)
+    )
+    assert current(other, "mortgage") == set()
+
+
+def test_reversal_of_a_discharge_when_the_lender_holds_a_new_mortgage_is_refused(
+    notary, registrar, bank
+):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    services.record_mortgage(
+        parcel_id=parcel.pk, lender=bank.pk, amount=5, deed=deed(notary, dt.date(2021, 1, 1))
+    )
+    discharge = services.record_discharge(
+        parcel_id=parcel.pk, deed=deed(notary, dt.date(2022, 1, 1))
+    )
+    again = services.record_mortgage(
+        parcel_id=parcel.pk, lender=bank.pk, amount=7, deed=deed(notary)
+    )
+    with refused(CorrectionRefused, f"entry #{again.sequence}"):
+        services.record_correction(
+            corrects=discharge.sequence, mode="reverse", reason="x", deed=deed(registrar)
+        )
+
+
+def test_reversal_restoring_a_share_its_holder_holds_again_is_refused(notary, registrar):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", HALF), ("C D", HALF))
+    away = services.record_transfer(
+        parcel_id=parcel.pk,
+        transferors=[(holder_id("A B"), HALF)],
+        recipients=[(person("E F", "3"), HALF)],
+        transfer_type="gift",
+        deed=deed(notary, dt.date(2022, 1, 1)),
+    )
+    back = services.record_transfer(
+        parcel_id=parcel.pk,
+        transferors=[(holder_id("C D"), HALF)],
+        recipients=[(holder_id("A B"), HALF)],
+        transfer_type="gift",
+        deed=deed(notary),
+    )
+    with refused(CorrectionRefused, f"correct entry #{back.sequence} first"):
+        services.record_correction(
+            corrects=away.sequence, mode="reverse", reason="x", deed=deed(registrar)
+        )
+
+
+def test_reversal_restoring_a_right_over_a_share_its_holder_held_since_is_refused(
+    notary, registrar
+):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", HALF), ("C D", HALF))
+    away = services.record_transfer(
+        parcel_id=parcel.pk,
+        transferors=[(holder_id("A B"), HALF)],
+        recipients=[(person("E F", "3"), HALF)],
+        transfer_type="gift",
+        deed=deed(notary, dt.date(2022, 1, 1)),
+    )
+    back = services.record_transfer(
+        parcel_id=parcel.pk,
+        transferors=[(holder_id("C D"), HALF)],
+        recipients=[(holder_id("A B"), HALF)],
+        transfer_type="gift",
+        deed=deed(notary, dt.date(2023, 1, 1)),
+    )
+    services.record_transfer(
+        parcel_id=parcel.pk,
+        transferors=[(holder_id("A B"), HALF)],
+        recipients=[(person("G H", "4"), HALF)],
+        transfer_type="gift",
+        deed=deed(notary),
+    )
+    # A B holds nothing now, but held the other half in 2023: restoring A B's first half
+    # from 2020 on would make two rights of A B at once.
+    with refused(CorrectionRefused, f"at once: one from 2023-01-01 \\(entry #{back.sequence}\\)"):
+        services.record_correction(
+            corrects=away.sequence, mode="reverse", reason="x", deed=deed(registrar)
+        )
+
+
+def test_amendment_naming_a_former_holder_is_accepted(notary, registrar):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", HALF), ("C D", HALF))
+    services.record_transfer(
+        parcel_id=parcel.pk,
+        transferors=[(holder_id("A B"), HALF)],
+        recipients=[(person("E F", "3"), HALF)],
+        transfer_type="gift",
+        deed=deed(notary, dt.date(2022, 1, 1)),
+    )
+    later = services.record_transfer(
+        parcel_id=parcel.pk,
+        transferors=[(holder_id("C D"), HALF)],
+        recipients=[(person("G H", "4"), HALF)],
+        transfer_type="gift",
+        deed=deed(notary),
+    )
+    # A B's own half ended in 2022, before the amended deed's day: no two rights at once.
+    services.record_correction(
+        corrects=later.sequence,
+        mode="amend",
+        reason="The buyer was A B",
+        holders=[(holder_id("A B"), HALF)],
+        deed=deed(registrar),
+    )
+    assert current(parcel) == {("E F", HALF), ("A B", HALF)}
+
+
+def test_backdated_transfer_giving_a_party_two_rights_at_once_is_refused(notary):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", HALF), ("C D", HALF))
+    services.record_transfer(
+        parcel_id=parcel.pk,
+        transferors=[(holder_id("A B"), HALF)],
+        recipients=[(person("E F", "3"), HALF)],
+        transfer_type="gift",
+        deed=deed(notary, dt.date(2024, 3, 1)),
+    )
+    # C D's half, given to A B as of 2022, while A B still held their own half until 2024.
+    with refused(DeedConflict, r"Party \d+ would hold two ownership rights .* one from 2020-01-01"):
+        services.record_transfer(
+            parcel_id=parcel.pk,
+            transferors=[(holder_id("C D"), HALF)],
+            recipients=[(holder_id("A B"), HALF)],
+            transfer_type="gift",
+            deed=deed(notary, dt.date(2022, 1, 1)),
+        )
+    # Backdated to a day that leaves no overlap, the same deed stands.
+    services.record_transfer(
+        parcel_id=parcel.pk,
+        transferors=[(holder_id("C D"), HALF)],
+        recipients=[(holder_id("A B"), HALF)],
+        transfer_type="gift",
+        deed=deed(notary, dt.date(2024, 3, 1)),
+    )
+    assert current(parcel) == {("E F", HALF), ("A B", HALF)}
+
+
+def test_correction_of_a_right_a_later_deed_changed_is_refused(notary, registrar):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    first = services.record_transfer(
+        parcel_id=parcel.pk,
+        recipients=[(person("C D", "2"), 1)],
+        transfer_type="gift",
+        deed=deed(notary, dt.date(2022, 1, 1)),
+    )
+    second = services.record_transfer(
+        parcel_id=parcel.pk,
+        recipients=[(person("E F", "3"), 1)],
+        transfer_type="gift",
+        deed=deed(notary),
+    )
+    with refused(CorrectionRefused, f"changed by entry #{second.sequence}; correct that entry"):
+        services.record_correction(
+            corrects=first.sequence, mode="reverse", reason="x", deed=deed(registrar)
+        )
+    # Corrected once, an entry is not corrected again: its rights are void.
+    services.record_correction(
+        corrects=second.sequence, mode="reverse", reason="x", deed=deed(registrar)
+    )
+    with refused(CorrectionRefused, "was changed by entry"):
+        services.record_correction(
+            corrects=second.sequence, mode="reverse", reason="x", deed=deed(registrar)
+        )
+
+
+def test_correction_of_a_subdivision_is_refused(notary, registrar):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    split = services.subdivide_parcel(
+        parcel_id=parcel.pk, children=slices(parcel, 10), deed=deed(notary)
+    )
+    with refused(CorrectionRefused, "undone by a new merge"):
+        services.record_correction(
+            corrects=split.sequence, mode="reverse", reason="x", deed=deed(registrar)
+        )
+
+
+def test_correction_of_a_merge_or_a_correction_is_refused(notary, registrar, unit):
+    west, east = neighbours(unit, (60, 60), (61, 60))
+    merge = services.merge_parcels(parcel_ids=[west.pk, east.pk], deed=deed(notary))
+    with refused(CorrectionRefused, "a merge"):
+        services.record_correction(
+            corrects=merge.sequence, mode="reverse", reason="x", deed=deed(registrar)
+        )
+    parcel = ParcelFactory()
+    first = register(notary, parcel, ("A B", 1))
+    correction = services.record_correction(
+        corrects=first.sequence,
+        mode="amend",
+        reason="x",
+        holders=[(person("A C", "9"), 1)],
+        deed=deed(registrar),
+    )
+    with refused(CorrectionRefused, "a correction"):
+        services.record_correction(
+            corrects=correction.sequence, mode="reverse", reason="x", deed=deed(registrar)
+        )
+
+
+def test_correction_without_a_reason_or_of_a_missing_entry_is_refused(notary, registrar):
+    parcel = ParcelFactory()
+    first = register(notary, parcel, ("A B", 1))
+    with refused(NotFound, "no journal entry #99"):
+        services.record_correction(corrects=99, mode="reverse", reason="x", deed=deed(registrar))
+    with refused(DeedRefused, "Unknown correction mode"):
+        services.record_correction(
+            corrects=first.sequence, mode="erase", reason="x", deed=deed(registrar)
+        )
+    with refused(ValueError, "states its reason"):
+        services.record_correction(
+            corrects=first.sequence, mode="reverse", reason="  ", deed=deed(registrar)
+        )
+
+
+# --- the steps every act shares ---------------------------------------------------------
+
+
+def test_deed_taking_effect_in_the_future_is_refused(notary):
+    parcel = ParcelFactory()
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    with refused(DeedRefused, "after today"):
+        register(notary, parcel, ("A B", 1), day=tomorrow)
+
+
+def test_deed_on_a_retired_parcel_is_refused_with_409(notary, bank):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    services.subdivide_parcel(parcel_id=parcel.pk, children=slices(parcel, 10), deed=deed(notary))
+    later = deed(notary, DAY + dt.timedelta(days=1))
+    acts = [
+        lambda: services.record_transfer(
+            parcel_id=parcel.pk, recipients=[(bank.pk, 1)], transfer_type="gift", deed=later
+        ),
+        lambda: services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=1, deed=later),
+        lambda: services.subdivide_parcel(
+            parcel_id=parcel.pk, children=slices(parcel, 5), deed=later
+        ),
+    ]
+    for act in acts:
+        with refused(ParcelRetired, "was retired on 2024-03-01") as info:
+            act()
+        assert info.value.status == 409
+
+
+def test_deed_on_a_missing_parcel_is_refused_with_404(notary):
+    with refused(NotFound, "no parcel with id 0") as info:
+        services.record_first_registration(
+            parcel_id=0, holders=[(person("A B", "1"), 1)], deed=deed(notary)
+        )
+    assert info.value.status == 404
 
 
 def test_stale_deed_is_refused(notary):
     parcel = ParcelFactory()
-    first = services.record_first_registration(
-        parcel_id=parcel.pk, holders=[(person("A B", "1"), 1)], deed=deed(notary, dt.date(2020, 1, 1))
-    )
+    first = register(notary, parcel, ("A B", 1))
     services.record_transfer(
-        parcel_id=parcel.pk, recipients=[(person("C D", "2"), 1)], transfer_type="gift",
+        parcel_id=parcel.pk,
+        recipients=[(person("C D", "2"), 1)],
+        transfer_type="gift",
         deed=deed(notary, expected_last_entry=first.sequence),
     )
-    with pytest.raises(StaleDeed):
+    with refused(StaleDeed, f"entry #2 was recorded after #{first.sequence}") as info:
         services.record_transfer(
-            parcel_id=parcel.pk, recipients=[(person("E F", "3"), 1)], transfer_type="gift",
-            deed=deed(notary, expected_last_entry=first.sequence),
+            parcel_id=parcel.pk,
+            recipients=[(person("E F", "3"), 1)],
+            transfer_type="gift",
+            deed=deed(notary, DAY.replace(day=2), expected_last_entry=first.sequence),
         )
-    with pytest.raises(TransferRefused):
+    assert info.value.status == 409
+    with refused(TransferRefused):
         services.record_transfer(
-            parcel_id=parcel.pk, transferors=[(Right.objects.get(holder__name="A B").holder_id, 1)],
-            recipients=[(person("E F", "3"), 1)], transfer_type="gift", deed=deed(notary),
+            parcel_id=parcel.pk,
+            transferors=[(holder_id("A B"), 1)],
+            recipients=[(person("E F", "3"), 1)],
+            transfer_type="gift",
+            deed=deed(notary, DAY.replace(day=2)),
         )
+
+
+def test_deed_on_an_unchanged_parcel_is_fresh_even_after_deeds_on_others(notary):
+    parcel, other = ParcelFactory(), ParcelFactory()
+    first = register(notary, parcel, ("A B", 1))
+    register(notary, other, ("C D", 1))
+    assert services.last_entry([parcel.pk]) == first.sequence
+    services.record_transfer(
+        parcel_id=parcel.pk,
+        recipients=[(person("E F", "3"), 1)],
+        transfer_type="gift",
+        deed=deed(notary, expected_last_entry=first.sequence),
+    )
+    # A parcel no deed has touched is expected at 0.
+    services.record_first_registration(
+        parcel_id=ParcelFactory().pk,
+        holders=[(person("G H", "4"), 1)],
+        deed=deed(notary, expected_last_entry=0),
+    )
+
+
+def test_same_idempotency_key_and_request_returns_the_same_entry(notary):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    retry = deed(notary, idempotency_key="key-1", request_sha256="a" * 64)
+
+    def transfer():
+        return services.record_transfer(
+            parcel_id=parcel.pk,
+            recipients=[(person("C D", "2"), 1)],
+            transfer_type="gift",
+            deed=retry,
+        )
+
+    entry = transfer()
+    assert not getattr(entry, "replayed", False)
+    before = snapshot()
+    again = transfer()
+    assert again.sequence == entry.sequence and again.replayed
+    assert snapshot() == before
+
+
+def test_same_idempotency_key_with_another_request_is_refused(notary):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    services.record_transfer(
+        parcel_id=parcel.pk,
+        recipients=[(person("C D", "2"), 1)],
+        transfer_type="gift",
+        deed=deed(notary, idempotency_key="key-1", request_sha256="a" * 64),
+    )
+    with refused(IdempotencyKeyReused, "different request") as info:
+        services.record_transfer(
+            parcel_id=parcel.pk,
+            recipients=[(person("E F", "3"), 1)],
+            transfer_type="gift",
+            deed=deed(notary, idempotency_key="key-1", request_sha256="b" * 64),
+        )
+    assert info.value.status == 422
+
+
+def test_same_idempotency_key_from_another_user_is_refused(notary):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    other = User.objects.create(username="notary-2")
+    other.groups.add(Group.objects.get(name="notary"))
+    other = User.objects.get(pk=other.pk)
+    arguments = {
+        "parcel_id": parcel.pk,
+        "recipients": [(person("C D", "2"), 1)],
+        "transfer_type": "gift",
+    }
+    services.record_transfer(
+        **arguments, deed=deed(notary, idempotency_key="key-1", request_sha256="a" * 64)
+    )
+    with refused(IdempotencyKeyReused):
+        services.record_transfer(
+            **arguments, deed=deed(other, idempotency_key="key-1", request_sha256="a" * 64)
+        )
+
+
+def test_user_without_the_permission_is_refused(notary, clerk, bank):
+    parcel = ParcelFactory()
+    first = register(notary, parcel, ("A B", 1))
+    other = ParcelFactory()
+    with refused(PermissionDenied, "transactions.record_deed"):
+        register(clerk, other, ("C D", 1))
+    with refused(PermissionDenied):
+        services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=1, deed=deed(clerk))
+    # Recording deeds is not correcting them: that is the registrar's.
+    with refused(PermissionDenied, "transactions.correct_deed"):
+        services.record_correction(
+            corrects=first.sequence, mode="reverse", reason="x", deed=deed(notary)
+        )
+
+
+def test_every_entry_chains_to_the_one_before(notary, registrar, bank):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=1, deed=deed(notary))
+    split = services.subdivide_parcel(
+        parcel_id=parcel.pk, children=slices(parcel, 10), deed=deed(notary, DAY.replace(day=2))
+    )
+    child = Parcel.objects.filter(created_by=split).first()
+    transfer = services.record_transfer(
+        parcel_id=child.pk,
+        recipients=[(person("C D", "2"), 1)],
+        transfer_type="gift",
+        deed=deed(notary, DAY.replace(day=3)),
+    )
+    services.record_correction(
+        corrects=transfer.sequence, mode="reverse", reason="x", deed=deed(registrar)
+    )
+    previous = ledger.GENESIS_HASH
+    for number, entry in enumerate(JournalEntry.objects.order_by("sequence"), 1):
+        assert entry.sequence == number and entry.prev_hash == previous
+        assert entry.entry_hash == ledger.entry_hash(
+            previous,
+            entry.sequence,
+            entry.payload,
+            recorded_at=entry.recorded_at,
+            recorded_by=entry.recorded_by_id,
+            document_sha256=entry.document_sha256,
+        )
+        assert ledger.canonical_json(json.loads(entry.payload)) == entry.payload
+        previous = entry.entry_hash
+    assert number == 5
 
 
 def test_subdivide_merge_mortgage_and_correct(notary, registrar):
     parcel = ParcelFactory()
     services.record_first_registration(
-        parcel_id=parcel.pk, holders=[(person("A B", "1"), 1)], deed=deed(notary, dt.date(2020, 1, 1))
+        parcel_id=parcel.pk,
+        holders=[(person("A B", "1"), 1)],
+        deed=deed(notary, REGISTERED_ON),
     )
     services.record_mortgage(
-        parcel_id=parcel.pk, lender=PartyInput(kind="organisation", name="Bank"), amount=10,
+        parcel_id=parcel.pk,
+        lender=PartyInput(kind="organisation", name="Bank"),
+        amount=10,
         deed=deed(notary, dt.date(2021, 1, 1)),
     )
     x0, y0 = parcel.boundary.extent[:2]
     halves = [
-        ChildParcel(MultiPolygon(Polygon.from_bbox((x0, y0, x0 + 10, y0 + 20)), srid=STORAGE_SRID)),
-        ChildParcel(MultiPolygon(Polygon.from_bbox((x0 + 10, y0, x0 + 20, y0 + 20)), srid=STORAGE_SRID)),
+        ChildParcel(rectangle(x0, y0, x0 + 10, y0 + 20)),
+        ChildParcel(rectangle(x0 + 10, y0, x0 + 20, y0 + 20)),
     ]
-    split = services.subdivide_parcel(parcel_id=parcel.pk, children=halves, deed=deed(notary, dt.date(2022, 1, 1)))
+    split = services.subdivide_parcel(
+        parcel_id=parcel.pk, children=halves, deed=deed(notary, dt.date(2022, 1, 1))
+    )
     parcel.refresh_from_db()
     assert parcel.valid_to == dt.date(2022, 1, 1) and parcel.retired_by_id == split.sequence
     children = list(Parcel.objects.filter(created_by=split).order_by("identifier"))
@@ -124,11 +1309,15 @@ def test_subdivide_merge_mortgage_and_correct(notary, registrar):
     assert sum(c.registered_area for c in children) == parcel.registered_area
     assert ParcelLineage.objects.filter(parent=parcel).count() == 2
     assert all(current(c) == {("A B", 1)} for c in children)
-    merged = services.merge_parcels(parcel_ids=[c.pk for c in children], deed=deed(notary, dt.date(2023, 1, 1)))
+    merged = services.merge_parcels(
+        parcel_ids=[c.pk for c in children], deed=deed(notary, dt.date(2023, 1, 1))
+    )
     new = Parcel.objects.get(created_by=merged)
     assert abs(new.boundary.area - parcel.boundary.area) < 0.01
     transfer = services.record_transfer(
-        parcel_id=new.pk, recipients=[(person("C D", "2"), 1)], transfer_type="inheritance",
+        parcel_id=new.pk,
+        recipients=[(person("C D", "2"), 1)],
+        transfer_type="inheritance",
         deed=deed(notary),
     )
     assert current(new) == {("C D", 1)}
