@@ -2,7 +2,11 @@
 
 Each helper appends one journal entry (built by `transactions.payloads`, hashed by
 `transactions.ledger`) and applies it to the Right table the way a replay would, so
-tests read a register whose projection matches its journal.
+tests of the read side get a register with any dates they need (effective and
+recorded) without going through the services' checks. `subdivide` and `merge` link
+parcels the test made itself and do not state them in the payload, so `verify_ledger`
+does not accept a register built with them: tests of the write side and of the ledger
+use `transactions.services`.
 """
 
 from __future__ import annotations
