@@ -1,0 +1,759 @@
+"""OGC API – Features (Part 1 Core, Part 2 CRS) over the public layers, for QGIS and GDAL.
+
+A framework-free core builds the documents from `parcels.layers.LAYERS` (landing page,
+conformance, collections, queryables, the OpenAPI definition) and pages of features;
+thin Django views below read the request, call it, and map `OGCError` to its status
+with a pygeoapi-style body (`{"code": ..., "description": ...}`).
+
+A page of features is made by PostGIS in one statement: `layers.query(...)` wrapped in
+`json_agg(json_build_object(...))`, returned as one text; Python only adds the links.
+The layers select nothing personal, and nothing here joins a party.
+
+`datetime` answers a day: an instant gives the layer as it stood that day (`as_of`).
+The changes layer reads a period instead: `datetime=start/end` (either end may be
+`..`); an instant is a period of one day, and no `datetime` means every change up to
+today.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+from urllib.parse import urlencode
+
+from django.db import connections, router
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
+from pyproj import CRS
+
+from landinfo.srid import STORAGE_SRID, WEB_MERCATOR, WGS84
+from parcels import layers
+from parcels.layers import Layer
+from parcels.models import Parcel
+
+JSON = "application/json"
+GEOJSON = "application/geo+json"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA_JSON = "application/schema+json"
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+_EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{}"
+
+LIMIT_DEFAULT = 10
+LIMIT_MAX = 10_000
+EXTENT_CACHE_SECONDS = 300  # a collection's extent moves only with new parcels at its edge
+
+CONFORMANCE = (
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+)
+
+# Parameters of /items that are not attribute filters.
+_ITEMS_PARAMETERS = frozenset({"f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs"})
+_ITEM_PARAMETERS = frozenset({"f", "crs", "datetime"})
+
+
+class When(TypedDict, total=False):
+    """The date arguments of layers.query that `datetime` maps to."""
+
+    as_of: dt.date
+    start: dt.date
+    end: dt.date
+
+
+class OGCError(Exception):
+    """A request the API refuses; carries its HTTP status and OGC exception code."""
+
+    status = 400
+    code = "InvalidParameterValue"
+
+    def document(self) -> dict[str, str]:
+        return {"code": self.code, "description": str(self)}
+
+
+class InvalidParameter(OGCError):
+    status = 400
+    code = "InvalidParameterValue"
+
+
+class NotFound(OGCError):
+    status = 404
+    code = "NotFound"
+
+
+class NotAcceptable(OGCError):
+    status = 406
+    code = "NotAcceptable"
+
+
+@dataclass(frozen=True, slots=True)
+class OutputCrs:
+    """A CRS the API speaks: its URI, SRID, and whether its first axis is northing/latitude."""
+
+    uri: str
+    srid: int
+    north_first: bool
+
+    @property
+    def decimals(self) -> int:
+        # 9 decimals of a degree is 0.1 mm; in metres, a millimetre is already finer
+        # than any survey.
+        return 9 if CRS.from_epsg(self.srid).is_geographic else 3
+
+
+def _north_first(srid: int) -> bool:
+    """Return whether the EPSG definition lists a north-pointing axis first (PROJ says)."""
+    return CRS.from_epsg(srid).axis_info[0].direction == "north"
+
+
+def _supported_crs() -> dict[str, OutputCrs]:
+    # CRS84 first: it is the default (Part 1), EPSG:4326 is the same datum in lat/lon
+    # order. The storage CRS is read from PROJ: EPSG:5897 is easting/northing, EPSG:5186
+    # northing/easting, and Part 2 follows the definition's order.
+    table = [OutputCrs(CRS84, WGS84, north_first=False)]
+    for srid in dict.fromkeys((WGS84, WEB_MERCATOR, STORAGE_SRID)):
+        table.append(OutputCrs(_EPSG_URI.format(srid), srid, _north_first(srid)))
+    return {entry.uri: entry for entry in table}
+
+
+SUPPORTED_CRS = _supported_crs()
+STORAGE_CRS = SUPPORTED_CRS[_EPSG_URI.format(STORAGE_SRID)]
+
+
+def _resolve_crs(text: str | None, parameter: str) -> OutputCrs:
+    if text is None or text == "":
+        return SUPPORTED_CRS[CRS84]
+    # QGIS and GDAL send the URI; a bracketed URI and the EPSG:n short form are accepted.
+    uri = text.strip().strip("<>")
+    if match := re.fullmatch(r"(?i)EPSG:(\d+)", uri):
+        uri = _EPSG_URI.format(match.group(1))
+    try:
+        return SUPPORTED_CRS[uri]
+    except KeyError:
+        raise InvalidParameter(
+            f"{parameter}={text!r} is not supported; use one of {', '.join(SUPPORTED_CRS)}."
+        ) from None
+
+
+# --- documents ---------------------------------------------------------------------
+
+
+def _link(href: str, rel: str, media_type: str, title: str) -> dict[str, str]:
+    return {"href": href, "rel": rel, "type": media_type, "title": title}
+
+
+def landing_page(base: str) -> dict[str, Any]:
+    """Return the landing page; `base` is the absolute URL of /ogc (no trailing slash)."""
+    return {
+        "title": "LandInfo land register",
+        "description": (
+            "Public layers of the land register (parcels, zoning, official land prices, "
+            "administrative units, changes) as OGC API – Features. No personal data."
+        ),
+        "links": [
+            _link(f"{base}/", "self", JSON, "This document"),
+            _link(f"{base}/api", "service-desc", OPENAPI, "The API definition (OpenAPI 3.0)"),
+            _link(f"{base}/conformance", "conformance", JSON, "Conformance classes"),
+            _link(f"{base}/collections", "data", JSON, "The collections"),
+        ],
+    }
+
+
+def conformance() -> dict[str, Any]:
+    """Return the conformance declaration: only what is implemented."""
+    return {"conformsTo": list(CONFORMANCE)}
+
+
+_extent_cache: dict[str, tuple[float, list[float] | None]] = {}
+
+
+def clear_extent_cache() -> None:
+    """Forget the cached extents (tests that rewrite the data call it)."""
+    _extent_cache.clear()
+
+
+def _extent_bbox(layer: Layer) -> list[float] | None:
+    """Return the layer's bbox in CRS84 (cached a few minutes per process), None if empty."""
+    cached = _extent_cache.get(layer.name)
+    if cached is not None and time.monotonic() - cached[0] < EXTENT_CACHE_SECONDS:
+        return cached[1]
+    period = _default_period() if layer.needs_period else When()
+    selected = layers.query(layer, srid=STORAGE_SRID, **period)
+    # The extent is taken in the storage CRS and its outline densified before it is
+    # transformed: a straight projected edge is curved in degrees.
+    sql = f"""
+        SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
+            SELECT ST_Extent(ST_Transform(ST_Segmentize(b, greatest(1.0, ST_Perimeter(b) / 400)),
+                             {WGS84})) AS e
+            FROM (SELECT ST_SetSRID(ST_Extent(q.geom)::geometry, {STORAGE_SRID}) AS b
+                  FROM ({selected.sql}) q) box
+            WHERE b IS NOT NULL
+        ) x
+    """  # noqa: S608  (our SQL; values are bound)
+    with _cursor() as cursor:
+        cursor.execute(sql, selected.params)
+        row = cursor.fetchone()
+    bbox = None if row is None or row[0] is None else [round(v, 9) for v in row]
+    _extent_cache[layer.name] = (time.monotonic(), bbox)
+    return bbox
+
+
+def collection(layer: Layer, base: str) -> dict[str, Any]:
+    """Return the description of one collection (Part 1 and Part 2 members)."""
+    here = f"{base}/collections/{layer.name}"
+    bbox = _extent_bbox(layer)
+    document: dict[str, Any] = {
+        "id": layer.name,
+        "title": layer.title,
+        "description": layer.description
+        + (
+            " Query it with datetime=start/end (dates; '..' for an open end)."
+            if layer.needs_period
+            else ""
+        ),
+        "itemType": "feature",
+        "links": [
+            _link(here, "self", JSON, "This collection"),
+            _link(f"{here}/items", "items", GEOJSON, f"{layer.title} (GeoJSON)"),
+            _link(
+                f"{here}/queryables",
+                "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                SCHEMA_JSON,
+                "Queryable attributes",
+            ),
+        ],
+        "crs": list(SUPPORTED_CRS),
+        "storageCrs": STORAGE_CRS.uri,
+    }
+    if bbox is not None:
+        document["extent"] = {"spatial": {"bbox": [bbox], "crs": CRS84}}
+    return document
+
+
+def collections(base: str) -> dict[str, Any]:
+    """Return the list of collections, one per public layer."""
+    return {
+        "links": [_link(f"{base}/collections", "self", JSON, "The collections")],
+        "collections": [collection(layer, base) for layer in layers.LAYERS.values()],
+        "crs": list(SUPPORTED_CRS),
+    }
+
+
+_JSON_TYPES = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "number": {"type": "number"},
+    "date": {"type": "string", "format": "date"},
+}
+
+
+def queryables(layer: Layer, base: str) -> dict[str, Any]:
+    """Return the JSON Schema of the attributes usable as `?name=value` filters."""
+    properties: dict[str, Any] = {
+        f.name: {"title": f.name, "description": f.description, **_JSON_TYPES[f.type]}
+        for f in layer.fields
+        if f.queryable
+    }
+    for name in layer.filters:
+        properties.setdefault(name, {"title": name, "type": "string"})
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{base}/collections/{layer.name}/queryables",
+        "type": "object",
+        "title": layer.title,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+# --- features ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ItemsRequest:
+    """What /items was asked, checked."""
+
+    limit: int = LIMIT_DEFAULT
+    offset: int = 0
+    bbox: tuple[float, float, float, float] | None = None
+    bbox_crs: OutputCrs = SUPPORTED_CRS[CRS84]
+    crs: OutputCrs = SUPPORTED_CRS[CRS84]
+    when: When = field(default_factory=When)  # as_of, or start and end
+    filters: Mapping[str, str] | None = None
+    properties: Mapping[str, str] | None = None
+
+
+def _integer(name: str, text: str, *, minimum: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise InvalidParameter(f"{name} must be a whole number; got {text!r}.") from None
+    if value < minimum:
+        raise InvalidParameter(f"{name} must be {minimum} or more; got {value}.")
+    return value
+
+
+def _bbox(text: str, bbox_crs: OutputCrs) -> tuple[float, float, float, float]:
+    try:
+        numbers = [float(part) for part in text.split(",")]
+    except ValueError:
+        numbers = []
+    if len(numbers) not in (4, 6) or not all(math.isfinite(n) for n in numbers):
+        raise InvalidParameter(f"bbox is 4 (or 6) comma-separated numbers; got {text!r}.")
+    if len(numbers) == 6:  # heights are not stored: keep the horizontal corners
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    a1, a2, b1, b2 = numbers
+    # layers.query takes x/y (easting or longitude first): swap a north-first CRS.
+    minx, miny, maxx, maxy = (a2, a1, b2, b1) if bbox_crs.north_first else (a1, a2, b1, b2)
+    if not (minx < maxx and miny < maxy):
+        raise InvalidParameter(f"bbox={text!r}: the lower corner must be below the upper.")
+    return minx, miny, maxx, maxy
+
+
+_DATE_PART = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _day(text: str) -> dt.date:
+    """Return the day of a date or RFC 3339 date-time (in the register's time zone)."""
+    refusal = InvalidParameter(
+        f"datetime {text!r} is not a date (YYYY-MM-DD) or date-time (RFC 3339)."
+    )
+    if not _DATE_PART.match(text):
+        raise refusal
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+        moment = dt.datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise refusal from None
+    return (timezone.localtime(moment) if timezone.is_aware(moment) else moment).date()
+
+
+def _default_period() -> When:
+    return {"start": dt.date.min, "end": timezone.localdate()}
+
+
+def _when(layer: Layer, text: str | None) -> When:
+    """Map `datetime` to layers.query arguments: as_of, or the changes layer's period."""
+    if layer.needs_period:
+        if not text:
+            return _default_period()
+        if "/" not in text:
+            day = _day(text)
+            return {"start": day, "end": day}
+        first, _, last = text.partition("/")
+        start = dt.date.min if first in ("", "..") else _day(first)
+        end = timezone.localdate() if last in ("", "..") else _day(last)
+        if start > end:
+            raise InvalidParameter(f"datetime={text!r}: the period ends before it starts.")
+        return {"start": start, "end": end}
+    if not text:
+        return {}
+    if "/" in text:
+        raise InvalidParameter(
+            f"Collection {layer.name} answers the register on one day: give datetime as a "
+            f"date or date-time, not the interval {text!r}."
+        )
+    return {"as_of": _day(text)}
+
+
+def items_request(layer: Layer, params: Mapping[str, str]) -> ItemsRequest:
+    """Check the query parameters of /items; raise InvalidParameter naming the wrong one."""
+    queryable = {f.name for f in layer.fields if f.queryable}
+    unknown = set(params) - _ITEMS_PARAMETERS - queryable - set(layer.filters)
+    if unknown:
+        raise InvalidParameter(
+            f"Unknown parameter {', '.join(sorted(unknown))}; {layer.name} takes "
+            f"{', '.join(sorted(_ITEMS_PARAMETERS | queryable | set(layer.filters)))}."
+        )
+    limit = LIMIT_DEFAULT
+    if params.get("limit"):
+        # Core, /req/core/fc-limit-response: a limit above the maximum is not an error;
+        # the maximum is used.
+        limit = min(_integer("limit", params["limit"], minimum=1), LIMIT_MAX)
+    offset = _integer("offset", params["offset"], minimum=0) if params.get("offset") else 0
+    bbox_crs = _resolve_crs(params.get("bbox-crs"), "bbox-crs")
+    bbox = _bbox(params["bbox"], bbox_crs) if params.get("bbox") else None
+    filters = {name: params[name] for name in layer.filters if name in params}
+    properties = {
+        name: params[name] for name in queryable if name in params and name not in filters
+    }
+    return ItemsRequest(
+        limit=limit,
+        offset=offset,
+        bbox=bbox,
+        bbox_crs=bbox_crs,
+        crs=_resolve_crs(params.get("crs"), "crs"),
+        when=_when(layer, params.get("datetime")),
+        filters=filters,
+        properties=properties,
+    )
+
+
+def _cursor() -> Any:
+    # Reads only: a router may send them to a replica.
+    return connections[router.db_for_read(Parcel)].cursor()
+
+
+def _feature_sql(layer: Layer, crs: OutputCrs) -> str:
+    geometry = "ST_FlipCoordinates(q.geom)" if crs.north_first else "q.geom"
+    # Properties in the layer's field order (to_jsonb would sort them): clients such as
+    # GDAL take the schema from the first feature. Field names are ours, never input.
+    properties = ", ".join(f"'{f.name}', q.\"{f.name}\"" for f in layer.fields)
+    return (
+        "json_build_object('type', 'Feature', 'id', q.id, "
+        f"'geometry', ST_AsGeoJSON({geometry}, {crs.decimals})::json, "
+        f"'properties', json_build_object({properties}))"
+    )
+
+
+def _layer_query(layer: Layer, request: ItemsRequest, **extra: Any) -> layers.Query:
+    try:
+        return layers.query(
+            layer,
+            srid=request.crs.srid,
+            bbox=request.bbox,
+            bbox_srid=request.bbox_crs.srid,
+            filters=request.filters,
+            properties=request.properties,
+            **request.when,
+            **extra,
+        )
+    except layers.InvalidLayerRequest as refusal:
+        raise InvalidParameter(str(refusal)) from None
+
+
+def features_page(layer: Layer, request: ItemsRequest) -> tuple[str, int, int]:
+    """Return one page of features as JSON array text (made by PostGIS), its size, the matches."""
+    page = _layer_query(layer, request, limit=request.limit, offset=request.offset)
+    everything = _layer_query(layer, request)
+    # The subquery is ordered by id; json_agg keeps the order it is fed.
+    page_sql = (
+        f"SELECT coalesce(json_agg({_feature_sql(layer, request.crs)}), '[]'::json)::text, count(*) "  # noqa: S608
+        f"FROM ({page.sql}) q"
+    )
+    with _cursor() as cursor:
+        cursor.execute(page_sql, page.params)
+        features, returned = cursor.fetchone()
+        cursor.execute(f"SELECT count(*) FROM ({everything.sql}) q", everything.params)  # noqa: S608
+        matched = cursor.fetchone()[0]
+    return features, returned, matched
+
+
+def feature(layer: Layer, feature_id: str, *, crs: OutputCrs, when: When) -> str:
+    """Return the GeoJSON text of one feature; raise NotFound when there is none."""
+    try:
+        selected = layers.query(layer, srid=crs.srid, feature_id=feature_id, **when)
+    except layers.InvalidLayerRequest as refusal:
+        raise InvalidParameter(str(refusal)) from None
+    with _cursor() as cursor:
+        statement = f"SELECT {_feature_sql(layer, crs)}::text FROM ({selected.sql}) q"  # noqa: S608
+        cursor.execute(statement, selected.params)
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound(f"Collection {layer.name} has no feature {feature_id!r}.")
+    return str(row[0])
+
+
+def _layer(name: str) -> Layer:
+    try:
+        return layers.get_layer(name)
+    except layers.InvalidLayerRequest as refusal:
+        raise NotFound(str(refusal)) from None
+
+
+# --- OpenAPI -----------------------------------------------------------------------
+
+
+def _parameter(name: str, description: str, schema: dict[str, Any], **extra: Any) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+        "style": "form",
+        "explode": False,
+        **extra,
+    }
+
+
+def _items_parameters(layer: Layer) -> list[dict[str, Any]]:
+    crs_schema = {"type": "string", "format": "uri", "enum": list(SUPPORTED_CRS)}
+    datetime_help = (
+        "A period start/end (dates or date-times, '..' for an open end); an instant is "
+        "one day; absent: every change up to today."
+        if layer.needs_period
+        else "A date or date-time: the layer as it stood that day. Intervals are refused."
+    )
+    parameters = [
+        _parameter("f", "Output format.", {"type": "string", "enum": ["json", "geojson"]}),
+        _parameter(
+            "limit",
+            "At most this many features; larger values are lowered to the maximum.",
+            {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX, "default": LIMIT_DEFAULT},
+        ),
+        _parameter("offset", "Features to skip.", {"type": "integer", "minimum": 0, "default": 0}),
+        _parameter(
+            "bbox",
+            "minx,miny,maxx,maxy in bbox-crs (CRS84 by default).",
+            {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+        ),
+        _parameter("bbox-crs", "The CRS of bbox.", crs_schema),
+        _parameter("datetime", datetime_help, {"type": "string"}),
+        _parameter("crs", "The CRS of the geometries (Part 2).", crs_schema),
+    ]
+    parameters += [
+        _parameter(f.name, f"Equal to: {f.description}", {"type": "string"})
+        for f in layer.fields
+        if f.queryable and f.name not in layer.filters
+    ]
+    parameters += [
+        _parameter(name, f"Named filter {name}.", {"type": "string"}) for name in layer.filters
+    ]
+    return parameters
+
+
+def _response(description: str, media_type: str) -> dict[str, Any]:
+    return {"description": description, "content": {media_type: {"schema": {"type": "object"}}}}
+
+
+def openapi(base: str) -> dict[str, Any]:
+    """Return the OpenAPI 3.0 definition of this API, generated from the layer table."""
+    errors = {
+        "400": _response("A parameter is wrong.", JSON),
+        "404": _response("Nothing there.", JSON),
+    }
+    f_json = [_parameter("f", "Output format.", {"type": "string", "enum": ["json"]})]
+    paths: dict[str, Any] = {
+        "/": {
+            "get": {
+                "summary": "Landing page",
+                "operationId": "getLandingPage",
+                "parameters": f_json,
+                "responses": {"200": _response("The landing page.", JSON), **errors},
+            }
+        },
+        "/api": {
+            "get": {
+                "summary": "This API definition",
+                "operationId": "getApi",
+                "responses": {"200": _response("OpenAPI 3.0.", OPENAPI)},
+            }
+        },
+        "/conformance": {
+            "get": {
+                "summary": "Conformance classes",
+                "operationId": "getConformance",
+                "parameters": f_json,
+                "responses": {"200": _response("The classes.", JSON), **errors},
+            }
+        },
+        "/collections": {
+            "get": {
+                "summary": "The collections",
+                "operationId": "getCollections",
+                "parameters": f_json,
+                "responses": {"200": _response("The collections.", JSON), **errors},
+            }
+        },
+    }
+    for layer in layers.LAYERS.values():
+        here = f"/collections/{layer.name}"
+        paths[here] = {
+            "get": {
+                "summary": f"{layer.title}: description",
+                "operationId": f"describe_{layer.name}",
+                "parameters": f_json,
+                "responses": {"200": _response("The collection.", JSON), **errors},
+            }
+        }
+        paths[f"{here}/queryables"] = {
+            "get": {
+                "summary": f"{layer.title}: queryable attributes",
+                "operationId": f"queryables_{layer.name}",
+                "responses": {"200": _response("JSON Schema.", SCHEMA_JSON), **errors},
+            }
+        }
+        paths[f"{here}/items"] = {
+            "get": {
+                "summary": f"{layer.title}: features",
+                "operationId": f"items_{layer.name}",
+                "parameters": _items_parameters(layer),
+                "responses": {"200": _response("A FeatureCollection.", GEOJSON), **errors},
+            }
+        }
+        paths[f"{here}/items/{{featureId}}"] = {
+            "get": {
+                "summary": f"{layer.title}: one feature",
+                "operationId": f"item_{layer.name}",
+                "parameters": [
+                    {
+                        "name": "featureId",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
+                    *(p for p in _items_parameters(layer) if p["name"] in _ITEM_PARAMETERS),
+                ],
+                "responses": {"200": _response("A Feature.", GEOJSON), **errors},
+            }
+        }
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "LandInfo – OGC API – Features",
+            "version": "1.0.0",
+            "description": landing_page(base)["description"],
+            "license": {"name": "Public register data"},
+        },
+        "servers": [{"url": base}],
+        "paths": paths,
+    }
+
+
+# --- Django views ------------------------------------------------------------------
+
+
+def _base(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/ogc").rstrip("/")
+
+
+def _check_format(request: HttpRequest) -> None:
+    """Refuse an `f` or Accept this API cannot answer (it speaks JSON only)."""
+    f = request.GET.get("f")
+    if f is not None and f.lower() not in ("json", "geojson"):
+        raise InvalidParameter(f"f={f!r} is not offered; use f=json.")
+    accept = request.headers.get("Accept", "")
+    if f is None and accept and not re.search(r"json|\*/\*|application/\*", accept):
+        raise NotAcceptable(f"Only JSON is offered; Accept {accept!r} excludes it.")
+
+
+def _json(document: Any, content_type: str = JSON) -> HttpResponse:
+    return HttpResponse(json.dumps(document, ensure_ascii=False), content_type=content_type)
+
+
+def _refusal(error: OGCError) -> JsonResponse:
+    return JsonResponse(error.document(), status=error.status)
+
+
+def _ogc_view(view: Any) -> Any:
+    """Make `view` a read-only endpoint whose OGCError becomes its status and document."""
+
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            _check_format(request)
+            return view(request, *args, **kwargs)
+        except OGCError as error:
+            return _refusal(error)
+
+    wrapped.__doc__ = view.__doc__
+    wrapped.__name__ = view.__name__
+    # Exempt so that a POST is told 405 rather than 403: nothing here writes.
+    return csrf_exempt(require_safe(wrapped))
+
+
+@_ogc_view
+def landing_view(request: HttpRequest) -> HttpResponse:
+    """Return the landing page."""
+    return _json(landing_page(_base(request)))
+
+
+@_ogc_view
+def openapi_view(request: HttpRequest) -> HttpResponse:
+    """Return the OpenAPI 3.0 definition."""
+    return _json(openapi(_base(request)), OPENAPI)
+
+
+@_ogc_view
+def conformance_view(request: HttpRequest) -> HttpResponse:
+    """Return the conformance declaration."""
+    return _json(conformance())
+
+
+@_ogc_view
+def collections_view(request: HttpRequest) -> HttpResponse:
+    """Return the collections."""
+    return _json(collections(_base(request)))
+
+
+@_ogc_view
+def collection_view(request: HttpRequest, name: str) -> HttpResponse:
+    """Return one collection's description."""
+    return _json(collection(_layer(name), _base(request)))
+
+
+@_ogc_view
+def queryables_view(request: HttpRequest, name: str) -> HttpResponse:
+    """Return the queryables of one collection."""
+    return _json(queryables(_layer(name), _base(request)), SCHEMA_JSON)
+
+
+def _page_links(request: HttpRequest, name: str, items: ItemsRequest, returned: int, matched: int):
+    here = request.build_absolute_uri(request.path)
+    base = _base(request)
+    query = {k: v for k, v in request.GET.items() if k != "offset"}
+
+    def at(offset: int) -> str:
+        return f"{here}?{urlencode({**query, 'offset': offset} if offset else query)}"
+
+    links = [
+        _link(at(items.offset), "self", GEOJSON, "This page"),
+        _link(f"{base}/collections/{name}", "collection", JSON, "The collection"),
+    ]
+    if items.offset + returned < matched:
+        links.append(_link(at(items.offset + items.limit), "next", GEOJSON, "Next page"))
+    if items.offset > 0:
+        links.append(_link(at(max(0, items.offset - items.limit)), "prev", GEOJSON, "Previous"))
+    return links
+
+
+@_ogc_view
+def items_view(request: HttpRequest, name: str) -> HttpResponse:
+    """Return a page of features as a GeoJSON FeatureCollection made by PostGIS."""
+    layer = _layer(name)
+    items = items_request(layer, request.GET.dict())
+    features, returned, matched = features_page(layer, items)
+    head = {
+        "type": "FeatureCollection",
+        "numberMatched": matched,
+        "numberReturned": returned,
+        "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "links": _page_links(request, name, items, returned, matched),
+    }
+    # The features are spliced in as PostGIS wrote them: Python never parses them.
+    body = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ' + features + "}"
+    response = HttpResponse(body, content_type=GEOJSON)
+    response["Content-Crs"] = f"<{items.crs.uri}>"
+    return response
+
+
+@_ogc_view
+def item_view(request: HttpRequest, name: str, feature_id: str) -> HttpResponse:
+    """Return one feature as GeoJSON; 404 when the collection has no such feature."""
+    layer = _layer(name)
+    unknown = set(request.GET) - _ITEM_PARAMETERS
+    if unknown:
+        raise InvalidParameter(f"Unknown parameter {', '.join(sorted(unknown))}.")
+    crs = _resolve_crs(request.GET.get("crs"), "crs")
+    text = feature(layer, feature_id, crs=crs, when=_when(layer, request.GET.get("datetime")))
+    base = _base(request)
+    here = request.build_absolute_uri(request.path)
+    links = [
+        _link(here, "self", GEOJSON, "This feature"),
+        _link(f"{base}/collections/{name}", "collection", JSON, "The collection"),
+    ]
+    body = text[:-1] + ', "links" : ' + json.dumps(links) + "}"
+    response = HttpResponse(body, content_type=GEOJSON)
+    response["Content-Crs"] = f"<{crs.uri}>"
+    return response

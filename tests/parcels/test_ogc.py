@@ -1,0 +1,372 @@
+"""OGC API – Features at /ogc/: documents, paging, filters, CRS, no personal data, clients."""
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.db import connection
+from pyproj import CRS
+
+from landinfo.srid import STORAGE_SRID
+from parcels import layers, ogc
+from parcels.models import Parcel
+from tests.factories import ParcelFactory, PartyFactory
+from tests.transactions.test_services import rectangle
+from transactions import services
+from transactions.services import ChildParcel, DeedInput, PartyInput
+
+pytestmark = pytest.mark.django_db
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+EPSG = "http://www.opengis.net/def/crs/EPSG/0/{}"
+SPLIT_ON = dt.date(2024, 3, 1)
+# Recognisable personal data: none of it may appear in any OGC response.
+SECRET_NAME = "Trần Thị Bímật"
+SECRET_ID = "079123456789"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_extents():
+    ogc.clear_extent_cache()
+    yield
+    ogc.clear_extent_cache()
+
+
+@pytest.fixture
+def notary():
+    user = User.objects.create(username="notary-ogc")
+    user.groups.add(Group.objects.get(name="notary"))
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def register_data(notary):
+    """Write 12 parcels, two registered to a recognisable person, one split on SPLIT_ON."""
+    parcels = [ParcelFactory() for _ in range(12)]
+    holder = PartyInput(kind="person", name=SECRET_NAME, national_id=SECRET_ID)
+    for parcel in parcels[:2]:
+        services.record_first_registration(
+            parcel_id=parcel.pk,
+            holders=[(holder, Fraction(1))],
+            deed=DeedInput(effective_date=dt.date(2020, 1, 1), recorded_by=notary),
+        )
+    parent = parcels[0]
+    x0, y0, x1, y1 = parent.boundary.extent
+    split = services.subdivide_parcel(
+        parcel_id=parent.pk,
+        children=[
+            ChildParcel(rectangle(x0, y0, x0 + 8, y1)),
+            ChildParcel(rectangle(x0 + 8, y0, x1, y1)),
+        ],
+        deed=DeedInput(effective_date=SPLIT_ON, recorded_by=notary),
+    )
+    PartyFactory(name=SECRET_NAME + " 2", national_id="079987654321")
+    return {"parcels": parcels, "parent": parent, "split": split}
+
+
+def _get(client, path, **params):
+    return client.get(f"/ogc{path}", params)
+
+
+def _ids(response) -> list:
+    return [f["id"] for f in response.json()["features"]]
+
+
+# --- documents ---------------------------------------------------------------------
+
+
+def test_landing_page_links_api_conformance_and_data_with_absolute_hrefs(client):
+    response = _get(client, "/")
+    assert response.status_code == 200
+    links = {link["rel"]: link for link in response.json()["links"]}
+    assert set(links) >= {"self", "service-desc", "conformance", "data"}
+    assert links["service-desc"]["type"] == "application/vnd.oai.openapi+json;version=3.0"
+    assert links["service-desc"]["href"] == "http://testserver/ogc/api"
+    assert all(link["href"].startswith("http://testserver/ogc") for link in links.values())
+
+
+def test_conformance_declares_core_geojson_oas30_and_crs_only():
+    classes = set(ogc.conformance()["conformsTo"])
+    assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in classes
+    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in classes
+    assert not any("ogcapi-features-3" in c for c in classes)
+
+
+def test_openapi_document_is_served_and_lists_every_collection(client):
+    response = _get(client, "/api")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.oai.openapi+json;version=3.0"
+    paths = response.json()["paths"]
+    for name in layers.LAYERS:
+        assert f"/collections/{name}/items" in paths
+
+
+@pytest.mark.every_profile
+def test_collections_give_extent_in_crs84_and_the_storage_crs(client, register_data):
+    document = _get(client, "/collections").json()
+    assert [c["id"] for c in document["collections"]] == list(layers.LAYERS)
+    parcels = _get(client, "/collections/parcels").json()
+    assert parcels["storageCrs"] == EPSG.format(STORAGE_SRID)
+    assert parcels["crs"][0] == CRS84
+    assert {EPSG.format(4326), EPSG.format(3857), EPSG.format(STORAGE_SRID)} <= set(parcels["crs"])
+    minx, miny, maxx, maxy = parcels["extent"]["spatial"]["bbox"][0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Transform(ST_PointOnSurface(boundary), "
+            "4326) c FROM parcels_parcel) p"
+        )
+        points = cursor.fetchall()
+    assert all(minx <= x <= maxx and miny <= y <= maxy for x, y in points)
+
+
+def test_queryables_are_a_json_schema_of_the_queryable_fields(client):
+    response = _get(client, "/collections/parcels/queryables")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/schema+json"
+    properties = response.json()["properties"]
+    assert "land_use" in properties and "identifier" in properties
+    assert "holders" not in properties  # not queryable
+
+
+# --- items -------------------------------------------------------------------------
+
+
+def test_items_are_a_geojson_feature_collection_with_counts_and_paging_links(client, register_data):
+    first = _get(client, "/collections/parcels/items", limit=5)
+    assert first.status_code == 200
+    assert first["Content-Type"] == "application/geo+json"
+    assert first["Content-Crs"] == f"<{CRS84}>"
+    body = first.json()
+    current = 13  # 12 parcels, one retired, two children
+    assert (body["numberMatched"], body["numberReturned"]) == (current, 5)
+    links = {link["rel"]: link["href"] for link in body["links"]}
+    assert "prev" not in links and "collection" in links
+    seen = _ids(first)
+    page = client.get(links["next"])
+    while True:
+        seen += _ids(page)
+        page_links = {link["rel"]: link["href"] for link in page.json()["links"]}
+        assert "prev" in page_links
+        if "next" not in page_links:
+            break
+        page = client.get(page_links["next"])
+    assert len(seen) == len(set(seen)) == current
+    assert seen == sorted(seen)
+
+
+def test_a_limit_above_the_maximum_is_lowered_and_a_bad_one_refused(client, register_data):
+    assert _get(client, "/collections/parcels/items", limit=10**6).status_code == 200
+    for bad in ("0", "-1", "many"):
+        response = _get(client, "/collections/parcels/items", limit=bad)
+        assert response.status_code == 400
+        assert response.json()["code"] == "InvalidParameterValue"
+
+
+def test_bbox_keeps_the_features_it_intersects(client, register_data):
+    parcel = register_data["parcels"][5]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT "
+            "ST_Transform(ST_Buffer(ST_PointOnSurface(boundary), 1), 4326)::box2d b "
+            "FROM parcels_parcel WHERE id = %s) x",
+            [parcel.pk],
+        )
+        box = cursor.fetchone()
+    response = _get(client, "/collections/parcels/items", bbox=",".join(map(str, box)))
+    assert _ids(response) == [parcel.pk]
+    # The same box in EPSG:4326 is written latitude first.
+    flipped = (box[1], box[0], box[3], box[2])
+    response = _get(
+        client,
+        "/collections/parcels/items",
+        bbox=",".join(map(str, flipped)),
+        **{"bbox-crs": EPSG.format(4326)},
+    )
+    assert _ids(response) == [parcel.pk]
+
+
+def test_datetime_gives_the_parent_before_a_subdivision_and_its_children_after(
+    client, register_data
+):
+    parent, split = register_data["parent"], register_data["split"]
+    children = list(Parcel.objects.filter(created_by=split).values_list("pk", flat=True))
+    before = _ids(_get(client, "/collections/parcels/items", datetime="2024-02-29", limit=100))
+    after = _ids(
+        _get(client, "/collections/parcels/items", datetime="2024-03-01T12:00:00Z", limit=100)
+    )
+    assert parent.pk in before and not set(children) & set(before)
+    assert parent.pk not in after and set(children) <= set(after)
+    refused = _get(client, "/collections/parcels/items", datetime="2020-01-01/2024-01-01")
+    assert refused.status_code == 400
+
+
+def test_changes_read_datetime_as_a_period(client, register_data):
+    response = _get(client, "/collections/changes/items", datetime="2024-01-01/2024-12-31")
+    assert response.status_code == 200
+    changes = {f["properties"]["change"] for f in response.json()["features"]}
+    assert changes == {"created", "retired"}
+    earlier = _get(client, "/collections/changes/items", datetime="../2023-12-31").json()
+    assert {f["properties"]["change"] for f in earlier["features"]} <= {"transferred"}
+
+
+def test_property_and_named_filters(client, register_data):
+    parcel = register_data["parcels"][3]
+    response = _get(client, "/collections/parcels/items", identifier=parcel.identifier)
+    assert _ids(response) == [parcel.pk]
+    unit = _get(client, "/collections/parcels/items", admin_unit=parcel.admin_unit.code)
+    assert parcel.pk in _ids(unit)
+    assert _get(client, "/collections/parcels/items", holders="1").status_code == 400
+
+
+@pytest.mark.every_profile
+@pytest.mark.parametrize("srid", [4326, 3857, STORAGE_SRID])
+def test_crs_gives_coordinates_in_the_crs_axis_order(client, register_data, srid):
+    parcel = register_data["parcels"][4]
+    uri = EPSG.format(srid)
+    response = _get(client, f"/collections/parcels/items/{parcel.pk}", crs=uri)
+    assert response.status_code == 200
+    assert response["Content-Crs"] == f"<{uri}>"
+    first = response.json()["geometry"]["coordinates"][0][0][0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointN("
+            "ST_ExteriorRing(ST_GeometryN(boundary, 1)), 1), %s) p FROM parcels_parcel "
+            "WHERE id = %s) x",
+            [srid, parcel.pk],
+        )
+        x, y = cursor.fetchone()
+    north_first = CRS.from_epsg(srid).axis_info[0].direction == "north"
+    expected = (y, x) if north_first else (x, y)
+    assert first == pytest.approx(expected, abs=1e-6 if srid == 4326 else 1e-2)
+    if srid == 4326:
+        assert north_first  # latitude first, unlike CRS84
+
+
+def test_default_crs_is_crs84_longitude_first(client, register_data):
+    feature = _get(client, f"/collections/parcels/items/{register_data['parcels'][4].pk}").json()
+    lon, lat = feature["geometry"]["coordinates"][0][0][0]
+    assert 100 < lon < 130 and 20 < lat < 40  # Vietnam and Korea lie east of 100°E
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status"),
+    [
+        ("/collections/nowhere", {}, 404),
+        ("/collections/nowhere/items", {}, 404),
+        ("/collections/parcels/items/999999999", {}, 404),
+        ("/collections/parcels/items", {"crs": "EPSG:2000"}, 400),
+        ("/collections/parcels/items", {"bbox": "1,2,3"}, 400),
+        ("/collections/parcels/items", {"bbox": "3,2,1,4"}, 400),
+        ("/collections/parcels/items", {"offset": "-1"}, 400),
+        ("/collections/parcels/items", {"datetime": "yesterday"}, 400),
+        ("/collections/parcels/items", {"ooga": "booga"}, 400),
+        ("/collections", {"f": "html"}, 400),
+    ],
+)
+def test_refusals_carry_their_status_and_a_message(client, path, params, status):
+    response = _get(client, path, **params)
+    assert response.status_code == status
+    assert response.json()["description"]
+
+
+def test_no_response_of_any_collection_contains_a_persons_name_or_id(client, register_data):
+    for name in layers.LAYERS:
+        for params in ({"limit": 10_000}, {"limit": 10_000, "datetime": "2021-01-01"}):
+            response = _get(client, f"/collections/{name}/items", **params)
+            assert response.status_code == 200, response.content
+            raw = response.content
+            for secret in (SECRET_NAME, SECRET_ID, "079987654321"):
+                assert secret.encode() not in raw, (name, secret)
+                assert json.dumps(secret).encode() not in raw, (name, secret)
+
+
+# --- clients against a running server ----------------------------------------------
+
+
+@pytest.fixture
+def served(transactional_db, live_server):
+    """Return the /ogc URL of a live server holding a 300-parcel synthetic district."""
+    call_command("generate_parcels", count=300, seed=1, verbosity=0)
+    ogc.clear_extent_cache()
+    return f"{live_server.url}/ogc"
+
+
+# scripts/setup installs the suite in a venv of its own (it pins pytest<9, pyarrow<18).
+OGCTESTS_PYTHON = Path(settings.BASE_DIR) / ".venv-ogctests" / "bin" / "python"
+
+
+def _ogctests_core() -> Path:
+    if not OGCTESTS_PYTHON.exists():
+        pytest.fail("ogctests is not installed: run LANDINFO_WITH_BROWSER=1 scripts/setup")
+    found = subprocess.run(  # noqa: S603  (our interpreter and arguments)
+        [str(OGCTESTS_PYTHON), "-c", "import ogctests; print(ogctests.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(found.stdout.strip()).parent / "features" / "core"
+
+
+@pytest.mark.every_profile
+def test_ogctests_core_suite_passes(served, tmp_path):
+    core = _ogctests_core()
+    # A run of its own: our pytest configuration (pytest-django) must not apply to it.
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    result = subprocess.run(  # noqa: S603  (our interpreter and arguments)
+        [
+            str(OGCTESTS_PYTHON),
+            "-m",
+            "pytest",
+            str(core),
+            "-c",
+            str(tmp_path / "pytest.ini"),
+            "--rootdir",
+            str(tmp_path),
+            "-p",
+            "no:django",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-rA",
+            "--tb=short",
+            "-W",
+            "ignore",
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "INSTANCE_URL": served},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and "skipped" not in result.stdout, result.stdout[-3000:]
+
+
+def _ogr(*args: str) -> str:
+    if shutil.which("ogrinfo") is None:
+        pytest.skip("GDAL's command-line tools are missing (apt install gdal-bin).")
+    result = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)  # noqa: S603
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.every_profile
+def test_gdal_reads_the_parcels_collection(served, tmp_path):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM parcels_parcel WHERE valid_to IS NULL")
+        (count,) = cursor.fetchone()
+    info = _ogr("ogrinfo", "-ro", "-so", f"OAPIF:{served}", "parcels")
+    assert f"Feature Count: {count}" in info
+    assert "identifier: String" in info and "land_use: String" in info
+    out = tmp_path / "parcels.gpkg"
+    _ogr("ogr2ogr", "-f", "GPKG", str(out), f"OAPIF:{served}", "parcels")
+    copied = _ogr("ogrinfo", "-ro", "-so", str(out), "parcels")
+    assert f"Feature Count: {count}" in copied
