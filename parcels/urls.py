@@ -1,6 +1,6 @@
 from django.urls import path
 
-from parcels import api, tiles, views
+from parcels import api, exports_views, tiles, views
 
 app_name = "parcels"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     path("api/parcels/<int:pk>", api.parcel_detail, name="detail"),
     path("api/parcels/<int:pk>/history", api.parcel_history, name="history"),
     path("tiles/parcels/<int:z>/<int:x>/<int:y>.mvt", tiles.parcel_tile, name="tile"),
+    path("exports/<slug:layer>.<slug:fmt>", exports_views.export_layer, name="export"),
 ]
