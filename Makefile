@@ -22,7 +22,11 @@ demo: migrate
 	  $(MANAGE) harden_journal; fi
 	$(MANAGE) collectstatic --no-input -v0
 	@echo "LandInfo with the synthetic demo district: http://$(HOST):$(PORT)/  (admin: /admin/, see README)"
-	$(MANAGE) runserver --noreload $(HOST):$(PORT)
+	@# The export worker (large exports of the planner page) runs beside the server and
+	@# stops with it: the trap sends it SIGTERM, which gives a running job back to the queue.
+	@$(MANAGE) export_worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(MANAGE) runserver --noreload $(HOST):$(PORT)
 
 serve: setup
 	$(MANAGE) collectstatic --no-input -v0

@@ -47,6 +47,15 @@ LANDINFO = {
     "VERIFY_KEY_FILES": [
         BASE_DIR / path for path in env.list("LANDINFO_VERIFY_KEY_FILES", default=[]) if path
     ],
+    # An export of at most this many features is written while the planner waits and
+    # downloaded at once; a larger one becomes a background job on the planner page.
+    "EXPORT_SYNC_MAX_FEATURES": env.int("LANDINFO_EXPORT_SYNC_MAX_FEATURES", default=50_000),
+    # A running export job not finished after this many seconds is taken to have lost its
+    # worker (killed, machine restarted) and is queued again by the next worker.
+    "EXPORT_JOB_TIMEOUT": env.int("LANDINFO_EXPORT_JOB_TIMEOUT", default=3600),
+    # Files of export jobs older than this many days are deleted by the worker (the job's
+    # row stays, as the record of who exported what).
+    "EXPORT_RETENTION_DAYS": env.int("LANDINFO_EXPORT_RETENTION_DAYS", default=7),
 }
 
 if LANDINFO["PROFILE"] not in PROFILES:

@@ -19,6 +19,8 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/token/", transactions_views.api_token, name="api-token"),
+    path("planner/", include("parcels.planner_urls")),
+    path("ogc/", include("parcels.ogc_urls")),
     path("", include("transactions.urls")),
     path("", include("parcels.urls")),
 ]

@@ -216,3 +216,50 @@ class LandPrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.parcel_id} {self.year}: {self.price_per_m2} {self.currency}/m²"
+
+
+class ExportJob(models.Model):
+    """A large export a planner asked for, run by `manage.py export_worker` (parcels.jobs).
+
+    The queue is this table: a worker takes the oldest queued row with SELECT ... FOR
+    UPDATE SKIP LOCKED, so several workers never take the same job and PostgreSQL is the
+    only service to run. The row outlives its file (deleted after the retention period).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    # PROTECT: who asked for which data stays known while the row exists.
+    requested_by = models.ForeignKey(
+        "auth.User", on_delete=models.PROTECT, related_name="export_jobs"
+    )
+    layer = models.CharField(max_length=32)
+    format = models.CharField(max_length=16)
+    params = models.JSONField(default=dict, blank=True, help_text="Query parameters as given.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent done, 0..100.")
+    features = models.BigIntegerField(null=True, blank=True)
+    bytes = models.BigIntegerField(null=True, blank=True)
+    file = models.CharField(
+        max_length=300, blank=True, help_text="Path relative to MEDIA_ROOT/exports/."
+    )
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "created_at"], name="exportjob_status_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__gte=0) & Q(progress__lte=100),
+                name="exportjob_progress_percent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"export #{self.pk} {self.layer}.{self.format} ({self.status})"

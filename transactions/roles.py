@@ -1,8 +1,8 @@
 """The register's roles as Django groups: notary, registrar, planner, auditor.
 
 Notaries record deeds and read the holders of the parcels they work on; registrars
-also correct deeds by new entries and verify the journal; auditors verify; planners
-run exports. Anonymous users read public data only (no group needed).
+also correct deeds by new entries, verify the journal and export; auditors verify;
+planners run exports. Anonymous users read public data only (no group needed).
 
 The groups are kept in step with this table after every `migrate` (and every flush of
 a test database) by a post_migrate handler, the way Django keeps permissions: a role
@@ -21,6 +21,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "transactions.correct_deed",
         "transactions.verify_ledger",
         "transactions.view_personal_data",
+        "parcels.export_layers",
     ),
     "planner": ("parcels.export_layers",),
     "auditor": ("transactions.verify_ledger",),
