@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Callable
 
 from django.utils import timezone
@@ -27,9 +26,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from landinfo.dates import DAY_PATTERN, parse_day
 from parcels import selectors, serializers
-
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 _AS_OF = OpenApiParameter(
     "as_of",
@@ -199,9 +197,7 @@ def _date(request: Request, name: str) -> dt.date | None:
     if not text:
         return None
     try:
-        if not _DATE.fullmatch(text):
-            raise ValueError(text)
-        return dt.date.fromisoformat(text)
+        return parse_day(text)
     except ValueError:
         raise ParseError(f"'{name}' must be a date written YYYY-MM-DD; got {text!r}.") from None
 
@@ -212,7 +208,7 @@ def _moment(request: Request, name: str) -> dt.datetime | None:
     if not text:
         return None
     try:
-        if not _DATE.match(text) or len(text) > 40:
+        if not DAY_PATTERN.match(text) or len(text) > 40:
             raise ValueError(text)
         moment = dt.datetime.fromisoformat(text)
     except ValueError:

@@ -30,6 +30,7 @@ from typing import Any
 
 from django.db import connections, router
 
+from landinfo.dates import parse_day
 from landinfo.profiles import get_profile
 from landinfo.srid import STORAGE_SRID, WGS84
 from parcels.layers import InvalidLayerRequest, Layer, Query, get_layer
@@ -142,7 +143,6 @@ def get_format(key: str) -> Format:
 
 # --- parameters -------------------------------------------------------------------------
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # EPSG:5897, urn:ogc:def:crs:EPSG::5897, http://www.opengis.net/def/crs/EPSG/0/5897, 5897
 _EPSG = re.compile(
     r"(?:EPSG:|urn:ogc:def:crs:EPSG:[\d.]*:|https?://www\.opengis\.net/def/crs/EPSG/[\d.]+/)?"
@@ -247,14 +247,12 @@ def parse_srid(text: str, *, parameter: str = "srs") -> int:
 
 def parse_date(text: str, *, parameter: str) -> dt.date:
     """Return the date of a YYYY-MM-DD parameter; raise InvalidLayerRequest otherwise."""
-    refusal = InvalidLayerRequest(f"{parameter}={text!r} is not a date written YYYY-MM-DD.")
-    # fromisoformat alone also takes "20240101" and week dates; one form is promised.
-    if not _ISO_DATE.fullmatch(text):
-        raise refusal
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:  # a day that does not exist: 2024-02-30
-        raise refusal from None
+        return parse_day(text)
+    except ValueError:
+        raise InvalidLayerRequest(
+            f"{parameter}={text!r} is not a date written YYYY-MM-DD."
+        ) from None
 
 
 def parse_bbox(text: str, srid: int) -> tuple[float, float, float, float]:

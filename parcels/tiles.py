@@ -17,7 +17,6 @@ a tile stays under its budget (512 KB; the densest demo tile is ≈70 KB).
 
 import datetime as dt
 import hashlib
-import re
 from dataclasses import dataclass
 
 from django.db import connections, router
@@ -27,6 +26,7 @@ from django.utils.cache import get_conditional_response
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
+from landinfo.dates import parse_day
 from parcels.models import AdministrativeUnit, Parcel, ZoningZone
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
@@ -132,21 +132,14 @@ class Tile:
             )
 
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
 def parse_as_of(text: str | None) -> dt.date | None:
     """Return the date of an `as_of` parameter (YYYY-MM-DD), or None when it is absent."""
     if text is None or text == "":
         return None
-    refusal = InvalidTileRequest(f"as_of={text!r} is not a date written YYYY-MM-DD.")
-    # fromisoformat alone also takes "20240101" and week dates; the API promises one form.
-    if not _ISO_DATE.fullmatch(text):
-        raise refusal
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:  # a day that does not exist: 2024-02-30
-        raise refusal from None
+        return parse_day(text)
+    except ValueError:
+        raise InvalidTileRequest(f"as_of={text!r} is not a date written YYYY-MM-DD.") from None
 
 
 def _layer_sql(layer: Layer, z: int, *, dated: bool) -> str | None:
