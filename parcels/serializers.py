@@ -138,6 +138,14 @@ class HistoryEntrySerializer(serializers.Serializer):
     )
     holders_before = serializers.ListField(child=serializers.CharField())
     holders_after = serializers.ListField(child=serializers.CharField())
+    made_from = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Identifiers of the parcels a subdivision or merge made this one from.",
+    )
+    made_into = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Identifiers of the parcels a subdivision or merge made from this one.",
+    )
 
 
 class HistorySerializer(serializers.Serializer):

@@ -60,6 +60,8 @@ class HistoryEntry(TypedDict):
     transfer_type: str | None  # sale, gift, inheritance: for transfers only
     holders_before: list[str]
     holders_after: list[str]
+    made_from: list[str]  # identifiers of the parcels a subdivision or merge made this one from
+    made_into: list[str]  # identifiers of the parcels it made from this one
 
 
 class Timeline(TypedDict):
@@ -154,15 +156,20 @@ def public_rights(rights_json: str) -> list[PublicRight]:
 
 
 def parcel_timeline(
-    parcel_id: int, *, as_of: dt.date | None = None, known_at: dt.datetime | None = None
+    parcel_id: int,
+    *,
+    as_of: dt.date | None = None,
+    known_at: dt.datetime | None = None,
+    through: int | None = None,
 ) -> Timeline:
     """Return the deeds that touched the parcel, oldest first, and its rights on `as_of`.
 
     A deed touched the parcel if it began, ended or voided a right on it, or made or
     retired the parcel (a subdivision or merge, through the lineage). With `as_of`,
     only deeds in effect by then (effective_date ≤ as_of) are listed; with `known_at`,
-    only deeds the register had recorded by then. Four queries, whatever the length
-    of the history.
+    only deeds the register had recorded by then; with `through`, only entries up to
+    that sequence (a certificate's journal position). Four queries, whatever the
+    length of the history.
     """
     rights = list(
         Right.objects.filter(parcel_id=parcel_id)
@@ -196,6 +203,8 @@ def parcel_timeline(
         entries = entries.filter(effective_date__lte=as_of)
     if known_at is not None:
         entries = entries.filter(recorded_at__lte=known_at)
+    if through is not None:
+        entries = entries.filter(sequence__lte=through)
     return {
         "entries": [
             _history_entry(
@@ -228,17 +237,21 @@ def _history_entry(
     holders_before = _masked_holders(before)
     holders_after = _masked_holders(after)
     transfer_type = _transfer_type(entry)
+    made_from = sorted(e["parent__identifier"] for e in lineage if e["child_id"] == parcel_id)
+    made_into = sorted(e["child__identifier"] for e in lineage if e["parent_id"] == parcel_id)
     return {
         "sequence": entry.sequence,
         "kind": entry.kind,
         "effective_date": entry.effective_date.isoformat(),
         "recorded_at": entry.recorded_at.isoformat(),
         "summary": _summary(
-            entry, transfer_type, parcel_id, holders_before, holders_after, lineage
+            entry, transfer_type, holders_before, holders_after, made_from, made_into
         ),
         "transfer_type": transfer_type,
         "holders_before": holders_before,
         "holders_after": holders_after,
+        "made_from": made_from,
+        "made_into": made_into,
     }
 
 
@@ -257,10 +270,10 @@ def _transfer_type(entry: JournalEntry) -> str | None:
 def _summary(
     entry: JournalEntry,
     transfer_type: str | None,
-    parcel_id: int,
     holders_before: list[str],
     holders_after: list[str],
-    lineage: list[Mapping[str, Any]],
+    made_from: list[str],
+    made_into: list[str],
 ) -> str:
     """Return one line that says what the deed did to this parcel.
 
@@ -273,8 +286,6 @@ def _summary(
     if entry.kind == kinds.CORRECTION:
         corrected = json.loads(entry.payload)
         label = f"{label} ({corrected.get('mode', '')} #{corrected.get('corrects', '?')})"
-    made_from = [edge["parent__identifier"] for edge in lineage if edge["child_id"] == parcel_id]
-    made_into = [edge["child__identifier"] for edge in lineage if edge["parent_id"] == parcel_id]
     if made_from:
         detail = f"from {made_from[0]}" if len(made_from) == 1 else f"from {len(made_from)} parcels"
     elif made_into:

@@ -99,6 +99,10 @@ class JurisdictionProfile(abc.ABC):
     def display_identifier(self, identifier: ParcelIdentifier) -> str:
         """Return the form people read on a certificate ("tờ 12 thửa 345", "산 12-3")."""
 
+    def map_label(self, identifier: ParcelIdentifier) -> str:
+        """Return the short number printed inside the parcel on a map ("345", "산 12-3")."""
+        return self.display_identifier(identifier)
+
     @abc.abstractmethod
     def identifier_series(self, identifier: str) -> str:
         """Return the prefix of the canonical identifiers numbered in one series with `identifier`.

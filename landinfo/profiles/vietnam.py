@@ -412,3 +412,7 @@ class VietnamProfile(JurisdictionProfile):
         """Return "tờ 12 thửa 345", as printed on a land-use right certificate."""
         _, sheet, parcel = _unpack(identifier)
         return f"tờ {sheet} thửa {parcel}"
+
+    def map_label(self, identifier: ParcelIdentifier) -> str:
+        """Return the parcel number alone: a cadastral map sheet prints "345", not the sheet."""
+        return str(_unpack(identifier)[2])
