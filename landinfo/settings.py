@@ -56,6 +56,9 @@ LANDINFO = {
     # Files of export jobs older than this many days are deleted by the worker (the job's
     # row stays, as the record of who exported what).
     "EXPORT_RETENTION_DAYS": env.int("LANDINFO_EXPORT_RETENTION_DAYS", default=7),
+    # The public address of the register, e.g. https://landinfo.example.gov.vn: the QR code
+    # of a certificate links to <PUBLIC_URL>/verify/<code>. Empty: the host of the request.
+    "PUBLIC_URL": env.str("LANDINFO_PUBLIC_URL", default=""),
 }
 
 if LANDINFO["PROFILE"] not in PROFILES:

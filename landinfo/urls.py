@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView
 
+from parcels import certificate_views
 from transactions import views as transactions_views
 
 urlpatterns = [
@@ -19,6 +20,9 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/token/", transactions_views.api_token, name="api-token"),
+    # Outside the parcels namespace: a QR code printed today must resolve for decades.
+    path("verify/", certificate_views.verify, name="verify-form"),
+    path("verify/<str:code>", certificate_views.verify, name="verify"),
     path("planner/", include("parcels.planner_urls")),
     path("ogc/", include("parcels.ogc_urls")),
     path("", include("transactions.urls")),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from parcels import api, exports_views, tiles, views
+from parcels import api, certificate_views, exports_views, tiles, views
 
 app_name = "parcels"
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/parcels/at", api.at_point, name="at-point"),
     path("api/parcels/<int:pk>", api.parcel_detail, name="detail"),
     path("api/parcels/<int:pk>/history", api.parcel_history, name="history"),
+    path("parcels/<int:pk>/certificate.pdf", certificate_views.certificate_pdf, name="certificate"),
     path("tiles/parcels/<int:z>/<int:x>/<int:y>.mvt", tiles.parcel_tile, name="tile"),
     path("exports/<slug:layer>.<slug:fmt>", exports_views.export_layer, name="export"),
 ]

@@ -56,6 +56,7 @@ def map_config() -> dict[str, object]:
             "at": reverse("parcels:at-point"),
             "detail": _url_template("parcels:detail", "pk"),
             "history": _url_template("parcels:history", "pk"),
+            "certificate": _url_template("parcels:certificate", "pk"),
             "tiles": _url_template("parcels:tile", "z", "x", "y"),
         },
         "landUses": {

@@ -57,6 +57,7 @@ def test_home_page_is_the_map_with_search_date_and_language_controls(client, pro
     assert config["urls"]["tiles"] == "/tiles/parcels/{z}/{x}/{y}.mvt"
     assert config["urls"]["detail"] == "/api/parcels/{pk}"
     assert config["urls"]["history"] == "/api/parcels/{pk}/history"
+    assert config["urls"]["certificate"] == "/parcels/{pk}/certificate.pdf"
     assert set(config["landUses"]) == profile.land_use_codes
     assert config["tiles"]["parcelsMinZoom"] >= 14
 

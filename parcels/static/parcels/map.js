@@ -163,6 +163,7 @@
   const urls = {
     detail: (id) => config.urls.detail.replace("{pk}", encodeURIComponent(id)),
     history: (id) => config.urls.history.replace("{pk}", encodeURIComponent(id)),
+    certificate: (id) => config.urls.certificate.replace("{pk}", encodeURIComponent(id)),
     tiles: (asOf) => withQuery(config.urls.tiles, { as_of: asOf }),
   };
 
@@ -479,6 +480,17 @@
     if (parcel.as_of) fact(gettext("Register as of"), formatDate(parcel.as_of));
 
     const parts = [facts];
+    // A certificate states the register now, signed at the journal's head: not a past date.
+    if (!parcel.as_of && !parcel.known_at) {
+      parts.push(
+        h(
+          "p",
+          { class: "sheet-certificate" },
+          h("a", { id: "certificate-link", href: withQuery(urls.certificate(parcel.id), { lang: LANG.split("-")[0] }), target: "_blank", rel: "noopener" }, gettext("Certificate (PDF)")),
+          h("span", { class: "muted small" }, " · " + gettext("with a QR code anyone can check"))
+        )
+      );
+    }
     const deeds = deedLinks(parcel);
     if (deeds) parts.push(deeds);
 
