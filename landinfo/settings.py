@@ -135,6 +135,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
+# ModelBackend's rules, its permissions read in one statement (landinfo/auth.py).
+AUTHENTICATION_BACKENDS = ["landinfo.auth.ModelBackendInOneQuery"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -584,9 +584,15 @@ def _earlier(deed: DeedInput) -> JournalEntry | None:
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
             [f"idempotency:{deed.idempotency_key}"],
         )
-    earlier = JournalEntry.objects.filter(idempotency_key=deed.idempotency_key).first()
-    if earlier is None:
+    found = list(
+        JournalEntry.objects.raw(
+            "SELECT * FROM transactions_journalentry WHERE idempotency_key = %s",
+            [deed.idempotency_key],
+        )
+    )
+    if not found:
         return None
+    (earlier,) = found
     if (
         earlier.request_sha256 != deed.request_sha256
         or earlier.recorded_by_id != deed.recorded_by.pk
@@ -599,11 +605,17 @@ def _earlier(deed: DeedInput) -> JournalEntry | None:
 
 
 def _lock(parcel_ids: Sequence[int]) -> list[Parcel]:
-    """Lock the parcels' rows in id order and return them in the order asked."""
+    """Lock the parcels' rows in id order and return them in the order asked.
+
+    In SQL rather than a queryset: it runs on every deed, and compiling the queryset
+    cost more than running it (bench/transfers.py).
+    """
     wanted = list(dict.fromkeys(int(pk) for pk in parcel_ids))
     found = {
         parcel.pk: parcel
-        for parcel in Parcel.objects.select_for_update().filter(pk__in=wanted).order_by("pk")
+        for parcel in Parcel.objects.raw(
+            "SELECT * FROM parcels_parcel WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [wanted]
+        )
     }
     missing = [pk for pk in wanted if pk not in found]
     if missing:
@@ -699,10 +711,16 @@ def _check_after(rights: Sequence[Right], day: dt.date) -> None:
 
 
 def _current(parcel_id: int, kind: str | None = None) -> list[Right]:
-    rights = Right.objects.filter(
-        parcel_id=parcel_id, valid_to__isnull=True, voided_by__isnull=True
-    ).order_by("pk")
-    return list(rights.filter(kind=kind) if kind else rights)
+    """Return the rights on the parcel that no deed has ended or voided, oldest first."""
+    # Every deed runs this on the write path, where compiling the equivalent queryset
+    # cost more than running it (bench/transfers.py). Index: right_current.
+    return list(
+        Right.objects.raw(
+            "SELECT * FROM transactions_right WHERE parcel_id = %s AND valid_to IS NULL "
+            "AND voided_by_id IS NULL AND (%s::text IS NULL OR kind = %s) ORDER BY id",
+            [parcel_id, kind, kind],
+        )
+    )
 
 
 def _share(right: Right) -> Fraction:
@@ -747,27 +765,29 @@ def _party(ref: PartyRef) -> Party:
     national_id = "".join(ref.national_id.split())
     if ref.kind == Party.Kind.PERSON and not national_id:
         raise DeedRefused(f"{name} is a person: the deed needs their national ID number.")
-    if national_id:
-        existing = Party.objects.filter(national_id=national_id).first()
-        if existing is not None:
-            if fold_text(existing.name) != fold_text(name) or existing.kind != ref.kind:
-                raise DeedRefused(
-                    f"National ID {national_id} is registered to another party; check the "
-                    "name and number on the deed."
-                )
-            return existing
-    try:
-        with transaction.atomic():
-            return Party.objects.create(
-                kind=ref.kind,
-                name=name,
-                national_id=national_id or None,
-                birth_year=ref.birth_year,
-                address=ref.address.strip(),
-            )
-    except IntegrityError:
-        # Another deed registered the same national ID a moment ago.
-        return _party(ref)
+    # One statement makes the party unless its national ID is registered already (the
+    # partial unique index party_unique_national_id decides, also against a concurrent
+    # deed, which it waits for); no savepoint, no lookup first.
+    made = list(
+        Party.objects.raw(
+            """
+            INSERT INTO transactions_party (kind, name, national_id, birth_year, address)
+            VALUES (%s, %s, %s, %s, %s)
+            ON CONFLICT (national_id) WHERE national_id IS NOT NULL DO NOTHING
+            RETURNING *
+            """,
+            [ref.kind, name, national_id or None, ref.birth_year, ref.address.strip()],
+        )
+    )
+    if made:
+        return made[0]
+    existing = Party.objects.get(national_id=national_id)
+    if fold_text(existing.name) != fold_text(name) or existing.kind != ref.kind:
+        raise DeedRefused(
+            f"National ID {national_id} is registered to another party; check the "
+            "name and number on the deed."
+        )
+    return existing
 
 
 def _statements(parties: Any) -> list[PartyStatement]:
