@@ -68,6 +68,10 @@ class Layer:
     filters: Mapping[str, str] = field(default_factory=dict)
     # The changes layer needs a period (start and end dates) rather than a day.
     needs_period: bool = False
+    # The same FROM for reading a whole selection at once (an export, a count): joins that
+    # the planner runs once over the selection instead of once per row. `{selected}`
+    # stands for the conditions over the layer's main table; None: use `from_sql`.
+    bulk_from_sql: str | None = None
 
     def field(self, name: str) -> Field:
         for candidate in self.fields:
@@ -124,6 +128,43 @@ PARCELS = Layer(
             WHERE r.parcel_id = p.id AND r.voided_by_id IS NULL
               AND r.valid_from <= %(day)s AND (r.valid_to IS NULL OR r.valid_to > %(day)s)
         ) rights ON true
+    """,
+    # Per row, the zoning join tests each zone against one parcel: GEOS builds the zone
+    # anew for every test (40 µs), 4/5 of a whole export's time. Zone by zone over the
+    # selection instead, PostGIS keeps the zone prepared between tests, and the prices
+    # and rights are read in one pass each rather than by an index probe per parcel.
+    bulk_from_sql="""
+        parcels_parcel p
+        JOIN parcels_administrativeunit u ON u.id = p.admin_unit_id
+        LEFT JOIN (
+            SELECT DISTINCT ON (lp.parcel_id) lp.parcel_id, lp.year, lp.price_per_m2, lp.currency
+            FROM parcels_landprice lp
+            WHERE lp.year <= extract(year FROM %(day)s::date)
+              AND lp.parcel_id IN (SELECT p.id FROM parcels_parcel p WHERE {selected})
+            ORDER BY lp.parcel_id, lp.year DESC
+        ) price ON price.parcel_id = p.id
+        LEFT JOIN (
+            SELECT p.id AS parcel_id, string_agg(DISTINCT z.code, ',' ORDER BY z.code) AS codes
+            FROM parcels_zoningzone z
+            -- A parcel inside the zone shares interior with it: the prepared zone says
+            -- so at once, and only the parcels across its edge need ST_Touches.
+            JOIN parcels_parcel p ON ST_Intersects(z.boundary, p.boundary)
+                                 AND (ST_Contains(z.boundary, p.boundary)
+                                      OR NOT ST_Touches(z.boundary, p.boundary))
+            WHERE z.valid_from <= %(day)s AND (z.valid_to IS NULL OR z.valid_to > %(day)s)
+              AND {selected}
+            GROUP BY p.id
+        ) zoning ON zoning.parcel_id = p.id
+        LEFT JOIN (
+            SELECT r.parcel_id,
+                   count(*) FILTER (WHERE r.kind = 'ownership') AS holders,
+                   string_agg(DISTINCT r.kind, ',' ORDER BY r.kind) AS kinds
+            FROM transactions_right r
+            WHERE r.voided_by_id IS NULL
+              AND r.valid_from <= %(day)s AND (r.valid_to IS NULL OR r.valid_to > %(day)s)
+              AND r.parcel_id IN (SELECT p.id FROM parcels_parcel p WHERE {selected})
+            GROUP BY r.parcel_id
+        ) rights ON rights.parcel_id = p.id
     """,
     id_sql="p.id",
     geometry_sql="p.boundary",
@@ -426,20 +467,31 @@ def query(
             )
         params[f"filter_{name}"] = value
         where.append(layer.filters[name])
+    property_conditions: list[str] = []
     for position, (name, value) in enumerate((properties or {}).items()):
         chosen = layer.field(name)
         if not chosen.queryable:
             raise InvalidLayerRequest(f"Attribute {name!r} of {layer.name} is not queryable.")
         params[f"property_{position}"] = value
-        where.append(f"({chosen.sql})::text = %(property_{position})s")
+        property_conditions.append(f"({chosen.sql})::text = %(property_{position})s")
+    where += property_conditions
     if feature_id is not None:
         params["feature_id"] = feature_id
         where.append(f"({layer.id_sql})::text = %(feature_id)s")
     columns = ",\n       ".join(f'{f.sql} AS "{f.name}"' for f in layer.fields)
+    from_sql = layer.from_sql
+    if layer.bulk_from_sql is not None and limit is None and feature_id is None:
+        # A page or one feature is a few rows: per row is cheaper there. The bulk joins
+        # see every condition but the properties' (which may name other tables): a
+        # superset of the rows, joined on the row's id, so the result is the same.
+        selected = [c for c in where if c not in property_conditions]
+        from_sql = layer.bulk_from_sql.replace(
+            "{selected}", " AND ".join(f"({c})" for c in selected) if selected else "true"
+        )
     sql = (
         f"SELECT {layer.id_sql} AS id,\n       {columns},\n"
         f"       ST_Transform({layer.geometry_sql}, %(srid)s) AS geom\n"
-        f"FROM {layer.from_sql}\n"
+        f"FROM {from_sql}\n"
         f"WHERE {' AND '.join(where) if where else 'true'}\n"
         f"ORDER BY {layer.id_sql}"
     )
