@@ -5,7 +5,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup demo serve migrate test test-fast lint format db-stop messages clean-db
+.PHONY: setup demo serve migrate test test-fast lint format db-stop messages clean-db bench bench-smoke
 
 setup:
 	@bash scripts/setup
@@ -38,6 +38,17 @@ test:
 	$(PY) -m pytest
 	@echo "--- again under the Korea profile (its own storage SRID and identifiers)"
 	LANDINFO_PROFILE=kr TEST_DATABASE_NAME=test_landinfo_kr $(PY) -m pytest -m every_profile -q
+
+# Benchmarks (bench/README.md): every measurement beside its floor, in one run.
+# bench: 1M parcels (generated once, ~7 min; then reused), writes bench/RESULTS.md.
+# bench-smoke: 10k parcels, checks the harness without judging times (CI runs it).
+bench:
+	@LANDINFO_WITH_BROWSER=1 bash scripts/setup
+	$(PY) bench/run.py --parcels 1000000
+
+bench-smoke:
+	@LANDINFO_WITH_BROWSER=1 bash scripts/setup
+	$(PY) bench/run.py --parcels 10000 --smoke
 
 test-fast:
 	$(PY) -m pytest -x -q -m "not slow"
