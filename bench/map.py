@@ -34,7 +34,6 @@ from bench.harness import (
     Row,
     densest_tiles,
     median,
-    percentile,
     tile_centre_lonlat,
 )
 
@@ -330,16 +329,7 @@ def _draw_rows(ctx: Context, browser: Any, lon: float, lat: float, where: str) -
 
 def _frames(values: list[float], seconds: float, errors: int) -> Measure:
     """Return the measure of frame intervals (ms) recorded over `seconds`."""
-    ms = sorted(values)
-    return Measure(
-        count=len(ms),
-        p50_ms=percentile(ms, 50),
-        p95_ms=percentile(ms, 95),
-        p99_ms=percentile(ms, 99),
-        per_second=len(ms) / seconds if seconds > 0 else None,
-        seconds=seconds,
-        errors=errors,
-    )
+    return Measure.of_latencies([value / 1000 for value in values], seconds=seconds, errors=errors)
 
 
 def _drag(page: Any, start: tuple[float, float], end: tuple[float, float]) -> None:
