@@ -235,8 +235,7 @@ class _gunicorn:
 
     def _wait_until_warm(self) -> None:
         assert self.process is not None
-        # A tile of the whole world: cheap, and no code path that is unsafe under
-        # concurrent first requests (drf-spectacular's /api/schema/ is: a 500).
+        # A tile of the whole world: cheap, and the path the sections measure first.
         warm = self.ctx.base_url + "/tiles/parcels/0/0/0.mvt"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
