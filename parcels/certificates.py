@@ -51,14 +51,13 @@ from typing import Any, Literal, TypedDict
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.contrib.auth.models import AbstractUser, AnonymousUser
-from django.db import connection
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
-from parcels.selectors import ParcelSheet, parcel_sheet
+from parcels.selectors import ParcelSheet, fetch_rows, parcel_sheet
 from transactions import ledger
 from transactions.audit import record_personal_data_access
 from transactions.checkpoints import key_id, public_keys, signing_key
@@ -377,10 +376,10 @@ class _Record:
 def _record_at(parcel_id: int, sequence: int, day: dt.date) -> _Record | None:
     """Return the record of the parcel at journal position `sequence` (None: no such parcel)."""
     params = {"parcel": parcel_id, "n": sequence, "day": day}
-    parcel = _fetch(_PARCEL_AT_ENTRY_SQL, params)
+    parcel = fetch_rows(_PARCEL_AT_ENTRY_SQL, params)
     if not parcel:
         return None
-    rights = _fetch(_RIGHTS_AT_ENTRY_SQL, params)
+    rights = fetch_rows(_RIGHTS_AT_ENTRY_SQL, params)
     history = parcel_timeline(parcel_id, through=sequence)["entries"]
     row = parcel[0]
     stated = {
@@ -437,13 +436,6 @@ def _digest(stated: dict[str, Any]) -> bytes:
     return hashlib.sha256(ledger.canonical_json(stated).encode("utf-8")).digest()
 
 
-def _fetch(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        columns = [column.name for column in cursor.description]
-        return [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
-
-
 # --- the location map ---------------------------------------------------------------------------
 
 # The map's frame, width over height (the renderer draws it 174 mm × 92 mm), and how much
@@ -485,7 +477,7 @@ FROM parcels_parcel WHERE id = %(parcel)s
 
 def _location_map(parcel_id: int, day: dt.date) -> tuple[LocationMap, bytes]:
     """Return the map of the parcel among its neighbours, and the parcel's exact boundary."""
-    subject = _fetch(_SUBJECT_SQL, {"parcel": parcel_id})[0]
+    subject = fetch_rows(_SUBJECT_SQL, {"parcel": parcel_id})[0]
     centre_x = (subject["minx"] + subject["maxx"]) / 2
     centre_y = (subject["miny"] + subject["maxy"]) / 2
     width = max(
@@ -500,7 +492,7 @@ def _location_map(parcel_id: int, day: dt.date) -> tuple[LocationMap, bytes]:
         centre_x + width / 2,
         centre_y + height / 2,
     )
-    rows = _fetch(
+    rows = fetch_rows(
         _MAP_SQL,
         {
             "parcel": parcel_id,
@@ -569,7 +561,7 @@ def issue_certificate(
         raise ValueError(f"A certificate is issued in {', '.join(LANGUAGES)}; got {language!r}.")
     if not 0 < parcel_id < 2**63:
         return None
-    head = _fetch(
+    head = fetch_rows(
         "SELECT sequence, entry_hash FROM transactions_journalentry ORDER BY sequence DESC LIMIT 1",
         {},
     )
@@ -750,7 +742,7 @@ def verify_certificate(code: str) -> Verification:
         fields = decode_code(code.strip(), public_keys())
     except InvalidCode as error:
         return Verification(status="invalid", reason=str(error))
-    entry = _fetch(
+    entry = fetch_rows(
         "SELECT entry_hash FROM transactions_journalentry WHERE sequence = %(n)s",
         {"n": fields.sequence},
     )
@@ -792,10 +784,12 @@ def verify_certificate(code: str) -> Verification:
             "effective_date": row["effective_date"],
             "recorded_at": row["recorded_at"],
         }
-        for row in _fetch(_LATER_ENTRIES_SQL, {"n": fields.sequence, "parcel": fields.parcel_id})
+        for row in fetch_rows(
+            _LATER_ENTRIES_SQL, {"n": fields.sequence, "parcel": fields.parcel_id}
+        )
     ]
     sheet = parcel_sheet(fields.parcel_id, as_of=day)
-    boundary = _fetch(_SUBJECT_SQL, {"parcel": fields.parcel_id})[0]["wkb"]
+    boundary = fetch_rows(_SUBJECT_SQL, {"parcel": fields.parcel_id})[0]["wkb"]
     data_changed = sheet is None or _data_digest(sheet, bytes(boundary)) != fields.data_digest
     return Verification(
         status="superseded" if later else "current",

@@ -232,7 +232,7 @@ def _recoverable(error: DatabaseError, cause: type[Exception]) -> bool:
     return isinstance(error.__cause__, cause) and not connection.in_atomic_block
 
 
-def _fetch(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+def fetch_rows(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     """Return the rows of `sql` as dicts by column name."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -409,7 +409,7 @@ def _like_prefix(text: str) -> str:
 
 
 def _results(chosen: str, **params: Any) -> list[dict[str, Any]]:
-    return _fetch(_RESULTS_SQL.format(chosen=chosen), params)
+    return fetch_rows(_RESULTS_SQL.format(chosen=chosen), params)
 
 
 def _search_result(
