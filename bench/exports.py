@@ -38,7 +38,7 @@ import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 
-from bench.harness import ROOT, Context, Measure, Row, peak_rss_of
+from bench.harness import ROOT, Context, Measure, Row, peak_rss_of, with_database
 
 GNU_TIME = Path("/usr/bin/time")
 OGR2OGR = shutil.which("ogr2ogr") or "/usr/bin/ogr2ogr"
@@ -90,12 +90,6 @@ def _gdal_source(url: str) -> tuple[str, dict[str, str]]:
     source = "PG:" + " ".join(f"{key}='{value}'" for key, value in keywords.items())
     env = {**os.environ, "PGPASSWORD": password, "LC_ALL": "C.UTF-8"}
     return source, env
-
-
-def _with_database(url: str, name: str) -> str:
-    """Return `url` naming database `name` (written by hand: a socket URL has no host part)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}/{name}" + (f"?{parts.query}" if parts.query else "")
 
 
 def _current_parcels(ctx: Context) -> int:
@@ -248,8 +242,8 @@ def _import_rows(ctx: Context) -> list[Row]:
         capture_output=True,
     )
     expected = _feature_count(given)
-    admin_url = _with_database(ctx.superuser_url, "postgres")
-    scratch_url = _with_database(ctx.database_url, name)
+    admin_url = with_database(ctx.superuser_url, "postgres")
+    scratch_url = with_database(ctx.database_url, name)
     owner = urlsplit(ctx.database_url).username
     admin = psycopg2.connect(admin_url)
     admin.autocommit = True
@@ -259,7 +253,7 @@ def _import_rows(ctx: Context) -> list[Row]:
             cursor.execute(f'CREATE DATABASE "{name}" OWNER "{owner}" TEMPLATE template1')
         env = {
             **ctx.env,
-            "DATABASE_URL": _with_database(ctx.env["DATABASE_URL"], name),
+            "DATABASE_URL": with_database(ctx.env["DATABASE_URL"], name),
             "LANDINFO_IMPORT_REPORT_DIR": str(folder),
         }
         subprocess.run(

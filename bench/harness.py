@@ -22,6 +22,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg2
 
@@ -138,6 +139,22 @@ class Context:
     def scaled(self, full: int, smoke: int) -> int:
         """Return `full` repetitions in a real run, `smoke` in a smoke run."""
         return smoke if self.smoke else full
+
+
+def with_database(url: str, name: str) -> str:
+    """Return `url` naming database `name` (written by hand: a socket URL has no host part)."""
+    parts = urlsplit(url)
+    return _url(parts.scheme, parts.netloc, name, parts.query)
+
+
+def libpq(url: str) -> str:
+    """Return a database URL as libpq reads it (postgis:// is Django's scheme only)."""
+    parts = urlsplit(url)
+    return _url("postgresql", parts.netloc, parts.path.lstrip("/"), parts.query)
+
+
+def _url(scheme: str, netloc: str, database: str, query: str) -> str:
+    return f"{scheme}://{netloc}/{database}" + (f"?{query}" if query else "")
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float | None:

@@ -40,7 +40,7 @@ import django
 import psycopg2
 from environ import Env
 
-from bench.harness import BENCH, ROOT, Context, Measure, Row
+from bench.harness import BENCH, ROOT, Context, Measure, Row, libpq, with_database
 
 SECTIONS = ("lookups", "tiles", "transfers", "exports", "map")
 # Marks a bench database whose generation finished: COMMENT ON DATABASE.
@@ -117,12 +117,12 @@ def _context(parcels: int, smoke: bool, port: int) -> Context:
     work = ROOT / "var" / "bench" / f"work-{port}"  # runs on other ports keep theirs
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    database_url = _with_database(app_url, name)
+    database_url = with_database(app_url, name)
     return Context(
         parcels=parcels,
         smoke=smoke,
-        database_url=_libpq(database_url),
-        superuser_url=_libpq(_with_database(superuser_url, name)),
+        database_url=libpq(database_url),
+        superuser_url=libpq(with_database(superuser_url, name)),
         base_url=f"http://127.0.0.1:{port}",
         env={
             **os.environ,
@@ -135,26 +135,10 @@ def _context(parcels: int, smoke: bool, port: int) -> Context:
     )
 
 
-def _with_database(url: str, name: str) -> str:
-    """Return `url` naming database `name` (written by hand: a socket URL has no host part)."""
-    parts = urlsplit(url)
-    return _url(parts.scheme, parts.netloc, name, parts.query)
-
-
-def _libpq(url: str) -> str:
-    """Return a database URL as libpq reads it (postgis:// is Django's scheme only)."""
-    parts = urlsplit(url)
-    return _url("postgresql", parts.netloc, parts.path.lstrip("/"), parts.query)
-
-
-def _url(scheme: str, netloc: str, database: str, query: str) -> str:
-    return f"{scheme}://{netloc}/{database}" + (f"?{query}" if query else "")
-
-
 def _prepare_database(ctx: Context) -> None:
     """Make the bench database hold exactly ctx.parcels generated parcels, or reuse it."""
     name = urlsplit(ctx.database_url).path.lstrip("/")
-    admin = psycopg2.connect(_with_database(ctx.superuser_url, "postgres"))
+    admin = psycopg2.connect(with_database(ctx.superuser_url, "postgres"))
     admin.autocommit = True
     mark = _MARK.format(parcels=ctx.parcels)
     with admin.cursor() as cursor:
