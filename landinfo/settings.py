@@ -37,6 +37,15 @@ LANDINFO = {
     "IMPORT_REPORT_DIR": env.path(
         "LANDINFO_IMPORT_REPORT_DIR", default=BASE_DIR / "var" / "reports"
     ),
+    # Limits on the files `import_parcels` and the subdivision form read (parcels/safe_files.py).
+    # A surveyed parcel has tens of vertices, a long river bank a few thousand: a feature
+    # with more is refused before GEOS or PROJ spend time and memory on it.
+    "IMPORT_MAX_VERTICES": env.int("LANDINFO_IMPORT_MAX_VERTICES", default=100_000),
+    # A zip whose members would unpack to more than this many bytes in all, or whose members
+    # are compressed more than this ratio (a zip bomb; real GIS files stay below 20), is
+    # refused before GDAL reads it.
+    "IMPORT_MAX_UNPACKED_BYTES": env.int("LANDINFO_IMPORT_MAX_UNPACKED_BYTES", default=4 * 2**30),
+    "IMPORT_MAX_COMPRESSION_RATIO": env.int("LANDINFO_IMPORT_MAX_COMPRESSION_RATIO", default=200),
     # The Ed25519 key that signs checkpoints of the journal: a PKCS8 PEM file, mode 0600,
     # made by `manage.py generate_signing_key` (scripts/setup does it). Relative paths are
     # read from the project folder.

@@ -47,6 +47,13 @@ from pyproj.exceptions import CRSError
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
 from landinfo.profiles.text import fold_text, quote_input
 from parcels.models import AdministrativeUnit
+from parcels.safe_files import (
+    UnsafeFileError,
+    check_driver,
+    check_source,
+    gdal_reading,
+    read_zip_member,
+)
 
 WGS84 = 4326
 SHAPEFILE_DRIVER = "ESRI Shapefile"
@@ -81,6 +88,7 @@ class Problem(enum.Enum):
     """Why a feature was not imported; the value heads its reason in the report."""
 
     MISSING_GEOMETRY = "missing geometry"
+    TOO_MANY_VERTICES = "too many vertices"
     UNREADABLE_GEOMETRY = "unreadable geometry"
     NOT_POLYGONAL = "not polygonal"
     INVALID_GEOMETRY = "invalid geometry"
@@ -430,6 +438,10 @@ def _map_fields(
 # Text stored as UTF-8 but read as one of these shows as "Ä\x90Æ°á»\x9dng" for "Đường".
 _MOJIBAKE_CODECS = ("cp1252", "latin-1")
 _ENCODING_HINT = "pass --encoding with the file's real encoding (often UTF-8 or cp1258)"
+_UNKNOWN_HINT = (
+    "pass --encoding with its real encoding: cp1258 (Vietnamese Windows), cp949 (Korean "
+    "EUC-KR), UTF-8, ..."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,6 +457,10 @@ class _TextDecoding:
     codec: str | None  # the Python codec of the stored bytes; None: GDAL's decoding
     transport: str | None  # pyogrio's `encoding`: "ISO-8859-1" to get DBF bytes unchanged
     origin: str  # for the summary
+    # Nothing says the encoding (no .cpg, no code page in the DBF): GDAL then reads the
+    # bytes as ISO-8859-1, which turns CP1258 or EUC-KR text into plausible Latin
+    # letters ("NguyêÞn"). Only ASCII text is certain; the rest is reported.
+    unknown: bool = False
 
     def decode(self, column: pa.Array) -> tuple[pa.Array, dict[int, str]]:
         """Return `column` with its text decoded and composed (NFC), and why some was not.
@@ -472,6 +488,16 @@ class _TextDecoding:
             else:
                 stored = column.cast(pa.large_binary()).to_pylist()
             column, errors = _decode_bytes(stored, self.codec)
+        if self.unknown:
+            unknown = "the file does not say its encoding (no .cpg file, no code page in the .dbf)"
+            for row in errors:  # not UTF-8 either: GDAL passed the bytes through
+                errors[row] = f"{errors[row].split(';')[0]}, and {unknown}; {_UNKNOWN_HINT}"
+            non_ascii = pc.invert(pc.string_is_ascii(column)).fill_null(False)
+            for position in np.flatnonzero(non_ascii.to_numpy(zero_copy_only=False)):
+                errors[int(position)] = (
+                    f"{quote_input(column[position].as_py())} is not ASCII and {unknown}; "
+                    f"{_UNKNOWN_HINT}"
+                )
         return pc.utf8_normalize(column, "NFC"), errors
 
     def field_name(self, name: str) -> str:
@@ -576,15 +602,49 @@ def _read_cpg(path: str, layer: str) -> str | None:
     wanted = f"{layer}.cpg".casefold()
     if location.suffix.casefold() == ".zip" and zipfile.is_zipfile(location):
         with zipfile.ZipFile(location) as archive:
-            for member in archive.namelist():
-                if PurePosixPath(member).name.casefold() == wanted:
-                    return archive.read(member).decode("ascii", errors="replace")
+            names = archive.namelist()
+        for member in names:
+            if PurePosixPath(member).name.casefold() == wanted:
+                return read_zip_member(location, member).decode("ascii", errors="replace")
         return None
     folder = location if location.is_dir() else location.parent
     for suffix in (".cpg", ".CPG"):
         candidate = folder / f"{layer}{suffix}"
         if candidate.is_file():
-            return candidate.read_text(encoding="ascii", errors="replace")
+            with candidate.open("rb") as file:  # a .cpg names an encoding; read no more
+                return file.read(1024).decode("ascii", errors="replace")
+    return None
+
+
+# Vietnamese encodings of the font era that Python (and iconv) cannot decode: TCVN3 is
+# TCVN 5712:1993's VN3 font encoding (the ".VnTime" fonts), VNI and VISCII others. Their
+# bytes would decode as some Windows code page without error, into wrong letters, so a
+# file in one is refused with the way out rather than guessed at.
+_LEGACY_VIETNAMESE = re.compile(r"(TCVN|ABC|VN3|VNI|VISCII|5712)", re.IGNORECASE)
+_LEGACY_HINT = (
+    "convert the file's text to Unicode first (e.g. with Unikey's converter, from "
+    "TCVN3 (ABC) to Unicode), then import it with --encoding UTF-8"
+)
+
+
+def _dbf_code_page(path: str, layer: str) -> int | None:
+    """Return the language driver id (code page mark) of the layer's .dbf, or None."""
+    location = Path(path)
+    wanted = f"{layer}.dbf".casefold()
+    if location.suffix.casefold() == ".zip" and zipfile.is_zipfile(location):
+        with zipfile.ZipFile(location) as archive:
+            names = archive.namelist()
+        for member in names:
+            if PurePosixPath(member).name.casefold() == wanted:
+                header = read_zip_member(location, member)
+                return header[29] if len(header) > 29 else None
+        return None
+    folder = location if location.is_dir() else location.parent
+    for candidate in folder.iterdir():
+        if candidate.name.casefold() == wanted and candidate.is_file():
+            with candidate.open("rb") as file:
+                header = file.read(32)
+            return header[29] if len(header) > 29 else None
     return None
 
 
@@ -593,6 +653,8 @@ def _text_decoding(path: str, layer: str, driver: str, encoding: str | None) -> 
     transport = "ISO-8859-1" if driver == SHAPEFILE_DRIVER else None
     if encoding is not None:
         codec = _python_codec(encoding)
+        if _LEGACY_VIETNAMESE.search(encoding):
+            raise ParcelFileError(f"--encoding {encoding!r} cannot be read here: {_LEGACY_HINT}.")
         if codec is None:
             raise ParcelFileError(
                 f"--encoding {encoding!r} is not an encoding Python knows; "
@@ -603,7 +665,16 @@ def _text_decoding(path: str, layer: str, driver: str, encoding: str | None) -> 
         return _TextDecoding(None, None, "UTF-8 (as the format defines)")
     declared = _read_cpg(path, layer)
     if declared is None:
+        if _dbf_code_page(path, layer) == 0:
+            return _TextDecoding(
+                None, None, "unknown (no .cpg, no code page in the DBF): ASCII only", True
+            )
         return _TextDecoding(None, None, "as GDAL reads the DBF (no .cpg file)")
+    if _LEGACY_VIETNAMESE.search(declared):
+        raise ParcelFileError(
+            f"{path}: the .cpg says the text is in {declared.strip()!r}, which cannot be "
+            f"read here; {_LEGACY_HINT}."
+        )
     codec = _codec_from_cpg(declared)
     if codec is None:
         return _TextDecoding(None, None, f"as GDAL reads the DBF (.cpg names {declared.strip()!r})")
@@ -724,13 +795,32 @@ def _check_geometries(wkb: pa.Array, frame: _Frame) -> _Geometries:
 
     missing = wkb.is_null().to_numpy(zero_copy_only=False)
     geometries = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False), on_invalid="ignore")
-    unreadable = ~missing & shapely.is_missing(geometries)
+    # Checked before anything costlier than counting: validity and transformation of a
+    # million-vertex "parcel" take seconds and memory that no real parcel needs.
+    limit = int(settings.LANDINFO["IMPORT_MAX_VERTICES"])
+    vertices = shapely.get_num_coordinates(geometries)
+    too_many = vertices > limit
+    report(
+        np.flatnonzero(too_many),
+        Problem.TOO_MANY_VERTICES,
+        [
+            f"the boundary has {count} vertices; a parcel boundary may have at most {limit} "
+            f"(LANDINFO_IMPORT_MAX_VERTICES): simplify it or split the parcel"
+            for count in vertices[too_many]
+        ],
+    )
+    geometries[too_many] = None
+    unreadable = ~missing & ~too_many & shapely.is_missing(geometries)
     empty = shapely.is_empty(geometries)
     polygonal = np.isin(shapely.get_type_id(geometries), _POLYGONAL_TYPE_IDS)
-    wrong_type = ~missing & ~unreadable & ~empty & ~polygonal
+    wrong_type = ~missing & ~too_many & ~unreadable & ~empty & ~polygonal
     for mask, problem, detail in (
         (missing, Problem.MISSING_GEOMETRY, "the feature has no geometry"),
-        (unreadable, Problem.UNREADABLE_GEOMETRY, "the geometry cannot be read (curved?)"),
+        (
+            unreadable,
+            Problem.UNREADABLE_GEOMETRY,
+            "the geometry cannot be read (an unclosed ring, or curved?)",
+        ),
         (empty, Problem.MISSING_GEOMETRY, "the geometry is empty"),
     ):
         report(np.flatnonzero(mask), problem, [detail] * int(mask.sum()))
@@ -1459,8 +1549,6 @@ def _open_layer(path: str, layer: str | None, encoding: str | None = None) -> _L
 
     `encoding` is pyogrio's, for the field names: see _TextDecoding.
     """
-    if "://" not in path and not path.startswith("/vsi") and not Path(path).exists():
-        raise ParcelFileError(f"{path}: no such file or directory.")
     try:
         layers = pyogrio.list_layers(path)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
@@ -1485,6 +1573,10 @@ def _open_layer(path: str, layer: str | None, encoding: str | None = None) -> _L
         info = pyogrio.read_info(path, layer=layer, encoding=encoding)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
         raise ParcelFileError(f"{path}, layer {layer}: {error}") from error
+    try:
+        check_driver(path, str(info["driver"]))
+    except UnsafeFileError as error:
+        raise ParcelFileError(str(error)) from error
     if info["geometry_type"] is None:
         raise ParcelFileError(f"{path}, layer {layer}: the layer has no geometry column.")
     fields = tuple(str(name) for name in info["fields"])
@@ -1512,10 +1604,16 @@ def import_parcels(
     when the database refused the write; nothing is imported then. With
     `options.strict`, one rejected feature is enough for nothing to be imported.
     """
-    run = _Import(str(path), options)
+    path = str(path)
     try:
-        with transaction.atomic(durable=True):
-            run.execute(progress)
+        check_source(path)
+    except UnsafeFileError as error:
+        raise ParcelFileError(str(error)) from error
+    try:
+        with gdal_reading(path):
+            run = _Import(path, options)
+            with transaction.atomic(durable=True):
+                run.execute(progress)
     except DatabaseError as error:
         raise ImportAborted(
             f"The database refused the import, so nothing was imported: {error}".strip()
@@ -1628,10 +1726,17 @@ class _Import:
                     read += batch.num_rows
                     if progress is not None:
                         progress.read(read, layer.features)
-        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as error:
+            # OSError: Arrow's stream reports GDAL's failure on a truncated file that way.
             raise ParcelFileError(
-                f"{self.path}, layer {layer.name}: GDAL failed while reading it: {error}"
+                f"{self.path}, layer {layer.name}: GDAL failed while reading it (a truncated "
+                f"or damaged file?): {error}"
             ) from error
+        if read == 0:
+            raise ParcelFileError(
+                f"{self.path}, layer {layer.name}: the layer has no features; there is "
+                f"nothing to import (an empty export, or the wrong layer?)."
+            )
         self.result.read = read
         if batches.with_z:
             self.result.notes.append(

@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 from django.utils import timezone
@@ -443,7 +444,19 @@ class SubdivisionForm(DeedForm):
             if upload.size and upload.size > GEOJSON_MAX_BYTES:
                 self.add_error("children_file", _("The GeoJSON file is larger than 5 MB."))
                 return data
-            text = b"".join(upload.chunks()).decode("utf-8", errors="replace")
+            try:
+                # GeoJSON is UTF-8 (RFC 7946); guessing another encoding would put wrong
+                # letters into the addresses of the register.
+                text = b"".join(upload.chunks()).decode("utf-8")
+            except UnicodeDecodeError:
+                self.add_error(
+                    "children_file",
+                    _(
+                        "The GeoJSON file is not UTF-8 text; save it again as UTF-8 "
+                        "(GeoJSON is always UTF-8)."
+                    ),
+                )
+                return data
             # Keep what was read, so the re-shown form still has it if the deed is refused.
             self.data = data_copy = cast(QueryDict, self.data).copy()
             data_copy["children_text"] = text
@@ -452,7 +465,9 @@ class SubdivisionForm(DeedForm):
                 _("Give the new parcels: upload a GeoJSON file or paste its text.")
             )
         try:
-            data["children"] = _children(json.loads(text))
+            data["children"] = _children(json.loads(text, parse_constant=_non_finite))
+        except _ChildrenRefused as refused:
+            self.add_error("children_text", refused.message)
         except (ValueError, TypeError, KeyError, RecursionError):
             self.add_error(
                 "children_text",
@@ -471,11 +486,39 @@ class SubdivisionForm(DeedForm):
         return terms
 
 
+class _ChildrenRefused(ValueError):
+    """Raised with the message for the form when the new parcels' GeoJSON is refused."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _non_finite(constant: str) -> float:
+    """Refuse NaN and ±Infinity, which Python's JSON reader takes and JSON does not have."""
+    raise _ChildrenRefused(
+        _("Coordinates must be numbers; the GeoJSON holds %(constant)s.") % {"constant": constant}
+    )
+
+
+def _vertices(coordinates: Any) -> int:
+    """Return how many positions nested GeoJSON coordinates hold (iteratively: no recursion)."""
+    count, pending = 0, [coordinates]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list) and item and not isinstance(item[0], list):
+            count += 1
+        elif isinstance(item, list):
+            pending.extend(item)
+    return count
+
+
 def _children(document: Any) -> list[dict[str, Any]]:
     """Return the new parcels of a FeatureCollection (or a list of features) as the API's."""
     features = document["features"] if isinstance(document, dict) else document
     if not isinstance(features, list) or not features:
         raise ValueError("no features")
+    limit = int(settings.LANDINFO["IMPORT_MAX_VERTICES"])
     children = []
     for feature in features:
         geometry = feature["geometry"] if feature.get("type") == "Feature" else feature
@@ -484,6 +527,16 @@ def _children(document: Any) -> list[dict[str, Any]]:
             "MultiPolygon",
         }:
             raise ValueError("not a polygon")
+        # Counted before GEOS sees the boundary: no surveyed parcel comes near the limit.
+        vertices = _vertices(geometry.get("coordinates"))
+        if vertices > limit:
+            raise _ChildrenRefused(
+                _(
+                    "A new parcel has %(count)s vertices; a parcel boundary may have at most "
+                    "%(limit)s. Simplify the boundary."
+                )
+                % {"count": vertices, "limit": limit}
+            )
         properties = feature.get("properties") or {}
         children.append(
             {

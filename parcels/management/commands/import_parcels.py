@@ -40,6 +40,15 @@ LANDINFO_IMPORT_REPORT_DIR, or always to --report. Parcels already registered wi
 same boundary and attributes are skipped as unchanged, so running the same file again
 adds nothing; a different boundary or attribute is a conflict, which needs a deed.
 
+Only local files are read, and only in the formats parcels come in: GeoPackage,
+Shapefile (or a .zip of one), GeoJSON, FlatGeobuf, KML, GML, CSV, FileGDB, MapInfo.
+Refused before GDAL opens them: URLs, /vsi... paths and connection strings; VRT and
+other files that point at other data; XML with a DTD; GeoJSON crs links; tar, gzip
+and other archives; zips with ../ or absolute names, links, nested archives, or that
+would unpack beyond LANDINFO_IMPORT_MAX_UNPACKED_BYTES or compress more than
+LANDINFO_IMPORT_MAX_COMPRESSION_RATIO. A boundary with more than
+LANDINFO_IMPORT_MAX_VERTICES vertices is rejected like any other bad feature.
+
 Exit status:
   0  the accepted features were imported (or validated, with --dry-run); when some
      were rejected, a warning says so and the report lists them
@@ -75,8 +84,8 @@ class _Progress:
 
 class Command(BaseCommand):
     help = (
-        "Import parcels from an OGR-readable file (GeoPackage, Shapefile or zipped "
-        "Shapefile, GeoJSON, GML, KML, FlatGeobuf, ...), transformed to the storage CRS. "
+        "Import parcels from a GIS file (GeoPackage, Shapefile or zipped Shapefile, "
+        "GeoJSON, GML, KML, FlatGeobuf, CSV, FileGDB, MapInfo), transformed to the storage CRS. "
         "Valid features are imported in one transaction; the others are reported."
     )
 
