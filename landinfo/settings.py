@@ -56,6 +56,9 @@ LANDINFO = {
     "VERIFY_KEY_FILES": [
         BASE_DIR / path for path in env.list("LANDINFO_VERIFY_KEY_FILES", default=[]) if path
     ],
+    # Where `manage.py backup` writes its backups (one directory each) when --output is
+    # not given. Relative paths are read from the project folder.
+    "BACKUP_DIR": BASE_DIR / env.str("LANDINFO_BACKUP_DIR", default="var/backups"),
     # An export of at most this many features is written while the planner waits and
     # downloaded at once; a larger one becomes a background job on the planner page.
     "EXPORT_SYNC_MAX_FEATURES": env.int("LANDINFO_EXPORT_SYNC_MAX_FEATURES", default=50_000),

@@ -6,7 +6,7 @@ the owner of a schema can drop the tables in it. So this command, connected as a
 PostgreSQL superuser, gives the journal's tables, their sequences, the triggers'
 function and the schema they live in to a role nobody logs in as
 (`landinfo_ledger_owner`, NOLOGIN), of which the application's role is not a member,
-and grants the application SELECT and INSERT on the tables (USAGE on their sequences,
+and grants the application SELECT and INSERT on the tables (USAGE and SELECT on their sequences,
 USAGE and CREATE on the schema so migrations still make and drop its own tables).
 
 The application can then still record deeds, checkpoints and audit rows, but can no
@@ -182,7 +182,9 @@ def _harden(cursor: Any, app_role: str) -> None:
             seq = sql.SQL(sequence)  # regclass text: already quoted where needed
             cursor.execute(sql.SQL("ALTER SEQUENCE {} OWNER TO {}").format(seq, owner))
             cursor.execute(sql.SQL("REVOKE ALL ON SEQUENCE {} FROM PUBLIC, {}").format(seq, app))
-            cursor.execute(sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(seq, app))
+            # SELECT reads the sequence's position only; pg_dump needs it, so that the
+            # application's role can make backups (manage.py backup) without a superuser.
+            cursor.execute(sql.SQL("GRANT USAGE, SELECT ON SEQUENCE {} TO {}").format(seq, app))
     # Whoever owns the function could make the triggers do nothing (CREATE OR REPLACE).
     cursor.execute(
         sql.SQL("ALTER FUNCTION {} OWNER TO {}").format(sql.SQL(TRIGGER_FUNCTION), owner)
