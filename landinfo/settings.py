@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 from landinfo.profiles.registry import PROFILES
@@ -26,6 +27,7 @@ ALLOWED_HOSTS = [
     h for h in env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"]) if h
 ]
 CSRF_TRUSTED_ORIGINS = [o for o in env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[]) if o]
+
 
 # One namespaced dict for the register's own settings (django-leaflet's pattern).
 LANDINFO = {
@@ -71,6 +73,22 @@ LANDINFO = {
     # The public address of the register, e.g. https://landinfo.example.gov.vn: the QR code
     # of a certificate links to <PUBLIC_URL>/verify/<code>. Empty: the host of the request.
     "PUBLIC_URL": env.str("LANDINFO_PUBLIC_URL", default=""),
+    # How many reverse proxies of ours stand in front of the app and append the client's
+    # address to X-Forwarded-For (1 behind the docker nginx). 0: the peer address is the
+    # client, and the header, which anyone can write, is ignored (landinfo/security.py).
+    "TRUSTED_PROXIES": env.int("LANDINFO_TRUSTED_PROXIES", default=0),
+    # Requests per client IP that the public reads allow ("<count>/<s|m|h>"); a citizen
+    # clicking around the map stays far below them. Signed-in staff are not counted.
+    "RATE_LIMITS": {
+        "lookup": env.str("LANDINFO_RATE_LOOKUP", default="600/m"),  # search, at, parcel, history
+        "ogc": env.str("LANDINFO_RATE_OGC", default="600/m"),  # OGC API items (QGIS pages)
+        "verify": env.str("LANDINFO_RATE_VERIFY", default="60/m"),  # certificate checks
+        "certificate": env.str("LANDINFO_RATE_CERTIFICATE", default="30/m"),  # PDF, ~100 ms
+        "export": env.str("LANDINFO_RATE_EXPORT", default="30/h"),  # anonymous exports
+    },
+    # When on, notaries and registrars sign in with a TOTP code as well as their password,
+    # and deed pages, the deed API and the API token page refuse them until they have.
+    "NOTARY_OTP_REQUIRED": env.bool("LANDINFO_NOTARY_OTP_REQUIRED", default=False),
 }
 
 if LANDINFO["PROFILE"] not in PROFILES:
@@ -93,6 +111,9 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "leaflet",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "landinfo",
     "parcels",
     "transactions",
@@ -101,6 +122,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "landinfo.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "landinfo.middleware.LanguageNeutralMiddleware",
@@ -108,8 +131,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "landinfo.accounts.OTPRequiredMiddleware",  # LANDINFO["NOTARY_OTP_REQUIRED"]
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised by its backend into the answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "landinfo.urls"
@@ -148,7 +175,69 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
 # ModelBackend's rules, its permissions read in one statement (landinfo/auth.py).
-AUTHENTICATION_BACKENDS = ["landinfo.auth.ModelBackendInOneQuery"]
+# django-axes first: it refuses a locked-out username+IP before a password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "landinfo.auth.ModelBackendInOneQuery",
+]
+
+# Sign-in lockout (django-axes). Locked by the username *and* IP together: locking by
+# username alone would let anyone anywhere lock a notary out of their own office by
+# typing wrong passwords for their name; by IP alone, one office's typos lock everyone
+# in it. Never permanent: the lock lifts after the cool-off, or `manage.py axes_reset`.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_MINUTES", default=15.0) / 60  # hours, float
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "landinfo.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "landinfo.security.lockout_response"
+# Its start-up banner would open the output of every manage.py command.
+AXES_VERBOSE = False
+
+# Caches: the rate-limit counters live in PostgreSQL, shared by every gunicorn worker
+# with no new service (an UNLOGGED table made by landinfo's migration 0001).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {"BACKEND": "landinfo.security.CounterCache", "LOCATION": "landinfo_ratelimit"},
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+# If the counters cannot be read, serve the public rather than refuse everyone.
+RATELIMIT_FAIL_OPEN = True
+
+# Security headers. Django's own defaults, stated: a page of the register is never framed
+# (clickjacking a deed form), never sniffed, and sends no path to other sites.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# No page uses the camera, microphone or the device's position (the map has no "where am
+# I": parcels are found by number, address or click); allow geolocation=(self) if it gets one.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+# Content Security Policy (django-csp 4): scripts only from our origin or with the
+# request's nonce; images also from the base map's tile host when one is set.
+# A tile template's "{s}" subdomain becomes the CSP wildcard "*".
+_BASEMAP_ORIGIN = "/".join(env.str("LANDINFO_BASEMAP_URL", default="").split("/")[:3]).replace(
+    "{s}", "*"
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", *([_BASEMAP_ORIGIN] if _BASEMAP_ORIGIN else [])],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# TOTP second factor (django-otp), required by LANDINFO["NOTARY_OTP_REQUIRED"].
+OTP_TOTP_ISSUER = "LandInfo"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

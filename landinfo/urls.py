@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from landinfo import accounts
 from landinfo.schema import SchemaView
 from parcels import certificate_views
 from transactions import views as transactions_views
@@ -13,11 +14,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     # Signing in, for notaries, registrars, planners and auditors (the public never needs to).
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", accounts.SignInView.as_view(), name="login"),
+    path("accounts/otp/", accounts.otp_view, name="otp"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/token/", transactions_views.api_token, name="api-token"),
     # Outside the parcels namespace: a QR code printed today must resolve for decades.
@@ -28,3 +26,6 @@ urlpatterns = [
     path("", include("transactions.urls")),
     path("", include("parcels.urls")),
 ]
+
+# JSON for a path under /api/ that no route matches; Django's page for any other.
+handler404 = "landinfo.errors.not_found"

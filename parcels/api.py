@@ -27,6 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from landinfo.dates import DAY_PATTERN, parse_day
+from landinfo.security import rate_limited
 from parcels import selectors, serializers
 
 _AS_OF = OpenApiParameter(
@@ -42,10 +43,24 @@ _KNOWN_AT = OpenApiParameter(
     "recorded later, and corrections recorded later, are left out. With `as_of`, who "
     "held the parcel on that day as the register knew it then. Now when absent.",
 )
+_MAX_UTC_OFFSET = dt.timedelta(hours=14)
 _ERRORS = {
     400: OpenApiResponse(serializers.ErrorSerializer, description="A parameter is wrong."),
     404: OpenApiResponse(serializers.ErrorSerializer, description="Nothing there."),
 }
+# The lookups are rate-limited per client address (landinfo.security.rate_limited).
+_TOO_MANY = OpenApiResponse(
+    serializers.ErrorSerializer,
+    description="Too many requests from this address; wait `Retry-After` seconds.",
+)
+_RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    int,
+    location=OpenApiParameter.HEADER,
+    response=[429],
+    required=True,
+    description="Seconds to wait before asking again.",
+)
 
 
 def _public(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -60,6 +75,7 @@ def _public(view: Callable[..., Response]) -> Callable[..., Response]:
     return api_view(["GET"])(view)
 
 
+@rate_limited("lookup")
 @extend_schema(
     summary="Find parcels by identifier or address",
     parameters=[
@@ -79,8 +95,9 @@ def _public(view: Callable[..., Response]) -> Callable[..., Response]:
             description="Code of the commune (Korea: legal dong) that short spellings such "
             "as '12/345' or '12-3' are read in; without it they match in every unit.",
         ),
+        _RETRY_AFTER,
     ],
-    responses={200: serializers.SearchResponseSerializer, 400: _ERRORS[400]},
+    responses={200: serializers.SearchResponseSerializer, 400: _ERRORS[400], 429: _TOO_MANY},
 )
 @_public
 def search(request: Request) -> Response:
@@ -93,17 +110,23 @@ def search(request: Request) -> Response:
         )
     except selectors.InvalidSearch as error:
         raise ParseError(str(error)) from error
-    return Response({"query": query.strip(), "results": results})
+    # The text is echoed only when it named a parcel: anything else may be a person's
+    # name or ID number typed into the public search, and the answer is not to repeat
+    # it (to caches, proxies, screenshots); tests/test_personal_data.py checks it.
+    named_parcel = any(result["match"] == "identifier" for result in results)
+    return Response({"query": query.strip() if named_parcel else "", "results": results})
 
 
+@rate_limited("lookup")
 @extend_schema(
     summary="The parcel at a point",
     parameters=[
         OpenApiParameter("lon", float, required=True, description="Longitude, WGS84 degrees."),
         OpenApiParameter("lat", float, required=True, description="Latitude, WGS84 degrees."),
         _AS_OF,
+        _RETRY_AFTER,
     ],
-    responses={200: serializers.AtPointSheetSerializer, **_ERRORS},
+    responses={200: serializers.AtPointSheetSerializer, **_ERRORS, 429: _TOO_MANY},
 )
 @_public
 def at_point(request: Request) -> Response:
@@ -119,13 +142,14 @@ def at_point(request: Request) -> Response:
     return Response(sheet)
 
 
+@rate_limited("lookup")
 @extend_schema(
     summary="The parcel sheet",
     description="`last_entry` is the sequence of the last deed that touched the parcel "
     "(always the present one): send it back as `expected_last_entry` when recording a "
     "deed, so that a deed made against an older state of the parcel is refused.",
-    parameters=[_AS_OF, _KNOWN_AT],
-    responses={200: serializers.SheetSerializer, **_ERRORS},
+    parameters=[_AS_OF, _KNOWN_AT, _RETRY_AFTER],
+    responses={200: serializers.SheetSerializer, **_ERRORS, 429: _TOO_MANY},
 )
 @_public
 def parcel_detail(request: Request, pk: int) -> Response:
@@ -138,10 +162,11 @@ def parcel_detail(request: Request, pk: int) -> Response:
     return Response(sheet)
 
 
+@rate_limited("lookup")
 @extend_schema(
     summary="The parcel's deeds through time",
-    parameters=[_AS_OF, _KNOWN_AT],
-    responses={200: serializers.HistorySerializer, **_ERRORS},
+    parameters=[_AS_OF, _KNOWN_AT, _RETRY_AFTER],
+    responses={200: serializers.HistorySerializer, **_ERRORS, 429: _TOO_MANY},
 )
 @_public
 def parcel_history(request: Request, pk: int) -> Response:
@@ -217,4 +242,9 @@ def _moment(request: Request, name: str) -> dt.datetime | None:
         ) from None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
+    # Python reads offsets up to ±23:59, PostgreSQL only to ±15:59 (a 500 there); no
+    # time zone on Earth is further than ±14:00 from UTC.
+    offset = moment.utcoffset()
+    if offset is not None and abs(offset) > _MAX_UTC_OFFSET:
+        raise ParseError(f"'{name}' must have a UTC offset from -14:00 to +14:00; got {text!r}.")
     return moment

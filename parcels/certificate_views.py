@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.http import require_GET
 
+from landinfo.security import rate_limited
 from parcels.certificate_pdf import render_pdf
 from parcels.certificates import (
     ENTRY_KINDS,
@@ -47,6 +48,7 @@ def verify_url(request: HttpRequest, code: str) -> str:
     return base.rstrip("/") + path if base else request.build_absolute_uri(path)
 
 
+@rate_limited("certificate")
 @require_GET
 def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """Return the parcel's certificate at the journal's head, as a PDF in the asked language."""
@@ -67,6 +69,7 @@ def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+@rate_limited("verify")
 @require_GET
 def verify(request: HttpRequest, code: str = "") -> HttpResponse:
     """Say whether a certificate code is genuine, still current, or superseded by later deeds.

@@ -18,6 +18,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBas
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
+from landinfo.security import rate_limited
 from parcels import exports
 from parcels.layers import InvalidLayerRequest, get_layer
 
@@ -30,6 +31,7 @@ def _error(status: int, error: str, detail: str) -> JsonResponse:
 
 
 # Exempt so that a POST is told 405 rather than 403: the view writes nothing.
+@rate_limited("export")  # anonymous only: signed-in planners are not counted
 @csrf_exempt
 @require_safe
 def export_layer(request: HttpRequest, layer: str, fmt: str) -> HttpResponseBase:

@@ -18,6 +18,7 @@ today.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -32,8 +33,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
+from landinfo.security import rate_limited
 from landinfo.srid import STORAGE_SRID, WEB_MERCATOR, WGS84
 from parcels import layers
 from parcels.layers import Layer
@@ -317,7 +319,31 @@ def _bbox(text: str, bbox_crs: OutputCrs) -> tuple[float, float, float, float]:
     minx, miny, maxx, maxy = (a2, a1, b2, b1) if bbox_crs.north_first else (a1, a2, b1, b2)
     if not (minx < maxx and miny < maxy):
         raise InvalidParameter(f"bbox={text!r}: the lower corner must be below the upper.")
+    if not _within_reach(bbox_crs.srid, (minx, miny, maxx, maxy)):
+        # PostGIS would fail on the corners with an error (a 500), not an empty page.
+        raise InvalidParameter(
+            f"bbox={text!r} is not a place in {bbox_crs.uri} (e.g. a latitude beyond 90); "
+            "check the numbers and bbox-crs."
+        )
     return minx, miny, maxx, maxy
+
+
+@functools.cache
+def _to_storage(srid: int) -> Transformer:
+    return Transformer.from_crs(srid, STORAGE_SRID, always_xy=True)
+
+
+def _within_reach(srid: int, box: tuple[float, float, float, float]) -> bool:
+    """Tell whether the corners of `box` (x/y in `srid`) are somewhere in the storage CRS."""
+    minx, miny, maxx, maxy = box
+    if CRS.from_epsg(srid).is_geographic and not (
+        minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90
+    ):
+        return False
+    xs, ys = _to_storage(srid).transform(
+        [minx, maxx, maxx, minx], [miny, miny, maxy, maxy], errcheck=False
+    )
+    return all(math.isfinite(value) for value in (*xs, *ys))
 
 
 _DATE_PART = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -718,6 +744,7 @@ def _page_links(request: HttpRequest, name: str, items: ItemsRequest, returned: 
     return links
 
 
+@rate_limited("ogc")
 @_ogc_view
 def items_view(request: HttpRequest, name: str) -> HttpResponse:
     """Return a page of features as a GeoJSON FeatureCollection made by PostGIS."""
@@ -738,6 +765,7 @@ def items_view(request: HttpRequest, name: str) -> HttpResponse:
     return response
 
 
+@rate_limited("ogc")
 @_ogc_view
 def item_view(request: HttpRequest, name: str, feature_id: str) -> HttpResponse:
     """Return one feature as GeoJSON; 404 when the collection has no such feature."""

@@ -60,7 +60,11 @@ class SearchResultSerializer(ParcelRefSerializer):
 
 
 class SearchResponseSerializer(serializers.Serializer):
-    query = serializers.CharField()
+    query = serializers.CharField(
+        allow_blank=True,
+        help_text="The search text when it named a parcel by its identifier; empty "
+        "otherwise (a person's name or ID number typed by mistake is not repeated).",
+    )
     results = SearchResultSerializer(many=True)
 
 

@@ -38,3 +38,23 @@ def _flush_past_append_only_triggers():
     DatabaseOperations.execute_sql_flush = execute_sql_flush
     yield
     DatabaseOperations.execute_sql_flush = original
+
+
+# The public rate limits count on a connection of their own (landinfo.security.CounterCache),
+# outside the test's transaction: the counts are wiped after each test that made any (a
+# test starts with none), and the connection is closed before the test database is dropped.
+@pytest.fixture(autouse=True, scope="session")
+def _close_rate_limit_counters(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    yield
+    from django.core.cache import caches
+
+    caches["ratelimit"].close_connections()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit_counts():  # type: ignore[no-untyped-def]
+    yield
+    from django.core.cache import caches
+
+    if caches["ratelimit"].used:
+        caches["ratelimit"].clear()

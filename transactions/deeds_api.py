@@ -776,7 +776,24 @@ class DeedsView(_DeedAPIView):
                 required=True,
                 description="1 to 128 printable ASCII characters, new for each deed "
                 "(a UUID is a good choice).",
-            )
+            ),
+            OpenApiParameter(
+                "Location",
+                OpenApiTypes.STR,
+                location=OpenApiParameter.HEADER,
+                response=[201],
+                required=True,
+                description="The sheet of the deed's parcel in the API.",
+            ),
+            OpenApiParameter(
+                REPLAYED_HEADER,
+                OpenApiTypes.STR,
+                location=OpenApiParameter.HEADER,
+                response=[201],
+                enum=["true"],
+                description="Present when the request repeated an earlier one's "
+                f"{IDEMPOTENCY_HEADER} and body: the entry was recorded then, not now.",
+            ),
         ],
         request=PolymorphicProxySerializer(
             component_name="Deed",
@@ -793,6 +810,10 @@ class DeedsView(_DeedAPIView):
             409: OpenApiResponse(
                 DeedErrorSerializer, description="It conflicts with the register as it stands."
             ),
+            413: OpenApiResponse(
+                DeedErrorSerializer, description="The body is too large to be a deed."
+            ),
+            415: OpenApiResponse(DeedErrorSerializer, description="The body is not JSON."),
             422: OpenApiResponse(DeedErrorSerializer, description="The register refuses it."),
         },
     )

@@ -8,6 +8,7 @@ without it these tests are skipped with the reason.
 import datetime as dt
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,37 @@ VIEWPORTS = {
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 # Data of a small district: the same seed gives the same parcels in every run.
+# Collects the page's Content-Security-Policy violations (each blocked script, style,
+# image or connection) in window.__cspViolations, from before the first script runs.
+CSP_WATCH = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(
+    `${event.violatedDirective} blocked ${event.blockedURI || "inline"} at ${event.sourceFile}:${event.lineNumber}`
+  );
+});
+"""
+
+
+def wait_for(page, expression: str, arg: object = None, timeout: float = 15.0) -> None:
+    """Wait until the JavaScript `expression` is true in `page`.
+
+    Playwright's wait_for_function evaluates its predicate with eval() inside the page,
+    which our Content-Security-Policy refuses (no 'unsafe-eval', on purpose); this
+    polls through page.evaluate, which the DevTools protocol runs outside the policy.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{expression} still false after {timeout} s")
+        time.sleep(0.05)
+
+
+def csp_violations(page) -> list[str]:
+    """Return the CSP violations `page` saw since it was loaded (CSP_WATCH must be on)."""
+    return page.evaluate("window.__cspViolations")
+
+
 DISTRICT_SEED = 7
 DISTRICT_PARCELS = 300
 
@@ -197,6 +229,7 @@ class Session:
         """Assert that nothing went to another host and no script or load failed."""
         assert self.foreign_requests == [], self.foreign_requests
         assert self.console_errors == [], self.console_errors
+        assert csp_violations(self.page) == []
 
 
 @pytest.fixture(params=sorted(VIEWPORTS))
@@ -209,6 +242,7 @@ def session(browser, live_server, viewport) -> Iterator[Session]:
     """Return a fresh browser context at the viewport, speaking Vietnamese like the profile."""
     context = browser.new_context(locale="vi-VN", **VIEWPORTS[viewport])
     context.set_default_timeout(10_000)
+    context.add_init_script(CSP_WATCH)
     page = context.new_page()
     opened = Session(page=page, name=viewport, base_url=live_server.url)
 
@@ -236,7 +270,7 @@ def open_map(session) -> Callable[..., Session]:
 
     def load(path: str = "/") -> Session:
         session.page.goto(session.base_url + path)
-        session.page.wait_for_function("window.landinfoMap !== undefined")
+        wait_for(session.page, "window.landinfoMap !== undefined")
         return session
 
     return load

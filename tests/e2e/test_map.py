@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from landinfo.profiles.text import fold_text
-from tests.e2e.conftest import ARTIFACTS, District, ParcelOnMap, Session
+from tests.e2e.conftest import ARTIFACTS, District, ParcelOnMap, Session, wait_for
 
 pytestmark = [pytest.mark.slow]
 
@@ -32,7 +32,7 @@ def wait_for_sheet(session: Session, parcel: ParcelOnMap) -> None:
 
 def wait_until_still(session: Session) -> None:
     """Wait until the map has finished panning and zooming."""
-    session.page.wait_for_function("window.landinfo.isIdle()")
+    wait_for(session.page, "window.landinfo.isIdle()")
 
 
 def query_of(session: Session) -> dict[str, list[str]]:
@@ -128,7 +128,7 @@ def test_identifier_or_address_typed_without_accents_opens_the_sheet_and_a_click
 ):
     session = open_map("/")
     page = session.page
-    page.wait_for_function("document.querySelectorAll('#map canvas').length > 0")
+    wait_for(page, "document.querySelectorAll('#map canvas').length > 0")
     wait_until_still(session)
     below_parcels = page.evaluate(
         "landinfoMap.getZoom() < JSON.parse("
@@ -185,7 +185,7 @@ def test_shared_link_opens_the_sheet_in_each_language(open_map, district: Distri
     for language, label in (("ko", "필지"), ("en", "parcel")):
         with page.expect_navigation():
             page.select_option("#language-select", language)
-        page.wait_for_function("window.landinfoMap !== undefined")
+        wait_for(page, "window.landinfoMap !== undefined")
         wait_for_sheet(session, target)  # the link survived the switch
         assert page.get_attribute("html", "lang") == language
         assert page.inner_text("#sheet-kicker").casefold() == label
@@ -210,7 +210,8 @@ def test_as_of_date_shows_the_parcel_that_was_there(open_map, district: District
     assert query_of(session)["as_of"] == [as_of]
     assert query_of(session)["parcel"] == [str(retired.id)]
     assert any(f"/api/parcels/{retired.id}/history?as_of={as_of}" in u for u in session.requests)
-    page.wait_for_function(
+    wait_for(
+        page,
         "as_of => performance.getEntriesByType('resource')"
         ".some(e => e.name.includes('/tiles/parcels/') && e.name.includes('as_of=' + as_of))",
         arg=as_of,

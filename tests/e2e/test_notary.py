@@ -11,7 +11,15 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, LOCAL_HOSTS, VIEWPORTS, District
+from tests.e2e.conftest import (
+    ARTIFACTS,
+    CSP_WATCH,
+    LOCAL_HOSTS,
+    VIEWPORTS,
+    District,
+    csp_violations,
+    wait_for,
+)
 from tests.e2e.test_map import typed, wait_for_sheet
 from tests.transactions.test_deeds_api import PASSWORD, user_with_role
 from transactions.masking import mask_party_name
@@ -57,6 +65,7 @@ def test_a_notary_records_a_transfer_from_the_map(browser, live_server, district
 
     notary = browser.new_context(locale="vi-VN", **VIEWPORTS["desktop"])
     notary.set_default_timeout(15_000)
+    notary.add_init_script(CSP_WATCH)  # the policy is enforced: nothing may be refused
     page = notary.new_page()
     _watch(page, problems)
 
@@ -66,9 +75,10 @@ def test_a_notary_records_a_transfer_from_the_map(browser, live_server, district
     page.fill("#id_password", PASSWORD)
     with page.expect_navigation():
         page.click("form button[type=submit].button-primary")
-    page.wait_for_function("window.landinfoMap !== undefined")
+    wait_for(page, "window.landinfoMap !== undefined")
     assert page.text_content(".account .account-name").strip() == "notary-e2e"
     assert page.inner_text(".account .role-chip") == "Công chứng viên"  # notary
+    assert csp_violations(page) == []  # the map, signed in
 
     # Find the parcel with the search box, as a notary with the deed's parcel number does.
     box = page.locator("#search-input")
@@ -85,6 +95,7 @@ def test_a_notary_records_a_transfer_from_the_map(browser, live_server, district
         page.click("#record-deed")
     assert page.url.endswith(f"/deeds/transfer/?parcel={parcel.id}")
     holders = page.inner_text("table.holders")
+    assert csp_violations(page) == []  # the deed form
     assert held.holder.name in holders and held.holder.national_id in holders
     assert PersonalDataAccess.objects.filter(
         user__username="notary-e2e", party=held.holder, purpose="deed form: transfer"
@@ -109,7 +120,7 @@ def test_a_notary_records_a_transfer_from_the_map(browser, live_server, district
     entry = JournalEntry.objects.order_by("-sequence").first()
     assert (entry.kind, entry.recorded_by.username) == ("transfer", "notary-e2e")
     assert page.url.endswith(f"/?parcel={parcel.id}")
-    page.wait_for_function("window.landinfoMap !== undefined")
+    wait_for(page, "window.landinfoMap !== undefined")
     wait_for_sheet(session=_Page(page), parcel=parcel)
     assert f"#{entry.sequence}" in page.inner_text(".messages")
     masked = mask_party_name(NEW_HOLDER, "person")
@@ -119,7 +130,7 @@ def test_a_notary_records_a_transfer_from_the_map(browser, live_server, district
     newest = page.locator("#sheet .timeline-entry").first
     assert "kind-transfer" in newest.get_attribute("class")
     assert f"#{entry.sequence}" in newest.inner_text()
-    page.wait_for_function("window.landinfo.isIdle()")
+    wait_for(page, "window.landinfo.isIdle()")
     # The sheet scrolled to its rights and history: what the deed changed.
     page.evaluate("document.querySelector('#sheet .rights').scrollIntoView({block: 'start'})")
     page.screenshot(path=str(ARTIFACTS / "notary-after.png"))
@@ -131,7 +142,7 @@ def test_a_notary_records_a_transfer_from_the_map(browser, live_server, district
     page = public.new_page()
     _watch(page, problems)
     page.goto(f"{live_server.url}/?parcel={parcel.id}")
-    page.wait_for_function("window.landinfoMap !== undefined")
+    wait_for(page, "window.landinfoMap !== undefined")
     wait_for_sheet(session=_Page(page), parcel=parcel)
     page.wait_for_selector('#sheet .history[data-state="ready"]')
     body = page.inner_text("#sheet-body")

@@ -19,7 +19,7 @@ from landinfo.srid import STORAGE_SRID
 from parcels import exports
 from parcels.layers import get_layer
 from parcels.models import ExportJob
-from tests.e2e.conftest import ARTIFACTS, VIEWPORTS, District
+from tests.e2e.conftest import ARTIFACTS, CSP_WATCH, VIEWPORTS, District, csp_violations, wait_for
 from tests.e2e.test_notary import _watch
 from tests.transactions.test_deeds_api import PASSWORD, user_with_role
 
@@ -37,6 +37,7 @@ def test_a_planner_draws_an_area_and_downloads_its_geopackage(
     problems: list[str] = []
     context = browser.new_context(locale="vi-VN", accept_downloads=True, **VIEWPORTS["desktop"])
     context.set_default_timeout(15_000)
+    context.add_init_script(CSP_WATCH)  # the policy is enforced: nothing may be refused
     page = context.new_page()
     _watch(page, problems)
 
@@ -45,7 +46,7 @@ def test_a_planner_draws_an_area_and_downloads_its_geopackage(
     page.fill("#id_password", PASSWORD)
     with page.expect_navigation():
         page.click("form button[type=submit].button-primary")
-    page.wait_for_function("window.landinfoPlannerMap !== undefined")
+    wait_for(page, "window.landinfoPlannerMap !== undefined")
     assert page.url.endswith("/planner/")
 
     # The planner pans to the district (where its parcels are) at a zoom showing them.
@@ -67,6 +68,7 @@ def test_a_planner_draws_an_area_and_downloads_its_geopackage(
     west, south, east, north = map(float, bbox.split(","))
     assert west < target.lon < east and south < target.lat < north
     assert page.get_attribute("#draw-area", "aria-pressed") == "false"
+    assert csp_violations(page) == []  # the planner page, its map and the drawn area
     assert page.locator("#planner-map path.leaflet-interactive, #planner-map path").count() >= 1
 
     page.check('input[name=layer][value="parcels"]')

@@ -1,0 +1,230 @@
+"""Who may use which endpoint: every URL of the project × every role, as one table.
+
+The table is checked against the URL resolver: a new URL without a row fails
+`test_every_url_has_a_row_in_the_matrix`, so nobody adds an endpoint without saying
+who may use it. The rules are DESIGN.md's "who uses it": the public reads public data;
+notaries record deeds and read holders; registrars also correct, verify and export;
+planners export; auditors verify. Admin URLs are covered as one row (the admin site
+lets in staff only, and no role is staff).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.cache import caches
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from parcels.models import ExportJob
+from tests.factories import ParcelFactory
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "notary", "registrar", "planner", "auditor")
+
+# Statuses, in the order of ROLES. 302 for a page is "sign in first"; 401 for the API.
+ALL_200 = (200, 200, 200, 200, 200)
+SIGNED_IN = (302, 200, 200, 200, 200)
+NOTARIES = (302, 200, 200, 403, 403)  # record_deed
+REGISTRARS = (302, 403, 200, 403, 403)  # correct_deed
+PLANNERS = (302, 403, 200, 200, 403)  # export_layers
+PLANNERS_400 = (302, 403, 400, 400, 403)
+# The job belongs to another planner: only its owner (elsewhere) and registrars see it.
+OTHERS_JOB = (302, 403, 200, 403, 403)
+
+Ctx = dict[str, Any]
+Row = tuple[Callable[[Ctx], str], dict[str, tuple[int, ...]]]
+
+# route (as the resolver spells it) -> (how to build a path, {method: statuses})
+MATRIX: dict[str, Row] = {
+    "": (lambda c: "/", {"GET": ALL_200}),
+    "api/schema/": (lambda c: "/api/schema/", {"GET": ALL_200}),
+    "i18n/setlang/": (lambda c: "/i18n/setlang/", {"POST": (302,) * 5}),
+    "jsi18n/": (lambda c: "/jsi18n/", {"GET": ALL_200}),
+    "accounts/login/": (
+        lambda c: "/accounts/login/",
+        # Signed in already: sent on. A POST with wrong credentials: the form again.
+        {"GET": (200, 302, 302, 302, 302), "POST": (200, 302, 302, 302, 302)},
+    ),
+    "accounts/otp/": (lambda c: "/accounts/otp/", {"GET": (302,) * 5, "POST": (302,) * 5}),
+    "accounts/logout/": (lambda c: "/accounts/logout/", {"GET": (405,) * 5, "POST": (302,) * 5}),
+    "accounts/token/": (
+        lambda c: "/accounts/token/",
+        {"GET": SIGNED_IN, "POST": (302, 302, 302, 302, 302)},
+    ),
+    "verify/": (lambda c: "/verify/", {"GET": ALL_200}),
+    "verify/<str:code>": (lambda c: "/verify/NOT-A-CODE", {"GET": (400,) * 5}),  # malformed
+    # An empty form, or a new job with no parameters, is refused 400 to those who may plan.
+    "planner/": (lambda c: "/planner/", {"GET": PLANNERS, "POST": PLANNERS_400}),
+    "planner/exports/": (lambda c: "/planner/exports/", {"GET": PLANNERS}),
+    "planner/exports/new": (lambda c: "/planner/exports/new", {"GET": PLANNERS_400}),
+    "planner/exports/<int:pk>/": (lambda c: f"/planner/exports/{c['job']}/", {"GET": OTHERS_JOB}),
+    "planner/exports/<int:pk>.json": (
+        lambda c: f"/planner/exports/{c['job']}.json",
+        {"GET": OTHERS_JOB},
+    ),
+    "planner/exports/<int:pk>/download": (
+        lambda c: f"/planner/exports/{c['job']}/download",
+        {"GET": (302, 403, 404, 403, 403)},  # a registrar may; this job has no file yet
+    ),
+    "ogc/": (lambda c: "/ogc/", {"GET": ALL_200}),
+    "ogc/api": (lambda c: "/ogc/api", {"GET": ALL_200}),
+    "ogc/conformance": (lambda c: "/ogc/conformance", {"GET": ALL_200}),
+    "ogc/collections": (lambda c: "/ogc/collections", {"GET": ALL_200}),
+    "ogc/collections/<str:name>": (lambda c: "/ogc/collections/parcels", {"GET": ALL_200}),
+    "ogc/collections/<str:name>/queryables": (
+        lambda c: "/ogc/collections/parcels/queryables",
+        {"GET": ALL_200},
+    ),
+    "ogc/collections/<str:name>/items": (
+        lambda c: "/ogc/collections/parcels/items",
+        {"GET": ALL_200},
+    ),
+    "ogc/collections/<str:name>/items/<str:feature_id>": (
+        lambda c: f"/ogc/collections/parcels/items/{c['parcel']}",
+        {"GET": ALL_200},
+    ),
+    "api/ledger/checkpoints": (lambda c: "/api/ledger/checkpoints", {"GET": ALL_200}),
+    "api/transactions/": (
+        lambda c: "/api/transactions/",
+        # Not signed in: 401. Not a notary: 403. A notary's empty deed: 400 (no key).
+        {"GET": (401, 405, 405, 405, 405), "POST": (401, 400, 400, 403, 403)},
+    ),
+    "api/parcels/<int:pk>/holders": (
+        lambda c: f"/api/parcels/{c['parcel']}/holders",
+        {"GET": (401, 200, 200, 403, 403)},
+    ),
+    "deeds/": (lambda c: "/deeds/", {"GET": NOTARIES}),
+    **{
+        f"deeds/{kind}/": (
+            lambda c, kind=kind: f"/deeds/{kind}/?parcel={c['parcel']}",
+            {"GET": NOTARIES, "POST": NOTARIES},
+        )
+        for kind in (
+            "transfer",
+            "first-registration",
+            "mortgage",
+            "discharge",
+            "subdivision",
+            "merge",
+        )
+    },
+    "deeds/correction/": (
+        lambda c: "/deeds/correction/",
+        {"GET": REGISTRARS, "POST": REGISTRARS},
+    ),
+    "api/parcels/search": (lambda c: "/api/parcels/search?q=thua", {"GET": ALL_200}),
+    "api/parcels/at": (lambda c: "/api/parcels/at?lon=0&lat=0", {"GET": (404,) * 5}),
+    "api/parcels/<int:pk>": (lambda c: f"/api/parcels/{c['parcel']}", {"GET": ALL_200}),
+    "api/parcels/<int:pk>/history": (
+        lambda c: f"/api/parcels/{c['parcel']}/history",
+        {"GET": ALL_200},
+    ),
+    "parcels/<int:pk>/certificate.pdf": (
+        lambda c: f"/parcels/{c['parcel']}/certificate.pdf",
+        {"GET": ALL_200},
+    ),
+    "tiles/parcels/<int:z>/<int:x>/<int:y>.mvt": (
+        lambda c: "/tiles/parcels/16/0/0.mvt",
+        {"GET": (204,) * 5},  # an empty tile
+    ),
+    "exports/<slug:layer>.<slug:fmt>": (
+        lambda c: "/exports/admin_units.geojson",
+        {"GET": ALL_200, "POST": (405,) * 5},
+    ),
+}
+
+# The admin site, as one row of representative pages: staff only, and no role is staff.
+ADMIN_PAGES = {
+    "/admin/": (302,) * 5,
+    "/admin/login/": ALL_200,  # signed in but not staff: the page says so
+    "/admin/auth/user/": (302,) * 5,
+    "/admin/transactions/journalentry/": (302,) * 5,
+}
+
+
+def _routes(
+    patterns: list[Any], prefix: str = "", namespace: str = ""
+) -> Iterator[tuple[str, str]]:
+    """Yield (route, namespace) of every URL pattern, walking included resolvers."""
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = pattern.namespace or namespace
+            yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), namespace
+
+
+def test_every_url_has_a_row_in_the_matrix():
+    routes = list(_routes(get_resolver().url_patterns))
+    admin = {route for route, namespace in routes if namespace == "admin"}
+    others = {route for route, namespace in routes if namespace != "admin"}
+    assert admin and all(route.startswith("admin/") for route in admin)
+    assert others - MATRIX.keys() == set(), "new URLs: add them to MATRIX with who may use them"
+    assert MATRIX.keys() - others == set(), "rows for URLs that no longer exist"
+
+
+@pytest.fixture
+def context() -> Ctx:
+    caches["ratelimit"].clear()  # the matrix is about roles, not about request counts
+    parcel = ParcelFactory(valid_from=dt.date(2000, 1, 1))
+    owner = User.objects.create_user("planner-who-asked")
+    owner.groups.add(Group.objects.get(name="planner"))
+    job = ExportJob.objects.create(requested_by=owner, layer="parcels", format="geojson")
+    return {"parcel": parcel.pk, "job": job.pk, "owner": owner}
+
+
+def _client(role: str) -> Client:
+    client = Client()
+    if role != "anonymous":
+        user = User.objects.create_user(f"matrix-{role}")  # no password: no slow hashing
+        user.groups.add(Group.objects.get(name=role))
+        client.force_login(user)
+    return client
+
+
+def _cases() -> Iterator[Any]:
+    for route, (_path, methods) in MATRIX.items():
+        for method in methods:
+            yield pytest.param(route, method, id=f"{method} /{route}")
+
+
+@pytest.mark.parametrize(("route", "method"), list(_cases()))
+def test_each_role_gets_what_the_matrix_says(route, method, context):
+    build, methods = MATRIX[route]
+    path = build(context)
+    got = []
+    for role in ROLES:
+        client = _client(role)
+        if method == "GET":
+            response = client.get(path)
+        else:
+            response = (
+                client.post(path, {}, content_type="application/json")
+                if path.startswith("/api/")
+                else client.post(path, {})
+            )
+        got.append(response.status_code)
+        User.objects.filter(username=f"matrix-{role}").delete()
+    assert dict(zip(ROLES, got, strict=True)) == dict(zip(ROLES, methods[method], strict=True))
+
+
+@pytest.mark.parametrize(("path", "expected"), list(ADMIN_PAGES.items()))
+def test_the_admin_lets_in_no_role(path, expected):
+    got = []
+    for role in ROLES:
+        got.append(_client(role).get(path).status_code)
+        User.objects.filter(username=f"matrix-{role}").delete()
+    assert dict(zip(ROLES, got, strict=True)) == dict(zip(ROLES, expected, strict=True))
+
+
+def test_the_planner_who_asked_for_an_export_sees_it(context):
+    client = Client()
+    client.force_login(context["owner"])
+    assert client.get(f"/planner/exports/{context['job']}/").status_code == 200
+    assert client.get(f"/planner/exports/{context['job']}.json").status_code == 200
