@@ -89,6 +89,17 @@ LANDINFO = {
     # When on, notaries and registrars sign in with a TOTP code as well as their password,
     # and deed pages, the deed API and the API token page refuse them until they have.
     "NOTARY_OTP_REQUIRED": env.bool("LANDINFO_NOTARY_OTP_REQUIRED", default=False),
+    # Streaming read replicas (LANDINFO_REPLICA_URLS; landinfo/replicas.py). A replica
+    # whose replay is more than this many seconds behind the primary is skipped.
+    "REPLICA_MAX_LAG": env.float("LANDINFO_REPLICA_MAX_LAG", default=10.0),
+    # Seconds each process trusts its measure of a replica (reachable, lag) before
+    # measuring again: one query per replica and interval, none per request.
+    "REPLICA_CHECK_INTERVAL": env.float("LANDINFO_REPLICA_CHECK_INTERVAL", default=5.0),
+    # Seconds a browser that has just written reads only the primary, so that a notary
+    # sees the deed just recorded; at least REPLICA_MAX_LAG + REPLICA_CHECK_INTERVAL.
+    "REPLICA_PIN_SECONDS": env.int("LANDINFO_REPLICA_PIN_SECONDS", default=30),
+    # Seconds to wait for a replica's connection before skipping it (libpq's minimum is 2).
+    "REPLICA_CONNECT_TIMEOUT": env.int("LANDINFO_REPLICA_CONNECT_TIMEOUT", default=2),
 }
 
 if LANDINFO["PROFILE"] not in PROFILES:
@@ -131,6 +142,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sends the reads of public views to a healthy read replica (landinfo/replicas.py).
+    "landinfo.replicas.ReplicaReadsMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "landinfo.accounts.OTPRequiredMiddleware",  # LANDINFO["NOTARY_OTP_REQUIRED"]
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -166,6 +179,33 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 # Lets parallel test runs (several checkouts, one cluster) use distinct test databases.
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
+# Streaming read replicas, aliases replica_1..n: same engine and options as the primary;
+# tests mirror them to `default` (no test database is made for a replica).
+LANDINFO["READ_REPLICAS"] = []
+for _number, _url in enumerate(
+    [u for u in env.list("LANDINFO_REPLICA_URLS", default=[]) if u], start=1
+):
+    _replica = environ.Env.db_url_config(_url, engine="django.contrib.gis.db.backends.postgis")
+    DATABASES[f"replica_{_number}"] = {
+        **DATABASES["default"],
+        **{key: _replica[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")},
+        "OPTIONS": {
+            **DATABASES["default"].get("OPTIONS", {}),
+            **_replica.get("OPTIONS", {}),
+            "connect_timeout": LANDINFO["REPLICA_CONNECT_TIMEOUT"],
+        },
+        "TEST": {"MIRROR": "default"},
+    }
+    LANDINFO["READ_REPLICAS"].append(f"replica_{_number}")
+if (
+    LANDINFO["REPLICA_PIN_SECONDS"]
+    < LANDINFO["REPLICA_MAX_LAG"] + LANDINFO["REPLICA_CHECK_INTERVAL"]
+):
+    raise ImproperlyConfigured(
+        "LANDINFO_REPLICA_PIN_SECONDS must be at least LANDINFO_REPLICA_MAX_LAG + "
+        "LANDINFO_REPLICA_CHECK_INTERVAL, or a notary may not see the deed just recorded."
+    )
+DATABASE_ROUTERS = ["landinfo.db_router.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

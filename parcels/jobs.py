@@ -26,6 +26,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
+from landinfo.replicas import replica_reads
 from parcels import exports
 from parcels.layers import InvalidLayerRequest, Layer, get_layer
 from parcels.models import ExportJob
@@ -171,7 +172,10 @@ def run(job: ExportJob) -> None:
 
     try:
         _layer, _format, parsed = validate(job.layer, job.format, job.params)
-        result = exports.export(job.layer, job.format, attempt, parsed, progress=progress)
+        # The export only reads: a healthy replica may serve it (the job's rows stay on the
+        # primary, written by `_ours`).
+        with replica_reads():
+            result = exports.export(job.layer, job.format, attempt, parsed, progress=progress)
         if not _ours(job).exists():
             raise Overtaken
         final = folder / result.filename

@@ -21,7 +21,7 @@ import weakref
 from typing import Any, Literal, NamedTuple, NotRequired, TypedDict
 
 import psycopg2.errors
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connections, router
 from django.utils import timezone
 
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
@@ -209,6 +209,7 @@ def _fetch_prepared(statement: _Statement, params: dict[str, Any]) -> list[dict[
     runs, and the next call prepares it again). Inside a transaction the error stands:
     it has aborted the transaction.
     """
+    connection = connections[router.db_for_read(Parcel)]  # a read: a replica may serve it
     with connection.cursor() as cursor:
         prepared = _PREPARED.setdefault(connection.connection, set())
         try:
@@ -216,25 +217,27 @@ def _fetch_prepared(statement: _Statement, params: dict[str, Any]) -> list[dict[
                 try:
                     cursor.execute(statement.prepare)
                 except DatabaseError as error:
-                    if not _recoverable(error, psycopg2.errors.DuplicatePreparedStatement):
+                    if not _recoverable(
+                        error, psycopg2.errors.DuplicatePreparedStatement, connection
+                    ):
                         raise
                 prepared.add(statement.name)
             cursor.execute(statement.execute, [params[name] for name in statement.parameters])
         except DatabaseError as error:
-            if not _recoverable(error, psycopg2.errors.InvalidSqlStatementName):
+            if not _recoverable(error, psycopg2.errors.InvalidSqlStatementName, connection):
                 raise
             prepared.discard(statement.name)
             cursor.execute(statement.sql, params)
         return _rows(cursor)
 
 
-def _recoverable(error: DatabaseError, cause: type[Exception]) -> bool:
+def _recoverable(error: DatabaseError, cause: type[Exception], connection: Any) -> bool:
     return isinstance(error.__cause__, cause) and not connection.in_atomic_block
 
 
 def fetch_rows(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     """Return the rows of `sql` as dicts by column name."""
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(Parcel)].cursor() as cursor:
         cursor.execute(sql, params)
         return _rows(cursor)
 

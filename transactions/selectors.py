@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Q
 from django.utils import timezone
 
@@ -127,7 +127,7 @@ def rights_as_of(
     otherwise as it knows them now. One query.
     """
     sql = RIGHTS_KNOWN_AT_JSON if known_at is not None else RIGHTS_AS_OF_JSON
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(Right)].cursor() as cursor:
         cursor.execute(
             f"SELECT {sql.format(parcel='%(parcel)s')}",
             {"parcel": parcel_id, "day": as_of or timezone.localdate(), "known_at": known_at},
