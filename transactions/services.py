@@ -655,9 +655,16 @@ def _check_fresh(parcels: list[Parcel], deed: DeedInput) -> None:
     now = last_entry([parcel.pk for parcel in parcels])
     if (now or 0) != deed.expected_last_entry:
         names = ", ".join(parcel.identifier for parcel in parcels)
+        if now is not None and now > deed.expected_last_entry:
+            raise StaleDeed(
+                f"Parcel {names} changed since you loaded it (entry #{now} was recorded "
+                f"after #{deed.expected_last_entry}); reload it and check the holders."
+            )
+        # Behind the sheet, not ahead of it: the number did not come from this parcel.
+        last = f"its last entry is #{now}" if now is not None else "it has no entry yet"
         raise StaleDeed(
-            f"Parcel {names} changed since you loaded it (entry #{now} was recorded after "
-            f"#{deed.expected_last_entry}); reload it and check the holders."
+            f"Parcel {names} was not at entry #{deed.expected_last_entry} ({last}); "
+            "reload it and check the holders."
         )
 
 

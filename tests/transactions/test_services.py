@@ -6,6 +6,7 @@ Every refusal is checked to leave the journal and the current-state tables as th
 import datetime as dt
 import itertools
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -1125,6 +1126,24 @@ def test_deed_on_a_missing_parcel_is_refused_with_404(notary):
             parcel_id=0, holders=[(person("A B", "1"), 1)], deed=deed(notary)
         )
     assert info.value.status == 404
+
+
+def test_a_deed_made_against_an_entry_the_parcel_never_reached_says_so(notary):
+    parcel = ParcelFactory()
+    with refused(StaleDeed, re.escape("was not at entry #7 (it has no entry yet)")):
+        services.record_first_registration(
+            parcel_id=parcel.pk,
+            holders=[(person("A B", "1"), Fraction(1))],
+            deed=deed(notary, expected_last_entry=7),
+        )
+    first = register(notary, parcel, ("A B", 1))
+    with refused(StaleDeed, re.escape(f"not at entry #{first.sequence + 5} (its last entry is #")):
+        services.record_transfer(
+            parcel_id=parcel.pk,
+            recipients=[(person("C D", "2"), 1)],
+            transfer_type="gift",
+            deed=deed(notary, expected_last_entry=first.sequence + 5),
+        )
 
 
 def test_stale_deed_is_refused(notary):
