@@ -28,6 +28,21 @@ ALLOWED_HOSTS = [
 ]
 CSRF_TRUSTED_ORIGINS = [o for o in env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[]) if o]
 
+# Production is served over HTTPS only (`manage.py check --deploy` is clean with it on).
+# Off by default: `make demo` serves plain http://127.0.0.1:8000.
+HTTPS = env.bool("DJANGO_HTTPS", default=False)
+# Set when a proxy in front terminates TLS and sends X-Forwarded-Proto (docker/nginx.conf
+# does). Only then: a client talking to gunicorn directly could claim https with it.
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+# A land register has no reason ever to be served over plain HTTP again, so a year of
+# HSTS, subdomains and the browsers' preload list are the defaults once HTTPS is on.
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=HTTPS)
 
 # One namespaced dict for the register's own settings (django-leaflet's pattern).
 LANDINFO = {

@@ -47,3 +47,62 @@ def test_profile_sets_language_and_storage_srid():
         check=True,
     )
     assert result.stdout.split() == ["ko", "5186"]
+
+
+def _check_deploy(**env: str) -> subprocess.CompletedProcess[str]:
+    """Run `manage.py check --deploy` failing on warnings, as a deployer would."""
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "landinfo.settings",
+            "DJANGO_DEBUG": "false",
+            # 64 characters of varied text, like the one scripts/setup writes.
+            "DJANGO_SECRET_KEY": "q8Xv2LmZ7pRt4NwY9sKc3HbJ6dFg1AeU5iOo0yTr8MnBxCzVlQkWjPhGfDsa2Ee7",
+            "DJANGO_ALLOWED_HOSTS": "landinfo.example.gov.vn",
+            # Debian 12's GDAL 3.6 (expected here; the docker image has a newer one).
+            "DJANGO_SILENCED_SYSTEM_CHECKS": "gis.W001",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_production_settings_pass_check_deploy():
+    result = _check_deploy(DJANGO_HTTPS="true", DJANGO_BEHIND_TLS_PROXY="true")
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_names_what_is_missing_without_https():
+    result = _check_deploy(DJANGO_HTTPS="false")
+    assert result.returncode != 0
+    for warning in ("security.W004", "security.W008", "security.W012", "security.W016"):
+        assert warning in result.stderr
+
+
+def test_https_setting_redirects_plain_http_and_trusts_the_proxy_only_when_told(settings):
+    from django.test import Client
+
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31_536_000
+    settings.ALLOWED_HOSTS = ["landinfo.example.gov.vn"]
+    plain = Client(HTTP_HOST="landinfo.example.gov.vn").get("/api/schema/")
+    assert plain.status_code == 301
+    assert plain["Location"] == "https://landinfo.example.gov.vn/api/schema/"
+
+    # Without SECURE_PROXY_SSL_HEADER a forged X-Forwarded-Proto is not believed.
+    forged = Client(HTTP_HOST="landinfo.example.gov.vn").get(
+        "/api/schema/", HTTP_X_FORWARDED_PROTO="https"
+    )
+    assert forged.status_code == 301
+
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    proxied = Client(HTTP_HOST="landinfo.example.gov.vn").get(
+        "/api/schema/", HTTP_X_FORWARDED_PROTO="https"
+    )
+    assert proxied.status_code == 200
+    assert proxied["Strict-Transport-Security"].startswith("max-age=31536000")
