@@ -72,9 +72,8 @@ def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
     if wants_json(request):
         response = JsonResponse({"detail": detail}, status=429)
     else:
-        response = render(
-            request, "429.html", {"detail": detail, "retry_after": retry_after}, status=429
-        )
+        title = _("Too many requests")
+        response = render(request, "refused.html", {"title": title, "detail": detail}, status=429)
     response["Retry-After"] = str(retry_after)
     response["Cache-Control"] = "no-store"
     return response
@@ -251,7 +250,8 @@ def lockout_response(
     if wants_json(request):
         response = JsonResponse({"detail": detail}, status=429)
     else:
-        response = render(request, "registration/locked_out.html", {"detail": detail}, status=429)
+        title = _("Sign-in locked")
+        response = render(request, "refused.html", {"title": title, "detail": detail}, status=429)
     response["Retry-After"] = str(minutes * 60)
     return response
 

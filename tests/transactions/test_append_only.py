@@ -31,16 +31,6 @@ REFUSED = "append-only"
 
 
 @pytest.fixture
-def signing_key(tmp_path, settings):
-    settings.LANDINFO = {
-        **settings.LANDINFO,
-        "SIGNING_KEY_FILE": tmp_path / "ledger-ed25519.pem",
-        "VERIFY_KEY_FILES": [],
-    }
-    call_command("generate_signing_key", stdout=io.StringIO())
-
-
-@pytest.fixture
 def notary():
     return make_user("notary-append-only", "notary")
 

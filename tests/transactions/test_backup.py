@@ -101,17 +101,6 @@ def url(name: str) -> str:
 
 
 @pytest.fixture
-def signing_key(tmp_path, settings):
-    settings.LANDINFO = {
-        **settings.LANDINFO,
-        "SIGNING_KEY_FILE": tmp_path / "keys" / "ledger-ed25519.pem",
-        "VERIFY_KEY_FILES": [],
-    }
-    call_command("generate_signing_key", stdout=io.StringIO())
-    return checkpoints.signing_key()
-
-
-@pytest.fixture
 def notary() -> User:
     return make_user("notary-backup", "notary")
 

@@ -47,18 +47,6 @@ HALF, QUARTER = Fraction(1, 2), Fraction(1, 4)
 # --- building a journal with the services --------------------------------------------------
 
 
-@pytest.fixture
-def signing_key(tmp_path, settings):
-    """Make the ledger's key in a temporary folder and point the settings at it."""
-    settings.LANDINFO = {
-        **settings.LANDINFO,
-        "SIGNING_KEY_FILE": tmp_path / "keys" / "ledger-ed25519.pem",
-        "VERIFY_KEY_FILES": [],
-    }
-    call_command("generate_signing_key", stdout=io.StringIO())
-    return checkpoints.signing_key()
-
-
 def make_user(name: str, group: str) -> User:
     user = User.objects.create_user(name)  # no password: hashing one costs ~0.3 s
     user.groups.add(Group.objects.get(name=group))
