@@ -31,6 +31,7 @@ def notary() -> User:
 
 
 def sign_in(ip: str, password: str, path: str = "/accounts/login/", **headers: str):
+    headers.setdefault("HTTP_ACCEPT_LANGUAGE", "en")  # the messages below are the English ones
     return Client(REMOTE_ADDR=ip).post(
         path, {"username": "notary-lock", "password": password}, **headers
     )
@@ -51,6 +52,14 @@ def test_the_limit_th_failure_locks_and_the_right_password_is_then_refused(notar
     still = client.post("/accounts/login/", {"username": "notary-lock", "password": PASSWORD})
     assert still.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def test_the_lockout_speaks_the_visitors_language(notary):
+    fail(OFFICE, settings.AXES_FAILURE_LIMIT)
+    locked = sign_in(OFFICE, PASSWORD, HTTP_ACCEPT_LANGUAGE="vi")
+    assert locked.status_code == 429
+    assert "Đăng nhập bị khóa" in locked.content.decode()
+    assert f"thử lại sau {COOL_OFF} phút" in locked.content.decode()
 
 
 def test_a_program_is_told_in_json(notary):

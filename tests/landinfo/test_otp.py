@@ -45,7 +45,7 @@ def sign_in(client: Client, user: User, otp_token: str = "", next_: str = "/deed
 @pytest.mark.parametrize("role", ["notary", "registrar"])
 def test_an_account_without_an_authenticator_enrols_one_before_any_deed(role):
     user = make_user(role)
-    client = Client(REMOTE_ADDR=IP)
+    client = Client(REMOTE_ADDR=IP, HTTP_ACCEPT_LANGUAGE="en")
     answer = sign_in(client, user)
     assert answer.status_code == 302
     assert answer["Location"].startswith("/accounts/otp/")
@@ -74,7 +74,7 @@ def test_an_account_without_an_authenticator_enrols_one_before_any_deed(role):
 def test_an_enrolled_notary_must_type_the_code_to_sign_in():
     user = make_user("notary", device=True)
     device = TOTPDevice.objects.get(user=user)
-    client = Client(REMOTE_ADDR=IP)
+    client = Client(REMOTE_ADDR=IP, HTTP_ACCEPT_LANGUAGE="en")
     for typed in ("", "123456" if code(device) != "123456" else "654321"):
         refused = sign_in(client, user, typed)
         assert refused.status_code == 200
@@ -87,7 +87,7 @@ def test_an_enrolled_notary_must_type_the_code_to_sign_in():
 def test_wrong_codes_count_toward_the_lockout():
     user = make_user("notary", device=True)
     device = TOTPDevice.objects.get(user=user)
-    client = Client(REMOTE_ADDR=IP)
+    client = Client(REMOTE_ADDR=IP, HTTP_ACCEPT_LANGUAGE="en")
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         assert sign_in(client, user, "000000").status_code == 200
     assert sign_in(client, user, "000000").status_code == 429
@@ -97,7 +97,7 @@ def test_wrong_codes_count_toward_the_lockout():
 def test_planners_and_auditors_sign_in_with_their_password_alone():
     for role in ("planner", "auditor"):
         user = make_user(role)
-        client = Client(REMOTE_ADDR=IP)
+        client = Client(REMOTE_ADDR=IP, HTTP_ACCEPT_LANGUAGE="en")
         assert sign_in(client, user, next_="/")["Location"] == "/"
         assert client.get("/accounts/token/").status_code == 200
 
@@ -105,6 +105,6 @@ def test_planners_and_auditors_sign_in_with_their_password_alone():
 def test_with_the_setting_off_no_code_is_asked(monkeypatch):
     monkeypatch.setitem(settings.LANDINFO, "NOTARY_OTP_REQUIRED", False)
     user = make_user("notary", device=True)
-    client = Client(REMOTE_ADDR=IP)
+    client = Client(REMOTE_ADDR=IP, HTTP_ACCEPT_LANGUAGE="en")
     assert sign_in(client, user)["Location"] == "/deeds/"
     assert client.get("/deeds/").status_code == 200

@@ -52,7 +52,7 @@ def limit(monkeypatch):
 @pytest.mark.parametrize(("path", "group", "is_api"), LIMITED)
 def test_a_public_read_past_its_limit_is_refused_429_with_retry_after(path, group, is_api, limit):
     limit(group, "2/h")
-    client = Client(REMOTE_ADDR="198.51.100.7")
+    client = Client(REMOTE_ADDR="198.51.100.7", HTTP_ACCEPT_LANGUAGE="en")
     for _ in range(2):
         assert client.get(path).status_code != 429
     refused = client.get(path)
