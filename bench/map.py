@@ -165,6 +165,20 @@ class Watch:
             self.problems.append(f"console: {message.text}")
 
 
+def _until(page: Any, expression: str, timeout: float = 60.0) -> None:
+    """Poll `expression` through page.evaluate until it is true.
+
+    Playwright's wait_for_function runs its predicate with eval() in the page, which the
+    site's Content-Security-Policy refuses (no 'unsafe-eval'); the timings themselves
+    are stamped by the page, so the polling interval does not enter them.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{expression} still false after {timeout} s")
+        time.sleep(0.02)
+
+
 @contextmanager
 def _page(browser: Any, watch: Watch) -> Iterator[Any]:
     """Yield a page of a fresh browser context (cold cache) watched by `watch`."""
@@ -218,7 +232,7 @@ def _draw_once(browser: Any, url: str, watch: Watch) -> dict[str, Any]:
     with _page(browser, watch) as page:
         page.add_init_script(DRAWN_HOOK)
         page.goto(url)
-        page.wait_for_function("window.__bench && window.__bench.drawnAt !== null")
+        _until(page, "window.__bench && window.__bench.drawnAt !== null")
         timings = page.evaluate("window.__bench")
         timings["tiles"] = page.evaluate(TILE_ENTRIES)
         timings["longTasks"] = page.evaluate("window.__longTasks")
@@ -362,7 +376,7 @@ def _pan_row(ctx: Context, browser: Any, lon: float, lat: float, where: str) -> 
     watch = Watch()
     with _page(browser, watch) as page:
         page.goto(_view_url(ctx, start_lon, lat))
-        page.wait_for_function("window.landinfo !== undefined && window.landinfo.isIdle()")
+        _until(page, "window.landinfo !== undefined && window.landinfo.isIdle()")
         page.evaluate("performance.setResourceTimingBufferSize(100000)")  # every tile counted
         before = page.evaluate(CENTRE_X)
         box = page.locator("#map").bounding_box()
@@ -386,7 +400,7 @@ def _pan_row(ctx: Context, browser: Any, lon: float, lat: float, where: str) -> 
         panned = page.evaluate(FRAMES_STOP)
         seconds = time.perf_counter() - began
         tiles_during = len(page.evaluate(TILE_ENTRIES)) - tiles_before
-        page.wait_for_function("window.landinfo.isIdle()")  # the last tiles load: no errors
+        _until(page, "window.landinfo.isIdle()")  # the last tiles load: no errors
         travelled = page.evaluate(CENTRE_X) - before
     errors = len(watch.problems)
     ours = _frames(panned, seconds, errors)
