@@ -560,6 +560,19 @@ def openapi(base: str) -> dict[str, Any]:
         "400": _response("A parameter is wrong.", JSON),
         "404": _response("Nothing there.", JSON),
     }
+    # Items are counted per client (landinfo.security.rate_limited, LANDINFO_RATE_OGC).
+    limited = {
+        **errors,
+        "429": {
+            **_response("Too many requests from this address; try again later.", JSON),
+            "headers": {
+                "Retry-After": {
+                    "description": "Seconds until the client may ask again.",
+                    "schema": {"type": "integer"},
+                }
+            },
+        },
+    }
     f_json = [_parameter("f", "Output format.", {"type": "string", "enum": ["json"]})]
     paths: dict[str, Any] = {
         "/": {
@@ -616,7 +629,7 @@ def openapi(base: str) -> dict[str, Any]:
                 "summary": f"{layer.title}: features",
                 "operationId": f"items_{layer.name}",
                 "parameters": _items_parameters(layer),
-                "responses": {"200": _response("A FeatureCollection.", GEOJSON), **errors},
+                "responses": {"200": _response("A FeatureCollection.", GEOJSON), **limited},
             }
         }
         paths[f"{here}/items/{{featureId}}"] = {
@@ -632,7 +645,7 @@ def openapi(base: str) -> dict[str, Any]:
                     },
                     *(p for p in _items_parameters(layer) if p["name"] in _ITEM_PARAMETERS),
                 ],
-                "responses": {"200": _response("A Feature.", GEOJSON), **errors},
+                "responses": {"200": _response("A Feature.", GEOJSON), **limited},
             }
         }
     return {

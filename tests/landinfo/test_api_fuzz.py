@@ -393,6 +393,26 @@ OGC_FUZZ = settings(FUZZ, max_examples=15)
 
 
 @pytest.mark.slow
+def test_rate_limited_ogc_items_answer_429_as_their_document_says(
+    register: Register, settings: Any
+) -> None:
+    settings.RATELIMIT_ENABLE = True
+    settings.LANDINFO = {
+        **settings.LANDINFO,
+        "RATE_LIMITS": {**settings.LANDINFO["RATE_LIMITS"], "ogc": "2/m"},
+    }
+    schema = schemathesis.openapi.from_wsgi("/ogc/api", _application())
+    case = schema["/collections/parcels/items"]["GET"].Case(query={"limit": 1})
+    statuses = []
+    for _ in range(3):  # the counters outlive the test: at most 3 to reach 429
+        response = case.call()
+        statuses.append(response.status_code)
+        if response.status_code == 429:
+            break
+    assert statuses[-1] == 429, statuses
+    case.validate_response(response, checks=CHECKS)
+
+
 def test_the_ogc_api_answers_as_its_own_document_says(register: Register, settings: Any) -> None:
     """The OGC API – Features has its own OpenAPI document (/ogc/api): a smaller budget."""
     settings.RATELIMIT_ENABLE = False
