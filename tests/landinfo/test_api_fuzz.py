@@ -307,16 +307,13 @@ def test_every_operation_answers_as_its_schema_says(
         assert deeds == {401}, deeds
 
 
-def test_a_rate_limited_lookup_answers_429_as_the_schema_says(
-    register: Register, settings: Any
-) -> None:
+def _refused_past_the_limit(case: Case, settings: Any, group: str) -> Any:
+    """Lower `group`'s rate to 2 a minute, call `case` until 429, validate that answer."""
     settings.RATELIMIT_ENABLE = True
     settings.LANDINFO = {
         **settings.LANDINFO,
-        "RATE_LIMITS": {**settings.LANDINFO["RATE_LIMITS"], "lookup": "2/m"},
+        "RATE_LIMITS": {**settings.LANDINFO["RATE_LIMITS"], group: "2/m"},
     }
-    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", _application())
-    case = schema["/api/parcels/search"]["GET"].Case(query={"q": "1"})
     # The counters outlive the test (their own table and connection): at most 3 to reach 429.
     statuses = []
     for _ in range(3):
@@ -326,6 +323,15 @@ def test_a_rate_limited_lookup_answers_429_as_the_schema_says(
             break
     assert statuses[-1] == 429, statuses
     case.validate_response(response, checks=CHECKS)
+    return response
+
+
+def test_a_rate_limited_lookup_answers_429_as_the_schema_says(
+    register: Register, settings: Any
+) -> None:
+    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", _application())
+    case = schema["/api/parcels/search"]["GET"].Case(query={"q": "1"})
+    response = _refused_past_the_limit(case, settings, "lookup")
     assert int(response.headers["retry-after"][0]) >= 1
     assert response.json()["detail"]
 
@@ -396,21 +402,9 @@ OGC_FUZZ = settings(FUZZ, max_examples=15)
 def test_rate_limited_ogc_items_answer_429_as_their_document_says(
     register: Register, settings: Any
 ) -> None:
-    settings.RATELIMIT_ENABLE = True
-    settings.LANDINFO = {
-        **settings.LANDINFO,
-        "RATE_LIMITS": {**settings.LANDINFO["RATE_LIMITS"], "ogc": "2/m"},
-    }
     schema = schemathesis.openapi.from_wsgi("/ogc/api", _application())
     case = schema["/collections/parcels/items"]["GET"].Case(query={"limit": 1})
-    statuses = []
-    for _ in range(3):  # the counters outlive the test: at most 3 to reach 429
-        response = case.call()
-        statuses.append(response.status_code)
-        if response.status_code == 429:
-            break
-    assert statuses[-1] == 429, statuses
-    case.validate_response(response, checks=CHECKS)
+    _refused_past_the_limit(case, settings, "ogc")
 
 
 def test_the_ogc_api_answers_as_its_own_document_says(register: Register, settings: Any) -> None:
