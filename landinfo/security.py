@@ -68,14 +68,19 @@ def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
     detail = _("Too many requests from your address; try again in %(seconds)d seconds.") % {
         "seconds": retry_after
     }
+    response = refusal(request, _("Too many requests"), detail, retry_after)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def refusal(request: HttpRequest, title: str, detail: str, retry_after: int) -> HttpResponse:
+    """Return a 429 saying `detail` and when to retry: JSON for programs, a page for people."""
     response: HttpResponse
     if wants_json(request):
         response = JsonResponse({"detail": detail}, status=429)
     else:
-        title = _("Too many requests")
         response = render(request, "refused.html", {"title": title, "detail": detail}, status=429)
     response["Retry-After"] = str(retry_after)
-    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -246,14 +251,7 @@ def lockout_response(
         "Too many failed sign-ins for this account from your address. Try again in "
         "%(minutes)d minutes, or ask a registrar to lift the lock."
     ) % {"minutes": minutes}
-    response: HttpResponse
-    if wants_json(request):
-        response = JsonResponse({"detail": detail}, status=429)
-    else:
-        title = _("Sign-in locked")
-        response = render(request, "refused.html", {"title": title, "detail": detail}, status=429)
-    response["Retry-After"] = str(minutes * 60)
-    return response
+    return refusal(request, _("Sign-in locked"), detail, minutes * 60)
 
 
 class PermissionsPolicyMiddleware:
