@@ -20,11 +20,11 @@ from landinfo.srid import STORAGE_SRID
 from tests.factories import ParcelFactory
 from tests.hostile.conftest import Sandbox
 from tests.transactions.test_deeds_api import user_with_role
+from tests.transactions.test_views import PDF
 from transactions import forms, services, views
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 SUBDIVISION = reverse("transactions:deed-subdivision")
 
 
