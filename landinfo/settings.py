@@ -304,7 +304,15 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGES = [("vi", "Tiếng Việt"), ("ko", "한국어"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_CODE = env.str("DJANGO_LANGUAGE_CODE", default="") or _PROFILE.default_language
-TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="Asia/Ho_Chi_Minh")
+# The register's time zone is the profile's, not a separate setting: a deed dated
+# "today" and every moment a person reads are in the country's legal time.
+TIME_ZONE = _PROFILE.time_zone
+if env.str("DJANGO_TIME_ZONE", default="") not in ("", TIME_ZONE):
+    raise ImproperlyConfigured(
+        f"DJANGO_TIME_ZONE={env.str('DJANGO_TIME_ZONE')!r} differs from the time zone of the "
+        f"{_PROFILE.key!r} profile ({TIME_ZONE}); the register's time zone is its profile's: "
+        "remove DJANGO_TIME_ZONE."
+    )
 USE_I18N = True
 USE_TZ = True
 

@@ -55,6 +55,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from landinfo.dates import register_moment
 from parcels.certificates import (
     ENTRY_KINDS,
     HOLDER_KINDS,
@@ -514,7 +515,7 @@ class _Pages:
         draw_qr(canvas, certificate.verify_url, qr_x, qr_y, QR_SIZE)
 
         styles = self.styles
-        issued = certificate.issued_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        issued = register_moment(certificate.issued_at)
         blocks: list[Paragraph] = [
             _p(
                 gettext(
@@ -528,7 +529,7 @@ class _Pages:
                 styles.mono,
             ),
             _p(
-                gettext("%(position)s, on %(moment)s (UTC)")
+                gettext("%(position)s, on %(moment)s")
                 % {"position": self.position, "moment": issued},
                 styles.small,
             ),

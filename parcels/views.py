@@ -42,6 +42,7 @@ def map_config() -> dict[str, object]:
             "name": profile.name,
             "language": profile.default_language,
             "currency": profile.currency,
+            "timeZone": settings.TIME_ZONE,  # the profile's: moments are read in it
         },
         "view": {
             "center": list(profile.map_center),

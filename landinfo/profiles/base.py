@@ -77,6 +77,9 @@ class JurisdictionProfile(abc.ABC):
     name: str
     storage_srid: int  # a projected CRS in metres
     default_language: str  # a Django language code
+    # The register's legal time zone (IANA name): "today" for a deed's date, and every
+    # moment a person reads (history, certificates, the verify page) is in it.
+    time_zone: str
     currency: str  # ISO 4217 code of official land prices
     area_of_use: Bounds  # where parcels of this country can be, WGS84
     map_center: tuple[float, float]  # (lat, lon) where the map opens

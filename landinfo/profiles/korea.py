@@ -183,6 +183,7 @@ class KoreaProfile(JurisdictionProfile):
     # Korea 2000 / Central Belt 2010: the belt of Seoul; metres, as area checks need.
     storage_srid = 5186
     default_language = "ko"
+    time_zone = "Asia/Seoul"  # KST, UTC+09:00, one zone for the whole country
     currency = "KRW"
     area_of_use = Bounds(west=124.5, south=33.0, east=132.0, north=38.7)
     map_center = (37.5665, 126.978)  # Seoul

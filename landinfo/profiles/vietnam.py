@@ -335,6 +335,7 @@ class VietnamProfile(JurisdictionProfile):
     # maps in the provinces around Hà Nội; metres, as area checks need.
     storage_srid = 5897
     default_language = "vi"
+    time_zone = "Asia/Ho_Chi_Minh"  # UTC+07:00, one zone for the whole country
     currency = "VND"
     # Mainland plus the island districts (Hoàng Sa, Trường Sa, Phú Quốc, Côn Đảo).
     area_of_use = Bounds(west=102.1, south=6.0, east=117.9, north=23.45)

@@ -14,7 +14,15 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from landinfo.profiles.text import fold_text
-from tests.e2e.conftest import ARTIFACTS, District, ParcelOnMap, Session, wait_for
+from tests.e2e.conftest import (
+    ARTIFACTS,
+    CSP_WATCH,
+    District,
+    ParcelOnMap,
+    Session,
+    csp_violations,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.slow]
 
@@ -226,3 +234,43 @@ def test_as_of_date_shows_the_parcel_that_was_there(open_map, district: District
     page.wait_for_selector(f'#sheet .parcel-link[data-parcel-id="{successor.id}"]')
     assert "as_of" not in query_of(session)
     session.assert_clean()
+
+
+def test_history_dates_a_deed_by_the_register_clock_in_a_browser_elsewhere(
+    browser, live_server, district: District, profile
+):
+    """A deed recorded at 01:00 in the register's zone was recorded that day, for everyone.
+
+    The browser is in Los Angeles, where it was still the day before, as it is in UTC.
+    """
+    import datetime as dt
+    from fractions import Fraction
+    from zoneinfo import ZoneInfo
+
+    from parcels.models import Parcel
+    from tests.factories import PartyFactory
+    from tests.transactions import factories as deeds
+
+    zone = ZoneInfo({"vn": "Asia/Ho_Chi_Minh", "kr": "Asia/Seoul"}[profile.key])
+    recorded = dt.datetime(2025, 3, 7, 1, 0, tzinfo=zone)
+    target = district.target
+    deeds.transfer(
+        Parcel.objects.get(pk=target.id),
+        [(PartyFactory(), Fraction(1))],
+        on=dt.date(2025, 3, 6),
+        recorded_at=recorded.astimezone(dt.UTC),
+    )
+    context = browser.new_context(locale="en-US", timezone_id="America/Los_Angeles")
+    context.add_init_script(CSP_WATCH)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/?parcel={target.id}")
+        page.wait_for_selector('#sheet .history[data-state="ready"]')
+        texts = page.locator("#sheet .history").inner_text()
+        assert "recorded Mar 7, 2025" in texts
+        assert "recorded Mar 6, 2025" not in texts
+        title = page.locator("#sheet .history [title*='2025']").first.get_attribute("title")
+        assert title.endswith(f"({zone.key})") and "1:00" in title
+        assert csp_violations(page) == []
+    finally:
+        context.close()

@@ -49,6 +49,29 @@ def test_profile_sets_language_and_storage_srid():
     assert result.stdout.split() == ["ko", "5186"]
 
 
+def test_profile_sets_the_register_time_zone():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.TIME_ZONE)",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "landinfo.settings", "LANDINFO_PROFILE": "kr"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == ["Asia/Seoul"]
+
+
+def test_a_time_zone_other_than_the_profile_s_is_refused():
+    result = _load_settings(LANDINFO_PROFILE="kr", DJANGO_TIME_ZONE="Asia/Ho_Chi_Minh")
+    assert result.returncode != 0
+    assert "differs from the time zone of the 'kr' profile (Asia/Seoul)" in result.stderr
+
+
 def _check_deploy(**env: str) -> subprocess.CompletedProcess[str]:
     """Run `manage.py check --deploy` failing on warnings, as a deployer would."""
     return subprocess.run(

@@ -469,3 +469,20 @@ def test_markup_escapes_xml_and_puts_hangul_runs_in_the_cjk_font() -> None:
     assert certificate_pdf.markup("A & <B> 김 철수, Đà Nẵng") == (
         'A &amp; &lt;B&gt; <font name="NanumGothic">김 철수</font>, Đà Nẵng'
     )
+
+
+@pytest.mark.parametrize(
+    ("zone", "printed"),
+    [
+        ("Asia/Seoul", "2026-11-28 01:30:00 (UTC+09:00, Asia/Seoul)"),
+        ("Asia/Ho_Chi_Minh", "2026-11-27 23:30:00 (UTC+07:00, Asia/Ho_Chi_Minh)"),
+    ],
+)
+def test_the_moment_of_issue_is_printed_in_the_register_time_zone(settings, zone, printed):
+    settings.TIME_ZONE = zone
+    certificate = vietnamese_certificate(
+        "en", issued_at=dt.datetime(2026, 11, 27, 16, 30, tzinfo=dt.UTC)
+    )
+    text = _text(certificate_pdf.render_pdf(certificate))
+    assert printed in " ".join(text.split())
+    assert "UTC)" not in text and "Z\n" not in text

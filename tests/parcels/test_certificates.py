@@ -462,3 +462,13 @@ def test_verify_form_redirects_a_pasted_link_to_its_page(client, register):
     assert client.get("/verify/").status_code == 200
     response = client.get("/verify/", {"code": f"https://elsewhere.example/verify/{code}"})
     assert response.status_code == 302 and response["Location"] == f"/verify/{code}"
+
+
+def test_the_verify_page_states_the_moment_of_issue_in_the_register_time_zone(client, register):
+    from landinfo.dates import register_moment
+
+    link = qr_link(get_certificate(client, register.shared, "en").content)
+    issued_at = dt.datetime.fromisoformat(verify(client, link).json()["issued_at"])
+    page = client.get(urlsplit(link).path).content.decode()
+    assert register_moment(issued_at) in page
+    assert " UTC<" not in page

@@ -80,7 +80,15 @@
 
   const numberFormat = new Intl.NumberFormat(LANG, { maximumFractionDigits: 1 });
   const percentFormat = new Intl.NumberFormat(LANG, { style: "percent", maximumFractionDigits: 1 });
+  // A day (YYYY-MM-DD) is a calendar day: shown as written, whatever the browser's zone.
   const dateFormat = new Intl.DateTimeFormat(LANG, { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" });
+  // A moment (when a deed was recorded) is read in the register's time zone, the
+  // country's legal time, not the browser's and not UTC: a deed recorded at 01:00 in
+  // Seoul was recorded on that day, wherever the reader is.
+  const REGISTER_ZONE = config.profile.timeZone;
+  const momentFormat = new Intl.DateTimeFormat(LANG, { year: "numeric", month: "short", day: "numeric", timeZone: REGISTER_ZONE });
+  const momentTitleFormat = new Intl.DateTimeFormat(LANG, { dateStyle: "medium", timeStyle: "short", timeZone: REGISTER_ZONE });
+  const isoDayFormat = new Intl.DateTimeFormat("en", { year: "numeric", month: "2-digit", day: "2-digit", timeZone: REGISTER_ZONE });
   const priceFormats = {};
 
   function priceFormat(currency) {
@@ -96,8 +104,16 @@
 
   function formatDate(text) {
     if (!text) return "";
-    const date = new Date(text.length === 10 ? text + "T00:00:00Z" : text);
-    return isNaN(date) ? text : dateFormat.format(date);
+    const day = text.length === 10;
+    const date = new Date(day ? text + "T00:00:00Z" : text);
+    if (isNaN(date)) return text;
+    return day ? dateFormat.format(date) : momentFormat.format(date);
+  }
+
+  /** Return a moment's full time in the register's zone, naming the zone ("… (Asia/Seoul)"). */
+  function formatMoment(text) {
+    const date = new Date(text);
+    return isNaN(date) ? text : momentTitleFormat.format(date) + " (" + REGISTER_ZONE + ")";
   }
 
   function formatArea(value) {
@@ -105,10 +121,10 @@
     return isFinite(number) && value !== null && value !== "" ? numberFormat.format(number) + " m²" : "—";
   }
 
+  /** Return today's date in the register's time zone, YYYY-MM-DD (its "today" for deeds). */
   function todayIso() {
-    const now = new Date();
-    const pad = (n) => String(n).padStart(2, "0");
-    return now.getFullYear() + "-" + pad(now.getMonth() + 1) + "-" + pad(now.getDate());
+    const parts = Object.fromEntries(isoDayFormat.formatToParts(new Date()).map((part) => [part.type, part.value]));
+    return parts.year + "-" + parts.month + "-" + parts.day;
   }
 
   const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -641,7 +657,7 @@
             h("div", { class: "timeline-date" }, h("time", { datetime: entry.effective_date }, formatDate(entry.effective_date))),
             h("div", { class: "timeline-kind" }, entryLabel(entry), h("span", { class: "muted small" }, " · #" + entry.sequence)),
             before || after ? h("div", { class: "timeline-holders" }, before ? before + " → " : "", after || "—") : null,
-            entry.recorded_at ? h("div", { class: "muted small" }, named(gettext("recorded %(date)s"), { date: formatDate(entry.recorded_at) })) : null
+            entry.recorded_at ? h("div", { class: "muted small", title: formatMoment(entry.recorded_at) }, named(gettext("recorded %(date)s"), { date: formatDate(entry.recorded_at) })) : null
           );
         })
       )
