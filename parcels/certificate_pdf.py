@@ -142,6 +142,31 @@ def markup(text: str, *, bold: bool = False) -> str:
     return _CJK_RUN.sub(lambda run: f'<font name="{font}">{run.group(0)}</font>', safe)
 
 
+def link_lines(url: str, font: str, size: float, width: float) -> list[str]:
+    """Return `url` cut into lines of at most `width` points, each ending on a letter or digit.
+
+    A PDF reader (pdfium in Chrome, Acrobat) takes a line that ends in "-" for a
+    hyphenated word and drops the hyphen when the text is copied: a verification link
+    broken after one of its code's "-" would be copied without it, and fail. Cut only
+    after a letter or digit, the line break becomes a space or a newline that a browser's
+    address bar and the verify page both ignore.
+    """
+    lines: list[str] = []
+    rest = url
+    while rest:
+        end = len(rest)
+        while end > 1 and pdfmetrics.stringWidth(rest[:end], font, size) > width:
+            end -= 1
+        if end < len(rest):
+            cut = end
+            while cut > 1 and not rest[cut - 1].isalnum():
+                cut -= 1
+            end = cut if rest[cut - 1].isalnum() else end
+        lines.append(rest[:end])
+        rest = rest[end:]
+    return lines
+
+
 # --- numbers and dates in the reader's conventions ----------------------------------------------
 
 # (thousands, decimal) separators. Written here rather than read from django.utils.formats,
@@ -515,6 +540,9 @@ class _Pages:
         draw_qr(canvas, certificate.verify_url, qr_x, qr_y, QR_SIZE)
 
         styles = self.styles
+        width = qr_x - x0 - 6 * mm
+        # A little narrower than the block: ReportLab must never wrap a line again itself.
+        link_width = width - 1
         issued = register_moment(certificate.issued_at)
         blocks: list[Paragraph] = [
             _p(
@@ -525,7 +553,14 @@ class _Pages:
                 styles.label,
             ),
             Paragraph(
-                f'<link href="{escape(certificate.verify_url)}">{markup(certificate.verify_url)}</link>',
+                f'<link href="{escape(certificate.verify_url)}">'
+                + "<br/>".join(
+                    escape(line)
+                    for line in link_lines(
+                        certificate.verify_url, _MONO, styles.mono.fontSize, link_width
+                    )
+                )
+                + "</link>",
                 styles.mono,
             ),
             _p(
@@ -536,7 +571,6 @@ class _Pages:
             _p(gettext("Hash of the journal entry:"), styles.small),
             Paragraph(certificate.head_hash, styles.mono),
         ]
-        width = qr_x - x0 - 6 * mm
         y = y0 + PROOF_HEIGHT - 3 * mm - 3 * mm
         for block in blocks:
             _, height = block.wrapOn(canvas, width, PROOF_HEIGHT)

@@ -80,7 +80,8 @@ def verify(request: HttpRequest, code: str = "") -> HttpResponse:
     if not code:
         pasted = request.GET.get("code", "").strip()
         if pasted:
-            return redirect("verify", code=pasted.rsplit("/", 1)[-1])
+            # A link copied from the PDF may come with its line breaks: drop them.
+            return redirect("verify", code="".join(pasted.rsplit("/", 1)[-1].split()))
         return render(request, "parcels/verify.html", {"verification": None})
     verification = verify_certificate(code)
     status = _STATUS[verification.status]

@@ -265,6 +265,9 @@ def decode_code(code: str, keys: Mapping[str, Ed25519PublicKey]) -> CodeFields:
     Raise InvalidCode when the code cannot be read, names a key the register does not
     know, or its signature does not match: it was altered, or made by someone else.
     """
+    # A link copied from a printed certificate spans lines: the breaks come back as
+    # spaces or newlines (the PDF cuts it only after a letter or digit), never as code.
+    code = "".join(code.split()) if len(code) <= 4 * _CODE_SIZE else code
     if len(code) > 2 * _CODE_SIZE or not code.isascii():
         raise InvalidCode("This is not a certificate code of this register: it cannot be read.")
     try:

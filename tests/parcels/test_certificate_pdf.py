@@ -17,6 +17,7 @@ import pytest
 import shapely
 import zxingcpp
 from django.core.exceptions import ImproperlyConfigured
+from reportlab.pdfbase import pdfmetrics
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from parcels import certificate_pdf
@@ -486,3 +487,50 @@ def test_the_moment_of_issue_is_printed_in_the_register_time_zone(settings, zone
     text = _text(certificate_pdf.render_pdf(certificate))
     assert printed in " ".join(text.split())
     assert "UTC)" not in text and "Z\n" not in text
+
+
+# --- the printed link -------------------------------------------------------------------------
+
+
+def _punctuated_codes(count: int, seed: int) -> list[str]:
+    """Return codes of a certificate's length, a third of whose characters are "-" or "_".
+
+    Real codes are URL-safe base64, where "-" and "_" are 1 in 32 characters; crowding
+    them makes every place a line can end land on or next to one.
+    """
+    import random
+
+    rng = random.Random(seed)
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    # The last character of 128 bytes in base64 holds 4 bits: A, E, I, ... never "-".
+    return [
+        "".join(
+            rng.choice("-_") if rng.random() < 1 / 3 else rng.choice(letters) for _ in range(170)
+        )
+        + rng.choice("AEIMQUYcgkosw048")
+        for _ in range(count)
+    ]
+
+
+@pytest.mark.parametrize(
+    "host", ["https://landinfo.example.gov.vn", "http://so-tn-mt.ha-noi.gov.vn:8000"]
+)
+def test_the_printed_verification_link_is_copied_back_whole(host):
+    """Copied from the PDF, the link has only line breaks added, whatever its code."""
+    for code in _punctuated_codes(20, seed=len(host)):
+        url = f"{host}/verify/{code}"
+        text = _text(certificate_pdf.render_pdf(vietnamese_certificate("en", verify_url=url)))
+        assert url in _flat(text), code
+
+
+def test_a_link_is_cut_only_after_a_letter_or_digit_and_every_line_fits():
+    font, size, width = "DejaVuSansMono", 6.5, 300.0
+    for code in _punctuated_codes(300, seed=11):
+        url = f"https://landinfo.example.gov.vn/verify/{code}"
+        lines = certificate_pdf.link_lines(url, font, size, width)
+        assert "".join(lines) == url
+        assert len(lines) > 1
+        for line in lines[:-1]:
+            assert line[-1].isalnum(), lines
+        for line in lines:
+            assert pdfmetrics.stringWidth(line, font, size) <= width

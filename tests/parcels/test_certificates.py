@@ -472,3 +472,15 @@ def test_the_verify_page_states_the_moment_of_issue_in_the_register_time_zone(cl
     page = client.get(urlsplit(link).path).content.decode()
     assert register_moment(issued_at) in page
     assert " UTC<" not in page
+
+
+def test_a_link_copied_from_the_pdf_with_its_line_breaks_still_verifies(client, register):
+    link = qr_link(get_certificate(client, register.shared, "en").content)
+    path = urlsplit(link).path
+    code = path.rsplit("/", 1)[-1]
+    broken = f"{code[:60]}\r\n{code[60:120]} {code[120:]}"  # as a PDF reader copies it
+    answer = client.get(f"/verify/{broken}", HTTP_ACCEPT="application/json")
+    assert answer.status_code == 200 and answer.json()["status"] == "current"
+    pasted = client.get("/verify/", {"code": f"http://testserver/verify/{broken}\n"})
+    assert pasted.status_code == 302
+    assert pasted["Location"].endswith(f"/verify/{code}")
