@@ -22,11 +22,14 @@ demo: migrate
 	  $(MANAGE) harden_journal; fi
 	$(MANAGE) collectstatic --no-input -v0
 	@echo "LandInfo with the synthetic demo district: http://$(HOST):$(PORT)/  (admin: /admin/, see README)"
+	@# Served as production serves it (landinfo/gunicorn_conf.py: 3 processes x 4 threads,
+	@# a bounded number of database connections), not by the development server, whose
+	@# thread per request and connection per thread one client's flood ran out of.
 	@# The export worker (large exports of the planner page) runs beside the server and
 	@# stops with it: the trap sends it SIGTERM, which gives a running job back to the queue.
 	@$(MANAGE) export_worker & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	  $(MANAGE) runserver --noreload $(HOST):$(PORT)
+	  LANDINFO_BIND=$(HOST):$(PORT) .venv/bin/gunicorn -c python:landinfo.gunicorn_conf landinfo.wsgi
 
 serve: setup
 	$(MANAGE) collectstatic --no-input -v0

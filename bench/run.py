@@ -41,13 +41,15 @@ import psycopg2
 from environ import Env
 
 from bench.harness import BENCH, ROOT, Context, Measure, Row, libpq, with_database
+from landinfo import gunicorn_conf
 
-SECTIONS = ("lookups", "tiles", "transfers", "exports", "map")
+SECTIONS = ("lookups", "tiles", "transfers", "exports", "flood", "map")
 # Marks a bench database whose generation finished: COMMENT ON DATABASE.
 _MARK = "landinfo-bench parcels={parcels} seed=1"
-# gunicorn as docker/ runs it: worker processes for 2 cores, threads for waits on PostgreSQL.
-GUNICORN_WORKERS = int(os.environ.get("LANDINFO_BENCH_WORKERS", "3"))
-GUNICORN_THREADS = int(os.environ.get("LANDINFO_BENCH_THREADS", "4"))
+# gunicorn as `make demo` and docker/ run it (landinfo/gunicorn_conf.py); these two
+# override its processes and threads for an experiment.
+GUNICORN_WORKERS = int(os.environ.get("LANDINFO_BENCH_WORKERS", gunicorn_conf.workers))
+GUNICORN_THREADS = int(os.environ.get("LANDINFO_BENCH_THREADS", gunicorn_conf.threads))
 
 
 def main() -> int:
@@ -195,17 +197,17 @@ class _gunicorn:
         self.process = subprocess.Popen(
             [
                 str(ROOT / ".venv" / "bin" / "gunicorn"),
+                "-c",
+                "python:landinfo.gunicorn_conf",
                 "landinfo.wsgi",
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
                 str(GUNICORN_WORKERS),
-                "--worker-class",
-                "gthread",
                 "--threads",
                 str(GUNICORN_THREADS),
-                "--backlog",
-                "2048",
+                "--access-logfile",
+                "/dev/null",
             ],
             cwd=ROOT,
             env=self.ctx.env,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import logging
 import math
 import threading
 import weakref
@@ -21,12 +22,15 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage
+
+logger = logging.getLogger(__name__)
 
 # Paths whose clients are programs (JSON, GeoJSON, files): they get JSON refusals.
 _MACHINE_PREFIXES = ("/api/", "/ogc/", "/exports/", "/tiles/")
@@ -97,8 +101,26 @@ def _signed_in(request: HttpRequest) -> bool:
     return Token.objects.filter(key=key.strip(), user__is_active=True).exists()
 
 
+def too_many_at_once(request: HttpRequest) -> HttpResponse:
+    """Return the 429 for a client already running as many requests as it may at once."""
+    detail = _(
+        "Your address already has as many of these requests running as it may at once; "
+        "wait for them to finish, then ask again."
+    )
+    response = refusal(request, _("Too many requests"), detail, 1)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def rate_limited(group: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Limit a public view to LANDINFO["RATE_LIMITS"][group] requests per client IP.
+    """Limit a public view per client IP: its rate and how many run at once.
+
+    LANDINFO["RATE_LIMITS"][group] counts requests per period ("" for none);
+    LANDINFO["CONCURRENCY_LIMITS"][group] is how many of the group's requests one
+    client may have running at the same moment, across every worker process. The rate
+    alone let one client with 30 connections take every worker with expensive pages
+    while its count was still low, and a citizen's one-click lookup waited 20 s: now
+    the 31st request of a flood is refused at once and the workers stay free.
 
     Signed-in users and API tokens (notaries, registrars, planners, auditors: the
     public never signs in) are not counted: their work must not wait on a limit meant
@@ -110,21 +132,50 @@ def rate_limited(group: str) -> Callable[[Callable[..., Any]], Callable[..., Any
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            if not _signed_in(request):
-                usage = get_usage(
-                    request,
-                    group=f"landinfo.{group}",
-                    key=_ratelimit_key,
-                    rate=settings.LANDINFO["RATE_LIMITS"][group],
-                    increment=True,
-                )
+            if _signed_in(request):
+                return view(request, *args, **kwargs)
+            rate = settings.LANDINFO["RATE_LIMITS"].get(group, "")
+            if rate:
+                try:
+                    usage = get_usage(
+                        request,
+                        group=f"landinfo.{group}",
+                        key=_ratelimit_key,
+                        rate=rate,
+                        increment=True,
+                    )
+                except CounterCache._driver_errors():
+                    # The counters are unreachable (the database is out of connections
+                    # or restarting): serve the public rather than fail everyone.
+                    if not getattr(settings, "RATELIMIT_FAIL_OPEN", False):
+                        raise
+                    logger.warning("Rate-limit counters unreachable; %s served uncounted", group)
+                    usage = None
                 if usage is not None and usage["should_limit"]:
                     return too_many_requests(request, usage["time_left"])
-            return view(request, *args, **kwargs)
+            slots = settings.LANDINFO["CONCURRENCY_LIMITS"].get(group, 0)
+            if slots <= 0:
+                return view(request, *args, **kwargs)
+            counters: CounterCache = caches[settings.RATELIMIT_USE_CACHE]  # type: ignore[assignment]
+            key = f"{group}:{client_ip(request)}"
+            slot = counters.take_slot(key, slots)
+            if slot is None:
+                return too_many_at_once(request)
+            try:
+                return view(request, *args, **kwargs)
+            finally:
+                counters.give_back_slot(key, slot)
 
         return wrapped
 
     return decorator
+
+
+class _Unlimited:
+    """The place given when the counters cannot be reached (fail open)."""
+
+
+UNLIMITED = _Unlimited()
 
 
 class CounterCache(BaseCache):
@@ -164,6 +215,11 @@ class CounterCache(BaseCache):
             # A dropped connection is opened again by the next request.
             self._local.connection = None
             raise
+
+    @staticmethod
+    def _driver_errors() -> type[Exception]:
+        """Return the database driver's base error, which `_execute` lets through."""
+        return connections[DEFAULT_DB_ALIAS].Database.Error  # type: ignore[attr-defined,no-any-return]
 
     def _expires(self, timeout: Any) -> float:
         expiry = self.get_backend_timeout(timeout)
@@ -225,6 +281,42 @@ class CounterCache(BaseCache):
 
     def clear(self) -> None:
         self._execute("DELETE FROM {table}", [])
+
+    # One of `slots` places for `key`, held while a request runs: a session-level
+    # advisory lock on this thread's own connection, so every worker process sees it and
+    # a worker that dies (its connection closes) gives its places back by itself.
+    _SLOT_NAMESPACE = 0x4C49  # "LI": the first key of the two-int advisory locks
+
+    def take_slot(self, key: str, slots: int) -> int | _Unlimited | None:
+        """Take a free one of `slots` places for `key`; None when all are taken.
+
+        When the counters cannot be reached the request is served (RATELIMIT_FAIL_OPEN):
+        the answer is then a place that needs no giving back.
+        """
+        try:
+            row = self._execute(
+                "SELECT s FROM generate_series(0, %s - 1) AS s "
+                "WHERE pg_try_advisory_lock(%s, hashtext(%s || ':' || s)) LIMIT 1",
+                [slots, self._SLOT_NAMESPACE, key],
+            )
+        except self._driver_errors():
+            if getattr(settings, "RATELIMIT_FAIL_OPEN", False):
+                return UNLIMITED
+            raise
+        return None if row is None else int(row[0])
+
+    def give_back_slot(self, key: str, slot: int | _Unlimited) -> None:
+        """Give back a place `take_slot` gave."""
+        if slot is UNLIMITED:
+            return
+        try:
+            self._execute(
+                "SELECT pg_advisory_unlock(%s, hashtext(%s || ':' || %s))",
+                [self._SLOT_NAMESPACE, key, slot],
+            )
+        except self._driver_errors():
+            # The connection is gone, and with it the lock.
+            self._local.connection = None
 
     def close(self, **kwargs: Any) -> None:
         """Keep the counter connection across requests (Django closes caches after each)."""

@@ -101,6 +101,19 @@ LANDINFO = {
         "certificate": env.str("LANDINFO_RATE_CERTIFICATE", default="30/m"),  # PDF, ~100 ms
         "export": env.str("LANDINFO_RATE_EXPORT", default="30/h"),  # anonymous exports
     },
+    # How many requests of each group one client address may have running at once (0: no
+    # limit), across all workers: the workers (3 x 4 threads) are what one flooding client
+    # would otherwise take from everyone else. QGIS loads each visible OGC layer at once,
+    # hence 4 pages; a citizen never runs two exports at once. Tiles are not capped here:
+    # a browser over HTTP/2 asks for twenty at once, and the web server in front caches
+    # and limits them (docker/nginx.conf).
+    "CONCURRENCY_LIMITS": {
+        "lookup": env.int("LANDINFO_CONCURRENT_LOOKUP", default=8),
+        "ogc": env.int("LANDINFO_CONCURRENT_OGC", default=4),
+        "verify": env.int("LANDINFO_CONCURRENT_VERIFY", default=2),
+        "certificate": env.int("LANDINFO_CONCURRENT_CERTIFICATE", default=2),
+        "export": env.int("LANDINFO_CONCURRENT_EXPORT", default=1),
+    },
     # When on, notaries and registrars sign in with a TOTP code as well as their password,
     # and deed pages, the deed API and the API token page refuse them until they have.
     "NOTARY_OTP_REQUIRED": env.bool("LANDINFO_NOTARY_OTP_REQUIRED", default=False),
@@ -163,6 +176,8 @@ MIDDLEWARE = [
     "landinfo.accounts.OTPRequiredMiddleware",  # LANDINFO["NOTARY_OTP_REQUIRED"]
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A database that refuses or drops a request is a 503 with Retry-After, not a 500.
+    "landinfo.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a lockout raised by its backend into the answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -191,6 +206,9 @@ DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 # Services open their own durable transactions; requests are not wrapped in one.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# A kept connection the server closed (restart, failover) is replaced before the request
+# uses it, rather than failing that request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Lets parallel test runs (several checkouts, one cluster) use distinct test databases.
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}

@@ -170,3 +170,97 @@ def test_staff_software_with_an_api_token_is_not_counted(limit):
         for _ in range(3)
     ]
     assert answers[-1] == 429
+
+
+# --- how many run at once ---------------------------------------------------------------------
+
+
+class HeldSlots:
+    """Hold a client's places for a group from another session, as its running requests do."""
+
+    def __init__(self) -> None:
+        from django.db import connection
+
+        self.raw = connection.get_new_connection(connection.get_connection_params())
+        self.raw.autocommit = True
+
+    def hold(self, group: str, ip: str, count: int) -> None:
+        from landinfo.security import CounterCache
+
+        with self.raw.cursor() as cursor:
+            for slot in range(count):
+                cursor.execute(
+                    "SELECT pg_advisory_lock(%s, hashtext(%s || ':' || %s))",
+                    [CounterCache._SLOT_NAMESPACE, f"{group}:{ip}", slot],
+                )
+
+    def release(self) -> None:
+        with self.raw.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock_all()")
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+@pytest.fixture
+def held():
+    slots = HeldSlots()
+    yield slots
+    slots.close()
+
+
+@pytest.mark.parametrize(("path", "group", "is_api"), LIMITED)
+def test_a_client_running_its_share_at_once_is_refused_and_others_are_served(
+    path, group, is_api, held
+):
+    ip, other = "198.51.100.23", "198.51.100.24"
+    busy = Client(REMOTE_ADDR=ip, HTTP_ACCEPT_LANGUAGE="en")
+    slots = settings.LANDINFO["CONCURRENCY_LIMITS"][group]
+    assert slots > 0
+    held.hold(group, ip, slots)  # its requests still running
+    refused = busy.get(path)
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "1"
+    if is_api:
+        assert "at once" in refused.json()["detail"]
+    assert Client(REMOTE_ADDR=other).get(path).status_code != 429
+    held.release()  # they finished
+    assert busy.get(path).status_code != 429
+
+
+def test_a_request_that_fails_gives_its_place_back(monkeypatch, settings):
+    from parcels import selectors
+
+    monkeypatch.setitem(settings.LANDINFO["CONCURRENCY_LIMITS"], "lookup", 1)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(selectors, "parcel_sheet", broken)
+    client = Client(REMOTE_ADDR="198.51.100.25", raise_request_exception=False)
+    for _ in range(3):
+        assert client.get("/api/parcels/1").status_code == 500
+    monkeypatch.undo()
+    assert client.get("/api/parcels/1").status_code == 404
+
+
+def test_signed_in_staff_are_not_capped(held, django_user_model):
+    user = django_user_model.objects.create_user("planner-cap", password="x" * 12)
+    client = Client(REMOTE_ADDR="198.51.100.26")
+    client.force_login(user)
+    held.hold("ogc", "198.51.100.26", settings.LANDINFO["CONCURRENCY_LIMITS"]["ogc"])
+    assert client.get("/ogc/collections/parcels/items?limit=1").status_code == 200
+
+
+def test_unreachable_counters_serve_the_public_rather_than_fail(monkeypatch):
+    import psycopg2
+
+    from landinfo.security import CounterCache
+
+    def unreachable(self, sql, params):
+        raise psycopg2.OperationalError('FATAL: too many connections for role "landinfo"')
+
+    with monkeypatch.context() as patched:
+        patched.setattr(CounterCache, "_execute", unreachable)
+        answer = Client(REMOTE_ADDR="198.51.100.27").get("/api/parcels/999999")
+    assert answer.status_code == 404  # looked up, uncounted
