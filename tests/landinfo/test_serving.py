@@ -143,7 +143,7 @@ def test_one_client_s_flood_gets_no_5xx_and_bounded_connections(served):
     def get(n: int) -> int:
         url = f"{served}/api/parcels/{parcels[n % len(parcels)]}"
         try:
-            with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310
+            with urllib.request.urlopen(url, timeout=300) as response:  # noqa: S310
                 response.read()
                 return response.status
         except urllib.error.HTTPError as error:
