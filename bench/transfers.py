@@ -159,12 +159,13 @@ def _notary(ctx: Context) -> tuple[int, str, int]:
     """Return the bench notary's user id, API token and the journal's advisory lock key."""
     code = f"""
 from django.contrib.auth.models import Group, User
-from rest_framework.authtoken.models import Token
+from landinfo.accounts.tokens import issue_token
 from transactions.journal import JOURNAL_LOCK
 user, _ = User.objects.get_or_create(username={NOTARY!r})
 user.groups.add(Group.objects.get(name="notary"))
-token, _ = Token.objects.get_or_create(user=user)
-print(user.pk, token.key, JOURNAL_LOCK)
+# A token of this run (tokens expire, and only their digest is kept to be found again).
+_token, key = issue_token(user=user, second_factor=True, session_ref="")
+print(user.pk, key, JOURNAL_LOCK)
 """
     finished = ctx.manage("shell", "-c", code, capture_output=True, text=True)
     user_id, key, lock = finished.stdout.split()[-3:]

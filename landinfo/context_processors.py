@@ -8,3 +8,13 @@ from landinfo.profiles import get_profile
 def profile(request: HttpRequest) -> dict[str, object]:
     """Return the jurisdiction profile, for page titles and identifier hints."""
     return {"profile": get_profile()}
+
+
+def account(request: HttpRequest) -> dict[str, object]:
+    """Return `signing_in`: the account that still owes its second factor, for the header.
+
+    A callable, so that a page that never asks loads no session for it.
+    """
+    from landinfo.accounts.signin import signing_in  # needs the app registry
+
+    return {"signing_in": lambda: signing_in(request)}

@@ -89,16 +89,17 @@ def refusal(request: HttpRequest, title: str, detail: str, retry_after: int) -> 
 
 
 def _signed_in(request: HttpRequest) -> bool:
-    """Tell whether a user signed in (session) or sent a valid API token (their software)."""
+    """Tell whether a user signed in (session) or sent a live API token (their software).
+
+    `request.user` is anonymous for a session that still owes its second factor
+    (landinfo.accounts.signin), and a token counts only if the deed API would take it.
+    """
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return True
-    scheme, _space, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme != "Token" or not key:
-        return False
-    from rest_framework.authtoken.models import Token  # needs the app registry
+    from landinfo.accounts.tokens import request_token  # needs the app registry
 
-    return Token.objects.filter(key=key.strip(), user__is_active=True).exists()
+    return request_token(request) is not None
 
 
 def too_many_at_once(request: HttpRequest) -> HttpResponse:

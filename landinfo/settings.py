@@ -1,5 +1,6 @@
 """Settings for LandInfo, read from the environment (every variable is in .env.example)."""
 
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
@@ -114,9 +115,30 @@ LANDINFO = {
         "certificate": env.int("LANDINFO_CONCURRENT_CERTIFICATE", default=2),
         "export": env.int("LANDINFO_CONCURRENT_EXPORT", default=1),
     },
-    # When on, notaries and registrars sign in with a TOTP code as well as their password,
-    # and deed pages, the deed API and the API token page refuse them until they have.
+    # When on, notaries, registrars and administrators sign in with a TOTP code as well as
+    # their password; until they have, their session is anonymous (landinfo/accounts/).
     "NOTARY_OTP_REQUIRED": env.bool("LANDINFO_NOTARY_OTP_REQUIRED", default=False),
+    # Hours an enrolment code (issued by an administrator or a registrar, needed to set up
+    # an authenticator) stays usable.
+    "ENROLMENT_CODE_HOURS": env.int("LANDINFO_ENROLMENT_CODE_HOURS", default=24),
+    # Hours an API token lives: for accounts that record deeds or read personal data
+    # (notaries, registrars, administrators) a working day; for planners and auditors, whose
+    # tokens read only what the public reads (they spare a nightly script the rate limits),
+    # a week, so that such a script needs a person once a week rather than every night.
+    "TOKEN_HOURS": env.int("LANDINFO_TOKEN_HOURS", default=8),
+    "TOKEN_HOURS_OTHER": env.int("LANDINFO_TOKEN_HOURS_OTHER", default=168),
+    # The per-account delay on signing in after failures from any address
+    # (landinfo/accounts/delays.py): after AFTER failures, each within WINDOW_MINUTES of
+    # the previous one, attempts from browsers not known to the account wait FIRST_SECONDS,
+    # doubling with each further failure, up to MAX_SECONDS.
+    "SIGN_IN_DELAY": {
+        "AFTER": env.int("LANDINFO_SIGN_IN_DELAY_AFTER", default=5),
+        "WINDOW_MINUTES": env.int("LANDINFO_SIGN_IN_DELAY_WINDOW_MINUTES", default=15),
+        "FIRST_SECONDS": env.int("LANDINFO_SIGN_IN_DELAY_FIRST_SECONDS", default=2),
+        "MAX_SECONDS": env.int("LANDINFO_SIGN_IN_DELAY_MAX_SECONDS", default=300),
+    },
+    # Days a browser stays known to an account it signed in to (exempt from that delay).
+    "KNOWN_DEVICE_DAYS": env.int("LANDINFO_KNOWN_DEVICE_DAYS", default=90),
     # Streaming read replicas (LANDINFO_REPLICA_URLS; landinfo/replicas.py). A replica
     # whose replay is more than this many seconds behind the primary is skipped.
     "REPLICA_MAX_LAG": env.float("LANDINFO_REPLICA_MAX_LAG", default=10.0),
@@ -147,7 +169,6 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "leaflet",
     "axes",
@@ -173,11 +194,14 @@ MIDDLEWARE = [
     # Sends the reads of public views to a healthy read replica (landinfo/replicas.py).
     "landinfo.replicas.ReplicaReadsMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "landinfo.accounts.OTPRequiredMiddleware",  # LANDINFO["NOTARY_OTP_REQUIRED"]
+    # LANDINFO["NOTARY_OTP_REQUIRED"]: a session owing its second factor is anonymous.
+    "landinfo.accounts.signin.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A database that refuses or drops a request is a 503 with Retry-After, not a 500.
     "landinfo.middleware.DatabaseUnavailableMiddleware",
+    # The 429 of a sign-in the account's delay refused; the cookie of a known browser.
+    "landinfo.accounts.delays.SignInDelayMiddleware",
     # Last, as django-axes asks: it turns a lockout raised by its backend into the answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -196,6 +220,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "landinfo.context_processors.profile",
+                "landinfo.context_processors.account",
             ],
         },
     },
@@ -248,9 +273,11 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
 # ModelBackend's rules, its permissions read in one statement (landinfo/auth.py).
-# django-axes first: it refuses a locked-out username+IP before a password is checked.
+# django-axes first: it refuses a locked-out username+IP before a password is checked;
+# then the account's own delay after failures from any address (landinfo/accounts/delays.py).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "landinfo.accounts.delays.SignInDelayBackend",
     "landinfo.auth.ModelBackendInOneQuery",
 ]
 
@@ -261,7 +288,10 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_MINUTES", default=15.0) / 60  # hours, float
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+# The failures of a username+IP are cleared by a *completed* sign-in (password and, where
+# required, the second factor: landinfo.accounts.signin.sign_in_completed), not by the
+# password alone, which would let a password thief clear the codes they guessed.
+AXES_RESET_ON_SUCCESS = False
 AXES_CLIENT_IP_CALLABLE = "landinfo.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "landinfo.security.lockout_response"
 # Its start-up banner would open the output of every manage.py command.
@@ -312,6 +342,31 @@ CONTENT_SECURITY_POLICY = {
 # TOTP second factor (django-otp), required by LANDINFO["NOTARY_OTP_REQUIRED"].
 OTP_TOTP_ISSUER = "LandInfo"
 
+# E-mail: the owner of an account and the administrators are told of enrolled
+# authenticators and of sign-ins delayed by failures (landinfo/accounts/notices.py).
+# DJANGO_EMAIL_URL in django-environ's form, e.g. smtp+tls://user:password@host:587;
+# the default prints mail on the console, so `make demo` needs no mail server.
+_EMAIL = environ.Env.email_url_config(env.str("DJANGO_EMAIL_URL", default="") or "consolemail://")
+EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
+EMAIL_HOST = _EMAIL.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _EMAIL.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _EMAIL.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _EMAIL.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_EMAIL.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = bool(_EMAIL.get("EMAIL_USE_SSL", False))
+EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="") or "landinfo@localhost"
+SERVER_EMAIL = env.str("DJANGO_SERVER_EMAIL", default="") or DEFAULT_FROM_EMAIL
+EMAIL_SUBJECT_PREFIX = "[LandInfo] "
+# "Name <address>, ..." or bare addresses: who mail_admins() writes to.
+ADMINS = [
+    (name or address, address)
+    for name, address in (
+        parseaddr(entry) for entry in env.list("DJANGO_ADMINS", default=[]) if entry.strip()
+    )
+    if address
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -355,7 +410,8 @@ REST_FRAMEWORK = {
     # and only a token gives one (401 + WWW-Authenticate: Token); sessions serve the
     # site's own pages. Public reads opt out of both (parcels.api._public).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # `Authorization: Token <key>`, with tokens that expire (landinfo/accounts/tokens.py).
+        "landinfo.accounts.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
 }

@@ -3,10 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from landinfo import accounts
+from landinfo.accounts import views as accounts
 from landinfo.schema import SchemaView
 from parcels import certificate_views
-from transactions import views as transactions_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -17,7 +16,10 @@ urlpatterns = [
     path("accounts/login/", accounts.SignInView.as_view(), name="login"),
     path("accounts/otp/", accounts.otp_view, name="otp"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/token/", transactions_views.api_token, name="api-token"),
+    path("accounts/token/", accounts.api_token, name="api-token"),
+    path("accounts/password/", accounts.PasswordChangeView.as_view(), name="password-change"),
+    # Registrars issue the one-time codes that let an account enrol an authenticator.
+    path("accounts/enrolment-codes/", accounts.enrolment_codes, name="enrolment-codes"),
     # Outside the parcels namespace: a QR code printed today must resolve for decades.
     path("verify/", certificate_views.verify, name="verify-form"),
     path("verify/<str:code>", certificate_views.verify, name="verify"),

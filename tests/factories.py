@@ -87,3 +87,15 @@ class PartyFactory(factory.django.DjangoModelFactory):
     kind = Party.Kind.PERSON
     name = factory.Sequence(lambda n: f"Nguyễn Văn Thử {n}")
     national_id = factory.Sequence(lambda n: f"0010{n:08d}")
+
+
+def api_token_for(user, *, second_factor: bool = True) -> str:
+    """Return the key of a new API token of `user`, made as the token page makes one.
+
+    `second_factor`: made from a session verified with the authenticator (as the page
+    requires of notaries and registrars when LANDINFO_NOTARY_OTP_REQUIRED is on).
+    """
+    from landinfo.accounts.tokens import issue_token
+
+    _token, key = issue_token(user=user, second_factor=second_factor, session_ref="")
+    return key

@@ -1,8 +1,9 @@
 """The register's roles as Django groups: notary, registrar, planner, auditor.
 
 Notaries record deeds and read the holders of the parcels they work on; registrars
-also correct deeds by new entries, verify the journal and export; auditors verify;
-planners run exports. Anonymous users read public data only (no group needed).
+also correct deeds by new entries, verify the journal, export and issue the enrolment
+codes of authenticators; auditors verify; planners run exports. Anonymous users read
+public data only (no group needed).
 
 The groups are kept in step with this table after every `migrate` (and every flush of
 a test database) by a post_migrate handler, the way Django keeps permissions: a role
@@ -22,6 +23,8 @@ ROLES: dict[str, tuple[str, ...]] = {
         "transactions.verify_ledger",
         "transactions.view_personal_data",
         "parcels.export_layers",
+        # The one-time codes with which an account sets up its authenticator.
+        "landinfo.issue_enrolment_code",
     ),
     "planner": ("parcels.export_layers",),
     "auditor": ("transactions.verify_ledger",),

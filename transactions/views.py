@@ -1,4 +1,4 @@
-"""The notary's pages: a form per kind of deed, and the API token page.
+"""The notary's pages: a form per kind of deed.
 
 Each deed page shows the parcel and its current holders unmasked (recorded as a read
 of personal data, transactions.audit), takes the deed's terms, and records it through
@@ -24,16 +24,13 @@ from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_http_methods
-from rest_framework.authtoken.models import Token
 
 from landinfo.profiles import get_profile
 from parcels.models import Parcel
@@ -620,22 +617,4 @@ def deed_index(request: HttpRequest) -> HttpResponse:
             "deed_pages": _deed_links(request.user, None),
             "search_example": _search_example(),
         },
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def api_token(request: HttpRequest) -> HttpResponse:
-    """Show the signed-in user's API token; POST makes a new one (the old one stops working)."""
-    user = cast(User, request.user)  # login_required
-    if request.method == "POST":
-        Token.objects.filter(user=user).delete()
-        Token.objects.create(user=user)
-        messages.success(request, _("A new API token was made; the old one no longer works."))
-        return HttpResponseRedirect(reverse("api-token"))
-    token = Token.objects.filter(user=user).first()
-    return render(
-        request,
-        "registration/token.html",
-        {"token": token, "now": timezone.now(), "deeds_url": reverse("transactions:deeds")},
     )

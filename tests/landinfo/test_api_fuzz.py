@@ -31,7 +31,6 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from schemathesis import APIOperation, Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
@@ -43,7 +42,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from parcels.models import Parcel
-from tests.factories import LandPriceFactory, ParcelFactory, PartyFactory, ZoningZoneFactory
+from tests.factories import (
+    LandPriceFactory,
+    ParcelFactory,
+    PartyFactory,
+    ZoningZoneFactory,
+    api_token_for,
+)
 from transactions import services
 from transactions.models import Party
 from transactions.services import DeedInput
@@ -163,8 +168,8 @@ def register() -> Iterator[Register]:
             party_ids=[party.pk for party in [*people, bank]],
             entries=entries,
             tokens={
-                "notary": Token.objects.create(user=notary).key,
-                "registrar": Token.objects.create(user=registrar).key,
+                "notary": api_token_for(notary),
+                "registrar": api_token_for(registrar),
             },
         )
     finally:

@@ -9,9 +9,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core.cache import caches
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
-from tests.factories import ParcelFactory
+from tests.factories import ParcelFactory, api_token_for
 from tests.landinfo.test_permission_matrix import MATRIX
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +21,8 @@ FORMS = {
     "accounts/logout/": "/accounts/logout/",
     "accounts/otp/": "/accounts/otp/",
     "accounts/token/": "/accounts/token/",
+    "accounts/password/": "/accounts/password/",
+    "accounts/enrolment-codes/": "/accounts/enrolment-codes/",
     "i18n/setlang/": "/i18n/setlang/",
     "planner/": "/planner/",
     "deeds/transfer/": "/deeds/transfer/?parcel={parcel}",
@@ -91,7 +92,7 @@ def test_the_admin_login_needs_the_token():
 def test_the_deed_api_with_a_token_needs_no_csrf_token():
     user = User.objects.create_user("csrf-api-notary")
     user.groups.add(Group.objects.get(name="notary"))
-    key = Token.objects.create(user=user).key
+    key = api_token_for(user)
     client = Client(enforce_csrf_checks=True)
     answer = client.post(
         "/api/transactions/", {}, content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}"

@@ -19,8 +19,11 @@ COOL_OFF = round(settings.AXES_COOLOFF_TIME * 60)  # minutes (15 unless configur
 
 
 @pytest.fixture(autouse=True)
-def _fast_hashing(settings):
+def _fast_hashing(settings, monkeypatch):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The username+address lock alone: the account's own delay across addresses, which
+    # also counts these failures, is tested in tests/landinfo/accounts/test_delays.py.
+    monkeypatch.setitem(settings.LANDINFO["SIGN_IN_DELAY"], "AFTER", 1000)
 
 
 @pytest.fixture
@@ -123,5 +126,8 @@ def test_a_registrar_lifts_a_lock_with_axes_reset(notary):
 
 
 def test_the_backend_that_checks_passwords_is_still_ours():
-    assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
-    assert settings.AUTHENTICATION_BACKENDS[-1] == "landinfo.auth.ModelBackendInOneQuery"
+    assert settings.AUTHENTICATION_BACKENDS == [
+        "axes.backends.AxesStandaloneBackend",  # the username+address lock, first
+        "landinfo.accounts.delays.SignInDelayBackend",  # the account's delay, before a check
+        "landinfo.auth.ModelBackendInOneQuery",
+    ]

@@ -55,7 +55,15 @@ MATRIX: dict[str, Row] = {
     "accounts/logout/": (lambda c: "/accounts/logout/", {"GET": (405,) * 5, "POST": (302,) * 5}),
     "accounts/token/": (
         lambda c: "/accounts/token/",
-        {"GET": SIGNED_IN, "POST": (302, 302, 302, 302, 302)},
+        # A POST without an action (make, revoke) is refused.
+        {"GET": SIGNED_IN, "POST": (302, 400, 400, 400, 400)},
+    ),
+    # An empty password form comes back with its errors.
+    "accounts/password/": (lambda c: "/accounts/password/", {"GET": SIGNED_IN, "POST": SIGNED_IN}),
+    # Registrars issue enrolment codes of authenticators; an empty form is refused.
+    "accounts/enrolment-codes/": (
+        lambda c: "/accounts/enrolment-codes/",
+        {"GET": REGISTRARS, "POST": (302, 403, 400, 403, 403)},
     ),
     "verify/": (lambda c: "/verify/", {"GET": ALL_200}),
     "verify/<str:code>": (lambda c: "/verify/NOT-A-CODE", {"GET": (400,) * 5}),  # malformed

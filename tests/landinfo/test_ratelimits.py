@@ -9,6 +9,7 @@ from django.core.cache import caches
 from django.test import Client
 
 from landinfo.security import client_ip
+from tests.factories import api_token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -155,12 +156,10 @@ def test_an_expired_count_starts_again():
 
 
 def test_staff_software_with_an_api_token_is_not_counted(limit):
-    from rest_framework.authtoken.models import Token
-
     limit("lookup", "2/h")
     user = User.objects.create_user("token-notary")
     user.groups.add(Group.objects.get(name="notary"))
-    key = Token.objects.create(user=user).key
+    key = api_token_for(user)
     client = Client(REMOTE_ADDR="198.51.100.12")
     for _ in range(4):
         assert client.get("/api/parcels/1", HTTP_AUTHORIZATION=f"Token {key}").status_code == 404

@@ -367,10 +367,9 @@ def drive() -> None:
     from django.contrib.auth.models import Group, User
     from django.contrib.gis.geos import Point
     from django.core.management import call_command
-    from rest_framework.authtoken.models import Token
 
     from landinfo.srid import WGS84
-    from tests.factories import ParcelFactory
+    from tests.factories import ParcelFactory, api_token_for
 
     out: dict[str, Any] = {}
     warnings = _Warnings()
@@ -400,7 +399,7 @@ def drive() -> None:
     first = ParcelFactory()
     notary = User.objects.create_user(f"notary-{uuid.uuid4().hex[:6]}", password=PASSWORD)
     notary.groups.add(Group.objects.get(name="notary"))
-    token = Token.objects.create(user=notary).key
+    token = api_token_for(notary)
     caught_up()
 
     centre = first.boundary.centroid.transform(WGS84, clone=True)

@@ -22,9 +22,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
-from tests.factories import ParcelFactory
+from tests.factories import ParcelFactory, api_token_for
 from transactions import services
 from transactions.models import JournalEntry, Party, Right
 from transactions.services import DeedInput, PartyInput
@@ -56,7 +55,7 @@ def notary(transactional_db) -> User:
 
 @pytest.fixture
 def token(notary) -> str:
-    return Token.objects.create(user=notary).key
+    return api_token_for(notary)
 
 
 @pytest.fixture
