@@ -447,9 +447,12 @@ class VietnamProfile(JurisdictionProfile):
     def permissible_area_error(self, area: _Area, scale: int | _Area) -> _Area:
         """Return ΔP = 0.0004·M·√P m², the area error a cadastral map of 1:M permits.
 
-        Circular 25/2014/TT-BTNMT on cadastral maps (now Circular 26/2024/TT-BTNMT): the
-        area of a parcel computed from the map may differ from the true one by ΔP, with
-        P the parcel's area in m² and M the map's scale denominator.
+        Circular 25/2014/TT-BTNMT on cadastral maps (replaced from 15 January 2025 by
+        Circular 26/2024/TT-BTNMT): the area of a parcel computed from the map may differ
+        from the true one by ΔP, with P the parcel's area in m² and M the map's scale
+        denominator. No text of the Circular could be searched to cite its article; the
+        formula is the one land offices apply, and should be checked against the 2024
+        Circular when it is at hand.
         """
         result: _Area = 0.0004 * scale * area**0.5
         return result
