@@ -491,7 +491,7 @@
             difference: formatArea(Math.abs(discrepancy.difference)),
             percent: (discrepancy.difference > 0 ? "+" : "−") + percentFormat.format(Math.abs(discrepancy.percent) / 100),
             tolerance: formatArea(discrepancy.tolerance),
-            scale: numberFormat.format(discrepancy.map_scale),
+            scale: String(discrepancy.map_scale), // written "1:1000", as maps print it
           })
         )
       );
