@@ -1202,10 +1202,8 @@ class _Batches:
         """
         self.sample.add(geometries.source_x, geometries.source_y, unit_codes[geometries.sampled])
         self.misplaced += sum(item.problem is Problem.OUTSIDE_AREA for item in geometries.problems)
-        rows = np.flatnonzero(
-            pc.is_valid(pa.array(unit_codes)).to_numpy(zero_copy_only=False)
-            & (geometries.boundaries != None)  # noqa: E711 (an element-wise test)
-        )
+        # Element-wise tests of object arrays: "is not None" would test the array itself.
+        rows = np.flatnonzero((unit_codes != None) & (geometries.boundaries != None))  # noqa: E711
         if not len(rows):
             return
         checked, inside = self.units.check(unit_codes[rows], geometries.boundaries[rows])
