@@ -1,13 +1,15 @@
 """Import parcels from any file GDAL reads, checking every feature and repairing none.
 
 The file is read in Arrow batches, so memory stays flat in its size. Geometry is checked
-and transformed to the storage CRS with shapely and pyproj, attributes with Arrow compute
-kernels, a whole batch at a time. Every feature with a readable identifier is COPYed
+and transformed to the storage CRS with shapely and pyproj, and placed: in the profile's
+country, and in the administrative unit each parcel is imported into (parcels.placement);
+attributes are checked with Arrow compute kernels, a whole batch at a time. Every feature with a readable identifier is COPYed
 into a temporary staging table, marked accepted or rejected. The checks that need the
 whole file (duplicate identifiers) or the register (administrative units, parcels
 already registered) are one SQL statement each over that table, and one
 INSERT ... SELECT writes the accepted parcels. All of it is one transaction: either
-every accepted parcel is in the register or none is.
+every accepted parcel is in the register or none is. A cause that is the whole file's
+(its CRS, its encoding, a field mapping) refuses the whole file in one message.
 
 Problems go to a second temporary table as they are found, one row per problem; the
 report is COPYed out of it sorted by feature, so neither holds the file in memory.

@@ -111,3 +111,17 @@ def test_a_report_that_cannot_be_written_is_refused_with_a_message_and_imports_n
     assert status == 1
     assert "The report cannot be written" in message and "--report" in message
     assert Parcel.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "args", [["--map-scale", "1:7"], ["--batch-size", "0"], ["--valid-from", "yesterday"]]
+)
+def test_a_command_line_that_cannot_be_read_exits_2(tmp_path, args, capsys):
+    from parcels.management.commands.import_parcels import Command
+
+    # Parsing fails before the command runs: nothing is opened, no connection is closed.
+    with pytest.raises(SystemExit) as exit_:
+        Command().run_from_argv(["manage.py", "import_parcels", str(tmp_path / "x.gpkg"), *args])
+
+    assert exit_.value.code == 2
+    assert f"argument {args[0]}" in capsys.readouterr().err

@@ -67,7 +67,8 @@ Exit status:
   1  nothing was imported: every feature was rejected, --strict and something was
      rejected, the file, layer, CRS, encoding or fields cannot be used (said in one
      message), the report cannot be written, or the database refused the write
-  2  the command line is wrong (an unknown option, a value of the wrong form)
+  2  the command line cannot be read (an unknown option; a date, map scale or batch
+     size of the wrong form)
 """
 
 
@@ -77,6 +78,13 @@ def _map_scale(value: str) -> int:
         return parse_map_scale(value, get_profile())
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from error
+
+
+def _positive(value: str) -> int:
+    """Return a whole number of at least 1 (argparse's type)."""
+    if not value.strip().isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return int(value)
 
 
 class _HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -185,14 +193,12 @@ class Command(BaseCommand):
         parser.add_argument("--report", type=Path, help="Where to write the CSV report.")
         parser.add_argument(
             "--batch-size",
-            type=int,
+            type=_positive,
             default=DEFAULT_BATCH_SIZE,
             help=f"Features read at a time (default {DEFAULT_BATCH_SIZE}).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["batch_size"] < 1:
-            raise CommandError("--batch-size must be at least 1.")
         import_options = ImportOptions(
             layer=options["layer"],
             id_fields=tuple(
