@@ -1,13 +1,15 @@
 """Import parcels from any file GDAL reads, checking every feature and repairing none.
 
 The file is read in Arrow batches, so memory stays flat in its size. Geometry is checked
-and transformed to the storage CRS with shapely and pyproj, attributes with Arrow compute
-kernels, a whole batch at a time. Every feature with a readable identifier is COPYed
+and transformed to the storage CRS with shapely and pyproj, and placed: in the profile's
+country, and in the administrative unit each parcel is imported into (parcels.placement);
+attributes are checked with Arrow compute kernels, a whole batch at a time. Every feature with a readable identifier is COPYed
 into a temporary staging table, marked accepted or rejected. The checks that need the
 whole file (duplicate identifiers) or the register (administrative units, parcels
 already registered) are one SQL statement each over that table, and one
 INSERT ... SELECT writes the accepted parcels. All of it is one transaction: either
-every accepted parcel is in the register or none is.
+every accepted parcel is in the register or none is. A cause that is the whole file's
+(its CRS, its encoding, a field mapping) refuses the whole file in one message.
 
 Problems go to a second temporary table as they are found, one row per problem; the
 report is COPYed out of it sorted by feature, so neither holds the file in memory.
@@ -46,6 +48,8 @@ from pyproj.exceptions import CRSError
 
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
 from landinfo.profiles.text import fold_text, quote_input
+from parcels import placement
+from parcels.areas import beyond_tolerance, ground_areas
 from parcels.models import AdministrativeUnit
 from parcels.safe_files import (
     UnsafeFileError,
@@ -71,6 +75,7 @@ DEFAULT_BATCH_SIZE = 65_536
 
 # The word for the unit that numbers parcels, in messages ("commune 00004 is not ...").
 _UNIT_NOUN = {"vn": "commune", "kr": "legal dong"}
+_UNIT_NOUNS = {"vn": "communes", "kr": "legal dongs"}
 
 
 class ParcelFileError(Exception):
@@ -92,16 +97,25 @@ class Problem(enum.Enum):
     UNREADABLE_GEOMETRY = "unreadable geometry"
     NOT_POLYGONAL = "not polygonal"
     INVALID_GEOMETRY = "invalid geometry"
-    OUTSIDE_AREA = "outside the area of use"
+    OUTSIDE_AREA = "outside the country"
+    OUTSIDE_UNIT = "outside its administrative unit"
     MISSING_IDENTIFIER = "missing identifier"
     UNREADABLE_IDENTIFIER = "unreadable identifier"
     DUPLICATE_IDENTIFIER = "duplicate identifier"
     WRONG_ENCODING = "wrong encoding"
     BAD_AREA = "bad area"
+    BAD_MAP_SCALE = "bad map scale"
     UNKNOWN_LAND_USE = "unknown land use"
     BAD_ADDRESS = "bad address"
     UNKNOWN_UNIT = "unknown administrative unit"
     CONFLICT = "conflict"
+    # A note, not a refusal: the parcel is imported and the report lists it.
+    AREA_DIFFERS = "registered area differs from the boundary"
+
+    @property
+    def rejects(self) -> bool:
+        """Return whether a feature with this problem is left out of the import."""
+        return self is not Problem.AREA_DIFFERS
 
 
 class _Status(enum.StrEnum):
@@ -126,6 +140,8 @@ class ImportOptions:
     land_use_field: str | None = None
     address_field: str | None = None
     area_field: str | None = None
+    map_scale_field: str | None = None
+    map_scale: int | None = None  # of the file's cadastral map; None: its field, else the profile's
     encoding: str | None = None
     valid_from: dt.date | None = None  # None: today
     create_units: bool = False
@@ -145,6 +161,7 @@ class FieldMapping:
     land_use: str
     address: str | None
     area: str | None
+    map_scale: str | None = None
 
     @property
     def identifier_source(self) -> str:
@@ -160,12 +177,15 @@ class FieldMapping:
         if self.unit_code is not None:
             identifier += f", unit {self.unit_code} from --commune where the value has none"
         area = self.area or "computed from the boundary (no area field)"
-        return [
+        lines = [
             identifier,
             f"land use ← {self.land_use}",
             f"address ← {self.address or '(none: left blank)'}",
             f"registered area ← {area}",
         ]
+        if self.map_scale is not None:
+            lines.append(f"map scale ← {self.map_scale}")
+        return lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +214,8 @@ class ImportResult:
     imported: int = 0  # written; with --dry-run, that would have been written
     unchanged: int = 0
     rejected: int = 0  # features, each counted once
+    area_notes: int = 0  # imported (or unchanged) with a registered area beyond tolerance
+    map_scale: str = ""  # where the map scale of the area check comes from
     problems: dict[str, int] = field(default_factory=dict)  # Problem value → features
     first_problems: list[ReportedProblem] = field(default_factory=list)
     created_units: list[str] = field(default_factory=list)
@@ -260,6 +282,8 @@ _AREA_NAMES = (
     "myeonjeok",
     "면적",
 )
+# The scale of the cadastral map a parcel was drawn on ("1:1000", "1/1000" or 1000).
+_MAP_SCALE_NAMES = ("mapscale", "scale", "tyle", "tylebando", "tylebd", "tlbd", "chukcheok", "축척")
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,6 +447,8 @@ def _map_fields(
             f"Cannot tell which field holds the land-use code; name it with --land-use-field. "
             f"The layer's fields are: {', '.join(fields) or '(none)'}."
         )
+    if options.map_scale is not None and options.map_scale not in profile.map_scales:
+        raise ParcelFileError(_map_scale_refusal(str(options.map_scale), profile, "--map-scale"))
     return FieldMapping(
         identifier=identifier,
         identifier_labels=labels,
@@ -430,7 +456,33 @@ def _map_fields(
         land_use=land_use,
         address=attribute(options.address_field, _ADDRESS_NAMES, "--address-field"),
         area=attribute(options.area_field, _AREA_NAMES, "--area-field"),
+        # --map-scale names one scale for the whole file: a field is then not read.
+        map_scale=None
+        if options.map_scale is not None
+        else attribute(options.map_scale_field, _MAP_SCALE_NAMES, "--map-scale-field"),
     )
+
+
+def _map_scale_refusal(value: str, profile: JurisdictionProfile, where: str) -> str:
+    scales = ", ".join(f"1:{scale}" for scale in profile.map_scales)
+    return (
+        f"{where} {quote_input(value)} is not a scale of {profile.name}'s cadastral maps ({scales})"
+    )
+
+
+_MAP_SCALE = re.compile(r"(?:1\s*[:/]\s*)?([0-9]{3,6})(?:\.0+)?")
+
+
+def parse_map_scale(value: str, profile: JurisdictionProfile) -> int:
+    """Return the denominator of a map scale written "1:1000", "1/1000" or "1000".
+
+    Raise ValueError, with a message, for anything else or a scale the profile has no
+    cadastral maps at.
+    """
+    match = _MAP_SCALE.fullmatch(value.strip().replace(" ", ""))
+    if match is None or int(match[1]) not in profile.map_scales:
+        raise ValueError(_map_scale_refusal(value, profile, "the map scale"))
+    return int(match[1])
 
 
 # --- text encoding ------------------------------------------------------------------
@@ -764,9 +816,14 @@ class _Geometries:
     """The boundaries of one batch in the storage CRS; None where a problem was found."""
 
     boundaries: npt.NDArray[np.object_]
-    areas: npt.NDArray[np.float64]
+    areas: npt.NDArray[np.float64]  # on the ground (parcels.areas), NaN without a boundary
     problems: list[_FeatureProblem]
     with_z: int
+    # The rows with a polygonal boundary, and its middle in the file's coordinates: what
+    # placement.diagnose reads again in other CRSs when features lie out of place.
+    sampled: npt.NDArray[np.intp]
+    source_x: npt.NDArray[np.float64]
+    source_y: npt.NDArray[np.float64]
 
 
 def _project(transformer: Transformer) -> Callable[[npt.NDArray[np.float64]], Any]:
@@ -834,22 +891,10 @@ def _check_geometries(wkb: pa.Array, frame: _Frame) -> _Geometries:
     )
 
     candidates = np.flatnonzero(polygonal & ~empty)
-    outside, details = _outside_area_of_use(geometries[candidates], frame)
-    report(candidates[outside], Problem.OUTSIDE_AREA, details)
-    # Not transformed, so checked where they are: one report can say all that is wrong.
-    strays = geometries[candidates[outside]]
-    stray_invalid = ~shapely.is_valid(strays)
-    report(
-        candidates[outside][stray_invalid],
-        Problem.INVALID_GEOMETRY,
-        shapely.is_valid_reason(strays[stray_invalid]),
-    )
-
-    inside = candidates[~outside]
-    projected = shapely.transform(geometries[inside], _project(frame.to_storage))
+    projected = shapely.transform(geometries[candidates], _project(frame.to_storage))
     finite = np.all(np.isfinite(shapely.bounds(projected)), axis=1)
     report(
-        inside[~finite],
+        candidates[~finite],
         Problem.OUTSIDE_AREA,
         [
             f"the coordinates cannot be transformed from {frame.source_name} to "
@@ -857,88 +902,67 @@ def _check_geometries(wkb: pa.Array, frame: _Frame) -> _Geometries:
         ]
         * int((~finite).sum()),
     )
+    x, y = placement.middles(projected[finite])
+    in_country = np.zeros(len(candidates), dtype=bool)
+    in_country[finite] = frame.profile.outline.contains_xy(x, y)
+    outside = finite & ~in_country
+    report(
+        candidates[outside], Problem.OUTSIDE_AREA, _where(geometries[candidates[outside]], frame)
+    )
+
+    # Checked where they are, in or out of the country: one report says all that is wrong.
     valid = finite & shapely.is_valid(projected)
     broken = finite & ~valid
     report(
-        inside[broken],
+        candidates[broken],
         Problem.INVALID_GEOMETRY,
         [
             reason
             if reason != _VALID
             else f"becomes invalid when transformed to EPSG:{frame.storage_srid}: {after}"
             for reason, after in zip(
-                shapely.is_valid_reason(geometries[inside[broken]]),
+                shapely.is_valid_reason(geometries[candidates[broken]]),
                 shapely.is_valid_reason(projected[broken]),
                 strict=True,
             )
         ],
     )
 
-    polygons = valid & (shapely.get_type_id(projected) == _POLYGON_TYPE_ID)
+    kept = valid & in_country
+    polygons = kept & (shapely.get_type_id(projected) == _POLYGON_TYPE_ID)
     # The register keeps MultiPolygons; a Polygon is the one-part case, not a change.
     projected[polygons] = shapely.multipolygons(projected[polygons, np.newaxis])
     boundaries = np.full(count, None, dtype=object)
     areas = np.full(count, np.nan)
-    boundaries[inside[valid]] = projected[valid]
-    areas[inside[valid]] = shapely.area(projected[valid])
+    boundaries[candidates[kept]] = projected[kept]
+    areas[candidates[kept]] = ground_areas(projected[kept], frame.storage_srid)
+    source_x, source_y = placement.middles(geometries[candidates])
     return _Geometries(
         boundaries=boundaries,
         areas=areas,
         problems=problems,
         with_z=int(shapely.has_z(geometries[candidates]).sum()),
+        sampled=candidates,
+        source_x=source_x,
+        source_y=source_y,
     )
 
 
-def _outside_area_of_use(
-    geometries: npt.NDArray[np.object_], frame: _Frame
-) -> tuple[npt.NDArray[np.bool_], list[str]]:
-    """Return which geometries lie outside the profile's area of use, and where they lie.
-
-    The area of use is in WGS84. Usually a whole batch lies inside it, which the
-    batch's bounding box shows at once; otherwise each feature's box is looked at.
-    """
-    area = frame.profile.area_of_use
-    outside = np.zeros(len(geometries), dtype=bool)
-    if not len(geometries):
-        return outside, []
-
-    def within(lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
-        return (
-            np.isfinite(lon)
-            & np.isfinite(lat)
-            & (lon >= area.west)
-            & (lon <= area.east)
-            & (lat >= area.south)
-            & (lat <= area.north)
+def _where(geometries: npt.NDArray[np.object_], frame: _Frame) -> list[str]:
+    """Return where each geometry lies in WGS84, outside the profile's country."""
+    x, y = placement.middles(geometries)
+    lon, lat = frame.to_wgs84.transform(x, y, errcheck=False)
+    profile = frame.profile
+    return [
+        (
+            f"the feature lies at lon {lon_at:.5f}, lat {lat_at:.5f} (WGS84)"
+            if np.isfinite(lon_at) and np.isfinite(lat_at)
+            else "the feature has no place in WGS84"
         )
-
-    xmin, ymin, xmax, ymax = shapely.total_bounds(geometries)
-    west, south, east, north = frame.to_wgs84.transform_bounds(
-        xmin, ymin, xmax, ymax, densify_pts=21
-    )
-    if np.all(within(np.array([west, east]), np.array([south, north]))):
-        return outside, []
-    bounds = shapely.bounds(geometries)
-    corners_x = np.concatenate([bounds[:, 0], bounds[:, 2], bounds[:, 0], bounds[:, 2]])
-    corners_y = np.concatenate([bounds[:, 1], bounds[:, 1], bounds[:, 3], bounds[:, 3]])
-    lon, lat = frame.to_wgs84.transform(corners_x, corners_y)
-    lon, lat = np.reshape(lon, (4, -1)), np.reshape(lat, (4, -1))
-    outside = ~np.all(within(lon, lat), axis=0)
-    details = []
-    for column in np.flatnonzero(outside):
-        finite = np.isfinite(lon[:, column]) & np.isfinite(lat[:, column])
-        where = (
-            f"lon {lon[finite, column].min():.5f}..{lon[finite, column].max():.5f}, "
-            f"lat {lat[finite, column].min():.5f}..{lat[finite, column].max():.5f} (WGS84)"
-            if finite.any()
-            else "no place in WGS84"
-        )
-        details.append(
-            f"the feature lies at {where}, outside {frame.profile.name} (lon {area.west}.."
-            f"{area.east}, lat {area.south}..{area.north}); is {frame.source_name} "
-            f"its CRS (--srs)?"
-        )
-    return outside, details
+        + f", outside {profile.name} (its land and islands, and "
+        f"{profile.outline_margin_m / 1000:g} km beyond); is {frame.source_name} its CRS (--srs)?"
+        for lon_at, lat_at in zip(np.atleast_1d(lon), np.atleast_1d(lat), strict=True)
+    ]
 
 
 def _hex_wkb(boundaries: npt.NDArray[np.object_]) -> pa.LargeStringArray:
@@ -1046,7 +1070,8 @@ class _Problems:
         self, row: int | np.integer[Any], field_name: str, problem: Problem, detail: str
     ) -> None:
         self.found.append(_FeatureProblem(int(row), field_name, problem, detail))
-        self.rejected[row] = True
+        if problem.rejects:
+            self.rejected[row] = True
         if problem is Problem.WRONG_ENCODING:
             self.garbled.setdefault(field_name, np.zeros(len(self.rejected), dtype=bool))
             self.garbled[field_name][row] = True
@@ -1078,6 +1103,7 @@ class _Batches:
         integer_fields: frozenset[str],
         geometry_column: str,
         fid_column: str,
+        map_scale: int | None,
     ) -> None:
         self.profile = profile
         self.mapping = mapping
@@ -1093,6 +1119,10 @@ class _Batches:
         self.land_use_codes = pa.array(codes, pa.large_string())
         self.land_use_keys = pa.array([code.upper() for code in codes], pa.large_string())
         self.with_z = 0
+        self.map_scale = map_scale  # --map-scale; else the field's, else the profile's
+        self.units = placement.UnitAreas(profile.unit_tolerance_m)
+        self.sample = placement.Sample()
+        self.misplaced = 0  # features outside the country or their unit
 
     def check(self, batch: pa.RecordBatch, first_seq: int) -> tuple[pa.Table, pa.Table]:
         """Return the batch's rows for the staging table and for the problem table."""
@@ -1105,9 +1135,13 @@ class _Batches:
             for name in dict.fromkeys(_used_fields(mapping))
         }
         identifiers, units = self._identifiers(texts, problems)
+        unit_codes = units.to_numpy(zero_copy_only=False)
+        self._place(geometries, unit_codes, problems)
         land_uses = self._land_uses(texts[mapping.land_use], problems)
         addresses = self._addresses(texts, problems)
+        scales = self._map_scales(texts, problems)
         areas = self._areas(texts, geometries.areas, problems)
+        self._compare_areas(areas, geometries.areas, scales, problems)
 
         fids = batch.column(self.fid_column)
         staged = np.flatnonzero(identifiers.is_valid().to_numpy(zero_copy_only=False))
@@ -1124,6 +1158,8 @@ class _Batches:
                 "land_use": land_uses.take(staged),
                 "registered_area": pa.array(staged_areas, mask=np.isnan(staged_areas)),
                 "address": addresses.take(staged),
+                # Kept only when given: a parcel without one follows the profile's usual scale.
+                "map_scale": pa.array(scales[staged], pa.int32(), mask=scales[staged] == 0),
                 "boundary": _hex_wkb(boundaries),
                 "status": pa.array(
                     np.where(accepted, _Status.ACCEPTED.value, _Status.REJECTED.value),
@@ -1147,12 +1183,102 @@ class _Batches:
                 ),
                 "field": pa.array([item.field for item in found], pa.string()),
                 "kind": pa.array([item.problem.value for item in found], pa.string()),
+                "rejects": pa.array([item.problem.rejects for item in found], pa.bool_()),
                 "reason": pa.array(
                     [f"{item.problem.value}: {item.detail}" for item in found], pa.string()
                 ),
             }
         )
         return staging, report
+
+    def _place(
+        self,
+        geometries: _Geometries,
+        unit_codes: npt.NDArray[np.object_],
+        problems: _Problems,
+    ) -> None:
+        """Refuse the boundaries outside the unit they are imported into; keep a sample.
+
+        Where the unit has a boundary in the register; a unit not in it is reported by
+        the register's checks, and one without a boundary checks nothing.
+        """
+        self.sample.add(geometries.source_x, geometries.source_y, unit_codes[geometries.sampled])
+        self.misplaced += sum(item.problem is Problem.OUTSIDE_AREA for item in geometries.problems)
+        # Element-wise tests of object arrays: "is not None" would test the array itself.
+        rows = np.flatnonzero((unit_codes != None) & (geometries.boundaries != None))  # noqa: E711
+        if not len(rows):
+            return
+        checked, inside = self.units.check(unit_codes[rows], geometries.boundaries[rows])
+        noun = _UNIT_NOUN.get(self.profile.key, "administrative unit")
+        tolerance = self.profile.unit_tolerance_m
+        for row in rows[checked & ~inside]:
+            code = unit_codes[row]
+            boundary = geometries.boundaries[row]
+            away = shapely.distance(self.units.boundary(code), shapely.centroid(boundary))
+            where = (
+                f"its middle lies {away:.0f} m outside it"
+                if away > 0
+                else f"it crosses that unit's boundary by more than {tolerance:g} m"
+            )
+            problems.add(
+                row,
+                "geometry",
+                Problem.OUTSIDE_UNIT,
+                f"the parcel is not in {noun} {code}, whose parcel it is: {where}; is "
+                f"{self.frame.source_name} the file's CRS (--srs)?",
+            )
+            geometries.boundaries[row] = None
+            self.misplaced += 1
+
+    def _map_scales(self, texts: dict[str, pa.Array], problems: _Problems) -> npt.NDArray[np.int64]:
+        """Return each feature's map scale denominator: --map-scale, the field's, or 0.
+
+        0 stands for "not given": the profile's usual scale is assumed, and the register
+        keeps no scale for the parcel.
+        """
+        count = len(problems.rejected)
+        if self.map_scale is not None:
+            return np.full(count, self.map_scale, dtype=np.int64)
+        field_name = self.mapping.map_scale
+        scales = np.zeros(count, dtype=np.int64)
+        if field_name is None:
+            return scales
+        text, _ = _as_strings(texts[field_name])
+        skip = problems.garbled_in(field_name)
+        for row, value in enumerate(text.to_pylist()):
+            if value is None or skip[row]:
+                continue
+            try:
+                scales[row] = parse_map_scale(value, self.profile)
+            except ValueError as error:
+                problems.add(row, field_name, Problem.BAD_MAP_SCALE, str(error))
+        return scales
+
+    def _compare_areas(
+        self,
+        registered: npt.NDArray[np.float64],
+        drawn: npt.NDArray[np.float64],
+        scales: npt.NDArray[np.int64],
+        problems: _Problems,
+    ) -> None:
+        """Note the registered areas beyond the tolerance of their map's scale; import them."""
+        field_name = self.mapping.area
+        if field_name is None:
+            return  # the registered area is the boundary's: nothing to compare
+        profile = self.profile
+        scale = np.where(scales > 0, scales, profile.default_map_scale)
+        beyond, tolerance = beyond_tolerance(profile, registered, drawn, scale)
+        for row in np.flatnonzero(beyond & ~problems.rejected):
+            difference = drawn[row] - registered[row]
+            problems.add(
+                row,
+                field_name,
+                Problem.AREA_DIFFERS,
+                f"registered {registered[row]:.2f} m², the boundary {drawn[row]:.1f} m² "
+                f"({difference:+.1f} m², {100 * difference / registered[row]:+.1f} %), beyond "
+                f"the tolerance of {tolerance[row]:.1f} m² at 1:{scale[row]} "
+                f"({profile.area_rule}); imported as registered",
+            )
 
     def _decoded(self, column: pa.Array, field_name: str, problems: _Problems) -> pa.Array:
         """Return the column's values decoded; report the text in a wrong encoding."""
@@ -1337,6 +1463,7 @@ _CREATE_TABLES = (
         land_use text,
         registered_area numeric(14, 2),
         address text,
+        map_scale integer,
         boundary geometry(MultiPolygon, %(srid)s),
         status text NOT NULL
     ) ON COMMIT DROP
@@ -1349,6 +1476,7 @@ _CREATE_TABLES = (
         identifier text NOT NULL,
         field text NOT NULL,
         kind text NOT NULL,
+        rejects boolean NOT NULL DEFAULT true,  -- false: a note, the feature is imported
         reason text NOT NULL
     ) ON COMMIT DROP
     """,
@@ -1357,10 +1485,11 @@ _DROP_TABLES = "DROP TABLE import_staging, import_problems"
 
 _COPY_STAGING = (
     "COPY import_staging (seq, fid, identifier, unit_code, land_use, registered_area, "
-    "address, boundary, status) FROM STDIN WITH (FORMAT csv)"
+    "address, map_scale, boundary, status) FROM STDIN WITH (FORMAT csv)"
 )
 _COPY_PROBLEMS = (
-    "COPY import_problems (seq, fid, identifier, field, kind, reason) FROM STDIN WITH (FORMAT csv)"
+    "COPY import_problems (seq, fid, identifier, field, kind, rejects, reason) "
+    "FROM STDIN WITH (FORMAT csv)"
 )
 
 # Every occurrence after the first names the first: the file must say which is right.
@@ -1393,7 +1522,7 @@ _FIND_UNKNOWN_UNITS = """
 
 _MARK_REJECTED = """
     UPDATE import_staging AS s SET status = 'rejected'
-    FROM (SELECT DISTINCT seq FROM import_problems) AS p
+    FROM (SELECT DISTINCT seq FROM import_problems WHERE rejects) AS p
     WHERE p.seq = s.seq AND s.status = 'accepted'
 """
 
@@ -1464,23 +1593,32 @@ _MISSING_UNITS = """
 # boundary_3857 is generated by PostgreSQL and must not be in the column list.
 _INSERT_PARCELS = """
     INSERT INTO parcels_parcel
-        (identifier, admin_unit_id, land_use, registered_area, address, boundary,
+        (identifier, admin_unit_id, land_use, registered_area, address, map_scale, boundary,
          valid_from, valid_to)
-    SELECT s.identifier, u.id, s.land_use, s.registered_area, s.address, s.boundary,
-           %(valid_from)s, NULL
+    SELECT s.identifier, u.id, s.land_use, s.registered_area, s.address, s.map_scale,
+           s.boundary, %(valid_from)s, NULL
     FROM import_staging AS s
     JOIN parcels_administrativeunit AS u ON u.code = s.unit_code
     WHERE s.status = 'accepted'
 """
 
 _COUNT_STATUSES = "SELECT status, count(*) FROM import_staging GROUP BY status"
-_COUNT_REJECTED = "SELECT count(DISTINCT seq) FROM import_problems"
+_COUNT_REJECTED = "SELECT count(DISTINCT seq) FROM import_problems WHERE rejects"
+_COUNT_NOTED = "SELECT count(DISTINCT seq) FROM import_problems WHERE NOT rejects"
 _COUNT_PROBLEMS = """
-    SELECT kind, count(DISTINCT seq) AS features FROM import_problems
+    SELECT kind, count(DISTINCT seq) AS features FROM import_problems WHERE rejects
     GROUP BY kind ORDER BY features DESC, kind
 """
 _FIRST_PROBLEMS = """
-    SELECT fid, identifier, field, reason FROM import_problems ORDER BY seq, n LIMIT %(limit)s
+    SELECT fid, identifier, field, reason FROM import_problems WHERE rejects
+    ORDER BY seq, n LIMIT %(limit)s
+"""
+_EXAMPLES_OF = """
+    SELECT reason FROM (
+        SELECT DISTINCT ON (reason) reason, seq, n FROM import_problems
+        WHERE kind = %(kind)s ORDER BY reason, seq, n
+    ) AS examples
+    ORDER BY seq, n LIMIT 3
 """
 _WRITE_REPORT = """
     COPY (SELECT fid, identifier, field, reason FROM import_problems ORDER BY seq, n)
@@ -1524,9 +1662,16 @@ def _open_report(path: str, chosen: Path | None) -> tuple[Path, BinaryIO]:
 
 def _write_report(cursor: CursorWrapper, path: str, chosen: Path | None) -> Path:
     """Write the problems, sorted by feature, as CSV; return where."""
-    target, report = _open_report(path, chosen)
-    with report, connection.wrap_database_errors:
-        cursor.copy_expert(_WRITE_REPORT, report)
+    try:
+        target, report = _open_report(path, chosen)
+        with report, connection.wrap_database_errors:
+            cursor.copy_expert(_WRITE_REPORT, report)
+    except OSError as error:
+        where = chosen or settings.LANDINFO["IMPORT_REPORT_DIR"]
+        raise ParcelFileError(
+            f"The report cannot be written to {where} ({error.strerror or error}), so nothing "
+            f"was imported; choose another place with --report."
+        ) from error
     return target
 
 
@@ -1660,9 +1805,18 @@ class _Import:
         )
         if mapping.area is None:
             self.result.notes.append(
-                f"registered area = area of the boundary in EPSG:{profile.storage_srid}, "
-                f"rounded to 0.01 m² (the file has no area field)"
+                "registered area = area of the boundary on the ellipsoid, rounded to 0.01 m² "
+                "(the file has no area field)"
             )
+        elif options.map_scale is not None:
+            self.result.map_scale = f"1:{options.map_scale} (--map-scale)"
+        elif mapping.map_scale is not None:
+            self.result.map_scale = (
+                f"{mapping.map_scale}; 1:{profile.default_map_scale} where it is empty"
+            )
+        else:
+            self.result.map_scale = f"1:{profile.default_map_scale} ({profile.name}'s usual)"
+        self.file_has_crs = bool(layer.crs)
 
     def execute(self, progress: Progress | None) -> None:
         """Stage, check and write the layer; run inside the import's transaction."""
@@ -1674,8 +1828,14 @@ class _Import:
             progress.step("checking duplicates and the register")
         self._check_staged(cursor)
         accepted = self._summarise(cursor)
-        if self.result.rejected or self.options.report_path is not None:
+        refusal = self._whole_file_cause(cursor, accepted)
+        if self.result.rejected or self.result.area_notes or self.options.report_path is not None:
             self.result.report_path = _write_report(cursor, self.path, self.options.report_path)
+        if refusal is not None:
+            raise ParcelFileError(
+                f"{self.path}: nothing was imported. {refusal} The report lists every "
+                f"feature: {self.result.report_path}"
+            )
         if self.options.strict and self.result.rejected:
             transaction.set_rollback(True)
             return
@@ -1718,7 +1878,9 @@ class _Import:
                     integer_fields=integer_fields,
                     geometry_column=meta["geometry_name"] or "wkb_geometry",
                     fid_column=meta["fid_column"],
+                    map_scale=self.options.map_scale,
                 )
+                self.batches = batches
                 for batch in reader:
                     staging, problems = batches.check(batch, read)
                     _copy(cursor, _COPY_STAGING, staging)
@@ -1782,6 +1944,8 @@ class _Import:
         statuses = dict(cursor.fetchall())
         cursor.execute(_COUNT_REJECTED)
         (result.rejected,) = cursor.fetchone()
+        cursor.execute(_COUNT_NOTED)
+        (result.area_notes,) = cursor.fetchone()
         cursor.execute(_COUNT_PROBLEMS)
         result.problems = dict(cursor.fetchall())
         cursor.execute(_FIRST_PROBLEMS, {"limit": _FIRST_PROBLEMS_SHOWN})
@@ -1795,6 +1959,87 @@ class _Import:
                 f"imported."
             )
         return accepted
+
+    def _whole_file_cause(self, cursor: CursorWrapper, accepted: int) -> str | None:
+        """Return why the file as a whole cannot be imported, or None.
+
+        Its CRS, when features lie out of place and the profile's usual CRSs tell that the
+        file, not they, is off (parcels.placement); otherwise, when no feature can be
+        imported and one problem is every feature's, that problem and the option to fix it.
+        """
+        profile = self.profile
+        batches = self.batches
+        if batches.misplaced:
+            diagnosis = placement.diagnose(
+                batches.sample, self.frame.source, profile, batches.units
+            )
+            if placement.whole_file_missed(diagnosis):
+                return placement.describe(
+                    diagnosis,
+                    source_name=self.frame.source_name,
+                    profile=profile,
+                    unit_noun=_UNIT_NOUNS.get(profile.key, "administrative units"),
+                    file_has_crs=self.file_has_crs,
+                )
+        result = self.result
+        if accepted or result.unchanged or not result.read:
+            return None
+        for problem, advice in self._whole_file_advice().items():
+            if result.problems.get(problem.value) == result.read:
+                cursor.execute(_EXAMPLES_OF, {"kind": problem.value})
+                examples = "; ".join(reason for (reason,) in cursor.fetchall())
+                return (
+                    f"Every one of the {result.read} features has the same problem, so it is "
+                    f"the file's: {advice}. For example: {examples}."
+                )
+        return None
+
+    def _whole_file_advice(self) -> dict[Problem, str]:
+        """Return, for each problem that can be a whole file's, what would fix it; in order."""
+        mapping, profile = self.mapping, self.profile
+        units = _UNIT_NOUNS.get(profile.key, "administrative units")
+        return {
+            Problem.OUTSIDE_AREA: (
+                f"none lies in {profile.name} read in {self.frame.source_name}; give the "
+                f"file's CRS with --srs"
+            ),
+            Problem.WRONG_ENCODING: (
+                f"the text is not in the encoding it was read in ({self.text.origin}); "
+                f"pass --encoding with the file's own (UTF-8, cp1258, cp949, ...)"
+            ),
+            Problem.NOT_POLYGONAL: (
+                f"layer {self.layer.name} holds no parcel boundaries (polygons); choose the "
+                f"parcel layer with --layer"
+            ),
+            Problem.MISSING_GEOMETRY: (
+                "no feature has a boundary; in a CSV file it is read from a column named WKT"
+            ),
+            Problem.MISSING_IDENTIFIER: (
+                f"{mapping.identifier_source} holds no identifiers; name the identifier "
+                f"field(s) with --id-field"
+            ),
+            Problem.UNREADABLE_IDENTIFIER: (
+                f"{mapping.identifier_source} holds no parcel identifiers of {profile.name}; "
+                f"name the identifier field(s) with --id-field, and the {_UNIT_NOUN.get(profile.key)} "
+                f"with --commune when they leave it out"
+            ),
+            Problem.UNKNOWN_LAND_USE: (
+                f"{mapping.land_use} holds no land-use codes of {profile.name}; name the "
+                f"land-use field with --land-use-field"
+            ),
+            Problem.BAD_AREA: (
+                f"{mapping.area or 'the boundary'} holds no areas in m²; name the area field "
+                f"with --area-field"
+            ),
+            Problem.BAD_MAP_SCALE: (
+                f"{mapping.map_scale} holds no map scales; name the field with "
+                f"--map-scale-field, or give the scale with --map-scale"
+            ),
+            Problem.UNKNOWN_UNIT: (
+                f"none of its {units} is in the register; load the administrative units "
+                f"first, or pass --create-units"
+            ),
+        }
 
     def _write(self, cursor: CursorWrapper, accepted: int) -> None:
         """Create the missing units if asked, then insert the accepted parcels at once."""
@@ -1819,6 +2064,12 @@ def _used_fields(mapping: FieldMapping) -> list[str]:
     """Return the layer fields the mapping reads, identifier first."""
     return [
         name
-        for name in (*mapping.identifier, mapping.land_use, mapping.address, mapping.area)
+        for name in (
+            *mapping.identifier,
+            mapping.land_use,
+            mapping.address,
+            mapping.area,
+            mapping.map_scale,
+        )
         if name is not None
     ]

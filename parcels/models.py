@@ -77,6 +77,14 @@ class Parcel(models.Model):
         output_field=models.MultiPolygonField(srid=WEB_MERCATOR),
         db_persist=True,
     )
+    # Null: the profile's usual scale (JurisdictionProfile.default_map_scale). Nullable
+    # without a default, so adding it to a table of millions of rows rewrites none.
+    map_scale = models.IntegerField(
+        null=True,
+        blank=True,
+        help_text="Scale denominator M of the cadastral map (1:M) the boundary was drawn "
+        "on; it sets how far the registered area may differ from the boundary's.",
+    )
     valid_from = models.DateField(help_text="First day the parcel exists in law.")
     valid_to = models.DateField(
         null=True,
@@ -129,6 +137,10 @@ class Parcel(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(registered_area__gt=0), name="parcel_registered_area_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(map_scale__isnull=True) | Q(map_scale__gt=0),
+                name="parcel_map_scale_positive",
             ),
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
 from landinfo.srid import STORAGE_SRID
+from parcels.areas import GROUND_AREA_SQL, AreaDiscrepancy, area_discrepancy
 from parcels.models import AdministrativeUnit, Parcel
 from transactions.selectors import (
     RIGHTS_AS_OF_JSON,
@@ -139,6 +140,8 @@ class ParcelSheet(TypedDict):
     land_use: LandUseDetail
     registered_area: float
     computed_area: float
+    map_scale: int  # of the parcel's cadastral map; the profile's usual one when unknown
+    area_discrepancy: AreaDiscrepancy | None  # beyond the map scale's tolerance only
     admin_unit: AdminUnitDetail
     valid_from: str
     valid_to: str | None
@@ -458,13 +461,14 @@ LIMIT %(most)s
 # returned with their share unfiltered: filtering or sorting on the share in SQL would
 # compute the overlay again (a parcel meets a handful of zones; Python sorts them).
 _SHEET_SQL = """
-SELECT p.id, p.identifier, p.address, p.land_use, p.registered_area,
+SELECT p.id, p.identifier, p.address, p.land_use, p.registered_area, p.map_scale,
        p.valid_from, p.valid_to,
        u.code AS unit_code, u.name AS unit_name,
        a1.code AS a1_code, a1.name AS a1_name, a1.level AS a1_level,
        a2.code AS a2_code, a2.name AS a2_name, a2.level AS a2_level,
        a3.code AS a3_code, a3.name AS a3_name, a3.level AS a3_level,
        ST_Area(p.boundary) AS computed_area,
+       {ground_area} AS ground_area,
        ST_AsGeoJSON(ST_Transform(p.boundary, 4326), 6, 1) AS geojson,
        (SELECT coalesce(jsonb_agg(jsonb_build_object(
                    'code', z.code, 'name', z.name, 'plan', z.plan,
@@ -519,6 +523,7 @@ _AT_POINT = _statement(
         "most": "int",
     },
 )
+_SHEET_SQL = _SHEET_SQL.replace("{ground_area}", GROUND_AREA_SQL.format(boundary="p.boundary"))
 _SHEET = _statement(
     "sheet",
     _SHEET_SQL.replace("{rights}", RIGHTS_AS_OF_JSON.format(parcel="p.id")).replace("{known}", ""),
@@ -602,6 +607,13 @@ def parcel_sheet(
         "land_use": _land_use(profile, row["land_use"]),
         "registered_area": float(row["registered_area"]),
         "computed_area": round(row["computed_area"], 1),
+        "map_scale": row["map_scale"] or profile.default_map_scale,
+        "area_discrepancy": area_discrepancy(
+            profile,
+            float(row["registered_area"]),
+            row["ground_area"],
+            row["map_scale"] or profile.default_map_scale,
+        ),
         "admin_unit": {
             "code": row["unit_code"],
             "name": row["unit_name"],

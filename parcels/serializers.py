@@ -94,11 +94,31 @@ class RightSerializer(serializers.Serializer):
     valid_to = serializers.DateField(allow_null=True)
 
 
+class AreaDiscrepancySerializer(serializers.Serializer):
+    drawn_area = serializers.FloatField(help_text="m² of the boundary on the ground, 1 decimal.")
+    difference = serializers.FloatField(help_text="drawn − registered, m², 1 decimal.")
+    percent = serializers.FloatField(help_text="The difference in % of the registered area.")
+    tolerance = serializers.FloatField(help_text="m² the map scale permits, 1 decimal.")
+    map_scale = serializers.IntegerField(help_text="M of the cadastral map's scale 1:M.")
+    rule = serializers.CharField(help_text="The rule of law the tolerance comes from.")
+
+
 class SheetSerializer(ParcelRefSerializer):
     address = serializers.CharField()
     land_use = LandUseSerializer()
     registered_area = serializers.FloatField(help_text="m², as on the certificate.")
-    computed_area = serializers.FloatField(help_text="m² of the boundary, 1 decimal.")
+    computed_area = serializers.FloatField(
+        help_text="m² of the boundary in the storage CRS, 1 decimal."
+    )
+    map_scale = serializers.IntegerField(
+        help_text="M of the scale 1:M of the parcel's cadastral map; the profile's usual "
+        "one when the register was not given it."
+    )
+    area_discrepancy = AreaDiscrepancySerializer(
+        allow_null=True,
+        help_text="How the registered area differs from the boundary's, when by more than "
+        "the map scale permits; null within it. A note: the registered area stands.",
+    )
     admin_unit = AdminUnitSerializer()
     valid_from = serializers.DateField()
     valid_to = serializers.DateField(allow_null=True)

@@ -2,15 +2,28 @@
 
 A profile is everything that differs between national cadastres: how a parcel is
 identified and how people type that identifier, which CRS the register stores
-boundaries in, the land-use code list, the area the register covers, and the
-default language. Everything else in the code base is the same for every country.
+boundaries in and which CRSs the country's files come in, the land-use code list, the
+area the register covers, the scales of its cadastral maps and the area error they
+permit, and the default language. Everything else in the code base is the same for
+every country.
 """
 
 from __future__ import annotations
 
 import abc
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from landinfo.profiles.outline import Outline
+
+# Areas are checked one at a time (the parcel sheet) and a batch at a time (the import).
+_Area = TypeVar("_Area", float, "npt.NDArray[np.float64]")
 
 
 class InvalidParcelIdentifier(ValueError):
@@ -70,6 +83,27 @@ class Bounds:
         return self.west <= lon <= self.east and self.south <= lat <= self.north
 
 
+@dataclass(frozen=True, slots=True)
+class LandArea:
+    """An area the register covers that Natural Earth's country polygon leaves out.
+
+    `points` are (longitude, latitude) pairs: one point marks a small island (the
+    outline's margin makes it a disc), more mark the corners of an archipelago or of
+    reclaimed land (their convex hull, then the margin).
+    """
+
+    name: str
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UsualCRS:
+    """A CRS the country's GIS files come in: `definition` is what --srs takes."""
+
+    definition: str  # "EPSG:5897", or a PROJ string for a zone EPSG has no code for
+    name: str
+
+
 class JurisdictionProfile(abc.ABC):
     """Return identifiers, CRS, land uses and language for one national cadastre."""
 
@@ -81,9 +115,37 @@ class JurisdictionProfile(abc.ABC):
     # moment a person reads (history, certificates, the verify page) is in it.
     time_zone: str
     currency: str  # ISO 4217 code of official land prices
-    area_of_use: Bounds  # where parcels of this country can be, WGS84
+    # A rectangle around the country in WGS84, sea and neighbours included: a cheap first
+    # test (a point far outside it is not in the country). Where parcels can lie is
+    # `outline`.
+    area_of_use: Bounds
     map_center: tuple[float, float]  # (lat, lon) where the map opens
     land_uses: tuple[LandUse, ...]
+    # The CRSs the country's files come in, the storage CRS first and the likeliest next:
+    # an import whose features miss the country or their units names the one that puts
+    # them in place (parcels.placement).
+    usual_crs: tuple[UsualCRS, ...]
+    # Land the outline must hold beyond Natural Earth's country polygon.
+    added_land: tuple[LandArea, ...] = ()
+    # How far beyond the country's land (Natural Earth 1:10m) a parcel may lie. Natural
+    # Earth's coast and borders are generalised for 1:10,000,000 and leave out islands
+    # under about 10 km²; the register also holds tidal flats, salt fields, aquaculture
+    # ponds and reclaimed land at the shore. 10 km covers those and the islets near a
+    # mapped coast, and stays far below the smallest error of a whole file that the
+    # outline is there to catch: a UTM zone read for its neighbour (about 600 km), a
+    # false northing of the wrong era (Korea's belts: 100 km), degrees read as metres.
+    # Shifts of a few hundred metres to tens of kilometres (a datum, a TM-3 zone for the
+    # next one) stay on land: the administrative units' boundaries catch those.
+    outline_margin_m: float = 10_000.0
+    # How far a parcel may stand out of the administrative unit it is imported into: its
+    # lines and the unit's were drawn from different surveys, which agree to about 0.5 mm
+    # at the scale of a 1:10,000 map.
+    unit_tolerance_m: float = 5.0
+    # The scale denominators of the country's cadastral maps, and the one assumed for a
+    # parcel whose map scale the register was not given.
+    map_scales: tuple[int, ...]
+    default_map_scale: int
+    area_rule: str  # the rule of law permissible_area_error comes from, for messages
 
     @abc.abstractmethod
     def parse_identifier(self, text: str, *, unit_code: str | None = None) -> ParcelIdentifier:
@@ -122,6 +184,21 @@ class JurisdictionProfile(abc.ABC):
         included: a number is never given twice. Raise InvalidParcelIdentifier when the
         series is full.
         """
+
+    @abc.abstractmethod
+    def permissible_area_error(self, area: _Area, scale: int | _Area) -> _Area:
+        """Return how far (m²) a registered `area` may differ from its boundary's on a map.
+
+        `scale` is the map's scale denominator (1000 for 1:1000); both may be numpy
+        arrays, element by element.
+        """
+
+    @functools.cached_property
+    def outline(self) -> Outline:
+        """Return where the country's parcels can lie, in the storage CRS (loaded once)."""
+        from landinfo.profiles.outline import load_outline  # shapely and pyproj, lazily
+
+        return load_outline(self)
 
     def normalize_identifier(self, text: str, *, unit_code: str | None = None) -> str:
         """Return the canonical form of any accepted spelling."""

@@ -20,8 +20,11 @@ from landinfo.profiles.base import (
     Bounds,
     InvalidParcelIdentifier,
     JurisdictionProfile,
+    LandArea,
     LandUse,
     ParcelIdentifier,
+    UsualCRS,
+    _Area,
 )
 from landinfo.profiles.text import MAX_INPUT_LENGTH, fold_text, quote_input
 
@@ -175,6 +178,56 @@ _JIMOK: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 
+# The plane CRSs of Korean cadastral and GIS files: the 2010 belts of the world geodetic
+# system (2010 on: false northing 600 km), the same belts before 2010 (500 km), UTM-K,
+# and the Bessel (Tokyo datum, "Korean 1985") belts of the older cadastral maps, whose
+# "modified" forms shift the meridian by 10.405" as the old maps do.
+_USUAL_CRS = (
+    UsualCRS("EPSG:5186", "Korea 2000 / Central Belt 2010"),
+    UsualCRS("EPSG:5185", "Korea 2000 / West Belt 2010"),
+    UsualCRS("EPSG:5187", "Korea 2000 / East Belt 2010"),
+    UsualCRS("EPSG:5188", "Korea 2000 / East Sea Belt 2010"),
+    UsualCRS("EPSG:5179", "Korea 2000 / Unified CS (UTM-K)"),
+    UsualCRS("EPSG:5181", "Korea 2000 / Central Belt"),
+    UsualCRS("EPSG:5180", "Korea 2000 / West Belt"),
+    UsualCRS("EPSG:5183", "Korea 2000 / East Belt"),
+    UsualCRS("EPSG:5184", "Korea 2000 / East Sea Belt"),
+    UsualCRS("EPSG:5182", "Korea 2000 / Central Belt Jeju"),
+    UsualCRS("EPSG:5174", "Korean 1985 (Bessel) / Modified Central Belt"),
+    UsualCRS("EPSG:5173", "Korean 1985 (Bessel) / Modified West Belt"),
+    UsualCRS("EPSG:5176", "Korean 1985 (Bessel) / Modified East Belt"),
+    UsualCRS("EPSG:5177", "Korean 1985 (Bessel) / Modified East Sea Belt"),
+    UsualCRS("EPSG:5175", "Korean 1985 (Bessel) / Modified Central Belt Jeju"),
+    UsualCRS("EPSG:2097", "Korean 1985 (Bessel) / Central Belt"),
+    UsualCRS("EPSG:2098", "Korean 1985 (Bessel) / West Belt"),
+    UsualCRS("EPSG:2096", "Korean 1985 (Bessel) / East Belt"),
+    UsualCRS("EPSG:5178", "Korean 1985 (Bessel) / Unified CS"),
+    UsualCRS("EPSG:32652", "WGS 84 / UTM zone 52N"),
+    UsualCRS("EPSG:32651", "WGS 84 / UTM zone 51N"),
+    UsualCRS("EPSG:4326", "WGS 84 (longitude, latitude)"),
+    UsualCRS("EPSG:4737", "Korea 2000 (longitude, latitude)"),
+)
+
+# Land beyond the outline's margin around Natural Earth's 1:10m polygon of South Korea.
+_ADDED_LAND = (
+    # In Natural Earth 4.1.0's polygon, but a point of view on a disputed island may
+    # change with a release: the register does not depend on it.
+    LandArea("울릉도 (Ulleungdo)", ((130.865, 37.505),)),
+    LandArea("독도 (Dokdo)", ((131.867, 37.242),)),
+    LandArea("마라도·가파도 (Marado, Gapado)", ((126.267, 33.117), (126.27, 33.168))),
+    LandArea("추자도 (Chujado)", ((126.30, 33.96),)),
+    LandArea("홍도 (Hongdo)", ((125.195, 34.68),)),
+    LandArea("어청도 (Eocheongdo)", ((125.98, 36.12),)),
+    LandArea("격렬비열도 (Gyeokryeolbiyeoldo)", ((125.56, 36.57),)),
+    # Reclaimed since Natural Earth's coast was drawn: the Saemangeum sea wall (2010)
+    # encloses 400 km² of former sea, registered as it is filled.
+    LandArea(
+        "새만금 (Saemangeum)",
+        ((126.53, 35.94), (126.44, 35.82), (126.5, 35.72), (126.72, 35.74), (126.75, 35.9)),
+    ),
+)
+
+
 class KoreaProfile(JurisdictionProfile):
     """Return identifiers, CRS, land uses and language of the Korean cadastre."""
 
@@ -187,6 +240,13 @@ class KoreaProfile(JurisdictionProfile):
     currency = "KRW"
     area_of_use = Bounds(west=124.5, south=33.0, east=132.0, north=38.7)
     map_center = (37.5665, 126.978)  # Seoul
+    usual_crs = _USUAL_CRS
+    added_land = _ADDED_LAND
+    # 지적도 1:500, 1:600, 1:1000, 1:1200 (most 도해 areas), 1:2400, 1:3000, 1:6000
+    # (임야도 1:3000, 1:6000): 공간정보관리법 시행규칙 제69조.
+    map_scales = (500, 600, 1000, 1200, 2400, 3000, 6000)
+    default_map_scale = 1200
+    area_rule = "공간정보관리법 시행령 제19조: A = 0.026²·M·√F"
     land_uses = tuple(
         LandUse(code, name, name_en, group) for code, name, _, name_en, group in _JIMOK
     )
@@ -194,6 +254,17 @@ class KoreaProfile(JurisdictionProfile):
     land_use_symbols: ClassVar[Mapping[str, str]] = MappingProxyType(
         {code: symbol for code, _, symbol, _, _ in _JIMOK}
     )
+
+    def permissible_area_error(self, area: _Area, scale: int | _Area) -> _Area:
+        """Return A = 0.026²·M·√F m², the area error a cadastral map of 1:M permits.
+
+        공간정보의 구축 및 관리 등에 관한 법률 시행령 제19조 (the permissible error
+        between a registered area and the area measured on conversion or subdivision),
+        F the area in m², M the scale denominator, and 6000 where the map is 1:3000.
+        """
+        denominator = scale + 3000 * (scale == 3000)  # works on numbers and numpy arrays
+        result: _Area = 0.026**2 * denominator * area**0.5
+        return result
 
     def parse_identifier(self, text: str, *, unit_code: str | None = None) -> ParcelIdentifier:
         """Return the identifier in `text`: a PNU, "1111010100 산 12-3", "산 12-3", "12", ...

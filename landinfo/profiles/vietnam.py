@@ -20,8 +20,11 @@ from landinfo.profiles.base import (
     Bounds,
     InvalidParcelIdentifier,
     JurisdictionProfile,
+    LandArea,
     LandUse,
     ParcelIdentifier,
+    UsualCRS,
+    _Area,
 )
 from landinfo.profiles.text import MAX_INPUT_LENGTH, fold_text, quote_input
 
@@ -326,6 +329,99 @@ _LAND_USES = (
 )
 
 
+# VN-2000 to WGS 84 (EPSG:6960's parameters, position-vector convention as +towgs84 takes
+# them): for the zones EPSG has no code for, which are written as PROJ strings.
+VN2000_TOWGS84 = (
+    "-191.90441429,-39.30318279,-111.45032835,0.00928836,-0.01975479,0.00427372,0.252906278"
+)
+
+
+def _tm3(meridian: float) -> str:
+    """Return the PROJ string of VN-2000 / TM-3 (k 0.9999) on the central meridian `meridian`."""
+    return (
+        f"+proj=tmerc +lat_0=0 +lon_0={meridian:g} +k=0.9999 +x_0=500000 +y_0=0 "
+        f"+ellps=WGS84 +towgs84={VN2000_TOWGS84} +units=m +no_defs"
+    )
+
+
+# The central meridians of the provinces' VN-2000 TM-3 zones (Circular 973/2001/TT-TCĐC,
+# appendix), with their EPSG codes (EPSG:9205-9218 since 2020, and 5896-5899).
+_PROVINCE_ZONES: tuple[tuple[float, int], ...] = (
+    (105.0, 5897),  # Hà Nội, Thanh Hóa, Ninh Bình, Cần Thơ, ...
+    (105.5, 9209),  # Bắc Ninh, Hải Dương, Nam Định, Sóc Trăng, ...
+    (105.75, 9210),  # TP Hồ Chí Minh, Hải Phòng, Long An, ...
+    (104.75, 9208),  # Lào Cai, Nghệ An, An Giang, ...
+    (107.75, 5899),  # Quảng Ninh, Đà Nẵng, Đồng Nai, ...
+    (108.5, 9218),  # Gia Lai, Đắk Lắk, Bình Thuận, ...
+    (108.25, 9217),  # Khánh Hòa, Bình Định, ...
+    (106.0, 9211),
+    (106.25, 9212),
+    (106.5, 9213),
+    (107.0, 9214),
+    (107.25, 9215),
+    (107.5, 9216),
+    (108.0, 5898),
+    (104.5, 9207),
+    (104.0, 9206),
+    (103.0, 9205),
+    (102.0, 5896),
+)
+# Zones of the 3° grid that EPSG has no VN-2000 code for: TM-3 zone 492 and those east
+# of it, for the maps of the islands (Hoàng Sa, Trường Sa).
+_ISLAND_MERIDIANS = (111.0, 114.0, 117.0)
+
+_USUAL_CRS = (
+    *(
+        UsualCRS(f"EPSG:{code}", f"VN-2000 / TM-3, central meridian {m:g}°")
+        for m, code in _PROVINCE_ZONES
+    ),
+    UsualCRS("EPSG:3405", "VN-2000 / UTM zone 48N"),
+    UsualCRS("EPSG:3406", "VN-2000 / UTM zone 49N"),
+    UsualCRS(
+        f"+proj=utm +zone=50 +ellps=WGS84 +towgs84={VN2000_TOWGS84} +units=m +no_defs",
+        "VN-2000 / UTM zone 50N",
+    ),
+    *(UsualCRS(_tm3(m), f"VN-2000 / TM-3, central meridian {m:g}°") for m in _ISLAND_MERIDIANS),
+    UsualCRS("EPSG:32648", "WGS 84 / UTM zone 48N"),
+    UsualCRS("EPSG:32649", "WGS 84 / UTM zone 49N"),
+    UsualCRS("EPSG:32650", "WGS 84 / UTM zone 50N"),
+    UsualCRS("EPSG:4326", "WGS 84 (longitude, latitude)"),
+    UsualCRS("EPSG:4756", "VN-2000 (longitude, latitude)"),
+    # The maps before VN-2000 (Decision 83/2000/QĐ-TTg replaced it).
+    UsualCRS("EPSG:2044", "Hanoi 1972 / Gauss-Kruger zone 18"),
+    UsualCRS("EPSG:2045", "Hanoi 1972 / Gauss-Kruger zone 19"),
+)
+
+# Land Natural Earth's 1:10m polygon of Vietnam leaves out, beyond the outline's margin.
+# Since 1 July 2025 island districts are special zones (đặc khu) at commune level.
+_ADDED_LAND = (
+    # Its islands are Natural Earth's "Paracel Is." or China's polygon, not Vietnam's.
+    LandArea(
+        "Đặc khu Hoàng Sa (Paracel Islands)",
+        ((111.2, 15.75), (111.5, 17.1), (112.4, 17.1), (112.9, 16.6), (112.6, 15.9)),
+    ),
+    # Natural Earth keeps the Spratly features apart ("Spratly Is."), a few of them.
+    LandArea(
+        "Đặc khu Trường Sa (Spratly Islands)",
+        ((111.55, 8.55), (112.9, 7.4), (114.9, 7.6), (116.2, 9.6), (116.0, 11.2), (114.3, 11.55)),
+    ),
+    LandArea("Đặc khu Bạch Long Vĩ", ((107.725, 20.135),)),
+    LandArea("Đảo Trần (Đặc khu Cô Tô)", ((108.0, 21.23),)),
+    LandArea("Hòn Mê (Thanh Hóa)", ((105.93, 19.38),)),
+    LandArea("Đặc khu Cồn Cỏ", ((107.338, 17.158),)),
+    LandArea("Đặc khu Lý Sơn", ((109.115, 15.382),)),
+    LandArea("Cù Lao Chàm (Tân Hiệp, Hội An)", ((108.52, 15.955),)),
+    LandArea("Cù Lao Xanh (Nhơn Châu, Quy Nhơn)", ((109.215, 13.615),)),
+    LandArea("Đặc khu Thổ Châu", ((103.47, 9.3), (103.52, 9.25))),
+    LandArea(
+        "Đặc khu Kiên Hải (Nam Du, Hòn Sơn, Hòn Tre)",
+        ((104.35, 9.68), (104.63, 10.0), (104.83, 9.97)),
+    ),
+    LandArea("Quần đảo Bà Lụa, Hải Tặc (Tiên Hải)", ((104.33, 10.25), (104.45, 10.35))),
+    LandArea("Hòn Khoai, Hòn Chuối (Cà Mau)", ((104.83, 8.43), (104.52, 8.95))),
+)
+
+
 class VietnamProfile(JurisdictionProfile):
     """Return identifiers, CRS, land uses and language of the Vietnamese cadastre."""
 
@@ -341,6 +437,26 @@ class VietnamProfile(JurisdictionProfile):
     area_of_use = Bounds(west=102.1, south=6.0, east=117.9, north=23.45)
     map_center = (21.028, 105.834)  # Hà Nội
     land_uses = _LAND_USES
+    usual_crs = _USUAL_CRS
+    added_land = _ADDED_LAND
+    # Cadastral map scales (Circular 25/2014/TT-BTNMT art. 7): 1:200 and 1:500 for city
+    # centres, 1:1000 for towns and villages, 1:2000 to 1:10000 for fields and forest.
+    map_scales = (200, 500, 1000, 2000, 5000, 10000)
+    default_map_scale = 1000
+    area_rule = "Circular 25/2014/TT-BTNMT: ΔP = 0.0004·M·√P"
+
+    def permissible_area_error(self, area: _Area, scale: int | _Area) -> _Area:
+        """Return ΔP = 0.0004·M·√P m², the area error a cadastral map of 1:M permits.
+
+        Circular 25/2014/TT-BTNMT on cadastral maps (replaced from 15 January 2025 by
+        Circular 26/2024/TT-BTNMT): the area of a parcel computed from the map may differ
+        from the true one by ΔP, with P the parcel's area in m² and M the map's scale
+        denominator. No text of the Circular could be searched to cite its article; the
+        formula is the one land offices apply, and should be checked against the 2024
+        Circular when it is at hand.
+        """
+        result: _Area = 0.0004 * scale * area**0.5
+        return result
 
     def parse_identifier(self, text: str, *, unit_code: str | None = None) -> ParcelIdentifier:
         """Return the identifier in `text`: "tờ 12 thửa 345", "12/345", "00004-12-345", ...

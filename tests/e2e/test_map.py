@@ -274,3 +274,33 @@ def test_history_dates_a_deed_by_the_register_clock_in_a_browser_elsewhere(
         assert csp_violations(page) == []
     finally:
         context.close()
+
+
+def test_the_sheet_notes_a_registered_area_beyond_its_map_scales_tolerance(
+    open_map, district: District, profile
+):
+    from decimal import Decimal
+
+    from parcels.models import Parcel
+
+    target = district.target
+    session = open_map(f"/?parcel={target.id}")
+    wait_for_sheet(session, target)
+    # The synthetic district's certificates agree with their boundaries within tolerance.
+    assert session.page.locator("#area-discrepancy").count() == 0
+
+    parcel = Parcel.objects.get(pk=target.id)
+    drawn = float(parcel.registered_area)
+    Parcel.objects.filter(pk=target.id).update(registered_area=Decimal(f"{drawn / 2:.2f}"))
+    session = open_map(f"/?parcel={target.id}")
+    wait_for_sheet(session, target)
+
+    note = session.page.locator("#area-discrepancy")
+    note.wait_for()
+    text = note.inner_text()
+    # In the page's language once translated; the catalogue has no translation of it yet.
+    assert text.startswith("Registered area differs from the drawn boundary by ")
+    assert "beyond the tolerance of " in text
+    assert text.endswith(f"at 1:{profile.default_map_scale}.")
+    session.screenshot("07-area-note")
+    session.assert_clean()

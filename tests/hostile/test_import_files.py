@@ -104,9 +104,19 @@ def refused(path: Path | str, match: str, *args: str) -> str:
     return str(refusal.value)
 
 
-def report_reasons(output: str, sandbox: Sandbox) -> str:
-    """Return the report's text, checking the summary says nothing was imported."""
-    assert "imported 0" in output, output
+def nothing_imported(path: Path, sandbox: Sandbox, *args: str) -> tuple[str, str]:
+    """Run the import, expecting it to import nothing and exit 1; return the report and why."""
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError) as refusal:
+        call_command("import_parcels", str(path), *args, stdout=out, stderr=err)
+    message = str(refusal.value)
+    assert refusal.value.returncode == 1
+    assert SECRET not in out.getvalue() + err.getvalue() + message
+    return report_reasons(sandbox), message
+
+
+def report_reasons(sandbox: Sandbox) -> str:
+    """Return the text of the report, the only one written."""
     (report,) = sandbox.reports.iterdir()
     text = report.read_text(encoding="utf-8")
     assert SECRET not in text
@@ -124,7 +134,7 @@ def test_a_bow_tie_polygon_is_reported_invalid(sandbox):
         ),
     )
     sandbox.seal()
-    text = report_reasons(run(path), sandbox)
+    text, _ = nothing_imported(path, sandbox)
     assert "invalid geometry: Self-intersection" in text
     sandbox.assert_clean(reports=1)
 
@@ -133,7 +143,7 @@ def test_an_unclosed_ring_is_reported_unreadable(sandbox):
     ring = square(LON, LAT, 1e-4)[:-1]  # the last point does not repeat the first
     path = geojson(sandbox.inputs / "unclosed.geojson", feature(ring))
     sandbox.seal()
-    text = report_reasons(run(path), sandbox)
+    text, _ = nothing_imported(path, sandbox)
     assert "unreadable geometry: the geometry cannot be read (an unclosed ring" in text
     sandbox.assert_clean(reports=1)
 
@@ -154,31 +164,36 @@ def test_nan_and_infinite_coordinates_are_reported(sandbox, bad):
     sandbox.assert_clean(reports=1)
 
 
-def test_latitude_91_in_wgs84_is_outside_the_area_of_use(sandbox):
+def test_latitude_91_in_wgs84_is_outside_the_country(sandbox):
     path = geojson(sandbox.inputs / "pole.geojson", feature(square(LON, 90.9999, 2e-4)))
     sandbox.seal()
-    text = report_reasons(run(path), sandbox)
-    assert "outside the area of use" in text
+    text, message = nothing_imported(path, sandbox)
+    assert "outside the country" in text
+    assert "None of the CRSs Việt Nam's files usually come in puts them there" in message
     sandbox.assert_clean(reports=1)
 
 
 @pytest.mark.parametrize(
-    ("declared", "ring"),
+    ("declared", "ring", "right"),
     [
-        # UTM metres in a file that says EPSG:4326 ("longitude 586 000°")
-        (WGS84, square(HANOI_UTM[0], HANOI_UTM[1], 20)),
+        # UTM metres in a file that says EPSG:4326 ("longitude 586 000°"); without unit
+        # boundaries the storage CRS is named first, 699 m from UTM 48N.
+        (WGS84, square(HANOI_UTM[0], HANOI_UTM[1], 20), STORAGE_SRID),
         # degrees in a file that says it is in the storage CRS (metres): near its false origin
-        (STORAGE_SRID, square(LON, LAT, 1e-4)),
+        (STORAGE_SRID, square(LON, LAT, 1e-4), WGS84),
     ],
     ids=["metres-declared-degrees", "degrees-declared-metres"],
 )
-def test_coordinates_in_another_crs_than_declared_are_outside_the_area_of_use(
-    sandbox, declared, ring
+def test_coordinates_in_another_crs_than_declared_are_refused_naming_the_right_crs(
+    sandbox, declared, ring, right
 ):
     path = layer(sandbox.inputs / "wrong_crs.gpkg", [Polygon(ring)], declared)
     sandbox.seal()
-    text = report_reasons(run(path), sandbox)
-    assert "outside the area of use" in text and "is EPSG:" in text
+    text, message = nothing_imported(path, sandbox)
+    assert "outside the country" in text and "EPSG:" in text
+    # One message for the file, naming a CRS that puts it in place.
+    assert "1 of the first 1 features lie outside Việt Nam" in message
+    assert f"import again with --srs EPSG:{right} --override-srs" in message
     sandbox.assert_clean(reports=1)
 
 
@@ -195,7 +210,7 @@ def test_a_boundary_with_more_vertices_than_the_limit_is_refused(sandbox, settin
     settings.LANDINFO = {**settings.LANDINFO, "IMPORT_MAX_VERTICES": 50}
     path = layer(sandbox.inputs / "dense.gpkg", [circle(60)], UTM_48N)
     sandbox.seal()
-    text = report_reasons(run(path), sandbox)
+    text, _ = nothing_imported(path, sandbox)
     assert "too many vertices: the boundary has 61 vertices" in text
     assert "at most 50 (LANDINFO_IMPORT_MAX_VERTICES)" in text
     sandbox.assert_clean(reports=1)
@@ -622,7 +637,7 @@ def test_legacy_text_without_cpg_or_option_is_reported_with_the_option_to_pass(
     stored = cp1258(text) if codec == "cp1258" else text.encode(codec)
     path = dbf_shapefile(sandbox.inputs, stored, None)
     sandbox.seal()
-    report = report_reasons(run(path), sandbox)
+    report, _ = nothing_imported(path, sandbox)
     assert "wrong encoding" in report and "does not say its encoding" in report
     assert "pass --encoding" in report and codec in report
     sandbox.assert_clean(reports=1)
@@ -642,7 +657,7 @@ def test_tcvn3_is_refused_with_the_way_to_convert_it(sandbox, cpg, options):
 def test_tcvn3_without_any_declaration_is_not_imported_as_latin_letters(sandbox):
     path = dbf_shapefile(sandbox.inputs, TCVN3_BYTES, None)
     sandbox.seal()
-    report = report_reasons(run(path), sandbox)
+    report, _ = nothing_imported(path, sandbox)
     assert "does not say its encoding" in report
     sandbox.assert_clean(reports=1)
 

@@ -571,3 +571,26 @@ def test_quoted_input_is_short_and_on_one_line():
     assert "\x1b" not in quoted
     assert quoted.startswith("'tờ 12 \\x1b[31mtờ 12")
     assert len(quoted) < 80
+
+
+@pytest.mark.parametrize("key", sorted(PROFILES))
+def test_every_usual_crs_of_a_profile_is_one_proj_reads_and_the_storage_crs_comes_first(key):
+    from pyproj import CRS
+
+    profile = get_profile(key)
+    assert profile.usual_crs[0].definition == f"EPSG:{profile.storage_srid}"
+    for usual in profile.usual_crs:
+        assert CRS.from_user_input(usual.definition).is_projected or "longitude" in usual.name
+
+
+def test_vn2000_zones_without_an_epsg_code_use_vn2000s_own_datum_shift():
+    # The PROJ strings carry +towgs84 (position vector); EPSG's VN-2000 zones use the
+    # coordinate-frame Helmert of EPSG:6960 (2). Read alike, they land on the same point;
+    # the rotations' signs the other way round would put it 0.75 m off.
+    from pyproj import Geod, Transformer
+
+    from landinfo.profiles.vietnam import _tm3
+
+    ours = Transformer.from_crs(_tm3(105), 4326, always_xy=True).transform(585_000, 2_325_000)
+    epsg = Transformer.from_crs(5897, 4326, always_xy=True).transform(585_000, 2_325_000)
+    assert Geod(ellps="WGS84").inv(*ours, *epsg)[2] < 0.01

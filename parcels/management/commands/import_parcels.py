@@ -16,6 +16,7 @@ from django.core.management.base import (
 )
 from tqdm import tqdm
 
+from landinfo.profiles import get_profile
 from parcels.importing import (
     DEFAULT_BATCH_SIZE,
     ImportAborted,
@@ -23,6 +24,7 @@ from parcels.importing import (
     ImportResult,
     ParcelFileError,
     import_parcels,
+    parse_map_scale,
 )
 
 _EPILOG = """\
@@ -33,12 +35,21 @@ Fields are guessed when not given (names compared ignoring case, accents and "_"
   land use    land_use, loai_dat, muc_dich, jimok, ...   (required)
   address     address, dia_chi, addr, juso, ...          (else left blank)
   area        registered_area, area, dien_tich, ...      (else the boundary's area)
+  map scale   map_scale, scale, ty_le, chukcheok, ...    (else --map-scale, else the
+              country's usual scale: 1:1000 in Vietnam, 1:1200 in Korea)
 
 Nothing is repaired. Each rejected feature is listed in a CSV report
-(fid,identifier,field,reason), written whenever something is rejected, to a new file in
-LANDINFO_IMPORT_REPORT_DIR, or always to --report. Parcels already registered with the
-same boundary and attributes are skipped as unchanged, so running the same file again
+(fid,identifier,field,reason), written whenever something is rejected or noted, to a new
+file in LANDINFO_IMPORT_REPORT_DIR, or always to --report. Parcels already registered with
+the same boundary and attributes are skipped as unchanged, so running the same file again
 adds nothing; a different boundary or attribute is a conflict, which needs a deed.
+
+Every boundary must lie in the country (its land and islands, 10 km beyond) and, where the
+administrative unit it is imported into has a boundary, in that unit. When a whole file
+lies out of place, the import names the CRS that puts it in place (one message, exit 1).
+A registered area that differs from the boundary's by more than the map scale permits
+(Vietnam: Circular 25/2014/TT-BTNMT; Korea: 공간정보관리법 시행령 제19조) is imported as
+registered and listed in the report as a note.
 
 Only local files are read, and only in the formats parcels come in: GeoPackage,
 Shapefile (or a .zip of one), GeoJSON, FlatGeobuf, KML, GML, CSV, FileGDB, MapInfo.
@@ -50,11 +61,30 @@ LANDINFO_IMPORT_MAX_COMPRESSION_RATIO. A boundary with more than
 LANDINFO_IMPORT_MAX_VERTICES vertices is rejected like any other bad feature.
 
 Exit status:
-  0  the accepted features were imported (or validated, with --dry-run); when some
-     were rejected, a warning says so and the report lists them
-  1  nothing was imported: --strict and something was rejected, the file, layer, CRS
-     or fields cannot be used, or the database refused the write
+  0  features were imported (or, with --dry-run, would be); when some were rejected,
+     a warning says so and the report lists them. Also when every feature is already
+     registered unchanged: the register holds the file.
+  1  nothing was imported: every feature was rejected, --strict and something was
+     rejected, the file, layer, CRS, encoding or fields cannot be used (said in one
+     message), the report cannot be written, or the database refused the write
+  2  the command line cannot be read (an unknown option; a date, map scale or batch
+     size of the wrong form)
 """
+
+
+def _map_scale(value: str) -> int:
+    """Return the denominator of "1:1000", "1/1000" or "1000" (argparse's type)."""
+    try:
+        return parse_map_scale(value, get_profile())
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
+def _positive(value: str) -> int:
+    """Return a whole number of at least 1 (argparse's type)."""
+    if not value.strip().isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return int(value)
 
 
 class _HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -122,6 +152,17 @@ class Command(BaseCommand):
         parser.add_argument("--address-field", help="The field holding the address.")
         parser.add_argument("--area-field", help="The field holding the registered area in m².")
         parser.add_argument(
+            "--map-scale-field",
+            help="The field holding the scale of each parcel's cadastral map (1:1000 or 1000).",
+        )
+        parser.add_argument(
+            "--map-scale",
+            type=_map_scale,
+            metavar="1:M",
+            help="The scale of the file's cadastral map, for every parcel (e.g. 1:500); it "
+            "sets how far a registered area may differ from its boundary's.",
+        )
+        parser.add_argument(
             "--encoding",
             help="The encoding of the file's text, when its .cpg is missing or wrong "
             "(e.g. UTF-8, cp1258).",
@@ -152,14 +193,12 @@ class Command(BaseCommand):
         parser.add_argument("--report", type=Path, help="Where to write the CSV report.")
         parser.add_argument(
             "--batch-size",
-            type=int,
+            type=_positive,
             default=DEFAULT_BATCH_SIZE,
             help=f"Features read at a time (default {DEFAULT_BATCH_SIZE}).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["batch_size"] < 1:
-            raise CommandError("--batch-size must be at least 1.")
         import_options = ImportOptions(
             layer=options["layer"],
             id_fields=tuple(
@@ -171,6 +210,8 @@ class Command(BaseCommand):
             land_use_field=options["land_use_field"],
             address_field=options["address_field"],
             area_field=options["area_field"],
+            map_scale_field=options["map_scale_field"],
+            map_scale=options["map_scale"],
             encoding=options["encoding"],
             valid_from=options["valid_from"],
             create_units=options["create_units"],
@@ -194,6 +235,13 @@ class Command(BaseCommand):
                 f"--strict: {result.rejected} of {result.read} features were rejected, so "
                 f"nothing was imported; the report lists them: {result.report_path}"
             )
+        if result.rejected and not result.imported:
+            raise CommandError(
+                f"Nothing was imported: {result.rejected} of {result.read} features were "
+                f"rejected"
+                + (f" and {result.unchanged} are registered already" if result.unchanged else "")
+                + f"; the report lists them: {result.report_path}"
+            )
         if result.rejected:
             self.stderr.write(
                 self.style.WARNING(
@@ -209,6 +257,8 @@ class Command(BaseCommand):
         write(f"Text:      {result.text_encoding}")
         for position, line in enumerate(result.mapping.describe()):
             write(f"{'Fields:' if position == 0 else '':<10} {line}")
+        if result.map_scale:
+            write(f"Scale:     {result.map_scale}")
         for note in result.notes:
             write(f"Note:      {note}")
         if result.created_units:
@@ -234,5 +284,11 @@ class Command(BaseCommand):
                     f"  FID {problem.fid} {problem.identifier or '-'} [{problem.field}] "
                     f"{problem.reason}"
                 )
+        if result.area_notes:
+            write(
+                f"Area notes: {result.area_notes} parcels' registered area differs from the "
+                f"boundary's by more than the map scale permits; imported as registered, "
+                f"listed in the report"
+            )
         if result.report_path is not None:
             write(f"Report:    {result.report_path}")

@@ -496,6 +496,22 @@
     if (parcel.as_of) fact(gettext("Register as of"), formatDate(parcel.as_of));
 
     const parts = [facts];
+    // Beyond what the scale of the parcel's cadastral map permits: said, not corrected.
+    const discrepancy = parcel.area_discrepancy;
+    if (discrepancy) {
+      parts.push(
+        h(
+          "p",
+          { class: "sheet-note", id: "area-discrepancy", role: "note" },
+          named(gettext("Registered area differs from the drawn boundary by %(difference)s (%(percent)s), beyond the tolerance of %(tolerance)s at 1:%(scale)s."), {
+            difference: formatArea(Math.abs(discrepancy.difference)),
+            percent: (discrepancy.difference > 0 ? "+" : "−") + percentFormat.format(Math.abs(discrepancy.percent) / 100),
+            tolerance: formatArea(discrepancy.tolerance),
+            scale: String(discrepancy.map_scale), // written "1:1000", as maps print it
+          })
+        )
+      );
+    }
     // A certificate states the register now, signed at the journal's head: not a past date.
     if (!parcel.as_of && !parcel.known_at) {
       parts.push(

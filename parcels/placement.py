@@ -1,0 +1,294 @@
+"""Whether imported features lie where the register can hold them, and which CRS would.
+
+Two tests, each on whole arrays with prepared geometries (shapely 2):
+
+- the country: the middle of each boundary lies in the profile's outline (its land and
+  islands with a margin, landinfo.profiles.outline);
+- the administrative unit the parcel is imported into, where that unit has a boundary:
+  the parcel lies within it, give or take the profile's unit_tolerance_m.
+
+A file read in the wrong CRS fails them together, feature after feature. `diagnose`
+reads a sample of its features in each CRS the profile's files usually come in and finds
+the ones that put them in place; `whole_file_missed` decides when the file, rather than
+some of its features, is wrong, and `describe` says so in one message.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from django.db import connection
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError, ProjError
+
+from landinfo.profiles import JurisdictionProfile
+from landinfo.profiles.base import UsualCRS
+
+WGS84 = 4326
+SAMPLE_SIZE = 2000  # features read again in each usual CRS: a few ms per CRS
+
+# A whole file is taken to be in the wrong CRS when another CRS puts every feature in
+# place and the file's own leaves at least this share of them out. Moving a whole file
+# moves every parcel near its unit's edge out of the unit (for 699 m and communes a few
+# kilometres across, a fifth of them or more); a few misdrawn parcels are a few in a
+# hundred, and stay reported one by one.
+WHOLE_FILE_SHARE = 0.1
+
+
+class UnitAreas:
+    """The boundaries of administrative units by code, loaded once each per import.
+
+    Each is kept as it is (for distances in messages) and buffered by the tolerance,
+    prepared (for the tests). A unit without a boundary, or not in the register, is
+    None: nothing is checked against it.
+    """
+
+    def __init__(self, tolerance_m: float) -> None:
+        self.tolerance_m = tolerance_m
+        self._areas: dict[str, tuple[shapely.Geometry, shapely.Geometry] | None] = {}
+
+    def load(self, codes: Iterable[str]) -> None:
+        """Read the boundaries of the units among `codes` not read yet, in one query."""
+        missing = sorted({code for code in codes if code not in self._areas})
+        if not missing:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT code, ST_AsBinary(boundary) FROM parcels_administrativeunit "
+                "WHERE code = ANY(%s) AND boundary IS NOT NULL",
+                [missing],
+            )
+            found = {code: bytes(wkb) for code, wkb in cursor.fetchall()}
+        for code in missing:
+            wkb = found.get(code)
+            if wkb is None:
+                self._areas[code] = None
+                continue
+            boundary = shapely.from_wkb(wkb)
+            area = shapely.buffer(boundary, self.tolerance_m)
+            shapely.prepare(area)
+            self._areas[code] = (boundary, area)
+
+    @property
+    def any_boundary(self) -> bool:
+        """Return whether any unit read so far has a boundary."""
+        return any(area is not None for area in self._areas.values())
+
+    def boundary(self, code: str) -> shapely.Geometry | None:
+        """Return the unit's boundary as the register keeps it, or None."""
+        area = self._areas.get(code)
+        return None if area is None else area[0]
+
+    def check(
+        self,
+        codes: npt.NDArray[np.object_],
+        geometries: npt.NDArray[np.object_] | None = None,
+        x: npt.NDArray[np.float64] | None = None,
+        y: npt.NDArray[np.float64] | None = None,
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """Return which rows were checked (a unit with a boundary) and which lie in it.
+
+        Rows are boundaries (`geometries`, wholly within) or points (`x`, `y`).
+        """
+        checked = np.zeros(len(codes), dtype=bool)
+        inside = np.ones(len(codes), dtype=bool)
+        self.load(code for code in codes if code is not None)
+        for code in {code for code in codes if code is not None}:
+            area = self._areas.get(code)
+            if area is None:
+                continue
+            rows = np.flatnonzero(codes == code)
+            checked[rows] = True
+            if geometries is not None:
+                inside[rows] = shapely.covers(area[1], geometries[rows])
+            else:
+                assert x is not None and y is not None
+                inside[rows] = shapely.contains_xy(area[1], x[rows], y[rows])
+        return checked, inside
+
+
+def middles(geometries: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.float64], ...]:
+    """Return the middle of each geometry's bounding box: x, y."""
+    bounds = shapely.bounds(geometries)
+    return (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
+
+
+@dataclass(slots=True)
+class Sample:
+    """The first features of a file, as the file gives them: middles and unit codes."""
+
+    x: list[float] = field(default_factory=list)
+    y: list[float] = field(default_factory=list)
+    codes: list[str | None] = field(default_factory=list)
+
+    def add(
+        self,
+        x: npt.NDArray[np.float64],
+        y: npt.NDArray[np.float64],
+        codes: Iterable[str | None],
+    ) -> None:
+        room = SAMPLE_SIZE - len(self.x)
+        if room <= 0:
+            return
+        self.x += x[:room].tolist()
+        self.y += y[:room].tolist()
+        self.codes += list(itertools.islice(codes, room))
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+@dataclass(frozen=True, slots=True)
+class Placing:
+    """How many of the sample one CRS puts in place."""
+
+    crs: UsualCRS | None  # None: the file's own
+    placed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """How the sample lies in the file's CRS, and in the usual ones that do better."""
+
+    total: int
+    declared: Placing
+    better: tuple[Placing, ...]  # most placed first, then the profile's order
+    units_checked: bool
+    where: tuple[float, float] | None  # lon, lat of the sample's middle in the file's CRS
+
+    @property
+    def missed(self) -> int:
+        return self.total - self.declared.placed
+
+    @property
+    def fitting(self) -> tuple[Placing, ...]:
+        """Return the CRSs that put every feature of the sample in place."""
+        return tuple(placing for placing in self.better if placing.placed == self.total)
+
+
+def _placed(
+    source: CRS,
+    sample: Sample,
+    profile: JurisdictionProfile,
+    units: UnitAreas,
+    codes: npt.NDArray[np.object_],
+) -> tuple[int, bool]:
+    """Return how many sampled features `source` puts in place, and whether units told."""
+    try:
+        transformer = Transformer.from_crs(source, profile.storage_srid, always_xy=True)
+        x, y = transformer.transform(np.array(sample.x), np.array(sample.y), errcheck=False)
+    except (CRSError, ProjError):
+        return 0, False
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    finite = np.isfinite(x) & np.isfinite(y)
+    x, y = np.where(finite, x, 0.0), np.where(finite, y, 0.0)
+    in_place = finite & profile.outline.contains_xy(x, y)
+    checked, in_unit = units.check(codes, x=x, y=y)
+    return int((in_place & in_unit).sum()), bool(checked.any())
+
+
+def diagnose(
+    sample: Sample, source: CRS, profile: JurisdictionProfile, units: UnitAreas
+) -> Diagnosis:
+    """Return how the sample lies read in `source` and in each of the profile's usual CRSs."""
+    codes = np.array(sample.codes, dtype=object)
+    declared, units_checked = _placed(source, sample, profile, units, codes)
+    better: list[Placing] = []
+    for usual in profile.usual_crs:
+        try:
+            crs = CRS.from_user_input(usual.definition)
+        except CRSError:
+            continue
+        if crs.equals(source, ignore_axis_order=True):
+            continue
+        placed, _ = _placed(crs, sample, profile, units, codes)
+        if placed > declared:
+            better.append(Placing(usual, placed))
+    better.sort(key=lambda placing: -placing.placed)  # stable: the profile's order in ties
+    where = None
+    if len(sample):
+        lon, lat = Transformer.from_crs(source, WGS84, always_xy=True).transform(
+            float(np.median(sample.x)), float(np.median(sample.y)), errcheck=False
+        )
+        if np.isfinite(lon) and np.isfinite(lat):
+            where = (float(lon), float(lat))
+    return Diagnosis(
+        total=len(sample),
+        declared=Placing(None, declared),
+        better=tuple(better),
+        units_checked=units_checked,
+        where=where,
+    )
+
+
+def whole_file_missed(diagnosis: Diagnosis) -> bool:
+    """Return whether the file's CRS, not some of its features, puts them out of place."""
+    if diagnosis.total == 0 or diagnosis.missed == 0:
+        return False
+    if diagnosis.declared.placed == 0:
+        return True
+    return bool(diagnosis.fitting) and diagnosis.missed >= WHOLE_FILE_SHARE * diagnosis.total
+
+
+def _srs_option(usual: UsualCRS, override: bool) -> str:
+    definition = usual.definition if " " not in usual.definition else f'"{usual.definition}"'
+    return f"--srs {definition}" + (" --override-srs" if override else "")
+
+
+def describe(
+    diagnosis: Diagnosis,
+    *,
+    source_name: str,
+    profile: JurisdictionProfile,
+    unit_noun: str,
+    file_has_crs: bool,
+) -> str:
+    """Return the one message for a file that its CRS puts out of place."""
+    where = (
+        f" (around lon {diagnosis.where[0]:.4f}, lat {diagnosis.where[1]:.4f})"
+        if diagnosis.where
+        else ""
+    )
+    place = f"{profile.name}" + (
+        f" or outside their {unit_noun}" if diagnosis.units_checked else ""
+    )
+    head = (
+        f"Read in {source_name}, {diagnosis.missed} of the first {diagnosis.total} features lie "
+        f"outside {place}{where}: the file is in another CRS."
+    )
+    fitting = diagnosis.fitting
+    if fitting:
+        first, others = fitting[0].crs, fitting[1:4]
+        assert first is not None
+        text = (
+            f"{head} {first.name} ({first.definition}) puts every one of them in place: "
+            f"import again with {_srs_option(first, file_has_crs)}."
+        )
+        if others:
+            names = ", ".join(f"{p.crs.name} ({p.crs.definition})" for p in others if p.crs)
+            text += f" So would {names}"
+            text += (
+                "."
+                if diagnosis.units_checked
+                else f"; the {unit_noun} have no boundaries in "
+                f"the register to tell them apart: use the CRS the file was made in."
+            )
+        return text
+    if diagnosis.better:
+        closest = diagnosis.better[0]
+        assert closest.crs is not None
+        return (
+            f"{head} None of the CRSs {profile.name}'s files usually come in puts all of them "
+            f"in place; the closest, {closest.crs.name} ({closest.crs.definition}), puts "
+            f"{closest.placed} of them: check the coordinates, and give their CRS with --srs."
+        )
+    return (
+        f"{head} None of the CRSs {profile.name}'s files usually come in puts them there "
+        f"either: the coordinates are wrong (swapped, or in other units?), or the file is "
+        f"of another country."
+    )
