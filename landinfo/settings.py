@@ -101,6 +101,11 @@ LANDINFO = {
         "certificate": env.str("LANDINFO_RATE_CERTIFICATE", default="30/m"),  # PDF, ~100 ms
         "export": env.str("LANDINFO_RATE_EXPORT", default="30/h"),  # anonymous exports
     },
+    # The most features one page of the OGC API's items may hold (`limit` above it is
+    # lowered to it); the default page is 1,000 or this, if lower. QGIS and GDAL (3.8+)
+    # read both from /ogc/api and page with them. Lower it to cap what one anonymous
+    # request may cost.
+    "OGC_MAX_LIMIT": env.int("LANDINFO_OGC_MAX_LIMIT", default=10_000),
     # When on, notaries and registrars sign in with a TOTP code as well as their password,
     # and deed pages, the deed API and the API token page refuse them until they have.
     "NOTARY_OTP_REQUIRED": env.bool("LANDINFO_NOTARY_OTP_REQUIRED", default=False),
@@ -147,6 +152,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so it sees every response last: redirects carry absolute URLs (GIS clients).
+    "landinfo.middleware.AbsoluteLocationMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "landinfo.security.PermissionsPolicyMiddleware",
@@ -154,6 +161,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "landinfo.middleware.LanguageNeutralMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before any view reads a parameter: NUL and other text PostgreSQL cannot hold is a 400.
+    "landinfo.middleware.PublicParametersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

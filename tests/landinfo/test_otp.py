@@ -48,10 +48,10 @@ def test_an_account_without_an_authenticator_enrols_one_before_any_deed(role):
     client = Client(REMOTE_ADDR=IP, HTTP_ACCEPT_LANGUAGE="en")
     answer = sign_in(client, user)
     assert answer.status_code == 302
-    assert answer["Location"].startswith("/accounts/otp/")
+    assert answer["Location"].startswith("http://testserver/accounts/otp/")
     # Signed in, but no deed page, no token and no deed API until enrolled.
-    assert client.get("/deeds/")["Location"].startswith("/accounts/otp/")
-    assert client.get("/accounts/token/")["Location"].startswith("/accounts/otp/")
+    assert client.get("/deeds/")["Location"].startswith("http://testserver/accounts/otp/")
+    assert client.get("/accounts/token/")["Location"].startswith("http://testserver/accounts/otp/")
     api = client.get("/api/parcels/1/holders")
     assert api.status_code == 403
     assert "authenticator" in api.json()["detail"]
@@ -64,7 +64,7 @@ def test_an_account_without_an_authenticator_enrols_one_before_any_deed(role):
     wrong = client.post("/accounts/otp/", {"otp_token": "000000", "next": "/deeds/"})
     assert wrong.status_code == 200 and b"That code is wrong" in wrong.content
     enrolled = client.post("/accounts/otp/", {"otp_token": code(device), "next": "/deeds/"})
-    assert enrolled.status_code == 302 and enrolled["Location"] == "/deeds/"
+    assert enrolled.status_code == 302 and enrolled["Location"] == "http://testserver/deeds/"
     device.refresh_from_db()
     assert device.confirmed
     assert client.get("/deeds/").status_code == 200
@@ -98,7 +98,7 @@ def test_planners_and_auditors_sign_in_with_their_password_alone():
     for role in ("planner", "auditor"):
         user = make_user(role)
         client = Client(REMOTE_ADDR=IP, HTTP_ACCEPT_LANGUAGE="en")
-        assert sign_in(client, user, next_="/")["Location"] == "/"
+        assert sign_in(client, user, next_="/")["Location"] == "http://testserver/"
         assert client.get("/accounts/token/").status_code == 200
 
 
@@ -106,5 +106,5 @@ def test_with_the_setting_off_no_code_is_asked(monkeypatch):
     monkeypatch.setitem(settings.LANDINFO, "NOTARY_OTP_REQUIRED", False)
     user = make_user("notary", device=True)
     client = Client(REMOTE_ADDR=IP, HTTP_ACCEPT_LANGUAGE="en")
-    assert sign_in(client, user)["Location"] == "/deeds/"
+    assert sign_in(client, user)["Location"] == "http://testserver/deeds/"
     assert client.get("/deeds/").status_code == 200

@@ -461,4 +461,6 @@ def test_verify_form_redirects_a_pasted_link_to_its_page(client, register):
     code = _codes(client, register.shared)
     assert client.get("/verify/").status_code == 200
     response = client.get("/verify/", {"code": f"https://elsewhere.example/verify/{code}"})
-    assert response.status_code == 302 and response["Location"] == f"/verify/{code}"
+    assert (
+        response.status_code == 302 and response["Location"] == f"http://testserver/verify/{code}"
+    )
