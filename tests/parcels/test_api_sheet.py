@@ -578,6 +578,7 @@ def test_an_identifier_no_parcel_has_and_an_unreadable_one_are_404s_saying_why(c
     assert missing in get_json(client, f"/api/parcels/{missing}", status=404)["detail"]
     assert get_json(client, "/api/parcels/no-such-thing", status=404)["detail"]
     assert get_json(client, f"/api/parcels/{'9' * 30}", status=404)["detail"]
+    assert get_json(client, "/api/parcels/-1/history", status=404)["detail"]
 
 
 def test_a_number_is_an_id_unless_the_profile_reads_it_as_an_identifier(client, commune):
