@@ -1,29 +1,96 @@
-"""The answer to a URL nothing serves: JSON under /api/, Django's page elsewhere.
+"""Error answers outside the views: JSON on the machine paths, a page for people.
 
-A program calling the JSON API must get JSON back whatever it asks, also for a path
-no route matches (`/api/parcels/-1`, `/api/parcels/abc`): an HTML page there breaks
-clients that parse the body, and the OpenAPI document promises `{"detail": "..."}`
-(`{"error", "detail"}` in the deed API) for every 404 of the API; schemathesis checks
-it (tests/landinfo/test_api_fuzz.py).
+A program calling the JSON API, the OGC API, an export or a tile must get the JSON error
+its document promises whatever goes wrong, also for a path no route matches
+(`/api/parcels/-1`), a request Django refuses before any view (SuspiciousOperation:
+too many fields, a GeoJSON geometry naming an external CRS) or a parameter
+`PublicParametersMiddleware` refuses: an HTML page there breaks clients that parse the
+body. Each machine path has one body shape, registered here by the app that serves it
+(`register_machine_path`; parcels registers /ogc/, /exports/ and /tiles/ from its
+AppConfig); /api/ is landinfo's own. schemathesis checks the shapes
+(tests/landinfo/test_api_fuzz.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views import defaults
 
 API_PREFIX = "/api/"
 
+# The body of an error answer: (error code, message) -> JSON document.
+ErrorBody = Callable[[str, str], dict[str, Any]]
+
+
+def _api_body(code: str, detail: str) -> dict[str, Any]:
+    # "error" too: the deed API's errors carry a code (transactions/deeds_api.py).
+    return {"error": code, "detail": detail}
+
+
+_MACHINE_PATHS: dict[str, ErrorBody] = {API_PREFIX: _api_body}
+
+
+def register_machine_path(prefix: str, body: ErrorBody) -> None:
+    """Answer errors under `prefix` (e.g. "/ogc") with JSON made by `body`."""
+    _MACHINE_PATHS[prefix] = body
+
+
+def machine_body(path: str) -> ErrorBody | None:
+    """Return how errors under `path` are written, None for a path people read."""
+    for prefix, body in _MACHINE_PATHS.items():
+        if path.startswith(prefix):
+            return body
+    return None
+
+
+def refusal(request: HttpRequest, status: int, code: str, detail: str) -> HttpResponse:
+    """Answer `status` with `detail`: the path's JSON body, or a page for a person."""
+    body = machine_body(request.path)
+    if body is not None:
+        return JsonResponse(body(code, detail), status=status)
+    return render(
+        request,
+        "refused.html",
+        {"title": _("This request cannot be answered"), "detail": detail},
+        status=status,
+    )
+
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Return a JSON 404 for a path under /api/, Django's own 404 page for any other."""
+    """Return a JSON 404 for a machine path, Django's own 404 page for any other."""
     if request.path.startswith(API_PREFIX):
-        return JsonResponse(
-            # "error" too: the deed API's errors carry a code (transactions/deeds_api.py).
-            {
-                "error": "not_found",
-                "detail": "No operation of the API has this path; /api/schema/ lists them.",
-            },
-            status=404,
-        )
+        detail = "No operation of the API has this path; /api/schema/ lists them."
+        return JsonResponse(_api_body("not_found", detail), status=404)
+    body = machine_body(request.path)
+    if body is not None:
+        return JsonResponse(body("not_found", "Nothing is served at this path."), status=404)
     return defaults.page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Return the 400 of a request Django refused (SuspiciousOperation), with its reason.
+
+    Django's own page says only "Bad Request"; its messages ("GeoJSON input specified
+    an external CRS.", "The number of GET/POST parameters exceeded ...") name what to
+    change and hold nothing secret.
+    """
+    if isinstance(exception, DisallowedHost):
+        return defaults.bad_request(request, exception)  # a page that needs no host
+    return refusal(request, 400, "bad_request", str(exception) or _("The request is malformed."))
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Return a JSON 500 on a machine path (the error is logged), Django's page elsewhere."""
+    body = machine_body(request.path)
+    if body is not None:
+        return JsonResponse(
+            body("server_error", "The register could not answer; the error is logged."),
+            status=500,
+        )
+    return defaults.server_error(request)

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -10,7 +11,8 @@ from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from landinfo.security import wants_json
+from landinfo.errors import machine_body, refusal
+from landinfo.params import refusal_of_text
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,48 @@ class LanguageNeutralMiddleware:
         return response
 
 
+class PublicParametersMiddleware:
+    """Refuse, with a 400, a path or query parameter holding what PostgreSQL text cannot.
+
+    One guard for every endpoint, before any view: a NUL character in a filter, a
+    feature id or a search reached psycopg2, which raises ValueError (a 500), and a
+    new parameter of a new view would again. The answer is the path's JSON error
+    (landinfo.errors), or a page for a person.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        reason = refusal_of_text(_("The address"), request.path)
+        for name, values in request.GET.lists():
+            for text in (name, *values):
+                reason = reason or refusal_of_text(_("Parameter %(name)r") % {"name": name}, text)
+        if reason is not None:
+            return refusal(request, 400, "invalid_parameter", reason)
+        return self.get_response(request)
+
+
+class AbsoluteLocationMiddleware:
+    """Make the Location of every redirect an absolute URL.
+
+    Django writes relative ones (`/ogc/` for APPEND_SLASH, the export's 303, sign-in
+    redirects); RFC 9110 allows them, but QGIS 3.22 does not resolve them ("Protocol
+    "" is unknown") and other GIS clients follow them no better. Listed first, so it
+    sees every response last.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        location = response.get("Location")
+        if location and not urlsplit(location).scheme:
+            response["Location"] = request.build_absolute_uri(location)
+        return response
+
+
 class DatabaseUnavailableMiddleware:
     """Answer 503 with Retry-After when the database refuses, drops or cancels a request.
 
@@ -67,8 +111,9 @@ class DatabaseUnavailableMiddleware:
             "The register's database is busy or unavailable; nothing was changed. Try again in a few seconds."
         )
         response: HttpResponse
-        if wants_json(request):
-            response = JsonResponse({"error": "unavailable", "detail": detail}, status=503)
+        body = machine_body(request.path)
+        if body is not None:
+            response = JsonResponse(body("unavailable", detail), status=503)
         else:
             # No template: the site's pages read the session (the database) to draw
             # their header, and would fail again.

@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework.renderers import JSONRenderer
 
 
 class SchemaView(SpectacularAPIView):
@@ -24,3 +25,14 @@ class SchemaView(SpectacularAPIView):
     def _get_schema_response(self, request: Any) -> Any:
         with self._generating:
             return super()._get_schema_response(request)
+
+    def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+        """Render a refusal (`?format=` no renderer offers) as the API's JSON error.
+
+        DRF falls back to the view's first renderer, YAML, for the 404 of an unknown
+        format: a client parsing the API's errors as JSON could not read it.
+        """
+        if response.status_code >= 400:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)

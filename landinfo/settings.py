@@ -115,6 +115,11 @@ LANDINFO = {
         "certificate": env.int("LANDINFO_CONCURRENT_CERTIFICATE", default=2),
         "export": env.int("LANDINFO_CONCURRENT_EXPORT", default=1),
     },
+    # The most features one page of the OGC API's items may hold (`limit` above it is
+    # lowered to it); the default page is 1,000 or this, if lower. QGIS and GDAL (3.8+)
+    # read both from /ogc/api and page with them. Lower it to cap what one anonymous
+    # request may cost.
+    "OGC_MAX_LIMIT": env.int("LANDINFO_OGC_MAX_LIMIT", default=10_000),
     # When on, notaries, registrars and administrators sign in with a TOTP code as well as
     # their password; until they have, their session is anonymous (landinfo/accounts/).
     "NOTARY_OTP_REQUIRED": env.bool("LANDINFO_NOTARY_OTP_REQUIRED", default=False),
@@ -181,6 +186,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so it sees every response last: redirects carry absolute URLs (GIS clients).
+    "landinfo.middleware.AbsoluteLocationMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "landinfo.security.PermissionsPolicyMiddleware",
@@ -188,6 +195,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "landinfo.middleware.LanguageNeutralMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before any view reads a parameter: NUL and other text PostgreSQL cannot hold is a 400.
+    "landinfo.middleware.PublicParametersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -5,7 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from landinfo.accounts import views as accounts
 from landinfo.schema import SchemaView
-from parcels import certificate_views
+from parcels import certificate_views, ogc
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -24,10 +24,14 @@ urlpatterns = [
     path("verify/", certificate_views.verify, name="verify-form"),
     path("verify/<str:code>", certificate_views.verify, name="verify"),
     path("planner/", include("parcels.planner_urls")),
+    # The landing page without the slash too: QGIS 3.22 cannot follow a redirect to it.
+    path("ogc", ogc.landing_view, name="ogc-landing"),
     path("ogc/", include("parcels.ogc_urls")),
     path("", include("transactions.urls")),
     path("", include("parcels.urls")),
 ]
 
-# JSON for a path under /api/ that no route matches; Django's page for any other.
+# JSON on the machine paths (/api/, /ogc, /exports/, /tiles/); Django's pages for others.
+handler400 = "landinfo.errors.bad_request"
 handler404 = "landinfo.errors.not_found"
+handler500 = "landinfo.errors.server_error"

@@ -11,7 +11,6 @@ import datetime as dt
 import math
 from collections.abc import Callable
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import (
@@ -26,7 +25,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from landinfo.dates import DAY_PATTERN, parse_day
+from landinfo import params as public
 from landinfo.security import rate_limited
 from parcels import selectors, serializers
 
@@ -43,7 +42,6 @@ _KNOWN_AT = OpenApiParameter(
     "recorded later, and corrections recorded later, are left out. With `as_of`, who "
     "held the parcel on that day as the register knew it then. Now when absent.",
 )
-_MAX_UTC_OFFSET = dt.timedelta(hours=14)
 _ERRORS = {
     400: OpenApiResponse(serializers.ErrorSerializer, description="A parameter is wrong."),
     404: OpenApiResponse(serializers.ErrorSerializer, description="Nothing there."),
@@ -142,43 +140,63 @@ def at_point(request: Request) -> Response:
     return Response(sheet)
 
 
+# The parcel a path names: its id or its identifier (selectors.parcel_reference).
+_REF = OpenApiParameter(
+    "id",
+    str,
+    location=OpenApiParameter.PATH,
+    description="The parcel's id, or its identifier in any spelling the profile accepts "
+    "(e.g. 00004-10-215 in Vietnam, a 19-digit PNU in Korea): the same parcel is "
+    "answered, not a redirect. A text the profile reads as an identifier is one (a "
+    "PNU, though all digits, is a PNU); any other number is an id.",
+)
+
+
+def _parcel_pk(ref: str) -> int:
+    found = selectors.parcel_reference(ref)
+    if found.pk is None:
+        raise NotFound(found.reason)
+    return found.pk
+
+
 @rate_limited("lookup")
 @extend_schema(
     summary="The parcel sheet",
     description="`last_entry` is the sequence of the last deed that touched the parcel "
     "(always the present one): send it back as `expected_last_entry` when recording a "
     "deed, so that a deed made against an older state of the parcel is refused.",
-    parameters=[_AS_OF, _KNOWN_AT, _RETRY_AFTER],
+    parameters=[_REF, _AS_OF, _KNOWN_AT, _RETRY_AFTER],
     responses={200: serializers.SheetSerializer, **_ERRORS, 429: _TOO_MANY},
 )
 @_public
-def parcel_detail(request: Request, pk: int) -> Response:
+def parcel_detail(request: Request, pk: str) -> Response:
     """Return the parcel's sheet as it stood on `as_of`, or today, as known at `known_at`."""
     as_of = _date(request, "as_of")
     known_at = _moment(request, "known_at")
-    sheet = selectors.parcel_sheet(pk, as_of=as_of, known_at=known_at)
+    parcel = _parcel_pk(pk)
+    sheet = selectors.parcel_sheet(parcel, as_of=as_of, known_at=known_at)
     if sheet is None:
-        raise NotFound(_not_found(pk, as_of, known_at))
+        raise NotFound(_not_found(parcel, as_of, known_at))
     return Response(sheet)
 
 
 @rate_limited("lookup")
 @extend_schema(
     summary="The parcel's deeds through time",
-    parameters=[_AS_OF, _KNOWN_AT, _RETRY_AFTER],
+    parameters=[_REF, _AS_OF, _KNOWN_AT, _RETRY_AFTER],
     responses={200: serializers.HistorySerializer, **_ERRORS, 429: _TOO_MANY},
 )
 @_public
-def parcel_history(request: Request, pk: int) -> Response:
+def parcel_history(request: Request, pk: str) -> Response:
     """Return the deeds that touched the parcel up to `as_of`, and its rights on that day.
 
     With `known_at`, only the deeds the register had recorded by then.
     """
-    history = selectors.parcel_history(
-        pk, as_of=_date(request, "as_of"), known_at=_moment(request, "known_at")
-    )
+    as_of, known_at = _date(request, "as_of"), _moment(request, "known_at")
+    parcel = _parcel_pk(pk)
+    history = selectors.parcel_history(parcel, as_of=as_of, known_at=known_at)
     if history is None:
-        raise NotFound(_not_found(pk, None, None))
+        raise NotFound(_not_found(parcel, None, None))
     return Response(history)
 
 
@@ -199,9 +217,9 @@ def _integer(request: Request, name: str, *, default: int) -> int:
     if not text:
         return default
     try:
-        return int(text)
-    except ValueError:
-        raise ParseError(f"'{name}' must be a whole number; got {text!r}.") from None
+        return public.parse_integer(name, text, minimum=-public.BIGINT_MAX)
+    except public.InvalidParameter as refusal:
+        raise ParseError(str(refusal)) from None
 
 
 def _coordinate(request: Request, name: str, *, limit: float) -> float:
@@ -222,9 +240,9 @@ def _date(request: Request, name: str) -> dt.date | None:
     if not text:
         return None
     try:
-        return parse_day(text)
-    except ValueError:
-        raise ParseError(f"'{name}' must be a date written YYYY-MM-DD; got {text!r}.") from None
+        return public.parse_date(name, text)
+    except public.InvalidParameter as refusal:
+        raise ParseError(str(refusal)) from None
 
 
 def _moment(request: Request, name: str) -> dt.datetime | None:
@@ -233,18 +251,6 @@ def _moment(request: Request, name: str) -> dt.datetime | None:
     if not text:
         return None
     try:
-        if not DAY_PATTERN.match(text) or len(text) > 40:
-            raise ValueError(text)
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise ParseError(
-            f"'{name}' must be a moment written YYYY-MM-DDTHH:MM[:SS][+HH:MM]; got {text!r}."
-        ) from None
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    # Python reads offsets up to ±23:59, PostgreSQL only to ±15:59 (a 500 there); no
-    # time zone on Earth is further than ±14:00 from UTC.
-    offset = moment.utcoffset()
-    if offset is not None and abs(offset) > _MAX_UTC_OFFSET:
-        raise ParseError(f"'{name}' must have a UTC offset from -14:00 to +14:00; got {text!r}.")
-    return moment
+        return public.parse_moment(name, text)
+    except public.InvalidParameter as refusal:
+        raise ParseError(str(refusal)) from None

@@ -72,6 +72,13 @@ class Layer:
     # the planner runs once over the selection instead of once per row. `{selected}`
     # stands for the conditions over the layer's main table; None: use `from_sql`.
     bulk_from_sql: str | None = None
+    # The FROM that picks a page's rows (what every condition and queryable field
+    # needs, none of the per-row joins): a page's ids are chosen here first and only
+    # they are joined, so a deep page skips earlier rows without computing their
+    # joins. None: `from_sql` itself is that cheap.
+    page_from_sql: str | None = None
+    # The type of `id_sql`: what the keyset cursor of a page (`after`) is compared to.
+    id_type: Literal["integer", "string"] = "integer"
 
     def field(self, name: str) -> Field:
         for candidate in self.fields:
@@ -166,6 +173,7 @@ PARCELS = Layer(
             GROUP BY r.parcel_id
         ) rights ON rights.parcel_id = p.id
     """,
+    page_from_sql="parcels_parcel p JOIN parcels_administrativeunit u ON u.id = p.admin_unit_id",
     id_sql="p.id",
     geometry_sql="p.boundary",
     geometry_type="MultiPolygon",
@@ -376,6 +384,7 @@ CHANGES = Layer(
         "land_use": "p.land_use = %(filter_land_use)s",
     },
     needs_period=True,
+    id_type="string",
 )
 
 LAYERS: dict[str, Layer] = {
@@ -401,31 +410,19 @@ def get_layer(name: str) -> Layer:
         ) from None
 
 
-def query(
+def _selection(
     layer: Layer,
     *,
-    srid: int = STORAGE_SRID,
-    bbox: tuple[float, float, float, float] | None = None,
-    bbox_srid: int = WGS84,
-    as_of: dt.date | None = None,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    filters: Mapping[str, str] | None = None,
-    properties: Mapping[str, str] | None = None,
-    feature_id: str | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-) -> Query:
-    """Return the SELECT of `layer`: id, one column per field, and `geom` in `srid`.
-
-    - `bbox` (minx, miny, maxx, maxy in `bbox_srid`, axis order x/y: longitude first
-      for WGS84) keeps the features whose geometry intersects it;
-    - `as_of` keeps the rows in force that day (the current ones when None);
-    - `start`/`end` bound the changes layer's period (required there);
-    - `filters` are the layer's named filters (admin_unit, land_use, zoning);
-    - `properties` are simple equality filters on queryable fields (OGC API);
-    - `feature_id` selects one feature; `limit`/`offset` page in id order.
-    """
+    srid: int,
+    bbox: tuple[float, float, float, float] | None,
+    bbox_srid: int,
+    as_of: dt.date | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    filters: Mapping[str, str] | None,
+    properties: Mapping[str, str] | None,
+) -> tuple[list[str], list[str], dict[str, Any]]:
+    """Return the conditions, those of them on properties, and the parameters they bind."""
     # %(day)s: the day attributes (zoning, prices, rights) are read on.
     params: dict[str, Any] = {
         "as_of": as_of,
@@ -474,28 +471,117 @@ def query(
             raise InvalidLayerRequest(f"Attribute {name!r} of {layer.name} is not queryable.")
         params[f"property_{position}"] = value
         property_conditions.append(f"({chosen.sql})::text = %(property_{position})s")
-    where += property_conditions
+    return where + property_conditions, property_conditions, params
+
+
+def query(
+    layer: Layer,
+    *,
+    srid: int = STORAGE_SRID,
+    bbox: tuple[float, float, float, float] | None = None,
+    bbox_srid: int = WGS84,
+    as_of: dt.date | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    filters: Mapping[str, str] | None = None,
+    properties: Mapping[str, str] | None = None,
+    feature_id: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    after: int | str | None = None,
+) -> Query:
+    """Return the SELECT of `layer`: id, one column per field, and `geom` in `srid`.
+
+    - `bbox` (minx, miny, maxx, maxy in `bbox_srid`, axis order x/y: longitude first
+      for WGS84) keeps the features whose geometry intersects it;
+    - `as_of` keeps the rows in force that day (the current ones when None);
+    - `start`/`end` bound the changes layer's period (required there);
+    - `filters` are the layer's named filters (admin_unit, land_use, zoning);
+    - `properties` are simple equality filters on queryable fields (OGC API);
+    - `feature_id` selects one feature; `limit`/`offset` page in id order, from the
+      first id above `after` (a keyset cursor: the last id of the previous page).
+
+    A page picks its ids on `page_from_sql` first and joins only those: the cost of a
+    page does not grow with its offset by the joins of the rows it skips.
+    """
+    where, property_conditions, params = _selection(
+        layer,
+        srid=srid,
+        bbox=bbox,
+        bbox_srid=bbox_srid,
+        as_of=as_of,
+        start=start,
+        end=end,
+        filters=filters,
+        properties=properties,
+    )
     if feature_id is not None:
         params["feature_id"] = feature_id
         where.append(f"({layer.id_sql})::text = %(feature_id)s")
     columns = ",\n       ".join(f'{f.sql} AS "{f.name}"' for f in layer.fields)
+    select = (
+        f"SELECT {layer.id_sql} AS id,\n       {columns},\n"
+        f"       ST_Transform({layer.geometry_sql}, %(srid)s) AS geom\n"
+    )
+    if limit is not None:
+        params.update(limit=limit, offset=offset)
+        if after is not None:
+            params["after"] = after
+            where.append(f"{layer.id_sql} > %(after)s")
+        page = (
+            f"SELECT {layer.id_sql} FROM {layer.page_from_sql or layer.from_sql}\n"  # noqa: S608
+            f"WHERE {' AND '.join(where) if where else 'true'}\n"
+            f"ORDER BY {layer.id_sql} LIMIT %(limit)s OFFSET %(offset)s"
+        )
+        sql = (
+            f"{select}FROM {layer.from_sql}\n"
+            f"WHERE {layer.id_sql} IN ({page})\n"
+            f"ORDER BY {layer.id_sql}"
+        )
+        return Query(sql=sql, params=params)
     from_sql = layer.from_sql
-    if layer.bulk_from_sql is not None and limit is None and feature_id is None:
-        # A page or one feature is a few rows: per row is cheaper there. The bulk joins
-        # see every condition but the properties' (which may name other tables): a
-        # superset of the rows, joined on the row's id, so the result is the same.
+    if layer.bulk_from_sql is not None and feature_id is None:
+        # One feature is one row: per row is cheaper there. The bulk joins see every
+        # condition but the properties' (which may name other tables): a superset of
+        # the rows, joined on the row's id, so the result is the same.
         selected = [c for c in where if c not in property_conditions]
         from_sql = layer.bulk_from_sql.replace(
             "{selected}", " AND ".join(f"({c})" for c in selected) if selected else "true"
         )
     sql = (
-        f"SELECT {layer.id_sql} AS id,\n       {columns},\n"
-        f"       ST_Transform({layer.geometry_sql}, %(srid)s) AS geom\n"
-        f"FROM {from_sql}\n"
+        f"{select}FROM {from_sql}\n"
         f"WHERE {' AND '.join(where) if where else 'true'}\n"
         f"ORDER BY {layer.id_sql}"
     )
-    if limit is not None:
-        params["limit"], params["offset"] = limit, offset
-        sql += "\nLIMIT %(limit)s OFFSET %(offset)s"
+    return Query(sql=sql, params=params)
+
+
+def count_query(
+    layer: Layer,
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    bbox_srid: int = WGS84,
+    as_of: dt.date | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    filters: Mapping[str, str] | None = None,
+    properties: Mapping[str, str] | None = None,
+    srid: int = STORAGE_SRID,
+) -> Query:
+    """Return the statement counting the features `query` selects with the same arguments."""
+    where, _properties, params = _selection(
+        layer,
+        srid=srid,
+        bbox=bbox,
+        bbox_srid=bbox_srid,
+        as_of=as_of,
+        start=start,
+        end=end,
+        filters=filters,
+        properties=properties,
+    )
+    sql = (
+        f"SELECT count(*) FROM {layer.page_from_sql or layer.from_sql}\n"  # noqa: S608
+        f"WHERE {' AND '.join(where) if where else 'true'}"
+    )
     return Query(sql=sql, params=params)

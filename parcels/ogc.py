@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db import connections, router
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -35,6 +36,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 from pyproj import CRS, Transformer
 
+from landinfo import params as public
 from landinfo.security import rate_limited
 from landinfo.srid import STORAGE_SRID, WEB_MERCATOR, WGS84
 from parcels import layers
@@ -49,8 +51,10 @@ SCHEMA_JSON = "application/schema+json"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 _EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{}"
 
-LIMIT_DEFAULT = 10
-LIMIT_MAX = 10_000
+# The page a client gets without `limit`. QGIS (components/parameters/limit in /ogc/api)
+# and GDAL 3.8+ (the $ref'd limit of each items path) page with it, or with the maximum
+# if lower; at the Core's 10, GDAL read 4,000 parcels in 400 requests.
+LIMIT_DEFAULT = 1000
 EXTENT_CACHE_SECONDS = 300  # a collection's extent moves only with new parcels at its edge
 
 CONFORMANCE = (
@@ -61,7 +65,9 @@ CONFORMANCE = (
 )
 
 # Parameters of /items that are not attribute filters.
-_ITEMS_PARAMETERS = frozenset({"f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs"})
+_ITEMS_PARAMETERS = frozenset(
+    {"f", "limit", "offset", "after", "bbox", "bbox-crs", "datetime", "crs"}
+)
 _ITEM_PARAMETERS = frozenset({"f", "crs", "datetime"})
 
 
@@ -287,6 +293,7 @@ class ItemsRequest:
 
     limit: int = LIMIT_DEFAULT
     offset: int = 0
+    after: int | str | None = None  # keyset cursor: the last id of the previous page
     bbox: tuple[float, float, float, float] | None = None
     bbox_crs: OutputCrs = SUPPORTED_CRS[CRS84]
     crs: OutputCrs = SUPPORTED_CRS[CRS84]
@@ -295,14 +302,21 @@ class ItemsRequest:
     properties: Mapping[str, str] | None = None
 
 
+def limit_max() -> int:
+    """Return the most features a page may hold (LANDINFO["OGC_MAX_LIMIT"])."""
+    return int(settings.LANDINFO["OGC_MAX_LIMIT"])
+
+
+def limit_default() -> int:
+    """Return the size of a page asked without `limit`."""
+    return min(LIMIT_DEFAULT, limit_max())
+
+
 def _integer(name: str, text: str, *, minimum: int) -> int:
     try:
-        value = int(text)
-    except ValueError:
-        raise InvalidParameter(f"{name} must be a whole number; got {text!r}.") from None
-    if value < minimum:
-        raise InvalidParameter(f"{name} must be {minimum} or more; got {value}.")
-    return value
+        return public.parse_integer(name, text, minimum=minimum)
+    except public.InvalidParameter as refusal:
+        raise InvalidParameter(str(refusal)) from None
 
 
 def _bbox(text: str, bbox_crs: OutputCrs) -> tuple[float, float, float, float]:
@@ -346,23 +360,14 @@ def _within_reach(srid: int, box: tuple[float, float, float, float]) -> bool:
     return all(math.isfinite(value) for value in (*xs, *ys))
 
 
-_DATE_PART = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
 def _day(text: str) -> dt.date:
     """Return the day of a date or RFC 3339 date-time (in the register's time zone)."""
-    refusal = InvalidParameter(
-        f"datetime {text!r} is not a date (YYYY-MM-DD) or date-time (RFC 3339)."
-    )
-    if not _DATE_PART.match(text):
-        raise refusal
     try:
-        if len(text) == 10:
-            return dt.date.fromisoformat(text)
-        moment = dt.datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
-        raise refusal from None
-    return (timezone.localtime(moment) if timezone.is_aware(moment) else moment).date()
+        return public.parse_day_of("datetime", text.replace("z", "Z"))
+    except public.InvalidParameter as refusal:
+        raise InvalidParameter(
+            f"{refusal} datetime is a date (YYYY-MM-DD) or a date-time (RFC 3339)."
+        ) from None
 
 
 def _default_period() -> When:
@@ -402,12 +407,15 @@ def items_request(layer: Layer, params: Mapping[str, str]) -> ItemsRequest:
             f"Unknown parameter {', '.join(sorted(unknown))}; {layer.name} takes "
             f"{', '.join(sorted(_ITEMS_PARAMETERS | queryable | set(layer.filters)))}."
         )
-    limit = LIMIT_DEFAULT
+    limit = limit_default()
     if params.get("limit"):
         # Core, /req/core/fc-limit-response: a limit above the maximum is not an error;
         # the maximum is used.
-        limit = min(_integer("limit", params["limit"], minimum=1), LIMIT_MAX)
+        limit = min(_integer("limit", params["limit"], minimum=1), limit_max())
     offset = _integer("offset", params["offset"], minimum=0) if params.get("offset") else 0
+    after: int | str | None = params.get("after") or None
+    if after is not None and layer.id_type == "integer":
+        after = _integer("after", str(after), minimum=0)
     bbox_crs = _resolve_crs(params.get("bbox-crs"), "bbox-crs")
     bbox = _bbox(params["bbox"], bbox_crs) if params.get("bbox") else None
     filters = {name: params[name] for name in layer.filters if name in params}
@@ -417,6 +425,7 @@ def items_request(layer: Layer, params: Mapping[str, str]) -> ItemsRequest:
     return ItemsRequest(
         limit=limit,
         offset=offset,
+        after=after,
         bbox=bbox,
         bbox_crs=bbox_crs,
         crs=_resolve_crs(params.get("crs"), "crs"),
@@ -443,9 +452,11 @@ def _feature_sql(layer: Layer, crs: OutputCrs) -> str:
     )
 
 
-def _layer_query(layer: Layer, request: ItemsRequest, **extra: Any) -> layers.Query:
+def _layer_query(
+    layer: Layer, request: ItemsRequest, build: Any = layers.query, **extra: Any
+) -> layers.Query:
     try:
-        return layers.query(
+        return build(  # type: ignore[no-any-return]
             layer,
             srid=request.crs.srid,
             bbox=request.bbox,
@@ -459,21 +470,53 @@ def _layer_query(layer: Layer, request: ItemsRequest, **extra: Any) -> layers.Qu
         raise InvalidParameter(str(refusal)) from None
 
 
-def features_page(layer: Layer, request: ItemsRequest) -> tuple[str, int, int]:
-    """Return one page of features as JSON array text (made by PostGIS), its size, the matches."""
-    page = _layer_query(layer, request, limit=request.limit, offset=request.offset)
-    everything = _layer_query(layer, request)
-    # The subquery is ordered by id; json_agg keeps the order it is fed.
-    page_sql = (
-        f"SELECT coalesce(json_agg({_feature_sql(layer, request.crs)}), '[]'::json)::text, count(*) "  # noqa: S608
-        f"FROM ({page.sql}) q"
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of features: GeoJSON array text made by PostGIS, and where it stands."""
+
+    features: str
+    returned: int
+    matched: int | None  # None on a page reached by its cursor: counting is left out
+    last_id: int | str | None  # the cursor of the next page
+    more: bool  # features follow this page
+
+
+def page_sql(layer: Layer, request: ItemsRequest) -> layers.Query:
+    """Return the statement of one page: its features' JSON, their count and last id."""
+    page = _layer_query(
+        layer, request, limit=request.limit, offset=request.offset, after=request.after
     )
+    # The subquery is ordered by id; json_agg keeps the order it is fed.
+    return layers.Query(
+        sql=f"SELECT coalesce(json_agg({_feature_sql(layer, request.crs)}), '[]'::json)::text, "  # noqa: S608
+        f"count(*), max(q.id) FROM ({page.sql}) q",
+        params=page.params,
+    )
+
+
+def features_page(layer: Layer, request: ItemsRequest) -> Page:
+    """Return one page of features and whether more follow.
+
+    Deep pages cost what the first costs: the page's ids are chosen before anything is
+    joined (layers.query), and `next` continues from the last id (a keyset cursor)
+    rather than an offset. numberMatched is counted for the pages a client starts
+    from (no cursor), as GDAL and QGIS read it from the first page.
+    """
+    statement = page_sql(layer, request)
     with _cursor() as cursor:
-        cursor.execute(page_sql, page.params)
-        features, returned = cursor.fetchone()
-        cursor.execute(f"SELECT count(*) FROM ({everything.sql}) q", everything.params)  # noqa: S608
-        matched = cursor.fetchone()[0]
-    return features, returned, matched
+        cursor.execute(statement.sql, statement.params)
+        features, returned, last_id = cursor.fetchone()
+        matched = None
+        if request.after is None:
+            counted = _layer_query(layer, request, build=layers.count_query)
+            cursor.execute(counted.sql, counted.params)
+            matched = cursor.fetchone()[0]
+        more = False
+        if returned == request.limit:
+            following = _layer_query(layer, request, limit=1, after=last_id)
+            cursor.execute(f"SELECT EXISTS ({following.sql})", following.params)
+            more = cursor.fetchone()[0]
+    return Page(features, returned, matched, last_id, more)
 
 
 def feature(layer: Layer, feature_id: str, *, crs: OutputCrs, when: When) -> str:
@@ -524,20 +567,39 @@ def _items_parameters(layer: Layer) -> list[dict[str, Any]]:
     )
     parameters = [
         _parameter("f", "Output format.", {"type": "string", "enum": ["json", "geojson"]}),
+        # By reference: GDAL 3.8+ reads the page size only from a $ref'd limit, QGIS
+        # from components/parameters/limit.
+        {"$ref": "#/components/parameters/limit"},
         _parameter(
-            "limit",
-            "At most this many features; larger values are lowered to the maximum.",
-            {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX, "default": LIMIT_DEFAULT},
+            "offset",
+            "Features to skip (after `after`, when given). The `next` link uses `after` "
+            "instead, which costs the same at any depth.",
+            {"type": "integer", "minimum": 0, "maximum": public.BIGINT_MAX, "default": 0},
         ),
-        _parameter("offset", "Features to skip.", {"type": "integer", "minimum": 0, "default": 0}),
+        _parameter(
+            "after",
+            "Only the features whose id follows this one (the last id of the previous "
+            "page): the cursor the `next` link carries.",
+            {"type": "integer", "minimum": 0, "maximum": public.BIGINT_MAX}
+            if layer.id_type == "integer"
+            else {"type": "string"},
+        ),
         _parameter(
             "bbox",
-            "minx,miny,maxx,maxy in bbox-crs (CRS84 by default).",
+            "The corners, lower then upper, in bbox-crs (CRS84 by default) and in its axis "
+            "order: longitude first in CRS84, latitude or northing first in "
+            + ", ".join(f"EPSG:{c.srid}" for c in SUPPORTED_CRS.values() if c.north_first)
+            + ".",
             {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
         ),
         _parameter("bbox-crs", "The CRS of bbox.", crs_schema),
         _parameter("datetime", datetime_help, {"type": "string"}),
-        _parameter("crs", "The CRS of the geometries (Part 2).", crs_schema),
+        _parameter(
+            "crs",
+            "The CRS of the geometries (Part 2), in its axis order as EPSG defines it "
+            "(CRS84: longitude first).",
+            crs_schema,
+        ),
     ]
     parameters += [
         _parameter(f.name, f"Equal to: {f.description}", {"type": "string"})
@@ -643,7 +705,7 @@ def openapi(base: str) -> dict[str, Any]:
                         "required": True,
                         "schema": {"type": "string"},
                     },
-                    *(p for p in _items_parameters(layer) if p["name"] in _ITEM_PARAMETERS),
+                    *(p for p in _items_parameters(layer) if p.get("name") in _ITEM_PARAMETERS),
                 ],
                 "responses": {"200": _response("A Feature.", GEOJSON), **limited},
             }
@@ -658,6 +720,20 @@ def openapi(base: str) -> dict[str, Any]:
         },
         "servers": [{"url": base}],
         "paths": paths,
+        "components": {
+            "parameters": {
+                "limit": _parameter(
+                    "limit",
+                    "At most this many features; larger values are lowered to the maximum.",
+                    {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": limit_max(),
+                        "default": limit_default(),
+                    },
+                )
+            }
+        },
     }
 
 
@@ -738,22 +814,25 @@ def queryables_view(request: HttpRequest, name: str) -> HttpResponse:
     return _json(queryables(_layer(name), _base(request)), SCHEMA_JSON)
 
 
-def _page_links(request: HttpRequest, name: str, items: ItemsRequest, returned: int, matched: int):
+def _page_links(request: HttpRequest, name: str, items: ItemsRequest, page: Page) -> list:
     here = request.build_absolute_uri(request.path)
     base = _base(request)
-    query = {k: v for k, v in request.GET.items() if k != "offset"}
+    query = {k: v for k, v in request.GET.items() if k not in ("offset", "after")}
 
-    def at(offset: int) -> str:
-        return f"{here}?{urlencode({**query, 'offset': offset} if offset else query)}"
+    def at(**position: Any) -> str:
+        return f"{here}?{urlencode({**query, **position})}"
 
     links = [
-        _link(at(items.offset), "self", GEOJSON, "This page"),
+        _link(request.build_absolute_uri(), "self", GEOJSON, "This page"),
         _link(f"{base}/collections/{name}", "collection", JSON, "The collection"),
     ]
-    if items.offset + returned < matched:
-        links.append(_link(at(items.offset + items.limit), "next", GEOJSON, "Next page"))
-    if items.offset > 0:
-        links.append(_link(at(max(0, items.offset - items.limit)), "prev", GEOJSON, "Previous"))
+    if page.more:
+        links.append(_link(at(after=page.last_id), "next", GEOJSON, "Next page"))
+    if items.after is None and items.offset > 0:
+        previous = max(0, items.offset - items.limit)
+        links.append(
+            _link(at(offset=previous) if previous else at(), "prev", GEOJSON, "Previous page")
+        )
     return links
 
 
@@ -763,16 +842,17 @@ def items_view(request: HttpRequest, name: str) -> HttpResponse:
     """Return a page of features as a GeoJSON FeatureCollection made by PostGIS."""
     layer = _layer(name)
     items = items_request(layer, request.GET.dict())
-    features, returned, matched = features_page(layer, items)
-    head = {
-        "type": "FeatureCollection",
-        "numberMatched": matched,
-        "numberReturned": returned,
+    page = features_page(layer, items)
+    head: dict[str, Any] = {"type": "FeatureCollection"}
+    if page.matched is not None:
+        head["numberMatched"] = page.matched
+    head |= {
+        "numberReturned": page.returned,
         "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "links": _page_links(request, name, items, returned, matched),
+        "links": _page_links(request, name, items, page),
     }
     # The features are spliced in as PostGIS wrote them: Python never parses them.
-    body = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ' + features + "}"
+    body = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ' + page.features + "}"
     response = HttpResponse(body, content_type=GEOJSON)
     response["Content-Crs"] = f"<{items.crs.uri}>"
     return response

@@ -54,8 +54,18 @@ class SearchResultSerializer(ParcelRefSerializer):
     bbox = serializers.ListField(
         child=serializers.FloatField(), min_length=4, max_length=4, help_text="[w, s, e, n] WGS84"
     )
+    point = serializers.ListField(
+        child=serializers.FloatField(),
+        min_length=2,
+        max_length=2,
+        help_text="[lon, lat] of a point inside the parcel (on its surface; a concave "
+        "parcel's centroid may lie outside it): /api/parcels/at answers this parcel there.",
+    )
     centroid = serializers.ListField(
-        child=serializers.FloatField(), min_length=2, max_length=2, help_text="[lon, lat]"
+        child=serializers.FloatField(),
+        min_length=2,
+        max_length=2,
+        help_text="Deprecated: the same point as `point`, kept for older clients.",
     )
 
 
@@ -141,6 +151,12 @@ class SheetSerializer(ParcelRefSerializer):
         "`expected_last_entry`.",
     )
     bbox = serializers.ListField(child=serializers.FloatField(), min_length=4, max_length=4)
+    point = serializers.ListField(
+        child=serializers.FloatField(),
+        min_length=2,
+        max_length=2,
+        help_text="[lon, lat] of a point inside the parcel (on its surface).",
+    )
     geometry = serializers.JSONField(help_text="GeoJSON MultiPolygon, WGS84, 6 decimals.")
 
 

@@ -527,6 +527,17 @@ def _children(document: Any) -> list[dict[str, Any]]:
             "MultiPolygon",
         }:
             raise ValueError("not a polygon")
+        if "crs" in geometry:
+            # GEOS would refuse it (SuspiciousOperation, a bare 400 page that loses the
+            # form), and the deed's CRS is the form's: say so while the form is shown.
+            raise _ChildrenRefused(
+                str(
+                    _(
+                        "A new parcel's geometry names its own CRS (a 'crs' member); remove "
+                        "it and choose the CRS in the form."
+                    )
+                )
+            )
         # Counted before GEOS sees the boundary: no surveyed parcel comes near the limit.
         vertices = _vertices(geometry.get("coordinates"))
         if vertices > limit:

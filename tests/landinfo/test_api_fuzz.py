@@ -383,7 +383,8 @@ def test_the_furthest_real_offsets_are_read(client: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/parcels/-1", "/api/parcels/abc/history", "/api/parcels/-5/holders", "/api/x"]
+    "path",
+    ["/api/parcels/1/abc", "/api/parcels/abc/history/x", "/api/parcels/-5/holders", "/api/x"],
 )
 def test_an_api_path_no_route_matches_answers_json_404(client: Any, path: str) -> None:
     # Was Django's HTML page: a program parsing the API's JSON choked on it.

@@ -80,6 +80,7 @@ MATRIX: dict[str, Row] = {
         lambda c: f"/planner/exports/{c['job']}/download",
         {"GET": (302, 403, 404, 403, 403)},  # a registrar may; this job has no file yet
     ),
+    "ogc": (lambda c: "/ogc", {"GET": ALL_200}),
     "ogc/": (lambda c: "/ogc/", {"GET": ALL_200}),
     "ogc/api": (lambda c: "/ogc/api", {"GET": ALL_200}),
     "ogc/conformance": (lambda c: "/ogc/conformance", {"GET": ALL_200}),
@@ -128,8 +129,8 @@ MATRIX: dict[str, Row] = {
     ),
     "api/parcels/search": (lambda c: "/api/parcels/search?q=thua", {"GET": ALL_200}),
     "api/parcels/at": (lambda c: "/api/parcels/at?lon=0&lat=0", {"GET": (404,) * 5}),
-    "api/parcels/<int:pk>": (lambda c: f"/api/parcels/{c['parcel']}", {"GET": ALL_200}),
-    "api/parcels/<int:pk>/history": (
+    "api/parcels/<str:pk>": (lambda c: f"/api/parcels/{c['parcel']}", {"GET": ALL_200}),
+    "api/parcels/<str:pk>/history": (
         lambda c: f"/api/parcels/{c['parcel']}/history",
         {"GET": ALL_200},
     ),

@@ -536,3 +536,56 @@ def test_the_schema_documents_the_four_endpoints(client):
         "/api/parcels/{id}/history",
     ):
         assert set(paths[path]["get"]["responses"]) >= {"200", "400"}
+
+
+# --- pointing at a parcel -----------------------------------------------------------------
+
+
+def u_shape() -> MultiPolygon:
+    """Return a 30 m U open to the north: its centroid lies in the opening, outside it."""
+    ring = [(0, 0), (30, 0), (30, 30), (20, 30), (20, 10), (10, 10), (10, 30), (0, 30), (0, 0)]
+    return MultiPolygon(Polygon([(ORIGIN_X + x, ORIGIN_Y + y) for x, y in ring]), srid=STORAGE_SRID)
+
+
+def test_the_point_search_and_the_sheet_give_lies_in_a_concave_parcel(client, commune):
+    parcel = ParcelFactory(admin_unit=commune, identifier=lot(commune, 5, 7), boundary=u_shape())
+    assert not parcel.boundary.contains(parcel.boundary.centroid)  # the case that broke
+    result = get_json(client, reverse("parcels:search"), {"q": parcel.identifier})["results"][0]
+    sheet = get_json(client, detail_url(parcel))
+    for lon, lat in (result["point"], result["centroid"], sheet["point"]):
+        # The map opens the sheet at this point, and asks /at there when the date changes.
+        found = get_json(client, AT, {"lon": repr(lon), "lat": repr(lat)})
+        assert found["id"] == parcel.pk
+
+
+def test_a_parcel_is_answered_at_its_identifier_in_any_spelling(client, commune):
+    parcel = ParcelFactory(admin_unit=commune, identifier=lot(commune, 10, 215))
+    by_id = get_json(client, detail_url(parcel))
+    code = parcel.identifier
+    other = (
+        code.replace("-", " ")  # 00004 10 215
+        if get_profile().key == "vn"
+        else f"{code[:10]}-{code[10]}-{code[11:15]}-{code[15:]}"  # PNU with separators
+    )
+    for spelling in (code, other):
+        assert get_json(client, f"/api/parcels/{spelling}") == by_id, spelling
+        history = get_json(client, f"/api/parcels/{spelling}/history")
+        assert history["parcel"]["id"] == parcel.pk
+
+
+def test_an_identifier_no_parcel_has_and_an_unreadable_one_are_404s_saying_why(client, commune):
+    missing = lot(commune, 99, 99)
+    assert missing in get_json(client, f"/api/parcels/{missing}", status=404)["detail"]
+    assert get_json(client, "/api/parcels/no-such-thing", status=404)["detail"]
+    assert get_json(client, f"/api/parcels/{'9' * 30}", status=404)["detail"]
+    assert get_json(client, "/api/parcels/-1/history", status=404)["detail"]
+
+
+def test_a_number_is_an_id_unless_the_profile_reads_it_as_an_identifier(client, commune):
+    parcel = ParcelFactory(admin_unit=commune)
+    assert get_json(client, f"/api/parcels/{parcel.pk}")["id"] == parcel.pk
+    if get_profile().key == "kr":
+        # A PNU is 19 digits, a valid bigint too: it is read as the PNU it is.
+        pnu = ParcelFactory(admin_unit=commune, identifier=lot(commune, 12, 3))
+        assert pnu.identifier.isdigit() and len(pnu.identifier) == 19
+        assert get_json(client, f"/api/parcels/{pnu.identifier}")["id"] == pnu.pk

@@ -461,7 +461,9 @@ def test_verify_form_redirects_a_pasted_link_to_its_page(client, register):
     code = _codes(client, register.shared)
     assert client.get("/verify/").status_code == 200
     response = client.get("/verify/", {"code": f"https://elsewhere.example/verify/{code}"})
-    assert response.status_code == 302 and response["Location"] == f"/verify/{code}"
+    assert (
+        response.status_code == 302 and response["Location"] == f"http://testserver/verify/{code}"
+    )
 
 
 def test_the_verify_page_states_the_moment_of_issue_in_the_register_time_zone(client, register):

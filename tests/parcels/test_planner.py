@@ -33,7 +33,7 @@ def small_sync_limit(settings, limit: int) -> None:
 def test_the_planner_page_sends_an_anonymous_visitor_to_sign_in(client, db):
     response = client.get("/planner/")
     assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/?next=/planner/")
+    assert response["Location"].startswith("http://testserver/accounts/login/?next=/planner/")
 
 
 def test_the_planner_page_is_refused_to_a_notary(db):
@@ -104,7 +104,10 @@ def test_a_large_export_becomes_a_job_whose_file_its_planner_downloads(settings,
     )
 
     job = ExportJob.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/planner/exports/{job.pk}/"
+    assert (
+        response.status_code == 302
+        and response["Location"] == f"http://testserver/planner/exports/{job.pk}/"
+    )
     assert (job.requested_by, job.layer, job.format) == (planner, "parcels", "gpkg")
     assert job.params == {"srs": str(STORAGE_SRID)}
     page = client.get(f"/planner/exports/{job.pk}/").content.decode()
@@ -166,7 +169,7 @@ def test_another_planner_cannot_see_or_download_a_job(finished_job, suffix):
 def test_an_anonymous_download_is_sent_to_sign_in(client, finished_job):
     response = client.get(f"/planner/exports/{finished_job.pk}/download")
     assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/")
+    assert response["Location"].startswith("http://testserver/accounts/login/")
 
 
 def test_an_expired_file_is_not_found(finished_job):
@@ -200,7 +203,7 @@ def test_the_new_job_page_shows_the_parameters_and_queues_on_post(db):
         {"layer": "parcels", "format": "fgb", "srs": "4326", "as_of": "2020-01-01"},
     )
     job = ExportJob.objects.get()
-    assert response["Location"] == f"/planner/exports/{job.pk}/"
+    assert response["Location"] == f"http://testserver/planner/exports/{job.pk}/"
     assert job.params == {"srs": "4326", "as_of": "2020-01-01"}
 
 

@@ -125,7 +125,7 @@ def test_language_switch_returns_to_the_same_view(client, compiled_messages):
     next_url = "/?parcel=12&as_of=2019-01-01#17/21.02/105.83"
     response = client.post(reverse("set_language"), {"language": "ko", "next": next_url})
     assert response.status_code == 302
-    assert response["Location"] == next_url
+    assert response["Location"] == "http://testserver" + next_url
     body = client.get(reverse("parcels:home")).content.decode()
     assert '<html lang="ko">' in body
 

@@ -191,7 +191,7 @@
     highlight: null,
     parcelId: null, // the parcel on the sheet
     parcel: null, // its sheet data
-    anchor: null, // a point of it (the click, or the search result's centroid)
+    anchor: null, // a point of it (the click, or the API's point on its surface)
     asOf: "", // "" is the current register
     request: null, // AbortController of the sheet request in flight
     sequence: 0, // the newest sheet request; older answers are dropped
@@ -704,8 +704,10 @@
     }
   }
 
-  function bboxCenter(bbox) {
-    return bbox && bbox.length === 4 ? L.latLng((bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2) : null;
+  // A point inside the parcel, from the API ([lon, lat] on its surface): the centre of its
+  // box, or its centroid, can lie outside a concave parcel, in a neighbour or in the street.
+  function surfacePoint(point) {
+    return point && point.length === 2 ? L.latLng(point[1], point[0]) : null;
   }
 
   /** Show `parcel` (a sheet from the API) on the sheet and the map; fetch its history. */
@@ -713,7 +715,7 @@
     const push = options.push !== false && parcel.id !== state.parcelId;
     state.parcelId = parcel.id;
     state.parcel = parcel;
-    state.anchor = options.latlng || options.anchor || bboxCenter(parcel.bbox);
+    state.anchor = options.latlng || options.anchor || surfacePoint(parcel.point);
     renderSheet(parcel);
     showHighlight(parcel.geometry);
     if (options.fit) fitBbox(parcel.bbox);
@@ -957,7 +959,7 @@
     if (!result) return;
     closeResults();
     elements.searchInput.value = result.display && result.admin_unit ? result.display + ", " + result.admin_unit.name : result.display || result.identifier;
-    const anchor = result.centroid ? L.latLng(result.centroid[1], result.centroid[0]) : null;
+    const anchor = surfacePoint(result.point);
     openParcel(result.id, { fit: true, bbox: result.bbox, anchor: anchor, startedAt: startedAt || performance.now(), query: search.query });
   }
 
