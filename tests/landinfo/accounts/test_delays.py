@@ -46,7 +46,7 @@ def test_guesses_from_many_addresses_are_delayed_and_told_while_the_owners_brows
     # The right password from an unknown browser waits too; the owner's browser does not.
     assert sign_in(browser(ATTACKERS[0]), planner).status_code == 429
     assert sign_in(browser(OFFICE), planner).status_code == 429  # a new browser at the office
-    assert sign_in(office, planner)["Location"] == "/"
+    assert sign_in(office, planner)["Location"] == "http://testserver/"
     # And at that sign-in the owner reads what happened.
     assert "sign-ins to your account failed" in office.get("/").content.decode()
 

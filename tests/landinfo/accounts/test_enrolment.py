@@ -33,7 +33,9 @@ def test_the_password_alone_does_not_show_or_enrol_an_authenticator(otp_required
     user = make_user(role)
     client = browser()
     answer = sign_in(client, user, next_="/deeds/")
-    assert answer.status_code == 302 and answer["Location"].startswith("/accounts/otp/")
+    assert answer.status_code == 302 and answer["Location"].startswith(
+        "http://testserver/accounts/otp/"
+    )
     page = client.get("/accounts/otp/?next=/deeds/")
     assert b"otp-secret" not in page.content and b"otpauth://" not in page.content
     assert page.status_code == 200 and b"Enrolment code" in page.content
@@ -42,7 +44,9 @@ def test_the_password_alone_does_not_show_or_enrol_an_authenticator(otp_required
         refused = client.post("/accounts/otp/", {"otp_token": typed, "next": "/deeds/"})
         assert refused.status_code == 200 and b"That code is wrong" in refused.content
     assert not TOTPDevice.objects.filter(user=user).exists()
-    assert client.get("/deeds/")["Location"].startswith("/accounts/login/")  # still nobody
+    assert client.get("/deeds/")["Location"].startswith(
+        "http://testserver/accounts/login/"
+    )  # still nobody
 
 
 def test_an_enrolment_code_sets_up_the_authenticator_and_everyone_is_told(otp_required, mailoutbox):
@@ -50,14 +54,14 @@ def test_an_enrolment_code_sets_up_the_authenticator_and_everyone_is_told(otp_re
     client = browser()
     sign_in(client, user, next_="/deeds/")
     opened = client.post("/accounts/otp/", {"otp_token": enrolment_code(user), "next": "/deeds/"})
-    assert opened["Location"] == "/accounts/otp/?next=%2Fdeeds%2F"
+    assert opened["Location"] == "http://testserver/accounts/otp/?next=%2Fdeeds%2F"
     page = client.get(opened["Location"])
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     assert device.config_url.encode().replace(b"&", b"&amp;") in page.content
     assert b'id="otp-qr" src="data:image/svg+xml;base64,' in page.content
     assert page["Cache-Control"] == "no-store"
     done = client.post("/accounts/otp/", {"otp_token": code(device), "next": "/deeds/"})
-    assert done["Location"] == "/deeds/"
+    assert done["Location"] == "http://testserver/deeds/"
     assert client.get("/deeds/").status_code == 200
     device.refresh_from_db()
     assert device.confirmed
@@ -85,7 +89,7 @@ def test_the_enrolment_code_may_be_typed_with_the_password(otp_required):
     user = make_user("notary")
     client = browser()
     answer = sign_in(client, user, enrolment_code(user), next_="/deeds/")
-    assert answer["Location"] == "/accounts/otp/?next=%2Fdeeds%2F"
+    assert answer["Location"] == "http://testserver/accounts/otp/?next=%2Fdeeds%2F"
     assert b"otp-secret" in client.get(answer["Location"]).content
 
 
@@ -94,7 +98,7 @@ def test_an_enrolment_code_works_once_for_its_account_until_it_expires(otp_requi
     text = enrolment_code(user)
     assert sign_in(browser(), other, text).status_code == 200  # not the other's code
     client = browser()
-    assert sign_in(client, user, text)["Location"].startswith("/accounts/otp/")
+    assert sign_in(client, user, text)["Location"].startswith("http://testserver/accounts/otp/")
     again = browser()
     assert sign_in(again, user, text).status_code == 200  # spent
     late = enrolment_code(user)
@@ -135,7 +139,7 @@ def test_a_lost_phone_is_replaced_with_a_new_code_only(otp_required, mailoutbox)
     # Without the phone, the password alone signs nobody in.
     assert sign_in(client, user).status_code == 200
     answer = sign_in(client, user, enrolment_code(user), next_="/deeds/")
-    assert answer["Location"] == "/accounts/otp/?next=%2Fdeeds%2F"
+    assert answer["Location"] == "http://testserver/accounts/otp/?next=%2Fdeeds%2F"
     new = TOTPDevice.objects.get(user=user, confirmed=False)
     assert (
         client.post("/accounts/otp/", {"otp_token": code(new), "next": "/deeds/"}).status_code
@@ -157,7 +161,7 @@ def test_the_command_issues_a_code_shown_once(otp_required):
     call_command("issue_enrolment_code", user.username, stdout=out)
     text = out.getvalue().split(": ", 1)[1].split()[0]
     client = browser()
-    assert sign_in(client, user, text)["Location"].startswith("/accounts/otp/")
+    assert sign_in(client, user, text)["Location"].startswith("http://testserver/accounts/otp/")
     with pytest.raises(CommandError, match="No account"):
         call_command("issue_enrolment_code", "nobody", stdout=io.StringIO())
 
@@ -175,7 +179,9 @@ def test_a_registrar_issues_codes_on_a_page_but_not_their_own_nor_an_administrat
     assert text not in client.get("/accounts/enrolment-codes/").content.decode()  # shown once
     for name in ("issuing-registrar", "root", "nobody"):
         assert client.post("/accounts/enrolment-codes/", {"username": name}).status_code == 400
-    assert sign_in(browser(), notary, text)["Location"].startswith("/accounts/otp/")
+    assert sign_in(browser(), notary, text)["Location"].startswith(
+        "http://testserver/accounts/otp/"
+    )
     with pytest.raises(EnrolmentRefused):
         issue_enrolment_code(user=registrar, issued_by=registrar)
 

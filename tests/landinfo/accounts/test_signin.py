@@ -95,7 +95,7 @@ def test_a_signing_in_session_gets_nothing_the_public_does_not(otp_required, hel
 def test_a_password_alone_prints_the_certificate_with_masked_names(otp_required, held):
     registrar = make_user("registrar")
     client = browser()
-    assert sign_in(client, registrar)["Location"].startswith("/accounts/otp/")
+    assert sign_in(client, registrar)["Location"].startswith("http://testserver/accounts/otp/")
     pdf = client.get(f"/parcels/{held['parcel']}/certificate.pdf", {"lang": "en"})
     assert pdf.status_code == 200
     text = "\n".join(
@@ -127,9 +127,12 @@ def test_pages_tell_a_signing_in_session_to_finish_and_show_it_nothing_of_staff(
 
 def test_the_admin_sends_a_signing_in_superuser_to_their_code(otp_required):
     client = signing_in(User.objects.create_superuser("code-root", password="x"))
-    assert client.get("/admin/")["Location"].startswith("/admin/login/")
-    assert client.get("/admin/login/?next=/admin/")["Location"] == "/accounts/otp/?next=%2Fadmin%2F"
-    assert client.get("/accounts/login/")["Location"] == "/accounts/otp/?next=%2F"
+    assert client.get("/admin/")["Location"].startswith("http://testserver/admin/login/")
+    assert (
+        client.get("/admin/login/?next=/admin/")["Location"]
+        == "http://testserver/accounts/otp/?next=%2Fadmin%2F"
+    )
+    assert client.get("/accounts/login/")["Location"] == "http://testserver/accounts/otp/?next=%2F"
 
 
 def test_a_verified_session_is_itself(otp_required, held):

@@ -54,7 +54,7 @@ def change_on_the_password_page(user: User, client) -> None:
         "/accounts/password/",
         {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
     )
-    assert answer["Location"] == "/accounts/token/"
+    assert answer["Location"] == "http://testserver/accounts/token/"
     assert client.get("/accounts/token/").status_code == 200  # still signed in here
 
 

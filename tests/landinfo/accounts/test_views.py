@@ -19,7 +19,10 @@ def test_an_enrolled_notary_must_type_the_code_to_sign_in(otp_required):
         assert refused.status_code == 200
         assert b"authenticator app is missing or wrong" in refused.content
         assert "_auth_user_id" not in client.session
-    assert sign_in(client, user, code(device), next_="/deeds/")["Location"] == "/deeds/"
+    assert (
+        sign_in(client, user, code(device), next_="/deeds/")["Location"]
+        == "http://testserver/deeds/"
+    )
     assert client.get("/deeds/").status_code == 200
 
 
@@ -31,14 +34,17 @@ def test_a_signing_in_session_types_its_code_on_the_code_page(otp_required):
     admin = client.post("/admin/login/?next=/admin/", {"username": user.username, "password": "x"})
     assert admin.status_code == 200  # a wrong password, to begin with
     client.force_login(user)  # as the admin's form does with the right one
-    assert client.get("/admin/login/?next=/deeds/")["Location"] == "/accounts/otp/?next=%2Fdeeds%2F"
+    assert (
+        client.get("/admin/login/?next=/deeds/")["Location"]
+        == "http://testserver/accounts/otp/?next=%2Fdeeds%2F"
+    )
     page = client.get("/accounts/otp/?next=/deeds/")
     assert page.status_code == 200 and b"Type your authenticator code" in page.content
     assert b"otp-secret" not in page.content  # nothing to enrol: it has an authenticator
     wrong = client.post("/accounts/otp/", {"otp_token": "000000", "next": "/deeds/"})
     assert wrong.status_code == 200 and b"That code is wrong" in wrong.content
     right = client.post("/accounts/otp/", {"otp_token": code(device), "next": "/deeds/"})
-    assert right["Location"] == "/deeds/"
+    assert right["Location"] == "http://testserver/deeds/"
     assert client.get("/deeds/").status_code == 200
 
 
@@ -61,7 +67,9 @@ def test_a_password_alone_does_not_clear_the_failures_of_the_codes_guessed(otp_r
     for _ in range(limit - 1):
         guess = client.post("/accounts/otp/", {"otp_token": "AAAA-BBBB-CCCC-DDDD"})
         assert guess.status_code == 200
-    assert sign_in(client, user)["Location"].startswith("/accounts/otp/")  # the password again
+    assert sign_in(client, user)["Location"].startswith(
+        "http://testserver/accounts/otp/"
+    )  # the password again
     assert AccessAttempt.objects.get(username=user.username).failures_since_start == limit - 1
     assert client.post("/accounts/otp/", {"otp_token": "AAAA-BBBB-CCCC-DDDD"}).status_code == 429
 
@@ -80,13 +88,13 @@ def test_planners_and_auditors_sign_in_with_their_password_alone(otp_required):
     for role in ("planner", "auditor"):
         user = make_user(role)
         client = browser()
-        assert sign_in(client, user)["Location"] == "/"
+        assert sign_in(client, user)["Location"] == "http://testserver/"
         assert client.get("/accounts/token/").status_code == 200
 
 
 def test_with_the_setting_off_no_code_is_asked():
     user = make_user("notary", device=True)
     client = browser()
-    assert sign_in(client, user, next_="/deeds/")["Location"] == "/deeds/"
+    assert sign_in(client, user, next_="/deeds/")["Location"] == "http://testserver/deeds/"
     assert client.get("/deeds/").status_code == 200
-    assert client.get("/accounts/otp/?next=/deeds/")["Location"] == "/deeds/"
+    assert client.get("/accounts/otp/?next=/deeds/")["Location"] == "http://testserver/deeds/"
