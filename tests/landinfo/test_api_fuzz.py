@@ -43,7 +43,14 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from parcels.models import Parcel
-from tests.factories import LandPriceFactory, ParcelFactory, PartyFactory, ZoningZoneFactory
+from tests.factories import (
+    LandPriceFactory,
+    ParcelFactory,
+    PartyFactory,
+    ZoningZoneFactory,
+    current_entry,
+    holders_now,
+)
 from transactions import services
 from transactions.models import Party
 from transactions.services import DeedInput
@@ -124,16 +131,19 @@ def register() -> Iterator[Register]:
     bank = PartyFactory(kind=Party.Kind.ORGANISATION, name="Ngân hàng Thử", national_id="")
     entries = []
 
-    def deed(on: str) -> DeedInput:
+    def deed(on: str, parcel: int) -> DeedInput:
         return DeedInput(
             effective_date=dt.date.fromisoformat(on),
             recorded_by=notary,
+            expected_last_entry=current_entry(parcel),
             idempotency_key=str(uuid.uuid4()),
         )
 
     for parcel, person in zip(parcels[:3], people, strict=True):
         entry = services.record_first_registration(
-            parcel_id=parcel.pk, holders=[(person.pk, Fraction(1))], deed=deed("2020-01-01")
+            parcel_id=parcel.pk,
+            holders=[(person.pk, Fraction(1))],
+            deed=deed("2020-01-01", parcel.pk),
         )
         entries.append(entry.sequence)
     entry = services.record_transfer(
@@ -142,8 +152,8 @@ def register() -> Iterator[Register]:
         transfer_type="sale",
         price=1_000_000_000,
         currency=None,
-        transferors=None,
-        deed=deed("2023-05-01"),
+        transferors=holders_now(parcels[0]),
+        deed=deed("2023-05-01", parcels[0].pk),
     )
     entries.append(entry.sequence)
     entry = services.record_mortgage(
@@ -151,7 +161,7 @@ def register() -> Iterator[Register]:
         lender=bank.pk,
         amount=500_000_000,
         currency=None,
-        deed=deed("2024-01-01"),
+        deed=deed("2024-01-01", parcels[1].pk),
     )
     entries.append(entry.sequence)
     request_started.disconnect(close_old_connections)

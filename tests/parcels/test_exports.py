@@ -30,6 +30,8 @@ from tests.factories import (
     LandPriceFactory,
     ParcelFactory,
     ZoningZoneFactory,
+    current_entry,
+    holders_now,
 )
 from transactions import services
 from transactions.services import ChildParcel, DeedInput, PartyInput
@@ -74,15 +76,24 @@ def register(transactional_db, profile) -> dict[str, Any]:
         services.record_first_registration(
             parcel_id=parcel.pk,
             holders=[(PartyInput(kind="person", name=name, national_id=national_id), 1)],
-            deed=DeedInput(effective_date=REGISTERED_ON, recorded_by=notary),
+            deed=DeedInput(
+                effective_date=REGISTERED_ON,
+                recorded_by=notary,
+                expected_last_entry=current_entry(parcel.pk),
+            ),
         )
     services.record_transfer(
         parcel_id=vi.pk,
+        transferors=holders_now(vi.pk),
         recipients=[
             (PartyInput(kind="person", name="Phạm Kín Đáo", national_id="036088001122"), 1)
         ],
         transfer_type="gift",
-        deed=DeedInput(effective_date=TRANSFERRED_ON, recorded_by=notary),
+        deed=DeedInput(
+            effective_date=TRANSFERRED_ON,
+            recorded_by=notary,
+            expected_last_entry=current_entry(vi.pk),
+        ),
     )
     x0, y0, x1, y1 = far.boundary.extent
     split = services.subdivide_parcel(
@@ -91,7 +102,11 @@ def register(transactional_db, profile) -> dict[str, Any]:
             ChildParcel(_rectangle(x0, y0, x0 + 8, y1)),
             ChildParcel(_rectangle(x0 + 8, y0, x1, y1)),
         ],
-        deed=DeedInput(effective_date=SUBDIVIDED_ON, recorded_by=notary),
+        deed=DeedInput(
+            effective_date=SUBDIVIDED_ON,
+            recorded_by=notary,
+            expected_last_entry=current_entry(far.pk),
+        ),
     )
     children = list(Parcel.objects.filter(created_by=split).order_by("pk"))
     return {

@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
-from tests.factories import ParcelFactory, PartyFactory, square
+from tests.factories import ParcelFactory, PartyFactory, current_entry, square
 from tests.transactions.test_deeds_api import PASSWORD, user_with_role
 from transactions import services
 from transactions.models import JournalEntry, Party, PersonalDataAccess, Right
@@ -62,7 +62,11 @@ def registered(notary):
             (services.PartyInput("person", "Nguyễn Văn An", "001080000001"), Fraction(1, 2)),
             (services.PartyInput("person", "Trần Thị Bình", "001080000002"), Fraction(1, 2)),
         ],
-        deed=services.DeedInput(effective_date=dt.date(2020, 1, 1), recorded_by=notary),
+        deed=services.DeedInput(
+            effective_date=dt.date(2020, 1, 1),
+            recorded_by=notary,
+            expected_last_entry=current_entry(parcel.pk),
+        ),
     )
     return parcel
 
@@ -274,7 +278,11 @@ def test_a_stale_form_is_refused_and_shown_again_on_the_parcel_as_it_is(client, 
         transferors=[(an.pk, Fraction(1, 2))],
         recipients=[(PartyFactory(name="Phạm Văn Đức").pk, Fraction(1, 2))],
         transfer_type="gift",
-        deed=services.DeedInput(effective_date=dt.date(2023, 1, 1), recorded_by=notary),
+        deed=services.DeedInput(
+            effective_date=dt.date(2023, 1, 1),
+            recorded_by=notary,
+            expected_last_entry=current_entry(registered.pk),
+        ),
     )
     response = client.post(TRANSFER, data)
     assert response.status_code == 422
@@ -464,7 +472,11 @@ def test_merge_from_the_form(client, notary):
         services.record_first_registration(
             parcel_id=parcel.pk,
             holders=[(owner.pk, Fraction(1))],
-            deed=services.DeedInput(effective_date=dt.date(2020, 1, 1), recorded_by=notary),
+            deed=services.DeedInput(
+                effective_date=dt.date(2020, 1, 1),
+                recorded_by=notary,
+                expected_last_entry=current_entry(parcel.pk),
+            ),
         )
     client.force_login(notary)
     url = reverse("transactions:deed-merge")
@@ -493,6 +505,7 @@ def test_corrections_are_for_registrars(client, notary, registrar, registered):
     listing = client.get(url, {"parcel": registered.pk}).content.decode()
     assert f"?entry={entry.sequence}" in listing
     data = {
+        "parcel": registered.pk,
         **_load(client, url, entry=entry.sequence),
         "corrects": str(entry.sequence),
         "mode": "amend",
