@@ -129,6 +129,14 @@ class DeedForm(forms.Form):
             self.initial.setdefault("idempotency_key", str(uuid.uuid4()))
         self.document_bytes = b""
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # The hidden guards' errors are the page's, not a field's the notary can see.
+        for name in ("expected_last_entry", "idempotency_key"):
+            for error in self.errors.pop(name, []):
+                self.add_error(None, error)
+        return data
+
     def clean_document(self) -> UploadedFile | None:
         document = self.cleaned_data.get("document")
         if not document:

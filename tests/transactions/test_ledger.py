@@ -612,3 +612,62 @@ def test_rewritten_entry_whose_shares_do_not_add_up_is_named_by_the_replay(
         f"FAIL: entry #{first}: leaves the ownership shares of parcel {history.parcel.pk} "
         "summing to 3/4, not 1 (nor 0)"
     )
+
+
+# --- national IDs stored in another spelling --------------------------------------------------
+
+
+def _legacy_registration(parcel: Parcel, party: Party, stated: str, user: User) -> None:
+    """Record a first registration as the register did before numbers had one spelling:
+    the deed states the number as typed, and the party row holds it so."""
+    from django.db import transaction
+
+    from transactions import journal, payloads, projection
+
+    with transaction.atomic():
+        (right_id,) = services._next_ids("transactions_right", 1)
+        payload = payloads.first_registration_payload(
+            parcel_id=parcel.pk,
+            identifier=parcel.identifier,
+            effective_date=dt.date(2020, 1, 1),
+            rights=[payloads.NewRight(right_id, party.pk, payloads.OWNERSHIP, Fraction(1))],
+            parties=[payloads.PartyStatement(party.pk, party.kind, party.name, stated)],
+        )
+        projection.apply(journal.append(payload, recorded_by=user), payload)
+
+
+@pytest.mark.django_db
+def test_verify_ledger_passes_after_stored_numbers_are_given_one_spelling(capsys):
+    import importlib
+
+    from django.apps import apps
+
+    notary = make_user("notary-spelling", "notary")
+    migration = importlib.import_module("transactions.migrations.0005_national_id_spelling")
+    spelled = {
+        "001-080-000-011": "001080000011",  # the form's spelling
+        "001080000012".translate({c: c + 0xFEE0 for c in range(0x30, 0x3A)}): "001080000012",
+        "001 080 000 013": "001080000013",
+    }
+    parties = []
+    for typed in [*spelled, "001-080-000-014", "001080000014"]:  # the last two: one person twice
+        party = PartyFactory(name=f"Người {len(parties)}", national_id=typed)
+        _legacy_registration(ParcelFactory(), party, typed, notary)
+        parties.append(party)
+    assert "OK" in verify()
+
+    migration.normalise(apps, connection.schema_editor())
+    stored = dict(
+        Party.objects.filter(pk__in=[p.pk for p in parties]).values_list("pk", "national_id")
+    )
+    assert [stored[p.pk] for p in parties[:3]] == list(spelled.values())
+    # Two parties with one number: left as they were, and reported by id, not by number.
+    assert [stored[p.pk] for p in parties[3:]] == ["001-080-000-014", "001080000014"]
+    report = capsys.readouterr().out
+    assert f"Parties {parties[3].pk}, {parties[4].pk}" in report and "001" not in report
+    assert "OK" in verify()
+    # A number changed in a digit is still a difference.
+    Party.objects.filter(pk=parties[0].pk).update(national_id="001080000019")
+    with pytest.raises(CommandError) as failed:
+        verify()
+    assert "national_id" in failed.value.output  # type: ignore[attr-defined]
