@@ -305,6 +305,7 @@ def test_every_operation_answers_as_its_schema_says(
             body={
                 "kind": "mortgage",
                 "parcel": register.parcel_ids[2],
+                "expected_last_entry": current_entry(register.parcel_ids[2]),
                 "lender": register.party_ids[-1],
                 "amount": "750000000",
                 "effective_date": "2024-06-01",

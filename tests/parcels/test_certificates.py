@@ -35,6 +35,7 @@ from tests.factories import (
     ZoningZoneFactory,
     current_entry,
     holders_now,
+    national_id,
     square,
 )
 from transactions import checkpoints, services
@@ -77,7 +78,8 @@ def deed(user, parcels, day=REGISTERED_ON):
 
 
 def person(name: str) -> PartyInput:
-    return PartyInput(kind="person", name=name, national_id=f"0019{zlib.crc32(name.encode()):010d}")
+    number = national_id(zlib.crc32(name.encode()) % 10**5, series=9)
+    return PartyInput(kind="person", name=name, national_id=number)
 
 
 def rectangle(x0, y0, x1, y1):

@@ -39,11 +39,21 @@ from transactions.services import ChildParcel, DeedInput, PartyInput
 VI_ADDRESS = "Số 12 ngõ 34 phố Hàng Bạc, phường Hàng Đào, quận Hoàn Kiếm, Hà Nội"
 KO_NAME = "청운효자동 (종로구)"
 # Holders whose names and numbers must never appear in an export.
-SECRET_PEOPLE = (
-    ("Trần Thị Bí Mật", "079199012345"),
-    ("김비밀", "8001011234567"),
-    ("Lê Văn Riêng Tư", "001099000777"),
-)
+# Persons and numbers the exports must never carry, numbers as each profile registers them.
+SECRET_PEOPLE = {
+    "vn": (
+        ("Trần Thị Bí Mật", "079199012345"),
+        ("김비밀", "001080123456"),
+        ("Lê Văn Riêng Tư", "001099000777"),
+        ("Phạm Kín Đáo", "036088001122"),
+    ),
+    "kr": (
+        ("Trần Thị Bí Mật", "9901012123457"),
+        ("김비밀", "8001011234560"),
+        ("Lê Văn Riêng Tư", "9906061000770"),
+        ("Phạm Kín Đáo", "8808081001124"),
+    ),
+}
 REGISTERED_ON = dt.date(2020, 1, 1)
 TRANSFERRED_ON = dt.date(2024, 2, 1)
 SUBDIVIDED_ON = dt.date(2024, 3, 1)
@@ -72,7 +82,8 @@ def register(transactional_db, profile) -> dict[str, Any]:
     far = ParcelFactory(admin_unit=commune_vi, cell=(20, 20), land_use=uses[0])
     ZoningZoneFactory(code="R1", name="Khu dân cư 주거지역")  # covers cells 0..9 only
     LandPriceFactory(parcel=vi)
-    for parcel, (name, national_id) in zip((vi, ko, far), SECRET_PEOPLE, strict=True):
+    *registered, (heir, heir_id) = SECRET_PEOPLE[profile.key]
+    for parcel, (name, national_id) in zip((vi, ko, far), registered, strict=True):
         services.record_first_registration(
             parcel_id=parcel.pk,
             holders=[(PartyInput(kind="person", name=name, national_id=national_id), 1)],
@@ -85,9 +96,7 @@ def register(transactional_db, profile) -> dict[str, Any]:
     services.record_transfer(
         parcel_id=vi.pk,
         transferors=holders_now(vi.pk),
-        recipients=[
-            (PartyInput(kind="person", name="Phạm Kín Đáo", national_id="036088001122"), 1)
-        ],
+        recipients=[(PartyInput(kind="person", name=heir, national_id=heir_id), 1)],
         transfer_type="gift",
         deed=DeedInput(
             effective_date=TRANSFERRED_ON,
@@ -117,7 +126,7 @@ def register(transactional_db, profile) -> dict[str, Any]:
         "commune_vi": commune_vi,
         "commune_ko": commune_ko,
         "uses": uses,
-        "secrets": [*SECRET_PEOPLE, ("Phạm Kín Đáo", "036088001122")],
+        "secrets": list(SECRET_PEOPLE[profile.key]),
     }
 
 
