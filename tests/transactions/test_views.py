@@ -60,8 +60,8 @@ def registered(notary):
     services.record_first_registration(
         parcel_id=parcel.pk,
         holders=[
-            (services.PartyInput("person", "Nguyễn Văn An", "001080000001"), Fraction(1, 2)),
-            (services.PartyInput("person", "Trần Thị Bình", "001080000002"), Fraction(1, 2)),
+            (services.PartyInput("person", "Nguyễn Văn An", national_id(1)), Fraction(1, 2)),
+            (services.PartyInput("person", "Trần Thị Bình", national_id(2)), Fraction(1, 2)),
         ],
         deed=services.DeedInput(
             effective_date=dt.date(2020, 1, 1),
@@ -126,7 +126,7 @@ def transfer_form(client, parcel, **changes: Any) -> dict[str, Any]:
             "recipient",
             [
                 {
-                    "national_id": "001080000003",
+                    "national_id": national_id(3),
                     "kind": "person",
                     "name": "Lê Văn Cường",
                     "birth_year": "1985",
