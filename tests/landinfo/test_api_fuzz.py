@@ -226,6 +226,8 @@ def _deeds(register: Register) -> st.SearchStrategy[dict[str, Any]]:
         "parcel": st.sampled_from(register.parcel_ids),
         # A fixed range, not up to today: the same draws in every run.
         "effective_date": st.dates(dt.date(1990, 1, 1), dt.date(2025, 1, 1)).map(str),
+        # Drawn, not read: some are the parcel's last entry, most make the deed stale.
+        "expected_last_entry": st.integers(0, 8),
     }
     mortgage = st.fixed_dictionaries(
         {
@@ -235,7 +237,9 @@ def _deeds(register: Register) -> st.SearchStrategy[dict[str, Any]]:
             **common,
         }
     )
-    discharge = st.fixed_dictionaries({"kind": st.just("discharge"), **common})
+    discharge = st.fixed_dictionaries(
+        {"kind": st.just("discharge"), "mortgage": st.integers(1, 50), **common}
+    )
     return st.one_of(mortgage, discharge)
 
 
