@@ -48,6 +48,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bench.harness import BENCH, Context, Measure, Row, percentile, run_concurrently
+from landinfo.profiles.korea import rrn_check_digit
+from landinfo.profiles.vietnam import BIRTH_PROVINCE_CODES
 
 CLIENTS = (1, 4, 8)
 SCRIPT = BENCH / "pgbench" / "transfer.sql"
@@ -68,6 +70,7 @@ class Work:
     parcel: int
     identifier: str
     right: int
+    holder: int  # the transferor, who gives the whole parcel
     last_entry: int
     buyer: str  # the recipient's national ID, new to the register
 
@@ -81,10 +84,10 @@ def run(ctx: Context) -> list[Row]:
             "postgresql-15, which scripts/setup installs."
         )
     per_level = ctx.scaled(300, 20)
-    notary, token, journal_lock = _notary(ctx)
+    notary, token, journal_lock, profile = _notary(ctx)
     day = dt.date.today() - dt.timedelta(days=1)  # on or before today in any time zone
     run_id = int(time.time())
-    work = _parcels(ctx, 2 * len(CLIENTS) * per_level + WARM_UP, day, run_id)
+    work = _parcels(ctx, 2 * len(CLIENTS) * per_level + WARM_UP, day, run_id, profile)
     warm_up, work = work[:WARM_UP], work[WARM_UP:]
     ours_work, floor_work = work[: len(work) // 2], work[len(work) // 2 :]
     # Every gunicorn thread's first deed loads code and opens its database connection:
@@ -155,9 +158,11 @@ def _with_error(row: Row, problem: str) -> Row:
 # --- set-up ------------------------------------------------------------------------------------
 
 
-def _notary(ctx: Context) -> tuple[int, str, int]:
-    """Return the bench notary's user id, API token and the journal's advisory lock key."""
+def _notary(ctx: Context) -> tuple[int, str, int, str]:
+    """Return the bench notary's user id, API token, the journal's advisory lock key and
+    the profile of the register."""
     code = f"""
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from landinfo.accounts.tokens import issue_token
 from transactions.journal import JOURNAL_LOCK
@@ -165,14 +170,38 @@ user, _ = User.objects.get_or_create(username={NOTARY!r})
 user.groups.add(Group.objects.get(name="notary"))
 # A token of this run (tokens expire, and only their digest is kept to be found again).
 _token, key = issue_token(user=user, second_factor=True, session_ref="")
-print(user.pk, key, JOURNAL_LOCK)
+print(user.pk, key, JOURNAL_LOCK, settings.LANDINFO["PROFILE"])
 """
     finished = ctx.manage("shell", "-c", code, capture_output=True, text=True)
-    user_id, key, lock = finished.stdout.split()[-3:]
-    return int(user_id), key, int(lock)
+    user_id, key, lock, profile = finished.stdout.split()[-4:]
+    return int(user_id), key, int(lock), profile
 
 
-def _parcels(ctx: Context, count: int, day: dt.date, run_id: int) -> list[Work]:
+def buyer_national_id(profile: str, run_id: int, n: int) -> str:
+    """Return a national ID the profile accepts for the `n`-th buyer of run `run_id`.
+
+    Buyers are new parties: numbers of other runs must not come back, so the run and
+    the buyer pick a point in the profile's space of valid numbers (12.6 billion
+    căn cước numbers of persons born in the 1900s; 7.3 billion resident registration
+    numbers of them), far apart for runs a second apart.
+    """
+    k = run_id * 10_000 + n
+    if profile == "vn":
+        provinces = sorted(BIRTH_PROVINCE_CODES)
+        k %= len(provinces) * 2 * 100 * 1_000_000
+        serial, k = k % 1_000_000, k // 1_000_000
+        year, k = k % 100, k // 100
+        sex, province = k % 2, provinces[k // 2]
+        return f"{province}{sex}{year:02d}{serial:06d}"
+    k %= 36_500 * 2 * 100_000
+    serial, k = k % 100_000, k // 100_000
+    sex, days = 1 + k % 2, k // 2
+    born = dt.date(1900, 1, 1) + dt.timedelta(days=days)
+    digits = f"{born:%y%m%d}{sex}{serial:05d}"
+    return f"{digits}{rrn_check_digit(digits)}"
+
+
+def _parcels(ctx: Context, count: int, day: dt.date, run_id: int, profile: str) -> list[Work]:
     """Return `count` distinct current parcels with one holder of the whole, in random order.
 
     A holder whose right began on or after `day` could not transfer on `day`; parcels
@@ -182,7 +211,7 @@ def _parcels(ctx: Context, count: int, day: dt.date, run_id: int) -> list[Work]:
     with closing(ctx.connect()) as connection, connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT p.id, p.identifier, r.id,
+            SELECT p.id, p.identifier, r.id, r.holder_id,
                    (SELECT max(greatest(begun_by_id, ended_by_id, voided_by_id))
                     FROM transactions_right WHERE parcel_id = p.id)
             FROM parcels_parcel p
@@ -200,8 +229,8 @@ def _parcels(ctx: Context, count: int, day: dt.date, run_id: int) -> list[Work]:
     if len(found) < count:
         raise RuntimeError(f"only {len(found)} parcels with one holder to transfer, {count} needed")
     return [
-        Work(parcel, identifier, right, last or 0, f"B{run_id}{n:06d}")
-        for n, (parcel, identifier, right, last) in enumerate(found)
+        Work(parcel, identifier, right, holder, last or 0, buyer_national_id(profile, run_id, n))
+        for n, (parcel, identifier, right, holder, last) in enumerate(found)
     ]
 
 
@@ -228,6 +257,7 @@ def _ours(
                 "expected_last_entry": item.last_entry,
                 "transfer_type": "sale",
                 "price": "1000",
+                "transferors": [{"party": item.holder, "share": "1/1"}],
                 "recipients": [
                     {
                         "party": {

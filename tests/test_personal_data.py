@@ -570,3 +570,86 @@ def test_the_scan_reports_a_name_that_is_not_masked(
         for pk in demo_register.parcels:
             leaks |= needles.find(body_text(client.get(f"/api/parcels/{pk}")))
     assert any(leak.startswith("name of party") for leak in leaks), leaks
+
+
+# --- names stored with invisible characters ------------------------------------------------
+
+
+def test_names_stored_with_invisible_characters_are_masked_on_every_public_path(
+    db: Any, client: Client
+) -> None:
+    """The journal keeps names stored before input was normalised, invisible characters
+    and all; the sheet, the history (also as known before a correction), the point
+    lookup, the certificate and its verify page mask them as any other name."""
+    import datetime as dt
+    from fractions import Fraction
+    from urllib.parse import quote
+
+    from django.contrib.auth.models import Group, User
+
+    from tests.factories import ParcelFactory as Parcels
+    from tests.factories import PartyFactory, current_entry, entry_parcel
+    from transactions import services
+
+    notary = User.objects.create(username="notary-invisible")
+    notary.groups.add(Group.objects.get(name="notary"), Group.objects.get(name="registrar"))
+    notary = User.objects.get(pk=notary.pk)
+    first = PartyFactory(name="Nguyễn\u200bXuân\u200bQuỳnh Z")
+    second = PartyFactory(name="Trần\u2060Khuê\u3164Diệp\u200d Lê")
+    korean = PartyFactory(name="김\u200b민\ufe0f수")
+    parcel = Parcels()
+    registered = services.record_first_registration(
+        parcel_id=parcel.pk,
+        holders=[(first.pk, Fraction(1, 2)), (korean.pk, Fraction(1, 2))],
+        deed=services.DeedInput(
+            effective_date=dt.date(2020, 1, 1), recorded_by=notary, expected_last_entry=0
+        ),
+    )
+    services.record_correction(
+        corrects=registered.sequence,
+        mode="amend",
+        reason="Nhầm người nhận.",
+        holders=[(second.pk, Fraction(1, 2)), (korean.pk, Fraction(1, 2))],
+        deed=services.DeedInput(
+            effective_date=dt.date(2021, 1, 1),
+            recorded_by=notary,
+            expected_last_entry=current_entry(entry_parcel(registered.sequence)),
+        ),
+    )
+    before = quote(registered.recorded_at.isoformat())
+    certificate = issue_certificate(
+        parcel.pk, user=AnonymousUser(), language="en", verify_url=lambda code: code
+    )
+    assert certificate is not None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(boundary), "
+            "4326) AS p FROM parcels_parcel WHERE id = %s) AS point",
+            [parcel.pk],
+        )
+        lon, lat = cursor.fetchone()
+    urls = [
+        f"/api/parcels/{parcel.pk}",
+        f"/api/parcels/{parcel.pk}/history",
+        f"/api/parcels/{parcel.pk}?known_at={before}",
+        f"/api/parcels/{parcel.pk}/history?known_at={before}",
+        f"/api/parcels/at?lon={lon}&lat={lat}",
+        f"/parcels/{parcel.pk}/certificate.pdf",
+        f"/verify/{certificate.code}",
+        f"/verify/{certificate.code}?format=json",
+    ]
+    needles = Needles()
+    for party in (first, second, korean):
+        needles.add_name(party.name, party.pk)
+    given_names = {"xuân", "quỳnh", "khuê", "diệp", "민수"}
+    with override_settings(RATELIMIT_ENABLE=False):
+        for url in urls:
+            response = client.get(url, HTTP_HOST=HOST)
+            assert response.status_code == 200, (url, response.status_code)
+            text = _exact(body_text(response))
+            assert not needles.find(text), (url, needles.find(text))
+            shown = {word for word in given_names if word in text}
+            assert not shown, (url, shown)
+    sheet = client.get(f"/api/parcels/{parcel.pk}?known_at={before}", HTTP_HOST=HOST).json()
+    names = {right["holder"]["name"] for right in sheet["rights"]}
+    assert names == {"Nguyễn X. Q. Z.", "김*수"}

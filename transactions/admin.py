@@ -1,8 +1,10 @@
 """Admin for parties, rights and the journal. The journal and rights are read-only here:
 they change only through the register's services."""
 
+from django import forms
 from django.contrib import admin
 
+from transactions import people
 from transactions.audit import record_personal_data_access
 from transactions.models import Checkpoint, JournalEntry, Party, PersonalDataAccess, Right
 
@@ -65,10 +67,27 @@ class RightAdmin(ReadOnlyAdmin):
     readonly_fields = fields
 
 
+class PartyForm(forms.ModelForm):
+    """The fields of a party an administrator may change, kept as the deeds keep them."""
+
+    class Meta:
+        model = Party
+        fields = ("birth_year", "address")
+
+    def clean_address(self) -> str:
+        try:
+            return people.person_text(
+                self.cleaned_data.get("address") or "", what="The address", required=False
+            )
+        except people.UnreadableText as error:
+            raise forms.ValidationError(str(error)) from None
+
+
 @admin.register(Party)
 class PartyAdmin(admin.ModelAdmin):
     """Parties, unmasked: every list and every form shown leaves an audit row per party."""
 
+    form = PartyForm
     list_display = ("name", "kind")
     list_filter = ("kind",)
     search_fields = ("name",)

@@ -49,7 +49,7 @@ from rest_framework.views import APIView
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
 from parcels.selectors import display_identifier
-from transactions import audit, services
+from transactions import audit, people, services
 from transactions.exceptions import DeedRefused
 from transactions.ledger import canonical_json
 from transactions.models import JournalEntry, Party
@@ -129,22 +129,65 @@ class ShareField(serializers.Field):
         return f"{value.numerator}/{value.denominator}"
 
 
+class PersonTextField(serializers.CharField):
+    """Text about a person (a name, an address, a reason), normalised as the register keeps it.
+
+    transactions.people.person_text: NFC, invisible characters removed, odd spaces one
+    space, trimmed; what is left empty or unreadable is a 400 saying so.
+    """
+
+    def __init__(self, *, what: str, name: bool = False, **kwargs: Any) -> None:
+        self.what = what
+        self.is_name = name
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        text = super().to_internal_value(data)
+        try:
+            if self.is_name:
+                return people.party_name(text)
+            return people.person_text(
+                text,
+                what=self.what,
+                required=not self.allow_blank,
+                max_length=self.max_length or 300,
+            )
+        except people.UnreadableText as error:
+            raise serializers.ValidationError(str(error)) from None
+
+
+_NATIONAL_ID_HELP = (
+    "Required for a person. Any spelling: hyphens, spaces, dots and full-width digits are "
+    "ignored, and the number is stored as the profile's digits (Vietnam: the 12-digit căn "
+    "cước or 9-digit CMND for a person, the 10- or 13-digit tax code for an organisation; "
+    "Korea: the 13-digit resident or foreigner registration number for a person, the "
+    "10-digit business or 13-digit corporate registration number for an organisation). "
+    "A number that is not one (bad date, check digit) is a 400. A known number names the "
+    "party already registered."
+)
+
+
 class NewPartySerializer(_Strict):
     """A party the register may not know yet, described as the deed describes it."""
 
     kind = serializers.ChoiceField(choices=Party.Kind.values)
-    name = serializers.CharField(max_length=300)
+    name = PersonTextField(what="The name", name=True, max_length=300)
     national_id = serializers.CharField(
-        max_length=32,
-        required=False,
-        default="",
-        allow_blank=True,
-        help_text="Required for a person. A known number names the party already registered.",
+        max_length=32, required=False, default="", allow_blank=True, help_text=_NATIONAL_ID_HELP
     )
     birth_year = serializers.IntegerField(
         min_value=1850, max_value=2200, required=False, allow_null=True, default=None
     )
-    address = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
+    address = PersonTextField(
+        what="The address", max_length=300, required=False, default="", allow_blank=True
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            attrs["national_id"] = people.national_id(attrs["national_id"], kind=attrs["kind"])
+        except people.InvalidNationalId as error:
+            raise serializers.ValidationError({"national_id": [str(error)]}) from None
+        return attrs
 
 
 _NEW_PARTY_SCHEMA = {
@@ -152,8 +195,13 @@ _NEW_PARTY_SCHEMA = {
     "required": ["kind", "name"],
     "properties": {
         "kind": {"type": "string", "enum": Party.Kind.values},
-        "name": {"type": "string", "maxLength": 300},
-        "national_id": {"type": "string", "maxLength": 32},
+        "name": {
+            "type": "string",
+            "maxLength": 300,
+            "description": "Stored as it reads: NFC, invisible characters removed, spaces "
+            "collapsed; a name with no letter left is a 400.",
+        },
+        "national_id": {"type": "string", "maxLength": 32, "description": _NATIONAL_ID_HELP},
         "birth_year": {"type": "integer", "nullable": True},
         "address": {"type": "string", "maxLength": 300},
     },
@@ -232,12 +280,15 @@ class _Deed(_Strict):
     expected_last_entry = serializers.IntegerField(
         min_value=0,
         max_value=_MAX_ID,
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="`last_entry` of the parcel sheet the deed was prepared from (0 when it "
-        "had none): a parcel changed since is refused as stale (409). Absent or null: "
-        "no check.",
+        help_text="Required: `last_entry` of the parcel sheet the deed was prepared from (0 "
+        "when it had none; for a merge, the largest of its parcels'; for a correction, the "
+        "sheet of the corrected entry's parcel). A deed says what it acts on: one made "
+        "against another state of the parcel is refused as stale (409).",
+        error_messages={
+            "required": "Send the parcel sheet's last_entry (0 when it has none): a deed "
+            "says which state of the register it was made against.",
+            "null": "Send the parcel sheet's last_entry (0 when it has none), not null.",
+        },
     )
     document_sha256 = serializers.RegexField(
         r"^[0-9a-fA-F]{64}$",
@@ -278,12 +329,14 @@ class TransferSerializer(_OnParcel):
     currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, default="")
     transferors = serializers.ListField(
         child=DeedTransferorSerializer(),
-        required=False,
-        allow_null=True,
-        default=None,
         min_length=1,
         max_length=_MAX_PARTIES,
-        help_text="Who gives which share; absent: every current holder gives all they hold.",
+        help_text="Required: each current holder who gives, with the share of the whole "
+        "parcel they give (the holders and their ids are in /api/parcels/{id}/holders).",
+        error_messages={
+            "required": "Name the transferors: each holder who gives, with the share they "
+            "give. Nobody's share passes without the deed saying so."
+        },
     )
     recipients = serializers.ListField(
         child=DeedHolderSerializer(), min_length=1, max_length=_MAX_PARTIES
@@ -304,10 +357,9 @@ class DischargeSerializer(_OnParcel):
 
     kind_name = "discharge"
     mortgage = _id_field(
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="The id of the mortgage right; absent when the parcel has only one.",
+        help_text="Required: the id of the mortgage right discharged "
+        "(/api/parcels/{id}/holders lists them).",
+        error_messages={"required": "Name the mortgage discharged by its right id."},
     )
 
 
@@ -359,7 +411,8 @@ class DeedChildSerializer(_Strict):
         allow_blank=True,
         help_text="Default: the parent's.",
     )
-    address = serializers.CharField(
+    address = PersonTextField(
+        what="The address",
         max_length=300,
         required=False,
         default="",
@@ -431,7 +484,9 @@ class MergeSerializer(_Deed):
 
     kind_name = "merge"
     parcels = serializers.ListField(child=_id_field(), min_length=2, max_length=50)
-    address = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
+    address = PersonTextField(
+        what="The address", max_length=300, required=False, default="", allow_blank=True
+    )
 
 
 class CorrectionSerializer(_Deed):
@@ -440,20 +495,30 @@ class CorrectionSerializer(_Deed):
     kind_name = "correction"
     corrects = _id_field(help_text="The sequence of the journal entry corrected.")
     mode = serializers.ChoiceField(choices=[mode.value for mode in CorrectionMode])
-    reason = serializers.CharField(max_length=500)
+    reason = PersonTextField(what="The reason", max_length=500)
     holders = serializers.ListField(
         child=DeedHolderSerializer(),
         required=False,
         default=list,
         max_length=_MAX_PARTIES,
-        help_text="For `amend`: the holders and shares the entry should have named.",
+        help_text="For `amend` (required there): the holders and shares the entry should "
+        "have named. A `reverse` names none.",
     )
     parcel = _id_field(
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="Optional: the parcel of the corrected entry, checked when given.",
+        help_text="Required: the parcel of the corrected entry, whose sheet's last_entry is "
+        "`expected_last_entry`; an entry on another parcel is refused.",
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["mode"] == CorrectionMode.AMEND and not attrs["holders"]:
+            raise serializers.ValidationError(
+                {"holders": ["An amendment names the holders the entry should have named."]}
+            )
+        if attrs["mode"] == CorrectionMode.REVERSE and attrs["holders"]:
+            raise serializers.ValidationError(
+                {"holders": ["A reversal restores the holders the entry ended; it names none."]}
+            )
+        return attrs
 
 
 DEED_SERIALIZERS: dict[str, type[serializers.Serializer]] = {
@@ -586,14 +651,13 @@ def _first_registration(data: dict[str, Any], deed: DeedInput) -> JournalEntry:
 
 
 def _transfer(data: dict[str, Any], deed: DeedInput) -> JournalEntry:
-    transferors = data.get("transferors")
     return services.record_transfer(
         parcel_id=data["parcel"],
         recipients=_shares(data["recipients"]),
         transfer_type=data["transfer_type"],
         price=data["price"].normalize(),
         currency=data["currency"] or None,
-        transferors=None if transferors is None else _shares(transferors),
+        transferors=_shares(data["transferors"]),
         deed=deed,
     )
 
@@ -635,15 +699,14 @@ def _merge(data: dict[str, Any], deed: DeedInput) -> JournalEntry:
 
 
 def _correction(data: dict[str, Any], deed: DeedInput) -> JournalEntry:
-    if data["parcel"] is not None:
-        target = JournalEntry.objects.filter(sequence=data["corrects"]).only("payload").first()
-        if target is not None:
-            parcel_id = json.loads(target.payload)["parcel"]["id"]
-            if parcel_id != data["parcel"]:
-                raise DeedRefused(
-                    f"Entry #{data['corrects']} is a deed on parcel {parcel_id}, not on "
-                    f"parcel {data['parcel']}; check the entry's number."
-                )
+    target = JournalEntry.objects.filter(sequence=data["corrects"]).only("payload").first()
+    if target is not None:
+        parcel_id = json.loads(target.payload)["parcel"]["id"]
+        if parcel_id != data["parcel"]:
+            raise DeedRefused(
+                f"Entry #{data['corrects']} is a deed on parcel {parcel_id}, not on "
+                f"parcel {data['parcel']}; check the entry's number."
+            )
     return services.record_correction(
         corrects=data["corrects"],
         mode=data["mode"],
@@ -725,6 +788,7 @@ _DEED_EXAMPLE = {
     "expected_last_entry": 17,
     "transfer_type": "sale",
     "price": "2500000000",
+    "transferors": [{"party": 7, "share": "1/1"}],
     "recipients": [
         {
             "party": {"kind": "person", "name": "Lê Văn Cường", "national_id": "001080000003"},
@@ -763,9 +827,13 @@ class DeedsView(_DeedAPIView):
         operation_id="record_deed",
         summary="Record a deed (notary; corrections: registrar)",
         description="Checks the deed and records it as one journal entry, or refuses it "
-        "with a reason. The `kind` chooses the terms the body carries. Send the parcel "
-        "sheet's `last_entry` as `expected_last_entry` so that a deed prepared against "
-        "an older state of the parcel is refused (409, `stale`). Retrying with the same "
+        "with a reason. The `kind` chooses the terms the body carries. Every deed says "
+        "what it acts on: the parcel sheet's `last_entry` as `expected_last_entry` "
+        "(required; a deed prepared against another state of the parcel is refused, 409 "
+        "`stale`), a transfer its transferors and their shares, a discharge its mortgage, "
+        "a correction its entry and parcel. A missing one is a 400 naming it. Names and "
+        "addresses are stored normalised (invisible characters removed), national IDs as "
+        "the profile's digits, whatever their spelling. Retrying with the same "
         "`Idempotency-Key` and body returns the recorded entry again (201, "
         "`Idempotent-Replayed: true`); the same key with another body is refused (422).",
         parameters=[

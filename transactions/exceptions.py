@@ -18,6 +18,17 @@ class DeedRefused(Exception):
         self.message = message
 
 
+class UnreadableInput(DeedRefused):
+    """Text or an identity number in the deed cannot be read as the register keeps them.
+
+    400, as for any malformed request: the deed API and the forms refuse the same input
+    before it reaches a service (transactions.people); this is the services' own check.
+    """
+
+    status = 400
+    code = "invalid"
+
+
 class NotFound(DeedRefused):
     """The deed names a parcel, party, right or entry the register does not have."""
 

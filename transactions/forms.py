@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from landinfo.profiles import get_profile
+from transactions import people
 from transactions.deeds_api import ShareField, check_crs
 from transactions.models import Party
 from transactions.payloads import CorrectionMode, TransferType
@@ -54,6 +55,14 @@ def _share(text: str) -> Fraction:
 
 def _format_share(share: Fraction) -> str:
     return f"{share.numerator}/{share.denominator}"
+
+
+def _person_text(value: str, what: str, *, required: bool = False, max_length: int = 300) -> str:
+    """Return text about a person as the register keeps it, or raise the form error why not."""
+    try:
+        return people.person_text(value, what=what, required=required, max_length=max_length)
+    except people.UnreadableText as error:
+        raise forms.ValidationError(str(error), code="unreadable") from None
 
 
 class ShareInput(forms.CharField):
@@ -95,10 +104,18 @@ class DeedForm(forms.Form):
         help_text=_("PDF, PNG or JPEG, at most 20 MB. Its SHA-256 is written in the journal."),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
     )
-    # The parcel's last entry when the form was loaded: a deed on a parcel that changed
-    # since is refused as stale instead of overwriting what someone else recorded.
+    # The parcel's last entry when the form was loaded, with the holders it showed: what
+    # the deed acts on. A deed on a parcel that changed since is refused as stale instead
+    # of overwriting what someone else recorded; a form without it is not a deed.
     expected_last_entry = forms.IntegerField(
-        min_value=0, required=False, widget=forms.HiddenInput()
+        min_value=0,
+        widget=forms.HiddenInput(),
+        error_messages={
+            "required": _(
+                "The form does not say which state of the parcel it was filled in from; "
+                "reload the page and fill it in again."
+            )
+        },
     )
     # Made once per form shown: a second submission of the same form finds the entry
     # the first one recorded instead of recording the deed twice.
@@ -111,6 +128,14 @@ class DeedForm(forms.Form):
             self.initial.setdefault("effective_date", timezone.localdate())
             self.initial.setdefault("idempotency_key", str(uuid.uuid4()))
         self.document_bytes = b""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # The hidden guards' errors are the page's, not a field's the notary can see.
+        for name in ("expected_last_entry", "idempotency_key"):
+            for error in self.errors.pop(name, []):
+                self.add_error(None, error)
+        return data
 
     def clean_document(self) -> UploadedFile | None:
         document = self.cleaned_data.get("document")
@@ -175,9 +200,28 @@ class PartyForm(forms.Form):
         data = getattr(self, "cleaned_data", {})
         return bool(data.get("national_id") or data.get("name"))
 
+    def clean_name(self) -> str:
+        name = self.cleaned_data.get("name") or ""
+        if not name:
+            return ""
+        try:
+            return people.party_name(name)
+        except people.UnreadableText as error:
+            raise forms.ValidationError(str(error), code="unreadable") from None
+
+    def clean_address(self) -> str:
+        return _person_text(self.cleaned_data.get("address") or "", "The address")
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        national_id = "".join((data.get("national_id") or "").split())
+        try:
+            # One spelling per number: the party is found whatever the hyphens and spaces.
+            national_id = people.national_id(
+                data.get("national_id") or "", kind=data.get("kind") or Party.Kind.PERSON
+            )
+        except people.InvalidNationalId as error:
+            self.add_error("national_id", str(error))
+            return data
         data["national_id"] = national_id
         if national_id and not data.get("name"):
             party = Party.objects.filter(national_id=national_id).only("pk").first()
@@ -277,8 +321,15 @@ class TransferForm(DeedForm):
         self.fields["currency"].initial = get_profile().currency
         self.add_owners(owners)
 
-    def add_owners(self, owners: Sequence[tuple[int, Fraction]]) -> None:
-        """Offer each holder as a transferor of all they hold (ticked, share filled in)."""
+    def add_owners(self, owners: Sequence[tuple[int, Fraction]], *, offer: bool = False) -> None:
+        """Add each holder as a transferor: a tick and the share they give.
+
+        A new form offers every holder giving all they hold (ticked, share filled in).
+        A submitted form reads what the notary left ticked and typed, nothing else: a
+        holder unticked gives nothing. `offer` puts the offer into a submitted form
+        shown again, for holders it did not show (the parcel changed since): they are
+        transferors only if the notary submits it again.
+        """
         defaults = {}
         for party_id, share in owners:
             self.owners.append((party_id, share))
@@ -290,8 +341,7 @@ class TransferForm(DeedForm):
             )
             defaults[f"transferor_{party_id}"] = "on"
             defaults[f"transferor_share_{party_id}"] = _format_share(share)
-        if self.is_bound and defaults:
-            # A bound form shows its data: the new holders' defaults go into it.
+        if self.is_bound and offer and defaults:
             self.data = data = cast(QueryDict, self.data).copy()
             for key, value in defaults.items():
                 data.setdefault(key, value)
@@ -575,6 +625,9 @@ class MergeForm(DeedForm):
         super().__init__(*args, **kwargs)
         self.parcel_ids = list(parcel_ids)
 
+    def clean_address(self) -> str:
+        return _person_text(self.cleaned_data.get("address") or "", "The address")
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if len(self.parcel_ids) < 2:
@@ -606,6 +659,11 @@ class CorrectionForm(DeedForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Why the entry was wrong; it is written in the journal."),
     )
+
+    def clean_reason(self) -> str:
+        return _person_text(
+            self.cleaned_data.get("reason") or "", "The reason", required=True, max_length=500
+        )
 
     def deed_terms(self) -> dict[str, Any]:
         data = self.cleaned_data

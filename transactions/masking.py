@@ -20,8 +20,19 @@ The rules, by the shape of the name (or by `language_hint` when the caller knows
 - Any other name: every word is reduced to its initial ("John Smith" → "J. S."). Which
   word is the family name cannot be known, so none is kept.
 
-Digits are dropped from a person's name first: a national ID typed into the name
-field by mistake must not reach the public.
+Words are runs of letters (and their combining marks); anything else separates them:
+spaces of any kind, digits, punctuation, and the invisible characters of
+`landinfo.profiles.text.is_invisible` (a zero-width space, a joiner or a Hangul filler
+between two names is a word break the public must not see through). A lower-case letter
+followed by a capital starts a new word too ("NguyễnVăn" from a name whose invisible
+separators were removed). Digits are never shown: a national ID typed into the name
+field by mistake must not reach the public. New input is normalised before it is stored
+(transactions.people); these rules also mask names stored before that, which the
+append-only journal keeps as they were.
+
+The family name is kept only when it can be one: a single Vietnamese syllable (at most
+seven letters, one run of vowels). A longer first "word" is several names run together,
+and is reduced to its initial like the others.
 """
 
 from __future__ import annotations
@@ -29,7 +40,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from landinfo.profiles.text import fold_text
+from landinfo.profiles.text import fold_text, is_invisible
 
 PERSON = "person"
 # Kinds shown in full; any other kind, an unknown one included, is masked as a person.
@@ -48,10 +59,13 @@ _VIETNAMESE_FAMILY_NAMES = frozenset(
 _VIETNAMESE_LETTERS = frozenset("đĐăĂơƠưƯ")
 _VIETNAMESE_MARKS = frozenset({"\u0309", "\u0323", "\u031b"})  # hook above, dot below, horn
 
-_DIGITS = re.compile(r"\d+")
 # Scripts whose names are written without spaces, one syllable (or ideograph) per name part.
 _SYLLABIC_SCRIPTS = frozenset({"HANGUL", "CJK", "HIRAGANA", "KATAKANA"})
+_HYPHENS = frozenset("-‐‑")
 _WORD_PARTS = re.compile(r"([-‐‑])")  # hyphenated given names keep their hyphen: "J.-P."
+# The longest Vietnamese syllables ("nghiêng", "khuyếch") have seven letters.
+_LONGEST_SYLLABLE = 7
+_VOWEL_RUNS = re.compile(r"[aeiouy]+")
 
 
 def mask_party_name(name: str, kind: str, language_hint: str | None = None) -> str:
@@ -62,7 +76,7 @@ def mask_party_name(name: str, kind: str, language_hint: str | None = None) -> s
     """
     if kind in PUBLIC_KINDS:
         return name.strip()
-    words = _DIGITS.sub(" ", unicodedata.normalize("NFC", name)).split()
+    words = _words(unicodedata.normalize("NFC", name))
     if not words:
         return ""
     if all(_script(char) in _SYLLABIC_SCRIPTS for word in words for char in word):
@@ -70,10 +84,47 @@ def mask_party_name(name: str, kind: str, language_hint: str | None = None) -> s
     vietnamese = language_hint == "vi" if language_hint else _looks_vietnamese(words)
     # The family name is kept only when it is a Latin word: keeping the first word of a
     # mixed-script name ("김민수 Kim") could show a whole name.
-    if vietnamese and len(words) > 1 and _is_latin(words[0]):
+    if vietnamese and len(words) > 1 and _is_latin(words[0]) and _one_syllable(words[0]):
         initials = [_initial(word) for word in words[1:]]
         return " ".join([words[0], *(initial for initial in initials if initial)])
     return " ".join(initial for initial in (_initial(word) for word in words) if initial)
+
+
+def _is_letter(char: str) -> bool:
+    """Return whether `char` is a letter or a combining mark, and not an invisible one."""
+    return unicodedata.category(char)[0] in "LM" and not is_invisible(char)
+
+
+def _words(name: str) -> list[str]:
+    """Return the words of `name`: runs of letters, hyphenated ones kept whole ("Jean-Pierre").
+
+    Any other character ends a word, and so does a capital after a lower-case letter.
+    """
+    words: list[str] = []
+    word = ""
+    for index, char in enumerate(name):
+        if _is_letter(char):
+            if word and word[-1].islower() and char.isupper():
+                words.append(word)
+                word = ""
+            word += char
+            continue
+        following = name[index + 1 : index + 2]
+        if char in _HYPHENS and word and following and _is_letter(following):
+            word += char
+            continue
+        if word:
+            words.append(word)
+            word = ""
+    if word:
+        words.append(word)
+    return words
+
+
+def _one_syllable(word: str) -> bool:
+    """Return whether `word` can be one Vietnamese syllable, as a family name is."""
+    folded = fold_text(word)
+    return len(folded) <= _LONGEST_SYLLABLE and len(_VOWEL_RUNS.findall(folded)) == 1
 
 
 def _script(char: str) -> str:

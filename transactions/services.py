@@ -34,11 +34,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from landinfo.profiles import InvalidParcelIdentifier, get_profile
-from landinfo.profiles.text import fold_text
+from landinfo.profiles import InvalidNationalId, InvalidParcelIdentifier, get_profile
+from landinfo.profiles.text import fold_text, normalize_text
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
-from transactions import journal, payloads, projection
+from transactions import journal, payloads, people, projection
 from transactions.exceptions import (
     CorrectionRefused,
     DeedConflict,
@@ -48,6 +48,7 @@ from transactions.exceptions import (
     ParcelRetired,
     StaleDeed,
     TransferRefused,
+    UnreadableInput,
 )
 from transactions.models import JournalEntry, Party, Right
 from transactions.payloads import (
@@ -78,11 +79,14 @@ class DeedInput:
 
     effective_date: dt.date
     recorded_by: AbstractUser
+    # The last journal entry that touched the deed's parcels when the notary loaded them
+    # (`last_entry` of the parcel sheet, 0 when it had none; for a merge the largest of
+    # its parcels'): what the deed acts on. A deed made against another state is stale.
+    # Required, without a default: a deed that changes rights must say which state of
+    # the register it was made against, or two sales of one parcel both go through.
+    expected_last_entry: int
     # The SHA-256 of the signed deed document the notary uploaded ("" when none).
     document_sha256: str = ""
-    # The last journal entry that touched the parcel when the notary loaded it
-    # (`last_entry` of the parcel sheet); a deed made against an older state is stale.
-    expected_last_entry: int | None = None
     idempotency_key: str | None = None
     request_sha256: str = ""
 
@@ -150,15 +154,16 @@ def record_transfer(
     transfer_type: TransferType | str,
     price: Decimal | int = 0,
     currency: str | None = None,
-    transferors: Sequence[tuple[int, Fraction]] | None = None,
+    transferors: Sequence[tuple[int, Fraction]],
     deed: DeedInput,
 ) -> JournalEntry:
     """Register the transfer of a land-use right, whole or a share, to one or more parties.
 
-    `transferors` are (party id, share of the parcel) pairs; None means every current
-    holder gives all they hold. Each share is a fraction of the whole parcel. The
-    recipients' shares must add up to what the transferors give; a recipient who
-    already holds a share ends up with one right for the sum.
+    `transferors` are (party id, share of the parcel) pairs, each holder who gives
+    named with what they give: nobody's land passes without the deed saying whose it
+    is. Each share is a fraction of the whole parcel. The recipients' shares must add
+    up to what the transferors give; a recipient who already holds a share ends up
+    with one right for the sum.
     """
 
     def act(parcels: list[Parcel]) -> dict[str, Any]:
@@ -175,11 +180,7 @@ def record_transfer(
                 f"Parcel {parcel.identifier} has no registered holder: record its first "
                 "registration before a transfer."
             )
-        given = (
-            [(holder, _share(right)) for holder, right in held.items()]
-            if transferors is None
-            else [(int(holder), Fraction(share)) for holder, share in transferors]
-        )
+        given = [(int(holder), Fraction(share)) for holder, share in transferors]
         if not given:
             raise DeedRefused("A transfer names at least one transferor.")
         if len({holder for holder, _ in given}) != len(given):
@@ -283,26 +284,19 @@ def record_mortgage(
     return _register(deed, [parcel_id], "transactions.record_deed", act)
 
 
-def record_discharge(
-    *, parcel_id: int, mortgage_id: int | None = None, deed: DeedInput
-) -> JournalEntry:
-    """Register the discharge of a mortgage on the parcel (the only one when not named)."""
+def record_discharge(*, parcel_id: int, mortgage_id: int, deed: DeedInput) -> JournalEntry:
+    """Register the discharge of the mortgage right `mortgage_id` on the parcel.
+
+    The deed names the mortgage it ends, as a transfer names its transferors: "the only
+    one" would end whichever mortgage was registered meanwhile.
+    """
 
     def act(parcels: list[Parcel]) -> dict[str, Any]:
         (parcel,) = parcels
-        mortgages = _current(parcel.pk, MORTGAGE)
-        if mortgage_id is not None:
-            mortgages = [right for right in mortgages if right.pk == mortgage_id]
+        mortgages = [right for right in _current(parcel.pk, MORTGAGE) if right.pk == mortgage_id]
         if not mortgages:
             raise DeedConflict(
-                f"Parcel {parcel.identifier} has no current mortgage"
-                + (f" {mortgage_id}" if mortgage_id is not None else "")
-                + " to discharge."
-            )
-        if len(mortgages) > 1:
-            raise DeedRefused(
-                f"Parcel {parcel.identifier} has {len(mortgages)} mortgages; "
-                "name the one discharged."
+                f"Parcel {parcel.identifier} has no current mortgage {mortgage_id} to discharge."
             )
         _check_after(mortgages, deed.effective_date)
         return payloads.discharge_payload(
@@ -355,7 +349,8 @@ def subdivide_parcel(
                 admin_unit_id=parent.admin_unit_id,
                 land_use=land_uses[n],
                 registered_area=areas[n],
-                address=child.address or parent.address,
+                address=_text(child.address, what=f"The address of new parcel {n + 1}")
+                or parent.address,
                 boundary_wkt=surveyed[n][1],
             )
             for n, child in enumerate(children)
@@ -418,7 +413,7 @@ def merge_parcels(*, parcel_ids: Sequence[int], deed: DeedInput, address: str = 
             admin_unit_id=first.admin_unit_id,
             land_use=first.land_use,
             registered_area=sum((parcel.registered_area for parcel in parcels), Decimal(0)),
-            address=address or first.address,
+            address=_text(address, what="The address of the merged parcel") or first.address,
             boundary_wkt=boundary_wkt,
         )
         ended = [right for parcel in parcels for right in _current(parcel.pk)]
@@ -472,6 +467,11 @@ def record_correction(
                 "of the original entry."
             )
         (parcel,) = parcels
+        if how is CorrectionMode.REVERSE and holders:
+            raise DeedRefused(
+                "A reversal restores the holders the entry ended; it names no holders. "
+                "Name them with an amendment instead."
+            )
         if how is CorrectionMode.AMEND and target.kind not in _AMENDABLE:
             raise CorrectionRefused(
                 f"Entry #{target.sequence} is a {target.kind}: only the holders of a first "
@@ -525,7 +525,7 @@ def record_correction(
             effective_date=deed.effective_date,
             corrects=target.sequence,
             mode=how,
-            reason=reason,
+            reason=_text(reason, what="The reason", required=True, max_length=500),
             rights_voided=[right.pk for right in voided],
             rights=restored,
             parties=parties,
@@ -650,7 +650,7 @@ def last_entry(parcel_ids: Sequence[int]) -> int | None:
 
 
 def _check_fresh(parcels: list[Parcel], deed: DeedInput) -> None:
-    if deed.expected_last_entry is None or not parcels:
+    if not parcels:  # a correction of an entry no correction can undo: refused by its act
         return
     now = last_entry([parcel.pk for parcel in parcels])
     if (now or 0) != deed.expected_last_entry:
@@ -766,10 +766,12 @@ def _party(ref: PartyRef) -> Party:
         return party
     if ref.kind not in Party.Kind.values:
         raise DeedRefused(f"Unknown kind of party {ref.kind!r}: person, organisation or state.")
-    name = " ".join(ref.name.split())
-    if not name:
-        raise DeedRefused("Every party has a name.")
-    national_id = "".join(ref.national_id.split())
+    try:
+        name = people.party_name(ref.name)
+        address = people.person_text(ref.address, what="The address", required=False)
+        national_id = people.national_id(ref.national_id, kind=ref.kind)
+    except (people.UnreadableText, InvalidNationalId) as error:
+        raise UnreadableInput(str(error)) from error
     if ref.kind == Party.Kind.PERSON and not national_id:
         raise DeedRefused(f"{name} is a person: the deed needs their national ID number.")
     # One statement makes the party unless its national ID is registered already (the
@@ -783,18 +785,27 @@ def _party(ref: PartyRef) -> Party:
             ON CONFLICT (national_id) WHERE national_id IS NOT NULL DO NOTHING
             RETURNING *
             """,
-            [ref.kind, name, national_id or None, ref.birth_year, ref.address.strip()],
+            [ref.kind, name, national_id or None, ref.birth_year, address],
         )
     )
     if made:
         return made[0]
     existing = Party.objects.get(national_id=national_id)
-    if fold_text(existing.name) != fold_text(name) or existing.kind != ref.kind:
+    # A name stored before input was normalised may still hold invisible characters.
+    if fold_text(normalize_text(existing.name)) != fold_text(name) or existing.kind != ref.kind:
         raise DeedRefused(
             f"National ID {national_id} is registered to another party; check the "
             "name and number on the deed."
         )
     return existing
+
+
+def _text(text: str, *, what: str, required: bool = False, max_length: int = 300) -> str:
+    """Return free text of a deed normalised (transactions.people); refuse what cannot be read."""
+    try:
+        return people.person_text(text, what=what, required=required, max_length=max_length)
+    except people.UnreadableText as error:
+        raise UnreadableInput(str(error)) from error
 
 
 def _statements(parties: Any) -> list[PartyStatement]:

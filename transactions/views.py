@@ -372,7 +372,7 @@ class TransferPage(DeedPage):
         # since): offered as a new form would offer them, giving all they hold.
         new = [holder for holder in owners if holder.party_id not in dict(form.owners)]
         if new:
-            form.add_owners([(holder.party_id, holder.share) for holder in new])
+            form.add_owners([(holder.party_id, holder.share) for holder in new], offer=True)
         form.transferor_rows = [  # type: ignore[attr-defined]
             (holder, *form.transferor_fields(holder.party_id)) for holder in owners
         ]
@@ -499,7 +499,10 @@ class CorrectionPage(DeedPage):
             else None
         )
         super().__init__(request)
-        if self.entry is not None:
+        # The page opens on the entry's parcel; a submitted correction names the parcel
+        # the registrar saw (a hidden field, with its last entry), and the deed API
+        # refuses an entry that is not on it.
+        if self.entry is not None and request.method != "POST":
             parcel_id = json.loads(self.entry.payload)["parcel"]["id"]
             self.parcels = self.find_parcels([parcel_id])
 

@@ -2,6 +2,7 @@
 
 from landinfo.profiles.base import (
     Bounds,
+    InvalidNationalId,
     InvalidParcelIdentifier,
     JurisdictionProfile,
     LandUse,
@@ -22,6 +23,7 @@ def get_profile(key: str | None = None) -> JurisdictionProfile:
 __all__ = [
     "PROFILES",
     "Bounds",
+    "InvalidNationalId",
     "InvalidParcelIdentifier",
     "JurisdictionProfile",
     "LandUse",

@@ -11,6 +11,7 @@ every country.
 from __future__ import annotations
 
 import abc
+import datetime as dt
 import functools
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -28,6 +29,10 @@ _Area = TypeVar("_Area", float, "npt.NDArray[np.float64]")
 
 class InvalidParcelIdentifier(ValueError):
     """Raised when text cannot be read as a parcel identifier; the message says why."""
+
+
+class InvalidNationalId(ValueError):
+    """Raised when text is not an identity number the profile accepts; the message says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +204,19 @@ class JurisdictionProfile(abc.ABC):
         from landinfo.profiles.outline import load_outline  # shapely and pyproj, lazily
 
         return load_outline(self)
+
+    @abc.abstractmethod
+    def normalize_national_id(self, text: str, *, kind: str, today: dt.date | None = None) -> str:
+        """Return the identity number in `text` as its canonical digits, whatever its spelling.
+
+        `kind` is the party's: "person", "organisation" or "state" (organisations and the
+        State are numbered alike). Hyphens, spaces, dots and full-width digits are
+        accepted (`text.compact_number`); the result is checked against the national
+        rules (length, date, check digit where the law defines one). Raise
+        InvalidNationalId with a message a person can act on otherwise. One number has
+        one spelling here, so that one party is registered once. `today` (default: the
+        machine's date) bounds dates of birth.
+        """
 
     def normalize_identifier(self, text: str, *, unit_code: str | None = None) -> str:
         """Return the canonical form of any accepted spelling."""

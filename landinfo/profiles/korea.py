@@ -11,6 +11,7 @@ Imported by settings.py before Django is configured: no Django imports here.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Collection, Mapping
 from types import MappingProxyType
@@ -18,6 +19,7 @@ from typing import ClassVar, NoReturn
 
 from landinfo.profiles.base import (
     Bounds,
+    InvalidNationalId,
     InvalidParcelIdentifier,
     JurisdictionProfile,
     LandArea,
@@ -26,7 +28,7 @@ from landinfo.profiles.base import (
     UsualCRS,
     _Area,
 )
-from landinfo.profiles.text import MAX_INPUT_LENGTH, fold_text, quote_input
+from landinfo.profiles.text import MAX_INPUT_LENGTH, compact_number, fold_text, quote_input
 
 LAND_LEDGER = 1  # 토지대장
 FOREST_LEDGER = 2  # 임야대장; its lots are written with "산" (mountain)
@@ -227,6 +229,122 @@ _ADDED_LAND = (
     ),
 )
 
+# --- identity numbers ---------------------------------------------------------------------
+#
+# A person: the resident registration number (주민등록번호, Resident Registration Act art. 7,
+# Enforcement Rule art. 2), YYMMDD-GNNNNNN: date of birth, then G for sex and century
+# (9/0: 1800s, 1/2: 1900s, 3/4: 2000s), six more digits. Foreigners' registration
+# numbers (외국인등록번호, Immigration Act art. 31) have the same shape, G 5/6 (1900s) or
+# 7/8 (2000s). Until 4 October 2020 the last digit was a check digit over the first
+# twelve (weights 2-9, 2-5, mod 11). Since the Enforcement Rule's amendment in force on
+# 5 October 2020, a number given at birth, at naturalisation or on a change of number
+# has six random digits after G and no check digit (행정안전부, "주민등록번호 부여체계
+# 개편", 2020). A birth is reported within a month (가족관계의 등록 등에 관한 법률 art.
+# 44), so a resident born before 5 September 2020 was numbered under the old rule and
+# its check digit is checked; one born since may not have been. A number changed or
+# given at naturalisation since then is the exception the register cannot tell from the
+# number: its holder's card is the proof, and a refusal says to check it. Foreigners'
+# check digits are not checked: published descriptions of their rule disagree (the
+# residents' rule, or that plus 2), and a wrong refusal would lock a holder out.
+#
+# An organisation: the business registration number (사업자등록번호, 10 digits, the
+# National Tax Service's check digit: weights 1,3,7,1,3,7,1,3,5, plus the tens of the
+# ninth digit times 5, mod 10) or the corporate registration number (법인등록번호, 13
+# digits: registry office, kind of corporation, serial, and a check digit over the
+# first twelve with weights 1,2,1,2,..., mod 10, per the court registry's rule).
+
+_RRN_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
+_CENTURY_BY_SEX_DIGIT = {
+    "9": 1800, "0": 1800,
+    "1": 1900, "2": 1900, "5": 1900, "6": 1900,
+    "3": 2000, "4": 2000, "7": 2000, "8": 2000,
+}  # fmt: skip
+_FOREIGNER_SEX_DIGITS = frozenset("5678")
+_CHECK_DIGIT_BORN_BEFORE = dt.date(2020, 9, 5)
+_BRN_WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
+_CRN_WEIGHTS = (1, 2) * 6
+
+
+def _refuse_number(message: str) -> NoReturn:
+    """Raise InvalidNationalId; `message` is shown to the person who typed the number."""
+    raise InvalidNationalId(message)
+
+
+def rrn_check_digit(first_twelve: str) -> int:
+    """Return the check digit of a resident registration number issued before October 2020."""
+    total = sum(int(d) * w for d, w in zip(first_twelve, _RRN_WEIGHTS, strict=True))
+    return (11 - total % 11) % 10
+
+
+def brn_check_digit(first_nine: str) -> int:
+    """Return the check digit of a business registration number (사업자등록번호)."""
+    total = sum(int(d) * w for d, w in zip(first_nine, _BRN_WEIGHTS, strict=True))
+    total += int(first_nine[8]) * 5 // 10
+    return (10 - total % 10) % 10
+
+
+def crn_check_digit(first_twelve: str) -> int:
+    """Return the check digit of a corporate registration number (법인등록번호)."""
+    total = sum(int(d) * w for d, w in zip(first_twelve, _CRN_WEIGHTS, strict=True))
+    return (10 - total % 10) % 10
+
+
+def _person_number(digits: str, today: dt.date) -> str:
+    if len(digits) != 13:
+        _refuse_number(
+            f"A person's number is the 13-digit resident (or foreigner) registration "
+            f"number, YYMMDD-GNNNNNN (주민등록번호); this one has {len(digits)} digits."
+        )
+    sex = digits[6]
+    try:
+        born = dt.date(
+            _CENTURY_BY_SEX_DIGIT[sex] + int(digits[:2]), int(digits[2:4]), int(digits[4:6])
+        )
+    except ValueError:
+        _refuse_number(
+            "The first six digits of a registration number are the date of birth (YYMMDD); "
+            "these are not a date. Check the number on the registration card."
+        )
+    if born > today:
+        _refuse_number(
+            f"The registration number gives a date of birth after today ({born}); check "
+            "the number on the registration card."
+        )
+    if (
+        sex not in _FOREIGNER_SEX_DIGITS
+        and born < _CHECK_DIGIT_BORN_BEFORE
+        and int(digits[12]) != rrn_check_digit(digits[:12])
+    ):
+        _refuse_number(
+            "The last digit of this resident registration number is not its check digit: "
+            "a digit is probably mistyped. Check the number on the registration card (a "
+            "number issued since 5 October 2020 has no check digit; say so to the registry "
+            "if the holder's card shows this very number)."
+        )
+    return digits
+
+
+def _organisation_number(digits: str) -> str:
+    if len(digits) == 10:
+        if int(digits[9]) != brn_check_digit(digits[:9]):
+            _refuse_number(
+                "The last digit of this business registration number (사업자등록번호) is not "
+                "its check digit: a digit is probably mistyped."
+            )
+        return digits
+    if len(digits) == 13:
+        if int(digits[12]) != crn_check_digit(digits[:12]):
+            _refuse_number(
+                "The last digit of this corporate registration number (법인등록번호) is not "
+                "its check digit: a digit is probably mistyped."
+            )
+        return digits
+    _refuse_number(
+        "An organisation's number is its 10-digit business registration number "
+        "(사업자등록번호) or its 13-digit corporate registration number (법인등록번호); "
+        f"this one has {len(digits)} digits."
+    )
+
 
 class KoreaProfile(JurisdictionProfile):
     """Return identifiers, CRS, land uses and language of the Korean cadastre."""
@@ -352,3 +470,17 @@ class KoreaProfile(JurisdictionProfile):
         _, ledger, main, sub = _unpack(identifier)
         lot = f"{main}-{sub}" if sub else f"{main}"
         return f"{_PREFIX_BY_LEDGER[ledger]}{lot}"
+
+    def normalize_national_id(self, text: str, *, kind: str, today: dt.date | None = None) -> str:
+        """Return the registration number in `text` as 13 (or 10) digits; see the rules above."""
+        digits = compact_number(text)
+        if not digits:
+            _refuse_number("The registration number is empty.")
+        if not (digits.isascii() and digits.isdigit()):
+            _refuse_number(
+                "A registration number is written in digits (hyphens and spaces are "
+                "ignored), e.g. 900101-1234567 or 123-45-67890."
+            )
+        if kind == "person":
+            return _person_number(digits, today or dt.date.today())
+        return _organisation_number(digits)

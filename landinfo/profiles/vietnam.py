@@ -11,6 +11,7 @@ Imported by settings.py before Django is configured: no Django imports here.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import re
 from collections.abc import Collection
@@ -18,6 +19,7 @@ from typing import NoReturn
 
 from landinfo.profiles.base import (
     Bounds,
+    InvalidNationalId,
     InvalidParcelIdentifier,
     JurisdictionProfile,
     LandArea,
@@ -26,7 +28,7 @@ from landinfo.profiles.base import (
     UsualCRS,
     _Area,
 )
-from landinfo.profiles.text import MAX_INPUT_LENGTH, fold_text, quote_input
+from landinfo.profiles.text import MAX_INPUT_LENGTH, compact_number, fold_text, quote_input
 
 
 class _Part(enum.Enum):
@@ -421,6 +423,83 @@ _ADDED_LAND = (
     LandArea("Hòn Khoai, Hòn Chuối (Cà Mau)", ((104.83, 8.43), (104.52, 8.95))),
 )
 
+# --- identity numbers ---------------------------------------------------------------------
+#
+# A person: the personal identification number printed on the căn cước (CCCD) card, 12
+# digits (Decree 137/2015/NĐ-CP art. 13; Circular 59/2021/TT-BCA art. 4, which keeps the
+# codes of Circular 07/2016/TT-BCA): the code of the province where the birth was
+# registered (3 digits, from the annex list below), a digit for sex and century (0/1:
+# 1900s, 2/3: 2000s, 4/5: 2100s, ..., male/female), the last two digits of the year of
+# birth, and six random digits; it has no check digit. The older identity card (CMND)
+# has 9 digits and is still printed on many deeds. The provinces merged on 12 June 2025
+# did not renumber anyone: numbers keep the code they were given.
+#
+# An organisation (and the State's bodies): the tax code (mã số thuế, which is also the
+# enterprise code, Law on Enterprises 2020 art. 29), 10 digits whose tenth is a check
+# digit over the first nine (Circular 105/2020/TT-BTC art. 5: weights 31, 29, 23, 19, 17,
+# 13, 7, 5, 3; the digit is 10 minus the sum mod 11, and a sum whose digit would be 10
+# is never issued), or 13 for a branch: the parent's 10 and a branch number 001-999.
+
+# Annex 1 of Circular 07/2016/TT-BCA: the 63 provinces and cities, by code.
+BIRTH_PROVINCE_CODES = frozenset(
+    """
+    001 002 004 006 008 010 011 012 014 015 017 019 020 022 024 025 026 027 030 031 033
+    034 035 036 037 038 040 042 044 045 046 048 049 051 052 054 056 058 060 062 064 066
+    067 068 070 072 074 075 077 079 080 082 083 084 086 087 089 091 092 093 094 095 096
+    """.split()  # noqa: SIM905 - the annex's codes, as printed
+)
+_MST_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
+
+
+def _refuse_number(message: str) -> NoReturn:
+    """Raise InvalidNationalId; `message` is shown to the person who typed the number."""
+    raise InvalidNationalId(message)
+
+
+def mst_check_digit(first_nine: str) -> int | None:
+    """Return the tenth digit of a tax code (mã số thuế), or None when no code has these nine."""
+    check = 10 - sum(int(d) * w for d, w in zip(first_nine, _MST_WEIGHTS, strict=True)) % 11
+    return check if check < 10 else None
+
+
+def _person_number(digits: str, today: dt.date) -> str:
+    if len(digits) == 9:  # CMND: no structure the register can check beyond its length
+        return digits
+    if len(digits) != 12:
+        _refuse_number(
+            "A person's number is the 12-digit căn cước (CCCD) number, or the 9-digit "
+            f"number of an old identity card (CMND); this one has {len(digits)} digits."
+        )
+    if digits[:3] not in BIRTH_PROVINCE_CODES:
+        _refuse_number(
+            f"A căn cước number starts with the code of a province (001 Hà Nội … 096 Cà "
+            f"Mau); {digits[:3]} is none. Check the number on the card."
+        )
+    born = 1900 + int(digits[3]) // 2 * 100 + int(digits[4:6])
+    if born > today.year:
+        _refuse_number(
+            f"This căn cước number gives {born} as the year of birth, after this year: its "
+            "fourth digit (sex and century) or the year is mistyped. Check the number on the "
+            "card."
+        )
+    return digits
+
+
+def _organisation_number(digits: str) -> str:
+    if len(digits) not in {10, 13}:
+        _refuse_number(
+            "An organisation's number is its 10-digit tax code (mã số thuế), or 13 digits "
+            f"for a branch (e.g. 0100112437-001); this one has {len(digits)} digits."
+        )
+    if int(digits[9]) != mst_check_digit(digits[:9]):
+        _refuse_number(
+            "The tenth digit of this tax code (mã số thuế) is not its check digit: a digit "
+            "is probably mistyped."
+        )
+    if len(digits) == 13 and digits[10:] == "000":
+        _refuse_number("A branch's tax code ends with its number, 001 to 999, not 000.")
+    return digits
+
 
 class VietnamProfile(JurisdictionProfile):
     """Return identifiers, CRS, land uses and language of the Vietnamese cadastre."""
@@ -533,3 +612,17 @@ class VietnamProfile(JurisdictionProfile):
     def map_label(self, identifier: ParcelIdentifier) -> str:
         """Return the parcel number alone: a cadastral map sheet prints "345", not the sheet."""
         return str(_unpack(identifier)[2])
+
+    def normalize_national_id(self, text: str, *, kind: str, today: dt.date | None = None) -> str:
+        """Return the căn cước, CMND or tax code in `text` as digits; see the rules above."""
+        digits = compact_number(text)
+        if not digits:
+            _refuse_number("The identity number is empty.")
+        if not (digits.isascii() and digits.isdigit()):
+            _refuse_number(
+                "An identity number is written in digits (hyphens, dots and spaces are "
+                "ignored), e.g. 001080000001 or 0100112437."
+            )
+        if kind == "person":
+            return _person_number(digits, today or dt.date.today())
+        return _organisation_number(digits)

@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.slow]
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 NEW_HOLDER = "Đỗ Thị Hoa"
-NEW_NATIONAL_ID = "099199000123"
+NEW_NATIONAL_ID = "001199000123"
 
 
 def _watch(page, problems: list[str]) -> None:

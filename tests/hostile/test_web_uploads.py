@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from landinfo.srid import STORAGE_SRID
-from tests.factories import ParcelFactory
+from tests.factories import ParcelFactory, current_entry, national_id
 from tests.hostile.conftest import Sandbox
 from tests.transactions.test_deeds_api import user_with_role
 from tests.transactions.test_views import PDF
@@ -40,8 +40,12 @@ def parcel(sandbox: Sandbox, client):
     registered = ParcelFactory()
     services.record_first_registration(
         parcel_id=registered.pk,
-        holders=[(services.PartyInput("person", "Nguyễn Văn An", "001080000001"), Fraction(1))],
-        deed=services.DeedInput(effective_date=dt.date(2020, 1, 1), recorded_by=notary),
+        holders=[(services.PartyInput("person", "Nguyễn Văn An", national_id(1)), Fraction(1))],
+        deed=services.DeedInput(
+            effective_date=dt.date(2020, 1, 1),
+            recorded_by=notary,
+            expected_last_entry=current_entry(registered.pk),
+        ),
     )
     client.force_login(notary)
     sandbox.seal()

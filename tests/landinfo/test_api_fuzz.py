@@ -48,6 +48,8 @@ from tests.factories import (
     PartyFactory,
     ZoningZoneFactory,
     api_token_for,
+    current_entry,
+    holders_now,
 )
 from transactions import services
 from transactions.models import Party
@@ -129,16 +131,19 @@ def register() -> Iterator[Register]:
     bank = PartyFactory(kind=Party.Kind.ORGANISATION, name="Ngân hàng Thử", national_id="")
     entries = []
 
-    def deed(on: str) -> DeedInput:
+    def deed(on: str, parcel: int) -> DeedInput:
         return DeedInput(
             effective_date=dt.date.fromisoformat(on),
             recorded_by=notary,
+            expected_last_entry=current_entry(parcel),
             idempotency_key=str(uuid.uuid4()),
         )
 
     for parcel, person in zip(parcels[:3], people, strict=True):
         entry = services.record_first_registration(
-            parcel_id=parcel.pk, holders=[(person.pk, Fraction(1))], deed=deed("2020-01-01")
+            parcel_id=parcel.pk,
+            holders=[(person.pk, Fraction(1))],
+            deed=deed("2020-01-01", parcel.pk),
         )
         entries.append(entry.sequence)
     entry = services.record_transfer(
@@ -147,8 +152,8 @@ def register() -> Iterator[Register]:
         transfer_type="sale",
         price=1_000_000_000,
         currency=None,
-        transferors=None,
-        deed=deed("2023-05-01"),
+        transferors=holders_now(parcels[0]),
+        deed=deed("2023-05-01", parcels[0].pk),
     )
     entries.append(entry.sequence)
     entry = services.record_mortgage(
@@ -156,7 +161,7 @@ def register() -> Iterator[Register]:
         lender=bank.pk,
         amount=500_000_000,
         currency=None,
-        deed=deed("2024-01-01"),
+        deed=deed("2024-01-01", parcels[1].pk),
     )
     entries.append(entry.sequence)
     request_started.disconnect(close_old_connections)
@@ -221,6 +226,8 @@ def _deeds(register: Register) -> st.SearchStrategy[dict[str, Any]]:
         "parcel": st.sampled_from(register.parcel_ids),
         # A fixed range, not up to today: the same draws in every run.
         "effective_date": st.dates(dt.date(1990, 1, 1), dt.date(2025, 1, 1)).map(str),
+        # Drawn, not read: some are the parcel's last entry, most make the deed stale.
+        "expected_last_entry": st.integers(0, 8),
     }
     mortgage = st.fixed_dictionaries(
         {
@@ -230,7 +237,9 @@ def _deeds(register: Register) -> st.SearchStrategy[dict[str, Any]]:
             **common,
         }
     )
-    discharge = st.fixed_dictionaries({"kind": st.just("discharge"), **common})
+    discharge = st.fixed_dictionaries(
+        {"kind": st.just("discharge"), "mortgage": st.integers(1, 50), **common}
+    )
     return st.one_of(mortgage, discharge)
 
 
@@ -300,6 +309,7 @@ def test_every_operation_answers_as_its_schema_says(
             body={
                 "kind": "mortgage",
                 "parcel": register.parcel_ids[2],
+                "expected_last_entry": current_entry(register.parcel_ids[2]),
                 "lender": register.party_ids[-1],
                 "amount": "750000000",
                 "effective_date": "2024-06-01",

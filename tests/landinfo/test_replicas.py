@@ -425,6 +425,7 @@ def drive() -> None:
             "kind": "first_registration",
             "parcel": first.pk,
             "effective_date": "2020-01-01",
+            "expected_last_entry": 0,  # nobody holds it: no deed touched it
             "holders": [{"party": holder, "share": "1/1"}],
         }
         response, on_primary, on_replica = measured(

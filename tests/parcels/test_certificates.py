@@ -33,6 +33,9 @@ from tests.factories import (
     ParcelFactory,
     PartyFactory,
     ZoningZoneFactory,
+    current_entry,
+    holders_now,
+    national_id,
     square,
 )
 from transactions import checkpoints, services
@@ -68,12 +71,15 @@ def notary():
     return make_user("notary-cert", "notary")
 
 
-def deed(user, day=REGISTERED_ON):
-    return DeedInput(effective_date=day, recorded_by=user)
+def deed(user, parcels, day=REGISTERED_ON):
+    return DeedInput(
+        effective_date=day, recorded_by=user, expected_last_entry=current_entry(parcels)
+    )
 
 
 def person(name: str) -> PartyInput:
-    return PartyInput(kind="person", name=name, national_id=f"0019{zlib.crc32(name.encode()):010d}")
+    number = national_id(zlib.crc32(name.encode()) % 10**5, series=9)
+    return PartyInput(kind="person", name=name, national_id=number)
 
 
 def rectangle(x0, y0, x1, y1):
@@ -112,29 +118,33 @@ def register(notary) -> Register:
             (person("Nguyễn Văn An"), Fraction(1, 2)),
             (person("Trần Thị Bình"), Fraction(1, 2)),
         ],
-        deed=deed(notary),
+        deed=deed(notary, shared.pk),
     )
     bank = PartyFactory(kind=Party.Kind.ORGANISATION, name="Ngân hàng TMCP Mẫu", national_id=None)
     services.record_mortgage(
         parcel_id=shared.pk,
         lender=bank.pk,
         amount=900_000_000,
-        deed=deed(notary, dt.date(2020, 5, 4)),
+        deed=deed(notary, shared.pk, dt.date(2020, 5, 4)),
     )
 
     # Two neighbours of one holder, merged into one parcel.
     for each in (west, east):
         services.record_first_registration(
-            parcel_id=each.pk, holders=[(person("Lê Văn Cường"), Fraction(1))], deed=deed(notary)
+            parcel_id=each.pk,
+            holders=[(person("Lê Văn Cường"), Fraction(1))],
+            deed=deed(notary, each.pk),
         )
     entry = services.merge_parcels(
-        parcel_ids=[west.pk, east.pk], deed=deed(notary, dt.date(2021, 1, 5))
+        parcel_ids=[west.pk, east.pk], deed=deed(notary, [west.pk, east.pk], dt.date(2021, 1, 5))
     )
     merged = Parcel.objects.get(created_by=entry)
 
     # A parcel subdivided into two halves.
     services.record_first_registration(
-        parcel_id=parent.pk, holders=[(person("Phạm Thị Dung"), Fraction(1))], deed=deed(notary)
+        parcel_id=parent.pk,
+        holders=[(person("Phạm Thị Dung"), Fraction(1))],
+        deed=deed(notary, parent.pk),
     )
     x0, y0, x1, y1 = parent.boundary.extent
     entry = services.subdivide_parcel(
@@ -143,7 +153,7 @@ def register(notary) -> Register:
             ChildParcel(rectangle(x0, y0, x0 + 8, y1)),
             ChildParcel(rectangle(x0 + 8, y0, x1, y1)),
         ],
-        deed=deed(notary, dt.date(2022, 7, 1)),
+        deed=deed(notary, parent.pk, dt.date(2022, 7, 1)),
     )
     child = Parcel.objects.filter(created_by=entry).order_by("identifier").first()
     parent.refresh_from_db()
@@ -296,10 +306,11 @@ def test_certificate_issued_before_a_transfer_is_superseded_after_it(client, reg
     assert verify(client, link).json()["status"] == "current"
     entry = services.record_transfer(
         parcel_id=register.shared.pk,
+        transferors=holders_now(register.shared.pk),
         recipients=[(person("Hoàng Văn Em"), Fraction(1))],
         transfer_type="sale",
         price=5_000_000_000,
-        deed=deed(notary, dt.date(2025, 2, 3)),
+        deed=deed(notary, register.shared.pk, dt.date(2025, 2, 3)),
     )
     answer = verify(client, link)
     assert answer.status_code == 200
@@ -323,7 +334,7 @@ def test_deeds_on_other_parcels_do_not_supersede_a_certificate(client, register,
         parcel_id=register.shared.pk,
         lender=PartyFactory(kind=Party.Kind.ORGANISATION, name="Quỹ Tín dụng", national_id=None).pk,
         amount=100_000_000,
-        deed=deed(notary, dt.date(2025, 3, 1)),
+        deed=deed(notary, register.shared.pk, dt.date(2025, 3, 1)),
     )
     assert verify(client, link).json()["status"] == "current"
 

@@ -30,6 +30,8 @@ from tests.factories import (
     LandPriceFactory,
     ParcelFactory,
     ZoningZoneFactory,
+    current_entry,
+    holders_now,
 )
 from transactions import services
 from transactions.services import ChildParcel, DeedInput, PartyInput
@@ -37,11 +39,21 @@ from transactions.services import ChildParcel, DeedInput, PartyInput
 VI_ADDRESS = "Số 12 ngõ 34 phố Hàng Bạc, phường Hàng Đào, quận Hoàn Kiếm, Hà Nội"
 KO_NAME = "청운효자동 (종로구)"
 # Holders whose names and numbers must never appear in an export.
-SECRET_PEOPLE = (
-    ("Trần Thị Bí Mật", "079199012345"),
-    ("김비밀", "8001011234567"),
-    ("Lê Văn Riêng Tư", "001099000777"),
-)
+# Persons and numbers the exports must never carry, numbers as each profile registers them.
+SECRET_PEOPLE = {
+    "vn": (
+        ("Trần Thị Bí Mật", "079199012345"),
+        ("김비밀", "001080123456"),
+        ("Lê Văn Riêng Tư", "001099000777"),
+        ("Phạm Kín Đáo", "036088001122"),
+    ),
+    "kr": (
+        ("Trần Thị Bí Mật", "9901012123457"),
+        ("김비밀", "8001011234560"),
+        ("Lê Văn Riêng Tư", "9906061000770"),
+        ("Phạm Kín Đáo", "8808081001124"),
+    ),
+}
 REGISTERED_ON = dt.date(2020, 1, 1)
 TRANSFERRED_ON = dt.date(2024, 2, 1)
 SUBDIVIDED_ON = dt.date(2024, 3, 1)
@@ -70,19 +82,27 @@ def register(transactional_db, profile) -> dict[str, Any]:
     far = ParcelFactory(admin_unit=commune_vi, cell=(20, 20), land_use=uses[0])
     ZoningZoneFactory(code="R1", name="Khu dân cư 주거지역")  # covers cells 0..9 only
     LandPriceFactory(parcel=vi)
-    for parcel, (name, national_id) in zip((vi, ko, far), SECRET_PEOPLE, strict=True):
+    *registered, (heir, heir_id) = SECRET_PEOPLE[profile.key]
+    for parcel, (name, national_id) in zip((vi, ko, far), registered, strict=True):
         services.record_first_registration(
             parcel_id=parcel.pk,
             holders=[(PartyInput(kind="person", name=name, national_id=national_id), 1)],
-            deed=DeedInput(effective_date=REGISTERED_ON, recorded_by=notary),
+            deed=DeedInput(
+                effective_date=REGISTERED_ON,
+                recorded_by=notary,
+                expected_last_entry=current_entry(parcel.pk),
+            ),
         )
     services.record_transfer(
         parcel_id=vi.pk,
-        recipients=[
-            (PartyInput(kind="person", name="Phạm Kín Đáo", national_id="036088001122"), 1)
-        ],
+        transferors=holders_now(vi.pk),
+        recipients=[(PartyInput(kind="person", name=heir, national_id=heir_id), 1)],
         transfer_type="gift",
-        deed=DeedInput(effective_date=TRANSFERRED_ON, recorded_by=notary),
+        deed=DeedInput(
+            effective_date=TRANSFERRED_ON,
+            recorded_by=notary,
+            expected_last_entry=current_entry(vi.pk),
+        ),
     )
     x0, y0, x1, y1 = far.boundary.extent
     split = services.subdivide_parcel(
@@ -91,7 +111,11 @@ def register(transactional_db, profile) -> dict[str, Any]:
             ChildParcel(_rectangle(x0, y0, x0 + 8, y1)),
             ChildParcel(_rectangle(x0 + 8, y0, x1, y1)),
         ],
-        deed=DeedInput(effective_date=SUBDIVIDED_ON, recorded_by=notary),
+        deed=DeedInput(
+            effective_date=SUBDIVIDED_ON,
+            recorded_by=notary,
+            expected_last_entry=current_entry(far.pk),
+        ),
     )
     children = list(Parcel.objects.filter(created_by=split).order_by("pk"))
     return {
@@ -102,7 +126,7 @@ def register(transactional_db, profile) -> dict[str, Any]:
         "commune_vi": commune_vi,
         "commune_ko": commune_ko,
         "uses": uses,
-        "secrets": [*SECRET_PEOPLE, ("Phạm Kín Đáo", "036088001122")],
+        "secrets": list(SECRET_PEOPLE[profile.key]),
     }
 
 

@@ -18,7 +18,7 @@ from pyproj import CRS
 from landinfo.srid import STORAGE_SRID
 from parcels import layers, ogc
 from parcels.models import Parcel
-from tests.factories import ParcelFactory, PartyFactory
+from tests.factories import ParcelFactory, PartyFactory, current_entry
 from tests.transactions.test_services import rectangle
 from transactions import services
 from transactions.services import ChildParcel, DeedInput, PartyInput
@@ -56,7 +56,11 @@ def register_data(notary):
         services.record_first_registration(
             parcel_id=parcel.pk,
             holders=[(holder, Fraction(1))],
-            deed=DeedInput(effective_date=dt.date(2020, 1, 1), recorded_by=notary),
+            deed=DeedInput(
+                effective_date=dt.date(2020, 1, 1),
+                recorded_by=notary,
+                expected_last_entry=current_entry(parcel.pk),
+            ),
         )
     parent = parcels[0]
     x0, y0, x1, y1 = parent.boundary.extent
@@ -66,7 +70,11 @@ def register_data(notary):
             ChildParcel(rectangle(x0, y0, x0 + 8, y1)),
             ChildParcel(rectangle(x0 + 8, y0, x1, y1)),
         ],
-        deed=DeedInput(effective_date=SPLIT_ON, recorded_by=notary),
+        deed=DeedInput(
+            effective_date=SPLIT_ON,
+            recorded_by=notary,
+            expected_last_entry=current_entry(parent.pk),
+        ),
     )
     PartyFactory(name=SECRET_NAME + " 2", national_id="079987654321")
     return {"parcels": parcels, "parent": parent, "split": split}

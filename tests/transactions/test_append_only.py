@@ -19,7 +19,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from psycopg2.extensions import parse_dsn
 
-from tests.factories import ParcelFactory
+from tests.factories import ParcelFactory, current_entry, holders_now
 from tests.transactions import factories as legacy
 from tests.transactions.test_ledger import SUPERUSER_URL, make_user, needs_superuser, person
 from transactions import checkpoints, payloads, services
@@ -39,7 +39,11 @@ def register(user: User, national_id: str = "001080000301") -> JournalEntry:
     return services.record_first_registration(
         parcel_id=ParcelFactory().pk,
         holders=[(person("Nguyễn Văn An", national_id), 1)],
-        deed=DeedInput(effective_date=dt.date(2020, 1, 1), recorded_by=user),
+        deed=DeedInput(
+            effective_date=dt.date(2020, 1, 1),
+            recorded_by=user,
+            expected_last_entry=current_entry(ParcelFactory().pk),
+        ),
     )
 
 
@@ -293,9 +297,14 @@ def test_hardened_journal_still_records_deeds_and_checkpoints(hardened, notary, 
     entry = register(notary)
     services.record_transfer(
         parcel_id=json.loads(entry.payload)["parcel"]["id"],
+        transferors=holders_now(json.loads(entry.payload)["parcel"]["id"]),
         recipients=[(person("Trần Thị Bình", "001080000302"), 1)],
         transfer_type="gift",
-        deed=DeedInput(effective_date=dt.date(2021, 1, 1), recorded_by=notary),
+        deed=DeedInput(
+            effective_date=dt.date(2021, 1, 1),
+            recorded_by=notary,
+            expected_last_entry=current_entry(json.loads(entry.payload)["parcel"]["id"]),
+        ),
     )
     checkpoints.sign_checkpoint()
     with connection.cursor() as cursor:  # the app still makes its own tables

@@ -29,7 +29,7 @@ from django.db import connection
 from psycopg2 import sql
 from psycopg2.extensions import parse_dsn
 
-from tests.factories import ParcelFactory
+from tests.factories import ParcelFactory, current_entry, holders_now
 from tests.transactions.test_ledger import make_user, person
 from transactions import backup, checkpoints, replay, services
 from transactions.management.commands.harden_journal import OWNER_ROLE
@@ -109,34 +109,38 @@ def record_register(notary: User) -> None:
     """Register two parcels, transfer one, mortgage it, checkpoint, then transfer the other."""
     home, field = ParcelFactory(), ParcelFactory()
 
-    def deed(day: dt.date) -> DeedInput:
-        return DeedInput(effective_date=day, recorded_by=notary)
+    def deed(day: dt.date, parcel: int) -> DeedInput:
+        return DeedInput(
+            effective_date=day, recorded_by=notary, expected_last_entry=current_entry(parcel)
+        )
 
     for parcel, holder in ((home, "001080000301"), (field, "001080000302")):
         services.record_first_registration(
             parcel_id=parcel.pk,
             holders=[(person(f"Chủ {holder[-3:]}", holder), Fraction(1))],
-            deed=deed(dt.date(2020, 1, 1)),
+            deed=deed(dt.date(2020, 1, 1), parcel.pk),
         )
     services.record_transfer(
         parcel_id=home.pk,
+        transferors=holders_now(home.pk),
         recipients=[(person("Phạm Thị Dung", "001080000303"), Fraction(1))],
         transfer_type="sale",
         price=Decimal("900000000"),
-        deed=deed(dt.date(2021, 1, 1)),
+        deed=deed(dt.date(2021, 1, 1), home.pk),
     )
     services.record_mortgage(
         parcel_id=home.pk,
         lender=PartyInput(kind="organisation", name="Ngân hàng Thử"),
         amount=300_000_000,
-        deed=deed(dt.date(2021, 6, 1)),
+        deed=deed(dt.date(2021, 6, 1), home.pk),
     )
     checkpoints.sign_checkpoint()
     services.record_transfer(  # after the checkpoint: anchored only by the chain
         parcel_id=field.pk,
+        transferors=holders_now(field.pk),
         recipients=[(person("Hoàng Văn Em", "001080000304"), Fraction(1))],
         transfer_type="gift",
-        deed=deed(dt.date(2022, 1, 1)),
+        deed=deed(dt.date(2022, 1, 1), field.pk),
     )
 
 
@@ -363,7 +367,11 @@ def record_register_without_checkpoint(notary: User) -> None:
     services.record_first_registration(
         parcel_id=parcel.pk,
         holders=[(person("Chủ 305", "001080000305"), Fraction(1))],
-        deed=DeedInput(effective_date=dt.date(2020, 1, 1), recorded_by=notary),
+        deed=DeedInput(
+            effective_date=dt.date(2020, 1, 1),
+            recorded_by=notary,
+            expected_last_entry=current_entry(parcel.pk),
+        ),
     )
 
 

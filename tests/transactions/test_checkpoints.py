@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from tests.factories import ParcelFactory
+from tests.factories import ParcelFactory, current_entry
 from tests.transactions.test_ledger import make_user, person
 from transactions import checkpoints, ledger, services
 from transactions.models import Checkpoint, JournalEntry
@@ -33,7 +33,11 @@ def register(user, name="Nguyễn Văn An", national_id="001080000201"):
     return services.record_first_registration(
         parcel_id=parcel.pk,
         holders=[(person(name, national_id), 1)],
-        deed=DeedInput(effective_date=dt.date(2020, 1, 1), recorded_by=user),
+        deed=DeedInput(
+            effective_date=dt.date(2020, 1, 1),
+            recorded_by=user,
+            expected_last_entry=current_entry(parcel.pk),
+        ),
     )
 
 

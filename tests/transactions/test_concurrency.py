@@ -23,7 +23,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.db import connection
 
-from tests.factories import ParcelFactory, api_token_for
+from tests.factories import ParcelFactory, api_token_for, current_entry, holders_now, national_id
 from transactions import services
 from transactions.models import JournalEntry, Party, Right
 from transactions.services import DeedInput, PartyInput
@@ -65,7 +65,11 @@ def parcel(notary):
     services.record_first_registration(
         parcel_id=parcel.pk,
         holders=[(PartyInput(kind="person", name="Nguyễn Văn An", national_id="001080000001"), 1)],
-        deed=DeedInput(effective_date=REGISTERED_ON, recorded_by=notary),
+        deed=DeedInput(
+            effective_date=REGISTERED_ON,
+            recorded_by=notary,
+            expected_last_entry=current_entry(parcel.pk),
+        ),
     )
     return parcel
 
@@ -130,6 +134,7 @@ def at_once(count: int, send: Callable[[int], Answer]) -> list[Answer]:
 
 
 def transfer(parcel, expected: int, recipient: int) -> dict[str, Any]:
+    """Return the sale of the whole parcel, from its holders as they are now, to a new person."""
     return {
         "kind": "transfer",
         "parcel": parcel.pk,
@@ -137,12 +142,16 @@ def transfer(parcel, expected: int, recipient: int) -> dict[str, Any]:
         "expected_last_entry": expected,
         "transfer_type": "sale",
         "price": "1000",
+        "transferors": [
+            {"party": holder, "share": f"{share.numerator}/{share.denominator}"}
+            for holder, share in holders_now(parcel)
+        ],
         "recipients": [
             {
                 "party": {
                     "kind": "person",
                     "name": f"Người Mua {recipient}",
-                    "national_id": f"0019{recipient:08d}",
+                    "national_id": national_id(recipient, series=9),
                 },
                 "share": "1/1",
             }
@@ -201,6 +210,38 @@ def test_of_fifty_concurrent_transfers_of_one_parcel_exactly_one_is_recorded(ser
     assert "OK" in verify_ledger()
 
 
+def test_two_notaries_selling_one_parcel_from_one_sheet_record_one_sale(server, token, parcel):
+    """The testers' #7419/#7420: two sales of one parcel, each recorded, the second taking
+    the first buyer's land. A sale that does not say whose land it acts on is refused;
+    of two made from the same sheet, one is recorded and the other is stale."""
+    other = User.objects.create(username="notary-concurrent-2")
+    other.groups.add(Group.objects.get(name="notary"))
+    tokens = [token, api_token_for(other)]
+    before = JournalEntry.objects.count()
+    sheet = services.last_entry([parcel.pk])
+
+    def unnamed(n: int) -> dict[str, Any]:
+        body = transfer(parcel, sheet, n)
+        del body["expected_last_entry"], body["transferors"]
+        return body
+
+    answers = at_once(2, lambda n: post(server + URL, tokens[n], str(uuid.uuid4()), unnamed(n)))
+    assert [answer.status for answer in answers] == [400, 400], [a.body for a in answers]
+    assert all("expected_last_entry" in answer.body["field_errors"] for answer in answers)
+    assert all("transferors" in answer.body["field_errors"] for answer in answers)
+    assert JournalEntry.objects.count() == before
+    assert holders(parcel) == {"Nguyễn Văn An"}
+
+    bodies = [transfer(parcel, sheet, n) for n in (1, 2)]
+    answers = at_once(2, lambda n: post(server + URL, tokens[n], str(uuid.uuid4()), bodies[n]))
+    assert sorted(answer.status for answer in answers) == [201, 409], [a.body for a in answers]
+    assert {answer.body["error"] for answer in answers if answer.status == 409} == {"stale"}
+    assert JournalEntry.objects.count() == before + 1
+    (won,) = [n for n, answer in enumerate(answers) if answer.status == 201]
+    assert holders(parcel) == {f"Người Mua {won + 1}"}
+    assert "OK" in verify_ledger()
+
+
 def test_twenty_concurrent_retries_of_one_deed_record_it_once(server, token, parcel):
     body = transfer(parcel, services.last_entry([parcel.pk]), 1)
     key = str(uuid.uuid4())
@@ -226,8 +267,19 @@ def test_concurrent_deeds_on_different_parcels_are_all_recorded_in_one_gap_free_
     for n, parcel in enumerate(parcels):
         services.record_first_registration(
             parcel_id=parcel.pk,
-            holders=[(PartyInput(kind="person", name=f"Chủ {n}", national_id=f"0029{n:08d}"), 1)],
-            deed=DeedInput(effective_date=REGISTERED_ON, recorded_by=notary),
+            holders=[
+                (
+                    PartyInput(
+                        kind="person", name=f"Chủ {n}", national_id=national_id(n, series=7)
+                    ),
+                    1,
+                )
+            ],
+            deed=DeedInput(
+                effective_date=REGISTERED_ON,
+                recorded_by=notary,
+                expected_last_entry=current_entry(parcel.pk),
+            ),
         )
     before = JournalEntry.objects.count()
     # Every deed names the same buyer, new to the register: one party is made, not fifty.
@@ -241,5 +293,5 @@ def test_concurrent_deeds_on_different_parcels_are_all_recorded_in_one_gap_free_
         range(before + 1, before + RACERS + 1)
     )
     assert all(holders(parcel) == {"Người Mua 0"} for parcel in parcels)
-    assert Party.objects.filter(national_id=f"0019{0:08d}").count() == 1
+    assert Party.objects.filter(national_id=national_id(0, series=9)).count() == 1
     assert "OK" in verify_ledger()

@@ -37,7 +37,7 @@ from django.contrib.auth.models import User
 from django.db import DatabaseError, connection
 
 from parcels.models import Parcel
-from tests.factories import ParcelFactory
+from tests.factories import ParcelFactory, current_entry, holders_now
 from tests.transactions.test_ledger import make_user, person
 from transactions import replay, services
 from transactions.models import JournalEntry, Party, Right
@@ -53,6 +53,7 @@ def transfer(*, username: str, parcel_id: int, key: str) -> JournalEntry:
     """Record the deed the tests kill: a gift of the whole parcel, with an Idempotency-Key."""
     return services.record_transfer(
         parcel_id=parcel_id,
+        transferors=holders_now(parcel_id),
         recipients=[
             (PartyInput(kind="person", name="Vũ Thị Giang", national_id="001080000401"), 1)
         ],
@@ -62,6 +63,7 @@ def transfer(*, username: str, parcel_id: int, key: str) -> JournalEntry:
             recorded_by=User.objects.get(username=username),
             idempotency_key=key,
             request_sha256=REQUEST_SHA256,
+            expected_last_entry=current_entry(parcel_id),
         ),
     )
 
@@ -78,7 +80,11 @@ def parcel(notary) -> Parcel:
     services.record_first_registration(
         parcel_id=parcel.pk,
         holders=[(person("Đỗ Văn Hải", "001080000402"), Fraction(1))],
-        deed=DeedInput(effective_date=dt.date(2020, 1, 1), recorded_by=notary),
+        deed=DeedInput(
+            effective_date=dt.date(2020, 1, 1),
+            recorded_by=notary,
+            expected_last_entry=current_entry(parcel.pk),
+        ),
     )
     return parcel
 

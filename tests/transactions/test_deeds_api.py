@@ -24,7 +24,14 @@ from hypothesis import strategies as st
 
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
-from tests.factories import ParcelFactory, PartyFactory
+from tests.factories import (
+    ParcelFactory,
+    PartyFactory,
+    current_entry,
+    entry_parcel,
+    holders_now,
+    national_id,
+)
 from tests.landinfo.accounts.helpers import new_token
 from transactions.models import JournalEntry, Party, PersonalDataAccess, Right
 
@@ -78,8 +85,18 @@ def post(client, body: Any, *, key: str | None = "auto", raw: bytes | None = Non
     return client.post(URL, data=data, content_type="application/json", headers=headers)
 
 
-def person(name: str, national_id: str, **extra: Any) -> dict[str, Any]:
-    return {"kind": "person", "name": name, "national_id": national_id, **extra}
+def person(name: str, number: str | int, **extra: Any) -> dict[str, Any]:
+    """Return a new person; a small int `number` stands for the profile's valid number n."""
+    number = number if isinstance(number, str) else national_id(number)
+    return {"kind": "person", "name": name, "national_id": number, **extra}
+
+
+def transferors_now(parcel: Any) -> list[dict[str, Any]]:
+    """Return every current holder giving all they hold, as a transfer's body names them."""
+    return [
+        {"party": party, "share": f"{share.numerator}/{share.denominator}"}
+        for party, share in holders_now(parcel)
+    ]
 
 
 def register(client, parcel, *holders: tuple[dict[str, Any] | int, str], **extra: Any):
@@ -88,6 +105,7 @@ def register(client, parcel, *holders: tuple[dict[str, Any] | int, str], **extra
         {
             "kind": "first_registration",
             "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
             "effective_date": REGISTERED_ON,
             "holders": [{"party": party, "share": share} for party, share in holders],
             **extra,
@@ -119,7 +137,14 @@ def refusal(response, status: int, error: str) -> str:
 
 def test_an_anonymous_request_is_asked_for_a_token(client):
     parcel = ParcelFactory()
-    response = post(client, {"kind": "first_registration", "parcel": parcel.pk})
+    response = post(
+        client,
+        {
+            "kind": "first_registration",
+            "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
+        },
+    )
     refusal(response, 401, "not_authenticated")
     assert response["WWW-Authenticate"] == "Token"
     assert JournalEntry.objects.count() == 0
@@ -136,7 +161,12 @@ def test_a_planner_may_not_record_a_deed(client, planner):
     parcel = ParcelFactory()
     response = post(
         as_user(client, planner),
-        {"kind": "first_registration", "parcel": parcel.pk, "effective_date": DAY},
+        {
+            "kind": "first_registration",
+            "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
+            "effective_date": DAY,
+        },
     )
     assert "notaries" in refusal(response, 403, "permission_denied")
 
@@ -147,6 +177,8 @@ def test_a_notary_may_not_record_a_correction(client, notary):
         {
             "kind": "correction",
             "corrects": 1,
+            "parcel": 1,
+            "expected_last_entry": 0,
             "mode": "reverse",
             "reason": "x",
             "effective_date": DAY,
@@ -163,6 +195,7 @@ def test_a_token_from_the_token_page_records_a_deed(client, notary):
         {
             "kind": "first_registration",
             "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
             "effective_date": REGISTERED_ON,
             "holders": [{"party": person("Nguyễn Văn An", "001080000001"), "share": "1/1"}],
         },
@@ -216,7 +249,15 @@ def test_a_body_that_is_not_a_deed_is_refused(client, notary, raw, error):
 
 
 def test_a_deed_missing_its_terms_names_each_field(client, notary):
-    response = post(as_user(client, notary), {"kind": "transfer", "parcel": 1})
+    response = post(
+        as_user(client, notary),
+        {
+            "kind": "transfer",
+            "parcel": 1,
+            "expected_last_entry": current_entry(1),
+            "transferors": transferors_now(1),
+        },
+    )
     detail = refusal(response, 400, "invalid")
     fields = response.json()["field_errors"]
     assert {"effective_date", "transfer_type", "recipients"} <= set(fields)
@@ -230,6 +271,8 @@ def test_a_misspelt_field_is_refused_not_ignored(client, notary):
         {
             "kind": "transfer",
             "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
+            "transferors": transferors_now(parcel.pk),
             "effective_date": DAY,
             "expected_last_enty": 3,
             "transfer_type": "gift",
@@ -247,8 +290,9 @@ def test_a_share_not_written_n_over_d_is_refused(client, notary, share):
         {
             "kind": "first_registration",
             "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
             "effective_date": DAY,
-            "holders": [{"party": person("A B", "1"), "share": share}],
+            "holders": [{"party": person("A B", 1), "share": share}],
         },
     )
     refusal(response, 400, "invalid")
@@ -331,14 +375,15 @@ def test_transfer_from_the_sheets_last_entry_is_recorded(client, notary):
 def test_a_transfer_to_a_known_party_by_id_and_in_shares(client, notary):
     parcel = ParcelFactory()
     as_user(client, notary)
-    register(client, parcel, (person("A B", "1"), "1/2"), (person("C D", "2"), "1/2"))
-    known = PartyFactory(name="Phạm Văn Đức", national_id="3")
-    a = Party.objects.get(national_id="1")
+    register(client, parcel, (person("A B", 1), "1/2"), (person("C D", 2), "1/2"))
+    known = PartyFactory(name="Phạm Văn Đức", national_id=national_id(3))
+    a = Party.objects.get(national_id=national_id(1))
     response = post(
         client,
         {
             "kind": "transfer",
             "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
             "effective_date": DAY,
             "transfer_type": "gift",
             "transferors": [{"party": a.pk, "share": "1/4"}],
@@ -352,17 +397,18 @@ def test_a_transfer_to_a_known_party_by_id_and_in_shares(client, notary):
 def test_a_stale_deed_is_refused_with_409(client, notary):
     parcel = ParcelFactory()
     as_user(client, notary)
-    first = register(client, parcel, (person("A B", "1"), "1/1"))
+    first = register(client, parcel, (person("A B", 1), "1/1"))
     body = {
         "kind": "transfer",
         "parcel": parcel.pk,
+        "transferors": transferors_now(parcel.pk),
         "effective_date": DAY,
         "expected_last_entry": first["sequence"],
         "transfer_type": "gift",
-        "recipients": [{"party": person("C D", "2"), "share": "1/1"}],
+        "recipients": [{"party": person("C D", 2), "share": "1/1"}],
     }
     assert post(client, body).status_code == 201
-    body["recipients"] = [{"party": person("E F", "3"), "share": "1/1"}]
+    body["recipients"] = [{"party": person("E F", 3), "share": "1/1"}]
     detail = refusal(post(client, body), 409, "stale")
     assert "reload" in detail
     assert holders_of(parcel) == {("C D", "1/1")}
@@ -374,8 +420,9 @@ def test_a_deed_on_a_parcel_that_does_not_exist_is_404(client, notary):
         {
             "kind": "first_registration",
             "parcel": 987654321,
+            "expected_last_entry": current_entry(987654321),
             "effective_date": DAY,
-            "holders": [{"party": person("A B", "1"), "share": "1/1"}],
+            "holders": [{"party": person("A B", 1), "share": "1/1"}],
         },
     )
     assert "987654321" in refusal(response, 404, "not_found")
@@ -389,8 +436,9 @@ def test_shares_that_do_not_add_up_are_refused_with_422(client, notary):
         {
             "kind": "first_registration",
             "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
             "effective_date": DAY,
-            "holders": [{"party": person("A B", "1"), "share": "1/2"}],
+            "holders": [{"party": person("A B", 1), "share": "1/2"}],
         },
     )
     assert "add up" in refusal(response, 422, "deed_refused")
@@ -405,8 +453,9 @@ def test_a_deed_dated_after_today_is_refused(client, notary):
         {
             "kind": "first_registration",
             "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
             "effective_date": tomorrow.isoformat(),
-            "holders": [{"party": person("A B", "1"), "share": "1/1"}],
+            "holders": [{"party": person("A B", 1), "share": "1/1"}],
         },
     )
     refusal(response, 422, "deed_refused")
@@ -415,13 +464,14 @@ def test_a_deed_dated_after_today_is_refused(client, notary):
 def test_mortgage_then_discharge(client, notary):
     parcel = ParcelFactory()
     as_user(client, notary)
-    register(client, parcel, (person("A B", "1"), "1/1"))
+    register(client, parcel, (person("A B", 1), "1/1"))
     bank = {"kind": "organisation", "name": "Ngân hàng Thử", "national_id": "0100112437"}
     response = post(
         client,
         {
             "kind": "mortgage",
             "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
             "effective_date": "2022-01-01",
             "lender": bank,
             "amount": 500000000,
@@ -434,6 +484,7 @@ def test_mortgage_then_discharge(client, notary):
         {
             "kind": "mortgage",
             "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
             "effective_date": "2022-02-01",
             "lender": bank,
             "amount": 1,
@@ -443,11 +494,26 @@ def test_mortgage_then_discharge(client, notary):
     mortgage = Right.objects.get(parcel=parcel, kind="mortgage")
     response = post(
         client,
-        {"kind": "discharge", "parcel": parcel.pk, "effective_date": DAY, "mortgage": mortgage.pk},
+        {
+            "kind": "discharge",
+            "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
+            "effective_date": DAY,
+            "mortgage": mortgage.pk,
+        },
     )
     assert response.status_code == 201, response.content
     assert holders_of(parcel, "mortgage") == set()
-    none_left = post(client, {"kind": "discharge", "parcel": parcel.pk, "effective_date": DAY})
+    none_left = post(
+        client,
+        {
+            "kind": "discharge",
+            "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
+            "mortgage": mortgage.pk,
+            "effective_date": DAY,
+        },
+    )
     refusal(none_left, 409, "conflict")
 
 
@@ -466,12 +532,13 @@ def _halves(parcel) -> list[dict[str, Any]]:
 def test_subdivision_then_merge_back(client, notary):
     parcel = ParcelFactory()
     as_user(client, notary)
-    register(client, parcel, (person("A B", "1"), "1/1"))
+    register(client, parcel, (person("A B", 1), "1/1"))
     response = post(
         client,
         {
             "kind": "subdivision",
             "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
             "effective_date": "2022-01-01",
             "crs": STORAGE_SRID,
             "children": _halves(parcel),
@@ -489,6 +556,8 @@ def test_subdivision_then_merge_back(client, notary):
         {
             "kind": "transfer",
             "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
+            "transferors": [{"party": Party.objects.get(name="A B").pk, "share": "1/1"}],
             "effective_date": DAY,
             "transfer_type": "gift",
             "recipients": [{"party": 1, "share": "1/1"}],
@@ -496,7 +565,15 @@ def test_subdivision_then_merge_back(client, notary):
     )
     refusal(retired, 409, "parcel_retired")
 
-    response = post(client, {"kind": "merge", "parcels": made, "effective_date": DAY})
+    response = post(
+        client,
+        {
+            "kind": "merge",
+            "parcels": made,
+            "expected_last_entry": current_entry(made),
+            "effective_date": DAY,
+        },
+    )
     assert response.status_code == 201, response.content
     merged = response.json()
     assert merged["parcels_created"] == [merged["parcel"]["id"]]
@@ -506,7 +583,7 @@ def test_subdivision_then_merge_back(client, notary):
 def test_a_subdivision_in_wgs84_with_a_gap_is_refused(client, notary):
     parcel = ParcelFactory()
     as_user(client, notary)
-    register(client, parcel, (person("A B", "1"), "1/1"))
+    register(client, parcel, (person("A B", 1), "1/1"))
     children = _halves(parcel)
     wgs84 = []
     for child in children:
@@ -516,7 +593,13 @@ def test_a_subdivision_in_wgs84_with_a_gap_is_refused(client, notary):
         wgs84.append({"boundary": json.loads(geometry.buffer(-0.00002).json)})
     response = post(
         client,
-        {"kind": "subdivision", "parcel": parcel.pk, "effective_date": DAY, "children": wgs84},
+        {
+            "kind": "subdivision",
+            "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
+            "effective_date": DAY,
+            "children": wgs84,
+        },
     )
     assert "gap" in refusal(response, 422, "deed_refused")
 
@@ -546,10 +629,11 @@ def test_a_subdivision_in_wgs84_with_a_gap_is_refused(client, notary):
 def test_subdivisions_with_unreadable_boundaries_are_refused(client, notary, change, error):
     parcel = ParcelFactory()
     as_user(client, notary)
-    register(client, parcel, (person("A B", "1"), "1/1"))
+    register(client, parcel, (person("A B", 1), "1/1"))
     body = {
         "kind": "subdivision",
         "parcel": parcel.pk,
+        "expected_last_entry": current_entry(parcel.pk),
         "effective_date": DAY,
         "children": _halves(parcel),
         **change,
@@ -563,15 +647,17 @@ def test_subdivisions_with_unreadable_boundaries_are_refused(client, notary, cha
 def test_a_registrar_reverses_a_transfer(client, notary, registrar):
     parcel = ParcelFactory()
     as_user(client, notary)
-    register(client, parcel, (person("A B", "1"), "1/1"))
+    register(client, parcel, (person("A B", 1), "1/1"))
     transfer = post(
         client,
         {
             "kind": "transfer",
             "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
+            "transferors": transferors_now(parcel.pk),
             "effective_date": DAY,
             "transfer_type": "gift",
-            "recipients": [{"party": person("C D", "2"), "share": "1/1"}],
+            "recipients": [{"party": person("C D", 2), "share": "1/1"}],
         },
     ).json()
     as_user(client, registrar)
@@ -581,6 +667,7 @@ def test_a_registrar_reverses_a_transfer(client, notary, registrar):
             "kind": "correction",
             "corrects": transfer["sequence"],
             "parcel": parcel.pk + 1000,
+            "expected_last_entry": current_entry(parcel.pk + 1000),
             "mode": "reverse",
             "reason": "Signed under duress.",
             "effective_date": DAY,
@@ -593,6 +680,7 @@ def test_a_registrar_reverses_a_transfer(client, notary, registrar):
             "kind": "correction",
             "corrects": transfer["sequence"],
             "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
             "mode": "reverse",
             "reason": "Signed under duress.",
             "effective_date": DAY,
@@ -605,6 +693,8 @@ def test_a_registrar_reverses_a_transfer(client, notary, registrar):
         {
             "kind": "correction",
             "corrects": 999,
+            "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
             "mode": "reverse",
             "reason": "x",
             "effective_date": DAY,
@@ -616,15 +706,17 @@ def test_a_registrar_reverses_a_transfer(client, notary, registrar):
 def test_a_registrar_amends_the_holders_of_a_transfer(client, registrar):
     parcel = ParcelFactory()
     as_user(client, registrar)
-    register(client, parcel, (person("A B", "1"), "1/1"))
+    register(client, parcel, (person("A B", 1), "1/1"))
     transfer = post(
         client,
         {
             "kind": "transfer",
             "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
+            "transferors": transferors_now(parcel.pk),
             "effective_date": DAY,
             "transfer_type": "gift",
-            "recipients": [{"party": person("C D", "2"), "share": "1/1"}],
+            "recipients": [{"party": person("C D", 2), "share": "1/1"}],
         },
     ).json()
     response = post(
@@ -632,12 +724,14 @@ def test_a_registrar_amends_the_holders_of_a_transfer(client, registrar):
         {
             "kind": "correction",
             "corrects": transfer["sequence"],
+            "parcel": entry_parcel(transfer["sequence"]),
+            "expected_last_entry": current_entry(entry_parcel(transfer["sequence"])),
             "mode": "amend",
             "reason": "The deed names C D and E F in halves.",
             "effective_date": DAY,
             "holders": [
-                {"party": person("C D", "2"), "share": "1/2"},
-                {"party": person("E F", "3"), "share": "1/2"},
+                {"party": person("C D", 2), "share": "1/2"},
+                {"party": person("E F", 3), "share": "1/2"},
             ],
         },
     )
@@ -651,13 +745,15 @@ def test_a_registrar_amends_the_holders_of_a_transfer(client, registrar):
 def test_a_retried_deed_is_recorded_once_and_answered_the_same(client, notary):
     parcel = ParcelFactory()
     as_user(client, notary)
-    register(client, parcel, (person("A B", "1"), "1/1"))
+    register(client, parcel, (person("A B", 1), "1/1"))
     body = {
         "kind": "transfer",
         "parcel": parcel.pk,
+        "expected_last_entry": current_entry(parcel.pk),
+        "transferors": transferors_now(parcel.pk),
         "effective_date": DAY,
         "transfer_type": "gift",
-        "recipients": [{"party": person("C D", "2"), "share": "1/1"}],
+        "recipients": [{"party": person("C D", 2), "share": "1/1"}],
     }
     key = str(uuid.uuid4())
     first = post(client, body, key=key)
@@ -673,13 +769,15 @@ def test_a_retried_deed_is_recorded_once_and_answered_the_same(client, notary):
 def test_a_key_reused_for_another_deed_is_refused(client, notary):
     parcel = ParcelFactory()
     as_user(client, notary)
-    register(client, parcel, (person("A B", "1"), "1/1"))
+    register(client, parcel, (person("A B", 1), "1/1"))
     body = {
         "kind": "transfer",
         "parcel": parcel.pk,
+        "expected_last_entry": current_entry(parcel.pk),
+        "transferors": transferors_now(parcel.pk),
         "effective_date": DAY,
         "transfer_type": "gift",
-        "recipients": [{"party": person("C D", "2"), "share": "1/1"}],
+        "recipients": [{"party": person("C D", 2), "share": "1/1"}],
     }
     key = str(uuid.uuid4())
     assert post(client, body, key=key).status_code == 201
@@ -695,8 +793,9 @@ def test_another_users_key_is_not_replayed_to_them(client, notary):
     body = {
         "kind": "first_registration",
         "parcel": parcel.pk,
+        "expected_last_entry": current_entry(parcel.pk),
         "effective_date": DAY,
-        "holders": [{"party": person("A B", "1"), "share": "1/1"}],
+        "holders": [{"party": person("A B", 1), "share": "1/1"}],
     }
     assert post(client, body, key=key).status_code == 201
     as_user(client, user_with_role("notary"))
@@ -866,19 +965,269 @@ def test_a_share_the_register_cannot_store_is_refused_and_nothing_is_recorded(cl
     """Half minus 1/2147483647 has a denominator past the share columns' range."""
     parcel = ParcelFactory()
     as_user(client, notary)
-    register(client, parcel, (person("A B", "1"), "1/2"), (person("C D", "2"), "1/2"))
-    a = Party.objects.get(national_id="1")
+    register(client, parcel, (person("A B", 1), "1/2"), (person("C D", 2), "1/2"))
+    a = Party.objects.get(national_id=national_id(1))
     response = post(
         client,
         {
             "kind": "transfer",
             "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
             "effective_date": DAY,
             "transfer_type": "gift",
             "transferors": [{"party": a.pk, "share": "1/2147483647"}],
-            "recipients": [{"party": person("E F", "3"), "share": "1/2147483647"}],
+            "recipients": [{"party": person("E F", 3), "share": "1/2147483647"}],
         },
     )
     refusal(response, 422, "deed_refused")
     assert JournalEntry.objects.count() == 1
     assert holders_of(parcel) == {("A B", "1/2"), ("C D", "1/2")}
+
+
+# --- a deed names what it acts on --------------------------------------------------------
+
+
+def _acts_on(client, kind: str) -> dict[str, Any]:
+    """Return a body of `kind` the register would record, made against the register now."""
+    parcel = ParcelFactory()
+    if kind == "first_registration":
+        return {
+            "kind": kind,
+            "parcel": parcel.pk,
+            "effective_date": DAY,
+            "expected_last_entry": 0,
+            "holders": [{"party": person("A B", 1), "share": "1/1"}],
+        }
+    first = register(client, parcel, (person("A B", 1), "1/1"))
+    holder = Party.objects.get(national_id=national_id(1)).pk
+    common = {"kind": kind, "parcel": parcel.pk, "effective_date": DAY}
+    common["expected_last_entry"] = current_entry(parcel)
+    if kind == "transfer":
+        return common | {
+            "transfer_type": "gift",
+            "transferors": [{"party": holder, "share": "1/1"}],
+            "recipients": [{"party": person("C D", 2), "share": "1/1"}],
+        }
+    bank = {"kind": "organisation", "name": "Ngân hàng Thử", "national_id": ""}
+    if kind == "mortgage":
+        return common | {"lender": bank, "amount": "5"}
+    if kind == "discharge":
+        lent = post(
+            client,
+            common
+            | {"kind": "mortgage", "effective_date": "2022-01-01", "lender": bank, "amount": "5"},
+        )
+        assert lent.status_code == 201, lent.content
+        mortgage = Right.objects.get(parcel=parcel, kind="mortgage").pk
+        return common | {"expected_last_entry": current_entry(parcel), "mortgage": mortgage}
+    if kind == "subdivision":
+        return common | {"crs": STORAGE_SRID, "children": _halves(parcel)}
+    if kind == "merge":
+        neighbour = ParcelFactory(admin_unit=parcel.admin_unit, boundary=_east_of(parcel))
+        register(client, neighbour, (holder, "1/1"))
+        return {
+            "kind": kind,
+            "parcels": [parcel.pk, neighbour.pk],
+            "effective_date": DAY,
+            "expected_last_entry": current_entry([parcel.pk, neighbour.pk]),
+        }
+    assert kind == "correction"
+    return common | {"corrects": first["sequence"], "mode": "reverse", "reason": "Nhầm thửa."}
+
+
+def _east_of(parcel) -> Any:
+    """Return the parcel's boundary moved one width east: a neighbour sharing its edge."""
+    x0, _, x1, _ = parcel.boundary.extent
+    coords = [
+        [[(x + x1 - x0, y) for x, y in ring] for ring in polygon]
+        for polygon in parcel.boundary.coords
+    ]
+    moved = GEOSGeometry(json.dumps({"type": "MultiPolygon", "coordinates": coords}))
+    moved.srid = STORAGE_SRID
+    return moved
+
+
+RIGHTS_CHANGING = [
+    "first_registration",
+    "transfer",
+    "mortgage",
+    "discharge",
+    "subdivision",
+    "merge",
+    "correction",
+]
+
+
+@pytest.mark.parametrize("kind", RIGHTS_CHANGING)
+def test_a_deed_without_expected_last_entry_is_refused_naming_it(client, registrar, kind):
+    as_user(client, registrar)
+    body = _acts_on(client, kind)
+    del body["expected_last_entry"]
+    before = JournalEntry.objects.count()
+    response = post(client, body)
+    detail = refusal(response, 400, "invalid")
+    assert detail.startswith("expected_last_entry: ")
+    assert "expected_last_entry" in response.json()["field_errors"]
+    assert JournalEntry.objects.count() == before
+    body["expected_last_entry"] = None
+    assert "expected_last_entry" in refusal(post(client, body), 400, "invalid")
+
+
+@pytest.mark.parametrize("kind", RIGHTS_CHANGING)
+def test_each_kind_of_deed_that_names_what_it_acts_on_is_recorded(client, registrar, kind):
+    as_user(client, registrar)
+    response = post(client, _acts_on(client, kind))
+    assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize(
+    ("kind", "field"),
+    [("transfer", "transferors"), ("discharge", "mortgage"), ("correction", "parcel")],
+)
+def test_a_deed_that_does_not_name_what_it_acts_on_is_refused_naming_it(
+    client, registrar, kind, field
+):
+    as_user(client, registrar)
+    body = _acts_on(client, kind)
+    del body[field]
+    before = JournalEntry.objects.count()
+    response = post(client, body)
+    assert refusal(response, 400, "invalid").startswith(f"{field}: ")
+    assert JournalEntry.objects.count() == before
+
+
+def test_a_transfer_with_no_transferor_is_refused(client, notary):
+    as_user(client, notary)
+    body = _acts_on(client, "transfer") | {"transferors": []}
+    assert "transferors" in refusal(post(client, body), 400, "invalid")
+
+
+def test_a_correction_names_holders_only_when_it_amends(client, registrar):
+    as_user(client, registrar)
+    body = _acts_on(client, "correction")
+    reversal = body | {"holders": [{"party": person("C D", 2), "share": "1/1"}]}
+    assert refusal(post(client, reversal), 400, "invalid").startswith("holders: ")
+    assert refusal(post(client, body | {"mode": "amend"}), 400, "invalid").startswith("holders: ")
+
+
+# --- what a deed says about a person --------------------------------------------------------
+
+# Every kind of character that shows as nothing, or as a space: (character, shown as).
+INVISIBLE = [
+    ("\u200b", " "),  # zero-width space: a word break
+    ("\u00a0", " "),  # no-break space
+    ("\u3000", " "),  # ideographic space
+    ("\t", " "),
+    ("\n", " "),
+    ("\u200c", ""),  # zero-width non-joiner
+    ("\u200d", ""),  # zero-width joiner
+    ("\u200e", ""),  # left-to-right mark
+    ("\u202e", ""),  # right-to-left override
+    ("\u2060", ""),  # word joiner
+    ("\ufeff", ""),  # byte-order mark
+    ("\u00ad", ""),  # soft hyphen
+    ("\u180e", ""),  # Mongolian vowel separator
+    ("\u034f", ""),  # combining grapheme joiner
+    ("\ufe0f", ""),  # variation selector
+    ("\u3164", ""),  # Hangul filler, a "letter"
+    ("\U000e0041", ""),  # tag
+    ("\x00", ""),  # NUL, which PostgreSQL cannot store
+    ("\x07", ""),  # BEL
+]
+
+
+@pytest.mark.parametrize(("char", "shown"), INVISIBLE)
+def test_a_name_with_an_invisible_character_is_stored_as_it_reads_and_masked(
+    client, notary, char, shown
+):
+    parcel = ParcelFactory()
+    as_user(client, notary)
+    name = f"Nguyễn{char}Văn{char}Bình Z"
+    register(client, parcel, (person(name, 1, address=f"Số{char}3 Phố Huế"), "1/1"))
+    party = Party.objects.get(national_id=national_id(1))
+    assert party.name == f"Nguyễn{shown}Văn{shown}Bình Z"
+    assert party.address == f"Số{shown}3 Phố Huế"
+    sheet = client.get(reverse("parcels:detail", args=[parcel.pk])).content.decode()
+    assert "Nguyễn V. B. Z." in json.dumps(json.loads(sheet), ensure_ascii=False)
+    assert "Văn" not in sheet and "Bình" not in sheet and "B\\u00ecnh" not in sheet
+
+
+@pytest.mark.parametrize("name", ["\u200b\u200d", " \u2060 ", "\ue000 An", "123", "..."])
+def test_a_name_left_empty_or_unreadable_is_refused_with_a_400(client, notary, name):
+    parcel = ParcelFactory()
+    response = post(
+        as_user(client, notary),
+        {
+            "kind": "first_registration",
+            "parcel": parcel.pk,
+            "effective_date": DAY,
+            "expected_last_entry": 0,
+            "holders": [{"party": person(name, 1), "share": "1/1"}],
+        },
+    )
+    detail = refusal(response, 400, "invalid")
+    assert detail.startswith("holders") and "party.name: The name" in detail, detail
+    assert not Party.objects.exists()
+
+
+def _spellings(canonical: str) -> list[str]:
+    """Return ways people write `canonical`: grouped with hyphens, spaces, full-width."""
+    full_width = canonical.translate({ord(d): chr(0xFF10 + int(d)) for d in "0123456789"})
+    if len(canonical) == 13:  # Korea: YYMMDD-GNNNNNN
+        hyphenated = f"{canonical[:6]}-{canonical[6:]}"
+    else:
+        hyphenated = "-".join(canonical[i : i + 3] for i in range(0, len(canonical), 3))
+    return [
+        hyphenated,
+        " ".join(hyphenated.split("-")),
+        f"\u200b{full_width[:6]}\uff0d{full_width[6:]}\u00a0",
+        canonical,
+    ]
+
+
+@pytest.mark.every_profile
+def test_one_national_id_in_any_spelling_is_one_party(client, notary):
+    as_user(client, notary)
+    canonical = national_id(7)
+    for spelling in _spellings(canonical):
+        register(client, ParcelFactory(), (person("Kim Min Su", spelling), "1/1"))
+    (party,) = Party.objects.filter(name="Kim Min Su")
+    assert party.national_id == canonical
+    assert Right.objects.filter(holder=party).count() == 4
+
+
+@pytest.mark.every_profile
+def test_a_national_id_that_is_not_one_is_refused_with_the_reason(client, notary, profile):
+    cases = {
+        "vn": [
+            ("person", "001380000001", "year of birth"),  # born in 2080
+            ("person", "099080000001", "province"),
+            ("person", "0010800000", "12-digit"),
+            ("organisation", "0100112438", "check digit"),
+            ("organisation", "0100112437-000", "001 to 999"),
+        ],
+        "kr": [
+            ("person", "801301-1000013", "date of birth"),  # month 13
+            ("person", "800101-1000014", "check digit"),
+            ("person", "800101-100001", "13-digit"),
+            ("organisation", "116-82-00277", "check digit"),
+            ("organisation", "110111-0062433", "check digit"),
+        ],
+    }[profile.key]
+    as_user(client, notary)
+    for kind, number, reason in cases:
+        response = post(
+            client,
+            {
+                "kind": "first_registration",
+                "parcel": ParcelFactory().pk,
+                "effective_date": DAY,
+                "expected_last_entry": 0,
+                "holders": [
+                    {"party": {"kind": kind, "name": "A B", "national_id": number}, "share": "1/1"}
+                ],
+            },
+        )
+        detail = refusal(response, 400, "invalid")
+        assert "party.national_id: " in detail and reason in detail, detail
+    assert not Party.objects.exists()

@@ -28,7 +28,14 @@ from psycopg2.extensions import parse_dsn
 
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
-from tests.factories import ParcelFactory, PartyFactory
+from tests.factories import (
+    ParcelFactory,
+    PartyFactory,
+    current_entry,
+    entry_parcel,
+    holders_now,
+    mortgage_now,
+)
 from tests.transactions import factories as legacy
 from transactions import checkpoints, ledger, services
 from transactions.models import Checkpoint, JournalEntry, Party, Right
@@ -92,8 +99,13 @@ def record_history(
         if entry.sequence in checkpoint_at:
             checkpoints.sign_checkpoint()
 
-    def deed(day: dt.date, user: User = notary) -> DeedInput:
-        return DeedInput(effective_date=day, recorded_by=user, document_sha256="d" * 64)
+    def deed(day: dt.date, parcels: Any, user: User = notary) -> DeedInput:
+        return DeedInput(
+            effective_date=day,
+            recorded_by=user,
+            document_sha256="d" * 64,
+            expected_last_entry=current_entry(parcels),
+        )
 
     record(
         "register",
@@ -103,7 +115,7 @@ def record_history(
                 (person("Nguyễn Văn An", "001080000101"), HALF),
                 (person("Trần Thị Bình", "001080000102"), HALF),
             ],
-            deed=deed(dt.date(2020, 1, 1)),
+            deed=deed(dt.date(2020, 1, 1), parcel.pk),
         ),
     )
     an = Right.objects.get(parcel=parcel, holder__name="Nguyễn Văn An").holder_id
@@ -115,7 +127,7 @@ def record_history(
             recipients=[(person("Lê Văn Cường", "001080000103"), QUARTER)],
             transfer_type="sale",
             price=Decimal("1000000000"),
-            deed=deed(dt.date(2021, 1, 1)),
+            deed=deed(dt.date(2021, 1, 1), parcel.pk),
         ),
     )
     record(
@@ -124,28 +136,33 @@ def record_history(
             parcel_id=parcel.pk,
             lender=PartyInput(kind="organisation", name="Ngân hàng Thử"),
             amount=500_000_000,
-            deed=deed(dt.date(2021, 6, 1)),
+            deed=deed(dt.date(2021, 6, 1), parcel.pk),
         ),
     )
     record(
         "discharge",
-        services.record_discharge(parcel_id=parcel.pk, deed=deed(dt.date(2022, 1, 1))),
+        services.record_discharge(
+            parcel_id=parcel.pk,
+            mortgage_id=mortgage_now(parcel.pk),
+            deed=deed(dt.date(2022, 1, 1), parcel.pk),
+        ),
     )
     record(
         "register other",
         services.record_first_registration(
             parcel_id=other.pk,
             holders=[(person("Phạm Văn Dũng", "001080000104"), 1)],
-            deed=deed(dt.date(2020, 1, 1)),
+            deed=deed(dt.date(2020, 1, 1), other.pk),
         ),
     )
     record(
         "gift",
         services.record_transfer(
             parcel_id=other.pk,
+            transferors=holders_now(other.pk),
             recipients=[(person("Hoàng Thị Em", "001080000105"), 1)],
             transfer_type="gift",
-            deed=deed(dt.date(2022, 6, 1)),
+            deed=deed(dt.date(2022, 6, 1), other.pk),
         ),
     )
     record(
@@ -154,7 +171,7 @@ def record_history(
             corrects=entries["gift"],
             mode="reverse",
             reason="The deed of gift was not signed by the donor.",
-            deed=deed(dt.date(2022, 7, 1), registrar),
+            deed=deed(dt.date(2022, 7, 1), entry_parcel(entries["gift"]), registrar),
         ),
     )
     x0, y0 = parcel.boundary.extent[:2]
@@ -165,19 +182,22 @@ def record_history(
         ),
     ]
     split = services.subdivide_parcel(
-        parcel_id=parcel.pk, children=halves, deed=deed(dt.date(2023, 1, 1))
+        parcel_id=parcel.pk, children=halves, deed=deed(dt.date(2023, 1, 1), parcel.pk)
     )
     record("subdivision", split)
     children = Parcel.objects.filter(created_by=split).values_list("pk", flat=True)
-    merged = services.merge_parcels(parcel_ids=list(children), deed=deed(dt.date(2023, 6, 1)))
+    merged = services.merge_parcels(
+        parcel_ids=list(children), deed=deed(dt.date(2023, 6, 1), list(children))
+    )
     record("merge", merged)
     record(
         "inheritance",
         services.record_transfer(
             parcel_id=Parcel.objects.get(created_by=merged).pk,
+            transferors=holders_now(Parcel.objects.get(created_by=merged).pk),
             recipients=[(person("Vũ Văn Giang", "001080000106"), 1)],
             transfer_type="inheritance",
-            deed=deed(dt.date(2024, 1, 1)),
+            deed=deed(dt.date(2024, 1, 1), Parcel.objects.get(created_by=merged).pk),
         ),
     )
     return History(parcel, other, entries)
@@ -592,3 +612,62 @@ def test_rewritten_entry_whose_shares_do_not_add_up_is_named_by_the_replay(
         f"FAIL: entry #{first}: leaves the ownership shares of parcel {history.parcel.pk} "
         "summing to 3/4, not 1 (nor 0)"
     )
+
+
+# --- national IDs stored in another spelling --------------------------------------------------
+
+
+def _legacy_registration(parcel: Parcel, party: Party, stated: str, user: User) -> None:
+    """Record a first registration as the register did before numbers had one spelling:
+    the deed states the number as typed, and the party row holds it so."""
+    from django.db import transaction
+
+    from transactions import journal, payloads, projection
+
+    with transaction.atomic():
+        (right_id,) = services._next_ids("transactions_right", 1)
+        payload = payloads.first_registration_payload(
+            parcel_id=parcel.pk,
+            identifier=parcel.identifier,
+            effective_date=dt.date(2020, 1, 1),
+            rights=[payloads.NewRight(right_id, party.pk, payloads.OWNERSHIP, Fraction(1))],
+            parties=[payloads.PartyStatement(party.pk, party.kind, party.name, stated)],
+        )
+        projection.apply(journal.append(payload, recorded_by=user), payload)
+
+
+@pytest.mark.django_db
+def test_verify_ledger_passes_after_stored_numbers_are_given_one_spelling(capsys):
+    import importlib
+
+    from django.apps import apps
+
+    notary = make_user("notary-spelling", "notary")
+    migration = importlib.import_module("transactions.migrations.0005_national_id_spelling")
+    spelled = {
+        "001-080-000-011": "001080000011",  # the form's spelling
+        "001080000012".translate({c: c + 0xFEE0 for c in range(0x30, 0x3A)}): "001080000012",
+        "001 080 000 013": "001080000013",
+    }
+    parties = []
+    for typed in [*spelled, "001-080-000-014", "001080000014"]:  # the last two: one person twice
+        party = PartyFactory(name=f"Người {len(parties)}", national_id=typed)
+        _legacy_registration(ParcelFactory(), party, typed, notary)
+        parties.append(party)
+    assert "OK" in verify()
+
+    migration.normalise(apps, connection.schema_editor())
+    stored = dict(
+        Party.objects.filter(pk__in=[p.pk for p in parties]).values_list("pk", "national_id")
+    )
+    assert [stored[p.pk] for p in parties[:3]] == list(spelled.values())
+    # Two parties with one number: left as they were, and reported by id, not by number.
+    assert [stored[p.pk] for p in parties[3:]] == ["001-080-000-014", "001080000014"]
+    report = capsys.readouterr().out
+    assert f"Parties {parties[3].pk}, {parties[4].pk}" in report and "001" not in report
+    assert "OK" in verify()
+    # A number changed in a digit is still a difference.
+    Party.objects.filter(pk=parties[0].pk).update(national_id="001080000019")
+    with pytest.raises(CommandError) as failed:
+        verify()
+    assert "national_id" in failed.value.output  # type: ignore[attr-defined]

@@ -134,3 +134,69 @@ def test_masking_any_text_never_fails_and_is_stable(name):
     masked = mask_party_name(name, "person")
     assert mask_party_name(name, "person") == masked
     assert len(masked) <= max(len(name), 1) * 3
+
+
+# Whatever a stored name holds between its words: invisible characters (format,
+# control, variation selectors, Hangul fillers, tags), punctuation, digits, or nothing.
+SEPARATORS = st.sampled_from(
+    [
+        "\u200b",
+        "\u200c",
+        "\u200d",
+        "\u2060",
+        "\ufeff",
+        "\u00ad",
+        "\u202e",
+        "\u3164",
+        "\ufe0f",
+        "\u180e",
+        "\u034f",
+        "\U000e0041",
+        "\x00",
+        ".",
+        "_",
+        "·",
+        "1",
+        "",
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("Nguyễn\u200bVăn\u200bBình Z", "Nguyễn V. B. Z."),  # the testers' recipient
+        ("Nguyễn\u3164Văn\u3164Bình", "Nguyễn V. B."),
+        ("NguyễnVănBình Z", "Nguyễn V. B. Z."),  # separators removed before it was stored
+        ("nguyễnvănbình z", "n. z."),  # no word break left: not a family name
+        ("Nguyễn.Văn.Bình", "Nguyễn V. B."),
+        ("김\u200b민수", "김*수"),
+        ("김\u3164민\u3164수", "김*수"),
+    ],
+)
+def test_a_name_is_masked_whatever_separates_its_words(name, masked):
+    assert mask_party_name(name, "person") == masked
+
+
+@given(
+    family=VIETNAMESE_FAMILY,
+    middle=st.lists(VIETNAMESE_WORD, max_size=2),
+    given_name=VIETNAMESE_WORD,
+    separator=SEPARATORS,
+    lower=st.booleans(),
+)
+def test_no_separator_lets_a_given_name_through(family, middle, given_name, separator, lower):
+    assume(len(given_name) >= 2)
+    assume(given_name.casefold() not in family.casefold())
+    name = separator.join([family, *middle, given_name])
+    masked = mask_party_name(name.lower() if lower else name, "person")
+    assert given_name.casefold() not in masked.casefold()
+    assert not any(char.isdecimal() for char in masked)
+
+
+@given(name=HANGUL_NAME, separator=SEPARATORS)
+def test_no_separator_lets_a_korean_given_name_through(name, separator):
+    masked = mask_party_name(separator.join(name), "person")
+    if len(name) >= 3:
+        assert name[1:] not in masked
+    assert not any(a != "*" and b != "*" and a.isalpha() for a, b in itertools.pairwise(masked))

@@ -38,6 +38,7 @@ from tests.factories import (
     AdministrativeUnitFactory,
     ParcelFactory,
     PartyFactory,
+    national_id,
     square,
 )
 from transactions import ledger, services
@@ -232,7 +233,7 @@ class Register(RuleBasedStateMachine):
             (first, [(one, Fraction(1, 2)), (other, Fraction(1, 2))]),
         ):
             entry = services.record_first_registration(
-                parcel_id=parcel, holders=holders, deed=self.deed(self.notary)
+                parcel_id=parcel, holders=holders, deed=self.deed(self.notary, parcel)
             )
             self.adopt(
                 entry, Change(begun=[(parcel, h, OWNERSHIP, s, self.day) for h, s in holders])
@@ -291,7 +292,7 @@ class Register(RuleBasedStateMachine):
         while len(chosen) < count:
             left = [p for p in pool if p not in chosen]
             if not left or data.draw(st.integers(0, 3)) == 0:
-                chosen.append(f"0999{next(self.new_ids):08d}")
+                chosen.append(national_id(next(self.new_ids), series=9))
             else:
                 chosen.append(data.draw(st.sampled_from(left)))
         return chosen
@@ -302,7 +303,9 @@ class Register(RuleBasedStateMachine):
             return holder
         return PartyInput(kind="person", name=f"Người Mới {holder[-4:]}", national_id=holder)
 
-    def deed(self, user: User, **extra: Any) -> DeedInput:
+    def deed(self, user: User, *parcels: int, **extra: Any) -> DeedInput:
+        """Return the deed's common terms, made against `parcels` as the model has them."""
+        extra.setdefault("expected_last_entry", max(self.last_entry(p) for p in parcels))
         return DeedInput(effective_date=self.next_day(), recorded_by=user, **extra)
 
     # --- recording and comparing ---
@@ -406,7 +409,7 @@ class Register(RuleBasedStateMachine):
             lambda: services.record_first_registration(
                 parcel_id=lot.id,
                 holders=[(self.ref(h), s) for h, s in zip(holders, shares, strict=True)],
-                deed=self.deed(self.notary),
+                deed=self.deed(self.notary, lot.id),
             ),
             change,
         )
@@ -469,11 +472,11 @@ class Register(RuleBasedStateMachine):
             refusal,
             lambda: services.record_transfer(
                 parcel_id=lot.id,
-                transferors=None if whole else given,
+                transferors=given,
                 recipients=[(self.ref(h), s) for h, s in zip(recipients, shares, strict=True)],
                 transfer_type="gift" if gift else "sale",
                 price=price,
-                deed=self.deed(self.notary, expected_last_entry=expected),
+                deed=self.deed(self.notary, lot.id, expected_last_entry=expected),
             ),
             change,
         )
@@ -491,7 +494,7 @@ class Register(RuleBasedStateMachine):
         self.record(
             refusal,
             lambda: services.record_mortgage(
-                parcel_id=lot.id, lender=lender, amount=100, deed=self.deed(self.notary)
+                parcel_id=lot.id, lender=lender, amount=100, deed=self.deed(self.notary, lot.id)
             ),
             Change(begun=[(lot.id, lender, MORTGAGE, Fraction(1), day)]),
         )
@@ -500,18 +503,14 @@ class Register(RuleBasedStateMachine):
     def discharge(self, data: st.DataObject) -> None:
         lot = self.pick_lot(data, lambda lot: self.current(lot.id, MORTGAGE))
         mortgages = sorted(self.current(lot.id, MORTGAGE).values(), key=lambda r: r.id)
-        named = data.draw(st.sampled_from([None, *mortgages, "missing"]))
-        mortgage_id = None if named is None else 10**9 if named == "missing" else named.id
-        chosen = mortgages if mortgage_id is None else [r for r in mortgages if r.id == mortgage_id]
-        refusal = first_refusal(
-            (not lot.current, ParcelRetired),
-            (not chosen, DeedConflict),
-            (len(chosen) > 1, DeedRefused),
-        )
+        named = data.draw(st.sampled_from([*mortgages, "missing"]))
+        mortgage_id = 10**9 if named == "missing" else named.id
+        chosen = [r for r in mortgages if r.id == mortgage_id]
+        refusal = first_refusal((not lot.current, ParcelRetired), (not chosen, DeedConflict))
         self.record(
             refusal,
             lambda: services.record_discharge(
-                parcel_id=lot.id, mortgage_id=mortgage_id, deed=self.deed(self.notary)
+                parcel_id=lot.id, mortgage_id=mortgage_id, deed=self.deed(self.notary, lot.id)
             ),
             Change(ended=chosen[:1]),
         )
@@ -575,7 +574,7 @@ class Register(RuleBasedStateMachine):
                     ChildParcel(rectangle(left, right, lot.y0), land_use=use)
                     for (left, right), use in zip(drawn, uses, strict=True)
                 ],
-                deed=self.deed(self.notary),
+                deed=self.deed(self.notary, lot.id),
             ),
             change,
         )
@@ -643,7 +642,7 @@ class Register(RuleBasedStateMachine):
         self.record(
             refusal,
             lambda: services.merge_parcels(
-                parcel_ids=[first.id, second.id], deed=self.deed(self.notary)
+                parcel_ids=[first.id, second.id], deed=self.deed(self.notary, first.id, second.id)
             ),
             change,
         )
@@ -744,7 +743,7 @@ class Register(RuleBasedStateMachine):
                 mode="amend" if amend else "reverse",
                 reason="Sai sót khi nhập",
                 holders=[(self.ref(h), s) for h, s in zip(holders, shares, strict=True)],
-                deed=self.deed(self.registrar),
+                deed=self.deed(self.registrar, target.parcel),
             ),
             Change(voided=voided, begun=restored),
         )

@@ -22,7 +22,17 @@ from django.utils import timezone
 
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel, ParcelLineage
-from tests.factories import AdministrativeUnitFactory, ParcelFactory, PartyFactory, square
+from tests.factories import (
+    AdministrativeUnitFactory,
+    ParcelFactory,
+    PartyFactory,
+    current_entry,
+    entry_parcel,
+    holders_now,
+    mortgage_now,
+    national_id,
+    square,
+)
 from transactions import ledger, services
 from transactions.exceptions import (
     CorrectionRefused,
@@ -33,6 +43,7 @@ from transactions.exceptions import (
     ParcelRetired,
     StaleDeed,
     TransferRefused,
+    UnreadableInput,
 )
 from transactions.models import JournalEntry, Party, Right
 from transactions.services import ChildParcel, DeedInput, PartyInput
@@ -69,12 +80,16 @@ def bank():
     return PartyFactory(kind=Party.Kind.ORGANISATION, name="Ngân hàng Mẫu", national_id=None)
 
 
-def deed(user, day=DAY, **extra):
+def deed(user, parcels, day=DAY, **extra):
+    """Return a deed's common terms, made against `parcels` as they stand now."""
+    extra.setdefault("expected_last_entry", current_entry(parcels))
     return DeedInput(effective_date=day, recorded_by=user, **extra)
 
 
-def person(name, national_id):
-    return PartyInput(kind="person", name=name, national_id=national_id)
+def person(name, number):
+    """Return a new person; a small int `number` stands for the profile's valid number n."""
+    number = number if isinstance(number, str) else national_id(number)
+    return PartyInput(kind="person", name=name, national_id=number)
 
 
 def current(parcel, kind="ownership"):
@@ -108,10 +123,10 @@ def register(notary, parcel, *holders, day=REGISTERED_ON):
     return services.record_first_registration(
         parcel_id=parcel.pk,
         holders=[
-            (person(name, f"0019{zlib.crc32(name.encode()) % 10**8:08d}"), Fraction(share))
+            (person(name, national_id(zlib.crc32(name.encode()) % 10**5, series=9)), share)
             for name, share in holders
         ],
-        deed=deed(notary, day),
+        deed=deed(notary, parcel.pk, day),
     )
 
 
@@ -156,7 +171,7 @@ def test_first_registration_then_share_transfer_keeps_the_parcel_whole(notary):
             (person("Nguyễn Văn An", "001080000001"), HALF),
             (person("Trần Thị Bình", "001080000002"), HALF),
         ],
-        deed=deed(notary, REGISTERED_ON),
+        deed=deed(notary, parcel.pk, REGISTERED_ON),
     )
     an = Right.objects.get(holder__name="Nguyễn Văn An").holder_id
     entry = services.record_transfer(
@@ -165,7 +180,7 @@ def test_first_registration_then_share_transfer_keeps_the_parcel_whole(notary):
         recipients=[(person("Lê Văn Cường", "001080000003"), QUARTER)],
         transfer_type="sale",
         price=Decimal("1000000000"),
-        deed=deed(notary),
+        deed=deed(notary, parcel.pk),
     )
     assert current(parcel) == {
         ("Nguyễn Văn An", QUARTER),
@@ -198,10 +213,11 @@ def test_transfer_of_the_whole_ends_every_right_and_begins_the_recipients(notary
     before = set(Right.objects.filter(parcel=parcel).values_list("pk", flat=True))
     entry = services.record_transfer(
         parcel_id=parcel.pk,
-        recipients=[(person("E F", "3"), 1)],
+        transferors=holders_now(parcel.pk),
+        recipients=[(person("E F", 3), 1)],
         transfer_type="sale",
         price=500,
-        deed=deed(notary),
+        deed=deed(notary, parcel.pk),
     )
     assert current(parcel) == {("E F", 1)}
     ended = Right.objects.filter(pk__in=before)
@@ -217,10 +233,10 @@ def test_transfer_to_several_recipients_splits_the_share(notary):
     register(notary, parcel, ("A B", 1))
     services.record_transfer(
         parcel_id=parcel.pk,
-        recipients=[(person("C D", "2"), HALF), (person("E F", "3"), QUARTER)],
+        recipients=[(person("C D", 2), HALF), (person("E F", 3), QUARTER)],
         transferors=[(holder_id("A B"), Fraction(3, 4))],
         transfer_type="inheritance",
-        deed=deed(notary),
+        deed=deed(notary, parcel.pk),
     )
     assert current(parcel) == {("A B", QUARTER), ("C D", HALF), ("E F", QUARTER)}
 
@@ -234,7 +250,7 @@ def test_transfer_to_an_existing_co_holder_merges_the_shares_into_one_right(nota
         transferors=[(holder_id("A B"), QUARTER)],
         recipients=[(cd, QUARTER)],
         transfer_type="gift",
-        deed=deed(notary),
+        deed=deed(notary, parcel.pk),
     )
     assert current(parcel) == {("A B", QUARTER), ("C D", Fraction(3, 4))}
     rights_of_cd = Right.objects.filter(parcel=parcel, holder_id=cd, valid_to__isnull=True)
@@ -248,10 +264,11 @@ def test_gift_with_a_price_is_refused(notary):
     with refused(DeedRefused, "A gift has no price"):
         services.record_transfer(
             parcel_id=parcel.pk,
-            recipients=[(person("C D", "2"), 1)],
+            transferors=holders_now(parcel.pk),
+            recipients=[(person("C D", 2), 1)],
             transfer_type="gift",
             price=1000,
-            deed=deed(notary),
+            deed=deed(notary, parcel.pk),
         )
 
 
@@ -261,9 +278,10 @@ def test_sale_without_a_price_is_refused(notary):
     with refused(DeedRefused, "states its price"):
         services.record_transfer(
             parcel_id=parcel.pk,
-            recipients=[(person("C D", "2"), 1)],
+            transferors=holders_now(parcel.pk),
+            recipients=[(person("C D", 2), 1)],
             transfer_type="sale",
-            deed=deed(notary),
+            deed=deed(notary, parcel.pk),
         )
 
 
@@ -273,9 +291,10 @@ def test_transfer_whose_shares_do_not_add_up_is_refused(notary):
     with refused(DeedRefused, "add up to 1/2, but the transferors give 1"):
         services.record_transfer(
             parcel_id=parcel.pk,
-            recipients=[(person("C D", "2"), HALF)],
+            transferors=holders_now(parcel.pk),
+            recipients=[(person("C D", 2), HALF)],
             transfer_type="gift",
-            deed=deed(notary),
+            deed=deed(notary, parcel.pk),
         )
 
 
@@ -286,9 +305,9 @@ def test_transfer_of_more_than_the_transferor_holds_is_refused(notary):
         services.record_transfer(
             parcel_id=parcel.pk,
             transferors=[(holder_id("A B"), HALF)],
-            recipients=[(person("E F", "3"), HALF)],
+            recipients=[(person("E F", 3), HALF)],
             transfer_type="gift",
-            deed=deed(notary),
+            deed=deed(notary, parcel.pk),
         )
 
 
@@ -300,9 +319,9 @@ def test_transfer_by_a_party_holding_nothing_is_refused(notary):
         services.record_transfer(
             parcel_id=parcel.pk,
             transferors=[(stranger.pk, 1)],
-            recipients=[(person("E F", "3"), 1)],
+            recipients=[(person("E F", 3), 1)],
             transfer_type="gift",
-            deed=deed(notary),
+            deed=deed(notary, parcel.pk),
         )
 
 
@@ -315,7 +334,7 @@ def test_transfer_to_oneself_is_refused(notary):
             transferors=[(holder_id("A B"), HALF)],
             recipients=[(holder_id("A B"), HALF)],
             transfer_type="gift",
-            deed=deed(notary),
+            deed=deed(notary, parcel.pk),
         )
 
 
@@ -324,9 +343,10 @@ def test_transfer_of_an_unregistered_parcel_is_refused(notary):
     with refused(TransferRefused, "no registered holder"):
         services.record_transfer(
             parcel_id=parcel.pk,
-            recipients=[(person("C D", "2"), 1)],
+            transferors=holders_now(parcel.pk),
+            recipients=[(person("C D", 2), 1)],
             transfer_type="gift",
-            deed=deed(notary),
+            deed=deed(notary, parcel.pk),
         )
 
 
@@ -336,9 +356,10 @@ def test_transfer_on_or_before_the_day_the_right_began_is_refused(notary):
     with refused(DeedRefused, "the date must be later"):
         services.record_transfer(
             parcel_id=parcel.pk,
-            recipients=[(person("C D", "2"), 1)],
+            transferors=holders_now(parcel.pk),
+            recipients=[(person("C D", 2), 1)],
             transfer_type="gift",
-            deed=deed(notary, REGISTERED_ON),
+            deed=deed(notary, parcel.pk, REGISTERED_ON),
         )
 
 
@@ -349,9 +370,10 @@ def test_transfer_naming_a_national_id_of_another_party_is_refused(notary):
     with refused(DeedRefused, "registered to another party"):
         services.record_transfer(
             parcel_id=parcel.pk,
+            transferors=holders_now(parcel.pk),
             recipients=[(person("Trần Văn Mạo", other.national_id), 1)],
             transfer_type="gift",
-            deed=deed(notary),
+            deed=deed(notary, parcel.pk),
         )
 
 
@@ -361,10 +383,11 @@ def test_recipient_named_by_national_id_is_the_registered_party(notary):
     known = PartyFactory(name="Nguyễn Văn An")
     services.record_transfer(
         parcel_id=parcel.pk,
+        transferors=holders_now(parcel.pk),
         # The same person, typed without diacritics and with extra spaces.
         recipients=[(person("Nguyen  Van An", f" {known.national_id} "), 1)],
         transfer_type="gift",
-        deed=deed(notary),
+        deed=deed(notary, parcel.pk),
     )
     (right,) = Right.objects.filter(parcel=parcel, valid_to__isnull=True)
     assert right.holder_id == known.pk
@@ -382,13 +405,15 @@ def test_transfer_query_count_does_not_grow_with_the_number_of_holders(
         held = Right.objects.filter(parcel=parcel, valid_to__isnull=True)
         # Every holder gives half of their share and keeps the rest.
         given = [(r.holder_id, Fraction(r.share_numerator, 2 * r.share_denominator)) for r in held]
-        with django_assert_max_num_queries(13) as captured:
+        terms = deed(notary, parcel.pk)
+        # 14: the staleness check (one query) runs on every deed.
+        with django_assert_max_num_queries(14) as captured:
             services.record_transfer(
                 parcel_id=parcel.pk,
                 transferors=given,
                 recipients=[(recipient.pk, HALF)],
                 transfer_type="gift",
-                deed=deed(notary),
+                deed=terms,
             )
         queries[parcel.pk] = len(captured)
     assert queries[large.pk] == queries[small.pk]
@@ -402,13 +427,20 @@ def test_mortgage_then_discharge_ends_the_mortgage(notary, bank):
     parcel = ParcelFactory()
     register(notary, parcel, ("A B", 1))
     mortgage = services.record_mortgage(
-        parcel_id=parcel.pk, lender=bank.pk, amount=Decimal("300000000"), deed=deed(notary)
+        parcel_id=parcel.pk,
+        lender=bank.pk,
+        amount=Decimal("300000000"),
+        deed=deed(notary, parcel.pk),
     )
     assert current(parcel, "mortgage") == {("Ngân hàng Mẫu", 1)}
     payload = json.loads(mortgage.payload)
     assert payload["amount"] == "300000000" and len(payload["rights_begun"]) == 1
     later = DAY + dt.timedelta(days=30)
-    discharge = services.record_discharge(parcel_id=parcel.pk, deed=deed(notary, later))
+    discharge = services.record_discharge(
+        parcel_id=parcel.pk,
+        mortgage_id=mortgage_now(parcel.pk),
+        deed=deed(notary, parcel.pk, later),
+    )
     assert current(parcel, "mortgage") == set()
     (right,) = Right.objects.filter(parcel=parcel, kind="mortgage")
     assert (right.valid_to, right.ended_by_id) == (later, discharge.sequence)
@@ -418,18 +450,26 @@ def test_mortgage_then_discharge_ends_the_mortgage(notary, bank):
 def test_second_mortgage_by_the_same_lender_is_refused(notary, bank):
     parcel = ParcelFactory()
     register(notary, parcel, ("A B", 1))
-    services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary))
+    services.record_mortgage(
+        parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary, parcel.pk)
+    )
     with refused(DeedConflict, "already holds a mortgage"):
-        services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=20, deed=deed(notary))
+        services.record_mortgage(
+            parcel_id=parcel.pk, lender=bank.pk, amount=20, deed=deed(notary, parcel.pk)
+        )
 
 
 def test_second_mortgage_by_a_lender_named_by_its_registration_number_is_refused(notary):
     parcel = ParcelFactory()
     register(notary, parcel, ("A B", 1))
     lender = PartyInput(kind="organisation", name="Ngân hàng Hai", national_id="0100112437")
-    services.record_mortgage(parcel_id=parcel.pk, lender=lender, amount=10, deed=deed(notary))
+    services.record_mortgage(
+        parcel_id=parcel.pk, lender=lender, amount=10, deed=deed(notary, parcel.pk)
+    )
     with refused(DeedConflict, "already holds a mortgage"):
-        services.record_mortgage(parcel_id=parcel.pk, lender=lender, amount=20, deed=deed(notary))
+        services.record_mortgage(
+            parcel_id=parcel.pk, lender=lender, amount=20, deed=deed(notary, parcel.pk)
+        )
 
 
 def test_mortgages_by_two_lenders_stand_side_by_side(notary, bank):
@@ -437,14 +477,14 @@ def test_mortgages_by_two_lenders_stand_side_by_side(notary, bank):
     register(notary, parcel, ("A B", 1))
     other = PartyFactory(kind=Party.Kind.ORGANISATION, name="Ngân hàng Khác", national_id=None)
     for lender in (bank, other):
-        services.record_mortgage(parcel_id=parcel.pk, lender=lender.pk, amount=5, deed=deed(notary))
+        services.record_mortgage(
+            parcel_id=parcel.pk, lender=lender.pk, amount=5, deed=deed(notary, parcel.pk)
+        )
     assert current(parcel, "mortgage") == {("Ngân hàng Mẫu", 1), ("Ngân hàng Khác", 1)}
     later = DAY + dt.timedelta(days=1)
-    with refused(DeedRefused, "has 2 mortgages; name the one"):
-        services.record_discharge(parcel_id=parcel.pk, deed=deed(notary, later))
     other_right = Right.objects.get(parcel=parcel, holder=other)
     services.record_discharge(
-        parcel_id=parcel.pk, mortgage_id=other_right.pk, deed=deed(notary, later)
+        parcel_id=parcel.pk, mortgage_id=other_right.pk, deed=deed(notary, parcel.pk, later)
     )
     assert current(parcel, "mortgage") == {("Ngân hàng Mẫu", 1)}
 
@@ -452,35 +492,49 @@ def test_mortgages_by_two_lenders_stand_side_by_side(notary, bank):
 def test_mortgage_of_an_unregistered_parcel_is_refused(notary, bank):
     parcel = ParcelFactory()
     with refused(DeedConflict, "no registered holder"):
-        services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary))
+        services.record_mortgage(
+            parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary, parcel.pk)
+        )
 
 
 def test_mortgage_without_an_amount_is_refused(notary, bank):
     parcel = ParcelFactory()
     register(notary, parcel, ("A B", 1))
     with refused(DeedRefused, "states the amount"):
-        services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=0, deed=deed(notary))
+        services.record_mortgage(
+            parcel_id=parcel.pk, lender=bank.pk, amount=0, deed=deed(notary, parcel.pk)
+        )
 
 
 def test_discharge_of_a_missing_mortgage_is_refused(notary, bank):
     parcel = ParcelFactory()
     register(notary, parcel, ("A B", 1))
-    with refused(DeedConflict, "no current mortgage to discharge"):
-        services.record_discharge(parcel_id=parcel.pk, deed=deed(notary))
-    services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary))
+    with refused(DeedConflict, "no current mortgage 12345 to discharge"):
+        services.record_discharge(
+            parcel_id=parcel.pk, mortgage_id=12345, deed=deed(notary, parcel.pk)
+        )
+    services.record_mortgage(
+        parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary, parcel.pk)
+    )
     ownership = Right.objects.get(parcel=parcel, kind="ownership")
     with refused(DeedConflict, f"no current mortgage {ownership.pk} to discharge"):
         services.record_discharge(
-            parcel_id=parcel.pk, mortgage_id=ownership.pk, deed=deed(notary, DAY.replace(day=2))
+            parcel_id=parcel.pk,
+            mortgage_id=ownership.pk,
+            deed=deed(notary, parcel.pk, DAY.replace(day=2)),
         )
 
 
 def test_discharge_on_the_day_of_the_mortgage_is_refused(notary, bank):
     parcel = ParcelFactory()
     register(notary, parcel, ("A B", 1))
-    services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary))
+    services.record_mortgage(
+        parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary, parcel.pk)
+    )
     with refused(DeedRefused, "the date must be later"):
-        services.record_discharge(parcel_id=parcel.pk, deed=deed(notary))
+        services.record_discharge(
+            parcel_id=parcel.pk, mortgage_id=mortgage_now(parcel.pk), deed=deed(notary, parcel.pk)
+        )
 
 
 # --- subdivision ------------------------------------------------------------------------
@@ -499,7 +553,7 @@ def test_subdivision_numbers_children_in_the_parents_series(notary, profile):
     parcel = ParcelFactory()
     register(notary, parcel, ("A B", 1))
     split = services.subdivide_parcel(
-        parcel_id=parcel.pk, children=slices(parcel, 5, 12), deed=deed(notary)
+        parcel_id=parcel.pk, children=slices(parcel, 5, 12), deed=deed(notary, parcel.pk)
     )
     children = Parcel.objects.filter(created_by=split).order_by("pk")
     assert [c.identifier for c in children] == _children_identifiers(
@@ -508,7 +562,9 @@ def test_subdivision_numbers_children_in_the_parents_series(notary, profile):
     # A retired number is never given again: the next split numbers on after all of them.
     first = children[0]
     again = services.subdivide_parcel(
-        parcel_id=first.pk, children=slices(first, 2), deed=deed(notary, DAY.replace(day=2))
+        parcel_id=first.pk,
+        children=slices(first, 2),
+        deed=deed(notary, first.pk, DAY.replace(day=2)),
     )
     assert [c.identifier for c in Parcel.objects.filter(created_by=again).order_by("pk")] == (
         _children_identifiers(profile, parcel.identifier, [4, 5])
@@ -520,11 +576,14 @@ def test_subdivision_retires_the_parent_and_copies_its_rights_to_each_child(nota
     parcel = ParcelFactory(registered_area=Decimal("333.33"))
     register(notary, parcel, ("A B", HALF), ("C D", HALF))
     services.record_mortgage(
-        parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary, dt.date(2021, 1, 1))
+        parcel_id=parcel.pk,
+        lender=bank.pk,
+        amount=10,
+        deed=deed(notary, parcel.pk, dt.date(2021, 1, 1)),
     )
     parent_rights = set(Right.objects.filter(parcel=parcel).values_list("pk", flat=True))
     split = services.subdivide_parcel(
-        parcel_id=parcel.pk, children=slices(parcel, 7, 14), deed=deed(notary)
+        parcel_id=parcel.pk, children=slices(parcel, 7, 14), deed=deed(notary, parcel.pk)
     )
     parcel.refresh_from_db()  # retired, not deleted
     assert (parcel.valid_to, parcel.retired_by_id) == (DAY, split.sequence)
@@ -568,7 +627,7 @@ def test_subdivision_not_covering_the_parent_is_refused_with_the_figures(notary,
     x0, y0, _, y1 = parcel.boundary.extent
     drawn = [ChildParcel(rectangle(x0 + a, y0, x0 + b, y1)) for a, b in children]
     with refused(DeedRefused, f"{figures} \\(tolerance 0.1 m²\\)"):
-        services.subdivide_parcel(parcel_id=parcel.pk, children=drawn, deed=deed(notary))
+        services.subdivide_parcel(parcel_id=parcel.pk, children=drawn, deed=deed(notary, parcel.pk))
 
 
 @pytest.mark.every_profile
@@ -580,7 +639,9 @@ def test_subdivision_within_the_tolerance_is_accepted(notary):
         ChildParcel(rectangle(x0, y0, x0 + 10, y1)),
         ChildParcel(rectangle(x0 + 10.004, y0, x0 + 20, y1)),
     ]
-    split = services.subdivide_parcel(parcel_id=parcel.pk, children=drawn, deed=deed(notary))
+    split = services.subdivide_parcel(
+        parcel_id=parcel.pk, children=drawn, deed=deed(notary, parcel.pk)
+    )
     assert Parcel.objects.filter(created_by=split).count() == 2
     # The same sliver is refused when the deed states a tighter tolerance.
     other = ParcelFactory()
@@ -591,7 +652,10 @@ def test_subdivision_within_the_tolerance_is_accepted(notary):
     ]
     with refused(DeedRefused, "a gap of 0.08 m² \\(tolerance 0.05 m²\\)"):
         services.subdivide_parcel(
-            parcel_id=other.pk, children=drawn, tolerance_m2=Decimal("0.05"), deed=deed(notary)
+            parcel_id=other.pk,
+            children=drawn,
+            tolerance_m2=Decimal("0.05"),
+            deed=deed(notary, other.pk),
         )
 
 
@@ -599,7 +663,9 @@ def test_subdivision_into_one_parcel_is_refused(notary):
     parcel = ParcelFactory()
     with refused(DeedRefused, "at least two"):
         services.subdivide_parcel(
-            parcel_id=parcel.pk, children=[ChildParcel(parcel.boundary)], deed=deed(notary)
+            parcel_id=parcel.pk,
+            children=[ChildParcel(parcel.boundary)],
+            deed=deed(notary, parcel.pk),
         )
 
 
@@ -608,7 +674,9 @@ def test_subdivision_with_an_unknown_land_use_is_refused(notary):
     children = slices(parcel, 10)
     children[1] = ChildParcel(children[1].boundary, land_use="XYZ")
     with refused(DeedRefused, "Unknown land use XYZ"):
-        services.subdivide_parcel(parcel_id=parcel.pk, children=children, deed=deed(notary))
+        services.subdivide_parcel(
+            parcel_id=parcel.pk, children=children, deed=deed(notary, parcel.pk)
+        )
 
 
 def test_subdivision_drawn_in_wgs84_is_stored_in_the_projected_crs(notary):
@@ -617,7 +685,7 @@ def test_subdivision_drawn_in_wgs84_is_stored_in_the_projected_crs(notary):
         ChildParcel(child.boundary.transform(4326, clone=True)) for child in slices(parcel, 10)
     ]
     split = services.subdivide_parcel(
-        parcel_id=parcel.pk, children=children, tolerance_m2=1, deed=deed(notary)
+        parcel_id=parcel.pk, children=children, tolerance_m2=1, deed=deed(notary, parcel.pk)
     )
     made = Parcel.objects.filter(created_by=split)
     assert {c.boundary.srid for c in made} == {STORAGE_SRID}
@@ -644,12 +712,16 @@ def test_merge_of_adjacent_parcels_conserves_the_area_and_carries_the_rights(
     for parcel in (west, east):
         services.record_first_registration(
             parcel_id=parcel.pk,
-            holders=[(person("A B", "1"), HALF), (person("C D", "2"), HALF)],
-            deed=deed(notary, REGISTERED_ON),
+            holders=[(person("A B", 1), HALF), (person("C D", 2), HALF)],
+            deed=deed(notary, parcel.pk, REGISTERED_ON),
         )
-        services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=5, deed=deed(notary))
+        services.record_mortgage(
+            parcel_id=parcel.pk, lender=bank.pk, amount=5, deed=deed(notary, parcel.pk)
+        )
     later = DAY + dt.timedelta(days=1)
-    merged = services.merge_parcels(parcel_ids=[east.pk, west.pk], deed=deed(notary, later))
+    merged = services.merge_parcels(
+        parcel_ids=[east.pk, west.pk], deed=deed(notary, [east.pk, west.pk], later)
+    )
     new = Parcel.objects.get(created_by=merged)
     assert new.registered_area == west.registered_area + east.registered_area
     assert abs(new.boundary.area - 800) < 0.01
@@ -673,13 +745,17 @@ def test_merge_of_adjacent_parcels_conserves_the_area_and_carries_the_rights(
 def test_merge_of_parcels_that_do_not_touch_is_refused(notary, unit):
     parcels = neighbours(unit, (60, 60), (62, 60))
     with refused(DeedRefused, "not adjacent"):
-        services.merge_parcels(parcel_ids=[p.pk for p in parcels], deed=deed(notary))
+        services.merge_parcels(
+            parcel_ids=[p.pk for p in parcels], deed=deed(notary, [p.pk for p in parcels])
+        )
 
 
 def test_merge_of_parcels_touching_at_a_corner_is_refused(notary, unit):
     parcels = neighbours(unit, (60, 60), (61, 61))
     with refused(DeedRefused, "not adjacent"):
-        services.merge_parcels(parcel_ids=[p.pk for p in parcels], deed=deed(notary))
+        services.merge_parcels(
+            parcel_ids=[p.pk for p in parcels], deed=deed(notary, [p.pk for p in parcels])
+        )
 
 
 def test_merge_of_parcels_with_different_holders_is_refused(notary, unit):
@@ -687,7 +763,7 @@ def test_merge_of_parcels_with_different_holders_is_refused(notary, unit):
     register(notary, west, ("A B", 1))
     register(notary, east, ("A B", HALF), ("C D", HALF))
     with refused(DeedConflict, "same holders with the same shares"):
-        services.merge_parcels(parcel_ids=[west.pk, east.pk], deed=deed(notary))
+        services.merge_parcels(parcel_ids=[west.pk, east.pk], deed=deed(notary, [west.pk, east.pk]))
 
 
 def test_merge_of_parcels_with_different_lenders_is_refused(notary, unit, bank):
@@ -695,11 +771,15 @@ def test_merge_of_parcels_with_different_lenders_is_refused(notary, unit, bank):
     owner = PartyFactory()
     for parcel in (west, east):
         services.record_first_registration(
-            parcel_id=parcel.pk, holders=[(owner.pk, 1)], deed=deed(notary, REGISTERED_ON)
+            parcel_id=parcel.pk,
+            holders=[(owner.pk, 1)],
+            deed=deed(notary, parcel.pk, REGISTERED_ON),
         )
-    services.record_mortgage(parcel_id=west.pk, lender=bank.pk, amount=5, deed=deed(notary))
+    services.record_mortgage(
+        parcel_id=west.pk, lender=bank.pk, amount=5, deed=deed(notary, west.pk)
+    )
     with refused(DeedConflict, "not mortgaged to the same lenders"):
-        services.merge_parcels(parcel_ids=[west.pk, east.pk], deed=deed(notary))
+        services.merge_parcels(parcel_ids=[west.pk, east.pk], deed=deed(notary, [west.pk, east.pk]))
 
 
 def test_merge_of_parcels_with_different_land_uses_is_refused(notary, unit, profile):
@@ -708,20 +788,22 @@ def test_merge_of_parcels_with_different_land_uses_is_refused(notary, unit, prof
         admin_unit=unit, boundary=square(61, 60), land_use=profile.land_uses[1].code
     )
     with refused(DeedRefused, "different land uses"):
-        services.merge_parcels(parcel_ids=[west.pk, east.pk], deed=deed(notary))
+        services.merge_parcels(parcel_ids=[west.pk, east.pk], deed=deed(notary, [west.pk, east.pk]))
 
 
 def test_merge_of_parcels_in_different_units_is_refused(notary):
     west = ParcelFactory(boundary=square(60, 60))
     east = ParcelFactory(boundary=square(61, 60))
     with refused(DeedRefused, "different units"):
-        services.merge_parcels(parcel_ids=[west.pk, east.pk], deed=deed(notary))
+        services.merge_parcels(parcel_ids=[west.pk, east.pk], deed=deed(notary, [west.pk, east.pk]))
 
 
 def test_merge_of_a_parcel_with_itself_is_refused(notary, unit):
     (parcel,) = neighbours(unit, (60, 60))
     with refused(DeedRefused, "two or more"):
-        services.merge_parcels(parcel_ids=[parcel.pk, parcel.pk], deed=deed(notary))
+        services.merge_parcels(
+            parcel_ids=[parcel.pk, parcel.pk], deed=deed(notary, [parcel.pk, parcel.pk])
+        )
 
 
 # --- correction -------------------------------------------------------------------------
@@ -735,11 +817,14 @@ def test_reversal_of_a_transfer_restores_the_holders_before_it(notary, registrar
         transferors=[(holder_id("A B"), HALF)],
         recipients=[(holder_id("C D"), HALF)],
         transfer_type="gift",
-        deed=deed(notary),
+        deed=deed(notary, parcel.pk),
     )
     assert current(parcel) == {("C D", 1)}
     correction = services.record_correction(
-        corrects=transfer.sequence, mode="reverse", reason="Wrong deed", deed=deed(registrar)
+        corrects=transfer.sequence,
+        mode="reverse",
+        reason="Wrong deed",
+        deed=deed(registrar, entry_parcel(transfer.sequence)),
     )
     assert current(parcel) == {("A B", HALF), ("C D", HALF)}
     # The restored rights keep the day they began; the transfer's rights never were.
@@ -758,16 +843,17 @@ def test_amendment_of_a_transfer_replaces_its_recipients(notary, registrar):
     register(notary, parcel, ("A B", 1))
     transfer = services.record_transfer(
         parcel_id=parcel.pk,
-        recipients=[(person("C D", "2"), 1)],
+        transferors=holders_now(parcel.pk),
+        recipients=[(person("C D", 2), 1)],
         transfer_type="gift",
-        deed=deed(notary),
+        deed=deed(notary, parcel.pk),
     )
     correction = services.record_correction(
         corrects=transfer.sequence,
         mode="amend",
         reason="The heirs were misread",
-        holders=[(person("E F", "3"), HALF), (person("G H", "4"), HALF)],
-        deed=deed(registrar),
+        holders=[(person("E F", 3), HALF), (person("G H", 4), HALF)],
+        deed=deed(registrar, entry_parcel(transfer.sequence)),
     )
     assert current(parcel) == {("E F", HALF), ("G H", HALF)}
     assert {r.valid_from for r in Right.objects.filter(begun_by=correction)} == {DAY}
@@ -779,24 +865,24 @@ def test_amendment_of_a_share_transfer_must_keep_the_share(notary, registrar):
     transfer = services.record_transfer(
         parcel_id=parcel.pk,
         transferors=[(holder_id("A B"), HALF)],
-        recipients=[(person("E F", "3"), HALF)],
+        recipients=[(person("E F", 3), HALF)],
         transfer_type="gift",
-        deed=deed(notary),
+        deed=deed(notary, parcel.pk),
     )
     with refused(DeedRefused, "must add up to 1/2"):
         services.record_correction(
             corrects=transfer.sequence,
             mode="amend",
             reason="Misread",
-            holders=[(person("G H", "4"), 1)],
-            deed=deed(registrar),
+            holders=[(person("G H", 4), 1)],
+            deed=deed(registrar, entry_parcel(transfer.sequence)),
         )
     services.record_correction(
         corrects=transfer.sequence,
         mode="amend",
         reason="Misread",
-        holders=[(person("G H", "4"), HALF)],
-        deed=deed(registrar),
+        holders=[(person("G H", 4), HALF)],
+        deed=deed(registrar, entry_parcel(transfer.sequence)),
     )
     assert current(parcel) == {("C D", HALF), ("G H", HALF)}
 
@@ -807,9 +893,9 @@ def test_amendment_naming_a_holder_of_another_share_is_refused(notary, registrar
     transfer = services.record_transfer(
         parcel_id=parcel.pk,
         transferors=[(holder_id("A B"), HALF)],
-        recipients=[(person("E F", "3"), HALF)],
+        recipients=[(person("E F", 3), HALF)],
         transfer_type="gift",
-        deed=deed(notary),
+        deed=deed(notary, parcel.pk),
     )
     with refused(CorrectionRefused, r"Party \d+ would hold two ownership rights on parcel"):
         services.record_correction(
@@ -817,7 +903,7 @@ def test_amendment_naming_a_holder_of_another_share_is_refused(notary, registrar
             mode="amend",
             reason="The recipient was the co-holder",
             holders=[(holder_id("C D"), HALF)],
-            deed=deed(registrar),
+            deed=deed(registrar, entry_parcel(transfer.sequence)),
         )
 
 
@@ -828,14 +914,17 @@ def test_reversal_and_amendment_of_a_first_registration(notary, registrar):
         corrects=first.sequence,
         mode="amend",
         reason="Name misread",
-        holders=[(person("A C", "9"), 1)],
-        deed=deed(registrar),
+        holders=[(person("A C", 9), 1)],
+        deed=deed(registrar, entry_parcel(first.sequence)),
     )
     assert current(parcel) == {("A C", 1)}
     other = ParcelFactory()
     first = register(notary, other, ("A B", 1))
     services.record_correction(
-        corrects=first.sequence, mode="reverse", reason="Not ours", deed=deed(registrar)
+        corrects=first.sequence,
+        mode="reverse",
+        reason="Not ours",
+        deed=deed(registrar, entry_parcel(first.sequence)),
     )
     assert current(other) == set()
     # The parcel is unregistered again: a first registration may follow.
@@ -847,11 +936,19 @@ def test_reversal_of_a_mortgage_and_of_a_discharge(notary, registrar, bank):
     parcel = ParcelFactory()
     register(notary, parcel, ("A B", 1))
     mortgage = services.record_mortgage(
-        parcel_id=parcel.pk, lender=bank.pk, amount=5, deed=deed(notary, dt.date(2021, 1, 1))
+        parcel_id=parcel.pk,
+        lender=bank.pk,
+        amount=5,
+        deed=deed(notary, parcel.pk, dt.date(2021, 1, 1)),
     )
-    discharge = services.record_discharge(parcel_id=parcel.pk, deed=deed(notary))
+    discharge = services.record_discharge(
+        parcel_id=parcel.pk, mortgage_id=mortgage_now(parcel.pk), deed=deed(notary, parcel.pk)
+    )
     undo = services.record_correction(
-        corrects=discharge.sequence, mode="reverse", reason="Not paid", deed=deed(registrar)
+        corrects=discharge.sequence,
+        mode="reverse",
+        reason="Not paid",
+        deed=deed(registrar, entry_parcel(discharge.sequence)),
     )
     (restored,) = Right.objects.filter(
         parcel=parcel, kind="mortgage", valid_to__isnull=True, voided_by__isnull=True
@@ -860,19 +957,28 @@ def test_reversal_of_a_mortgage_and_of_a_discharge(notary, registrar, bank):
     # The mortgage's own right was voided by the reversal, which restored a copy of it.
     with refused(CorrectionRefused, f"changed by entry #{undo.sequence}"):
         services.record_correction(
-            corrects=mortgage.sequence, mode="reverse", reason="x", deed=deed(registrar)
+            corrects=mortgage.sequence,
+            mode="reverse",
+            reason="x",
+            deed=deed(registrar, entry_parcel(mortgage.sequence)),
         )
     with refused(CorrectionRefused, "only the holders of a first registration or transfer"):
         services.record_correction(
-            corrects=discharge.sequence, mode="amend", reason="x", deed=deed(registrar)
+            corrects=discharge.sequence,
+            mode="amend",
+            reason="x",
+            deed=deed(registrar, entry_parcel(discharge.sequence)),
         )
     other = ParcelFactory()
     register(notary, other, ("A B", 1))
     mortgage = services.record_mortgage(
-        parcel_id=other.pk, lender=bank.pk, amount=5, deed=deed(notary)
+        parcel_id=other.pk, lender=bank.pk, amount=5, deed=deed(notary, other.pk)
     )
     services.record_correction(
-        corrects=mortgage.sequence, mode="reverse", reason="Wrong parcel", deed=deed(registrar)
+        corrects=mortgage.sequence,
+        mode="reverse",
+        reason="Wrong parcel",
+        deed=deed(registrar, entry_parcel(mortgage.sequence)),
     )
     assert current(other, "mortgage") == set()
 
@@ -883,17 +989,25 @@ def test_reversal_of_a_discharge_when_the_lender_holds_a_new_mortgage_is_refused
     parcel = ParcelFactory()
     register(notary, parcel, ("A B", 1))
     services.record_mortgage(
-        parcel_id=parcel.pk, lender=bank.pk, amount=5, deed=deed(notary, dt.date(2021, 1, 1))
+        parcel_id=parcel.pk,
+        lender=bank.pk,
+        amount=5,
+        deed=deed(notary, parcel.pk, dt.date(2021, 1, 1)),
     )
     discharge = services.record_discharge(
-        parcel_id=parcel.pk, deed=deed(notary, dt.date(2022, 1, 1))
+        parcel_id=parcel.pk,
+        mortgage_id=mortgage_now(parcel.pk),
+        deed=deed(notary, parcel.pk, dt.date(2022, 1, 1)),
     )
     again = services.record_mortgage(
-        parcel_id=parcel.pk, lender=bank.pk, amount=7, deed=deed(notary)
+        parcel_id=parcel.pk, lender=bank.pk, amount=7, deed=deed(notary, parcel.pk)
     )
     with refused(CorrectionRefused, f"entry #{again.sequence}"):
         services.record_correction(
-            corrects=discharge.sequence, mode="reverse", reason="x", deed=deed(registrar)
+            corrects=discharge.sequence,
+            mode="reverse",
+            reason="x",
+            deed=deed(registrar, entry_parcel(discharge.sequence)),
         )
 
 
@@ -903,20 +1017,23 @@ def test_reversal_restoring_a_share_its_holder_holds_again_is_refused(notary, re
     away = services.record_transfer(
         parcel_id=parcel.pk,
         transferors=[(holder_id("A B"), HALF)],
-        recipients=[(person("E F", "3"), HALF)],
+        recipients=[(person("E F", 3), HALF)],
         transfer_type="gift",
-        deed=deed(notary, dt.date(2022, 1, 1)),
+        deed=deed(notary, parcel.pk, dt.date(2022, 1, 1)),
     )
     back = services.record_transfer(
         parcel_id=parcel.pk,
         transferors=[(holder_id("C D"), HALF)],
         recipients=[(holder_id("A B"), HALF)],
         transfer_type="gift",
-        deed=deed(notary),
+        deed=deed(notary, parcel.pk),
     )
     with refused(CorrectionRefused, f"correct entry #{back.sequence} first"):
         services.record_correction(
-            corrects=away.sequence, mode="reverse", reason="x", deed=deed(registrar)
+            corrects=away.sequence,
+            mode="reverse",
+            reason="x",
+            deed=deed(registrar, entry_parcel(away.sequence)),
         )
 
 
@@ -928,29 +1045,32 @@ def test_reversal_restoring_a_right_over_a_share_its_holder_held_since_is_refuse
     away = services.record_transfer(
         parcel_id=parcel.pk,
         transferors=[(holder_id("A B"), HALF)],
-        recipients=[(person("E F", "3"), HALF)],
+        recipients=[(person("E F", 3), HALF)],
         transfer_type="gift",
-        deed=deed(notary, dt.date(2022, 1, 1)),
+        deed=deed(notary, parcel.pk, dt.date(2022, 1, 1)),
     )
     back = services.record_transfer(
         parcel_id=parcel.pk,
         transferors=[(holder_id("C D"), HALF)],
         recipients=[(holder_id("A B"), HALF)],
         transfer_type="gift",
-        deed=deed(notary, dt.date(2023, 1, 1)),
+        deed=deed(notary, parcel.pk, dt.date(2023, 1, 1)),
     )
     services.record_transfer(
         parcel_id=parcel.pk,
         transferors=[(holder_id("A B"), HALF)],
-        recipients=[(person("G H", "4"), HALF)],
+        recipients=[(person("G H", 4), HALF)],
         transfer_type="gift",
-        deed=deed(notary),
+        deed=deed(notary, parcel.pk),
     )
     # A B holds nothing now, but held the other half in 2023: restoring A B's first half
     # from 2020 on would make two rights of A B at once.
     with refused(CorrectionRefused, f"at once: one from 2023-01-01 \\(entry #{back.sequence}\\)"):
         services.record_correction(
-            corrects=away.sequence, mode="reverse", reason="x", deed=deed(registrar)
+            corrects=away.sequence,
+            mode="reverse",
+            reason="x",
+            deed=deed(registrar, entry_parcel(away.sequence)),
         )
 
 
@@ -960,16 +1080,16 @@ def test_amendment_naming_a_former_holder_is_accepted(notary, registrar):
     services.record_transfer(
         parcel_id=parcel.pk,
         transferors=[(holder_id("A B"), HALF)],
-        recipients=[(person("E F", "3"), HALF)],
+        recipients=[(person("E F", 3), HALF)],
         transfer_type="gift",
-        deed=deed(notary, dt.date(2022, 1, 1)),
+        deed=deed(notary, parcel.pk, dt.date(2022, 1, 1)),
     )
     later = services.record_transfer(
         parcel_id=parcel.pk,
         transferors=[(holder_id("C D"), HALF)],
-        recipients=[(person("G H", "4"), HALF)],
+        recipients=[(person("G H", 4), HALF)],
         transfer_type="gift",
-        deed=deed(notary),
+        deed=deed(notary, parcel.pk),
     )
     # A B's own half ended in 2022, before the amended deed's day: no two rights at once.
     services.record_correction(
@@ -977,7 +1097,7 @@ def test_amendment_naming_a_former_holder_is_accepted(notary, registrar):
         mode="amend",
         reason="The buyer was A B",
         holders=[(holder_id("A B"), HALF)],
-        deed=deed(registrar),
+        deed=deed(registrar, entry_parcel(later.sequence)),
     )
     assert current(parcel) == {("E F", HALF), ("A B", HALF)}
 
@@ -988,9 +1108,9 @@ def test_backdated_transfer_giving_a_party_two_rights_at_once_is_refused(notary)
     services.record_transfer(
         parcel_id=parcel.pk,
         transferors=[(holder_id("A B"), HALF)],
-        recipients=[(person("E F", "3"), HALF)],
+        recipients=[(person("E F", 3), HALF)],
         transfer_type="gift",
-        deed=deed(notary, dt.date(2024, 3, 1)),
+        deed=deed(notary, parcel.pk, dt.date(2024, 3, 1)),
     )
     # C D's half, given to A B as of 2022, while A B still held their own half until 2024.
     with refused(DeedConflict, r"Party \d+ would hold two ownership rights .* one from 2020-01-01"):
@@ -999,7 +1119,7 @@ def test_backdated_transfer_giving_a_party_two_rights_at_once_is_refused(notary)
             transferors=[(holder_id("C D"), HALF)],
             recipients=[(holder_id("A B"), HALF)],
             transfer_type="gift",
-            deed=deed(notary, dt.date(2022, 1, 1)),
+            deed=deed(notary, parcel.pk, dt.date(2022, 1, 1)),
         )
     # Backdated to a day that leaves no overlap, the same deed stands.
     services.record_transfer(
@@ -1007,7 +1127,7 @@ def test_backdated_transfer_giving_a_party_two_rights_at_once_is_refused(notary)
         transferors=[(holder_id("C D"), HALF)],
         recipients=[(holder_id("A B"), HALF)],
         transfer_type="gift",
-        deed=deed(notary, dt.date(2024, 3, 1)),
+        deed=deed(notary, parcel.pk, dt.date(2024, 3, 1)),
     )
     assert current(parcel) == {("E F", HALF), ("A B", HALF)}
 
@@ -1017,27 +1137,38 @@ def test_correction_of_a_right_a_later_deed_changed_is_refused(notary, registrar
     register(notary, parcel, ("A B", 1))
     first = services.record_transfer(
         parcel_id=parcel.pk,
-        recipients=[(person("C D", "2"), 1)],
+        transferors=holders_now(parcel.pk),
+        recipients=[(person("C D", 2), 1)],
         transfer_type="gift",
-        deed=deed(notary, dt.date(2022, 1, 1)),
+        deed=deed(notary, parcel.pk, dt.date(2022, 1, 1)),
     )
     second = services.record_transfer(
         parcel_id=parcel.pk,
-        recipients=[(person("E F", "3"), 1)],
+        transferors=holders_now(parcel.pk),
+        recipients=[(person("E F", 3), 1)],
         transfer_type="gift",
-        deed=deed(notary),
+        deed=deed(notary, parcel.pk),
     )
     with refused(CorrectionRefused, f"changed by entry #{second.sequence}; correct that entry"):
         services.record_correction(
-            corrects=first.sequence, mode="reverse", reason="x", deed=deed(registrar)
+            corrects=first.sequence,
+            mode="reverse",
+            reason="x",
+            deed=deed(registrar, entry_parcel(first.sequence)),
         )
     # Corrected once, an entry is not corrected again: its rights are void.
     services.record_correction(
-        corrects=second.sequence, mode="reverse", reason="x", deed=deed(registrar)
+        corrects=second.sequence,
+        mode="reverse",
+        reason="x",
+        deed=deed(registrar, entry_parcel(second.sequence)),
     )
     with refused(CorrectionRefused, "was changed by entry"):
         services.record_correction(
-            corrects=second.sequence, mode="reverse", reason="x", deed=deed(registrar)
+            corrects=second.sequence,
+            mode="reverse",
+            reason="x",
+            deed=deed(registrar, entry_parcel(second.sequence)),
         )
 
 
@@ -1045,20 +1176,28 @@ def test_correction_of_a_subdivision_is_refused(notary, registrar):
     parcel = ParcelFactory()
     register(notary, parcel, ("A B", 1))
     split = services.subdivide_parcel(
-        parcel_id=parcel.pk, children=slices(parcel, 10), deed=deed(notary)
+        parcel_id=parcel.pk, children=slices(parcel, 10), deed=deed(notary, parcel.pk)
     )
     with refused(CorrectionRefused, "undone by a new merge"):
         services.record_correction(
-            corrects=split.sequence, mode="reverse", reason="x", deed=deed(registrar)
+            corrects=split.sequence,
+            mode="reverse",
+            reason="x",
+            deed=deed(registrar, entry_parcel(split.sequence)),
         )
 
 
 def test_correction_of_a_merge_or_a_correction_is_refused(notary, registrar, unit):
     west, east = neighbours(unit, (60, 60), (61, 60))
-    merge = services.merge_parcels(parcel_ids=[west.pk, east.pk], deed=deed(notary))
+    merge = services.merge_parcels(
+        parcel_ids=[west.pk, east.pk], deed=deed(notary, [west.pk, east.pk])
+    )
     with refused(CorrectionRefused, "a merge"):
         services.record_correction(
-            corrects=merge.sequence, mode="reverse", reason="x", deed=deed(registrar)
+            corrects=merge.sequence,
+            mode="reverse",
+            reason="x",
+            deed=deed(registrar, entry_parcel(merge.sequence)),
         )
     parcel = ParcelFactory()
     first = register(notary, parcel, ("A B", 1))
@@ -1066,12 +1205,15 @@ def test_correction_of_a_merge_or_a_correction_is_refused(notary, registrar, uni
         corrects=first.sequence,
         mode="amend",
         reason="x",
-        holders=[(person("A C", "9"), 1)],
-        deed=deed(registrar),
+        holders=[(person("A C", 9), 1)],
+        deed=deed(registrar, entry_parcel(first.sequence)),
     )
     with refused(CorrectionRefused, "a correction"):
         services.record_correction(
-            corrects=correction.sequence, mode="reverse", reason="x", deed=deed(registrar)
+            corrects=correction.sequence,
+            mode="reverse",
+            reason="x",
+            deed=deed(registrar, entry_parcel(correction.sequence)),
         )
 
 
@@ -1079,14 +1221,22 @@ def test_correction_without_a_reason_or_of_a_missing_entry_is_refused(notary, re
     parcel = ParcelFactory()
     first = register(notary, parcel, ("A B", 1))
     with refused(NotFound, "no journal entry #99"):
-        services.record_correction(corrects=99, mode="reverse", reason="x", deed=deed(registrar))
+        services.record_correction(
+            corrects=99, mode="reverse", reason="x", deed=deed(registrar, entry_parcel(99))
+        )
     with refused(DeedRefused, "Unknown correction mode"):
         services.record_correction(
-            corrects=first.sequence, mode="erase", reason="x", deed=deed(registrar)
+            corrects=first.sequence,
+            mode="erase",
+            reason="x",
+            deed=deed(registrar, entry_parcel(first.sequence)),
         )
-    with refused(ValueError, "states its reason"):
+    with refused(UnreadableInput, "The reason is empty"):
         services.record_correction(
-            corrects=first.sequence, mode="reverse", reason="  ", deed=deed(registrar)
+            corrects=first.sequence,
+            mode="reverse",
+            reason="  ",
+            deed=deed(registrar, entry_parcel(first.sequence)),
         )
 
 
@@ -1103,11 +1253,17 @@ def test_deed_taking_effect_in_the_future_is_refused(notary):
 def test_deed_on_a_retired_parcel_is_refused_with_409(notary, bank):
     parcel = ParcelFactory()
     register(notary, parcel, ("A B", 1))
-    services.subdivide_parcel(parcel_id=parcel.pk, children=slices(parcel, 10), deed=deed(notary))
-    later = deed(notary, DAY + dt.timedelta(days=1))
+    services.subdivide_parcel(
+        parcel_id=parcel.pk, children=slices(parcel, 10), deed=deed(notary, parcel.pk)
+    )
+    later = deed(notary, parcel, DAY + dt.timedelta(days=1))
     acts = [
         lambda: services.record_transfer(
-            parcel_id=parcel.pk, recipients=[(bank.pk, 1)], transfer_type="gift", deed=later
+            parcel_id=parcel.pk,
+            transferors=holders_now(parcel.pk),
+            recipients=[(bank.pk, 1)],
+            transfer_type="gift",
+            deed=later,
         ),
         lambda: services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=1, deed=later),
         lambda: services.subdivide_parcel(
@@ -1123,7 +1279,7 @@ def test_deed_on_a_retired_parcel_is_refused_with_409(notary, bank):
 def test_deed_on_a_missing_parcel_is_refused_with_404(notary):
     with refused(NotFound, "no parcel with id 0") as info:
         services.record_first_registration(
-            parcel_id=0, holders=[(person("A B", "1"), 1)], deed=deed(notary)
+            parcel_id=0, holders=[(person("A B", 1), 1)], deed=deed(notary, 0)
         )
     assert info.value.status == 404
 
@@ -1133,16 +1289,17 @@ def test_a_deed_made_against_an_entry_the_parcel_never_reached_says_so(notary):
     with refused(StaleDeed, re.escape("was not at entry #7 (it has no entry yet)")):
         services.record_first_registration(
             parcel_id=parcel.pk,
-            holders=[(person("A B", "1"), Fraction(1))],
-            deed=deed(notary, expected_last_entry=7),
+            holders=[(person("A B", 1), Fraction(1))],
+            deed=deed(notary, parcel.pk, expected_last_entry=7),
         )
     first = register(notary, parcel, ("A B", 1))
     with refused(StaleDeed, re.escape(f"not at entry #{first.sequence + 5} (its last entry is #")):
         services.record_transfer(
             parcel_id=parcel.pk,
-            recipients=[(person("C D", "2"), 1)],
+            transferors=holders_now(parcel.pk),
+            recipients=[(person("C D", 2), 1)],
             transfer_type="gift",
-            deed=deed(notary, expected_last_entry=first.sequence + 5),
+            deed=deed(notary, parcel.pk, expected_last_entry=first.sequence + 5),
         )
 
 
@@ -1151,25 +1308,27 @@ def test_stale_deed_is_refused(notary):
     first = register(notary, parcel, ("A B", 1))
     services.record_transfer(
         parcel_id=parcel.pk,
-        recipients=[(person("C D", "2"), 1)],
+        transferors=holders_now(parcel.pk),
+        recipients=[(person("C D", 2), 1)],
         transfer_type="gift",
-        deed=deed(notary, expected_last_entry=first.sequence),
+        deed=deed(notary, parcel.pk, expected_last_entry=first.sequence),
     )
     with refused(StaleDeed, f"entry #2 was recorded after #{first.sequence}") as info:
         services.record_transfer(
             parcel_id=parcel.pk,
-            recipients=[(person("E F", "3"), 1)],
+            transferors=holders_now(parcel.pk),
+            recipients=[(person("E F", 3), 1)],
             transfer_type="gift",
-            deed=deed(notary, DAY.replace(day=2), expected_last_entry=first.sequence),
+            deed=deed(notary, parcel.pk, DAY.replace(day=2), expected_last_entry=first.sequence),
         )
     assert info.value.status == 409
     with refused(TransferRefused):
         services.record_transfer(
             parcel_id=parcel.pk,
             transferors=[(holder_id("A B"), 1)],
-            recipients=[(person("E F", "3"), 1)],
+            recipients=[(person("E F", 3), 1)],
             transfer_type="gift",
-            deed=deed(notary, DAY.replace(day=2)),
+            deed=deed(notary, parcel.pk, DAY.replace(day=2)),
         )
 
 
@@ -1180,27 +1339,29 @@ def test_deed_on_an_unchanged_parcel_is_fresh_even_after_deeds_on_others(notary)
     assert services.last_entry([parcel.pk]) == first.sequence
     services.record_transfer(
         parcel_id=parcel.pk,
-        recipients=[(person("E F", "3"), 1)],
+        transferors=holders_now(parcel.pk),
+        recipients=[(person("E F", 3), 1)],
         transfer_type="gift",
-        deed=deed(notary, expected_last_entry=first.sequence),
+        deed=deed(notary, parcel.pk, expected_last_entry=first.sequence),
     )
     # A parcel no deed has touched is expected at 0.
     services.record_first_registration(
         parcel_id=ParcelFactory().pk,
-        holders=[(person("G H", "4"), 1)],
-        deed=deed(notary, expected_last_entry=0),
+        holders=[(person("G H", 4), 1)],
+        deed=deed(notary, [], expected_last_entry=0),
     )
 
 
 def test_same_idempotency_key_and_request_returns_the_same_entry(notary):
     parcel = ParcelFactory()
     register(notary, parcel, ("A B", 1))
-    retry = deed(notary, idempotency_key="key-1", request_sha256="a" * 64)
+    retry = deed(notary, parcel, idempotency_key="key-1", request_sha256="a" * 64)
 
     def transfer():
         return services.record_transfer(
             parcel_id=parcel.pk,
-            recipients=[(person("C D", "2"), 1)],
+            transferors=holders_now(parcel.pk),
+            recipients=[(person("C D", 2), 1)],
             transfer_type="gift",
             deed=retry,
         )
@@ -1218,16 +1379,18 @@ def test_same_idempotency_key_with_another_request_is_refused(notary):
     register(notary, parcel, ("A B", 1))
     services.record_transfer(
         parcel_id=parcel.pk,
-        recipients=[(person("C D", "2"), 1)],
+        transferors=holders_now(parcel.pk),
+        recipients=[(person("C D", 2), 1)],
         transfer_type="gift",
-        deed=deed(notary, idempotency_key="key-1", request_sha256="a" * 64),
+        deed=deed(notary, parcel.pk, idempotency_key="key-1", request_sha256="a" * 64),
     )
     with refused(IdempotencyKeyReused, "different request") as info:
         services.record_transfer(
             parcel_id=parcel.pk,
-            recipients=[(person("E F", "3"), 1)],
+            transferors=holders_now(parcel.pk),
+            recipients=[(person("E F", 3), 1)],
             transfer_type="gift",
-            deed=deed(notary, idempotency_key="key-1", request_sha256="b" * 64),
+            deed=deed(notary, parcel.pk, idempotency_key="key-1", request_sha256="b" * 64),
         )
     assert info.value.status == 422
 
@@ -1240,15 +1403,16 @@ def test_same_idempotency_key_from_another_user_is_refused(notary):
     other = User.objects.get(pk=other.pk)
     arguments = {
         "parcel_id": parcel.pk,
-        "recipients": [(person("C D", "2"), 1)],
+        "transferors": holders_now(parcel),
+        "recipients": [(person("C D", 2), 1)],
         "transfer_type": "gift",
     }
     services.record_transfer(
-        **arguments, deed=deed(notary, idempotency_key="key-1", request_sha256="a" * 64)
+        **arguments, deed=deed(notary, parcel, idempotency_key="key-1", request_sha256="a" * 64)
     )
     with refused(IdempotencyKeyReused):
         services.record_transfer(
-            **arguments, deed=deed(other, idempotency_key="key-1", request_sha256="a" * 64)
+            **arguments, deed=deed(other, parcel, idempotency_key="key-1", request_sha256="a" * 64)
         )
 
 
@@ -1259,30 +1423,43 @@ def test_user_without_the_permission_is_refused(notary, clerk, bank):
     with refused(PermissionDenied, "transactions.record_deed"):
         register(clerk, other, ("C D", 1))
     with refused(PermissionDenied):
-        services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=1, deed=deed(clerk))
+        services.record_mortgage(
+            parcel_id=parcel.pk, lender=bank.pk, amount=1, deed=deed(clerk, parcel.pk)
+        )
     # Recording deeds is not correcting them: that is the registrar's.
     with refused(PermissionDenied, "transactions.correct_deed"):
         services.record_correction(
-            corrects=first.sequence, mode="reverse", reason="x", deed=deed(notary)
+            corrects=first.sequence,
+            mode="reverse",
+            reason="x",
+            deed=deed(notary, entry_parcel(first.sequence)),
         )
 
 
 def test_every_entry_chains_to_the_one_before(notary, registrar, bank):
     parcel = ParcelFactory()
     register(notary, parcel, ("A B", 1))
-    services.record_mortgage(parcel_id=parcel.pk, lender=bank.pk, amount=1, deed=deed(notary))
+    services.record_mortgage(
+        parcel_id=parcel.pk, lender=bank.pk, amount=1, deed=deed(notary, parcel.pk)
+    )
     split = services.subdivide_parcel(
-        parcel_id=parcel.pk, children=slices(parcel, 10), deed=deed(notary, DAY.replace(day=2))
+        parcel_id=parcel.pk,
+        children=slices(parcel, 10),
+        deed=deed(notary, parcel.pk, DAY.replace(day=2)),
     )
     child = Parcel.objects.filter(created_by=split).first()
     transfer = services.record_transfer(
         parcel_id=child.pk,
-        recipients=[(person("C D", "2"), 1)],
+        transferors=holders_now(child.pk),
+        recipients=[(person("C D", 2), 1)],
         transfer_type="gift",
-        deed=deed(notary, DAY.replace(day=3)),
+        deed=deed(notary, child.pk, DAY.replace(day=3)),
     )
     services.record_correction(
-        corrects=transfer.sequence, mode="reverse", reason="x", deed=deed(registrar)
+        corrects=transfer.sequence,
+        mode="reverse",
+        reason="x",
+        deed=deed(registrar, entry_parcel(transfer.sequence)),
     )
     previous = ledger.GENESIS_HASH
     for number, entry in enumerate(JournalEntry.objects.order_by("sequence"), 1):
@@ -1304,14 +1481,14 @@ def test_subdivide_merge_mortgage_and_correct(notary, registrar):
     parcel = ParcelFactory()
     services.record_first_registration(
         parcel_id=parcel.pk,
-        holders=[(person("A B", "1"), 1)],
-        deed=deed(notary, REGISTERED_ON),
+        holders=[(person("A B", 1), 1)],
+        deed=deed(notary, parcel.pk, REGISTERED_ON),
     )
     services.record_mortgage(
         parcel_id=parcel.pk,
         lender=PartyInput(kind="organisation", name="Bank"),
         amount=10,
-        deed=deed(notary, dt.date(2021, 1, 1)),
+        deed=deed(notary, parcel.pk, dt.date(2021, 1, 1)),
     )
     x0, y0 = parcel.boundary.extent[:2]
     halves = [
@@ -1319,7 +1496,7 @@ def test_subdivide_merge_mortgage_and_correct(notary, registrar):
         ChildParcel(rectangle(x0 + 10, y0, x0 + 20, y0 + 20)),
     ]
     split = services.subdivide_parcel(
-        parcel_id=parcel.pk, children=halves, deed=deed(notary, dt.date(2022, 1, 1))
+        parcel_id=parcel.pk, children=halves, deed=deed(notary, parcel.pk, dt.date(2022, 1, 1))
     )
     parcel.refresh_from_db()
     assert parcel.valid_to == dt.date(2022, 1, 1) and parcel.retired_by_id == split.sequence
@@ -1329,20 +1506,27 @@ def test_subdivide_merge_mortgage_and_correct(notary, registrar):
     assert ParcelLineage.objects.filter(parent=parcel).count() == 2
     assert all(current(c) == {("A B", 1)} for c in children)
     merged = services.merge_parcels(
-        parcel_ids=[c.pk for c in children], deed=deed(notary, dt.date(2023, 1, 1))
+        parcel_ids=[c.pk for c in children],
+        deed=deed(notary, [c.pk for c in children], dt.date(2023, 1, 1)),
     )
     new = Parcel.objects.get(created_by=merged)
     assert abs(new.boundary.area - parcel.boundary.area) < 0.01
     transfer = services.record_transfer(
         parcel_id=new.pk,
-        recipients=[(person("C D", "2"), 1)],
+        transferors=holders_now(new.pk),
+        recipients=[(person("C D", 2), 1)],
         transfer_type="inheritance",
-        deed=deed(notary),
+        deed=deed(notary, new.pk),
     )
     assert current(new) == {("C D", 1)}
     services.record_correction(
-        corrects=transfer.sequence, mode="reverse", reason="Wrong heir", deed=deed(registrar)
+        corrects=transfer.sequence,
+        mode="reverse",
+        reason="Wrong heir",
+        deed=deed(registrar, entry_parcel(transfer.sequence)),
     )
     assert current(new) == {("A B", 1)}
     with pytest.raises(DeedRefused):
-        services.subdivide_parcel(parcel_id=new.pk, children=halves[:1] * 2, deed=deed(notary))
+        services.subdivide_parcel(
+            parcel_id=new.pk, children=halves[:1] * 2, deed=deed(notary, new.pk)
+        )

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from landinfo.srid import STORAGE_SRID
-from tests.factories import ParcelFactory, PartyFactory
+from tests.factories import ParcelFactory, PartyFactory, current_entry, entry_parcel
 from tests.transactions import factories as deeds
 from tests.transactions.test_deeds_api import user_with_role
 from transactions import services
@@ -93,7 +93,11 @@ def test_a_reversed_transfer_leaves_current_knowledge_but_not_the_past(client, r
         corrects=2,
         mode="reverse",
         reason="The transfer was signed by someone without authority.",
-        deed=services.DeedInput(effective_date=timezone.localdate(), recorded_by=registrar),
+        deed=services.DeedInput(
+            effective_date=timezone.localdate(),
+            recorded_by=registrar,
+            expected_last_entry=current_entry(entry_parcel(2)),
+        ),
     )
     # Now the register holds that the transfer never was.
     assert holders(client, parcel) == ["Nguyễn V. A."]
@@ -113,7 +117,11 @@ def test_a_parcel_made_by_a_deed_recorded_later_was_not_known(client):
     services.record_first_registration(
         parcel_id=parcel.pk,
         holders=[(PartyFactory().pk, Fraction(1))],
-        deed=services.DeedInput(effective_date=dt.date(2020, 1, 1), recorded_by=notary),
+        deed=services.DeedInput(
+            effective_date=dt.date(2020, 1, 1),
+            recorded_by=notary,
+            expected_last_entry=current_entry(parcel.pk),
+        ),
     )
     x0, y0, x1, y1 = parcel.boundary.extent
     middle = (x0 + x1) / 2
@@ -124,7 +132,11 @@ def test_a_parcel_made_by_a_deed_recorded_later_was_not_known(client):
     entry = services.subdivide_parcel(
         parcel_id=parcel.pk,
         children=halves,
-        deed=services.DeedInput(effective_date=dt.date(2022, 1, 1), recorded_by=notary),
+        deed=services.DeedInput(
+            effective_date=dt.date(2022, 1, 1),
+            recorded_by=notary,
+            expected_last_entry=current_entry(parcel.pk),
+        ),
     )
     earlier = (entry.recorded_at - dt.timedelta(seconds=1)).isoformat()
     child = json.loads(entry.payload)["parcels_created"][0]["id"]

@@ -17,9 +17,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
+from landinfo.profiles import get_profile
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
-from tests.factories import ParcelFactory, PartyFactory, square
+from tests.factories import ParcelFactory, PartyFactory, current_entry, national_id, square
 from tests.transactions.test_deeds_api import PASSWORD, user_with_role
 from transactions import services
 from transactions.models import JournalEntry, Party, PersonalDataAccess, Right
@@ -59,10 +60,14 @@ def registered(notary):
     services.record_first_registration(
         parcel_id=parcel.pk,
         holders=[
-            (services.PartyInput("person", "Nguyễn Văn An", "001080000001"), Fraction(1, 2)),
-            (services.PartyInput("person", "Trần Thị Bình", "001080000002"), Fraction(1, 2)),
+            (services.PartyInput("person", "Nguyễn Văn An", national_id(1)), Fraction(1, 2)),
+            (services.PartyInput("person", "Trần Thị Bình", national_id(2)), Fraction(1, 2)),
         ],
-        deed=services.DeedInput(effective_date=dt.date(2020, 1, 1), recorded_by=notary),
+        deed=services.DeedInput(
+            effective_date=dt.date(2020, 1, 1),
+            recorded_by=notary,
+            expected_last_entry=current_entry(parcel.pk),
+        ),
     )
     return parcel
 
@@ -121,7 +126,7 @@ def transfer_form(client, parcel, **changes: Any) -> dict[str, Any]:
             "recipient",
             [
                 {
-                    "national_id": "001080000003",
+                    "national_id": national_id(3),
                     "kind": "person",
                     "name": "Lê Văn Cường",
                     "birth_year": "1985",
@@ -274,7 +279,11 @@ def test_a_stale_form_is_refused_and_shown_again_on_the_parcel_as_it_is(client, 
         transferors=[(an.pk, Fraction(1, 2))],
         recipients=[(PartyFactory(name="Phạm Văn Đức").pk, Fraction(1, 2))],
         transfer_type="gift",
-        deed=services.DeedInput(effective_date=dt.date(2023, 1, 1), recorded_by=notary),
+        deed=services.DeedInput(
+            effective_date=dt.date(2023, 1, 1),
+            recorded_by=notary,
+            expected_last_entry=current_entry(registered.pk),
+        ),
     )
     response = client.post(TRANSFER, data)
     assert response.status_code == 422
@@ -464,7 +473,11 @@ def test_merge_from_the_form(client, notary):
         services.record_first_registration(
             parcel_id=parcel.pk,
             holders=[(owner.pk, Fraction(1))],
-            deed=services.DeedInput(effective_date=dt.date(2020, 1, 1), recorded_by=notary),
+            deed=services.DeedInput(
+                effective_date=dt.date(2020, 1, 1),
+                recorded_by=notary,
+                expected_last_entry=current_entry(parcel.pk),
+            ),
         )
     client.force_login(notary)
     url = reverse("transactions:deed-merge")
@@ -493,6 +506,7 @@ def test_corrections_are_for_registrars(client, notary, registrar, registered):
     listing = client.get(url, {"parcel": registered.pk}).content.decode()
     assert f"?entry={entry.sequence}" in listing
     data = {
+        "parcel": registered.pk,
         **_load(client, url, entry=entry.sequence),
         "corrects": str(entry.sequence),
         "mode": "amend",
@@ -560,3 +574,87 @@ def test_a_subdivision_whose_geometry_names_its_own_crs_is_refused_on_the_form(
     assert response.status_code == 422
     page = response.content.decode()
     assert "names its own CRS" in page and "http://x/crs" in page  # the text is kept
+
+
+# --- a deed names what it acts on --------------------------------------------------------
+
+FORMS = [
+    "transactions:deed-transfer",
+    "transactions:deed-mortgage",
+    "transactions:deed-discharge",
+    "transactions:deed-subdivision",
+    "transactions:deed-merge",
+    "transactions:deed-first-registration",
+    "transactions:deed-correction",
+]
+
+
+@pytest.mark.parametrize("name", FORMS)
+def test_a_form_without_the_parcels_last_entry_is_not_recorded(
+    client, notary, registrar, registered, name
+):
+    client.force_login(registrar if name.endswith("correction") else notary)
+    url = reverse(name)
+    loaded = _load(client, url, parcel=registered.pk)
+    data = {
+        **transfer_form(client, registered),
+        "idempotency_key": loaded["idempotency_key"],
+        "corrects": str(JournalEntry.objects.get().sequence),
+        "mode": "reverse",
+        "reason": "Nhầm.",
+    }
+    del data["expected_last_entry"]
+    before = JournalEntry.objects.count()
+    response = client.post(url, data)
+    assert response.status_code == 422, problems(response)
+    assert "which state of the parcel" in response.content.decode()
+    assert JournalEntry.objects.count() == before
+
+
+def test_a_holder_left_unticked_gives_nothing(client, notary, registered):
+    client.force_login(notary)
+    an, binh = (Party.objects.get(name=name) for name in ("Nguyễn Văn An", "Trần Thị Bình"))
+    data = transfer_form(
+        client, registered, **{f"transferor_share_{an.pk}": "1/2", "recipient-0-share": "1/2"}
+    )
+    del data[f"transferor_{binh.pk}"]  # unticked: a browser sends nothing for it
+    response = client.post(TRANSFER, data)
+    assert response.status_code == 302, problems(response)
+    assert holders_of(registered) == {("Trần Thị Bình", "1/2"), ("Lê Văn Cường", "1/2")}
+
+
+@pytest.mark.every_profile
+def test_a_number_typed_with_hyphens_in_the_form_is_the_partys_number_in_the_api(
+    client, notary, registered
+):
+    number = national_id(42)
+    hyphenated = f"{number[:6]}-{number[6:]}"
+    client.force_login(notary)
+    data = transfer_form(
+        client,
+        registered,
+        currency=get_profile().currency,
+        **{"recipient-0-national_id": hyphenated, "recipient-0-name": "Kim Min Su"},
+    )
+    response = client.post(TRANSFER, data)
+    assert response.status_code == 302, problems(response)
+    (party,) = Party.objects.filter(name="Kim Min Su")
+    assert party.national_id == number
+    # The same number found by the form's lookup, spelled with spaces and no name.
+    data = transfer_form(
+        client,
+        registered,
+        currency=get_profile().currency,
+        **{"recipient-0-national_id": f" {number[:6]} {number[6:]} ", "recipient-0-name": ""},
+    )
+    assert client.post(TRANSFER, data).status_code == 422  # the recipient already holds all
+    assert Party.objects.filter(name="Kim Min Su").count() == 1
+
+
+def test_a_form_refuses_a_number_that_is_not_one_on_its_field(client, notary, registered):
+    client.force_login(notary)
+    data = transfer_form(client, registered, **{"recipient-0-national_id": "099080000001"})
+    response = client.post(TRANSFER, data)
+    assert response.status_code == 422
+    assert "province" in response.content.decode()
+    assert JournalEntry.objects.filter(kind="transfer").count() == 0
