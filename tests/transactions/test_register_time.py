@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 
 from landinfo.dates import register_moment
-from tests.factories import ParcelFactory
+from tests.factories import ParcelFactory, national_id
 from transactions import services
 from transactions.exceptions import DeedRefused
 from transactions.services import DeedInput, PartyInput
@@ -47,7 +47,10 @@ def first_registration(notary, parcel, day):
     return services.record_first_registration(
         parcel_id=parcel.pk,
         holders=[
-            (PartyInput(kind="person", name="Lê Thị Hoa", national_id="001190000777"), Fraction(1))
+            (
+                PartyInput(kind="person", name="Lê Thị Hoa", national_id=national_id(777)),
+                Fraction(1),
+            )
         ],
         deed=DeedInput(effective_date=day, recorded_by=notary, expected_last_entry=0),
     )
