@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import ParcelFactory
+from tests.factories import ParcelFactory, current_entry
 from tests.transactions.test_deeds_api import (
     DAY,
     _halves,
@@ -25,11 +25,17 @@ def test_a_deed_whose_geometry_names_an_external_crs_is_a_json_400(client: Any):
     # Was Django's HTML "Bad Request (400)" page: GEOS raises SuspiciousOperation.
     parcel = ParcelFactory()
     as_user(client, notary)
-    register(client, parcel, (person("A B", "1"), "1/1"))
+    register(client, parcel, (person("A B", 1), "1/1"))
     children = _halves(parcel)
     for child in children:
         child["boundary"]["crs"] = {"type": "link", "properties": {"href": "http://x/crs"}}
-    body = {"kind": "subdivision", "parcel": parcel.pk, "effective_date": DAY, "children": children}
+    body = {
+        "kind": "subdivision",
+        "parcel": parcel.pk,
+        "effective_date": DAY,
+        "expected_last_entry": current_entry(parcel.pk),
+        "children": children,
+    }
     response = post(client, body)
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"

@@ -17,6 +17,7 @@ from django.core.cache import caches
 from django.core.management import call_command
 from django.test import Client
 
+from tests.factories import national_id
 from tests.landinfo.accounts.helpers import browser, make_user, sign_in
 from tests.landinfo.test_permission_matrix import ADMIN_PAGES, MATRIX, context  # noqa: F401
 from transactions import services
@@ -49,8 +50,10 @@ def held(context):  # noqa: F811  # the matrix's parcel, given a holder who is a
     notary = make_user("notary", "recording-notary")
     services.record_first_registration(
         parcel_id=context["parcel"],
-        holders=[(PartyInput(kind="person", name=HOLDER, national_id="001080000001"), Fraction(1))],
-        deed=DeedInput(effective_date=dt.date(2020, 1, 1), recorded_by=notary),
+        holders=[(PartyInput(kind="person", name=HOLDER, national_id=national_id(1)), Fraction(1))],
+        deed=DeedInput(
+            effective_date=dt.date(2020, 1, 1), recorded_by=notary, expected_last_entry=0
+        ),
     )
     return context
 
