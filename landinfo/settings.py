@@ -200,6 +200,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A database that refuses or drops a request is a 503 with Retry-After, not a 500.
+    # Before the replicas' middleware, so that a read a dying replica failed is first
+    # answered again from the primary (exceptions reach middleware in reverse order).
+    "landinfo.middleware.DatabaseUnavailableMiddleware",
     # Sends the reads of public views to a healthy read replica (landinfo/replicas.py).
     "landinfo.replicas.ReplicaReadsMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -207,8 +211,6 @@ MIDDLEWARE = [
     "landinfo.accounts.signin.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # A database that refuses or drops a request is a 503 with Retry-After, not a 500.
-    "landinfo.middleware.DatabaseUnavailableMiddleware",
     # The 429 of a sign-in the account's delay refused; the cookie of a known browser.
     "landinfo.accounts.delays.SignInDelayMiddleware",
     # Last, as django-axes asks: it turns a lockout raised by its backend into the answer.
