@@ -20,7 +20,9 @@ import os
 bind = os.environ.get("LANDINFO_BIND", "127.0.0.1:8000")
 # Processes use the cores (2 on the reference machine); threads wait on PostgreSQL.
 workers = 3
-worker_class = "gthread"
+# gthread, holding the connection of a client refused 429 for its Retry-After
+# (landinfo/gunicorn_worker.py), so that a client ignoring it cannot spin on refusals.
+worker_class = "landinfo.gunicorn_worker.HoldingThreadWorker"
 threads = 4
 # Connections wait here while every thread is busy, rather than being refused.
 backlog = 2048

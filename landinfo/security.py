@@ -17,8 +17,9 @@ import ipaddress
 import logging
 import math
 import threading
+import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -38,11 +39,16 @@ _MACHINE_PREFIXES = ("/api/", "/ogc/", "/exports/", "/tiles/")
 
 def client_ip(request: HttpRequest) -> str:
     """Return the client's IP address, believing only our own proxies' X-Forwarded-For."""
-    peer = request.META.get("REMOTE_ADDR", "") or "0.0.0.0"  # noqa: S104 (a key, not a bind)
+    return client_ip_of(request.META)
+
+
+def client_ip_of(meta: Mapping[str, Any]) -> str:
+    """Return the client's IP address from a request's META (or WSGI environ)."""
+    peer = meta.get("REMOTE_ADDR", "") or "0.0.0.0"  # noqa: S104 (a key, not a bind)
     trusted = settings.LANDINFO["TRUSTED_PROXIES"]
     if trusted <= 0:
         return peer
-    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [a.strip() for a in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [a for a in forwarded if a]
     if not forwarded:
         return peer
@@ -66,6 +72,26 @@ def wants_json(request: HttpRequest) -> bool:
     )
 
 
+# Seconds the server reads nothing more from a connection whose request it refused 429
+# (at most its Retry-After): a client that ignores Retry-After and asks again at once
+# waits anyway, without a thread waiting for it (landinfo/gunicorn_worker.py holds the
+# connection; other servers, such as the tests' live server, ignore the request).
+HOLD_SECONDS = 1.0
+_hold = threading.local()
+
+
+def hold_connection(seconds: float = HOLD_SECONDS) -> None:
+    """Ask the server to read nothing more from this request's connection for `seconds`."""
+    _hold.until = time.monotonic() + seconds
+
+
+def take_connection_hold() -> float | None:
+    """Return (and forget) until when this thread's request asked its connection held."""
+    until = getattr(_hold, "until", None)
+    _hold.until = None
+    return until
+
+
 def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
     """Return the 429 answer: `{"detail": ...}` for programs, a short page for people."""
     retry_after = max(1, retry_after)
@@ -74,6 +100,7 @@ def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
     }
     response = refusal(request, _("Too many requests"), detail, retry_after)
     response["Cache-Control"] = "no-store"
+    hold_connection(min(retry_after, HOLD_SECONDS))
     return response
 
 
@@ -108,8 +135,9 @@ def too_many_at_once(request: HttpRequest) -> HttpResponse:
         "Your address already has as many of these requests running as it may at once; "
         "wait for them to finish, then ask again."
     )
-    response = refusal(request, _("Too many requests"), detail, 1)
+    response = refusal(request, _("Too many requests"), detail, int(HOLD_SECONDS))
     response["Cache-Control"] = "no-store"
+    hold_connection()
     return response
 
 
@@ -135,41 +163,44 @@ def rate_limited(group: str) -> Callable[[Callable[..., Any]], Callable[..., Any
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             if _signed_in(request):
                 return view(request, *args, **kwargs)
-            rate = settings.LANDINFO["RATE_LIMITS"].get(group, "")
-            if rate:
-                try:
-                    usage = get_usage(
-                        request,
-                        group=f"landinfo.{group}",
-                        key=_ratelimit_key,
-                        rate=rate,
-                        increment=True,
-                    )
-                except CounterCache._driver_errors():
-                    # The counters are unreachable (the database is out of connections
-                    # or restarting): serve the public rather than fail everyone.
-                    if not getattr(settings, "RATELIMIT_FAIL_OPEN", False):
-                        raise
-                    logger.warning("Rate-limit counters unreachable; %s served uncounted", group)
-                    usage = None
-                if usage is not None and usage["should_limit"]:
-                    return too_many_requests(request, usage["time_left"])
+            # The places first: a flood's surplus is refused with one statement, and is
+            # not counted against the client's rate.
             slots = settings.LANDINFO["CONCURRENCY_LIMITS"].get(group, 0)
-            if slots <= 0:
-                return view(request, *args, **kwargs)
             counters: CounterCache = caches[settings.RATELIMIT_USE_CACHE]  # type: ignore[assignment]
             key = f"{group}:{client_ip(request)}"
-            slot = counters.take_slot(key, slots)
+            slot = counters.take_slot(key, slots) if slots > 0 else UNLIMITED
             if slot is None:
                 return too_many_at_once(request)
             try:
-                return view(request, *args, **kwargs)
+                return _counted(request, group, view, *args, **kwargs)
             finally:
                 counters.give_back_slot(key, slot)
 
         return wrapped
 
     return decorator
+
+
+def _counted(
+    request: HttpRequest, group: str, view: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Any:
+    """Count the request against its client's rate for `group`; run `view` if within it."""
+    rate = settings.LANDINFO["RATE_LIMITS"].get(group, "")
+    if rate:
+        try:
+            usage = get_usage(
+                request, group=f"landinfo.{group}", key=_ratelimit_key, rate=rate, increment=True
+            )
+        except CounterCache._driver_errors():
+            # The counters are unreachable (the database is out of connections or
+            # restarting): serve the public rather than fail everyone.
+            if not getattr(settings, "RATELIMIT_FAIL_OPEN", False):
+                raise
+            logger.warning("Rate-limit counters unreachable; %s served uncounted", group)
+            usage = None
+        if usage is not None and usage["should_limit"]:
+            return too_many_requests(request, usage["time_left"])
+    return view(request, *args, **kwargs)
 
 
 class _Unlimited:

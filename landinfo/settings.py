@@ -104,22 +104,25 @@ LANDINFO = {
     },
     # How many requests of each group one client address may have running at once (0: no
     # limit), across all workers: the workers (3 x 4 threads) are what one flooding client
-    # would otherwise take from everyone else. QGIS loads each visible OGC layer at once,
-    # hence 4 pages; a citizen never runs two exports at once. Tiles are not capped here:
+    # would otherwise take from everyone else. An OGC page of thousands of features costs
+    # PostgreSQL a core for a second: two at a time keep a core for everyone else (QGIS
+    # loads its visible layers one page at a time each; a refused page is asked again
+    # after Retry-After). A citizen never runs two exports at once. Tiles are not capped here:
     # a browser over HTTP/2 asks for twenty at once, and the web server in front caches
     # and limits them (docker/nginx.conf).
     "CONCURRENCY_LIMITS": {
         "lookup": env.int("LANDINFO_CONCURRENT_LOOKUP", default=8),
-        "ogc": env.int("LANDINFO_CONCURRENT_OGC", default=4),
+        "ogc": env.int("LANDINFO_CONCURRENT_OGC", default=2),
         "verify": env.int("LANDINFO_CONCURRENT_VERIFY", default=2),
         "certificate": env.int("LANDINFO_CONCURRENT_CERTIFICATE", default=2),
         "export": env.int("LANDINFO_CONCURRENT_EXPORT", default=1),
     },
     # The most features one page of the OGC API's items may hold (`limit` above it is
     # lowered to it); the default page is 1,000 or this, if lower. QGIS and GDAL (3.8+)
-    # read both from /ogc/api and page with them. Lower it to cap what one anonymous
-    # request may cost.
-    "OGC_MAX_LIMIT": env.int("LANDINFO_OGC_MAX_LIMIT", default=10_000),
+    # read both from /ogc/api and page with them. It caps what one anonymous request may
+    # cost: 5,000 parcels are about 5 MB of GeoJSON and half a second of PostgreSQL;
+    # whole layers are for the exports.
+    "OGC_MAX_LIMIT": env.int("LANDINFO_OGC_MAX_LIMIT", default=5_000),
     # When on, notaries, registrars and administrators sign in with a TOTP code as well as
     # their password; until they have, their session is anonymous (landinfo/accounts/).
     "NOTARY_OTP_REQUIRED": env.bool("LANDINFO_NOTARY_OTP_REQUIRED", default=False),

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, User
 from django.core.cache import caches
 from django.test import Client
 
-from landinfo.security import client_ip
+from landinfo.security import CounterCache, client_ip
 from tests.factories import api_token_for
 
 pytestmark = pytest.mark.django_db
@@ -184,7 +184,6 @@ class HeldSlots:
         self.raw.autocommit = True
 
     def hold(self, group: str, ip: str, count: int) -> None:
-        from landinfo.security import CounterCache
 
         with self.raw.cursor() as cursor:
             for slot in range(count):
@@ -235,7 +234,7 @@ def test_a_request_that_fails_gives_its_place_back(monkeypatch, settings):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(selectors, "parcel_sheet", broken)
+    monkeypatch.setattr(selectors, "_fetch_prepared", broken)  # imported by name nowhere
     client = Client(REMOTE_ADDR="198.51.100.25", raise_request_exception=False)
     for _ in range(3):
         assert client.get("/api/parcels/1").status_code == 500
@@ -253,8 +252,6 @@ def test_signed_in_staff_are_not_capped(held, django_user_model):
 
 def test_unreachable_counters_serve_the_public_rather_than_fail(monkeypatch):
     import psycopg2
-
-    from landinfo.security import CounterCache
 
     def unreachable(self, sql, params):
         raise psycopg2.OperationalError('FATAL: too many connections for role "landinfo"')

@@ -404,11 +404,14 @@ def test_the_api_document_advertises_the_page_size_qgis_and_gdal_page_with(clien
         "form",
         False,
     )
-    assert limit["schema"]["default"] == 1000 and limit["schema"]["maximum"] == 10_000
+    assert (
+        limit["schema"]["default"] == 1000
+        and limit["schema"]["maximum"] == settings.LANDINFO["OGC_MAX_LIMIT"]
+    )
     for name in layers.LAYERS:
         parameters = document["paths"][f"/collections/{name}/items"]["get"]["parameters"]
         assert {"$ref": "#/components/parameters/limit"} in parameters  # what GDAL 3.8 reads
-    # The maximum is the lead's to lower (load); the default follows it down.
+    # The maximum is a setting (what one request may cost); the default follows it down.
     settings.LANDINFO = {**settings.LANDINFO, "OGC_MAX_LIMIT": 3}
     schema = _get(client, "/api").json()["components"]["parameters"]["limit"]["schema"]
     assert (schema["default"], schema["maximum"]) == (3, 3)
