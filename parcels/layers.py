@@ -533,10 +533,14 @@ def query(
             f"WHERE {' AND '.join(where) if where else 'true'}\n"
             f"ORDER BY {layer.id_sql} LIMIT %(limit)s OFFSET %(offset)s"
         )
+        # The chosen ids drive the joins row by row (LATERAL): with `id IN (page)` the
+        # planner was free to join every row first and filter last, and did on small or
+        # freshly changed tables, so a page's cost depended on its statistics.
         sql = (
-            f"{select}FROM {layer.from_sql}\n"
-            f"WHERE {layer.id_sql} IN ({page})\n"
-            f"ORDER BY {layer.id_sql}"
+            f"SELECT f.* FROM ({page}) AS chosen(id)\n"
+            f"CROSS JOIN LATERAL (\n{select}FROM {layer.from_sql}\n"
+            f"WHERE {layer.id_sql} = chosen.id\n) f\n"
+            "ORDER BY f.id"
         )
         return Query(sql=sql, params=params)
     from_sql = layer.from_sql
