@@ -537,7 +537,7 @@ def query(
         # planner was free to join every row first and filter last, and did on small or
         # freshly changed tables, so a page's cost depended on its statistics.
         sql = (
-            f"SELECT f.* FROM ({page}) AS chosen(id)\n"
+            f"SELECT f.* FROM ({page}) AS chosen(id)\n"  # noqa: S608 - the layer's own SQL
             f"CROSS JOIN LATERAL (\n{select}FROM {layer.from_sql}\n"
             f"WHERE {layer.id_sql} = chosen.id\n) f\n"
             "ORDER BY f.id"
