@@ -298,9 +298,10 @@ def test_the_sheet_notes_a_registered_area_beyond_its_map_scales_tolerance(
     note = session.page.locator("#area-discrepancy")
     note.wait_for()
     text = note.inner_text()
-    # In the page's language once translated; the catalogue has no translation of it yet.
-    assert text.startswith("Registered area differs from the drawn boundary by ")
-    assert "beyond the tolerance of " in text
-    assert text.endswith(f"at 1:{profile.default_map_scale}.")
+    # In the page's language (Vietnamese here): the difference, its share and the scale.
+    assert "m²" in text
+    assert "%" in text
+    assert f"1:{profile.default_map_scale}" in text
+    assert "Registered area" not in text  # translated, not the catalogue's English
     session.screenshot("07-area-note")
     session.assert_clean()

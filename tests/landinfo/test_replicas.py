@@ -463,10 +463,17 @@ def drive() -> None:
 
     # A deed while the replica's replay is paused: only the primary has it, so the
     # notary's reads show it only if they ran there.
-    caught_up()
-    on_standby("SELECT pg_wal_replay_pause()")
-    replicas.reset_health()
-    assert replicas.choose_replica() == "replica_1"  # healthy, its position noted
+    # Paused caught up: the primary may write (autovacuum, a checkpoint) between the two,
+    # which leaves the paused replica behind with no lag to measure yet; then again.
+    for _attempt in range(20):
+        caught_up()
+        on_standby("SELECT pg_wal_replay_pause()")
+        replicas.reset_health()
+        if replicas.choose_replica() == "replica_1":  # healthy, its position noted
+            break
+        on_standby("SELECT pg_wal_replay_resume()")
+    else:
+        raise AssertionError("the paused replica was never seen caught up and healthy")
     notary_client = _client()
     status, on_primary, on_replica, sequence = deed(notary_client)
     out["deed"] = (status, on_primary, on_replica)

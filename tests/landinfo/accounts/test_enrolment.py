@@ -16,6 +16,7 @@ from landinfo.models import AccountNotice, ApiToken, EnrolmentCode
 from tests.factories import api_token_for
 from tests.landinfo.accounts.conftest import ADMIN_ADDRESS
 from tests.landinfo.accounts.helpers import (
+    OFFICE,
     browser,
     code,
     enrolment_code,
@@ -66,7 +67,7 @@ def test_an_enrolment_code_sets_up_the_authenticator_and_everyone_is_told(otp_re
     device.refresh_from_db()
     assert device.confirmed
     assert sorted(tuple(mail.to) for mail in mailoutbox) == [(ADMIN_ADDRESS,), (user.email,)]
-    assert all("authenticator" in mail.body for mail in mailoutbox)
+    assert all(OFFICE in mail.body for mail in mailoutbox)  # in the register's language
     # The owner is told again at the next sign-in, once (a code of the next time step:
     # the app's codes are single-use, and the test moves the step rather than wait).
     client.post("/accounts/logout/")
