@@ -533,15 +533,25 @@ def query(
             f"WHERE {' AND '.join(where) if where else 'true'}\n"
             f"ORDER BY {layer.id_sql} LIMIT %(limit)s OFFSET %(offset)s"
         )
-        # The chosen ids drive the joins row by row (LATERAL): with `id IN (page)` the
-        # planner was free to join every row first and filter last, and did on small or
-        # freshly changed tables, so a page's cost depended on its statistics.
-        sql = (
-            f"SELECT f.* FROM ({page}) AS chosen(id)\n"  # noqa: S608 - the layer's own SQL
-            f"CROSS JOIN LATERAL (\n{select}FROM {layer.from_sql}\n"
-            f"WHERE {layer.id_sql} = chosen.id\n) f\n"
-            "ORDER BY f.id"
-        )
+        if layer.page_from_sql is not None:
+            # A layer with costly joins per row pages on a plain table: its chosen ids
+            # drive the joins row by row (LATERAL). With `id IN (page)` the planner was
+            # free to join every row first and filter last, and did on small or freshly
+            # changed tables, so a page's cost depended on its statistics.
+            sql = (
+                f"SELECT f.* FROM ({page}) AS chosen(id)\n"  # noqa: S608 - the layer's own SQL
+                f"CROSS JOIN LATERAL (\n{select}FROM {layer.from_sql}\n"
+                f"WHERE {layer.id_sql} = chosen.id\n) f\n"
+                "ORDER BY f.id"
+            )
+        else:
+            # A layer whose rows are computed (changes: events of a union) has no index on
+            # its id to look rows up one at a time: the page filters the rows it computes.
+            sql = (
+                f"{select}FROM {layer.from_sql}\n"
+                f"WHERE {layer.id_sql} IN ({page})\n"
+                f"ORDER BY {layer.id_sql}"
+            )
         return Query(sql=sql, params=params)
     from_sql = layer.from_sql
     if layer.bulk_from_sql is not None and feature_id is None:
