@@ -21,6 +21,7 @@ from parcels.certificates import (
     TRANSFER_TYPES,
     Verification,
     issue_certificate,
+    pasted_code,
     verify_certificate,
     word,
 )
@@ -78,11 +79,15 @@ def verify(request: HttpRequest, code: str = "") -> HttpResponse:
     `?format=json`.
     """
     if not code:
-        pasted = request.GET.get("code", "").strip()
+        pasted = pasted_code(request.GET.get("code", ""))
         if pasted:
-            # A link copied from the PDF may come with its line breaks: drop them.
-            return redirect("verify", code="".join(pasted.rsplit("/", 1)[-1].split()))
-        return render(request, "parcels/verify.html", {"verification": None})
+            return redirect("verify", code=pasted)
+        return render(
+            request,
+            "parcels/verify.html",
+            {"verification": None, "pasted_nothing": "code" in request.GET},
+            status=400 if "code" in request.GET else 200,
+        )
     verification = verify_certificate(code)
     status = _STATUS[verification.status]
     if request.GET.get("format") == "json" or "application/json" in request.headers.get(

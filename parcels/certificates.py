@@ -259,15 +259,30 @@ def encode_code(fields: CodeFields, private_key: Ed25519PrivateKey) -> str:
     return base64.urlsafe_b64encode(signed + signature).rstrip(b"=").decode("ascii")
 
 
+# What copying a link out of a text tends to bring along at its end: the sentence's
+# full stop, a bracket or quote around it, the path's slash. None is in the code's
+# alphabet (URL-safe base64: letters, digits, "-" and "_").
+_TRAILING = "/.,;:)]}>'\"»”’"
+
+
+def pasted_code(text: str) -> str:
+    """Return the code in a link or code as people paste it: "" when there is none.
+
+    A link copied from a printed certificate spans lines: the breaks come back as spaces
+    or newlines (the PDF cuts it only after a letter or digit), never as code; what
+    precedes the last "/" of a link is its address.
+    """
+    squeezed = "".join(text.split()).rstrip(_TRAILING)
+    return squeezed.rsplit("/", 1)[-1]
+
+
 def decode_code(code: str, keys: Mapping[str, Ed25519PublicKey]) -> CodeFields:
     """Return what `code` states, once its signature is checked against `keys` (by key id).
 
     Raise InvalidCode when the code cannot be read, names a key the register does not
     know, or its signature does not match: it was altered, or made by someone else.
     """
-    # A link copied from a printed certificate spans lines: the breaks come back as
-    # spaces or newlines (the PDF cuts it only after a letter or digit), never as code.
-    code = "".join(code.split()) if len(code) <= 4 * _CODE_SIZE else code
+    code = pasted_code(code) if len(code) <= 4 * _CODE_SIZE else code
     if len(code) > 2 * _CODE_SIZE or not code.isascii():
         raise InvalidCode("This is not a certificate code of this register: it cannot be read.")
     try:

@@ -497,3 +497,25 @@ def test_a_link_copied_from_the_pdf_with_its_line_breaks_still_verifies(client, 
     pasted = client.get("/verify/", {"code": f"http://testserver/verify/{broken}\n"})
     assert pasted.status_code == 302
     assert pasted["Location"].endswith(f"/verify/{code}")
+
+
+@pytest.mark.parametrize("tail", ["/", ".", ").", "/.", "\u201d"])
+def test_a_link_copied_with_what_follows_it_in_a_sentence_still_verifies(client, register, tail):
+    link = qr_link(get_certificate(client, register.shared, "en").content)
+    code = urlsplit(link).path.rsplit("/", 1)[-1]
+    pasted = client.get("/verify/", {"code": f"{link}{tail}"})
+    assert pasted.status_code == 302 and pasted["Location"].endswith(f"/verify/{code}")
+    if "/" not in tail.rstrip("/"):  # a link typed or followed with it: one path segment
+        answer = client.get(f"/verify/{code}{tail}", HTTP_ACCEPT="application/json")
+        assert answer.status_code == 200 and answer.json()["status"] == "current"
+
+
+@pytest.mark.parametrize("pasted", ["abc/", "/", "https://example.org/verify/", " . "])
+def test_a_paste_without_a_code_is_told_so_not_a_500(client, pasted):
+    answer = client.get("/verify/", {"code": pasted})
+    if answer.status_code == 302:  # "abc": a code, which the verify page refuses
+        answer = client.get(answer["Location"])
+        assert answer.status_code == 400
+    else:
+        assert answer.status_code == 400
+        assert b'id="code-error"' in answer.content
