@@ -8,9 +8,14 @@ class LandinfoConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import get_user_model
         from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+        from django.db.backends.signals import connection_created
         from django.db.models.signals import pre_save
 
         from landinfo.accounts import delays, signin, tokens
+        from landinfo.srid import check_storage_srid
+
+        # Every connection checks that its database was made under this profile.
+        connection_created.connect(check_storage_srid, dispatch_uid="landinfo-profile")
 
         # Django's own events of signing in and out: every form and path that signs in or
         # out (ours, the admin's, django-axes' lock) sends them, so one receiver each

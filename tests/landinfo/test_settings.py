@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -129,3 +131,35 @@ def test_https_setting_redirects_plain_http_and_trusts_the_proxy_only_when_told(
     )
     assert proxied.status_code == 200
     assert proxied["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+@pytest.mark.django_db
+def test_a_database_made_under_another_profile_is_refused_with_a_message():
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    other = "kr" if settings.LANDINFO["PROFILE"] == "vn" else "vn"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from parcels.models import Parcel; print(Parcel.objects.count())",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "landinfo.settings",
+            "LANDINFO_PROFILE": other,
+            "DATABASE_URL": (
+                f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+            ),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert f"LANDINFO_PROFILE={other!r}" in result.stderr
+    assert "made under another profile" in result.stderr
