@@ -34,3 +34,6 @@ limit_request_line = 8190
 limit_request_fields = 100
 accesslog = "-"
 errorlog = "-"
+# gunicorn's control socket is one path per user ($HOME/.gunicorn/gunicorn.ctl): two
+# servers of one user (a demo and the tests, two checkouts) would take it from each other.
+control_socket_disable = True
