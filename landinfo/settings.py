@@ -93,6 +93,12 @@ LANDINFO = {
     # address to X-Forwarded-For (1 behind the docker nginx). 0: the peer address is the
     # client, and the header, which anyone can write, is ignored (landinfo/security.py).
     "TRUSTED_PROXIES": env.int("LANDINFO_TRUSTED_PROXIES", default=0),
+    # How many of a gunicorn worker's threads one client address may use at once
+    # (landinfo/gunicorn_worker.py); its other connections wait their turn. -1: half of
+    # them when clients reach the server directly (no trusted proxy: make demo), no limit
+    # behind a proxy, which buffers slow clients itself and sends everything from one
+    # address. 0: no limit.
+    "THREADS_PER_CLIENT": env.int("LANDINFO_THREADS_PER_CLIENT", default=-1),
     # Requests per client IP that the public reads allow ("<count>/<s|m|h>"); a citizen
     # clicking around the map stays far below them. Signed-in staff are not counted.
     "RATE_LIMITS": {

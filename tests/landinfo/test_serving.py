@@ -8,6 +8,7 @@ from one address, and check what the flood may never cause: a 5xx, a dropped
 connection, or more database connections than the configuration allows.
 """
 
+import contextlib
 import os
 import re
 import socket
@@ -220,3 +221,46 @@ def test_a_client_that_ignores_retry_after_waits_it_anyway_on_its_connection(ser
         flooder.close()
     finally:
         held.close()
+
+
+def test_a_client_sending_its_requests_a_byte_at_a_time_holds_only_its_share(served):
+    """Slow clients (slowloris) held every thread of the demo server; another was not served.
+
+    Forty connections from 127.0.0.1 trickle a request head; a client on 127.0.0.2 must
+    still get its answer, long before they finish.
+    """
+    import http.client
+    import socket as sockets
+
+    port = int(served.rsplit(":", 1)[1])
+    slow: list[sockets.socket] = []
+    stop = threading.Event()
+
+    def trickle() -> None:
+        while not stop.is_set():
+            for sock in slow:
+                with contextlib.suppress(OSError):  # the server may have given up on it
+                    sock.sendall(b"X-Slow: 1\r\n")
+            stop.wait(0.5)
+
+    for _ in range(40):
+        sock = sockets.create_connection(("127.0.0.1", port))
+        sock.sendall(b"GET /api/parcels/search?q=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        slow.append(sock)
+    trickler = threading.Thread(target=trickle)
+    trickler.start()
+    try:
+        time.sleep(3)  # every slow connection is in a thread of the server
+        other = http.client.HTTPConnection(
+            "127.0.0.1", port, timeout=20, source_address=("127.0.0.2", 0)
+        )
+        other.request("GET", "/api/parcels/search?q=1")
+        answer = other.getresponse()
+        answer.read()
+        assert answer.status in (200, 400)  # answered: not left waiting behind the slow ones
+        other.close()
+    finally:
+        stop.set()
+        trickler.join()
+        for sock in slow:
+            sock.close()
