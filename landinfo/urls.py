@@ -24,7 +24,7 @@ urlpatterns = [
     path("verify/", certificate_views.verify, name="verify-form"),
     path("verify/<str:code>", certificate_views.verify, name="verify"),
     # The same link copied with a slash at its end.
-    path("verify/<str:code>/", certificate_views.verify),
+    path("verify/<str:code>/", certificate_views.verify, name="verify-slash"),
     path("planner/", include("parcels.planner_urls")),
     # The landing page without the slash too: QGIS 3.22 cannot follow a redirect to it.
     path("ogc", ogc.landing_view, name="ogc-landing"),

@@ -326,6 +326,7 @@ ARGUMENTS: dict[str, Callable[[Demo], list[str]]] = {
         f"/verify/{demo.certificate_code}",
         f"/verify/{demo.certificate_code}?format=json",
     ],
+    "verify-slash": lambda demo: [f"/verify/{demo.certificate_code}/"],
     "planner:job": lambda demo: ["/planner/exports/1/"],
     "planner:job-json": lambda demo: ["/planner/exports/1.json"],
     "planner:download": lambda demo: ["/planner/exports/1/download"],
