@@ -48,7 +48,7 @@ from pyproj.exceptions import CRSError
 
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
 from landinfo.profiles.text import fold_text, quote_input
-from parcels import placement
+from parcels import overlaps, placement
 from parcels.areas import beyond_tolerance, ground_areas
 from parcels.models import AdministrativeUnit
 from parcels.safe_files import (
@@ -71,6 +71,7 @@ _ADDRESS_MAX_LENGTH = 300
 _AREA_LIMIT_M2 = Decimal("1e12")  # registered_area is numeric(14, 2)
 
 _FIRST_PROBLEMS_SHOWN = 10
+_OVERLAPS_SHOWN = 5  # parcels a feature overlaps, named in its row of the report
 DEFAULT_BATCH_SIZE = 65_536
 
 # The word for the unit that numbers parcels, in messages ("commune 00004 is not ...").
@@ -109,6 +110,7 @@ class Problem(enum.Enum):
     BAD_ADDRESS = "bad address"
     UNKNOWN_UNIT = "unknown administrative unit"
     CONFLICT = "conflict"
+    OVERLAP = "overlap"
     # A note, not a refusal: the parcel is imported and the report lists it.
     AREA_DIFFERS = "registered area differs from the boundary"
 
@@ -1582,6 +1584,78 @@ _COMPARE_WITH_REGISTER = """
     ORDER BY c.seq, d.position
 """
 
+# A current parcel's ground passes to another only by a deed (parcels.overlaps). Each
+# feature to be imported is measured against the current parcels of the register under
+# another identifier (its own is the parcel itself, compared above) and against the
+# other features to be imported: each pair of the file once, both of its features
+# refused. Both joins run on a GiST index (the register's, the staging table's), and
+# only pairs whose interiors meet are measured: most pairs of boxes that meet are
+# neighbours sharing a side, which one relate test (12 µs) sets aside for less than the
+# intersection would cost.
+_INTERIORS_MEET = "ST_Relate(s.boundary, o.boundary, '2********')"
+_SCALES = (
+    f"greatest({overlaps.map_scale_sql('s.map_scale')}, {overlaps.map_scale_sql('o.map_scale')})"
+)
+_FIND_OVERLAPS = f"""
+    WITH pairs AS (
+        SELECT s.seq, NULL::bigint AS other_seq, o.identifier AS other,
+               s.boundary AS mine, o.boundary AS theirs, {_SCALES} AS scale
+        FROM import_staging AS s
+        JOIN parcels_parcel AS o
+          ON o.boundary && s.boundary AND o.valid_to IS NULL AND o.identifier <> s.identifier
+        WHERE s.status = 'accepted' AND {_INTERIORS_MEET}
+        UNION ALL
+        SELECT s.seq, o.seq, NULL, s.boundary, o.boundary, {_SCALES}
+        FROM import_staging AS s
+        JOIN import_staging AS o
+          ON o.boundary && s.boundary AND o.seq > s.seq AND o.status = 'accepted'
+        WHERE s.status = 'accepted' AND {_INTERIORS_MEET}
+    ), measured AS (
+        SELECT seq, other_seq, other, scale,
+               ST_Area(ST_Intersection(mine, theirs)) AS shared,
+               ST_Area(mine) AS mine, ST_Area(theirs) AS theirs
+        FROM pairs
+    ), beyond AS (
+        SELECT *, {overlaps.tolerance_sql("least(mine, theirs)", "scale")} AS tolerance
+        FROM measured
+    ), sides AS (
+        SELECT seq, other_seq, other, shared, mine AS area, tolerance
+        FROM beyond WHERE shared > tolerance
+        UNION ALL
+        SELECT other_seq, seq, NULL, shared, theirs, tolerance
+        FROM beyond WHERE shared > tolerance AND other_seq IS NOT NULL
+    ), described AS (
+        SELECT sides.seq, sides.shared,
+               coalesce('registered parcel ' || sides.other,
+                        f.identifier || ' (FID ' || f.fid || ') of this file')
+               || ' by ' || round(sides.shared::numeric, 1) || ' m² ('
+               || round((100 * sides.shared / sides.area)::numeric, 1)
+               || ' %% of this parcel; the map permits ' || round(sides.tolerance::numeric, 1)
+               || ' m²)' AS what,
+               row_number() OVER (PARTITION BY sides.seq ORDER BY sides.shared DESC) AS rank
+        FROM sides LEFT JOIN import_staging AS f ON f.seq = sides.other_seq
+    ), marked AS (
+        UPDATE import_staging AS s SET status = 'rejected'
+        FROM (SELECT DISTINCT seq FROM sides) AS o
+        WHERE o.seq = s.seq
+    )
+    INSERT INTO import_problems (seq, fid, identifier, field, kind, reason)
+    SELECT s.seq, s.fid, s.identifier, 'geometry', %(kind)s,
+           %(kind)s || ': the parcel overlaps '
+           || string_agg(d.what, ', ' ORDER BY d.rank) FILTER (WHERE d.rank <= %(shown)s)
+           || CASE WHEN count(*) > %(shown)s THEN ' and ' || (count(*) - %(shown)s) || ' more'
+                   ELSE '' END
+           || '; current parcels do not overlap: correct the boundary, or change the '
+           || 'registered parcel by a deed first'
+    FROM described AS d JOIN import_staging AS s ON s.seq = d.seq
+    GROUP BY s.seq, s.fid, s.identifier
+    ORDER BY s.seq
+"""  # noqa: S608 - our own SQL fragments; every value is bound
+
+# Imports wait for each other before they look at the register: two files with the same
+# ground, imported at once, would each pass against a register without the other.
+_IMPORT_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('parcels.import_parcels', 0))"
+
 _MISSING_UNITS = """
     SELECT DISTINCT s.unit_code FROM import_staging AS s
     WHERE s.status = 'accepted' AND NOT EXISTS (
@@ -1821,6 +1895,9 @@ class _Import:
     def execute(self, progress: Progress | None) -> None:
         """Stage, check and write the layer; run inside the import's transaction."""
         cursor = connection.cursor()
+        # Compiling the checks' plans (their costs are those of joins over the whole file)
+        # took longer than running them: 0.15 s of a 0.6 s import of 5,000 parcels.
+        cursor.execute("SET LOCAL jit = off")
         for statement in _CREATE_TABLES:
             cursor.execute(statement, {"srid": self.profile.storage_srid})
         self._stage(cursor, progress)
@@ -1909,6 +1986,7 @@ class _Import:
     def _check_staged(self, cursor: CursorWrapper) -> None:
         """Run the checks that need the whole file or the register, one statement each."""
         mapping = self.mapping
+        cursor.execute("CREATE INDEX ON import_staging USING gist (boundary)")
         cursor.execute("ANALYZE import_staging")  # a temporary table has no statistics
         cursor.execute(
             _FIND_DUPLICATES,
@@ -1924,6 +2002,7 @@ class _Import:
                 },
             )
         cursor.execute(_MARK_REJECTED)
+        cursor.execute(_IMPORT_LOCK)
         cursor.execute(
             _COMPARE_WITH_REGISTER,
             {
@@ -1934,6 +2013,14 @@ class _Import:
                 "land_use_field": mapping.land_use,
                 "area_field": mapping.area or "",
                 "address_field": mapping.address or "",
+            },
+        )
+        cursor.execute(
+            _FIND_OVERLAPS,
+            {
+                **overlaps.tolerance_params(self.profile),
+                "kind": Problem.OVERLAP.value,
+                "shown": _OVERLAPS_SHOWN,
             },
         )
 
@@ -2034,6 +2121,11 @@ class _Import:
             Problem.BAD_MAP_SCALE: (
                 f"{mapping.map_scale} holds no map scales; name the field with "
                 f"--map-scale-field, or give the scale with --map-scale"
+            ),
+            Problem.OVERLAP: (
+                "each lies on ground that current parcels of the register (or other features "
+                "of the file) hold: the file is registered already under other identifiers, "
+                f"or it is shifted (it is read in {self.frame.source_name}: is that its CRS?)"
             ),
             Problem.UNKNOWN_UNIT: (
                 f"none of its {units} is in the register; load the administrative units "
