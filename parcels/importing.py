@@ -272,9 +272,12 @@ _LAND_USE_NAMES = (
     "jimokcode",
 )
 _ADDRESS_NAMES = ("address", "diachi", "diachithuadat", "addr", "juso", "주소", "location")
-# Not "shape_area" or "shape_area_1": GIS tools fill those in the file's CRS units.
+# Not "shape_area" or "shape_area_1": GIS tools fill those in the file's CRS units, nor
+# the register's own "computed_area" (its "comp_area", dBase's "computed_a").
 _AREA_NAMES = (
     "registeredarea",
+    "regarea",  # the register's Shapefile exports (parcels.layers, Field.short)
+    "registered",  # "registered_area" cut to dBase's 10 characters by GDAL or QGIS
     "area",
     "aream2",
     "dientich",
