@@ -898,14 +898,16 @@ def _check_geometries(wkb: pa.Array, frame: _Frame) -> _Geometries:
     candidates = np.flatnonzero(polygonal & ~empty)
     projected = shapely.transform(geometries[candidates], _project(frame.to_storage))
     finite = np.all(np.isfinite(shapely.bounds(projected)), axis=1)
+    lost_x, lost_y = placement.middles(geometries[candidates[~finite]])
     report(
         candidates[~finite],
         Problem.OUTSIDE_AREA,
         [
-            f"the coordinates cannot be transformed from {frame.source_name} to "
-            f"EPSG:{frame.storage_srid}; is the CRS right (--srs)?"
-        ]
-        * int((~finite).sum()),
+            f"the feature lies at {placement.point_text(frame.source, x_at, y_at)}; it "
+            f"cannot be transformed from {frame.source_name} to EPSG:{frame.storage_srid}: "
+            f"is that the file's CRS (--srs)?"
+            for x_at, y_at in zip(lost_x, lost_y, strict=True)
+        ],
     )
     x, y = placement.middles(projected[finite])
     in_country = np.zeros(len(candidates), dtype=bool)
@@ -954,19 +956,15 @@ def _check_geometries(wkb: pa.Array, frame: _Frame) -> _Geometries:
 
 
 def _where(geometries: npt.NDArray[np.object_], frame: _Frame) -> list[str]:
-    """Return where each geometry lies in WGS84, outside the profile's country."""
+    """Return where each geometry lies, outside the profile's country: in the file's CRS."""
     x, y = placement.middles(geometries)
-    lon, lat = frame.to_wgs84.transform(x, y, errcheck=False)
     profile = frame.profile
     return [
-        (
-            f"the feature lies at lon {lon_at:.5f}, lat {lat_at:.5f} (WGS84)"
-            if np.isfinite(lon_at) and np.isfinite(lat_at)
-            else "the feature has no place in WGS84"
-        )
-        + f", outside {profile.name} (its land and islands, and "
-        f"{profile.outline_margin_m / 1000:g} km beyond); is {frame.source_name} its CRS (--srs)?"
-        for lon_at, lat_at in zip(np.atleast_1d(lon), np.atleast_1d(lat), strict=True)
+        f"the feature lies at {placement.point_text(frame.source, x_at, y_at, frame.to_wgs84)}"
+        f", outside {profile.name} (its land and islands, and "
+        f"{profile.outline_margin_m / 1000:g} km beyond), read in {frame.source_name}: is "
+        f"that its CRS (--srs)?"
+        for x_at, y_at in zip(x, y, strict=True)
     ]
 
 
@@ -1216,12 +1214,24 @@ class _Batches:
         checked, inside = self.units.check(unit_codes[rows], geometries.boundaries[rows])
         noun = _UNIT_NOUN.get(self.profile.key, "administrative unit")
         tolerance = self.profile.unit_tolerance_m
-        for row in rows[checked & ~inside]:
+        outside = rows[checked & ~inside]
+        middles = shapely.centroid(geometries.boundaries[outside])
+        instead = placement.units_at(
+            shapely.get_x(middles),
+            shapely.get_y(middles),
+            unit_codes[outside],
+            self.profile.storage_srid,
+        )
+        for row, middle, unit in zip(outside, middles, instead, strict=True):
             code = unit_codes[row]
-            boundary = geometries.boundaries[row]
-            away = shapely.distance(self.units.boundary(code), shapely.centroid(boundary))
+            away = shapely.distance(self.units.boundary(code), middle)
             where = (
-                f"its middle lies {away:.0f} m outside it"
+                f"its middle lies {away:.0f} m outside it, "
+                + (
+                    f"in {placement.unit_label(noun, unit)}"
+                    if unit is not None
+                    else f"in no other {noun} of the register"
+                )
                 if away > 0
                 else f"it crosses that unit's boundary by more than {tolerance:g} m"
             )
@@ -1230,7 +1240,7 @@ class _Batches:
                 "geometry",
                 Problem.OUTSIDE_UNIT,
                 f"the parcel is not in {noun} {code}, whose parcel it is: {where}; is "
-                f"{self.frame.source_name} the file's CRS (--srs)?",
+                f"{self.frame.source_name} the file's CRS (--srs), and {code} its {noun}?",
             )
             geometries.boundaries[row] = None
             self.misplaced += 1
@@ -2066,9 +2076,11 @@ class _Import:
             if placement.whole_file_missed(diagnosis):
                 return placement.describe(
                     diagnosis,
+                    source=self.frame.source,
                     source_name=self.frame.source_name,
                     profile=profile,
-                    unit_noun=_UNIT_NOUNS.get(profile.key, "administrative units"),
+                    unit_noun=_UNIT_NOUN.get(profile.key, "administrative unit"),
+                    units_noun=_UNIT_NOUNS.get(profile.key, "administrative units"),
                     file_has_crs=self.file_has_crs,
                 )
         result = self.result

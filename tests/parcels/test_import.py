@@ -243,7 +243,8 @@ def test_flawed_file_imports_exactly_the_valid_features_and_reports_each_flaw(
     assert reasons[7][0].startswith("unknown land use: 'XYZ' is not a land-use code")
     assert reasons[8][0].startswith("unreadable identifier: 'tờ 1'")
     assert reasons[9] == ["bad area: the area -5.0 m² is not positive"]
-    assert reasons[10][0].startswith("outside the country: the feature lies at lon")
+    assert reasons[10][0].startswith("outside the country: the feature lies at easting ")
+    assert ", read in EPSG:3405 (VN-2000 / UTM zone 48N): is that its CRS" in reasons[10][0]
     rows = {int(row["fid"]): row for row in read_report(report)}
     assert rows[5]["identifier"] == "00004-1-1" and rows[5]["field"] == "maThua"
     assert rows[4]["field"] == "geometry" and rows[7]["field"] == "loaiDat"
