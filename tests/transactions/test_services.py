@@ -18,7 +18,7 @@ from django.contrib.auth.models import Group, User
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel, ParcelLineage
@@ -670,7 +670,10 @@ def test_subdivision_taking_a_neighbours_ground_is_refused_whatever_its_stated_t
         ChildParcel(rectangle(x0, y0, x0 + 10, y1)),
         ChildParcel(rectangle(x0 + 10, y0, x0 + 25, y1)),
     ]
-    with refused(DeedRefused, f"New parcel 2 reaches 100.00 m² into parcel {neighbour.identifier}"):
+    with (
+        translation.override("en"),
+        refused(DeedRefused, f"New parcel 2 reaches 100.00 m² into parcel {neighbour.identifier}"),
+    ):
         services.subdivide_parcel(
             parcel_id=parcel.pk, children=drawn, tolerance_m2=150, deed=deed(notary, parcel.pk)
         )
