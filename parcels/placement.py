@@ -16,6 +16,7 @@ some of its features, is wrong, and `describe` says so in one message.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -118,6 +119,81 @@ def middles(geometries: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.float64
     return (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
 
 
+def units_at(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    codes: Iterable[str],
+    srid: int,
+) -> list[tuple[str, str] | None]:
+    """Return, for each point, the unit of its own unit's level that holds it: code, name.
+
+    Points are in `srid`; `codes` are the units they should lie in. None where no unit
+    of the register with a boundary holds the point.
+    """
+    found: list[tuple[str, str] | None] = [None] * len(x)
+    if not len(x):
+        return found
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT pt.n, u.code, u.name
+            FROM unnest(%(x)s::float8[], %(y)s::float8[], %(codes)s::text[])
+                 WITH ORDINALITY AS pt(x, y, own, n)
+            JOIN parcels_administrativeunit AS own ON own.code = pt.own
+            CROSS JOIN LATERAL (
+                SELECT u.code, u.name FROM parcels_administrativeunit AS u
+                WHERE u.level = own.level AND u.code <> pt.own
+                  AND ST_Intersects(u.boundary, ST_SetSRID(ST_MakePoint(pt.x, pt.y), %(srid)s))
+                ORDER BY u.code LIMIT 1
+            ) AS u
+            """,
+            {
+                "x": list(map(float, x)),
+                "y": list(map(float, y)),
+                "codes": list(codes),
+                "srid": srid,
+            },
+        )
+        for n, code, name in cursor.fetchall():
+            found[n - 1] = (code, name)
+    return found
+
+
+def unit_label(noun: str, unit: tuple[str, str]) -> str:
+    """Return how a message names a unit: "commune 00905 (Phường Hàng Đào)"."""
+    code, name = unit
+    return f"{noun} {code}" + (f" ({name})" if name and name != code else "")
+
+
+_UNITS = {"metre": "m", "meter": "m", "metres": "m"}
+
+
+def point_text(crs: CRS, x: float, y: float, to_wgs84: Transformer | None = None) -> str:
+    """Return a point's coordinates labelled as `crs` defines them, x (east) first.
+
+    Longitude and latitude only where they are degrees: numbers beyond ±180 and ±90 in a
+    geographic CRS are said to be something else. In a projected CRS, `to_wgs84` (from
+    `crs`) adds the longitude and latitude of the point, when it has them.
+    """
+    if not (np.isfinite(x) and np.isfinite(y)):
+        return "no finite coordinates"
+    if crs.is_geographic:
+        if -180 <= x <= 180 and -90 <= y <= 90:
+            return f"longitude {x:.5f}, latitude {y:.5f}"
+        return (
+            f"x {x:.1f}, y {y:.1f}, which are not degrees of longitude and latitude "
+            f"(those lie within ±180 and ±90)"
+        )
+    unit = crs.axis_info[0].unit_name if crs.axis_info else "metre"
+    unit = _UNITS.get(unit, unit)
+    text = f"easting {x:.1f} {unit}, northing {y:.1f} {unit}"
+    if to_wgs84 is not None:
+        lon, lat = to_wgs84.transform(x, y, errcheck=False)
+        if np.isfinite(lon) and np.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90:
+            text += f" (longitude {lon:.5f}, latitude {lat:.5f})"
+    return text
+
+
 @dataclass(slots=True)
 class Sample:
     """The first features of a file, as the file gives them: middles and unit codes."""
@@ -159,7 +235,12 @@ class Diagnosis:
     declared: Placing
     better: tuple[Placing, ...]  # most placed first, then the profile's order
     units_checked: bool
-    where: tuple[float, float] | None  # lon, lat of the sample's middle in the file's CRS
+    where: tuple[float, float] | None  # the sample's middle, in the file's CRS
+    outside_country: int = 0  # read in the file's CRS
+    # In the country but outside the unit they are numbered in, read in the file's CRS,
+    # and the units of the register they lie in instead: unit (code, name) → features.
+    outside_unit: int = 0
+    found_in: tuple[tuple[tuple[str, str], int], ...] = ()
 
     @property
     def missed(self) -> int:
@@ -171,25 +252,40 @@ class Diagnosis:
         return tuple(placing for placing in self.better if placing.placed == self.total)
 
 
-def _placed(
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """The sample read in one CRS: where each feature lies in the storage CRS."""
+
+    x: npt.NDArray[np.float64]
+    y: npt.NDArray[np.float64]
+    in_country: npt.NDArray[np.bool_]
+    checked: npt.NDArray[np.bool_]  # its unit has a boundary
+    in_unit: npt.NDArray[np.bool_]  # True where not checked
+
+    @property
+    def placed(self) -> int:
+        return int((self.in_country & self.in_unit).sum())
+
+
+def _read(
     source: CRS,
     sample: Sample,
     profile: JurisdictionProfile,
     units: UnitAreas,
     codes: npt.NDArray[np.object_],
-) -> tuple[int, bool]:
-    """Return how many sampled features `source` puts in place, and whether units told."""
+) -> _Reading | None:
+    """Return where `source` puts the sampled features; None if it cannot read them."""
     try:
         transformer = Transformer.from_crs(source, profile.storage_srid, always_xy=True)
         x, y = transformer.transform(np.array(sample.x), np.array(sample.y), errcheck=False)
     except (CRSError, ProjError):
-        return 0, False
+        return None
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     finite = np.isfinite(x) & np.isfinite(y)
     x, y = np.where(finite, x, 0.0), np.where(finite, y, 0.0)
-    in_place = finite & profile.outline.contains_xy(x, y)
+    in_country = finite & profile.outline.contains_xy(x, y)
     checked, in_unit = units.check(codes, x=x, y=y)
-    return int((in_place & in_unit).sum()), bool(checked.any())
+    return _Reading(x, y, in_country, checked, in_unit)
 
 
 def diagnose(
@@ -197,7 +293,8 @@ def diagnose(
 ) -> Diagnosis:
     """Return how the sample lies read in `source` and in each of the profile's usual CRSs."""
     codes = np.array(sample.codes, dtype=object)
-    declared, units_checked = _placed(source, sample, profile, units, codes)
+    reading = _read(source, sample, profile, units, codes)
+    declared = reading.placed if reading is not None else 0
     better: list[Placing] = []
     for usual in profile.usual_crs:
         try:
@@ -206,23 +303,32 @@ def diagnose(
             continue
         if crs.equals(source, ignore_axis_order=True):
             continue
-        placed, _ = _placed(crs, sample, profile, units, codes)
-        if placed > declared:
-            better.append(Placing(usual, placed))
+        other = _read(crs, sample, profile, units, codes)
+        if other is not None and other.placed > declared:
+            better.append(Placing(usual, other.placed))
     better.sort(key=lambda placing: -placing.placed)  # stable: the profile's order in ties
     where = None
     if len(sample):
-        lon, lat = Transformer.from_crs(source, WGS84, always_xy=True).transform(
-            float(np.median(sample.x)), float(np.median(sample.y)), errcheck=False
+        where = (float(np.median(sample.x)), float(np.median(sample.y)))
+    if reading is None:
+        return Diagnosis(len(sample), Placing(None, 0), tuple(better), False, where, len(sample))
+    strayed = np.flatnonzero(reading.in_country & ~reading.in_unit)
+    found_in = Counter(
+        unit
+        for unit in units_at(
+            reading.x[strayed], reading.y[strayed], codes[strayed], profile.storage_srid
         )
-        if np.isfinite(lon) and np.isfinite(lat):
-            where = (float(lon), float(lat))
+        if unit is not None
+    )
     return Diagnosis(
         total=len(sample),
         declared=Placing(None, declared),
         better=tuple(better),
-        units_checked=units_checked,
+        units_checked=bool(reading.checked.any()),
         where=where,
+        outside_country=int((~reading.in_country).sum()),
+        outside_unit=len(strayed),
+        found_in=tuple(found_in.most_common()),
     )
 
 
@@ -243,31 +349,53 @@ def _srs_option(usual: UsualCRS, override: bool) -> str:
 def describe(
     diagnosis: Diagnosis,
     *,
+    source: CRS,
     source_name: str,
     profile: JurisdictionProfile,
     unit_noun: str,
+    units_noun: str,
     file_has_crs: bool,
 ) -> str:
-    """Return the one message for a file that its CRS puts out of place."""
-    where = (
-        f" (around lon {diagnosis.where[0]:.4f}, lat {diagnosis.where[1]:.4f})"
-        if diagnosis.where
-        else ""
-    )
-    place = f"{profile.name}" + (
-        f" or outside their {unit_noun}" if diagnosis.units_checked else ""
-    )
+    """Return the one message for a file whose features lie out of place: what was found.
+
+    Where they lie (in the file's CRS, as it labels its axes), how many lie outside the
+    country and how many in it but outside their unit, in which units instead; then the
+    CRS that puts them in place, or, when none does, what else moves a whole file.
+    """
+    where = ""
+    if diagnosis.where is not None:
+        to_wgs84 = Transformer.from_crs(source, WGS84, always_xy=True)
+        where = f", around {point_text(source, *diagnosis.where, to_wgs84)}"
+    found = []
+    if diagnosis.outside_country:
+        found.append(
+            f"{diagnosis.outside_country} outside {profile.name} (its land and islands, and "
+            f"{profile.outline_margin_m / 1000:g} km beyond)"
+        )
+    if diagnosis.outside_unit:
+        text = (
+            f"{diagnosis.outside_unit} in {profile.name} but outside the {units_noun} they are "
+            f"numbered in"
+        )
+        if diagnosis.found_in:
+            shown = diagnosis.found_in[:3]
+            text += ", " + ", ".join(
+                f"{count} in {unit_label(unit_noun, unit)}" for unit, count in shown
+            )
+            elsewhere = diagnosis.outside_unit - sum(count for _, count in shown)
+            text += (f" and {elsewhere} elsewhere" if elsewhere else "") + " instead"
+        found.append(text)
     head = (
-        f"Read in {source_name}, {diagnosis.missed} of the first {diagnosis.total} features lie "
-        f"outside {place}{where}: the file is in another CRS."
+        f"Read in {source_name}, {diagnosis.missed} of the first {diagnosis.total} features "
+        f"lie out of place{where}: {'; '.join(found)}."
     )
     fitting = diagnosis.fitting
     if fitting:
         first, others = fitting[0].crs, fitting[1:4]
         assert first is not None
         text = (
-            f"{head} {first.name} ({first.definition}) puts every one of them in place: "
-            f"import again with {_srs_option(first, file_has_crs)}."
+            f"{head} The file is in another CRS: {first.name} ({first.definition}) puts every "
+            f"one of them in place; import again with {_srs_option(first, file_has_crs)}."
         )
         if others:
             names = ", ".join(f"{p.crs.name} ({p.crs.definition})" for p in others if p.crs)
@@ -275,7 +403,7 @@ def describe(
             text += (
                 "."
                 if diagnosis.units_checked
-                else f"; the {unit_noun} have no boundaries in "
+                else f"; the {units_noun} have no boundaries in "
                 f"the register to tell them apart: use the CRS the file was made in."
             )
         return text
@@ -286,6 +414,15 @@ def describe(
             f"{head} None of the CRSs {profile.name}'s files usually come in puts all of them "
             f"in place; the closest, {closest.crs.name} ({closest.crs.definition}), puts "
             f"{closest.placed} of them: check the coordinates, and give their CRS with --srs."
+        )
+    if not diagnosis.outside_country:
+        # In the country, in the file's own CRS: no CRS moves them into their units, so
+        # the drawing is shifted, or the identifiers name other units.
+        return (
+            f"{head} None of the CRSs {profile.name}'s files usually come in puts them in their "
+            f"{units_noun}: the boundaries are shifted off them, or the identifiers name "
+            f"another {unit_noun} than the one the parcels are drawn in; compare the file with "
+            f"the {units_noun}' boundaries in the register."
         )
     return (
         f"{head} None of the CRSs {profile.name}'s files usually come in puts them there "

@@ -33,11 +33,13 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, W
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from landinfo.profiles import InvalidNationalId, InvalidParcelIdentifier, get_profile
 from landinfo.profiles.text import fold_text, normalize_text
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
+from parcels.overlaps import overlaps_with_register
 from transactions import journal, payloads, people, projection
 from transactions.exceptions import (
     CorrectionRefused,
@@ -337,6 +339,7 @@ def subdivide_parcel(
         ]
         boundaries = [geometry for geometry, _ in surveyed]
         _check_cover(parent, boundaries, tolerance)
+        _check_neighbours(parent, boundaries)
         land_uses = [child.land_use or parent.land_use for child in children]
         _check_land_uses(land_uses)
         identifiers = _new_identifiers(parent.identifier, len(children))
@@ -942,6 +945,41 @@ def _check_cover(parent: Parcel, children: Sequence[GEOSGeometry], tolerance: De
     for n, child in enumerate(children, 1):
         if child.area <= float(tolerance):
             raise DeedRefused(f"New parcel {n} has no area within the tolerance.")
+
+
+def _check_neighbours(parent: Parcel, children: Sequence[GEOSGeometry]) -> None:
+    """Refuse children that take a current neighbour's ground beyond what the maps permit.
+
+    Only the part of a child beyond its parent is new ground: what the parent already
+    shared with a neighbour (a sliver of the survey) is not the deed's doing. That part
+    is at most the deed's stated tolerance, which may be large: the neighbour's ground
+    passes only by the neighbour's own deed (parcels.overlaps).
+    """
+    beyond = [child.difference(parent.boundary) for child in children]
+    reaching = [n for n, part in enumerate(beyond) if part.area > 0]
+    if not reaching:
+        return
+    found = overlaps_with_register(
+        [beyond[n] for n in reaching],
+        areas=[children[n].area for n in reaching],
+        map_scale=parent.map_scale,
+        exclude=[parent.pk],
+    )
+    if found:
+        first = found[0]
+        raise DeedRefused(
+            gettext(
+                "New parcel %(n)s reaches %(area).2f m² into parcel %(neighbour)s, beyond "
+                "the %(tolerance).2f m² its map permits: a neighbour's land passes only by a "
+                "deed on that parcel. Redraw the boundaries along the parent's."
+            )
+            % {
+                "n": reaching[first.part] + 1,
+                "area": first.area,
+                "neighbour": first.identifier,
+                "tolerance": first.tolerance,
+            }
+        )
 
 
 def _apportion(total: Decimal, areas: Sequence[float]) -> list[Decimal]:

@@ -192,7 +192,8 @@ def test_coordinates_in_another_crs_than_declared_are_refused_naming_the_right_c
     text, message = nothing_imported(path, sandbox)
     assert "outside the country" in text and "EPSG:" in text
     # One message for the file, naming a CRS that puts it in place.
-    assert "1 of the first 1 features lie outside Việt Nam" in message
+    assert "1 of the first 1 features lie out of place" in message
+    assert "1 outside Việt Nam (its land and islands" in message
     assert f"import again with --srs EPSG:{right} --override-srs" in message
     sandbox.assert_clean(reports=1)
 

@@ -243,7 +243,8 @@ def test_flawed_file_imports_exactly_the_valid_features_and_reports_each_flaw(
     assert reasons[7][0].startswith("unknown land use: 'XYZ' is not a land-use code")
     assert reasons[8][0].startswith("unreadable identifier: 'tờ 1'")
     assert reasons[9] == ["bad area: the area -5.0 m² is not positive"]
-    assert reasons[10][0].startswith("outside the country: the feature lies at lon")
+    assert reasons[10][0].startswith("outside the country: the feature lies at easting ")
+    assert ", read in EPSG:3405 (VN-2000 / UTM zone 48N): is that its CRS" in reasons[10][0]
     rows = {int(row["fid"]): row for row in read_report(report)}
     assert rows[5]["identifier"] == "00004-1-1" and rows[5]["field"] == "maThua"
     assert rows[4]["field"] == "geometry" and rows[7]["field"] == "loaiDat"
@@ -372,6 +373,134 @@ def test_parcels_of_a_missing_commune_are_reported_unless_units_are_created(tmp_
     unit = AdministrativeUnit.objects.get(code="00099")
     assert unit.level == AdministrativeUnit.Level.COMMUNE and unit.name == "00099"
     assert Parcel.objects.get(identifier="00099-3-7").admin_unit == unit
+
+
+# --- the register's topology: current parcels do not overlap ----------------------------
+
+
+def neighbour_of_lot_2(overlap_m: float) -> Polygon:
+    """Return a parcel east of lot(2) whose west side lies `overlap_m` into lot(2)'s east side."""
+    x, y = HANOI[0] + 80.0, HANOI[1]
+    return Polygon(
+        [
+            (x + 24.5 - overlap_m, y + 1.2),
+            (x + 45.0, y + 1.2),
+            (x + 45.0, y + 17.9),
+            (x + 27.3 - overlap_m, y + 17.9),
+        ]
+    )
+
+
+def test_a_parcel_drawn_on_registered_parcels_is_refused_naming_them_and_the_overlap(
+    tmp_path, commune
+):
+    path = tmp_path / "thua.gpkg"
+    parcels_frame(valid_rows(3)).to_file(path, driver="GPKG")
+    run(path)
+    valid = valid_rows(1)[0]
+    rows = [
+        *valid_rows(3),  # registered already: the same parcels, never an overlap with themselves
+        {**valid, "maThua": "00004-2-1", "geometry": shapely.affinity.translate(lot(0), 20, 0)},
+        {**valid, "maThua": "00004-2-2", "geometry": lot(5)},
+    ]
+    parcels_frame(rows).to_file(path, driver="GPKG")
+    report = tmp_path / "report.csv"
+
+    out, err = run(path, "--report", str(report))
+
+    assert "imported 1 · unchanged 3 · rejected 1" in out
+    assert "overlap" in out and "WARNING: 1 of 5 features were rejected" in err
+    assert sorted(Parcel.objects.values_list("identifier", flat=True)) == [
+        "00004-1-1",
+        "00004-1-2",
+        "00004-1-3",
+        "00004-2-2",
+    ]
+    (reason,) = reasons_by_fid(report)[4]
+    found = re.fullmatch(
+        r"overlap: the parcel overlaps registered parcel 00004-1-1 by (\S+) m² \((\S+) % of "
+        r"this parcel; the map permits (\S+) m²\), registered parcel 00004-1-2 by (\S+) m² .*; "
+        r"current parcels do not overlap: correct the boundary, or change the registered "
+        r"parcel by a deed first",
+        reason,
+    )
+    assert found is not None, reason
+    drawn = shapely.affinity.translate(lot(0), 20, 0)
+    assert float(found[1]) == pytest.approx(drawn.intersection(lot(0)).area, rel=2e-3)
+    assert float(found[4]) == pytest.approx(drawn.intersection(lot(1)).area, rel=2e-3)
+    assert float(found[2]) == pytest.approx(100 * float(found[1]) / drawn.area, abs=0.1)
+    # ΔP of the smaller parcel at 1:1000 (Circular 25/2014/TT-BTNMT): 0.0004 · 1000 · √P.
+    assert float(found[3]) == pytest.approx(0.4 * drawn.area**0.5, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("overlap_m", "imported"),
+    [
+        # ΔP of the smaller, new parcel (333 m²) at 1:1000: 0.0004 · 1000 · √333 = 7.3 m².
+        (0.2, True),  # 3.4 m² along a 17 m side: a sliver of digitising
+        (0.8, False),  # 13.4 m²: beyond what the map permits
+    ],
+)
+def test_a_sliver_along_a_registered_neighbour_passes_and_more_is_refused(
+    tmp_path, commune, overlap_m, imported
+):
+    path = tmp_path / "thua.gpkg"
+    parcels_frame(valid_rows(3)).to_file(path, driver="GPKG")
+    run(path)
+    drawn = neighbour_of_lot_2(overlap_m)
+    rows = [{"maThua": "00004-2-1", "loaiDat": "ODT", "dienTich": drawn.area, "geometry": drawn}]
+    parcels_frame(rows).to_file(tmp_path / "new.gpkg", driver="GPKG")
+    report = tmp_path / "report.csv"
+
+    if imported:
+        out, _ = run(tmp_path / "new.gpkg", "--report", str(report))
+        assert "imported 1" in out
+    else:
+        refused(tmp_path / "new.gpkg", "--report", str(report))
+        (reason,) = reasons_by_fid(report)[1]
+        assert (
+            "registered parcel 00004-1-3 by 13.4 m² (4.0 % of this parcel; the map permits 7.3 m²)"
+            in reason
+        )
+    assert Parcel.objects.filter(identifier="00004-2-1").exists() is imported
+
+
+def test_features_of_one_file_that_overlap_each_other_are_both_refused(tmp_path, commune):
+    rows = valid_rows(4)
+    rows[3]["geometry"] = shapely.affinity.translate(lot(2), 10, 5)
+    path = tmp_path / "thua.gpkg"
+    parcels_frame(rows).to_file(path, driver="GPKG")
+    report = tmp_path / "report.csv"
+
+    out, _ = run(path, "--report", str(report))
+
+    assert "imported 2 · unchanged 0 · rejected 2" in out
+    assert sorted(Parcel.objects.values_list("identifier", flat=True)) == ["00004-1-1", "00004-1-2"]
+    reasons = reasons_by_fid(report)
+    assert reasons[3][0].startswith(
+        "overlap: the parcel overlaps 00004-1-4 (FID 4) of this file by"
+    )
+    assert reasons[4][0].startswith(
+        "overlap: the parcel overlaps 00004-1-3 (FID 3) of this file by"
+    )
+
+
+def test_a_file_registered_already_under_other_identifiers_is_refused_in_one_message(
+    tmp_path, commune
+):
+    path = tmp_path / "thua.gpkg"
+    parcels_frame(valid_rows(3)).to_file(path, driver="GPKG")
+    run(path)
+    renumbered = valid_rows(3)
+    for n, row in enumerate(renumbered):
+        row["maThua"] = f"00004-7-{n + 1}"
+    parcels_frame(renumbered).to_file(path, driver="GPKG")
+
+    _, error = refused(path, "--report", str(tmp_path / "report.csv"))
+
+    assert "Every one of the 3 features has the same problem" in str(error)
+    assert "the file is registered already under other identifiers" in str(error)
+    assert Parcel.objects.count() == 3
 
 
 # --- text encodings ------------------------------------------------------------------

@@ -7,6 +7,7 @@ written in one CRS and read in another.
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from pyproj import Transformer
 from landinfo.profiles import JurisdictionProfile
 from parcels.models import AdministrativeUnit, Parcel
 from tests.factories import AdministrativeUnitFactory, unit_code
+
+NOUNS = {"vn": ("commune", "communes"), "kr": ("legal dong", "legal dongs")}
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
@@ -159,7 +162,8 @@ def test_a_file_in_a_wrong_crs_is_refused_whole_naming_the_crs_that_puts_it_in_p
 
     assert Parcel.objects.count() == 0
     # One message for the file, not one per feature, naming the CRS that fits ...
-    assert message.count("features lie outside") == 1
+    assert message.count("features lie out of place") == 1
+    assert "The file is in another CRS" in message
     assert f"(EPSG:{truth}) puts every one of them in place" in message
     assert f"import again with --srs EPSG:{truth}" in message
     assert ("--override-srs" in message) is not option
@@ -197,6 +201,63 @@ def test_parcels_outside_their_unit_are_rejected_one_by_one_when_the_file_is_rig
     assert "outside its administrative unit: the parcel is not in" in row
     assert f"{district.code}, whose parcel it is: its middle lies" in row
     assert not Parcel.objects.filter(identifier=identifier(profile, district, 6)).exists()
+
+
+def test_a_file_shifted_into_the_neighbouring_unit_is_said_to_lie_there_not_in_another_crs(
+    tmp_path, profile, district
+):
+    truth = CASES[profile.key]["truth"]
+    # Every lot drawn one unit east, in the right CRS: in the country, in the wrong unit.
+    drawn = [shapely.affinity.translate(lot, UNIT_M, 0) for lot in lots(profile)]
+    path = write(
+        tmp_path / "thua.gpkg", profile, district, truth=truth, declared=truth, drawn=drawn
+    )
+    east = AdministrativeUnit.objects.get(code=unit_code(905))
+    noun, nouns = NOUNS[profile.key]
+
+    message, report = refused(path)
+
+    assert (
+        f"16 in {profile.name} but outside the {nouns} they are numbered in, 16 in {noun} "
+        f"{east.code} ({east.name}) instead." in message
+    )
+    assert "another CRS" not in message and "of another country" not in message
+    assert "the boundaries are shifted off them, or the identifiers name another" in message
+    rows = report.read_text(encoding="utf-8").splitlines()[1:]
+    assert len(rows) == 16
+    assert all(f"m outside it, in {noun} {east.code} ({east.name});" in row for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "declared", "option"),
+    [("gpkg", "far", False), ("csv", 4326, True)],
+    ids=["projected-far-away", "metres-read-as-degrees"],
+)
+def test_where_features_lie_is_said_in_the_files_crs_with_its_own_axes(
+    tmp_path, profile, district, suffix, declared, option
+):
+    wrong = CASES[profile.key][declared] if declared == "far" else declared
+    path = write(
+        tmp_path / f"thua.{suffix}",
+        profile,
+        district,
+        truth=CASES[profile.key]["truth"],
+        declared=None if option else wrong,
+    )
+
+    message, report = refused(path, *(("--srs", f"EPSG:{wrong}") if option else ()))
+
+    rows = report.read_text(encoding="utf-8").splitlines()[1:]
+    if wrong == 4326:
+        # Metres are no longitude and latitude: the numbers are given as they are.
+        not_degrees = r"x \d+\.\d, y \d+\.\d, which are not degrees of longitude and latitude"
+        assert re.search(rf"lie out of place, around {not_degrees}", message)
+        assert all(re.search(rf"the feature lies at {not_degrees}", row) for row in rows)
+    else:
+        projected = r"easting \d+\.\d m, northing \d+\.\d m \(longitude \d+\.\d{5}, latitude"
+        assert re.search(rf"lie out of place, around {projected}", message)
+        assert all(re.search(rf"the feature lies at {projected}", row) for row in rows)
+    assert "lon " not in message and "lat " not in message
 
 
 def test_every_profile_outline_holds_its_island_special_zones_and_not_the_sea(profile):

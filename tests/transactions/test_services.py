@@ -18,7 +18,7 @@ from django.contrib.auth.models import Group, User
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel, ParcelLineage
@@ -657,6 +657,32 @@ def test_subdivision_within_the_tolerance_is_accepted(notary):
             tolerance_m2=Decimal("0.05"),
             deed=deed(notary, other.pk),
         )
+
+
+@pytest.mark.every_profile
+def test_subdivision_taking_a_neighbours_ground_is_refused_whatever_its_stated_tolerance(notary):
+    parcel = ParcelFactory(cell=(40, 40))
+    neighbour = ParcelFactory(cell=(41, 40), admin_unit=parcel.admin_unit)
+    x0, y0, _, y1 = parcel.boundary.extent
+    # The second child reaches 5 m into the neighbour: 100 m², within the stated 150 m²
+    # of excess over the parent, far beyond what a map permits between two parcels.
+    drawn = [
+        ChildParcel(rectangle(x0, y0, x0 + 10, y1)),
+        ChildParcel(rectangle(x0 + 10, y0, x0 + 25, y1)),
+    ]
+    with (
+        translation.override("en"),
+        refused(DeedRefused, f"New parcel 2 reaches 100.00 m² into parcel {neighbour.identifier}"),
+    ):
+        services.subdivide_parcel(
+            parcel_id=parcel.pk, children=drawn, tolerance_m2=150, deed=deed(notary, parcel.pk)
+        )
+    # A sliver of survey along the neighbour (2 cm: 0.4 m²) within the stated tolerance passes.
+    drawn[1] = ChildParcel(rectangle(x0 + 10, y0, x0 + 20.02, y1))
+    split = services.subdivide_parcel(
+        parcel_id=parcel.pk, children=drawn, tolerance_m2=1, deed=deed(notary, parcel.pk)
+    )
+    assert Parcel.objects.filter(created_by=split).count() == 2
 
 
 def test_subdivision_into_one_parcel_is_refused(notary):

@@ -34,7 +34,8 @@ Fields are guessed when not given (names compared ignoring case, accents and "_"
               (without a commune field: --commune CODE)
   land use    land_use, loai_dat, muc_dich, jimok, ...   (required)
   address     address, dia_chi, addr, juso, ...          (else left blank)
-  area        registered_area, area, dien_tich, ...      (else the boundary's area)
+  area        registered_area, reg_area, registered, area, dien_tich, ...
+              (else the boundary's area)
   map scale   map_scale, scale, ty_le, chukcheok, ...    (else --map-scale, else the
               country's usual scale: 1:1000 in Vietnam, 1:1200 in Korea)
 
