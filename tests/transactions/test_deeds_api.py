@@ -1080,6 +1080,16 @@ def test_each_kind_of_deed_that_names_what_it_acts_on_is_recorded(client, regist
     assert response.status_code == 201, response.content
 
 
+@pytest.mark.parametrize("kind", RIGHTS_CHANGING)
+def test_a_deed_dated_before_what_it_acts_on_is_a_422_and_records_nothing(client, registrar, kind):
+    as_user(client, registrar)
+    body = _acts_on(client, kind) | {"effective_date": "0001-01-01"}
+    before = JournalEntry.objects.count()
+    detail = refusal(post(client, body), 422, "deed_refused")
+    assert "0001-01-01" in detail and "the date must be" in detail
+    assert JournalEntry.objects.count() == before
+
+
 @pytest.mark.parametrize(
     ("kind", "field"),
     [("transfer", "transferors"), ("discharge", "mortgage"), ("correction", "parcel")],
