@@ -132,8 +132,9 @@ class ShareField(serializers.Field):
 class PersonTextField(serializers.CharField):
     """Text about a person (a name, an address, a reason), normalised as the register keeps it.
 
-    transactions.people.person_text: NFC, invisible characters removed, odd spaces one
-    space, trimmed; what is left empty or unreadable is a 400 saying so.
+    transactions.people.person_text: NFC, an invisible or blank-looking character
+    between words one space as any space is, trimmed; what is left empty or unreadable
+    is a 400 saying so.
     """
 
     def __init__(self, *, what: str, name: bool = False, **kwargs: Any) -> None:
@@ -198,8 +199,8 @@ _NEW_PARTY_SCHEMA = {
         "name": {
             "type": "string",
             "maxLength": 300,
-            "description": "Stored as it reads: NFC, invisible characters removed, spaces "
-            "collapsed; a name with no letter left is a 400.",
+            "description": "Stored as it reads: NFC, an invisible or blank-looking character "
+            "between words a space, spaces collapsed; a name with no letter left is a 400.",
         },
         "national_id": {"type": "string", "maxLength": 32, "description": _NATIONAL_ID_HELP},
         "birth_year": {"type": "integer", "nullable": True},
@@ -832,7 +833,7 @@ class DeedsView(_DeedAPIView):
         "(required; a deed prepared against another state of the parcel is refused, 409 "
         "`stale`), a transfer its transferors and their shares, a discharge its mortgage, "
         "a correction its entry and parcel. A missing one is a 400 naming it. Names and "
-        "addresses are stored normalised (invisible characters removed), national IDs as "
+        "addresses are stored normalised (invisible characters are word breaks), national IDs as "
         "the profile's digits, whatever their spelling. Retrying with the same "
         "`Idempotency-Key` and body returns the recorded entry again (201, "
         "`Idempotent-Replayed: true`); the same key with another body is refused (422).",

@@ -1123,26 +1123,29 @@ def test_a_correction_names_holders_only_when_it_amends(client, registrar):
 # --- what a deed says about a person --------------------------------------------------------
 
 # Every kind of character that shows as nothing, or as a space: (character, shown as).
+# Between two words each is a word break, but those that sit inside a word.
 INVISIBLE = [
-    ("\u200b", " "),  # zero-width space: a word break
+    ("\u200b", " "),  # zero-width space
     ("\u00a0", " "),  # no-break space
     ("\u3000", " "),  # ideographic space
     ("\t", " "),
     ("\n", " "),
-    ("\u200c", ""),  # zero-width non-joiner
-    ("\u200d", ""),  # zero-width joiner
-    ("\u200e", ""),  # left-to-right mark
-    ("\u202e", ""),  # right-to-left override
-    ("\u2060", ""),  # word joiner
-    ("\ufeff", ""),  # byte-order mark
-    ("\u00ad", ""),  # soft hyphen
-    ("\u180e", ""),  # Mongolian vowel separator
+    ("\u200c", " "),  # zero-width non-joiner
+    ("\u200d", " "),  # zero-width joiner
+    ("\u200e", " "),  # left-to-right mark
+    ("\u202e", " "),  # right-to-left override
+    ("\u2060", " "),  # word joiner
+    ("\ufeff", " "),  # byte-order mark
+    ("\u180e", " "),  # Mongolian vowel separator
+    ("\u3164", " "),  # Hangul filler, a "letter"
+    ("\u2800", " "),  # braille blank, a "symbol"
+    ("\U00016fe4", " "),  # Khitan filler, a "mark"
+    ("\U000e0041", " "),  # tag
+    ("\x00", " "),  # NUL, which PostgreSQL cannot store
+    ("\x07", " "),  # BEL
+    ("\u00ad", ""),  # soft hyphen: a hyphenation point inside a word
     ("\u034f", ""),  # combining grapheme joiner
     ("\ufe0f", ""),  # variation selector
-    ("\u3164", ""),  # Hangul filler, a "letter"
-    ("\U000e0041", ""),  # tag
-    ("\x00", ""),  # NUL, which PostgreSQL cannot store
-    ("\x07", ""),  # BEL
 ]
 
 

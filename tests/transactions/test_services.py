@@ -393,6 +393,17 @@ def test_recipient_named_by_national_id_is_the_registered_party(notary):
     assert right.holder_id == known.pk
 
 
+def test_a_party_stored_with_its_words_run_together_is_named_again_with_word_breaks(notary):
+    # Stored before invisible characters were word breaks: "Trần<ZWJ>An" was kept "TrầnAn".
+    stored = PartyFactory(name="TrầnXylophonQuuxb", national_id=national_id(7))
+    parcel = ParcelFactory()
+    register_as = PartyInput("person", "Trần\u200dXylophon\u200dQuuxb", national_id(7))
+    services.record_first_registration(
+        parcel_id=parcel.pk, holders=[(register_as, 1)], deed=deed(notary, parcel.pk)
+    )
+    assert Right.objects.get(parcel=parcel).holder_id == stored.pk
+
+
 def test_transfer_query_count_does_not_grow_with_the_number_of_holders(
     notary, django_assert_max_num_queries
 ):
