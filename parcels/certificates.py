@@ -55,6 +55,7 @@ from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
+from landinfo.profiles.text import normalize_text
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
 from parcels.selectors import ParcelSheet, fetch_rows, parcel_sheet
@@ -266,8 +267,10 @@ def decode_code(code: str, keys: Mapping[str, Ed25519PublicKey]) -> CodeFields:
     know, or its signature does not match: it was altered, or made by someone else.
     """
     # A link copied from a printed certificate spans lines: the breaks come back as
-    # spaces or newlines (the PDF cuts it only after a letter or digit), never as code.
-    code = "".join(code.split()) if len(code) <= 4 * _CODE_SIZE else code
+    # spaces or newlines (the PDF cuts it only after a letter or digit), or as a soft
+    # hyphen or zero-width space a reader put there; none of them is code.
+    if len(code) <= 4 * _CODE_SIZE:
+        code = "".join(normalize_text(code).split())
     if len(code) > 2 * _CODE_SIZE or not code.isascii():
         raise InvalidCode("This is not a certificate code of this register: it cannot be read.")
     try:

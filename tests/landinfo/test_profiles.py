@@ -632,6 +632,43 @@ def test_a_combining_mark_with_no_letter_before_it_is_dropped():
     assert normalize_text("Nguye\u200d\u0302\u0303n") == "Nguyễn"
 
 
+@pytest.mark.parametrize(
+    ("profile", "spell"),
+    [
+        (VN, lambda c: f"{c}{COMMUNE}{c}-12{c}-345{c}"),
+        (VN, lambda c: f"tờ{c}12{c}thửa{c}345{c}xã{c}{COMMUNE}"),
+        (KR, lambda c: f"{c}{DONG}{c}200120003{c}"),
+        (KR, lambda c: f"{DONG}{c}산{c}12-3"),
+    ],
+)
+def test_an_identifier_with_any_invisible_character_between_its_parts_is_read(profile, spell):
+    expected = profile.normalize_identifier(spell(" "), unit_code=None)
+    unread = []
+    for char in [*BETWEEN_WORDS, SOFT_HYPHEN]:
+        try:
+            if profile.normalize_identifier(spell(char)) != expected:
+                unread.append(char)
+        except InvalidParcelIdentifier:
+            unread.append(char)
+    assert not _named(unread)
+
+
+@pytest.mark.parametrize(
+    ("profile", "text"),
+    [(VN, "000{c}04-1{c}2-34{c}5"), (KR, "11110{c}101002{c}0012{c}0003")],
+)
+def test_an_identifier_with_an_unseen_character_inside_a_number_is_read(profile, text):
+    expected = profile.normalize_identifier(text.format(c=""))
+    unread = []
+    for char in [*UNSEEN, SOFT_HYPHEN]:
+        try:
+            if profile.normalize_identifier(text.format(c=char)) != expected:
+                unread.append(char)
+        except InvalidParcelIdentifier:
+            unread.append(char)
+    assert not _named(unread)
+
+
 @pytest.mark.parametrize("key", sorted(PROFILES))
 def test_every_usual_crs_of_a_profile_is_one_proj_reads_and_the_storage_crs_comes_first(key):
     from pyproj import CRS

@@ -4,6 +4,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 from fractions import Fraction
+from urllib.parse import quote
 
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
@@ -571,6 +572,27 @@ def test_a_parcel_is_answered_at_its_identifier_in_any_spelling(client, commune)
         assert get_json(client, f"/api/parcels/{spelling}") == by_id, spelling
         history = get_json(client, f"/api/parcels/{spelling}/history")
         assert history["parcel"]["id"] == parcel.pk
+
+
+# What a pasted identifier carries that nobody sees: zero-width space, soft hyphen,
+# right-to-left mark, zero-width joiner, byte-order mark, word joiner, Hangul filler.
+UNSEEN = ["\u200b", "\u00ad", "\u200f", "\u200d", "\ufeff", "\u2060", "\u3164"]
+
+
+@pytest.mark.every_profile
+@pytest.mark.parametrize("char", UNSEEN)
+def test_a_parcel_is_answered_at_its_identifier_or_id_with_invisible_characters_in_it(
+    client, commune, char
+):
+    parcel = ParcelFactory(admin_unit=commune, identifier=lot(commune, 10, 215))
+    code = parcel.identifier
+    # Inside the commune code (a Korean PNU: inside the legal-dong code), and around it.
+    for spelling in (f"{code[:3]}{char}{code[3:]}", f"{code[:5]}{char}{code[5:]}"):
+        for ref in (spelling, f"{char}{spelling}{char}"):
+            path = f"/api/parcels/{quote(ref)}"
+            assert get_json(client, path)["id"] == parcel.pk, ref
+            assert get_json(client, f"{path}/history")["parcel"]["id"] == parcel.pk, ref
+    assert get_json(client, f"/api/parcels/{quote(f'{parcel.pk}{char}')}")["id"] == parcel.pk
 
 
 def test_an_identifier_no_parcel_has_and_an_unreadable_one_are_404s_saying_why(client, commune):

@@ -14,7 +14,7 @@ import re
 import zlib
 from decimal import Decimal
 from fractions import Fraction
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pypdfium2 as pdfium
 import pytest
@@ -497,3 +497,13 @@ def test_a_link_copied_from_the_pdf_with_its_line_breaks_still_verifies(client, 
     pasted = client.get("/verify/", {"code": f"http://testserver/verify/{broken}\n"})
     assert pasted.status_code == 302
     assert pasted["Location"].endswith(f"/verify/{code}")
+
+
+@pytest.mark.parametrize("char", ["\u00ad", "\u200b", "\u2060", "\ufeff", "\u200e"])
+def test_a_code_pasted_with_invisible_characters_in_it_still_verifies(client, register, char):
+    code = _codes(client, register.shared)
+    # A PDF reader or a messenger may put a soft hyphen or a zero-width space where it
+    # broke the line; nobody sees them.
+    pasted = f"{char}{code[:60]}{char}{code[60:120]}{char}{code[120:]}{char}"
+    answer = client.get(f"/verify/{quote(pasted)}", HTTP_ACCEPT="application/json")
+    assert answer.status_code == 200 and answer.json()["status"] == "current", answer.content
