@@ -133,7 +133,7 @@ class CertificateEntry:
     transfer_type: str | None  # sale, gift, inheritance: transfers only
     effective_date: dt.date
     recorded_at: dt.datetime
-    holders_before: list[str]
+    holders_before: list[str]  # masked, one per party (two persons may mask alike)
     holders_after: list[str]
     made_from: list[str]  # display identifiers of the parcels this one was made from
     made_into: list[str]  # display identifiers of the parcels made from this one

@@ -1,6 +1,7 @@
 """The parcel sheet: point lookup, contents, time travel, history and masking of holders."""
 
 import datetime as dt
+import itertools
 import json
 from decimal import Decimal
 from fractions import Fraction
@@ -28,6 +29,7 @@ from tests.factories import (
 )
 from tests.transactions import factories as deeds
 from transactions.models import Party
+from transactions.payloads import TransferType
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
@@ -460,6 +462,31 @@ def test_history_lists_the_deeds_oldest_first_with_masked_holders(client, pair, 
     assert history["entries"][1]["holders_before"] == ["Nguyễn V. A.", "Trần T. B."]
     assert history["entries"][1]["holders_after"] == ["Công ty TNHH Thương mại Minh Phát"]
     assert [r["holder"]["name"] for r in history["rights"]] == ["Công ty TNHH Thương mại Minh Phát"]
+
+
+def alike(count: int) -> list[Party]:
+    """Return `count` persons whose names all mask as "Nguyễn V. A.": namesakes among them."""
+    names = itertools.cycle(["Nguyễn Văn An", "Nguyễn Việt Anh", "Nguyễn Vũ An"])
+    return [PartyFactory(name=next(names)) for _ in range(count)]
+
+
+def test_history_counts_holders_not_masked_names(client, pair):
+    left, _ = pair
+    donors, recipients = alike(3), alike(30)
+    deeds.register(left, [(donor, Fraction(1, 3)) for donor in donors], on=dt.date(2001, 5, 1))
+    deeds.transfer(
+        left,
+        [(recipient, Fraction(1, 30)) for recipient in recipients],
+        on=dt.date(2010, 1, 1),
+        transfer_type=TransferType.GIFT,
+    )
+
+    registration, gift = get_json(client, history_url(left))["entries"]
+
+    assert registration["summary"] == "first registration — 3 holders"
+    assert gift["summary"] == "transfer (gift) — 3 holders → 30 holders"
+    assert gift["holders_before"] == ["Nguyễn V. A."] * 3
+    assert gift["holders_after"] == ["Nguyễn V. A."] * 30
 
 
 def test_history_as_of_a_date_is_the_register_as_it_stood_then(client, pair, people, company):

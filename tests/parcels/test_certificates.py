@@ -507,3 +507,19 @@ def test_a_code_pasted_with_invisible_characters_in_it_still_verifies(client, re
     pasted = f"{char}{code[:60]}{char}{code[60:120]}{char}{code[120:]}{char}"
     answer = client.get(f"/verify/{quote(pasted)}", HTTP_ACCEPT="application/json")
     assert answer.status_code == 200 and answer.json()["status"] == "current", answer.content
+
+
+def test_the_certificates_history_lists_every_holder_though_names_mask_alike(notary):
+    parcel = ParcelFactory()
+    heirs = ["Nguyễn Văn An", "Nguyễn Việt Anh", "Nguyễn Vũ An", "Trần Thị Bình"]
+    services.record_first_registration(
+        parcel_id=parcel.pk,
+        holders=[(person(name), Fraction(1, 4)) for name in heirs],
+        deed=deed(notary, parcel.pk),
+    )
+    certificate = certificates.issue_certificate(
+        parcel.pk, user=AnonymousUser(), language="en", verify_url=lambda code: code
+    )
+    assert certificate is not None
+    (registration,) = certificate.history
+    assert registration.holders_after == ["Nguyễn V. A."] * 3 + ["Trần T. B."]
