@@ -405,7 +405,8 @@ class _Register:
             )
             if corrected_on is not None and day < corrected_on:
                 self._misdated(
-                    sequence, f"corrects entry #{corrects} of {corrected_on} on {day}, an earlier day"
+                    sequence,
+                    f"corrects entry #{corrects} of {corrected_on} on {day}, an earlier day",
                 )
             right.voided_by = sequence
             self._close(right_id, right)
