@@ -26,6 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from landinfo import params as public
+from landinfo.profiles.text import normalize_text
 from landinfo.security import rate_limited
 from parcels import selectors, serializers
 
@@ -112,7 +113,7 @@ def search(request: Request) -> Response:
     # name or ID number typed into the public search, and the answer is not to repeat
     # it (to caches, proxies, screenshots); tests/test_personal_data.py checks it.
     named_parcel = any(result["match"] == "identifier" for result in results)
-    return Response({"query": query.strip() if named_parcel else "", "results": results})
+    return Response({"query": normalize_text(query) if named_parcel else "", "results": results})
 
 
 @rate_limited("lookup")

@@ -55,6 +55,7 @@ from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
+from landinfo.profiles.text import normalize_text
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
 from parcels.selectors import ParcelSheet, fetch_rows, parcel_sheet
@@ -132,7 +133,7 @@ class CertificateEntry:
     transfer_type: str | None  # sale, gift, inheritance: transfers only
     effective_date: dt.date
     recorded_at: dt.datetime
-    holders_before: list[str]
+    holders_before: list[str]  # masked, one per party (two persons may mask alike)
     holders_after: list[str]
     made_from: list[str]  # display identifiers of the parcels this one was made from
     made_into: list[str]  # display identifiers of the parcels made from this one
@@ -269,10 +270,11 @@ def pasted_code(text: str) -> str:
     """Return the code in a link or code as people paste it: "" when there is none.
 
     A link copied from a printed certificate spans lines: the breaks come back as spaces
-    or newlines (the PDF cuts it only after a letter or digit), never as code; what
-    precedes the last "/" of a link is its address.
+    or newlines (the PDF cuts it only after a letter or digit), or as a soft hyphen or
+    zero-width space a reader put there; none of them is code. What precedes the last
+    "/" of a link is its address.
     """
-    squeezed = "".join(text.split()).rstrip(_TRAILING)
+    squeezed = "".join(normalize_text(text).split()).rstrip(_TRAILING)
     return squeezed.rsplit("/", 1)[-1]
 
 

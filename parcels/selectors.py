@@ -25,6 +25,7 @@ from django.db import DatabaseError, connections, router
 from django.utils import timezone
 
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
+from landinfo.profiles.text import normalize_text
 from landinfo.srid import STORAGE_SRID
 from parcels.areas import GROUND_AREA_SQL, AreaDiscrepancy, area_discrepancy
 from parcels.models import AdministrativeUnit, Parcel
@@ -349,9 +350,12 @@ def parcel_reference(ref: str) -> ParcelReference:
     A text the profile reads as a whole identifier is one: the current parcel with it,
     else the one retired last (as search finds it). Any other text of ASCII digits is
     an id. So a Korean PNU (19 digits, also an integer) is a PNU; no id comes near
-    10^18. One query on the identifier index, none for an id.
+    10^18. `ref` is read as typed text is (`normalize_text`): a zero-width space or a
+    soft hyphen pasted with it changes nothing. One query on the identifier index, none
+    for an id.
     """
     profile = get_profile()
+    ref = normalize_text(ref)
     try:
         identifier = profile.parse_identifier(ref)
     except InvalidParcelIdentifier as unreadable:
@@ -377,10 +381,15 @@ def search_parcels(
     else the last retired one); a short spelling ("12/345") finds it in `unit_code`, or
     without a unit in every commune that has it. Only when no identifier matches is
     `query` read as an address: accent-insensitive and typo-tolerant trigram matching on
-    current parcels. At most three queries (one to check `unit_code`), one for a
-    well-formed identifier.
+    current parcels. Both texts are read as typed text is (`normalize_text`): what
+    nobody sees changes nothing. At most three queries (one to check `unit_code`), one
+    for a well-formed identifier.
     """
-    query = query.strip()
+    # PostgreSQL text cannot hold NUL; typed text never does, pasted binary might.
+    if "\x00" in query or (unit_code and "\x00" in unit_code):
+        raise InvalidSearch("Remove the NUL characters from the search.")
+    query = normalize_text(query)
+    unit_code = normalize_text(unit_code or "") or None
     if not query:
         raise InvalidSearch("Type a parcel identifier or an address to search for.")
     if len(query) > SEARCH_QUERY_MAX_LENGTH:
@@ -390,9 +399,6 @@ def search_parcels(
         )
     if not 1 <= limit <= SEARCH_LIMIT_MAX:
         raise InvalidSearch(f"Ask for 1 to {SEARCH_LIMIT_MAX} results; got {limit}.")
-    # PostgreSQL text cannot hold NUL; typed text never does, pasted binary might.
-    if "\x00" in query or (unit_code and "\x00" in unit_code):
-        raise InvalidSearch("Remove the NUL characters from the search.")
     if unit_code is not None and not AdministrativeUnit.objects.filter(code=unit_code).exists():
         raise InvalidSearch(
             f"No administrative unit has the code {unit_code!r}; give the code of the "

@@ -176,8 +176,15 @@ class HistoryEntrySerializer(serializers.Serializer):
     transfer_type = serializers.CharField(
         allow_null=True, help_text="sale, gift or inheritance for a transfer; null otherwise."
     )
-    holders_before = serializers.ListField(child=serializers.CharField())
-    holders_after = serializers.ListField(child=serializers.CharField())
+    holders_before = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The holders the deed ended, masked, one per party: two persons who "
+        "mask alike are listed twice.",
+    )
+    holders_after = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The holders the deed began, masked, one per party.",
+    )
     made_from = serializers.ListField(
         child=serializers.CharField(),
         help_text="Identifiers of the parcels a subdivision or merge made this one from.",

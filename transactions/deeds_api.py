@@ -70,11 +70,12 @@ _IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,128}")
 MAX_BODY_BYTES = 5 * 2**20
 # Ids are bigint and shares are stored as two integers: larger numbers would fail in
 # the database, after the deed was checked, instead of being refused with a reason.
-_MAX_ID = 2**63 - 1
+MAX_ID = 2**63 - 1
 _MAX_SHARE_TERM = 2**31 - 1
 _SHARE = re.compile(r"\s*([0-9]{1,10})\s*(?:/\s*([0-9]{1,10})\s*)?")
 _MAX_PARTIES = 100
-_MAX_CHILDREN = 200
+MAX_CHILDREN = 200
+MAX_MERGED = 50  # parcels one merge joins
 _MAX_VERTICES = 100_000
 
 
@@ -132,8 +133,9 @@ class ShareField(serializers.Field):
 class PersonTextField(serializers.CharField):
     """Text about a person (a name, an address, a reason), normalised as the register keeps it.
 
-    transactions.people.person_text: NFC, invisible characters removed, odd spaces one
-    space, trimmed; what is left empty or unreadable is a 400 saying so.
+    transactions.people.person_text: NFC, an invisible or blank-looking character
+    between words one space as any space is, trimmed; what is left empty or unreadable
+    is a 400 saying so.
     """
 
     def __init__(self, *, what: str, name: bool = False, **kwargs: Any) -> None:
@@ -198,8 +200,8 @@ _NEW_PARTY_SCHEMA = {
         "name": {
             "type": "string",
             "maxLength": 300,
-            "description": "Stored as it reads: NFC, invisible characters removed, spaces "
-            "collapsed; a name with no letter left is a 400.",
+            "description": "Stored as it reads: NFC, an invisible or blank-looking character "
+            "between words a space, spaces collapsed; a name with no letter left is a 400.",
         },
         "national_id": {"type": "string", "maxLength": 32, "description": _NATIONAL_ID_HELP},
         "birth_year": {"type": "integer", "nullable": True},
@@ -223,14 +225,14 @@ class PartyRefField(serializers.Field):
 
     default_error_messages = {
         "invalid": "Name a party by its id or describe it: {{kind, name, national_id, ...}}.",
-        "range": f"A party id is a whole number from 1 to {_MAX_ID}.",
+        "range": f"A party id is a whole number from 1 to {MAX_ID}.",
     }
 
     def to_internal_value(self, data: Any) -> int | PartyInput:
         if isinstance(data, bool):
             self.fail("invalid")
         if isinstance(data, int):
-            if not 0 < data <= _MAX_ID:
+            if not 0 < data <= MAX_ID:
                 self.fail("range")
             return data
         if isinstance(data, Mapping):
@@ -246,7 +248,7 @@ class PartyRefField(serializers.Field):
 
 
 def _id_field(**options: Any) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=_MAX_ID, **options)
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **options)
 
 
 def _amount_field(**options: Any) -> serializers.DecimalField:
@@ -279,7 +281,7 @@ class _Deed(_Strict):
     )
     expected_last_entry = serializers.IntegerField(
         min_value=0,
-        max_value=_MAX_ID,
+        max_value=MAX_ID,
         help_text="Required: `last_entry` of the parcel sheet the deed was prepared from (0 "
         "when it had none; for a merge, the largest of its parcels'; for a correction, the "
         "sheet of the corrected entry's parcel). A deed says what it acts on: one made "
@@ -437,7 +439,7 @@ class SubdivisionSerializer(_OnParcel):
 
     kind_name = "subdivision"
     children = serializers.ListField(
-        child=DeedChildSerializer(), min_length=2, max_length=_MAX_CHILDREN
+        child=DeedChildSerializer(), min_length=2, max_length=MAX_CHILDREN
     )
     crs = serializers.IntegerField(
         min_value=1,
@@ -483,7 +485,7 @@ class MergeSerializer(_Deed):
     """The merge of adjacent parcels of one unit, land use and holder set into one."""
 
     kind_name = "merge"
-    parcels = serializers.ListField(child=_id_field(), min_length=2, max_length=50)
+    parcels = serializers.ListField(child=_id_field(), min_length=2, max_length=MAX_MERGED)
     address = PersonTextField(
         what="The address", max_length=300, required=False, default="", allow_blank=True
     )
@@ -621,23 +623,27 @@ def parse_deed(body: Any) -> tuple[str, dict[str, Any]]:
         )
     serializer = serializer_class(data=body)
     if not serializer.is_valid():
-        raise MalformedDeed(_first_error(serializer.errors), serializer.errors)
+        raise MalformedDeed(first_error(serializer.errors), serializer.errors)
     return str(kind), dict(serializer.validated_data)
 
 
-def _first_error(errors: Any, path: str = "") -> str:
-    """Return the first error of DRF's nested errors as "field.sub[0].name: message"."""
+def first_error(errors: Any, path: str = "", *, with_path: bool = True) -> str:
+    """Return the first error of DRF's nested errors as "field.sub[0].name: message".
+
+    Without `with_path`, the message alone (the notary forms name the field themselves).
+    """
     if isinstance(errors, Mapping):
         for key, value in errors.items():
             name = key if key != "non_field_errors" else ""
-            return _first_error(value, f"{path}.{name}".strip(".") if name else path)
+            inner = f"{path}.{name}".strip(".") if name else path
+            return first_error(value, inner, with_path=with_path)
     if isinstance(errors, list):
         for index, value in enumerate(errors):
             if value:
                 inner = path if isinstance(value, str) else f"{path}[{index}]"
-                return _first_error(value, inner)
+                return first_error(value, inner, with_path=with_path)
     message = str(errors)
-    return f"{path}: {message}" if path else message
+    return f"{path}: {message}" if path and with_path else message
 
 
 def _shares(holders: list[Mapping[str, Any]]) -> list[tuple[Any, Fraction]]:
@@ -813,7 +819,7 @@ class _DeedAPIView(APIView):
         response = super().handle_exception(exc)
         if isinstance(exc, exceptions.APIException):
             if isinstance(exc.detail, list | dict):
-                code, detail = "invalid", _first_error(exc.detail)
+                code, detail = "invalid", first_error(exc.detail)
             else:
                 code, detail = str(exc.get_codes()), str(exc.detail)
             response.data = {"error": code, "detail": detail}
@@ -832,7 +838,7 @@ class DeedsView(_DeedAPIView):
         "(required; a deed prepared against another state of the parcel is refused, 409 "
         "`stale`), a transfer its transferors and their shares, a discharge its mortgage, "
         "a correction its entry and parcel. A missing one is a 400 naming it. Names and "
-        "addresses are stored normalised (invisible characters removed), national IDs as "
+        "addresses are stored normalised (invisible characters are word breaks), national IDs as "
         "the profile's digits, whatever their spelling. Retrying with the same "
         "`Idempotency-Key` and body returns the recorded entry again (201, "
         "`Idempotent-Replayed: true`); the same key with another body is refused (422).",
@@ -985,7 +991,7 @@ class ParcelHoldersView(_DeedAPIView):
             )
         parcel = (
             Parcel.objects.filter(pk=pk).values("id", "identifier").first()
-            if pk <= _MAX_ID
+            if pk <= MAX_ID
             else None
         )
         if parcel is None:

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from landinfo.profiles import get_profile
 from transactions import people
-from transactions.deeds_api import ShareField, check_crs
+from transactions.deeds_api import MAX_CHILDREN, MAX_ID, ShareField, check_crs
 from transactions.models import Party
 from transactions.payloads import CorrectionMode, TransferType
 from transactions.services import document_sha256
@@ -40,6 +40,15 @@ DOCUMENT_SIGNATURES = {
 }
 GEOJSON_MAX_BYTES = 5 * 2**20
 MAX_ROWS = 20
+
+
+# What the page says when a hidden field of a deed form is missing or was altered: the
+# notary cannot correct it, only load the form again.
+STATE_LOST = _(
+    "The form does not say which state of the parcel it was filled in from; "
+    "reload the page and fill it in again."
+)
+FORM_INCOMPLETE = _("The form came back incomplete; reload the page and fill it in again.")
 
 
 def _share(text: str) -> Fraction:
@@ -106,20 +115,21 @@ class DeedForm(forms.Form):
     )
     # The parcel's last entry when the form was loaded, with the holders it showed: what
     # the deed acts on. A deed on a parcel that changed since is refused as stale instead
-    # of overwriting what someone else recorded; a form without it is not a deed.
+    # of overwriting what someone else recorded; a form without it is not a deed. The
+    # notary never sees the field: whatever is wrong with it, the page says what to do.
     expected_last_entry = forms.IntegerField(
         min_value=0,
+        max_value=MAX_ID,
         widget=forms.HiddenInput(),
-        error_messages={
-            "required": _(
-                "The form does not say which state of the parcel it was filled in from; "
-                "reload the page and fill it in again."
-            )
-        },
+        error_messages=dict.fromkeys(("required", "invalid", "min_value", "max_value"), STATE_LOST),
     )
     # Made once per form shown: a second submission of the same form finds the entry
     # the first one recorded instead of recording the deed twice.
-    idempotency_key = forms.CharField(max_length=128, widget=forms.HiddenInput())
+    idempotency_key = forms.CharField(
+        max_length=128,
+        widget=forms.HiddenInput(),
+        error_messages=dict.fromkeys(("required", "max_length"), FORM_INCOMPLETE),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -351,7 +361,14 @@ class TransferForm(DeedForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if self.owners and not any(data.get(f"transferor_{p}") for p, _held in self.owners):
+        if not self.owners:
+            raise forms.ValidationError(
+                _(
+                    "This parcel has no registered holder to transfer from: record its "
+                    "first registration first."
+                )
+            )
+        if not any(data.get(f"transferor_{p}") for p, _held in self.owners):
             raise forms.ValidationError(_("Tick at least one holder who transfers."))
         for party_id, _held in self.owners:
             if data.get(f"transferor_{party_id}") and not data.get(f"transferor_share_{party_id}"):
@@ -568,9 +585,15 @@ def _children(document: Any) -> list[dict[str, Any]]:
     features = document["features"] if isinstance(document, dict) else document
     if not isinstance(features, list) or not features:
         raise ValueError("no features")
+    if not 2 <= len(features) <= MAX_CHILDREN:
+        raise _ChildrenRefused(
+            _("The GeoJSON has %(count)s new parcels; a subdivision makes 2 to %(limit)s parcels.")
+            % {"count": len(features), "limit": MAX_CHILDREN}
+        )
     limit = int(settings.LANDINFO["IMPORT_MAX_VERTICES"])
+    land_uses = get_profile().land_use_codes
     children = []
-    for feature in features:
+    for number, feature in enumerate(features, 1):
         geometry = feature["geometry"] if feature.get("type") == "Feature" else feature
         if not isinstance(geometry, dict) or geometry.get("type") not in {
             "Polygon",
@@ -599,13 +622,24 @@ def _children(document: Any) -> list[dict[str, Any]]:
                 % {"count": vertices, "limit": limit}
             )
         properties = feature.get("properties") or {}
-        children.append(
-            {
-                "boundary": geometry,
-                "land_use": str(properties.get("land_use") or ""),
-                "address": str(properties.get("address") or ""),
-            }
-        )
+        land_use = str(properties.get("land_use") or "").strip()
+        if land_use and land_use not in land_uses:
+            raise _ChildrenRefused(
+                _(
+                    "New parcel %(number)s has the land use %(code)s, which is not a code of "
+                    "the list; leave it out to keep the parent's."
+                )
+                % {"number": number, "code": repr(land_use[:20])}
+            )
+        try:
+            address = people.person_text(
+                str(properties.get("address") or ""), what="The address", required=False
+            )
+        except people.UnreadableText as error:
+            raise _ChildrenRefused(
+                _("New parcel %(number)s: %(problem)s") % {"number": number, "problem": error}
+            ) from None
+        children.append({"boundary": geometry, "land_use": land_use, "address": address})
     return children
 
 
@@ -644,7 +678,15 @@ class CorrectionForm(DeedForm):
     kind = "correction"
     document_required = False
 
-    corrects = forms.IntegerField(label=_("Entry corrected (#)"), min_value=1)
+    corrects = forms.IntegerField(
+        label=_("Entry corrected (#)"),
+        min_value=1,
+        max_value=MAX_ID,
+        error_messages=dict.fromkeys(
+            ("min_value", "max_value"),
+            _("Give the number of a journal entry, as the parcel's history shows it (#317)."),
+        ),
+    )
     mode = forms.ChoiceField(
         label=_("Correction"),
         choices=[

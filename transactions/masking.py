@@ -20,15 +20,17 @@ The rules, by the shape of the name (or by `language_hint` when the caller knows
 - Any other name: every word is reduced to its initial ("John Smith" → "J. S."). Which
   word is the family name cannot be known, so none is kept.
 
-Words are runs of letters (and their combining marks); anything else separates them:
-spaces of any kind, digits, punctuation, and the invisible characters of
-`landinfo.profiles.text.is_invisible` (a zero-width space, a joiner or a Hangul filler
-between two names is a word break the public must not see through). A lower-case letter
-followed by a capital starts a new word too ("NguyễnVăn" from a name whose invisible
-separators were removed). Digits are never shown: a national ID typed into the name
-field by mistake must not reach the public. New input is normalised before it is stored
-(transactions.people); these rules also mask names stored before that, which the
-append-only journal keeps as they were.
+A name is first read as the register reads new input (`landinfo.profiles.text.
+normalize_text`): an invisible or blank-looking character between two names (a
+zero-width space or joiner, a direction mark, a Hangul filler, the braille blank) is a
+word break the public must not see through, a soft hyphen or a variation selector is
+nothing, an accent on no letter is dropped. Words are then runs of letters (and their
+combining marks); anything else separates them: spaces, digits, punctuation. A
+lower-case letter followed by a capital starts a new word too ("NguyễnVăn" from a name
+stored before invisible separators were word breaks). Digits are never shown: a
+national ID typed into the name field by mistake must not reach the public. New input
+is normalised before it is stored (transactions.people); these rules also mask names
+stored before that, which the append-only journal keeps as they were.
 
 The family name is kept only when it can be one: a single Vietnamese syllable (at most
 seven letters, one run of vowels). A longer first "word" is several names run together,
@@ -40,7 +42,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from landinfo.profiles.text import fold_text, is_invisible
+from landinfo.profiles.text import fold_text, is_invisible, normalize_text
 
 PERSON = "person"
 # Kinds shown in full; any other kind, an unknown one included, is masked as a person.
@@ -76,7 +78,7 @@ def mask_party_name(name: str, kind: str, language_hint: str | None = None) -> s
     """
     if kind in PUBLIC_KINDS:
         return name.strip()
-    words = _words(unicodedata.normalize("NFC", name))
+    words = _words(normalize_text(name))
     if not words:
         return ""
     if all(_script(char) in _SYLLABIC_SCRIPTS for word in words for char in word):

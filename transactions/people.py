@@ -6,10 +6,11 @@ as the last step before a party is written, so a path that forgot them still can
 store what they refuse.
 
 - Text about a person (a name, an address, a correction's reason) is stored as it reads
-  (`landinfo.profiles.text.normalize_text`: NFC, invisible characters removed, odd
-  spaces one space, trimmed). What is left empty, or holds characters that are not text
-  (private-use, unassigned or surrogate code points), is refused: a name nobody can read
-  can neither be checked on a deed nor masked for the public.
+  (`landinfo.profiles.text.normalize_text`: NFC, an invisible or blank-looking character
+  between words one space as any space is, a soft hyphen or variation selector removed,
+  an accent on no letter dropped, trimmed). What is left empty, or holds characters
+  that are not text (private-use, unassigned or surrogate code points), is refused: a
+  name nobody can read can neither be checked on a deed nor masked for the public.
 - An identity number is stored as the profile's canonical digits
   (`JurisdictionProfile.normalize_national_id`), so "900101-1234568" and
   "9001011234568" are one number, and one party.

@@ -16,7 +16,11 @@ Three readings of one journal, each catching what the others cannot:
    does not import transactions/projection.py: two independent readings, so a mistake
    in either shows), checking each entry against the register it finds: a right
    ended or voided exists and is open, a parcel retired is current, new ids are
-   unused, and the ownership shares of each parcel it touches sum to 0 or 1. The
+   unused, the ownership shares of each parcel it touches sum to 0 or 1. A deed dated
+   before what it acts on (a right before its parcel, a mortgage before its grantors'
+   rights, a correction before the entry it corrects; a survey parcel's first day is
+   read from its table) is named in the notes: refused by the services today, it may
+   stand in a journal an older release wrote, and no entry is ever rewritten. The
    result is loaded into temporary tables (COPY) and compared with the current-state
    tables in SQL, both ways (EXCEPT): every right, every parcel a deed made or
    retired, every lineage edge a deed drew, and every party a deed stated (national
@@ -55,6 +59,7 @@ from transactions.models import Checkpoint
 _CHUNK = 5_000
 # Failures kept in a report (all are counted); differing rows described per table.
 MAX_FAILURES = 1_000
+_MISDATED_SHOWN = 20
 _DIFF_ROWS = 10
 _OWNERSHIP = "ownership"
 
@@ -362,6 +367,7 @@ class _Register:
         # The last statement of each party: kind, name, national id, stating entry.
         self.parties: dict[int, tuple[str, str, str, int]] = {}
         self.stopped_at: int | None = None
+        self.misdated = 0  # entries dated before what they act on (notes, not failures)
 
     def apply(self, sequence: int, payload: dict[str, Any] | None) -> None:
         """Apply one entry; at the first it cannot take, stop and report it."""
@@ -383,11 +389,25 @@ class _Register:
     def _apply(self, sequence: int, payload: dict[str, Any]) -> None:
         day = _date(payload["effective_date"])
         deed_parcel = int(payload["parcel"]["id"])
+        corrects = payload.get("corrects")
         touched: set[int] = set()
         for right_id in payload.get("rights_voided", []):
             right = self._right(right_id, "voids")
             if right.voided_by is not None:
                 raise _Refused(f"voids right {right_id}, which entry #{right.voided_by} voided")
+            # The corrected entry's date is the day its rights began or ended.
+            corrected_on = (
+                right.valid_from
+                if right.begun_by == corrects
+                else right.valid_to
+                if right.ended_by == corrects
+                else None
+            )
+            if corrected_on is not None and day < corrected_on:
+                self._misdated(
+                    sequence,
+                    f"corrects entry #{corrects} of {corrected_on} on {day}, an earlier day",
+                )
             right.voided_by = sequence
             self._close(right_id, right)
             touched.add(right.parcel)
@@ -415,6 +435,11 @@ class _Register:
                 raise _Refused(
                     f"retires parcel {parcel_id}, which entry #{parcel.retired_by} retired"
                 )
+            elif parcel.valid_from is not None and day < parcel.valid_from:
+                raise _Refused(
+                    f"retires parcel {parcel_id} on {day}, before entry #{parcel.created_by} "
+                    f"made it ({parcel.valid_from})"
+                )
             parcel.valid_to, parcel.retired_by = day, sequence
             touched.add(parcel_id)
         created = []
@@ -430,6 +455,8 @@ class _Register:
             touched.add(parcel_id)
         self.lineage.extend((parent, child, sequence) for parent in retired for child in created)
         for begun in payload["rights_begun"]:
+            if payload.get("kind") == "mortgage":
+                self._check_grantors(sequence, begun, deed_parcel, day)
             self._begin(sequence, begun, deed_parcel, day)
             touched.add(int(begun.get("parcel", deed_parcel)))
         for party in payload.get("parties", []):
@@ -456,6 +483,34 @@ class _Register:
             raise _Refused(f"{verb} right {right_id}, which no earlier entry began")
         return right
 
+    def _check_grantors(
+        self, sequence: int, begun: dict[str, Any], deed_parcel: int, day: str
+    ) -> None:
+        """Note a mortgage dated before its grantors, the parcel's holders, held it."""
+        parcel_id = int(begun.get("parcel", deed_parcel))
+        for right_id in self.owners.get(parcel_id, {}):
+            held_from = self.rights[right_id].valid_from
+            if day < held_from:
+                self._misdated(
+                    sequence,
+                    f"mortgages parcel {parcel_id} on {day}, before its holder's right "
+                    f"{right_id} began ({held_from})",
+                )
+
+    def _misdated(self, sequence: int, message: str) -> None:
+        """Note a deed dated before what it acts on, without failing the journal.
+
+        The services refuse such dates (transactions/services.py), but releases before
+        them recorded some, and a journal's entries are never rewritten: failing them
+        would leave an honest register failing verification for ever, and stopping at
+        them would leave every later entry unchecked. They are named, in the notes.
+        """
+        self.misdated += 1
+        if self.misdated <= _MISDATED_SHOWN:
+            self.report.notes.append(f"entry #{sequence}: {message} (a date refused now)")
+        elif self.misdated == _MISDATED_SHOWN + 1:
+            self.report.notes.append("... and more entries dated before what they act on")
+
     def _close(self, right_id: int, right: _Right) -> None:
         self.owners.get(right.parcel, {}).pop(int(right_id), None)
 
@@ -475,6 +530,12 @@ class _Register:
                 f"#{parcel.retired_by} retired"
             )
         valid_from = _date(begun["valid_from"]) if "valid_from" in begun else day
+        if parcel is not None and parcel.valid_from is not None and valid_from < parcel.valid_from:
+            self._misdated(
+                sequence,
+                f"begins right {right_id} on parcel {parcel_id} on {valid_from}, before entry "
+                f"#{parcel.created_by} made the parcel ({parcel.valid_from})",
+            )
         valid_to = _date(begun["valid_to"]) if begun.get("valid_to") else None
         if valid_to is not None and valid_to <= valid_from:
             raise _Refused(f"begins right {right_id} ending on {valid_to}, not after {valid_from}")
@@ -516,9 +577,24 @@ class _Register:
             (jit, _) = raw.fetchone()
             for comparison in _COMPARISONS:
                 self._diff(raw, comparison)
+            self._check_lifespans(raw)
             raw.execute("SELECT set_config('jit', %s, true)", [jit])
             # Gone at commit anyway; dropped now for a caller's transaction that goes on.
             raw.execute(f"DROP TABLE {', '.join(_TEMPORARY)}")
+
+    def _check_lifespans(self, cursor: Any) -> None:
+        """Note rights that begin before their survey parcel existed.
+
+        The replay knows the lifespans of parcels deeds made; a survey parcel's is the
+        survey's, read from the table here.
+        """
+        cursor.execute(_BEFORE_PARCEL)
+        for begun_by, right_id, parcel_id, valid_from, parcel_from in cursor.fetchall():
+            self._misdated(
+                begun_by,
+                f"begins right {right_id} on parcel {parcel_id} on {valid_from.isoformat()}, "
+                f"before the parcel existed ({parcel_from.isoformat()})",
+            )
 
     def _right_rows(self) -> Iterator[str]:
         # One f-string per row: the rights are the bulk of the register. Text from a
@@ -721,6 +797,15 @@ class _Comparison:
                 )
         return f"{name} differs from the journal: " + "; ".join(changes)
 
+
+# Rights the journal begins before the first day of their parcel, first entry first.
+_BEFORE_PARCEL = """
+SELECT r.begun_by_id, r.id, r.parcel_id, r.valid_from, p.valid_from
+FROM pg_temp.landinfo_replay_right r JOIN parcels_parcel p ON p.id = r.parcel_id
+WHERE r.valid_from < p.valid_from AND p.created_by_id IS NULL
+ORDER BY r.begun_by_id, r.id
+LIMIT 10
+"""
 
 _PARCEL_COLUMNS = (
     "id, identifier, admin_unit_id, land_use, registered_area, address, boundary, "

@@ -58,7 +58,7 @@ class HistoryEntry(TypedDict):
     recorded_at: str
     summary: str
     transfer_type: str | None  # sale, gift, inheritance: for transfers only
-    holders_before: list[str]
+    holders_before: list[str]  # masked, one per party (two persons may mask alike)
     holders_after: list[str]
     made_from: list[str]  # identifiers of the parcels a subdivision or merge made this one from
     made_into: list[str]  # identifiers of the parcels it made from this one
@@ -221,9 +221,14 @@ def parcel_timeline(
 
 
 def _masked_holders(rights: list[Right]) -> list[str]:
-    """Return the masked names of the holders of `rights`, each once, in order."""
-    names = (mask_party_name(right.holder.name, right.holder.kind) for right in rights)
-    return list(dict.fromkeys(names))
+    """Return the masked name of each party holding one of `rights`, once, in order.
+
+    One name per party, not per masked name: several persons may mask alike (two
+    "Nguyễn V. A."), and each is a holder the history counts. A party with two of the
+    rights (land and a mortgage on it) is one holder.
+    """
+    parties = {right.holder_id: right.holder for right in rights}
+    return [mask_party_name(party.name, party.kind) for party in parties.values()]
 
 
 def _history_entry(

@@ -7,9 +7,12 @@ Every act follows the same steps (`_register`):
 2. the rows of every parcel the deed touches are locked, in id order, so two deeds on
    one parcel run one after the other and two deeds on many parcels cannot deadlock;
 3. a deed made against an older state of those parcels (`expected_last_entry`) is
-   refused as stale (409);
+   refused as stale (409), and one dated before a parcel existed is refused (422);
 4. the act checks the deed against the register and builds its payload
-   (transactions/payloads.py), refusing with a message a notary can act on;
+   (transactions/payloads.py), refusing with a message a notary can act on; a deed
+   is never dated before what it acts on: a right it ends began earlier, the holders
+   who grant a mortgage held the land by then, a correction is not older than the
+   entry it corrects;
 5. the entry is appended to the journal (transactions/journal.py) and applied to the
    current-state tables (transactions/projection.py).
 
@@ -260,10 +263,14 @@ def record_mortgage(
 
     def act(parcels: list[Parcel]) -> dict[str, Any]:
         (parcel,) = parcels
-        if not _current(parcel.pk, OWNERSHIP):
+        owners = _current(parcel.pk, OWNERSHIP)
+        if not owners:
             raise DeedConflict(
                 f"Parcel {parcel.identifier} has no registered holder to mortgage it."
             )
+        # The holders grant the mortgage: not before they held the land (the same day
+        # is theirs: a purchase is often financed by a mortgage signed with it).
+        _check_not_before(owners, deed.effective_date)
         if Decimal(amount) <= 0:
             raise DeedRefused("A mortgage states the amount it secures.")
         party = _party(lender)
@@ -470,6 +477,12 @@ def record_correction(
                 "of the original entry."
             )
         (parcel,) = parcels
+        if deed.effective_date < target.effective_date:
+            raise DeedRefused(
+                f"The correction takes effect on {deed.effective_date}, before entry "
+                f"#{target.sequence} it corrects ({target.effective_date}); the date must "
+                "be that day or later."
+            )
         if how is CorrectionMode.REVERSE and holders:
             raise DeedRefused(
                 "A reversal restores the holders the entry ended; it names no holders. "
@@ -560,6 +573,7 @@ def _register(
         )
     parcels = _lock(parcel_ids)
     _check_fresh(parcels, deed)
+    _check_parcels_exist(parcels, deed.effective_date)
     payload = act(parcels)
     _check_one_right_at_a_time(payload, deed.effective_date)
     try:
@@ -710,6 +724,32 @@ def _check_one_right_at_a_time(payload: dict[str, Any], day: dt.date) -> None:
                 )
 
 
+def _check_parcels_exist(parcels: Sequence[Parcel], day: dt.date) -> None:
+    """Refuse a deed dated before a parcel it acts on existed (its `valid_from`).
+
+    Every deed, a first registration included: a right cannot be held on land the
+    register does not have yet. A parcel's lifespan is the survey's (import_parcels
+    --valid-from) or the deed's that made it; a right older than the survey is
+    registered after importing the parcels with the day they came to exist in law.
+    """
+    for parcel in parcels:
+        if day < parcel.valid_from:
+            raise DeedRefused(
+                f"The deed takes effect on {day}, but parcel {parcel.identifier} exists "
+                f"only since {parcel.valid_from}; the date must be that day or later."
+            )
+
+
+def _check_not_before(rights: Sequence[Right], day: dt.date) -> None:
+    """Refuse a deed dated before a right it relies on began (a mortgage's holders')."""
+    for right in rights:
+        if day < right.valid_from:
+            raise DeedRefused(
+                f"The deed takes effect on {day}, but the holders who grant it hold the "
+                f"parcel only since {right.valid_from}; the date must be that day or later."
+            )
+
+
 def _check_after(rights: Sequence[Right], day: dt.date) -> None:
     """Refuse a deed that would end a right on or before the day it began."""
     for right in rights:
@@ -794,13 +834,25 @@ def _party(ref: PartyRef) -> Party:
     if made:
         return made[0]
     existing = Party.objects.get(national_id=national_id)
-    # A name stored before input was normalised may still hold invisible characters.
-    if fold_text(normalize_text(existing.name)) != fold_text(name) or existing.kind != ref.kind:
+    if not _same_name(existing.name, name) or existing.kind != ref.kind:
         raise DeedRefused(
             f"National ID {national_id} is registered to another party; check the "
             "name and number on the deed."
         )
     return existing
+
+
+def _same_name(stored: str, stated: str) -> bool:
+    """Return whether a deed's name is the name the register holds, written alike.
+
+    Word breaks are left out of the comparison: a name stored before invisible
+    characters were word breaks ("TrầnAn" from "Trần<ZWJ>An") is the same name.
+    """
+
+    def letters(name: str) -> str:
+        return "".join(fold_text(normalize_text(name)).split())
+
+    return letters(stored) == letters(stated)
 
 
 def _text(text: str, *, what: str, required: bool = False, max_length: int = 300) -> str:

@@ -224,7 +224,7 @@ class DeedPage:
                 ),
             )
         except deeds_api.MalformedDeed as malformed:
-            form.add_error(None, malformed.message)
+            _show_malformed(form, malformed)
             return None
         except StaleDeed as stale:
             form.add_error(None, stale.message)
@@ -341,6 +341,49 @@ class DeedPage:
             },
             status=422 if failed else 200,
         )
+
+
+# The deed API's fields a form holds under another name, and what the others are about:
+# the API names its fields ("expected_last_entry", "children.0.boundary"), a notary reads
+# the form's labels.
+_FORM_FIELDS = {"children": "children_text"}
+_ABOUT = {
+    "parcel": gettext_lazy("The parcel"),
+    "parcels": gettext_lazy("The parcels to merge"),
+    "transferors": gettext_lazy("The holders who transfer"),
+    "recipients": gettext_lazy("The recipients"),
+    "holders": gettext_lazy("The holders"),
+    "lender": gettext_lazy("The lender"),
+}
+# Fields the form fills in itself: what is wrong with them is not the notary's to fix.
+_FILLED_BY_THE_FORM = {
+    "expected_last_entry": forms.STATE_LOST,
+    "kind": forms.FORM_INCOMPLETE,
+    "document_sha256": forms.FORM_INCOMPLETE,
+}
+
+
+def _show_malformed(form: forms.DeedForm, malformed: deeds_api.MalformedDeed) -> None:
+    """Show the deed API's refusal of a form's body on the form, in the form's own words.
+
+    The forms check what the API checks, so this is the last line: each error goes on
+    the field that holds the value (labelled there), or says what it is about; a hidden
+    field's error says to reload the page.
+    """
+    errors = malformed.fields
+    if not isinstance(errors, dict) or not errors:
+        form.add_error(None, malformed.message)
+        return
+    for name, detail in errors.items():
+        message = deeds_api.first_error(detail, with_path=False)
+        field = _FORM_FIELDS.get(name, name)
+        if name in _FILLED_BY_THE_FORM:
+            form.add_error(None, _FILLED_BY_THE_FORM[name])
+        elif field in form.fields and not form.fields[field].widget.is_hidden:
+            form.add_error(field, message)
+        else:
+            about = _ABOUT.get(name, gettext_lazy("The deed"))
+            form.add_error(None, _("%(about)s: %(problem)s") % {"about": about, "problem": message})
 
 
 class TransferPage(DeedPage):

@@ -28,7 +28,13 @@ from landinfo.profiles.base import (
     UsualCRS,
     _Area,
 )
-from landinfo.profiles.text import MAX_INPUT_LENGTH, compact_number, fold_text, quote_input
+from landinfo.profiles.text import (
+    MAX_INPUT_LENGTH,
+    compact_number,
+    fold_text,
+    normalize_text,
+    quote_input,
+)
 
 LAND_LEDGER = 1  # 토지대장
 FOREST_LEDGER = 2  # 임야대장; its lots are written with "산" (mountain)
@@ -388,21 +394,24 @@ class KoreaProfile(JurisdictionProfile):
         """Return the identifier in `text`: a PNU, "1111010100 산 12-3", "산 12-3", "12", ...
 
         A lot number without a dong code is looked for in the legal dong `unit_code`; a
-        dong code written in `text` wins over it.
+        dong code written in `text` wins over it. Both are read as typed text is
+        (`normalize_text`): what nobody sees changes nothing.
         """
-        if unit_code is not None and not _DONG_CODE.fullmatch(unit_code):
+        if unit_code is not None and not _DONG_CODE.fullmatch(normalize_text(unit_code)):
             _refuse(
                 f"The legal dong to search in must be given by its 10-digit legal-dong code "
                 f"(법정동코드), e.g. '1111010100'; got {quote_input(unit_code)}."
             )
-        folded = fold_text(text).strip()
-        if not folded:
-            _refuse(f"The parcel identifier is empty; write e.g. {_EXAMPLES}.")
         if len(text) > MAX_INPUT_LENGTH:
             _refuse(
                 f"{quote_input(text)} is too long to be a parcel identifier "
                 f"({len(text)} characters, at most {MAX_INPUT_LENGTH})."
             )
+        text = normalize_text(text)
+        unit_code = normalize_text(unit_code) if unit_code is not None else None
+        folded = fold_text(text).strip()
+        if not folded:
+            _refuse(f"The parcel identifier is empty; write e.g. {_EXAMPLES}.")
         if match := _PNU.fullmatch(folded):
             return _identifier(
                 match["dong"], _ledger(match["ledger"], text), match["main"], match["sub"], text

@@ -6,10 +6,13 @@ parsers compare a folded form of what was typed; error messages quote the origin
 
 Text pasted from documents, messengers and web pages also carries characters nobody
 sees: zero-width spaces and joiners, direction marks, soft hyphens, byte-order marks,
-variation selectors, Hangul fillers, control characters. `normalize_text` removes
-them (a zero-width space, which separates words, becomes a space), so that what is
-stored reads as it looks, and `is_invisible` lets the public masking of names treat
-any of them in a stored name as the word break it looks like.
+variation selectors, Hangul fillers, control characters. `normalize_text` is the one
+cleaning of everything people type or paste, whatever it is for: names, addresses and
+reasons on deeds, parcel identifiers, search text, unit codes and identity numbers. An
+invisible or blank-looking character between two words is the word break it stands
+for, so that words are never run together ("Trần<ZWJ>An" is "Trần An"), and the
+public masking of names (transactions.masking) sees the same words as the register
+stores.
 """
 
 from __future__ import annotations
@@ -27,21 +30,22 @@ MAX_INPUT_LENGTH = 200
 
 _QUOTE_LIMIT = 60  # long enough for any identifier, short enough for one line of UI
 
-# Default_Ignorable_Code_Point characters (Unicode, DerivedCoreProperties.txt) that are
-# not of the general category Cf, which is_invisible tests by category: they render as
-# nothing, or as blank, yet are letters or marks to a program (the Hangul fillers are
-# letters: "김\u3164민수" looks like "김 민수").
-_IGNORABLE_LETTERS_AND_MARKS = frozenset(
-    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u3164\uffa0"
-)
-_IGNORABLE_RANGES = (
+# Characters that look blank and are no space to Unicode: the Hangul fillers are letters
+# ("김\u3164민수" looks like "김 민수"), the braille blank a symbol, the Khitan filler a
+# mark. Each is a word break, as a space is.
+BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800\U00016fe4")
+# Invisible characters that sit inside a word, removed without a break: the soft hyphen
+# (a place a word may be hyphenated), and the default-ignorable marks that choose a form
+# of the character before them (the combining grapheme joiner, Khmer inherent vowels,
+# Mongolian and Unicode variation selectors).
+_INSIDE_WORD = frozenset("\u00ad\u034f\u17b4\u17b5\u180b\u180c\u180d\u180f")
+_INSIDE_WORD_RANGES = (
     (0xFE00, 0xFE0F),  # variation selectors
     (0xE0100, 0xE01EF),  # variation selectors supplement
-    (0xE0000, 0xE0FFF),  # tags and their unassigned neighbours
 )
-# Spaces that are not U+0020, and the zero-width space: a word break, as its name says,
-# though Unicode files it under Cf. Line and paragraph breaks are spaces in a one-line field.
-_ODD_SPACES = frozenset("\u200b")
+# Default_Ignorable_Code_Point characters (DerivedCoreProperties.txt) outside the
+# categories is_invisible tests: tags and their unassigned neighbours.
+_IGNORABLE_RANGES = ((0xE0000, 0xE0FFF),)
 # Separators people put inside an identity number: "900101-1234567", "001 080 000 001",
 # "0100.112.437", "0312687878 - 001", "900101/1234567". NFKC has already turned the
 # full-width forms into these.
@@ -74,49 +78,96 @@ def quote_input(text: str) -> str:
 
 
 def is_invisible(char: str) -> bool:
-    """Return whether `char` renders as nothing or blank: a control, format or ignorable character.
+    """Return whether `char` renders as nothing or blank, and is not a space.
 
     Spaces are not invisible (they are seen as spaces); every other character a person
     cannot see is: controls (Cc), format characters (Cf: zero-width space and joiners,
-    direction marks and embeddings, soft hyphen, byte-order mark, tags) and the other
-    default-ignorable code points (variation selectors, Hangul fillers, ...).
+    direction marks and embeddings, soft hyphen, byte-order mark, tags), the blank-looking
+    fillers (`BLANK_LOOKING`) and the other default-ignorable code points (variation
+    selectors, ...).
     """
     if unicodedata.category(char) in {"Cc", "Cf"}:
         return not char.isspace()
-    if char in _IGNORABLE_LETTERS_AND_MARKS:
-        return True
+    return char in BLANK_LOOKING or _inside_word(char) or _in(char, _IGNORABLE_RANGES)
+
+
+def _in(char: str, ranges: tuple[tuple[int, int], ...]) -> bool:
     code = ord(char)
-    return any(low <= code <= high for low, high in _IGNORABLE_RANGES)
+    return any(low <= code <= high for low, high in ranges)
+
+
+def _inside_word(char: str) -> bool:
+    return char in _INSIDE_WORD or _in(char, _INSIDE_WORD_RANGES)
+
+
+def _is_space(char: str) -> bool:
+    """Return whether `char` is a space of any kind (tabs and line breaks included)."""
+    return char.isspace() or unicodedata.category(char) in {"Zs", "Zl", "Zp"}
+
+
+def _is_mark(char: str) -> bool:
+    return unicodedata.category(char)[0] == "M"
+
+
+def _carries_marks(char: str) -> bool:
+    """Return whether a combining mark after `char` has a base: a letter, digit or mark."""
+    return unicodedata.category(char)[0] in "LNM"
 
 
 def normalize_text(text: str) -> str:
-    """Return `text` as it reads: NFC, invisible characters removed, spaces made one space.
+    """Return `text` as it reads: NFC, one ASCII space between words, trimmed.
 
     Every kind of space (no-break, ideographic, thin, line and paragraph separators,
-    tabs and line breaks) and the zero-width space become one ASCII space; runs of
-    spaces become one; the ends are trimmed. Other invisible characters (see
-    `is_invisible`) are removed. NFC comes last, so that a letter and its accent
-    separated by an invisible character are composed again.
+    tabs and line breaks) is a space. Every other invisible or blank-looking character
+    (`is_invisible`: format and control characters, Hangul fillers, the braille blank,
+    ...) is a word break too, except where it cannot separate words: the soft hyphen and
+    variation selectors sit inside a word and are removed; one between two digits is
+    removed ("90001<ZWSP>-1-5" and "9000<ZWSP>1-1-5" are the number a person sees), and
+    so is one between a letter and its accent, which stays on the letter. A combining
+    mark with no letter or digit before it (after a space, at the start) is dropped: it
+    accents nothing. Runs of breaks are one space. NFC comes last, so that a decomposed
+    letter and its accents are composed.
     """
-    kept = []
+    kept: list[str] = []
+    space = hidden = False  # since the last character kept: a space, an invisible break
     for char in text:
-        if char.isspace() or char in _ODD_SPACES:
-            kept.append(" ")
-        elif not is_invisible(char):
-            kept.append(char)
+        if _inside_word(char):
+            continue
+        if _is_space(char):
+            space = True
+            continue
+        if is_invisible(char):
+            hidden = True
+            continue
+        if space or hidden:
+            joined = (
+                not space
+                and bool(kept)
+                and (
+                    (kept[-1].isdecimal() and char.isdecimal())
+                    or (_is_mark(char) and _carries_marks(kept[-1]))
+                )
+            )
+            if kept and not joined:
+                kept.append(" ")
+            space = hidden = False
+        if _is_mark(char) and not (kept and _carries_marks(kept[-1])):
+            continue
+        kept.append(char)
     return " ".join(unicodedata.normalize("NFC", "".join(kept)).split())
 
 
 def compact_number(text: str) -> str:
     """Return an identity number as its characters alone: "900101-1234567" → "9001011234567".
 
-    NFKC turns full-width digits and hyphens ("９００１０１－１２３４５６７") into ASCII;
-    spaces, invisible characters and the separators people type inside numbers
-    (hyphens, dashes, dots, slashes) are dropped. Nothing else is changed: whether what
-    is left is a valid number is the profile's to say.
+    The text is cleaned as any typed text is (`normalize_text`); NFKC turns full-width
+    digits and hyphens ("９００１０１－１２３４５６７") into ASCII; spaces and the
+    separators people type inside numbers (hyphens, dashes, dots, slashes) are dropped.
+    Nothing else is changed: whether what is left is a valid number is the profile's
+    to say.
     """
     return "".join(
         char
-        for char in unicodedata.normalize("NFKC", text)
-        if not (char.isspace() or char in _NUMBER_SEPARATORS or is_invisible(char))
+        for char in unicodedata.normalize("NFKC", normalize_text(text))
+        if not (char.isspace() or char in _NUMBER_SEPARATORS)
     )

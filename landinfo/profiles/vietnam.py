@@ -28,7 +28,13 @@ from landinfo.profiles.base import (
     UsualCRS,
     _Area,
 )
-from landinfo.profiles.text import MAX_INPUT_LENGTH, compact_number, fold_text, quote_input
+from landinfo.profiles.text import (
+    MAX_INPUT_LENGTH,
+    compact_number,
+    fold_text,
+    normalize_text,
+    quote_input,
+)
 
 
 class _Part(enum.Enum):
@@ -542,20 +548,23 @@ class VietnamProfile(JurisdictionProfile):
 
         Labels may come in any order, with or without diacritics, in any case, with
         "số", commas, dots and colons. Without a commune in `text`, the parcel is looked
-        for in the commune `unit_code`; a commune written in `text` wins over it.
+        for in the commune `unit_code`; a commune written in `text` wins over it. Both
+        are read as typed text is (`normalize_text`): what nobody sees changes nothing.
         """
-        if unit_code is not None and not _COMMUNE_CODE.fullmatch(unit_code):
+        if unit_code is not None and not _COMMUNE_CODE.fullmatch(normalize_text(unit_code)):
             _refuse(
                 f"The commune to search in must be given by its 5-digit "
                 f"{_Part.COMMUNE.value}, e.g. '00004'; got {quote_input(unit_code)}."
             )
-        if not text.strip():
-            _refuse(f"The parcel identifier is empty; write e.g. {_EXAMPLES}.")
         if len(text) > MAX_INPUT_LENGTH:
             _refuse(
                 f"{quote_input(text)} is too long to be a parcel identifier "
                 f"({len(text)} characters, at most {MAX_INPUT_LENGTH})."
             )
+        text = normalize_text(text)
+        unit_code = normalize_text(unit_code) if unit_code is not None else None
+        if not text:
+            _refuse(f"The parcel identifier is empty; write e.g. {_EXAMPLES}.")
         labelled, unlabelled = _read_numbers(text)
         numbers = _assign(labelled, unlabelled, text)
         sheet_token = numbers[_Part.SHEET]

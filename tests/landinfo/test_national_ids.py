@@ -110,7 +110,7 @@ def test_separators_never_change_a_number(number, separators):
         ("  Nguyễn\u200bVăn\u200bBình  Z ", "Nguyễn Văn Bình Z"),
         ("Nguye\u0302\u0303n", "Nguyễn"),  # decomposed: composed again
         ("Nguye\u200d\u0302\u0303n", "Nguyễn"),  # a joiner between letter and accents
-        ("김\u3164민수", "김민수"),
+        ("김\u3164민수", "김 민수"),  # a Hangul filler looks like a space
         ("Lê\tVăn\nLương\u00a0", "Lê Văn Lương"),
         ("\u202eAn\u202c", "An"),
         ("\ufeff\x00", ""),

@@ -25,7 +25,7 @@ from landinfo.profiles import (
 )
 from landinfo.profiles.base import LAND_USE_GROUPS
 from landinfo.profiles.korea import KoreaProfile
-from landinfo.profiles.text import MAX_INPUT_LENGTH, fold_text, quote_input
+from landinfo.profiles.text import MAX_INPUT_LENGTH, fold_text, normalize_text, quote_input
 from landinfo.profiles.vietnam import VietnamProfile
 
 VN = VietnamProfile()
@@ -571,6 +571,102 @@ def test_quoted_input_is_short_and_on_one_line():
     assert "\x1b" not in quoted
     assert quoted.startswith("'tờ 12 \\x1b[31mtờ 12")
     assert len(quoted) < 80
+
+
+# --- what nobody sees in typed or pasted text ---------------------------------------------
+
+
+def _every(*categories: str) -> list[str]:
+    """Return every code point of the Unicode general `categories` (Python's database)."""
+    return [
+        chr(code)
+        for code in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(code)) in categories
+    ]
+
+
+SOFT_HYPHEN = "\u00ad"
+# Characters that look blank and are no space to Unicode: the Hangul fillers (letters),
+# the braille blank (a symbol), the Khitan small script filler (a mark).
+FILLERS = ["\u3164", "\u115f", "\u1160", "\uffa0", "\u2800", "\U00016fe4"]
+# Every character that shows as nothing, or as blank, between two words: format,
+# control, space, line and paragraph separator characters, and the fillers.
+BETWEEN_WORDS = [
+    char for char in _every("Cf", "Cc", "Zs", "Zl", "Zp") + FILLERS if char != SOFT_HYPHEN
+]
+# Those of them that are no space, so nothing a person sees between two digits either.
+UNSEEN = [
+    char for char in BETWEEN_WORDS if not char.isspace() and unicodedata.category(char)[0] != "Z"
+]
+COMBINING_MARKS = _every("Mn", "Mc", "Me")
+
+
+def _named(chars: list[str]) -> list[str]:
+    return [f"U+{ord(char):04X}" for char in chars]
+
+
+def test_every_invisible_or_blank_character_between_two_words_is_a_word_break():
+    assert len(BETWEEN_WORDS) > 200  # generated, not picked
+    joined = [
+        c
+        for c in BETWEEN_WORDS
+        if normalize_text(f"Trần{c}Xylophon{c}Quuxb") != "Trần Xylophon Quuxb"
+    ]
+    assert not _named(joined)
+
+
+def test_a_soft_hyphen_inside_a_word_is_removed():
+    assert normalize_text(f"Xylo{SOFT_HYPHEN}phon Quuxb") == "Xylophon Quuxb"
+
+
+def test_a_combining_mark_with_no_letter_before_it_is_dropped():
+    assert len(COMBINING_MARKS) > 2000
+    kept = [
+        m
+        for m in COMBINING_MARKS
+        if normalize_text(f"An {m}Bình{m}") != f"An {normalize_text('Bình' + m)}"
+        or normalize_text(f"{m}An") != "An"
+    ]
+    assert not _named(kept)
+    # An accent on its letter stays, even with an invisible character between them.
+    assert normalize_text("Nguye\u200d\u0302\u0303n") == "Nguyễn"
+
+
+@pytest.mark.parametrize(
+    ("profile", "spell"),
+    [
+        (VN, lambda c: f"{c}{COMMUNE}{c}-12{c}-345{c}"),
+        (VN, lambda c: f"tờ{c}12{c}thửa{c}345{c}xã{c}{COMMUNE}"),
+        (KR, lambda c: f"{c}{DONG}{c}200120003{c}"),
+        (KR, lambda c: f"{DONG}{c}산{c}12-3"),
+    ],
+)
+def test_an_identifier_with_any_invisible_character_between_its_parts_is_read(profile, spell):
+    expected = profile.normalize_identifier(spell(" "), unit_code=None)
+    unread = []
+    for char in [*BETWEEN_WORDS, SOFT_HYPHEN]:
+        try:
+            if profile.normalize_identifier(spell(char)) != expected:
+                unread.append(char)
+        except InvalidParcelIdentifier:
+            unread.append(char)
+    assert not _named(unread)
+
+
+@pytest.mark.parametrize(
+    ("profile", "text"),
+    [(VN, "000{c}04-1{c}2-34{c}5"), (KR, "11110{c}101002{c}0012{c}0003")],
+)
+def test_an_identifier_with_an_unseen_character_inside_a_number_is_read(profile, text):
+    expected = profile.normalize_identifier(text.format(c=""))
+    unread = []
+    for char in [*UNSEEN, SOFT_HYPHEN]:
+        try:
+            if profile.normalize_identifier(text.format(c=char)) != expected:
+                unread.append(char)
+        except InvalidParcelIdentifier:
+            unread.append(char)
+    assert not _named(unread)
 
 
 @pytest.mark.parametrize("key", sorted(PROFILES))

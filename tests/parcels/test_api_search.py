@@ -252,6 +252,34 @@ def test_garbage_without_letters_never_reaches_the_database(
         assert found(client, "!!! ??? ...") == []
 
 
+# What pasted text carries that nobody sees: zero-width space, soft hyphen, right-to-left
+# mark, zero-width joiner, byte-order mark, word joiner, Hangul filler.
+UNSEEN = ["\u200b", "\u00ad", "\u200f", "\u200d", "\ufeff", "\u2060", "\u3164"]
+
+
+@pytest.mark.every_profile
+@pytest.mark.parametrize("char", UNSEEN)
+def test_an_identifier_with_invisible_characters_pasted_in_finds_its_parcel(
+    client, twelve_345, char
+):
+    code = twelve_345[0].identifier
+    for text in (f"{code[:3]}{char}{code[3:]}", f"{char}{code[:5]}{char}{code[5:]}{char}"):
+        answer = search(client, text)
+        assert [result["identifier"] for result in answer["results"]] == [code], text
+        assert answer["query"] and char not in answer["query"]  # echoed as it reads
+    unit = twelve_345[0].admin_unit.code
+    short = "12/345" if get_profile().key == "vn" else "12-345"
+    assert found(client, f"{short}{char}", unit=f"{char}{unit}{char}") == [code]
+
+
+@pytest.mark.every_profile
+@pytest.mark.parametrize("char", UNSEEN)
+def test_an_address_with_invisible_characters_pasted_in_is_found(client, street, char):
+    between = f" {char}" if char == "\u00ad" else char  # a soft hyphen is inside a word
+    text = f"{char}so{between}12 pho{between}h{chr(0xAD)}ue{char}"
+    assert found(client, text)[0] == street["h12"].identifier
+
+
 @pytest.mark.every_profile
 @pytest.mark.parametrize(
     ("params", "message"),

@@ -1,9 +1,11 @@
 """The parcel sheet: point lookup, contents, time travel, history and masking of holders."""
 
 import datetime as dt
+import itertools
 import json
 from decimal import Decimal
 from fractions import Fraction
+from urllib.parse import quote
 
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
@@ -27,6 +29,7 @@ from tests.factories import (
 )
 from tests.transactions import factories as deeds
 from transactions.models import Party
+from transactions.payloads import TransferType
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
@@ -461,6 +464,31 @@ def test_history_lists_the_deeds_oldest_first_with_masked_holders(client, pair, 
     assert [r["holder"]["name"] for r in history["rights"]] == ["Công ty TNHH Thương mại Minh Phát"]
 
 
+def alike(count: int) -> list[Party]:
+    """Return `count` persons whose names all mask as "Nguyễn V. A.": namesakes among them."""
+    names = itertools.cycle(["Nguyễn Văn An", "Nguyễn Việt Anh", "Nguyễn Vũ An"])
+    return [PartyFactory(name=next(names)) for _ in range(count)]
+
+
+def test_history_counts_holders_not_masked_names(client, pair):
+    left, _ = pair
+    donors, recipients = alike(3), alike(30)
+    deeds.register(left, [(donor, Fraction(1, 3)) for donor in donors], on=dt.date(2001, 5, 1))
+    deeds.transfer(
+        left,
+        [(recipient, Fraction(1, 30)) for recipient in recipients],
+        on=dt.date(2010, 1, 1),
+        transfer_type=TransferType.GIFT,
+    )
+
+    registration, gift = get_json(client, history_url(left))["entries"]
+
+    assert registration["summary"] == "first registration — 3 holders"
+    assert gift["summary"] == "transfer (gift) — 3 holders → 30 holders"
+    assert gift["holders_before"] == ["Nguyễn V. A."] * 3
+    assert gift["holders_after"] == ["Nguyễn V. A."] * 30
+
+
 def test_history_as_of_a_date_is_the_register_as_it_stood_then(client, pair, people, company):
     left, _ = pair
     deeds.register(left, [(people[0], HALF), (people[1], HALF)], on=dt.date(2001, 5, 1))
@@ -571,6 +599,27 @@ def test_a_parcel_is_answered_at_its_identifier_in_any_spelling(client, commune)
         assert get_json(client, f"/api/parcels/{spelling}") == by_id, spelling
         history = get_json(client, f"/api/parcels/{spelling}/history")
         assert history["parcel"]["id"] == parcel.pk
+
+
+# What a pasted identifier carries that nobody sees: zero-width space, soft hyphen,
+# right-to-left mark, zero-width joiner, byte-order mark, word joiner, Hangul filler.
+UNSEEN = ["\u200b", "\u00ad", "\u200f", "\u200d", "\ufeff", "\u2060", "\u3164"]
+
+
+@pytest.mark.every_profile
+@pytest.mark.parametrize("char", UNSEEN)
+def test_a_parcel_is_answered_at_its_identifier_or_id_with_invisible_characters_in_it(
+    client, commune, char
+):
+    parcel = ParcelFactory(admin_unit=commune, identifier=lot(commune, 10, 215))
+    code = parcel.identifier
+    # Inside the commune code (a Korean PNU: inside the legal-dong code), and around it.
+    for spelling in (f"{code[:3]}{char}{code[3:]}", f"{code[:5]}{char}{code[5:]}"):
+        for ref in (spelling, f"{char}{spelling}{char}"):
+            path = f"/api/parcels/{quote(ref)}"
+            assert get_json(client, path)["id"] == parcel.pk, ref
+            assert get_json(client, f"{path}/history")["parcel"]["id"] == parcel.pk, ref
+    assert get_json(client, f"/api/parcels/{quote(f'{parcel.pk}{char}')}")["id"] == parcel.pk
 
 
 def test_an_identifier_no_parcel_has_and_an_unreadable_one_are_404s_saying_why(client, commune):

@@ -14,7 +14,7 @@ import re
 import zlib
 from decimal import Decimal
 from fractions import Fraction
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pypdfium2 as pdfium
 import pytest
@@ -519,3 +519,29 @@ def test_a_paste_without_a_code_is_told_so_not_a_500(client, pasted):
     else:
         assert answer.status_code == 400
         assert b'id="code-error"' in answer.content
+
+
+@pytest.mark.parametrize("char", ["\u00ad", "\u200b", "\u2060", "\ufeff", "\u200e"])
+def test_a_code_pasted_with_invisible_characters_in_it_still_verifies(client, register, char):
+    code = _codes(client, register.shared)
+    # A PDF reader or a messenger may put a soft hyphen or a zero-width space where it
+    # broke the line; nobody sees them.
+    pasted = f"{char}{code[:60]}{char}{code[60:120]}{char}{code[120:]}{char}"
+    answer = client.get(f"/verify/{quote(pasted)}", HTTP_ACCEPT="application/json")
+    assert answer.status_code == 200 and answer.json()["status"] == "current", answer.content
+
+
+def test_the_certificates_history_lists_every_holder_though_names_mask_alike(notary):
+    parcel = ParcelFactory()
+    heirs = ["Nguyễn Văn An", "Nguyễn Việt Anh", "Nguyễn Vũ An", "Trần Thị Bình"]
+    services.record_first_registration(
+        parcel_id=parcel.pk,
+        holders=[(person(name), Fraction(1, 4)) for name in heirs],
+        deed=deed(notary, parcel.pk),
+    )
+    certificate = certificates.issue_certificate(
+        parcel.pk, user=AnonymousUser(), language="en", verify_url=lambda code: code
+    )
+    assert certificate is not None
+    (registration,) = certificate.history
+    assert registration.holders_after == ["Nguyễn V. A."] * 3 + ["Trần T. B."]

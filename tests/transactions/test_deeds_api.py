@@ -1080,6 +1080,16 @@ def test_each_kind_of_deed_that_names_what_it_acts_on_is_recorded(client, regist
     assert response.status_code == 201, response.content
 
 
+@pytest.mark.parametrize("kind", RIGHTS_CHANGING)
+def test_a_deed_dated_before_what_it_acts_on_is_a_422_and_records_nothing(client, registrar, kind):
+    as_user(client, registrar)
+    body = _acts_on(client, kind) | {"effective_date": "0001-01-01"}
+    before = JournalEntry.objects.count()
+    detail = refusal(post(client, body), 422, "deed_refused")
+    assert "0001-01-01" in detail and "the date must be" in detail
+    assert JournalEntry.objects.count() == before
+
+
 @pytest.mark.parametrize(
     ("kind", "field"),
     [("transfer", "transferors"), ("discharge", "mortgage"), ("correction", "parcel")],
@@ -1113,26 +1123,29 @@ def test_a_correction_names_holders_only_when_it_amends(client, registrar):
 # --- what a deed says about a person --------------------------------------------------------
 
 # Every kind of character that shows as nothing, or as a space: (character, shown as).
+# Between two words each is a word break, but those that sit inside a word.
 INVISIBLE = [
-    ("\u200b", " "),  # zero-width space: a word break
+    ("\u200b", " "),  # zero-width space
     ("\u00a0", " "),  # no-break space
     ("\u3000", " "),  # ideographic space
     ("\t", " "),
     ("\n", " "),
-    ("\u200c", ""),  # zero-width non-joiner
-    ("\u200d", ""),  # zero-width joiner
-    ("\u200e", ""),  # left-to-right mark
-    ("\u202e", ""),  # right-to-left override
-    ("\u2060", ""),  # word joiner
-    ("\ufeff", ""),  # byte-order mark
-    ("\u00ad", ""),  # soft hyphen
-    ("\u180e", ""),  # Mongolian vowel separator
+    ("\u200c", " "),  # zero-width non-joiner
+    ("\u200d", " "),  # zero-width joiner
+    ("\u200e", " "),  # left-to-right mark
+    ("\u202e", " "),  # right-to-left override
+    ("\u2060", " "),  # word joiner
+    ("\ufeff", " "),  # byte-order mark
+    ("\u180e", " "),  # Mongolian vowel separator
+    ("\u3164", " "),  # Hangul filler, a "letter"
+    ("\u2800", " "),  # braille blank, a "symbol"
+    ("\U00016fe4", " "),  # Khitan filler, a "mark"
+    ("\U000e0041", " "),  # tag
+    ("\x00", " "),  # NUL, which PostgreSQL cannot store
+    ("\x07", " "),  # BEL
+    ("\u00ad", ""),  # soft hyphen: a hyphenation point inside a word
     ("\u034f", ""),  # combining grapheme joiner
     ("\ufe0f", ""),  # variation selector
-    ("\u3164", ""),  # Hangul filler, a "letter"
-    ("\U000e0041", ""),  # tag
-    ("\x00", ""),  # NUL, which PostgreSQL cannot store
-    ("\x07", ""),  # BEL
 ]
 
 

@@ -223,6 +223,11 @@ def failing(*args: str) -> tuple[str, list[str]]:
     return str(info.value), lines
 
 
+def noted() -> list[str]:
+    """Run verify_ledger expecting it to pass; return its Note lines."""
+    return [line for line in verify().splitlines() if line.startswith("Note: entry #")]
+
+
 def failing_json() -> str:
     """Run verify_ledger --json expecting it to fail; return its report."""
     with pytest.raises(CommandError) as info:
@@ -612,6 +617,122 @@ def test_rewritten_entry_whose_shares_do_not_add_up_is_named_by_the_replay(
         f"FAIL: entry #{first}: leaves the ownership shares of parcel {history.parcel.pk} "
         "summing to 3/4, not 1 (nor 0)"
     )
+
+
+# --- deeds dated before what they act on ------------------------------------------------------
+# Written past the services (which refuse them), as an older release could: the replay
+# names them in notes and goes on checking; an entry is never rewritten, so they pass.
+
+
+@pytest.mark.django_db
+def test_replay_names_a_right_begun_before_its_parcel_existed(signing_key):
+    parcel = ParcelFactory(valid_from=dt.date(2010, 5, 1))  # a survey parcel
+    (right,) = legacy.register(parcel, [(PartyFactory(), Fraction(1))], on=dt.date(1, 1, 1))
+    lines = noted()
+    assert (
+        f"Note: entry #{right.begun_by_id}: begins right {right.pk} on parcel {parcel.pk} "
+        "on 0001-01-01, before the parcel existed (2010-05-01)"
+        " (a date refused now)"
+    ) in lines
+    assert len(lines) == 1, lines
+
+
+@pytest.mark.django_db
+def test_replay_names_a_right_begun_before_a_deed_made_its_parcel(notary, signing_key):
+    parcel = ParcelFactory()
+    x0, y0 = parcel.boundary.extent[:2]
+    split = services.subdivide_parcel(
+        parcel_id=parcel.pk,
+        children=[
+            ChildParcel(
+                MultiPolygon(Polygon.from_bbox((x0, y0, x0 + 10, y0 + 20)), srid=STORAGE_SRID)
+            ),
+            ChildParcel(
+                MultiPolygon(Polygon.from_bbox((x0 + 10, y0, x0 + 20, y0 + 20)), srid=STORAGE_SRID)
+            ),
+        ],
+        deed=DeedInput(
+            effective_date=dt.date(2022, 1, 1),
+            recorded_by=notary,
+            expected_last_entry=current_entry(parcel.pk),
+        ),
+    )
+    child = Parcel.objects.filter(created_by=split).order_by("pk").first()
+    (right,) = legacy.register(child, [(PartyFactory(), Fraction(1))], on=dt.date(2021, 1, 1))
+    lines = noted()
+    assert (
+        f"Note: entry #{right.begun_by_id}: begins right {right.pk} on parcel {child.pk} on "
+        f"2021-01-01, before entry #{split.sequence} made the parcel (2022-01-01)"
+        " (a date refused now)"
+    ) in lines
+
+
+@pytest.mark.django_db
+def test_replay_names_a_mortgage_dated_before_its_grantors_held_the_parcel(signing_key):
+    parcel, bank = ParcelFactory(), PartyFactory(kind=Party.Kind.ORGANISATION)
+    (owner,) = legacy.register(parcel, [(PartyFactory(), Fraction(1))], on=dt.date(2020, 1, 1))
+    mortgage = legacy.mortgage(parcel, bank, on=dt.date(2019, 6, 1))
+    lines = noted()
+    assert (
+        f"Note: entry #{mortgage.begun_by_id}: mortgages parcel {parcel.pk} on 2019-06-01, "
+        f"before its holder's right {owner.pk} began (2020-01-01)"
+        " (a date refused now)"
+    ) in lines
+
+
+@pytest.mark.django_db
+def test_entries_after_a_misdated_one_are_still_checked(signing_key):
+    parcel, later = ParcelFactory(valid_from=dt.date(2010, 5, 1)), ParcelFactory()
+    legacy.register(parcel, [(PartyFactory(), Fraction(1))], on=dt.date(2000, 1, 1))
+    (right,) = legacy.register(later, [(PartyFactory(), Fraction(1))], on=dt.date(2021, 1, 1))
+    stranger = PartyFactory()
+    Right.objects.filter(pk=right.pk).update(holder=stranger)
+    error, _ = failing()
+    assert error == (
+        f"FAIL: entry #{right.begun_by_id}: right {right.pk} differs from the journal: "
+        f"holder_id is {stranger.pk} in the table, {right.holder_id} by the journal"
+    )
+
+
+@pytest.mark.django_db
+def test_replay_names_a_correction_dated_before_the_entry_it_corrects(
+    notary, registrar, signing_key
+):
+    from django.db import transaction
+
+    from transactions import journal, payloads, projection
+
+    parcel = ParcelFactory()
+    registration = services.record_first_registration(
+        parcel_id=parcel.pk,
+        holders=[(person("Nguyễn Văn An", "001080000101"), 1)],
+        deed=DeedInput(
+            effective_date=dt.date(2020, 1, 1),
+            recorded_by=notary,
+            expected_last_entry=current_entry(parcel.pk),
+        ),
+    )
+    with transaction.atomic():
+        payload = payloads.correction_payload(
+            parcel_id=parcel.pk,
+            identifier=parcel.identifier,
+            effective_date=dt.date(2019, 12, 31),
+            corrects=registration.sequence,
+            mode=payloads.CorrectionMode.REVERSE,
+            reason="Nhầm.",
+            rights_voided=list(
+                Right.objects.filter(begun_by=registration).values_list("pk", flat=True)
+            ),
+            rights=[],
+        )
+        correction = journal.append(payload, recorded_by=registrar)
+        projection.apply(correction, payload)
+    lines = noted()
+    assert (
+        f"Note: entry #{correction.sequence}: corrects entry #{registration.sequence} of "
+        "2020-01-01 on 2019-12-31, an earlier day"
+        " (a date refused now)"
+    ) in lines
 
 
 # --- national IDs stored in another spelling --------------------------------------------------

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from tests.landinfo.test_profiles import BETWEEN_WORDS, SOFT_HYPHEN
 from transactions.masking import mask_party_name
 
 
@@ -81,6 +82,17 @@ HANGUL_NAME = st.text(
 LATIN_WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=10).map(
     str.capitalize
 )
+
+
+def test_a_name_is_masked_alike_whatever_invisible_or_blank_character_breaks_its_words():
+    seen_through = [
+        f"U+{ord(c):04X}"
+        for c in [*BETWEEN_WORDS, SOFT_HYPHEN]
+        if mask_party_name(f"Nguyễn{c}Văn{c}Bình", "person") != "Nguyễn V. B."
+        or mask_party_name(f"nguyễn{c}văn{c}bình", "person") not in {"nguyễn v. b.", "n."}
+        or mask_party_name(f"김{c}민{c}수", "person") != "김*수"
+    ]
+    assert not seen_through
 
 
 @given(

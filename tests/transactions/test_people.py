@@ -8,7 +8,7 @@ from transactions.people import UnreadableText, national_id, party_name, person_
 
 
 def test_text_about_a_person_is_kept_as_it_reads():
-    assert party_name(" Nguyễn\u200bVăn\u2060Bình\u00a0Z ") == "Nguyễn VănBình Z"
+    assert party_name(" Nguyễn\u200bVăn\u2060Bình\u00a0Z ") == "Nguyễn Văn Bình Z"
     assert person_text("Số\u00ad3\tPhố Huế", what="The address") == "Số3 Phố Huế"
 
 

@@ -393,6 +393,17 @@ def test_recipient_named_by_national_id_is_the_registered_party(notary):
     assert right.holder_id == known.pk
 
 
+def test_a_party_stored_with_its_words_run_together_is_named_again_with_word_breaks(notary):
+    # Stored before invisible characters were word breaks: "Trần<ZWJ>An" was kept "TrầnAn".
+    stored = PartyFactory(name="TrầnXylophonQuuxb", national_id=national_id(7))
+    parcel = ParcelFactory()
+    register_as = PartyInput("person", "Trần\u200dXylophon\u200dQuuxb", national_id(7))
+    services.record_first_registration(
+        parcel_id=parcel.pk, holders=[(register_as, 1)], deed=deed(notary, parcel.pk)
+    )
+    assert Right.objects.get(parcel=parcel).holder_id == stored.pk
+
+
 def test_transfer_query_count_does_not_grow_with_the_number_of_holders(
     notary, django_assert_max_num_queries
 ):
@@ -1276,6 +1287,131 @@ def test_deed_taking_effect_in_the_future_is_refused(notary):
         register(notary, parcel, ("A B", 1), day=tomorrow)
 
 
+# A deed is never dated before what it acts on: its parcel's first day, the rights it
+# ends, the holders' rights a mortgage is granted from, the entry a correction corrects.
+EXISTS_FROM = dt.date(2010, 5, 1)  # the parcels' first day in these tests
+EARLIEST = dt.date(1, 1, 1)
+
+
+def _before_the_parcel(notary, registrar, bank, kind, day):
+    """Record a deed of `kind` dated `day` on parcels that exist from EXISTS_FROM."""
+    unit = AdministrativeUnitFactory()
+    parcel = ParcelFactory(valid_from=EXISTS_FROM, admin_unit=unit, boundary=square(50, 50))
+    if kind == "first_registration":
+        return lambda: register(notary, parcel, ("A B", 1), day=day)
+    if kind == "subdivision of a parcel nobody holds":
+        return lambda: services.subdivide_parcel(
+            parcel_id=parcel.pk, children=slices(parcel, 10), deed=deed(notary, parcel.pk, day)
+        )
+    if kind == "merge of parcels nobody holds":
+        neighbour = ParcelFactory(admin_unit=unit, boundary=square(51, 50))  # since 2000
+        both = [parcel.pk, neighbour.pk]
+        return lambda: services.merge_parcels(parcel_ids=both, deed=deed(notary, both, day))
+    registration = register(notary, parcel, ("A B", 1), day=EXISTS_FROM)
+    if kind == "transfer":
+        return lambda: services.record_transfer(
+            parcel_id=parcel.pk,
+            transferors=holders_now(parcel.pk),
+            recipients=[(person("C D", 2), 1)],
+            transfer_type="gift",
+            deed=deed(notary, parcel.pk, day),
+        )
+    if kind == "mortgage":
+        return lambda: services.record_mortgage(
+            parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary, parcel.pk, day)
+        )
+    if kind == "discharge":
+        services.record_mortgage(
+            parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary, parcel.pk, DAY)
+        )
+        return lambda: services.record_discharge(
+            parcel_id=parcel.pk,
+            mortgage_id=mortgage_now(parcel.pk),
+            deed=deed(notary, parcel.pk, day),
+        )
+    if kind == "subdivision":
+        return lambda: services.subdivide_parcel(
+            parcel_id=parcel.pk, children=slices(parcel, 10), deed=deed(notary, parcel.pk, day)
+        )
+    if kind == "merge":
+        neighbour = ParcelFactory(valid_from=EXISTS_FROM, admin_unit=unit, boundary=square(51, 50))
+        register(notary, neighbour, ("A B", 1), day=EXISTS_FROM)
+        both = [parcel.pk, neighbour.pk]
+        return lambda: services.merge_parcels(parcel_ids=both, deed=deed(notary, both, day))
+    assert kind == "correction"
+    return lambda: services.record_correction(
+        corrects=registration.sequence,
+        mode="reverse",
+        reason="Nhầm.",
+        deed=deed(registrar, parcel.pk, day),
+    )
+
+
+DEED_KINDS = [
+    "first_registration",
+    "transfer",
+    "mortgage",
+    "discharge",
+    "subdivision",
+    "merge",
+    "correction",
+    "subdivision of a parcel nobody holds",
+    "merge of parcels nobody holds",
+]
+
+
+@pytest.mark.parametrize("day", [EARLIEST, EXISTS_FROM - dt.timedelta(days=1)])
+@pytest.mark.parametrize("kind", DEED_KINDS)
+def test_a_deed_dated_before_its_parcel_existed_is_refused(notary, registrar, bank, kind, day):
+    record = _before_the_parcel(notary, registrar, bank, kind, day)
+    with refused(DeedRefused, "the date must be"):
+        record()
+
+
+def test_a_first_registration_on_the_parcels_first_day_is_recorded(notary):
+    parcel = ParcelFactory(valid_from=EXISTS_FROM)
+    register(notary, parcel, ("A B", 1), day=EXISTS_FROM)
+    assert current(parcel) == {("A B", 1)}
+
+
+def test_a_mortgage_dated_before_its_grantors_held_the_parcel_is_refused(notary, bank):
+    parcel = ParcelFactory()  # exists since 2000: only the holders' right is later
+    register(notary, parcel, ("A B", 1))
+    for day in (dt.date(2000, 1, 1), REGISTERED_ON - dt.timedelta(days=1)):
+        with refused(DeedRefused, f"hold the parcel only since {REGISTERED_ON}"):
+            services.record_mortgage(
+                parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary, parcel.pk, day)
+            )
+    # The day the holders' right began is theirs: a purchase financed by the mortgage.
+    services.record_mortgage(
+        parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary, parcel.pk, REGISTERED_ON)
+    )
+    assert Right.objects.get(parcel=parcel, kind="mortgage").valid_from == REGISTERED_ON
+
+
+def test_a_correction_dated_before_the_entry_it_corrects_is_refused(notary, registrar):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", 1))
+    gift = services.record_transfer(
+        parcel_id=parcel.pk,
+        transferors=holders_now(parcel.pk),
+        recipients=[(person("C D", 2), 1)],
+        transfer_type="gift",
+        deed=deed(notary, parcel.pk, DAY),
+    )
+    with refused(DeedRefused, f"before entry #{gift.sequence} it corrects"):
+        services.record_correction(
+            corrects=gift.sequence,
+            mode="reverse",
+            reason="Nhầm.",
+            deed=deed(registrar, parcel.pk, DAY - dt.timedelta(days=1)),
+        )
+    services.record_correction(
+        corrects=gift.sequence, mode="reverse", reason="Nhầm.", deed=deed(registrar, parcel.pk)
+    )
+    assert current(parcel) == {("A B", 1)}
+
+
 def test_deed_on_a_retired_parcel_is_refused_with_409(notary, bank):
     parcel = ParcelFactory()
     register(notary, parcel, ("A B", 1))
@@ -1485,7 +1621,7 @@ def test_every_entry_chains_to_the_one_before(notary, registrar, bank):
         corrects=transfer.sequence,
         mode="reverse",
         reason="x",
-        deed=deed(registrar, entry_parcel(transfer.sequence)),
+        deed=deed(registrar, entry_parcel(transfer.sequence), DAY.replace(day=4)),
     )
     previous = ledger.GENESIS_HASH
     for number, entry in enumerate(JournalEntry.objects.order_by("sequence"), 1):

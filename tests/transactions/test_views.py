@@ -536,8 +536,8 @@ def test_the_demo_makes_one_account_per_role_once():
     assert out.getvalue().count("exists already") == 4
 
 
-def test_the_form_speaks_the_profiles_language(client, notary, registered):
-    # The catalogues are compiled by `make test`; compile them here when run alone.
+def compile_catalogues() -> None:
+    """Compile the translations, as `make test` does, when a test runs alone."""
     locale = Path(settings.BASE_DIR) / "locale"
     if any(
         not po.with_suffix(".mo").exists()
@@ -545,6 +545,10 @@ def test_the_form_speaks_the_profiles_language(client, notary, registered):
         for po in locale.glob("*/LC_MESSAGES/*.po")
     ):
         call_command("compilemessages", ignore_patterns=[".venv", "var"], verbosity=0)
+
+
+def test_the_form_speaks_the_profiles_language(client, notary, registered):
+    compile_catalogues()
     client.force_login(notary)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "vi"
     page = client.get(TRANSFER, {"parcel": registered.pk}).content.decode()
@@ -609,6 +613,106 @@ def test_a_form_without_the_parcels_last_entry_is_not_recorded(
     assert response.status_code == 422, problems(response)
     assert "which state of the parcel" in response.content.decode()
     assert JournalEntry.objects.count() == before
+
+
+# A form's errors are in the form's words: its own labels and sentences a notary can act
+# on, never the deed API's field names ("expected_last_entry: Ensure this value…").
+API_WORDS = re.compile(
+    r"expected_last_entry|transferors|recipients|children|corrects|Ensure this|\[0\]"
+)
+
+
+def shown(response) -> str:
+    """Return the errors the re-shown form states, checked to be in the form's words."""
+    text = problems(response)
+    assert response.status_code == 422, text
+    assert not API_WORDS.search(text), text
+    return text
+
+
+@pytest.mark.parametrize("value", [None, "", "-1", "x", "9" * 25, str(2**63)])
+@pytest.mark.parametrize("name", FORMS)
+def test_a_form_whose_last_entry_is_missing_or_altered_says_to_reload_it(
+    client, notary, registrar, registered, name, value
+):
+    compile_catalogues()
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "vi"
+    client.force_login(registrar if name.endswith("correction") else notary)
+    url = reverse(name)
+    data = {
+        **transfer_form(client, registered),
+        **_load(client, url, parcel=registered.pk),
+        "lender-kind": "organisation",
+        "lender-name": "Ngân hàng Thử",
+        "amount": "100000000",
+        "corrects": str(JournalEntry.objects.get().sequence),
+        "mode": "reverse",
+        "reason": "Nhầm.",
+    }
+    if value is None:
+        del data["expected_last_entry"]
+    else:
+        data["expected_last_entry"] = value
+    before = JournalEntry.objects.count()
+    assert "hãy tải lại trang và điền lại" in shown(client.post(url, data))
+    assert JournalEntry.objects.count() == before
+
+
+def _subdivision(client, parcel, features) -> Any:
+    url = reverse("transactions:deed-subdivision")
+    data = {
+        "parcel": parcel.pk,
+        **_load(client, url, parcel=parcel.pk),
+        "effective_date": "2022-01-01",
+        "document": _document(),
+        "crs": str(STORAGE_SRID),
+        "children_text": json.dumps({"type": "FeatureCollection", "features": features}),
+    }
+    return client.post(url, data)
+
+
+@pytest.mark.every_profile
+def test_a_subdivision_the_register_cannot_take_is_refused_on_its_field(client, notary, registered):
+    client.force_login(notary)
+    halves = json.loads(_halves_geojson(registered))["features"]
+    unreadable = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1]]]}  # a ring of 2 points
+    cases = [
+        (halves[:1], "a subdivision makes 2 to 200 parcels"),
+        (halves * 101, "a subdivision makes 2 to 200 parcels"),
+        ([{**halves[0], "properties": {"land_use": "NOPE"}}, halves[1]], "not a code of the list"),
+        ([halves[0], {**halves[1], "properties": {"address": "Số \ue000"}}], "New parcel 2: "),
+        ([halves[0], {**halves[1], "geometry": unreadable}], "cannot be read"),
+    ]
+    for features, reason in cases:
+        response = _subdivision(client, registered, features)
+        assert reason in shown(response)
+        assert re.search(
+            r'class="field-error"[^>]*>[^<]*' + re.escape(reason), response.content.decode()
+        )
+    assert not Parcel.objects.filter(created_by__isnull=False).exists()
+
+
+def test_a_transfer_of_a_parcel_nobody_holds_says_to_register_it_first(client, notary):
+    parcel = ParcelFactory()
+    client.force_login(notary)
+    response = client.post(TRANSFER, transfer_form(client, parcel))
+    assert "record its first registration first" in shown(response)
+
+
+def test_a_correction_of_an_entry_past_any_number_says_so_on_its_field(
+    client, registrar, registered
+):
+    client.force_login(registrar)
+    url = reverse("transactions:deed-correction")
+    data = {
+        "parcel": registered.pk,
+        **_load(client, url, parcel=registered.pk),
+        "effective_date": "2024-03-01",
+        "corrects": str(2**63),
+        "mode": "reverse",
+        "reason": "Nhầm.",
+    }
+    assert "Give the number of a journal entry" in shown(client.post(url, data))
 
 
 def test_a_holder_left_unticked_gives_nothing(client, notary, registered):
