@@ -17,12 +17,12 @@ def register_day(day: dt.date | str | None) -> str:
 
     A day already written YYYY-MM-DD (the journal's JSON-ready rows) is read first.
     """
-    if isinstance(day, str):
-        try:
-            day = parse_day(day)
-        except ValueError:
-            return day
-    return _register_day(day)
+    if not isinstance(day, str):
+        return _register_day(day)
+    try:
+        return _register_day(parse_day(day))
+    except ValueError:
+        return day
 
 
 @register.filter
