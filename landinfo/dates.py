@@ -1,13 +1,25 @@
-"""Days as the public interface writes them: one form, YYYY-MM-DD."""
+"""Days and moments: as the public interface writes them, and as people read them.
+
+The interface (parameters, JSON) writes a day one way everywhere, YYYY-MM-DD. People
+read days as their language writes them on official papers, the same on every page as
+on the certificate (`register_day`), and moments in the register's time zone, named
+(`register_moment`). Templates use the filters of the same names (landinfo_dates).
+"""
 
 import datetime as dt
 import re
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 # The form every `as_of`, `start` and `end` parameter is written in.
 DAY_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+# How each language writes a day on official papers, and so on the certificate and every
+# page: Vietnamese dd/mm/yyyy, Korean yyyy.mm.dd. (papers space the parts, "2026. 11. 28.";
+# unspaced, a day fits a narrow column), English ISO 8601. Any other language: English's.
+DAY_FORMATS: dict[str, str] = {"vi": "%d/%m/%Y", "ko": "%Y.%m.%d.", "en": "%Y-%m-%d"}
+NO_DAY = "—"
 
 
 def parse_day(text: str) -> dt.date:
@@ -21,13 +33,33 @@ def parse_day(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
-def register_moment(moment: dt.datetime) -> str:
+def _day_format(language: str | None) -> str:
+    code = (language or translation.get_language() or settings.LANGUAGE_CODE).lower()
+    return DAY_FORMATS.get(code.split("-")[0], DAY_FORMATS["en"])
+
+
+def register_day(day: dt.date | None, language: str | None = None) -> str:
+    """Return `day` as `language` (the active one by default) writes it; a dash for none.
+
+    A moment (a datetime) gives its day in the register's time zone: a deed recorded at
+    01:30 in Seoul is of the 7th there, whatever day it was in UTC.
+    """
+    if day is None:
+        return NO_DAY
+    if isinstance(day, dt.datetime):
+        day = timezone.localtime(day, timezone.get_default_timezone()).date()
+    return day.strftime(_day_format(language))
+
+
+def register_moment(moment: dt.datetime, language: str | None = None) -> str:
     """Return `moment` as people read it: the register's local time, naming its zone.
 
-    "2026-12-07 01:30:12 (UTC+09:00, Asia/Seoul)": the register's time zone is the
-    profile's (settings.TIME_ZONE), so a certificate issued at 01:30 in Seoul says the
-    7th, as the reader's calendar does, and the offset keeps it unambiguous abroad.
+    "07/12/2026 01:30:12 (UTC+09:00, Asia/Seoul)" in Vietnamese: the register's time zone
+    is the profile's (settings.TIME_ZONE), so a certificate issued at 01:30 in Seoul says
+    the 7th, as the reader's calendar does, and the offset keeps it unambiguous abroad.
+    The day is written as `language` (the active one by default) writes days.
     """
     local = timezone.localtime(moment, timezone.get_default_timezone())
     offset = local.strftime("%z")
-    return f"{local:%Y-%m-%d %H:%M:%S} (UTC{offset[:3]}:{offset[3:]}, {settings.TIME_ZONE})"
+    day = register_day(local.date(), language)
+    return f"{day} {local:%H:%M:%S} (UTC{offset[:3]}:{offset[3:]}, {settings.TIME_ZONE})"

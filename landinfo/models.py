@@ -68,19 +68,22 @@ class EnrolmentCode(models.Model):
 
 
 class SignInDelay(models.Model):
-    """The failed sign-ins of one account from every address, and until when it waits."""
+    """The failed sign-ins of one username, from every address, and until when it waits.
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
-    )
+    Kept for a username whether or not it names an account, so that guessing one tells
+    nothing (landinfo/accounts/delays.py); under a keyed digest of it, so that a password
+    typed into the username field is not kept.
+    """
+
+    key = models.CharField(max_length=64, primary_key=True)
     failures = models.PositiveIntegerField(default=0)
-    last_failure = models.DateTimeField()
+    last_failure = models.DateTimeField(db_index=True)  # the oldest are dropped first
     retry_at = models.DateTimeField(null=True, blank=True)
     # The addresses the failures came from (the first few), for the alert.
     addresses = models.JSONField(default=list)
 
     def __str__(self) -> str:
-        return f"{self.failures} failed sign-ins of user {self.user_id}"
+        return f"{self.failures} failed sign-ins of username {self.key[:8]}…"
 
 
 class AccountNotice(models.Model):

@@ -144,12 +144,16 @@ LANDINFO = {
     # The per-account delay on signing in after failures from any address
     # (landinfo/accounts/delays.py): after AFTER failures, each within WINDOW_MINUTES of
     # the previous one, attempts from browsers not known to the account wait FIRST_SECONDS,
-    # doubling with each further failure, up to MAX_SECONDS.
+    # doubling with each further failure, up to MAX_SECONDS. Usernames that name no
+    # account are counted alike (or the delay would tell which exist), in at most MAX_ROWS
+    # rows, the oldest dropped first: each failure costs a password hash, so a server
+    # checks a few dozen a second, and a burst's window then holds far fewer.
     "SIGN_IN_DELAY": {
         "AFTER": env.int("LANDINFO_SIGN_IN_DELAY_AFTER", default=5),
         "WINDOW_MINUTES": env.int("LANDINFO_SIGN_IN_DELAY_WINDOW_MINUTES", default=15),
         "FIRST_SECONDS": env.int("LANDINFO_SIGN_IN_DELAY_FIRST_SECONDS", default=2),
         "MAX_SECONDS": env.int("LANDINFO_SIGN_IN_DELAY_MAX_SECONDS", default=300),
+        "MAX_ROWS": env.int("LANDINFO_SIGN_IN_DELAY_MAX_ROWS", default=100_000),
     },
     # Days a browser stays known to an account it signed in to (exempt from that delay).
     "KNOWN_DEVICE_DAYS": env.int("LANDINFO_KNOWN_DEVICE_DAYS", default=90),
@@ -314,6 +318,17 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = False
 AXES_CLIENT_IP_CALLABLE = "landinfo.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "landinfo.security.lockout_response"
+# It keeps the form's fields of every failure, masking only these: a code typed with a
+# wrong password (an enrolment code works until used) and the password page's fields
+# (the new password, an old one mistyped by a letter) are secrets too.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "otp_token",
+    "old_password",
+    "new_password1",
+    "new_password2",
+]
 # Its start-up banner would open the output of every manage.py command.
 AXES_VERBOSE = False
 

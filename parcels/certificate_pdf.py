@@ -17,7 +17,6 @@ not flowed: a long history must not push the proof onto a later page.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import itertools
 import math
@@ -55,7 +54,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from landinfo.dates import register_moment
+from landinfo.dates import register_day, register_moment
 from parcels.certificates import (
     ENTRY_KINDS,
     HOLDER_KINDS,
@@ -172,8 +171,6 @@ def link_lines(url: str, font: str, size: float, width: float) -> list[str]:
 # (thousands, decimal) separators. Written here rather than read from django.utils.formats,
 # which groups thousands only when USE_THOUSAND_SEPARATOR is on for the whole site.
 _SEPARATORS: dict[str, tuple[str, str]] = {"vi": (".", ","), "ko": (",", "."), "en": (",", ".")}
-# Korean papers space the parts ("2026. 11. 28."); unspaced, a date fits a narrow column.
-_DATE_FORMATS: dict[str, str] = {"vi": "%d/%m/%Y", "ko": "%Y.%m.%d.", "en": "%Y-%m-%d"}
 # The profile's own language, in which the register names land uses.
 _PROFILE_LANGUAGES: dict[str, str] = {"vn": "vi", "kr": "ko"}
 
@@ -183,13 +180,6 @@ def format_number(value: float, language: str, decimals: int = 0) -> str:
     thousands, decimal = _SEPARATORS.get(language, _SEPARATORS["en"])
     text = f"{value:,.{decimals}f}"
     return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
-
-
-def format_date(value: dt.date | None, language: str) -> str:
-    """Return `value` as `language` writes dates on official papers; a dash for none."""
-    if value is None:
-        return "—"
-    return value.strftime(_DATE_FORMATS.get(language, _DATE_FORMATS["en"]))
 
 
 def format_area(value: float, language: str) -> str:
@@ -543,7 +533,7 @@ class _Pages:
         width = qr_x - x0 - 6 * mm
         # A little narrower than the block: ReportLab must never wrap a line again itself.
         link_width = width - 1
-        issued = register_moment(certificate.issued_at)
+        issued = register_moment(certificate.issued_at, certificate.language)
         blocks: list[Paragraph] = [
             _p(
                 gettext(
@@ -603,7 +593,7 @@ def _identity(certificate: Certificate, styles: _Styles) -> list[Flowable]:
     register = register_name(certificate.profile)
     if certificate.retired:
         status = gettext("Retired on %(date)s") % {
-            "date": format_date(certificate.valid_to, certificate.language)
+            "date": register_day(certificate.valid_to, certificate.language)
         }
     else:
         status = gettext("In force")
@@ -642,8 +632,8 @@ def _descriptive(certificate: Certificate, styles: _Styles) -> list[Flowable]:
             gettext("Area computed from the boundary"),
             format_area(certificate.computed_area, language),
         ),
-        (gettext("Valid from"), format_date(certificate.valid_from, language)),
-        (gettext("Valid to"), format_date(certificate.valid_to, language)),
+        (gettext("Valid from"), register_day(certificate.valid_from, language)),
+        (gettext("Valid to"), register_day(certificate.valid_to, language)),
         (gettext("Made from"), ", ".join(certificate.parents) or "—"),
         (gettext("Made into"), ", ".join(certificate.children) or "—"),
     ]
@@ -696,8 +686,8 @@ def _right_row(right: CertificateRight, language: str, styles: _Styles) -> list[
         _p(word(RIGHT_KINDS, right.kind), styles.body),
         Paragraph(holder, styles.body),
         _p(right.share, styles.body),
-        _p(format_date(right.valid_from, language), styles.body),
-        _p(format_date(right.valid_to, language), styles.body),
+        _p(register_day(right.valid_from, language), styles.body),
+        _p(register_day(right.valid_to, language), styles.body),
         _p(right.certificate_number or "—", styles.body),
         _p(f"#{right.begun_by}", styles.body),
     ]
@@ -707,7 +697,7 @@ def _rights(certificate: Certificate, styles: _Styles) -> list[Flowable]:
     flowables: list[Flowable] = [
         _p(
             gettext("Rights in force on %(date)s")
-            % {"date": format_date(certificate.issued_on, certificate.language)},
+            % {"date": register_day(certificate.issued_on, certificate.language)},
             styles.section,
             bold=True,
         )
@@ -755,7 +745,7 @@ def _entry_row(entry: CertificateEntry, language: str, styles: _Styles) -> list[
         parcels.append(gettext("Made into: %(parcels)s") % {"parcels": ", ".join(entry.made_into)})
     return [
         _p(f"#{entry.sequence}", styles.body),
-        _p(format_date(entry.effective_date, language), styles.body),
+        _p(register_day(entry.effective_date, language), styles.body),
         _p(deed, styles.body),
         _p(holders, styles.body),
         Paragraph("<br/>".join(markup(text) for text in parcels) or "—", styles.body),

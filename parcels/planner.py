@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from landinfo.dates import parse_day, register_day
 from landinfo.profiles import get_profile
 from landinfo.srid import STORAGE_SRID, WEB_MERCATOR, WGS84
 from parcels import exports, jobs
@@ -170,6 +171,17 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("planner:job", pk=job.pk)
 
 
+_DAYS = ("as_of", "start", "end")
+
+
+def _readable_day(text: str) -> str:
+    """Return the day `text` (YYYY-MM-DD) as the page's language writes it; else `text`."""
+    try:
+        return register_day(parse_day(text))
+    except ValueError:
+        return text  # a bad request is shown as typed, beside its reason
+
+
 def _described(layer: str, fmt: str, params: Mapping[str, str]) -> list[tuple[str, str]]:
     """Return the export's parameters as (label, value) rows for a person to read."""
     labels = {
@@ -193,6 +205,8 @@ def _described(layer: str, fmt: str, params: Mapping[str, str]) -> list[tuple[st
     for key, value in params.items():
         if key in ("srs", "bbox-crs") and value.isdigit():
             value = f"EPSG:{value} — {crs_name(int(value))}"
+        elif key in _DAYS:
+            value = _readable_day(value)
         rows.append((labels.get(key, key), value))
     return rows
 

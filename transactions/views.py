@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_http_methods
 
+from landinfo.dates import register_day
 from landinfo.profiles import get_profile
 from parcels.models import Parcel
 from parcels.selectors import InvalidSearch, display_identifier, search_parcels
@@ -166,7 +167,7 @@ class DeedPage:
                 )
                 % {
                     "parcel": display_identifier(retired[0].identifier),
-                    "date": retired[0].valid_to,
+                    "date": register_day(retired[0].valid_to),
                 },
             )
         if self.request.method == "POST":
@@ -473,7 +474,11 @@ class DischargePage(DeedPage):
             (
                 holder.right_id,
                 _("Mortgage #%(right)s to %(lender)s, since %(date)s")
-                % {"right": holder.right_id, "lender": holder.name, "date": holder.valid_from},
+                % {
+                    "right": holder.right_id,
+                    "lender": holder.name,
+                    "date": register_day(holder.valid_from),
+                },
             )
             for holder in holders[self.parcels[0].pk]
             if holder.kind == MORTGAGE

@@ -2,13 +2,21 @@
 
 django-axes locks a username at one address (landinfo/settings.py says why not by
 username alone), so guesses spread over many addresses stay under it: 32 wrong
-passwords from 8 addresses were never refused. The account itself therefore counts its
+passwords from 8 addresses were never refused. The username therefore counts its
 failures too. After LANDINFO["SIGN_IN_DELAY"]["AFTER"] failures, each within
 WINDOW_MINUTES of the one before, every further attempt waits FIRST_SECONDS, doubling
 with each further failure up to MAX_SECONDS; until then it is refused with 429 and
 Retry-After before any password or code is checked. Nobody sleeps on the server: a
 waiting worker would serve no one. A refused attempt is not a failure: the delay doubles
 with the guesses actually checked.
+
+A username that names no account is counted and refused exactly as one that does: a
+delay for accounts only would tell anyone who tries which usernames exist. The counts
+are kept under a keyed digest of the username (a password typed into the username field
+is not kept), rows past their burst are dropped at each failure, and at most
+LANDINFO["SIGN_IN_DELAY"]["MAX_ROWS"] are kept, the oldest dropped first: invented
+usernames cannot fill the database. What is told to the owner is told after the answer
+has been sent (`after_response`), so that the answer takes no longer for an account.
 
 Such a delay for everyone would let anyone keep a notary out of their own office, so a
 browser that has signed in to the account before carries a signed "known device"
@@ -25,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import math
 from collections.abc import Callable
 from typing import Any
@@ -33,8 +42,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from landinfo.accounts import notices
@@ -42,9 +53,13 @@ from landinfo.accounts.policy import password_stamp
 from landinfo.models import AccountNotice, SignInDelay
 from landinfo.security import client_ip, refusal
 
+logger = logging.getLogger(__name__)
+
 _COOKIE_PREFIX = "landinfo_known_"
 _COOKIE_SALT = "landinfo.accounts.known-device"
 _MAX_ADDRESSES = 20  # listed in the alert; the count goes on past them
+# The key of a username's counts; migration 0003 wrote the same (change both or neither).
+_KEY_SALT = "landinfo.accounts.sign-in-delay"
 
 
 def _config() -> dict[str, Any]:
@@ -89,7 +104,40 @@ def remember_device(request: HttpRequest, user: Any) -> None:
     request.landinfo_known_device = user  # type: ignore[attr-defined]
 
 
+# --- work done after the answer ----------------------------------------------------------
+
+
+def after_response(request: HttpRequest, task: Callable[[], object]) -> None:
+    """Run `task` once the answer to `request` has been sent (SignInDelayMiddleware).
+
+    Work that only some usernames cause (telling an account's owner) would make their
+    answers measurably slower. Outside the middleware (a management command, a test's
+    bare request) the task runs at once.
+    """
+    tasks = getattr(request, "landinfo_after_response", None)
+    if tasks is None:
+        task()
+    else:
+        tasks.append(task)
+
+
+def _run_after(task: Callable[[], object]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            task()
+        except Exception:
+            # Django's close() swallows a closer's error silently; it is logged here.
+            logger.exception("Work after a sign-in's answer failed")
+
+    return run
+
+
 # --- counting and refusing -------------------------------------------------------------------
+
+
+def counter_key(username: str) -> str:
+    """Return the key under which the failed sign-ins of `username` are counted."""
+    return salted_hmac(_KEY_SALT, username, algorithm="sha256").hexdigest()
 
 
 def _user_named(username: str) -> Any:
@@ -98,15 +146,16 @@ def _user_named(username: str) -> Any:
 
 
 def seconds_to_wait(request: HttpRequest, username: str) -> int:
-    """Return how many seconds `username` must wait before signing in from `request` (0: none)."""
+    """Return how many seconds `username` must wait before signing in from `request` (0: none).
+
+    The same statements whether or not `username` names an account.
+    """
     now = timezone.now()
-    users = get_user_model()
-    delay = (
-        SignInDelay.objects.select_related("user")
-        .filter(**{f"user__{users.USERNAME_FIELD}": username}, retry_at__gt=now)
-        .first()
-    )
-    if delay is None or delay.retry_at is None or is_known_device(request, delay.user):
+    delay = SignInDelay.objects.filter(key=counter_key(username), retry_at__gt=now).first()
+    if delay is None or delay.retry_at is None:
+        return 0
+    user = _user_named(username)  # looked up for a made-up username too: the same work
+    if user is not None and is_known_device(request, user):
         return 0
     return max(1, math.ceil((delay.retry_at - now).total_seconds()))
 
@@ -116,16 +165,31 @@ def mark_checked(request: HttpRequest, username: str) -> None:
     request.landinfo_checked_username = username  # type: ignore[attr-defined]
 
 
+def _drop_old_rows(now: dt.datetime, keep: str) -> None:
+    """Drop the counts no burst needs any more, then the oldest past MAX_ROWS (not `keep`)."""
+    window = dt.timedelta(minutes=_config()["WINDOW_MINUTES"])
+    SignInDelay.objects.filter(last_failure__lt=now - window).filter(
+        Q(retry_at__isnull=True) | Q(retry_at__lte=now)
+    ).exclude(key=keep).delete()
+    # Walks the index on last_failure; deletes only when there is too much.
+    surplus = SignInDelay.objects.order_by("-last_failure").values("key")[_config()["MAX_ROWS"] :]
+    if surplus.exists():
+        SignInDelay.objects.filter(key__in=surplus).exclude(key=keep).delete()
+
+
 def record_failure(request: HttpRequest, username: str) -> SignInDelay | None:
-    """Count a failed sign-in of `username` (an account, from an unknown browser)."""
+    """Count a failed sign-in of `username` from an unknown browser, account or not."""
     user = _user_named(username)
-    if user is None or is_known_device(request, user):
+    if user is not None and is_known_device(request, user):
         return None
     now = timezone.now()
+    key = counter_key(username)
     window = dt.timedelta(minutes=_config()["WINDOW_MINUTES"])
-    SignInDelay.objects.get_or_create(user=user, defaults={"last_failure": now})
+    _row, created = SignInDelay.objects.get_or_create(key=key, defaults={"last_failure": now})
+    if created:
+        _drop_old_rows(now, keep=key)
     with transaction.atomic():
-        delay = SignInDelay.objects.select_for_update().get(user=user)
+        delay = SignInDelay.objects.select_for_update().get(key=key)
         if delay.last_failure < now - window:  # a quiet window ends the burst
             delay.failures, delay.addresses, delay.retry_at = 0, [], None
         delay.failures += 1
@@ -136,12 +200,17 @@ def record_failure(request: HttpRequest, username: str) -> SignInDelay | None:
         if delay.failures >= _config()["AFTER"]:
             delay.retry_at = now + delay_after(delay.failures)
         delay.save()
-    if delay.failures == _config()["AFTER"]:  # once per burst
-        notices.tell(
-            user,
-            AccountNotice.Kind.SIGN_IN_DELAYED,
-            failures=delay.failures,
-            addresses=delay.addresses,
+    if delay.failures == _config()["AFTER"] and user is not None:  # once per burst
+        failures, addresses = delay.failures, list(delay.addresses)
+        after_response(
+            request,
+            lambda: notices.tell(
+                user,
+                AccountNotice.Kind.SIGN_IN_DELAYED,
+                failures=failures,
+                addresses=addresses,
+                when=now.isoformat(),
+            ),
         )
     return delay
 
@@ -198,16 +267,30 @@ def delay_response(request: HttpRequest, wait: int) -> HttpResponse:
 
 
 class SignInDelayMiddleware:
-    """Answer 429 to a sign-in the delay refused; mark a browser that signed in as known."""
+    """Answer 429 to a sign-in the delay refused; mark a browser that signed in as known.
+
+    Also runs the work `after_response` put off, once the answer is sent.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        tasks: list[Callable[[], object]] = []
+        request.landinfo_after_response = tasks  # type: ignore[attr-defined]
         response = self.get_response(request)
         wait = getattr(request, "sign_in_retry_after", 0)
         if wait:
-            return delay_response(request, wait)
+            response = delay_response(request, wait)
+        else:
+            self._mark_known(request, response)
+        # The server closes the answer once it has sent it; Django runs its closers then.
+        closers = response._resource_closers  # type: ignore[attr-defined]
+        closers.extend(_run_after(task) for task in tasks)
+        return response
+
+    @staticmethod
+    def _mark_known(request: HttpRequest, response: HttpResponse) -> None:
         user = getattr(request, "landinfo_known_device", None)
         if user is not None and response.status_code < 400:
             response.set_signed_cookie(
@@ -221,4 +304,3 @@ class SignInDelayMiddleware:
                 httponly=True,
                 samesite="Lax",
             )
-        return response

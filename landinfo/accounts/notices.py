@@ -16,10 +16,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.mail import mail_admins, send_mail
 from django.http import HttpRequest
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from landinfo.dates import register_moment
 from landinfo.models import AccountNotice
 
 logger = logging.getLogger(__name__)
@@ -55,10 +56,10 @@ _WORDING: dict[str, tuple[Callable[[], str], Callable[[dict[str, Any]], str]]] =
 
 
 def _readable(detail: dict[str, Any]) -> dict[str, Any]:
-    """Return `detail` with its time formatted for people, in the register's time zone."""
+    """Return `detail` with its time as people read it: the register's, naming its zone."""
     when = parse_datetime(detail.get("when") or "")
     shown = dict(detail)
-    shown["when"] = formats.date_format(timezone.localtime(when), "DATETIME_FORMAT") if when else ""
+    shown["when"] = register_moment(when) if when else ""
     shown["addresses"] = ", ".join(detail.get("addresses", [])) or detail.get("address", "")
     shown.setdefault("address", shown["addresses"])
     return shown

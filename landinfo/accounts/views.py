@@ -159,10 +159,13 @@ def otp_view(request: HttpRequest) -> HttpResponse:
     stage = "scan" if new_device else ("code" if user_has_device(user) else "enrolment_code")
     context: dict[str, Any] = {"form": form, "stage": stage, "next": _next_url(request)}
     if new_device is not None:
+        secret = base64.b32encode(new_device.bin_key).decode().rstrip("=")
         context |= {
             "config_url": new_device.config_url,
             "qr_code": qr_code(new_device.config_url),
-            "secret": base64.b32encode(new_device.bin_key).decode().rstrip("="),
+            "secret": secret,
+            # As authenticator apps print a key, and as people read one out: four at a time.
+            "secret_groups": [secret[i : i + 4] for i in range(0, len(secret), 4)],
         }
     return _no_store(render(request, "registration/otp.html", context))
 

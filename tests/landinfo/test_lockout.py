@@ -131,3 +131,25 @@ def test_the_backend_that_checks_passwords_is_still_ours():
         "landinfo.accounts.delays.SignInDelayBackend",  # the account's delay, before a check
         "landinfo.auth.ModelBackendInOneQuery",
     ]
+
+
+def test_the_lock_keeps_no_secret_typed_in_a_failed_attempt(notary):
+    """django-axes keeps the form's fields of each failure; the secrets among them are masked."""
+    client = Client(REMOTE_ADDR=OFFICE)
+    client.post(
+        "/accounts/login/",
+        {"username": "notary-lock", "password": "wrong", "otp_token": "ABCD-EFGH-JKMN-PQRS"},
+    )
+    client.force_login(notary)
+    client.post(
+        "/accounts/password/",
+        {
+            "old_password": "my old pass, mistyped",
+            "new_password1": "the new one 12345",
+            "new_password2": "the new one 12345",
+        },
+    )
+    kept = "\n".join(AccessAttempt.objects.values_list("post_data", flat=True))
+    assert kept.count("otp_token=") == 1 and kept.count("new_password1=") == 1
+    for secret in ("ABCD-EFGH-JKMN-PQRS", "mistyped", "the new one"):
+        assert secret not in kept

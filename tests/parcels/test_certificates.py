@@ -477,14 +477,50 @@ def test_verify_form_redirects_a_pasted_link_to_its_page(client, register):
     )
 
 
-def test_the_verify_page_states_the_moment_of_issue_in_the_register_time_zone(client, register):
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_verify_page_states_the_moment_of_issue_in_the_register_time_zone(
+    client, register, language
+):
     from landinfo.dates import register_moment
 
     link = qr_link(get_certificate(client, register.shared, "en").content)
     issued_at = dt.datetime.fromisoformat(verify(client, link).json()["issued_at"])
-    page = client.get(urlsplit(link).path).content.decode()
-    assert register_moment(issued_at) in page
+    page = client.get(urlsplit(link).path, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert register_moment(issued_at, language) in page
     assert " UTC<" not in page
+
+
+# How each language writes a day on the certificate, written out by hand (the rule itself
+# is landinfo.dates.register_day).
+_WRITTEN = {"vi": "%d/%m/%Y", "ko": "%Y.%m.%d.", "en": "%Y-%m-%d"}
+# How the pages wrote days before, by Django's formats: never again.
+_NOT_WRITTEN = ["{d.year}-{d.month}-{d.day}", "{d:%d-%m-%Y}", "{d:%m/%d/%Y}", "{d.year}년"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_verify_page_writes_days_as_the_certificate_does(client, register, notary, language):
+    response = get_certificate(client, register.shared, language)
+    link = qr_link(response.content)
+    transferred = dt.date(2025, 2, 3)
+    services.record_transfer(
+        parcel_id=register.shared.pk,
+        transferors=holders_now(register.shared.pk),
+        recipients=[(person("Hoàng Văn Em"), Fraction(1))],
+        transfer_type="sale",
+        price=5_000_000_000,
+        deed=deed(notary, register.shared.pk, transferred),
+    )
+    page = client.get(urlsplit(link).path, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    printed = pdf_text(response.content)
+    held, mortgaged = REGISTERED_ON, dt.date(2020, 5, 4)  # in "since" and in the history
+    for day in (held, mortgaged):
+        assert f"{day:{_WRITTEN[language]}}" in page
+        assert f"{day:{_WRITTEN[language]}}" in printed
+    assert f"{transferred:{_WRITTEN[language]}}" in page  # the deed that superseded it
+    for day in (held, mortgaged, transferred):
+        others = [f"{day:{form}}" for lang, form in _WRITTEN.items() if lang != language]
+        for written in others + [form.format(d=day) for form in _NOT_WRITTEN]:
+            assert written not in page, f"{written!r} on the {language} verify page"
 
 
 def test_a_link_copied_from_the_pdf_with_its_line_breaks_still_verifies(client, register):

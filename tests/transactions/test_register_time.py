@@ -84,6 +84,6 @@ def test_a_deed_dated_tomorrow_in_the_register_zone_is_refused(notary, zone):
 
 def test_a_moment_people_read_is_in_the_register_zone_and_names_it(zone, profile):
     moment = local_moment(zone, dt.date(2026, 12, 7), 1, 5)
-    text = register_moment(moment.astimezone(dt.UTC))
+    text = register_moment(moment.astimezone(dt.UTC), "en")
     assert text.startswith("2026-12-07 01:05:00 (UTC+0")
     assert text.endswith(f", {LEGAL_TIME[profile.key]})")

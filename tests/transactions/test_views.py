@@ -762,3 +762,62 @@ def test_a_form_refuses_a_number_that_is_not_one_on_its_field(client, notary, re
     assert response.status_code == 422
     assert "province" in response.content.decode()
     assert JournalEntry.objects.filter(kind="transfer").count() == 0
+
+
+# How each language writes a day on the certificate, written out by hand (the rule itself
+# is landinfo.dates.register_day), and how Django's own formats wrote them before.
+_WRITTEN = {"vi": "%d/%m/%Y", "ko": "%Y.%m.%d.", "en": "%Y-%m-%d"}
+_NOT_WRITTEN = ["{d.year}-{d.month}-{d.day}", "{d:%d-%m-%Y}", "{d:%m/%d/%Y}", "{d.year}년"]
+
+
+@pytest.mark.parametrize("language", sorted(_WRITTEN))
+def test_the_deed_forms_write_days_as_the_certificate_does(
+    client, notary, registrar, registered, language
+):
+    held, mortgaged, retired = dt.date(2020, 1, 1), dt.date(2022, 3, 4), dt.date(2023, 4, 5)
+    services.record_mortgage(
+        parcel_id=registered.pk,
+        lender=PartyFactory(
+            kind=Party.Kind.ORGANISATION, name="Ngân hàng Thử", national_id=None
+        ).pk,
+        amount=500_000_000,
+        deed=services.DeedInput(
+            effective_date=mortgaged,
+            recorded_by=notary,
+            expected_last_entry=current_entry(registered.pk),
+        ),
+    )
+    gone = ParcelFactory(valid_to=retired)
+    mortgage = JournalEntry.objects.order_by("-sequence").first()
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+    client.force_login(notary)
+    pages = [
+        client.get(TRANSFER, {"parcel": registered.pk}),  # the owners, since when
+        client.get(reverse("transactions:deed-discharge"), {"parcel": registered.pk}),  # lender
+        client.get(TRANSFER, {"parcel": gone.pk}),  # retired on
+    ]
+    client.force_login(registrar)
+    correction = reverse("transactions:deed-correction")
+    pages += [
+        client.get(correction, {"parcel": registered.pk}),  # the entries, with their days
+        client.get(correction, {"entry": mortgage.sequence}),
+    ]
+    assert [page.status_code for page in pages] == [200] * 5
+    text = [page.content.decode() for page in pages]
+    written = {day: f"{day:{_WRITTEN[language]}}" for day in (held, mortgaged, retired)}
+    expected = [
+        (held,),
+        (mortgaged,),
+        (retired,),
+        (held, mortgaged),
+        (mortgaged,),
+    ]
+    for page, days in zip(text, expected, strict=True):
+        for day in days:
+            assert written[day] in page, f"{written[day]!r} missing ({language})"
+        for day in days:
+            others = [f"{day:{form}}" for lang, form in _WRITTEN.items() if lang != language]
+            for other in {*others, *(form.format(d=day) for form in _NOT_WRITTEN)} - {
+                written[day]  # 01/01 reads the same either way round
+            }:
+                assert other not in page, f"{other!r} on a {language} deed form"

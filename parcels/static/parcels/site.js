@@ -30,3 +30,24 @@
     });
   });
 })();
+/* Every page: a button that copies a secret shown once (a key, a code) to the clipboard.
+   The text copied is the element's data-secret when it has one (the key without the spaces
+   it is shown with), else its text. Without a clipboard (plain HTTP), the button stays
+   hidden and the text is selected by a click, as before. */
+(function () {
+  "use strict";
+  if (!navigator.clipboard) return;
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    const target = document.getElementById(button.dataset.copy);
+    if (!target) return;
+    const label = button.textContent;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      const text = target.dataset.secret || target.textContent.trim();
+      navigator.clipboard.writeText(text).then(function () {
+        button.textContent = button.dataset.copied || label;
+        window.setTimeout(function () { button.textContent = label; }, 2000);
+      });
+    });
+  });
+})();

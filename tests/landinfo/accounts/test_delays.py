@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from landinfo.accounts.delays import delay_after
+from landinfo.accounts.delays import counter_key, delay_after
 from landinfo.models import AccountNotice, SignInDelay
 from tests.landinfo.accounts.conftest import ADMIN_ADDRESS
 from tests.landinfo.accounts.helpers import OFFICE, PASSWORD, browser, code, make_user, sign_in
@@ -71,15 +71,17 @@ def test_the_delay_doubles_with_each_checked_failure_up_to_its_cap(monkeypatch, 
     user = make_user("notary")
     for attempt in range(after):
         sign_in(browser(ATTACKERS[attempt % 8]), user, password="wrong")
-    delay = SignInDelay.objects.get(user=user)
+    delay = SignInDelay.objects.get(key=counter_key(user.username))
     assert delay.failures == after
     for _ in range(3):  # refused before any check: not counted
         assert sign_in(browser(ATTACKERS[0]), user, password="wrong").status_code == 429
-    assert SignInDelay.objects.get(user=user).failures == after
+    assert SignInDelay.objects.get(key=counter_key(user.username)).failures == after
     # The wait over (moved back, not slept through), the next wrong guess waits twice as long.
-    SignInDelay.objects.filter(user=user).update(retry_at=timezone.now() - dt.timedelta(seconds=1))
+    SignInDelay.objects.filter(key=counter_key(user.username)).update(
+        retry_at=timezone.now() - dt.timedelta(seconds=1)
+    )
     assert sign_in(browser(ATTACKERS[1]), user, password="wrong").status_code == 200
-    delay = SignInDelay.objects.get(user=user)
+    delay = SignInDelay.objects.get(key=counter_key(user.username))
     assert delay.failures == after + 1
     assert delay.retry_at - delay.last_failure == dt.timedelta(seconds=4)
 
@@ -90,10 +92,12 @@ def test_a_quiet_window_ends_the_burst(settings):
     for attempt in range(after - 1):
         sign_in(browser(ATTACKERS[attempt]), user, password="wrong")
     window = dt.timedelta(minutes=settings.LANDINFO["SIGN_IN_DELAY"]["WINDOW_MINUTES"], seconds=1)
-    SignInDelay.objects.filter(user=user).update(last_failure=timezone.now() - window)
+    SignInDelay.objects.filter(key=counter_key(user.username)).update(
+        last_failure=timezone.now() - window
+    )
     assert sign_in(browser(ATTACKERS[0]), user, password="wrong").status_code == 200
     assert sign_in(browser(ATTACKERS[1]), user).status_code == 302
-    assert SignInDelay.objects.get(user=user).failures == 1
+    assert SignInDelay.objects.get(key=counter_key(user.username)).failures == 1
 
 
 def test_wrong_authenticator_codes_from_many_addresses_delay_the_account(otp_required, mailoutbox):

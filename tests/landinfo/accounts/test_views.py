@@ -1,11 +1,14 @@
 """The sign-in and code pages: with LANDINFO_NOTARY_OTP_REQUIRED, a TOTP code as well."""
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.landinfo.accounts.helpers import browser, code, make_user, sign_in
+from landinfo.models import ApiToken, EnrolmentCode
+from tests.landinfo.accounts.helpers import browser, code, make_user, new_token, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +101,32 @@ def test_with_the_setting_off_no_code_is_asked():
     assert sign_in(client, user, next_="/deeds/")["Location"] == "http://testserver/deeds/"
     assert client.get("/deeds/").status_code == 200
     assert client.get("/accounts/otp/?next=/deeds/")["Location"] == "http://testserver/deeds/"
+
+
+def _read(moment, language: str) -> str:
+    """Return `moment` as the account pages must print it, written out by hand."""
+    local = moment.astimezone(ZoneInfo(settings.TIME_ZONE))
+    day = {"vi": "%d/%m/%Y", "ko": "%Y.%m.%d.", "en": "%Y-%m-%d"}[language]
+    offset = local.strftime("%z")
+    return f"{local:{day}} {local:%H:%M:%S} (UTC{offset[:3]}:{offset[3:]}, {settings.TIME_ZONE})"
+
+
+@pytest.mark.parametrize("language", ["vi", "ko"])
+def test_the_account_pages_print_times_in_the_register_zone_naming_it(otp_required, language):
+    registrar = make_user("registrar", f"times-registrar-{language}", device=True)
+    notary = make_user("notary", f"times-notary-{language}")
+    client = browser()
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+    sign_in(client, registrar, code(TOTPDevice.objects.get(user=registrar)))
+    issued = client.post("/accounts/enrolment-codes/", {"username": notary.username})
+    row = EnrolmentCode.objects.get(user=notary)
+    listed = client.get("/accounts/enrolment-codes/").content.decode()
+    new_token(client, "office software")
+    token = ApiToken.objects.get(user=registrar)
+    ApiToken.objects.filter(pk=token.pk).update(last_used=token.created)
+    tokens = client.get("/accounts/token/").content.decode()
+    assert _read(row.expires, language) in issued.content.decode()  # usable until
+    assert _read(row.created, language) in listed and _read(row.expires, language) in listed
+    for moment in (token.created, token.expires):  # made, expires, last used
+        assert _read(moment, language) in tokens
+    assert tokens.count(_read(token.created, language)) == 2
