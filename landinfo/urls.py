@@ -23,8 +23,9 @@ urlpatterns = [
     # Outside the parcels namespace: a QR code printed today must resolve for decades.
     path("verify/", certificate_views.verify, name="verify-form"),
     path("verify/<str:code>", certificate_views.verify, name="verify"),
-    # The same link copied with a slash at its end.
-    path("verify/<str:code>/", certificate_views.verify, name="verify-slash"),
+    # The same link copied with what followed it in a text (a slash, a second link
+    # pasted into the path): the view finds the code in it (certificates.pasted_code).
+    path("verify/<path:code>", certificate_views.verify, name="verify-pasted"),
     path("planner/", include("parcels.planner_urls")),
     # The landing page without the slash too: QGIS 3.22 cannot follow a redirect to it.
     path("ogc", ogc.landing_view, name="ogc-landing"),

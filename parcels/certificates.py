@@ -42,6 +42,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import re
 import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -264,6 +265,10 @@ def encode_code(fields: CodeFields, private_key: Ed25519PrivateKey) -> str:
 # full stop, a bracket or quote around it, the path's slash. None is in the code's
 # alphabet (URL-safe base64: letters, digits, "-" and "_").
 _TRAILING = "/.,;:)]}>'\"»”’"
+# Every code has the same length (a fixed layout and signature): the run of the code's
+# alphabet at least that long in a pasted text is the code, whatever surrounds it.
+_CODE_LENGTH = len(base64.urlsafe_b64encode(bytes(_CODE_SIZE)).rstrip(b"="))
+_CODE_RUN = re.compile(rf"[A-Za-z0-9_-]{{{_CODE_LENGTH},}}")
 
 
 def pasted_code(text: str) -> str:
@@ -271,11 +276,24 @@ def pasted_code(text: str) -> str:
 
     A link copied from a printed certificate spans lines: the breaks come back as spaces
     or newlines (the PDF cuts it only after a letter or digit), or as a soft hyphen or
-    zero-width space a reader put there; none of them is code. What precedes the last
-    "/" of a link is its address.
+    zero-width space a reader put there; none of them is code. Around it may be the
+    link's address, quotes, brackets or a sentence's punctuation in any script ("!",
+    "…", "。"): the code is the last run of its alphabet long enough to be one, cut to a
+    code's length when only dashes follow it (a "-" or "_" is in the alphabet), in the last word
+    that holds one, else in the words joined. Text holding no such run gives what
+    follows its last "/", which the verify page then refuses by name.
     """
-    squeezed = "".join(normalize_text(text).split()).rstrip(_TRAILING)
-    return squeezed.rsplit("/", 1)[-1]
+    words = normalize_text(text).split()
+    # A word at a time first ("See <code>, then sign"), then the words joined again: a
+    # code broken over lines.
+    for candidate in (*reversed(words), "".join(words)):
+        runs = _CODE_RUN.findall(candidate)
+        if runs:
+            code, extra = runs[-1][:_CODE_LENGTH], runs[-1][_CODE_LENGTH:]
+            # A dash after it is punctuation; letters or digits after it are an altered
+            # code, which must fail as one.
+            return code if not extra.strip("-_") else runs[-1]
+    return "".join(words).rstrip(_TRAILING).rsplit("/", 1)[-1]
 
 
 def decode_code(code: str, keys: Mapping[str, Ed25519PublicKey]) -> CodeFields:

@@ -326,7 +326,10 @@ ARGUMENTS: dict[str, Callable[[Demo], list[str]]] = {
         f"/verify/{demo.certificate_code}",
         f"/verify/{demo.certificate_code}?format=json",
     ],
-    "verify-slash": lambda demo: [f"/verify/{demo.certificate_code}/"],
+    "verify-pasted": lambda demo: [
+        f"/verify/{demo.certificate_code}/",
+        f"/verify/https://landinfo.example/verify/{demo.certificate_code}",
+    ],
     "planner:job": lambda demo: ["/planner/exports/1/"],
     "planner:job-json": lambda demo: ["/planner/exports/1.json"],
     "planner:download": lambda demo: ["/planner/exports/1/download"],

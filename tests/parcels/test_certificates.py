@@ -535,15 +535,44 @@ def test_a_link_copied_from_the_pdf_with_its_line_breaks_still_verifies(client, 
     assert pasted["Location"].endswith(f"/verify/{code}")
 
 
-@pytest.mark.parametrize("tail", ["/", ".", ").", "/.", "\u201d"])
-def test_a_link_copied_with_what_follows_it_in_a_sentence_still_verifies(client, register, tail):
+# A link or code copied out of a text, with what a sentence in any script puts around it.
+AROUND = [
+    "{}/",
+    "{}.",
+    "{}).",
+    "{}/.",
+    "{}//",
+    "{}\u201d",
+    "{}!",
+    "{}\u2026",
+    "{}\u3002",
+    '"{}"',
+    "<{}>",
+    "({})",
+    "[{}]",
+    "\u00ab{}\u00bb",
+    "\u300c{}\u300d",
+    "\u201c{}\u201d.",
+    "See {}, then sign.",
+    "{}-",
+]
+
+
+@pytest.mark.parametrize("around", AROUND)
+def test_a_link_or_code_copied_with_what_surrounds_it_in_a_text_still_verifies(
+    client, register, around
+):
     link = qr_link(get_certificate(client, register.shared, "en").content)
     code = urlsplit(link).path.rsplit("/", 1)[-1]
-    pasted = client.get("/verify/", {"code": f"{link}{tail}"})
-    assert pasted.status_code == 302 and pasted["Location"].endswith(f"/verify/{code}")
-    if "/" not in tail.rstrip("/"):  # a link typed or followed with it: one path segment
-        answer = client.get(f"/verify/{code}{tail}", HTTP_ACCEPT="application/json")
-        assert answer.status_code == 200 and answer.json()["status"] == "current"
+    for copied in (link, code):
+        pasted = client.get("/verify/", {"code": around.format(copied)})
+        assert pasted.status_code == 302, (around, pasted.content[:300])
+        assert pasted["Location"].endswith(f"/verify/{code}")
+    # Followed or typed into the address bar: the path holds the code and its company.
+    for path in (around.format(code), around.format(link)):
+        answer = client.get(f"/verify/{quote(path)}", HTTP_ACCEPT="application/json")
+        assert answer.status_code == 200, (path, answer.content[:300])
+        assert answer.json()["status"] == "current"
 
 
 @pytest.mark.parametrize("pasted", ["abc/", "/", "https://example.org/verify/", " . "])
