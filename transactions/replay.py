@@ -368,6 +368,7 @@ class _Register:
         self.parties: dict[int, tuple[str, str, str, int]] = {}
         self.stopped_at: int | None = None
         self.misdated = 0  # entries dated before what they act on (notes, not failures)
+        self.mortgages: dict[int, list[int]] = {}  # every mortgage right of each parcel
 
     def apply(self, sequence: int, payload: dict[str, Any] | None) -> None:
         """Apply one entry; at the first it cannot take, stop and report it."""
@@ -411,6 +412,8 @@ class _Register:
             right.voided_by = sequence
             self._close(right_id, right)
             touched.add(right.parcel)
+        if payload.get("kind") == "transfer":
+            self._check_mortgages_since(sequence, deed_parcel, day)
         for right_id in payload["rights_ended"]:
             right = self._right(right_id, "ends")
             if right.voided_by is not None:
@@ -497,6 +500,17 @@ class _Register:
                     f"{right_id} began ({held_from})",
                 )
 
+    def _check_mortgages_since(self, sequence: int, parcel_id: int, day: str) -> None:
+        """Note a transfer dated before a mortgage its parcel's holders granted since."""
+        for right_id in self.mortgages.get(parcel_id, ()):
+            right = self.rights[right_id]
+            if right.valid_to is None and right.voided_by is None and day < right.valid_from:
+                self._misdated(
+                    sequence,
+                    f"transfers parcel {parcel_id} on {day}, before its holders granted "
+                    f"mortgage right {right_id} ({right.valid_from})",
+                )
+
     def _misdated(self, sequence: int, message: str) -> None:
         """Note a deed dated before what it acts on, without failing the journal.
 
@@ -552,6 +566,8 @@ class _Register:
         self.rights[right_id] = right
         if right.kind == _OWNERSHIP and valid_to is None:
             self.owners.setdefault(parcel_id, {})[right_id] = share
+        elif right.kind == "mortgage":
+            self.mortgages.setdefault(parcel_id, []).append(right_id)
 
     # --- the comparison with the tables ---
 

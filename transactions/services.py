@@ -179,7 +179,9 @@ def record_transfer(
             raise DeedRefused(
                 f"Unknown transfer type {transfer_type!r}: sale, gift or inheritance."
             ) from None
-        held = {right.holder_id: right for right in _current(parcel.pk, OWNERSHIP)}
+        # One query for both: the holders, and the mortgages that pin them to a day.
+        on_parcel = _current(parcel.pk)
+        held = {right.holder_id: right for right in on_parcel if right.kind == OWNERSHIP}
         if not held:
             raise TransferRefused(
                 f"Parcel {parcel.identifier} has no registered holder: record its first "
@@ -230,6 +232,9 @@ def record_transfer(
         if kind is TransferType.SALE and price_amount <= 0:
             raise DeedRefused("A sale states its price.")
         _check_after(ended, deed.effective_date)
+        _check_no_later_mortgage(
+            parcel, [right for right in on_parcel if right.kind == MORTGAGE], deed.effective_date
+        )
         parties = _statements(
             [party for party, _ in received]
             + list(Party.objects.filter(pk__in=[h for h in after if h in held]))
@@ -747,6 +752,25 @@ def _check_not_before(rights: Sequence[Right], day: dt.date) -> None:
             raise DeedRefused(
                 f"The deed takes effect on {day}, but the holders who grant it hold the "
                 f"parcel only since {right.valid_from}; the date must be that day or later."
+            )
+
+
+def _check_no_later_mortgage(parcel: Parcel, mortgages: Sequence[Right], day: dt.date) -> None:
+    """Refuse a transfer dated before a mortgage the parcel's holders granted since.
+
+    The holders of the day a mortgage began granted it (record_mortgage checks they held
+    the land then). A transfer dated earlier would have them give the land away before
+    granting it: the journal would say a mortgage was granted by someone who no longer
+    held. Deeds may otherwise take effect before earlier-recorded ones (a late
+    registration of another share's sale): only a mortgage pins the holders of its day.
+    """
+    for mortgage in mortgages:
+        if day < mortgage.valid_from:
+            raise DeedRefused(
+                f"The transfer takes effect on {day}, but the holders of parcel "
+                f"{parcel.identifier} granted a mortgage on {mortgage.valid_from}, which "
+                "a transfer before it would take from them; the date must be that day or "
+                "later."
             )
 
 

@@ -681,6 +681,20 @@ def test_replay_names_a_mortgage_dated_before_its_grantors_held_the_parcel(signi
 
 
 @pytest.mark.django_db
+def test_replay_names_a_transfer_dated_before_a_mortgage_its_holders_granted(signing_key):
+    parcel, bank = ParcelFactory(), PartyFactory(kind=Party.Kind.ORGANISATION)
+    legacy.register(parcel, [(PartyFactory(), Fraction(1))], on=dt.date(2020, 1, 1))
+    mortgage = legacy.mortgage(parcel, bank, on=dt.date(2024, 1, 1))
+    (bought,) = legacy.transfer(parcel, [(PartyFactory(), Fraction(1))], on=dt.date(2023, 6, 1))
+    lines = noted()
+    assert (
+        f"Note: entry #{bought.begun_by_id}: transfers parcel {parcel.pk} on 2023-06-01, "
+        f"before its holders granted mortgage right {mortgage.pk} (2024-01-01)"
+        " (a date refused now)"
+    ) in lines
+
+
+@pytest.mark.django_db
 def test_entries_after_a_misdated_one_are_still_checked(signing_key):
     parcel, later = ParcelFactory(valid_from=dt.date(2010, 5, 1)), ParcelFactory()
     legacy.register(parcel, [(PartyFactory(), Fraction(1))], on=dt.date(2000, 1, 1))

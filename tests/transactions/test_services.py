@@ -1389,6 +1389,45 @@ def test_a_mortgage_dated_before_its_grantors_held_the_parcel_is_refused(notary,
     assert Right.objects.get(parcel=parcel, kind="mortgage").valid_from == REGISTERED_ON
 
 
+def test_a_transfer_dated_before_a_mortgage_its_holders_granted_since_is_refused(notary, bank):
+    parcel = ParcelFactory()
+    register(notary, parcel, ("A B", Fraction(1, 2)), ("C D", Fraction(1, 2)))  # REGISTERED_ON
+    granted_on = REGISTERED_ON + dt.timedelta(days=400)
+    mortgage = services.record_mortgage(
+        parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary, parcel.pk, granted_on)
+    )
+    before = REGISTERED_ON + dt.timedelta(days=100)  # after the holders' rights began
+    a_b = [(holder, share) for holder, share in holders_now(parcel.pk) if share == Fraction(1, 2)]
+    with refused(DeedRefused, f"granted a mortgage on {granted_on}"):
+        services.record_transfer(
+            parcel_id=parcel.pk,
+            transferors=a_b[:1],
+            recipients=[(person("E F", 3), Fraction(1, 2))],
+            transfer_type="gift",
+            deed=deed(notary, parcel.pk, before),
+        )
+    # From the mortgage's day on, the land passes with the mortgage on it; once it is
+    # discharged, a transfer of an earlier day no longer takes it from its grantors.
+    services.record_transfer(
+        parcel_id=parcel.pk,
+        transferors=a_b[:1],
+        recipients=[(person("E F", 3), Fraction(1, 2))],
+        transfer_type="gift",
+        deed=deed(notary, parcel.pk, granted_on),
+    )
+    mortgage_right = Right.objects.get(begun_by=mortgage)
+    services.record_discharge(
+        parcel_id=parcel.pk, mortgage_id=mortgage_right.pk, deed=deed(notary, parcel.pk, DAY)
+    )
+    services.record_transfer(
+        parcel_id=parcel.pk,
+        transferors=[(h, s) for h, s in holders_now(parcel.pk) if h == a_b[1][0]],
+        recipients=[(person("G H", 4), Fraction(1, 2))],
+        transfer_type="gift",
+        deed=deed(notary, parcel.pk, before),
+    )
+
+
 def test_a_correction_dated_before_the_entry_it_corrects_is_refused(notary, registrar):
     parcel = ParcelFactory()
     register(notary, parcel, ("A B", 1))
