@@ -1605,9 +1605,23 @@ _COMPARE_WITH_REGISTER = """
 # only pairs whose interiors meet are measured: most pairs of boxes that meet are
 # neighbours sharing a side, which one relate test (12 µs) sets aside for less than the
 # intersection would cost.
+#
+# Then what each parcel loses to the whole file: a registered parcel to all the features
+# on it, a feature to all the others, held to the tolerance for its own area at the
+# coarsest of the maps involved; else slivers each under their pair's tolerance take
+# together what no pair may. Every feature taking part is refused, naming the parcel,
+# the total and the tolerance (the file cannot tell which of them is right), and so is a
+# feature of the file that loses too much. The pieces are only united (counted once
+# where features overlap each other) when their sum is over the tolerance: the union is
+# the dearer, and never more than the sum.
 _INTERIORS_MEET = "ST_Relate(s.boundary, o.boundary, '2********')"
 _SCALES = (
     f"greatest({overlaps.map_scale_sql('s.map_scale')}, {overlaps.map_scale_sql('o.map_scale')})"
+)
+_OF_THE_FILE = "f.identifier || ' (FID ' || f.fid || ') of this file'"
+_OTHER_FEATURES = (
+    "(sides.takers - 1) || CASE WHEN sides.takers > 2 THEN ' other features' "
+    "ELSE ' other feature' END || ' of this file'"
 )
 _FIND_OVERLAPS = f"""
     WITH pairs AS (
@@ -1623,29 +1637,80 @@ _FIND_OVERLAPS = f"""
         JOIN import_staging AS o
           ON o.boundary && s.boundary AND o.seq > s.seq AND o.status = 'accepted'
         WHERE s.status = 'accepted' AND {_INTERIORS_MEET}
-    ), measured AS (
+    ), cut AS (
         SELECT seq, other_seq, other, scale,
-               ST_Area(ST_Intersection(mine, theirs)) AS shared,
+               ST_CollectionExtract(ST_Intersection(mine, theirs), 3) AS piece,
                ST_Area(mine) AS mine, ST_Area(theirs) AS theirs
         FROM pairs
+    ), measured AS (
+        SELECT *, ST_Area(piece) AS shared FROM cut
     ), beyond AS (
         SELECT *, {overlaps.tolerance_sql("least(mine, theirs)", "scale")} AS tolerance
         FROM measured
+    ), losses AS (
+        SELECT other AS registered, NULL::bigint AS loser, seq AS taker, piece, shared,
+               theirs AS area, scale
+        FROM measured WHERE other_seq IS NULL
+        UNION ALL
+        SELECT NULL, other_seq, seq, piece, shared, theirs, scale
+        FROM measured WHERE other_seq IS NOT NULL
+        UNION ALL
+        SELECT NULL, seq, other_seq, piece, shared, mine, scale
+        FROM measured WHERE other_seq IS NOT NULL
+    ), lost AS (
+        -- One feature alone is held to its pair's tolerance, never more than the loser's.
+        SELECT registered, loser, array_agg(taker) AS takers, array_agg(shared) AS shares,
+               array_agg(piece) AS pieces, sum(shared) AS summed, max(area) AS area,
+               {overlaps.tolerance_sql("max(area)", "max(scale)")} AS tolerance
+        FROM losses
+        GROUP BY registered, loser
+        HAVING count(*) > 1
+    ), overrun AS (
+        SELECT * FROM (
+            SELECT registered, loser, takers, shares, area, tolerance,
+                   CASE WHEN summed > tolerance THEN ST_Area(ST_Union(pieces))
+                        ELSE summed END AS taken
+            FROM lost
+        ) AS united
+        WHERE taken > tolerance
     ), sides AS (
-        SELECT seq, other_seq, other, shared, mine AS area, tolerance
+        SELECT 'pair' AS kind, seq, other_seq, other, shared, mine AS area, tolerance,
+               NULL::float8 AS taken, NULL::int AS takers
         FROM beyond WHERE shared > tolerance
         UNION ALL
-        SELECT other_seq, seq, NULL, shared, theirs, tolerance
+        SELECT 'pair', other_seq, seq, NULL, shared, theirs, tolerance, NULL, NULL
         FROM beyond WHERE shared > tolerance AND other_seq IS NOT NULL
+        UNION ALL
+        SELECT 'taker', t.seq, o.loser, o.registered, t.shared, o.area, o.tolerance, o.taken,
+               cardinality(o.takers)
+        FROM overrun AS o CROSS JOIN LATERAL unnest(o.takers, o.shares) AS t(seq, shared)
+        UNION ALL
+        SELECT 'loser', loser, NULL, NULL, taken, area, tolerance, taken,
+               cardinality(takers) + 1
+        FROM overrun WHERE loser IS NOT NULL
     ), described AS (
         SELECT sides.seq, sides.shared,
-               coalesce('registered parcel ' || sides.other,
-                        f.identifier || ' (FID ' || f.fid || ') of this file')
-               || ' by ' || round(sides.shared::numeric, 1) || ' m² ('
-               || round((100 * sides.shared / sides.area)::numeric, 1)
-               || ' %% of this parcel; the map permits ' || round(sides.tolerance::numeric, 1)
-               || ' m²)' AS what,
-               row_number() OVER (PARTITION BY sides.seq ORDER BY sides.shared DESC) AS rank
+               CASE sides.kind
+               WHEN 'pair' THEN
+                   coalesce('registered parcel ' || sides.other, {_OF_THE_FILE})
+                   || ' by ' || round(sides.shared::numeric, 1) || ' m² ('
+                   || round((100 * sides.shared / sides.area)::numeric, 1)
+                   || ' %% of this parcel; the map permits '
+                   || round(sides.tolerance::numeric, 1) || ' m²)'
+               WHEN 'taker' THEN
+                   coalesce('registered parcel ' || sides.other, {_OF_THE_FILE})
+                   || ' by ' || round(sides.shared::numeric, 1) || ' m², and with '
+                   || {_OTHER_FEATURES} || ' by ' || round(sides.taken::numeric, 1)
+                   || ' m² in all (the map permits ' || round(sides.tolerance::numeric, 1)
+                   || ' m² of its ' || round(sides.area::numeric, 1) || ' m²)'
+               ELSE
+                   {_OTHER_FEATURES} || ' by ' || round(sides.taken::numeric, 1)
+                   || ' m² in all (the map permits ' || round(sides.tolerance::numeric, 1)
+                   || ' m² of this parcel''s ' || round(sides.area::numeric, 1) || ' m²)'
+               END AS what,
+               row_number() OVER (
+                   PARTITION BY sides.seq ORDER BY coalesce(sides.taken, sides.shared) DESC
+               ) AS rank
         FROM sides LEFT JOIN import_staging AS f ON f.seq = sides.other_seq
     ), marked AS (
         UPDATE import_staging AS s SET status = 'rejected'
@@ -2139,8 +2204,10 @@ class _Import:
             ),
             Problem.OVERLAP: (
                 "each lies on ground that current parcels of the register (or other features "
-                "of the file) hold: the file is registered already under other identifiers, "
-                f"or it is shifted (it is read in {self.frame.source_name}: is that its CRS?)"
+                "of the file) hold, alone or with others: the file is registered already under "
+                "other identifiers, or it is shifted (it is read in "
+                f"{self.frame.source_name}: is that its CRS?), or its features take, together, "
+                "more of a parcel than its map permits"
             ),
             Problem.UNKNOWN_UNIT: (
                 f"none of its {units} is in the register; load the administrative units "

@@ -13,9 +13,27 @@ area P (about √P long) that is a strip k(M) wide, what the map cannot resolve 
 number of m² would refuse the slivers of large fields or pass a kiosk swallowed whole;
 a fixed share of the area would let a large field take metres of its neighbour.
 
+The pair is not the only measure: a deed or a file that cuts the same ground into many
+narrow pieces keeps every piece under the tolerance of its pair while together they take
+far more. So what a parcel loses is also counted over the whole deed or file: the union
+of what all its new parcels share with it, against the tolerance for that parcel's own
+area at the coarsest of the maps involved (its own and the new parcels'). That is the
+area error its map permits for it, k(M)·√P of its P: the register answers for a
+parcel's area within that error, and it is the same whether one neighbour or twenty
+take the ground. It is never less than a pair's (the smaller of two parcels' at their
+coarser scale), so a single new parcel is held to its pair's, and an honest survey's
+slivers along the sides of a neighbour pass as long as, all round it, they stay within
+what its map cannot resolve. The smallest tolerance involved would refuse the honest
+slivers of a large parcel surrounded by small new ones; a sum of the pairs' tolerances
+is the very hole this closes.
+
 The import checks a whole file in one statement built on `tolerance_sql`
-(parcels.importing); a subdivision checks the ground its new parcels take beyond their
-parent with `overlaps_with_register`.
+(parcels.importing): each feature against the register and against the file's other
+features, a registered parcel's loss to all the file's features and a feature's to all
+the others. A subdivision checks the ground its new parcels take beyond their parent
+with `overlaps_with_register` (each new parcel) and `taken_from_register` (all of them).
+A merge takes no new ground: its parcel is the union of current parcels, so what it
+shares with a neighbour is what they already shared.
 """
 
 from __future__ import annotations
@@ -74,9 +92,12 @@ class Overlap:
     tolerance: float  # m² the maps permit
 
 
+# The coarser of a current parcel's map and the deed's.
+_COARSER_WITH_REGISTER = (
+    f"greatest({map_scale_sql('p.map_scale')}, {map_scale_sql('%(map_scale)s::int')})"
+)
 _TOLERANCE_WITH_REGISTER = tolerance_sql(
-    "least(ST_Area(p.boundary), g.area)",
-    f"greatest({map_scale_sql('p.map_scale')}, {map_scale_sql('%(map_scale)s::int')})",
+    "least(ST_Area(p.boundary), g.area)", _COARSER_WITH_REGISTER
 )
 _OVERLAPS_WITH_REGISTER = f"""
     SELECT n - 1, identifier, shared, tolerance FROM (
@@ -122,3 +143,62 @@ def overlaps_with_register(
             },
         )
         return [Overlap(int(n), identifier, shared, tol) for n, identifier, shared, tol in cursor]
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """Ground a current parcel loses to several geometries together, beyond its tolerance."""
+
+    identifier: str  # of the current parcel
+    parts: tuple[int, ...]  # the positions of the geometries that take some of it
+    area: float  # m² they take together
+    tolerance: float  # m² the maps permit for the current parcel
+
+
+# Only the parcels that two or more geometries reach into: one alone is held to its pair's
+# tolerance (overlaps_with_register), never more than the parcel's own.
+_TAKEN_FROM_REGISTER = f"""
+    SELECT identifier, parts, taken, tolerance FROM (
+        SELECT p.identifier, array_agg(g.n - 1 ORDER BY g.n) AS parts,
+               ST_Area(ST_Union(ST_Intersection(p.boundary, g.geom))) AS taken,
+               {tolerance_sql("ST_Area(p.boundary)", _COARSER_WITH_REGISTER)} AS tolerance
+        FROM (
+            SELECT ST_GeomFromWKB(wkb, %(srid)s) AS geom, n
+            FROM unnest(%(wkb)s::bytea[]) WITH ORDINALITY AS g(wkb, n)
+        ) AS g
+        JOIN parcels_parcel AS p ON p.boundary && g.geom AND p.valid_to IS NULL
+        WHERE p.id <> ALL(%(exclude)s::bigint[]) AND ST_Relate(p.boundary, g.geom, '2********')
+        GROUP BY p.id
+        HAVING count(*) > 1
+    ) AS measured
+    WHERE taken > tolerance
+    ORDER BY taken DESC, identifier
+"""  # noqa: S608 - our own SQL fragments; every value is bound
+
+
+def taken_from_register(
+    geometries: Sequence[GEOSGeometry], *, map_scale: int | None, exclude: Sequence[int]
+) -> list[Taken]:
+    """Return the current parcels (but `exclude`) that `geometries` together take too much of.
+
+    `geometries` are the ground one deed takes, in the storage CRS, from a map at
+    `map_scale`; what they share with a parcel is counted once where they overlap each
+    other, against the tolerance for the parcel's own area.
+    """
+    if len(geometries) < 2:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _TAKEN_FROM_REGISTER,
+            {
+                **tolerance_params(),
+                "srid": geometries[0].srid,
+                "wkb": [bytes(geometry.wkb) for geometry in geometries],
+                "map_scale": map_scale,
+                "exclude": list(exclude),
+            },
+        )
+        return [
+            Taken(identifier, tuple(int(n) for n in parts), taken, tolerance)
+            for identifier, parts, taken, tolerance in cursor
+        ]

@@ -42,7 +42,7 @@ from landinfo.profiles import InvalidNationalId, InvalidParcelIdentifier, get_pr
 from landinfo.profiles.text import fold_text, normalize_text
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
-from parcels.overlaps import overlaps_with_register
+from parcels.overlaps import overlaps_with_register, taken_from_register
 from transactions import journal, payloads, people, projection
 from transactions.exceptions import (
     CorrectionRefused,
@@ -1026,10 +1026,12 @@ def _check_cover(parent: Parcel, children: Sequence[GEOSGeometry], tolerance: De
 def _check_neighbours(parent: Parcel, children: Sequence[GEOSGeometry]) -> None:
     """Refuse children that take a current neighbour's ground beyond what the maps permit.
 
-    Only the part of a child beyond its parent is new ground: what the parent already
-    shared with a neighbour (a sliver of the survey) is not the deed's doing. That part
-    is at most the deed's stated tolerance, which may be large: the neighbour's ground
-    passes only by the neighbour's own deed (parcels.overlaps).
+    Each child is held to the tolerance of its pair with the neighbour, and all of them
+    together to the neighbour's own (parcels.overlaps). Only the part of a child beyond
+    its parent is new ground: what the parent already shared with a neighbour (a sliver
+    of the survey) is not the deed's doing. That part is at most the deed's stated
+    tolerance, which may be large: the neighbour's ground passes only by the neighbour's
+    own deed.
     """
     beyond = [child.difference(parent.boundary) for child in children]
     reaching = [n for n, part in enumerate(beyond) if part.area > 0]
@@ -1054,6 +1056,27 @@ def _check_neighbours(parent: Parcel, children: Sequence[GEOSGeometry]) -> None:
                 "area": first.area,
                 "neighbour": first.identifier,
                 "tolerance": first.tolerance,
+            }
+        )
+    # Each under its pair's tolerance, narrow pieces may still take, together, more of a
+    # neighbour than its map permits (parcels.overlaps): the deed answers for them all.
+    taken = taken_from_register(
+        [beyond[n] for n in reaching], map_scale=parent.map_scale, exclude=[parent.pk]
+    )
+    if taken:
+        most = taken[0]
+        raise DeedRefused(
+            gettext(
+                "New parcels %(parts)s together take %(area).2f m² of parcel %(neighbour)s, "
+                "beyond the %(tolerance).2f m² its map permits for it: a neighbour's land "
+                "passes only by a deed on that parcel. Redraw the boundaries along the "
+                "parent's."
+            )
+            % {
+                "parts": ", ".join(str(reaching[part] + 1) for part in most.parts),
+                "area": most.area,
+                "neighbour": most.identifier,
+                "tolerance": most.tolerance,
             }
         )
 

@@ -485,6 +485,118 @@ def test_features_of_one_file_that_overlap_each_other_are_both_refused(tmp_path,
     )
 
 
+def block(x0: float, y0: float, x1: float, y1: float) -> Polygon:
+    """Return a rectangle in metres from a corner north of the lots, in UTM 48N."""
+    x, y = HANOI[0], HANOI[1] + 400.0
+    return shapely.geometry.box(x + x0, y + y0, x + x1, y + y1)
+
+
+def block_rows(prefix: str, blocks: list[Polygon]) -> list[dict]:
+    return [
+        {"maThua": f"{prefix}-{n + 1}", "loaiDat": "ODT", "dienTich": b.area, "geometry": b}
+        for n, b in enumerate(blocks)
+    ]
+
+
+def overlap_reasons(report: Path) -> dict[int, str]:
+    return {fid: reason for fid, (reason,) in reasons_by_fid(report).items()}
+
+
+# A registered 30 m square: at 1:1000 the map permits it 0.4 · √900 = 12 m² of error.
+SQUARE = (0.0, 0.0, 30.0, 30.0)
+NUMBER = r"(\d+\.\d)"
+
+
+def test_slivers_each_within_their_pair_that_together_take_a_registered_parcel_are_refused(
+    tmp_path, commune
+):
+    parcels_frame(block_rows("00004-1", [block(*SQUARE)])).to_file(tmp_path / "a.gpkg")
+    run(tmp_path / "a.gpkg")
+    # Twenty slivers of 15 m² on free ground, each 0.8 m into the square's east side:
+    # 1.2 m² each, under the 1.5 m² a 15 m² parcel's map permits; 24 m² together.
+    slivers = [block(29.2, 1.5 * n, 39.2, 1.5 * (n + 1)) for n in range(20)]
+    parcels_frame(block_rows("00004-2", slivers)).to_file(tmp_path / "b.gpkg")
+    report = tmp_path / "report.csv"
+
+    _, error = refused(tmp_path / "b.gpkg", "--report", str(report))
+
+    assert "Every one of the 20 features has the same problem" in str(error)
+    assert "registered parcel 00004-1-1" in str(error)
+    reasons = overlap_reasons(report)
+    assert sorted(reasons) == list(range(1, 21))
+    for reason in reasons.values():
+        found = re.fullmatch(
+            rf"overlap: the parcel overlaps registered parcel 00004-1-1 by {NUMBER} m², and "
+            rf"with 19 other features of this file by {NUMBER} m² in all \(the map permits "
+            rf"{NUMBER} m² of its {NUMBER} m²\); current parcels do not overlap: correct the "
+            r"boundary, or change the registered parcel by a deed first",
+            reason,
+        )
+        assert found is not None, reason
+        assert float(found[1]) == pytest.approx(1.2, abs=0.1)
+        assert float(found[2]) == pytest.approx(24.0, abs=0.2)
+        assert float(found[3]) == pytest.approx(12.0, abs=0.1)
+        assert float(found[4]) == pytest.approx(900.0, abs=1)
+    assert Parcel.objects.count() == 1
+
+
+def test_narrow_features_of_one_file_that_together_take_another_of_its_features_are_refused(
+    tmp_path, commune
+):
+    # Six 50 m² features, each 0.45 m into the square's east side: 2.25 m² each, under
+    # the 2.8 m² a 50 m² parcel's map permits; 13.5 m² together, beyond the square's 12.
+    taking = [block(29.55, 5 * n, 39.55, 5 * (n + 1)) for n in range(6)]
+    elsewhere = block(100, 0, 120, 20)
+    rows = block_rows("00004-1", [block(*SQUARE), *taking, elsewhere])
+    parcels_frame(rows).to_file(tmp_path / "a.gpkg")
+    report = tmp_path / "report.csv"
+
+    out, _ = run(tmp_path / "a.gpkg", "--report", str(report))
+
+    assert "imported 1 · unchanged 0 · rejected 7" in out
+    assert list(Parcel.objects.values_list("identifier", flat=True)) == ["00004-1-8"]
+    reasons = overlap_reasons(report)
+    found = re.fullmatch(
+        rf"overlap: the parcel overlaps 6 other features of this file by {NUMBER} m² in all "
+        rf"\(the map permits {NUMBER} m² of this parcel's {NUMBER} m²\); .*",
+        reasons[1],
+    )
+    assert found is not None, reasons[1]
+    assert [float(n) for n in found.groups()] == pytest.approx([13.5, 12.0, 900.0], rel=2e-3)
+    for fid in range(2, 8):
+        found = re.fullmatch(
+            rf"overlap: the parcel overlaps 00004-1-1 \(FID 1\) of this file by {NUMBER} m², "
+            rf"and with 5 other features of this file by {NUMBER} m² in all \(the map "
+            rf"permits {NUMBER} m² of its {NUMBER} m²\); .*",
+            reasons[fid],
+        )
+        assert found is not None, reasons[fid]
+        assert [float(n) for n in found.groups()] == pytest.approx(
+            [2.25, 13.5, 12.0, 900.0], abs=0.06, rel=2e-3
+        )
+
+
+def test_slivers_of_digitising_all_round_a_registered_parcel_and_between_features_pass(
+    tmp_path, commune
+):
+    parcels_frame(block_rows("00004-1", [block(*SQUARE)])).to_file(tmp_path / "a.gpkg")
+    run(tmp_path / "a.gpkg")
+    # Neighbours on all four sides, each 7 cm into the square (8.4 m² of its 12 in all),
+    # the east one cut in six lots that overlap each other by 3 cm along their sides.
+    reach, seam = 0.07, 0.03
+    east = [block(30 - reach, 5 * n - (seam if n else 0), 40, 5 * (n + 1)) for n in range(6)]
+    around = [
+        block(-10, 0, reach, 30),  # west
+        block(0, 30 - reach, 30, 40),  # north
+        block(0, -10, 30, reach),  # south
+    ]
+    parcels_frame(block_rows("00004-2", [*east, *around])).to_file(tmp_path / "b.gpkg")
+
+    out, _ = run(tmp_path / "b.gpkg")
+
+    assert "imported 9 · unchanged 0 · rejected 0" in out
+
+
 def test_a_file_registered_already_under_other_identifiers_is_refused_in_one_message(
     tmp_path, commune
 ):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.db import connection
 
 from parcels import overlaps
+from tests.factories import ParcelFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
@@ -37,3 +39,28 @@ def test_the_overlap_tolerated_in_sql_is_the_profiles_area_error_of_the_smaller_
         for area, scale in cases
     ]
     assert list(tolerated) == pytest.approx(expected, rel=1e-12)
+
+
+def test_what_a_deed_takes_of_a_parcel_is_counted_once_against_that_parcels_tolerance(profile):
+    neighbour = ParcelFactory(cell=(50, 50))
+    unit = float(profile.permissible_area_error(1.0, profile.default_map_scale))
+    x0, y0, _, y1 = neighbour.boundary.extent
+
+    def strip(start: float, end: float) -> MultiPolygon:
+        """Return ground `start`-`end` m inside the neighbour's west side, along all of it."""
+        return MultiPolygon(
+            Polygon.from_bbox((x0 + start, y0, x0 + end, y1)), srid=neighbour.boundary.srid
+        )
+
+    def taken(*geometries: MultiPolygon) -> list[overlaps.Taken]:
+        return overlaps.taken_from_register(geometries, map_scale=None, exclude=[])
+
+    # The map permits the 400 m² parcel unit · 20 m²; each strip takes 12 units of it.
+    side_by_side = taken(strip(0, 0.6 * unit), strip(0.6 * unit, 1.2 * unit))
+    assert side_by_side == [
+        overlaps.Taken(
+            neighbour.identifier, (0, 1), pytest.approx(24 * unit), pytest.approx(20 * unit)
+        )
+    ]
+    # The same strip twice is taken once.
+    assert taken(strip(0, 0.6 * unit), strip(0, 0.6 * unit)) == []

@@ -696,6 +696,72 @@ def test_subdivision_taking_a_neighbours_ground_is_refused_whatever_its_stated_t
     assert Parcel.objects.filter(created_by=split).count() == 2
 
 
+def strips(parcel, count, reach):
+    """Return `count` children in strips across the parcel, reaching `reach` m east of it."""
+    x0, y0, x1, y1 = parcel.boundary.extent
+    height = (y1 - y0) / count
+    return [
+        ChildParcel(rectangle(x0, y0 + n * height, x1 + reach, y0 + (n + 1) * height))
+        for n in range(count)
+    ]
+
+
+@pytest.mark.every_profile
+def test_subdivision_cutting_a_neighbours_strip_into_narrow_pieces_is_refused_for_the_whole(
+    notary, profile
+):
+    parcel = ParcelFactory(cell=(40, 40))
+    neighbour = ParcelFactory(cell=(41, 40), admin_unit=parcel.admin_unit)
+    # A strip 1.5 times as wide as what the map cannot resolve along the neighbour's 20 m
+    # west side: 1.5 times its tolerance (0.4 m and 12 m² of 8 m² at 1:1000 in Vietnam).
+    unit = float(profile.permissible_area_error(1.0, profile.default_map_scale))
+    tolerance = unit * neighbour.boundary.area**0.5
+    excess = round(40 * unit, 2)  # the deed states more than it takes: the map decides
+    # In two, each child takes more than its pair with the neighbour permits.
+    with (
+        translation.override("en"),
+        refused(DeedRefused, f"New parcel 1 reaches .* into parcel {neighbour.identifier}"),
+    ):
+        services.subdivide_parcel(
+            parcel_id=parcel.pk,
+            children=strips(parcel, 2, 1.5 * unit),
+            tolerance_m2=excess,
+            deed=deed(notary, parcel.pk),
+        )
+    # In six, each is under its pair's tolerance; together they take the same strip.
+    with (
+        translation.override("en"),
+        refused(
+            DeedRefused,
+            f"New parcels 1, 2, 3, 4, 5, 6 together take {30 * unit:.2f} m² of parcel "
+            f"{neighbour.identifier}, beyond the {tolerance:.2f} m² its map permits for it",
+        ),
+    ):
+        services.subdivide_parcel(
+            parcel_id=parcel.pk,
+            children=strips(parcel, 6, 1.5 * unit),
+            tolerance_m2=excess,
+            deed=deed(notary, parcel.pk),
+        )
+
+
+@pytest.mark.every_profile
+def test_subdivision_with_slivers_of_survey_along_several_neighbours_passes(notary, profile):
+    parcel = ParcelFactory(cell=(40, 40))
+    ParcelFactory(cell=(41, 40), admin_unit=parcel.admin_unit)
+    ParcelFactory(cell=(40, 41), admin_unit=parcel.admin_unit)
+    unit = float(profile.permissible_area_error(1.0, profile.default_map_scale))
+    # Six children reaching a quarter of what the map resolves into the east neighbour
+    # (2 m² of its 8 m² in Vietnam), the top one as far into the north neighbour too.
+    children = strips(parcel, 6, unit / 4)
+    x0, _, x1, y1 = children[-1].boundary.extent
+    children[-1] = ChildParcel(rectangle(x0, y1 - 20 / 6, x1, y1 + unit / 4))
+    split = services.subdivide_parcel(
+        parcel_id=parcel.pk, children=children, tolerance_m2=20, deed=deed(notary, parcel.pk)
+    )
+    assert Parcel.objects.filter(created_by=split).count() == 6
+
+
 def test_subdivision_into_one_parcel_is_refused(notary):
     parcel = ParcelFactory()
     with refused(DeedRefused, "at least two"):
