@@ -164,12 +164,12 @@ def _notary(ctx: Context) -> tuple[int, str, int, str]:
     code = f"""
 from django.conf import settings
 from django.contrib.auth.models import Group, User
-from landinfo.accounts.tokens import issue_token
+from landinfo.accounts.tokens import issue_token, session_for_script
 from transactions.journal import JOURNAL_LOCK
 user, _ = User.objects.get_or_create(username={NOTARY!r})
 user.groups.add(Group.objects.get(name="notary"))
 # A token of this run (tokens expire, and only their digest is kept to be found again).
-_token, key = issue_token(user=user, second_factor=True, session_ref="")
+_token, key = issue_token(user=user, second_factor=True, session=session_for_script(user))
 print(user.pk, key, JOURNAL_LOCK, settings.LANDINFO["PROFILE"])
 """
     finished = ctx.manage("shell", "-c", code, capture_output=True, text=True)

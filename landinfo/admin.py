@@ -26,7 +26,7 @@ class ApiTokenAdmin(_ListOnly):
     list_display = ("prefix", "user", "label", "created", "expires", "last_used", "second_factor")
     list_select_related = ("user",)
     search_fields = ("user__username", "prefix", "label")
-    exclude = ("key_digest", "password_stamp", "session_ref")
+    exclude = ("key_digest", "password_stamp", "session_ref", "session_key")
 
 
 @admin.register(EnrolmentCode)

@@ -32,6 +32,10 @@ class ApiToken(models.Model):
     second_factor = models.BooleanField(default=False)
     # The sign-in (a random id kept in the session) that made it: it dies at its logout.
     session_ref = models.CharField(max_length=32, blank=True, db_index=True)
+    # That session's key now (followed when it is rotated), to check at each use that the
+    # session still exists (tokens.session_lives). A credential like the cookie it names:
+    # never shown, in the admin or elsewhere.
+    session_key = models.CharField(max_length=40, blank=True, db_index=True)
 
     class Meta:
         verbose_name = "API token"

@@ -38,6 +38,8 @@ if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
+# The database sessions, with API tokens that follow a rotated key (see the module).
+SESSION_ENGINE = "landinfo.accounts.sessions"
 CSRF_COOKIE_SECURE = HTTPS
 # A land register has no reason ever to be served over plain HTTP again, so a year of
 # HSTS, subdomains and the browsers' preload list are the defaults once HTTPS is on.

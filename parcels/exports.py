@@ -31,9 +31,8 @@ from typing import Any
 from django.db import connections, router
 
 from landinfo.dates import parse_day
-from landinfo.profiles import get_profile
 from landinfo.srid import STORAGE_SRID, WGS84
-from parcels.layers import InvalidLayerRequest, Layer, Query, get_layer
+from parcels.layers import InvalidLayerRequest, Layer, Query, get_layer, land_use_filter
 from parcels.layers import query as layer_query
 from parcels.models import AdministrativeUnit, Parcel, ZoningZone
 
@@ -312,8 +311,9 @@ def export_params(params: Mapping[str, Any], fmt: Format | None = None) -> Expor
         raise InvalidLayerRequest("A period needs both start and end (YYYY-MM-DD).")
     if "start" in dates and dates["start"] > dates["end"]:
         raise InvalidLayerRequest("The period's start is after its end.")
-    filters = {name: text for name in _FILTERS if (text := _one(params, name)) is not None}
-    _check_filters(filters)
+    filters = _checked_filters(
+        {name: text for name in _FILTERS if (text := _one(params, name)) is not None}
+    )
     return ExportParams(
         srid=srid,
         bbox=bbox,
@@ -334,14 +334,14 @@ def _check_srid(fmt: Format, srid: int) -> None:
         )
 
 
-def _check_filters(filters: Mapping[str, str]) -> None:
-    """Refuse a filter value that names nothing, rather than export an empty file."""
-    profile = get_profile()
-    if "land_use" in filters and filters["land_use"] not in profile.land_use_codes:
-        raise InvalidLayerRequest(
-            f"land_use={filters['land_use']!r} is not a land-use code of this register; "
-            f"the codes are {', '.join(sorted(profile.land_use_codes))}."
-        )
+def _checked_filters(filters: Mapping[str, str]) -> dict[str, str]:
+    """Return the filters, the land use as its code; refuse a value that names nothing.
+
+    Refused rather than answered with an empty file.
+    """
+    filters = dict(filters)
+    if "land_use" in filters:
+        filters["land_use"] = land_use_filter(filters["land_use"])
     if (
         "admin_unit" in filters
         and not AdministrativeUnit.objects.filter(code=filters["admin_unit"]).exists()
@@ -355,6 +355,7 @@ def _check_filters(filters: Mapping[str, str]) -> None:
             f"zoning={filters['zoning']!r} is not the code of a zoning zone; export the "
             "zoning layer to find the codes."
         )
+    return filters
 
 
 # --- running GDAL -----------------------------------------------------------------------

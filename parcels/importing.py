@@ -46,7 +46,12 @@ from pyogrio import raw as ogr_raw
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
-from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
+from landinfo.profiles import (
+    InvalidParcelIdentifier,
+    JurisdictionProfile,
+    UnknownLandUse,
+    get_profile,
+)
 from landinfo.profiles.text import fold_text, quote_input
 from parcels import overlaps, placement
 from parcels.areas import beyond_tolerance, ground_areas
@@ -1118,9 +1123,6 @@ class _Batches:
         self.fid_column = fid_column
         self.canonical = _CANONICAL_FORMS.get(profile.key)
         self.composition = _COMPOSITIONS.get(profile.key)
-        codes = sorted(profile.land_use_codes)
-        self.land_use_codes = pa.array(codes, pa.large_string())
-        self.land_use_keys = pa.array([code.upper() for code in codes], pa.large_string())
         self.with_z = 0
         self.map_scale = map_scale  # --map-scale; else the field's, else the profile's
         self.units = placement.UnitAreas(profile.unit_tolerance_m)
@@ -1390,18 +1392,24 @@ class _Batches:
         """Return the profile's land-use codes the values name, null where none."""
         field_name = self.mapping.land_use
         text, _ = _as_strings(column)
-        position = pc.index_in(pc.utf8_upper(text), value_set=self.land_use_keys)
-        codes = self.land_use_codes.take(position)
+        # Each distinct value is read once, as a deed's is (profile.parse_land_use): a
+        # file holds a few codes in millions of rows.
+        distinct = pc.unique(text)
+        readings: list[str | None] = []
+        details: list[str] = []
+        for value in distinct.to_pylist():
+            try:
+                readings.append(None if value is None else self.profile.parse_land_use(value))
+                details.append("")
+            except UnknownLandUse as refusal:
+                readings.append(None)
+                details.append(str(refusal))
+        position = pc.index_in(text, value_set=distinct)
+        codes = pa.array(readings, pa.large_string()).take(position)
         unknown = codes.is_null().to_numpy(zero_copy_only=False) & ~problems.garbled_in(field_name)
-        examples = ", ".join(land_use.code for land_use in self.profile.land_uses[:6])
         for index in np.flatnonzero(unknown):
-            value = text[index].as_py()
-            detail = (
-                "the land use is empty"
-                if value is None
-                else f"{quote_input(value)} is not a land-use code of {self.profile.name} "
-                f"(codes such as {examples}, ...)"
-            )
+            at = position[index].as_py()
+            detail = details[at] if at is not None and details[at] else "the land use is empty"
             problems.add(index, field_name, Problem.UNKNOWN_LAND_USE, detail)
         return codes
 

@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 from django.utils import timezone
 
+from landinfo.profiles import UnknownLandUse, get_profile
+from landinfo.profiles.text import quote_input
 from landinfo.srid import STORAGE_SRID, WGS84
 
 FieldType = Literal["string", "integer", "number", "date"]
@@ -29,6 +31,22 @@ class InvalidLayerRequest(ValueError):
     """A request the layer cannot answer (unknown filter, malformed bbox, ...): a 400."""
 
     status = 400
+
+
+def land_use_filter(text: str) -> str:
+    """Return the code a `land_use=` filter names, read as a deed's; refuse one off the list.
+
+    Refused rather than answered with nothing, which would look like a register without
+    such parcels.
+    """
+    profile = get_profile()
+    try:
+        return profile.parse_land_use(text)
+    except UnknownLandUse as unknown:
+        raise InvalidLayerRequest(
+            f"land_use={quote_input(unknown.text)} is not a land-use code of this register; "
+            f"the codes are {', '.join(sorted(profile.land_use_codes))}."
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,7 +480,7 @@ def _selection(
                 f"Layer {layer.name} cannot be filtered by {name!r}; it can by "
                 f"{', '.join(layer.filters) or 'nothing'}."
             )
-        params[f"filter_{name}"] = value
+        params[f"filter_{name}"] = land_use_filter(value) if name == "land_use" else value
         where.append(layer.filters[name])
     property_conditions: list[str] = []
     for position, (name, value) in enumerate((properties or {}).items()):

@@ -172,7 +172,9 @@ def api_token_for(user, *, second_factor: bool = True) -> str:
     `second_factor`: made from a session verified with the authenticator (as the page
     requires of notaries and registrars when LANDINFO_NOTARY_OTP_REQUIRED is on).
     """
-    from landinfo.accounts.tokens import issue_token
+    from landinfo.accounts.tokens import issue_token, session_for_script
 
-    _token, key = issue_token(user=user, second_factor=second_factor, session_ref="")
+    _token, key = issue_token(
+        user=user, second_factor=second_factor, session=session_for_script(user)
+    )
     return key

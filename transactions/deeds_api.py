@@ -46,6 +46,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from landinfo.profiles import UnknownLandUse, get_profile
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
 from parcels.selectors import display_identifier
@@ -156,6 +157,19 @@ class PersonTextField(serializers.CharField):
             )
         except people.UnreadableText as error:
             raise serializers.ValidationError(str(error)) from None
+
+
+class LandUseField(serializers.CharField):
+    """A land-use code, read as everywhere (profile.parse_land_use): "odt" is "ODT"."""
+
+    def to_internal_value(self, data: Any) -> str:
+        text = super().to_internal_value(data)
+        try:
+            return get_profile().parse_land_use(text, blank=self.allow_blank)
+        except UnknownLandUse as unknown:
+            raise serializers.ValidationError(
+                f"{unknown}; leave it out to keep the parent's."
+            ) from None
 
 
 _NATIONAL_ID_HELP = (
@@ -406,12 +420,11 @@ class DeedChildSerializer(_Strict):
     """A parcel a subdivision makes."""
 
     boundary = GeoJSONGeometryField()
-    land_use = serializers.CharField(
-        max_length=8,
+    land_use = LandUseField(
         required=False,
         default="",
         allow_blank=True,
-        help_text="Default: the parent's.",
+        help_text="A code of the profile's list, in any case. Default: the parent's.",
     )
     address = PersonTextField(
         what="The address",

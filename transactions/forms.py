@@ -22,7 +22,8 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from landinfo.profiles import get_profile
+from landinfo.profiles import UnknownLandUse, get_profile
+from landinfo.profiles.text import quote_input
 from transactions import people
 from transactions.deeds_api import MAX_CHILDREN, MAX_ID, ShareField, check_crs
 from transactions.models import Party
@@ -591,7 +592,7 @@ def _children(document: Any) -> list[dict[str, Any]]:
             % {"count": len(features), "limit": MAX_CHILDREN}
         )
     limit = int(settings.LANDINFO["IMPORT_MAX_VERTICES"])
-    land_uses = get_profile().land_use_codes
+    profile = get_profile()
     children = []
     for number, feature in enumerate(features, 1):
         geometry = feature["geometry"] if feature.get("type") == "Feature" else feature
@@ -622,15 +623,16 @@ def _children(document: Any) -> list[dict[str, Any]]:
                 % {"count": vertices, "limit": limit}
             )
         properties = feature.get("properties") or {}
-        land_use = str(properties.get("land_use") or "").strip()
-        if land_use and land_use not in land_uses:
+        try:
+            land_use = profile.parse_land_use(str(properties.get("land_use") or ""), blank=True)
+        except UnknownLandUse as unknown:
             raise _ChildrenRefused(
                 _(
                     "New parcel %(number)s has the land use %(code)s, which is not a code of "
                     "the list; leave it out to keep the parent's."
                 )
-                % {"number": number, "code": repr(land_use[:20])}
-            )
+                % {"number": number, "code": quote_input(unknown.text)}
+            ) from None
         try:
             address = people.person_text(
                 str(properties.get("address") or ""), what="The address", required=False

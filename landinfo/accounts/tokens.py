@@ -10,11 +10,19 @@ the reasons it was given. It works only while all of these hold, checked at each
 - its owner's password is the one it was made under (policy.password_stamp): set by
   `set_password()`, the password page, the admin or `manage.py changepassword` alike;
 - its owner is active;
-- where a second factor is required, it was made from a session verified with one.
+- where a second factor is required, it was made from a session verified with one;
+- the session that made it still exists and is still its owner's (`session_lives`).
 
-It also dies when the session that made it signs out (a `user_logged_out` receiver:
-every sign-out path, ours and the admin's, goes through Django's `logout()`), when its
-owner revokes it on the token page, and when the owner's authenticator is replaced.
+The last rule is checked rather than left to signals because a session ends by many
+paths and only one sends a signal: `logout()` does, but another user's `login()` on the
+same browser flushes the session silently, and expiry, `clearsessions` and the admin
+just delete the row. A session keeps its tokens when its key is rotated (`cycle_key()`,
+e.g. after the secret key is retired to the fallbacks): `landinfo.accounts.sessions`
+moves them to the new key.
+
+It is also deleted at once when the session that made it signs out (a `user_logged_out`
+receiver), when its owner revokes it on the token page, and when the owner's
+authenticator is replaced.
 Only a digest of the key is stored; the key is shown once, when it is made.
 
 Why our own model rather than django-rest-knox: knox stores digests and expires tokens,
@@ -27,8 +35,12 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from importlib import import_module
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -61,24 +73,45 @@ class TokenRefused(Exception):
     status = 403
 
 
-def session_ref(request: HttpRequest) -> str:
-    """Return the random id of this sign-in's session, which its tokens die with."""
-    ref = request.session.get(SESSION_REF)
+def session_ref(session: SessionBase) -> str:
+    """Return the random id of this sign-in's session, which its tokens die with.
+
+    Kept in the session's data, so that it survives a rotated key and goes with a flush.
+    """
+    ref = session.get(SESSION_REF)
     if not ref:
-        ref = request.session[SESSION_REF] = secrets.token_hex(16)
+        ref = session[SESSION_REF] = secrets.token_hex(16)
     return str(ref)
 
 
+def session_for_script(user: Any) -> SessionBase:
+    """Return a new saved session signed in as `user`, for a token made by code (the bench).
+
+    Such a token lives as long as this session, which nobody can sign out of: it expires.
+    """
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session_ref(session)
+    session.create()
+    return session  # type: ignore[no-any-return]
+
+
 def issue_token(
-    *, user: Any, second_factor: bool, session_ref: str, label: str = ""
+    *, user: Any, second_factor: bool, session: SessionBase, label: str = ""
 ) -> tuple[ApiToken, str]:
     """Make an API token for `user`; return it with its key, which is shown only this once.
 
-    `second_factor` says the session that asks was verified with one; an account that
-    must use one gets no token without it.
+    `session` is `user`'s signed-in session asking for it: the token dies with it.
+    `second_factor` says that session was verified with one; an account that must use
+    one gets no token without it.
     """
     if otp_required_for(user) and not second_factor:
         raise TokenRefused(_("Sign in with the code from your authenticator app first."))
+    ref = session_ref(session)
+    if session.session_key is None or session.get(SESSION_KEY) != str(user.pk):
+        # Only code can get here (the page needs a sign-in); a token without a live
+        # session of its owner would be dead at its first use.
+        raise ValueError("a token is made from its owner's saved, signed-in session")
     now = timezone.now()
     key = _KEY_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -92,7 +125,8 @@ def issue_token(
             expires=now + token_lifetime(user),
             password_stamp=password_stamp(user),
             second_factor=second_factor,
-            session_ref=session_ref,
+            session_ref=ref,
+            session_key=session.session_key,
         )
     return token, key
 
@@ -106,6 +140,23 @@ def alive(token: ApiToken, now: dt.datetime | None = None) -> bool:
         and now < min(token.expires, token.created + token_lifetime(user))
         and stamp_matches(user, token.password_stamp)
         and (token.second_factor or not otp_required_for(user))
+        and session_lives(token)  # last: the only rule that reads the database
+    )
+
+
+def session_lives(token: ApiToken) -> bool:
+    """Tell whether the session that made `token` still exists and is still its owner's.
+
+    One lookup by primary key (in the cache first, with a cached engine). The ref and the
+    user are compared as well as the key, so that the key alone, were it ever given to
+    another sign-in, would not keep the token alive.
+    """
+    if not token.session_key:
+        return False
+    store = import_module(settings.SESSION_ENGINE).SessionStore(token.session_key)
+    data = store.load()  # {} for a session deleted or expired
+    return bool(token.session_ref) and (
+        data.get(SESSION_REF) == token.session_ref and data.get(SESSION_KEY) == str(token.user_id)
     )
 
 
@@ -125,6 +176,7 @@ def _dead_for_good(token: ApiToken, now: dt.datetime) -> bool:
         not user.is_active  # deleted, so that reactivating the account does not revive it
         or now >= token.expires
         or not stamp_matches(user, token.password_stamp)
+        or not session_lives(token)  # an ended session never comes back
     )
 
 

@@ -184,7 +184,7 @@ def api_token(request: HttpRequest) -> HttpResponse:
                     _token, key = tokens.issue_token(
                         user=user,
                         second_factor=is_verified(user),
-                        session_ref=tokens.session_ref(request),
+                        session=request.session,
                         label=form.cleaned_data["label"],
                     )
                 except tokens.TokenRefused as refused:

@@ -7,6 +7,7 @@ from landinfo.profiles.base import (
     JurisdictionProfile,
     LandUse,
     ParcelIdentifier,
+    UnknownLandUse,
 )
 from landinfo.profiles.registry import PROFILES
 
@@ -28,5 +29,6 @@ __all__ = [
     "JurisdictionProfile",
     "LandUse",
     "ParcelIdentifier",
+    "UnknownLandUse",
     "get_profile",
 ]

@@ -13,9 +13,12 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import functools
+import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
+
+from landinfo.profiles.text import normalize_text, quote_input
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,6 +36,17 @@ class InvalidParcelIdentifier(ValueError):
 
 class InvalidNationalId(ValueError):
     """Raised when text is not an identity number the profile accepts; the message says why."""
+
+
+class UnknownLandUse(ValueError):
+    """Raised when text names no land-use code of the profile's list; the message says so.
+
+    `text` is the text as it was cleaned (what the list was searched for).
+    """
+
+    def __init__(self, message: str, text: str) -> None:
+        super().__init__(message)
+        self.text = text
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,3 +246,27 @@ class JurisdictionProfile(abc.ABC):
     @property
     def land_use_codes(self) -> frozenset[str]:
         return frozenset(land_use.code for land_use in self.land_uses)
+
+    def parse_land_use(self, text: str, *, blank: bool = False) -> str:
+        """Return the code of the list that `text` names; raise UnknownLandUse otherwise.
+
+        The one reading of a land-use code a person typed or a file holds (deed forms
+        and API, the import, the layers' `land_use=` filter). It is cleaned as all typed
+        or pasted text is (normalize_text: invisible characters, any kind of space),
+        full-width forms are made ASCII (NFKC), and case is ignored: every profile's
+        codes are upper-case ASCII ("odt", " ODT<ZWSP>" and "ＯＤＴ" are "ODT").
+        `blank`: empty text is allowed, and returned as "".
+        """
+        cleaned = unicodedata.normalize("NFKC", normalize_text(text))
+        # Upper-casing only ASCII: "tın".upper() would be "TIN", a code it does not spell.
+        code = cleaned.upper() if cleaned.isascii() else cleaned
+        if code in self.land_use_codes or (blank and not code):
+            return code
+        examples = ", ".join(land_use.code for land_use in self.land_uses[:6])
+        raise UnknownLandUse(
+            f"{quote_input(cleaned)} is not a land-use code of {self.name} "
+            f"(codes such as {examples}, ...)"
+            if cleaned
+            else "the land use is empty",
+            cleaned,
+        )

@@ -21,6 +21,7 @@ from landinfo.profiles import (
     InvalidParcelIdentifier,
     JurisdictionProfile,
     ParcelIdentifier,
+    UnknownLandUse,
     get_profile,
 )
 from landinfo.profiles.base import LAND_USE_GROUPS
@@ -507,6 +508,34 @@ def test_korean_map_symbol_is_given_for_every_land_use():
     assert KR.land_use_symbols["09"] == "장"  # 공장용지
     assert KR.land_use_symbols["17"] == "천"  # 하천
     assert KR.land_use_symbols["24"] == "원"  # 유원지
+
+
+@pytest.mark.parametrize(
+    ("profile", "typed", "code"),
+    [
+        (VN, "odt", "ODT"),
+        (VN, " ODT\u200b", "ODT"),
+        (VN, "\ufeffodt\u00a0", "ODT"),
+        (VN, "ＯＤＴ", "ODT"),
+        (KR, " 08\u200b", "08"),
+        (KR, "０８", "08"),
+    ],
+)
+def test_a_land_use_code_is_read_in_any_case_and_with_invisible_characters(profile, typed, code):
+    assert profile.parse_land_use(typed) == code
+
+
+@pytest.mark.parametrize("typed", ["XYZ", "O\u200bDT", "tın"])
+def test_text_that_names_no_land_use_code_is_refused_with_examples(typed):
+    with pytest.raises(UnknownLandUse, match=r"is not a land-use code of Việt Nam \(codes such as"):
+        VN.parse_land_use(typed, blank=True)
+
+
+def test_blank_text_is_no_land_use_unless_blank_is_allowed():
+    for typed in ("", " \u200b"):
+        with pytest.raises(UnknownLandUse, match="the land use is empty"):
+            VN.parse_land_use(typed)
+        assert VN.parse_land_use(typed, blank=True) == ""
 
 
 def test_unknown_land_use_code_is_a_key_error():

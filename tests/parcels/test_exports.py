@@ -415,6 +415,12 @@ def test_bad_parameters_are_refused_with_a_400_that_says_why(db, client, query, 
     assert says in response.json()["detail"]
 
 
+def test_the_land_use_filter_is_stored_as_its_code_however_typed(profile):
+    code = profile.land_uses[0].code
+    typed = exports.export_params({"land_use": f" {code.lower()}\u200b"})
+    assert typed.filters == {"land_use": code}
+
+
 def test_layer_and_format_mismatches_are_400(db, client):
     assert client.get("/exports/parcels.kml?srs=3857").status_code == 400
     assert "period" in client.get("/exports/changes.csv").json()["detail"]

@@ -147,6 +147,20 @@ def test_geopackage_in_utm_imports_every_feature_in_storage_srid_with_areas_kept
         assert parcel.valid_to is None
 
 
+def test_land_use_codes_are_read_in_any_case_and_with_invisible_characters(tmp_path, commune):
+    rows = valid_rows(4)
+    spellings = ["odt", " ODT\u200b", "\ufeffOdt\u00a0", "ＯＤＴ"]
+    for row, spelling in zip(rows, spellings, strict=True):
+        row["loaiDat"] = spelling
+    path = tmp_path / "thua.gpkg"
+    parcels_frame(rows).to_file(path, layer="thua_dat", driver="GPKG")
+
+    out, err = run(path)
+
+    assert "imported 4" in out and err == ""
+    assert set(Parcel.objects.values_list("land_use", flat=True)) == {"ODT"}
+
+
 def test_zipped_shapefile_in_wgs84_imports_with_geodesic_areas_kept(tmp_path, commune):
     rows = valid_rows(4)
     for row in rows:

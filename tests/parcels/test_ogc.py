@@ -247,6 +247,22 @@ def test_property_and_named_filters(client, register_data):
 
 
 @pytest.mark.every_profile
+def test_the_land_use_filter_reads_a_code_as_typed_and_refuses_one_off_the_list(
+    client, register_data
+):
+    code = register_data["parcels"][3].land_use
+    exact = _ids(_get(client, "/collections/parcels/items", land_use=code, limit=100))
+    assert register_data["parcels"][3].pk in exact
+    for typed in (code.lower(), f" {code}\u200b", f"\u00a0{code.lower()}\u2060"):
+        answer = _get(client, "/collections/parcels/items", land_use=typed, limit=100)
+        assert answer.status_code == 200, answer.content
+        assert _ids(answer) == exact
+    refused = _get(client, "/collections/parcels/items", land_use="NOPE")
+    assert refused.status_code == 400
+    assert "not a land-use code" in refused.json()["description"]
+
+
+@pytest.mark.every_profile
 @pytest.mark.parametrize("srid", [4326, 3857, STORAGE_SRID])
 def test_crs_gives_coordinates_in_the_crs_axis_order(client, register_data, srid):
     parcel = register_data["parcels"][4]

@@ -22,6 +22,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from landinfo.profiles import get_profile
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
 from tests.factories import (
@@ -578,6 +579,31 @@ def test_subdivision_then_merge_back(client, notary):
     merged = response.json()
     assert merged["parcels_created"] == [merged["parcel"]["id"]]
     assert holders_of(Parcel.objects.get(pk=merged["parcel"]["id"])) == {("A B", "1/1")}
+
+
+@pytest.mark.every_profile
+def test_a_subdivisions_land_use_is_read_in_any_case_and_with_invisible_characters(client, notary):
+    parcel = ParcelFactory()
+    as_user(client, notary)
+    register(client, parcel, (person("A B", 1), "1/1"))
+    code = get_profile().land_uses[-1].code  # not the parent's
+    children = _halves(parcel)
+    children[0]["land_use"] = code.lower()
+    children[1]["land_use"] = f" {code}\u200b"
+    body = {
+        "kind": "subdivision",
+        "parcel": parcel.pk,
+        "expected_last_entry": current_entry(parcel.pk),
+        "effective_date": DAY,
+        "crs": STORAGE_SRID,
+        "children": children,
+    }
+    unknown = post(client, {**body, "children": [children[0], {**children[1], "land_use": "zz"}]})
+    assert "'zz' is not a land-use code" in str(refusal(unknown, 400, "invalid"))
+    response = post(client, body)
+    assert response.status_code == 201, response.content
+    made = Parcel.objects.filter(pk__in=response.json()["parcels_created"])
+    assert [parcel.land_use for parcel in made] == [code, code]
 
 
 def test_a_subdivision_in_wgs84_with_a_gap_is_refused(client, notary):

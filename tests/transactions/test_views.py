@@ -692,6 +692,19 @@ def test_a_subdivision_the_register_cannot_take_is_refused_on_its_field(client, 
     assert not Parcel.objects.filter(created_by__isnull=False).exists()
 
 
+@pytest.mark.every_profile
+def test_a_subdivisions_land_use_on_the_form_is_read_in_any_case(client, notary, registered):
+    client.force_login(notary)
+    code = get_profile().land_uses[-1].code  # not the parent's
+    halves = json.loads(_halves_geojson(registered))["features"]
+    for half, typed in zip(halves, (code.lower(), f" {code}\u200b"), strict=True):
+        half["properties"]["land_use"] = typed
+    response = _subdivision(client, registered, halves)
+    assert response.status_code == 302, problems(response)
+    made = Parcel.objects.filter(created_by__isnull=False)
+    assert [parcel.land_use for parcel in made] == [code, code]
+
+
 def test_a_transfer_of_a_parcel_nobody_holds_says_to_register_it_first(client, notary):
     parcel = ParcelFactory()
     client.force_login(notary)

@@ -5,12 +5,13 @@ import io
 
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
 from landinfo.accounts.policy import digest
-from landinfo.accounts.tokens import TokenRefused, issue_token
+from landinfo.accounts.tokens import TokenRefused, issue_token, session_for_script
 from landinfo.models import ApiToken
 from tests.factories import api_token_for
 from tests.landinfo.accounts.helpers import PASSWORD, browser, make_user, new_token, sign_in
@@ -104,6 +105,70 @@ def test_signing_out_ends_the_tokens_that_session_made_only():
     assert status(from_laptop) == 405
 
 
+def test_another_users_sign_in_on_the_same_browser_ends_the_token():
+    # The admin's sign-in form is open to a signed-in planner; its login() flushes the
+    # planner's session, and sends no logout signal.
+    planner = make_user("planner")
+    shared = signed_in(planner)
+    key = new_token(shared)
+    assert status(key) == 405
+    User.objects.create_superuser("token-admin", password=PASSWORD)
+    answer = shared.post(
+        "/admin/login/", {"username": "token-admin", "password": PASSWORD, "next": "/admin/"}
+    )
+    assert answer.status_code == 302, answer.content[:300]
+    assert shared.get("/accounts/token/").wsgi_request.user.username == "token-admin"
+    assert status(key) == 401
+    assert not ApiToken.objects.exists()  # an ended session never comes back
+    again = signed_in(planner)
+    assert 'name="token" value=' not in again.get("/accounts/token/").content.decode()
+
+
+def expire_it(session_key: str) -> None:
+    Session.objects.filter(pk=session_key).update(expire_date=timezone.now())
+
+
+def clear_it(session_key: str) -> None:
+    expire_it(session_key)
+    call_command("clearsessions")
+
+
+def delete_it(session_key: str) -> None:
+    Session.objects.filter(pk=session_key).delete()
+
+
+@pytest.mark.parametrize("end", [expire_it, clear_it, delete_it])
+def test_a_session_ended_on_the_server_ends_its_tokens(end):
+    user = make_user("notary")
+    office, laptop = signed_in(user), signed_in(user)
+    from_office, from_laptop = new_token(office), new_token(laptop)
+    end(office.session.session_key)
+    assert status(from_office) == 401
+    assert status(from_laptop) == 405
+    page = laptop.get("/accounts/token/").content.decode()
+    assert page.count('name="token" value=') == 1
+
+
+def test_the_owner_keeps_the_token_while_the_session_lives_under_a_new_key(settings):
+    user = make_user("notary")
+    client = signed_in(user)
+    key = new_token(client)
+    first_key = client.session.session_key
+    for _ in range(3):
+        assert client.get("/accounts/token/").status_code == 200
+        assert status(key) == 405
+    # A new secret key (the old one a fallback) rotates the session's key on its next
+    # request (cycle_key in get_user()), not its life.
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a new secret key for the test, long enough to be one " * 2
+    assert client.get("/accounts/token/").status_code == 200
+    assert client.session.session_key != first_key
+    assert not Session.objects.filter(pk=first_key).exists()
+    assert status(key) == 405
+    assert client.post("/accounts/logout/").status_code == 302
+    assert status(key) == 401
+
+
 def test_tokens_expire_sooner_for_accounts_that_record_deeds(settings):
     notary, planner = make_user("notary"), make_user("planner")
     keys = {user.username: api_token_for(user) for user in (notary, planner)}
@@ -171,7 +236,7 @@ def test_the_owner_lists_and_revokes_tokens_on_the_page():
 def test_where_a_second_factor_is_required_a_token_needs_a_verified_session(otp_required):
     user = make_user("notary")
     with pytest.raises(TokenRefused):
-        issue_token(user=user, second_factor=False, session_ref="")
+        issue_token(user=user, second_factor=False, session=session_for_script(user))
     assert status(api_token_for(user, second_factor=True)) == 405
 
 
