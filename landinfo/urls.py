@@ -1,11 +1,27 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.i18n import JavaScriptCatalog
 
 from landinfo.accounts import views as accounts
 from landinfo.schema import SchemaView
 from parcels import certificate_views, ogc
+
+
+class _AnyText:
+    """Any text, slashes and line breaks included: Django's `path` (".+") stops at a
+    line break, and a link pasted after /verify/ may end with one."""
+
+    regex = r"[\s\S]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(_AnyText, "anytext")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -25,7 +41,7 @@ urlpatterns = [
     path("verify/<str:code>", certificate_views.verify, name="verify"),
     # The same link copied with what followed it in a text (a slash, a second link
     # pasted into the path): the view finds the code in it (certificates.pasted_code).
-    path("verify/<path:code>", certificate_views.verify, name="verify-pasted"),
+    path("verify/<anytext:code>", certificate_views.verify, name="verify-pasted"),
     path("planner/", include("parcels.planner_urls")),
     # The landing page without the slash too: QGIS 3.22 cannot follow a redirect to it.
     path("ogc", ogc.landing_view, name="ogc-landing"),

@@ -44,6 +44,7 @@ import datetime as dt
 import hashlib
 import re
 import struct
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -56,7 +57,7 @@ from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
-from landinfo.profiles.text import normalize_text
+from landinfo.profiles.text import is_invisible, normalize_text
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
 from parcels.selectors import ParcelSheet, fetch_rows, parcel_sheet
@@ -283,16 +284,23 @@ def pasted_code(text: str) -> str:
     that holds one, else in the words joined. Text holding no such run gives what
     follows its last "/", which the verify page then refuses by name.
     """
-    words = normalize_text(text).split()
+    # Read as seen: full-width letters are letters (NFKC), and a character nobody sees
+    # is nothing, not a break ("<code><ZWSP>A" reads as the code with an A after it).
+    seen = "".join(char for char in unicodedata.normalize("NFKC", text) if not is_invisible(char))
+    words = normalize_text(seen).split()
     # A word at a time first ("See <code>, then sign"), then the words joined again: a
     # code broken over lines.
     for candidate in (*reversed(words), "".join(words)):
-        runs = _CODE_RUN.findall(candidate)
+        runs = list(_CODE_RUN.finditer(candidate))
         if runs:
-            code, extra = runs[-1][:_CODE_LENGTH], runs[-1][_CODE_LENGTH:]
-            # A dash after it is punctuation; letters or digits after it are an altered
-            # code, which must fail as one.
-            return code if not extra.strip("-_") else runs[-1]
+            # A code starts with "A" (its version byte) and never ends in "-" or "_":
+            # those around it are punctuation ("_<code>_", "<code>-").
+            run = runs[-1].group().lstrip("-_")
+            code, extra = run[:_CODE_LENGTH], run[_CODE_LENGTH:]
+            after = candidate[runs[-1].end() : runs[-1].end() + 1]
+            # A dash after it is punctuation; a letter or digit of any script after it
+            # makes another code, which must fail as one.
+            return code if not extra.strip("-_") and not after.isalnum() else run + after
     return "".join(words).rstrip(_TRAILING).rsplit("/", 1)[-1]
 
 

@@ -18,7 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from landinfo.profiles.text import normalize_text, quote_input
+from landinfo.profiles.text import is_invisible, normalize_text, quote_input
 
 if TYPE_CHECKING:
     import numpy as np
@@ -257,7 +257,10 @@ class JurisdictionProfile(abc.ABC):
         codes are upper-case ASCII ("odt", " ODT<ZWSP>" and "ＯＤＴ" are "ODT").
         `blank`: empty text is allowed, and returned as "".
         """
-        cleaned = unicodedata.normalize("NFKC", normalize_text(text))
+        # A code is one word: a character nobody sees inside it ("O<WJ>D<WJ>T") is no
+        # break between words, as normalize_text must read it in names, but nothing.
+        visible = "".join(char for char in text if not is_invisible(char))
+        cleaned = unicodedata.normalize("NFKC", normalize_text(visible))
         # Upper-casing only ASCII: "tın".upper() would be "TIN", a code it does not spell.
         code = cleaned.upper() if cleaned.isascii() else cleaned
         if code in self.land_use_codes or (blank and not code):

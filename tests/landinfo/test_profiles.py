@@ -517,6 +517,8 @@ def test_korean_map_symbol_is_given_for_every_land_use():
         (VN, " ODT\u200b", "ODT"),
         (VN, "\ufeffodt\u00a0", "ODT"),
         (VN, "ＯＤＴ", "ODT"),
+        (VN, "O\u200bDT", "ODT"),  # nothing seen between its letters: one word
+        (VN, "o\u2060d\u2060t", "ODT"),
         (KR, " 08\u200b", "08"),
         (KR, "０８", "08"),
     ],
@@ -525,7 +527,7 @@ def test_a_land_use_code_is_read_in_any_case_and_with_invisible_characters(profi
     assert profile.parse_land_use(typed) == code
 
 
-@pytest.mark.parametrize("typed", ["XYZ", "O\u200bDT", "tın"])
+@pytest.mark.parametrize("typed", ["XYZ", "O DT", "tın"])
 def test_text_that_names_no_land_use_code_is_refused_with_examples(typed):
     with pytest.raises(UnknownLandUse, match=r"is not a land-use code of Việt Nam \(codes such as"):
         VN.parse_land_use(typed, blank=True)

@@ -353,7 +353,9 @@ def test_altered_codes_are_refused(client, register):
         assert answer.status_code == 400, position
         assert answer.json()["status"] == "invalid"
         assert not answer.json()["genuine"]
-    for garbage in (code[:-5], code + "AAAA", "hello", "%00", "A" * 400, "Ä" * 10):
+    # Letters after a code, however they are written, make another code.
+    appended = (code + "AAAA", code + "\uff21", code + "\u200bA", code + "\u00e9")
+    for garbage in (code[:-5], *appended, "hello", "%00", "A" * 400, "Ä" * 10):
         answer = client.get(
             "/verify/" + garbage.replace("%", "%25"), HTTP_ACCEPT="application/json"
         )
@@ -555,6 +557,9 @@ AROUND = [
     "\u201c{}\u201d.",
     "See {}, then sign.",
     "{}-",
+    "{}\n",
+    "{}\r\n",
+    "_{}_",
 ]
 
 
