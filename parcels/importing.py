@@ -1615,9 +1615,12 @@ _COMPARE_WITH_REGISTER = """
 # intersection would cost.
 #
 # Then what each parcel loses to the whole file: a registered parcel to all the features
-# on it, a feature to all the others, held to the tolerance for its own area at the
-# coarsest of the maps involved; else slivers each under their pair's tolerance take
-# together what no pair may. Every feature taking part is refused, naming the parcel,
+# on it, united with what current parcels already overlap of it (else a run of files,
+# each within its allowance, takes what no one file may), a feature to all the others,
+# held to the tolerance for its own area at the coarsest of the maps involved; else
+# slivers each under their pair's tolerance take together what no pair may. What
+# current parcels overlap is measured only for the registered parcels the file reaches
+# into, one relate test per current neighbour. Every feature taking part is refused, naming the parcel,
 # the total and the tolerance (the file cannot tell which of them is right), and so is a
 # feature of the file that loses too much. The pieces are only united (counted once
 # where features overlap each other) when their sum is over the tolerance: the union is
@@ -1665,36 +1668,52 @@ _FIND_OVERLAPS = f"""
         UNION ALL
         SELECT NULL, seq, other_seq, piece, shared, mine, scale
         FROM measured WHERE other_seq IS NOT NULL
+    ), held AS (
+        SELECT d.registered, h.held, ST_Area(h.held) AS already
+        FROM (SELECT DISTINCT other AS registered FROM measured WHERE other_seq IS NULL) AS d
+        JOIN parcels_parcel AS r ON r.identifier = d.registered AND r.valid_to IS NULL
+        CROSS JOIN LATERAL (
+            SELECT ST_Union(ST_Intersection(r.boundary, q.boundary)) AS held
+            FROM parcels_parcel AS q
+            WHERE q.boundary && r.boundary AND q.valid_to IS NULL AND q.id <> r.id
+              AND ST_Relate(r.boundary, q.boundary, '2********')
+        ) AS h
+        WHERE h.held IS NOT NULL
     ), lost AS (
-        -- One feature alone is held to its pair's tolerance, never more than the loser's.
-        SELECT registered, loser, array_agg(taker) AS takers, array_agg(shared) AS shares,
-               array_agg(piece) AS pieces, sum(shared) AS summed, max(area) AS area,
-               {overlaps.tolerance_sql("max(area)", "max(scale)")} AS tolerance
-        FROM losses
-        GROUP BY registered, loser
-        HAVING count(*) > 1
+        -- One feature alone on a parcel nothing current overlaps is held to its pair's
+        -- tolerance, never more than the loser's.
+        SELECT l.registered, l.loser, array_agg(l.taker) AS takers,
+               array_agg(l.shared) AS shares, array_agg(l.piece) AS pieces,
+               sum(l.shared) AS summed, max(l.area) AS area,
+               {overlaps.tolerance_sql("max(l.area)", "max(l.scale)")} AS tolerance
+        FROM losses AS l
+        GROUP BY l.registered, l.loser
+        HAVING count(*) > 1 OR l.registered IN (SELECT registered FROM held)
     ), overrun AS (
         SELECT * FROM (
-            SELECT registered, loser, takers, shares, area, tolerance,
-                   CASE WHEN summed > tolerance THEN ST_Area(ST_Union(pieces))
-                        ELSE summed END AS taken
-            FROM lost
+            SELECT l.registered, l.loser, l.takers, l.shares, l.area, l.tolerance,
+                   coalesce(h.already, 0) AS already,
+                   CASE WHEN l.summed + coalesce(h.already, 0) <= l.tolerance
+                        THEN l.summed + coalesce(h.already, 0)
+                        WHEN h.held IS NULL THEN ST_Area(ST_Union(l.pieces))
+                        ELSE ST_Area(ST_Union(l.pieces || h.held)) END AS taken
+            FROM lost AS l LEFT JOIN held AS h ON h.registered = l.registered
         ) AS united
         WHERE taken > tolerance
     ), sides AS (
         SELECT 'pair' AS kind, seq, other_seq, other, shared, mine AS area, tolerance,
-               NULL::float8 AS taken, NULL::int AS takers
+               NULL::float8 AS taken, NULL::int AS takers, NULL::float8 AS already
         FROM beyond WHERE shared > tolerance
         UNION ALL
-        SELECT 'pair', other_seq, seq, NULL, shared, theirs, tolerance, NULL, NULL
+        SELECT 'pair', other_seq, seq, NULL, shared, theirs, tolerance, NULL, NULL, NULL
         FROM beyond WHERE shared > tolerance AND other_seq IS NOT NULL
         UNION ALL
         SELECT 'taker', t.seq, o.loser, o.registered, t.shared, o.area, o.tolerance, o.taken,
-               cardinality(o.takers)
+               cardinality(o.takers), o.already
         FROM overrun AS o CROSS JOIN LATERAL unnest(o.takers, o.shares) AS t(seq, shared)
         UNION ALL
         SELECT 'loser', loser, NULL, NULL, taken, area, tolerance, taken,
-               cardinality(takers) + 1
+               cardinality(takers) + 1, NULL
         FROM overrun WHERE loser IS NOT NULL
     ), described AS (
         SELECT sides.seq, sides.shared,
@@ -1708,7 +1727,13 @@ _FIND_OVERLAPS = f"""
                WHEN 'taker' THEN
                    coalesce('registered parcel ' || sides.other, {_OF_THE_FILE})
                    || ' by ' || round(sides.shared::numeric, 1) || ' m², and with '
-                   || {_OTHER_FEATURES} || ' by ' || round(sides.taken::numeric, 1)
+                   || CASE WHEN sides.already > 0 THEN
+                          CASE WHEN sides.takers > 1 THEN {_OTHER_FEATURES} || ' and '
+                               ELSE '' END
+                          || 'the current parcels that already overlap it by '
+                          || round(sides.already::numeric, 1) || ' m²,'
+                      ELSE {_OTHER_FEATURES} END
+                   || ' by ' || round(sides.taken::numeric, 1)
                    || ' m² in all (the map permits ' || round(sides.tolerance::numeric, 1)
                    || ' m² of its ' || round(sides.area::numeric, 1) || ' m²)'
                ELSE

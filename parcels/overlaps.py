@@ -27,11 +27,20 @@ what its map cannot resolve. The smallest tolerance involved would refuse the ho
 slivers of a large parcel surrounded by small new ones; a sum of the pairs' tolerances
 is the very hole this closes.
 
+Nor is one deed or file the measure: two subdivisions in a row, or three imports, each
+within its own allowance, took together more of a neighbour than its map permits. So
+what a parcel loses to a deed or a file is united with what current parcels already
+overlap of it, and it is the total held to its tolerance: the register answers for the
+parcel's area, not each deed for its share. Only a parcel the deed or file reaches into
+is measured, so ground the register overlapped before (an old survey's) refuses nothing
+until more is taken of that parcel.
+
 The import checks a whole file in one statement built on `tolerance_sql`
 (parcels.importing): each feature against the register and against the file's other
-features, a registered parcel's loss to all the file's features and a feature's to all
-the others. A subdivision checks the ground its new parcels take beyond their parent
-with `overlaps_with_register` (each new parcel) and `taken_from_register` (all of them).
+features, a registered parcel's loss to all the file's features and to the current
+parcels, and a feature's to all the others. A subdivision checks the ground its new parcels take beyond their parent
+with `overlaps_with_register` (each new parcel) and `taken_from_register` (all of them,
+with what current parcels already overlap).
 A merge takes no new ground: its parcel is the union of current parcels, so what it
 shares with a neighbour is what they already shared.
 """
@@ -147,45 +156,64 @@ def overlaps_with_register(
 
 @dataclass(frozen=True, slots=True)
 class Taken:
-    """Ground a current parcel loses to several geometries together, beyond its tolerance."""
+    """Ground a current parcel would have lost to current parcels and a deed, beyond tolerance."""
 
     identifier: str  # of the current parcel
     parts: tuple[int, ...]  # the positions of the geometries that take some of it
-    area: float  # m² they take together
+    area: float  # m² lost in all: to current parcels already and to the geometries, united
     tolerance: float  # m² the maps permit for the current parcel
+    already: float = 0.0  # m² of it current parcels overlap before the deed
 
 
-# Only the parcels that two or more geometries reach into: one alone is held to its pair's
-# tolerance (overlaps_with_register), never more than the parcel's own.
+# Every parcel a geometry reaches into: what the deed takes of it is united with what
+# current parcels already overlap of it, so that no run of deeds, each within its own
+# allowance, takes more of a parcel than its map permits. A parcel nothing current
+# overlaps and one geometry alone reaches is held to its pair's tolerance
+# (overlaps_with_register), never more than the parcel's own. The current parcels are
+# all but the loser itself, the parent of a subdivision among them: the children take
+# the parent's ground, and what lies beyond it is the geometries, so what the parent
+# held of a neighbour is counted as the children's.
 _TAKEN_FROM_REGISTER = f"""
-    SELECT identifier, parts, taken, tolerance FROM (
-        SELECT p.identifier, array_agg(g.n - 1 ORDER BY g.n) AS parts,
-               ST_Area(ST_Union(ST_Intersection(p.boundary, g.geom))) AS taken,
+    WITH g AS (
+        SELECT ST_GeomFromWKB(wkb, %(srid)s) AS geom, n
+        FROM unnest(%(wkb)s::bytea[]) WITH ORDINALITY AS g(wkb, n)
+    ), reached AS (
+        SELECT p.id, p.identifier, p.boundary, array_agg(g.n - 1 ORDER BY g.n) AS parts,
+               ST_Union(ST_Intersection(p.boundary, g.geom)) AS taken,
                {tolerance_sql("ST_Area(p.boundary)", _COARSER_WITH_REGISTER)} AS tolerance
-        FROM (
-            SELECT ST_GeomFromWKB(wkb, %(srid)s) AS geom, n
-            FROM unnest(%(wkb)s::bytea[]) WITH ORDINALITY AS g(wkb, n)
-        ) AS g
+        FROM g
         JOIN parcels_parcel AS p ON p.boundary && g.geom AND p.valid_to IS NULL
         WHERE p.id <> ALL(%(exclude)s::bigint[]) AND ST_Relate(p.boundary, g.geom, '2********')
         GROUP BY p.id
-        HAVING count(*) > 1
-    ) AS measured
-    WHERE taken > tolerance
-    ORDER BY taken DESC, identifier
+    ), measured AS (
+        SELECT r.identifier, r.parts, r.tolerance, coalesce(ST_Area(h.held), 0) AS already,
+               ST_Area(CASE WHEN h.held IS NULL THEN r.taken
+                            ELSE ST_Union(r.taken, h.held) END) AS lost
+        FROM reached AS r
+        CROSS JOIN LATERAL (
+            SELECT ST_Union(ST_Intersection(r.boundary, q.boundary)) AS held
+            FROM parcels_parcel AS q
+            WHERE q.boundary && r.boundary AND q.valid_to IS NULL AND q.id <> r.id
+              AND ST_Relate(r.boundary, q.boundary, '2********')
+        ) AS h
+    )
+    SELECT identifier, parts, lost, tolerance, already FROM measured
+    WHERE lost > tolerance
+    ORDER BY lost DESC, identifier
 """  # noqa: S608 - our own SQL fragments; every value is bound
 
 
 def taken_from_register(
     geometries: Sequence[GEOSGeometry], *, map_scale: int | None, exclude: Sequence[int]
 ) -> list[Taken]:
-    """Return the current parcels (but `exclude`) that `geometries` together take too much of.
+    """Return the current parcels (but `exclude`) that would lose too much to `geometries`.
 
     `geometries` are the ground one deed takes, in the storage CRS, from a map at
-    `map_scale`; what they share with a parcel is counted once where they overlap each
-    other, against the tolerance for the parcel's own area.
+    `map_scale`; what they share with a parcel is united with what the other current
+    parcels already overlap of it (each piece counted once), against the tolerance for
+    the parcel's own area.
     """
-    if len(geometries) < 2:
+    if not geometries:
         return []
     with connection.cursor() as cursor:
         cursor.execute(
@@ -199,6 +227,6 @@ def taken_from_register(
             },
         )
         return [
-            Taken(identifier, tuple(int(n) for n in parts), taken, tolerance)
-            for identifier, parts, taken, tolerance in cursor
+            Taken(identifier, tuple(int(n) for n in parts), lost, tolerance, already)
+            for identifier, parts, lost, tolerance, already in cursor
         ]

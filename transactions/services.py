@@ -1027,7 +1027,8 @@ def _check_neighbours(parent: Parcel, children: Sequence[GEOSGeometry]) -> None:
     """Refuse children that take a current neighbour's ground beyond what the maps permit.
 
     Each child is held to the tolerance of its pair with the neighbour, and all of them
-    together to the neighbour's own (parcels.overlaps). Only the part of a child beyond
+    together, with what current parcels already overlap of it, to the neighbour's own
+    (parcels.overlaps). Only the part of a child beyond
     its parent is new ground: what the parent already shared with a neighbour (a sliver
     of the survey) is not the deed's doing. That part is at most the deed's stated
     tolerance, which may be large: the neighbour's ground passes only by the neighbour's
@@ -1059,12 +1060,17 @@ def _check_neighbours(parent: Parcel, children: Sequence[GEOSGeometry]) -> None:
             }
         )
     # Each under its pair's tolerance, narrow pieces may still take, together, more of a
-    # neighbour than its map permits (parcels.overlaps): the deed answers for them all.
+    # neighbour than its map permits (parcels.overlaps): the deed answers for them all,
+    # and for what current parcels already overlap of the neighbour, else a run of deeds,
+    # each within its own allowance, takes what no one deed may.
     taken = taken_from_register(
         [beyond[n] for n in reaching], map_scale=parent.map_scale, exclude=[parent.pk]
     )
-    if taken:
-        most = taken[0]
+    if not taken:
+        return
+    most = taken[0]
+    parts = ", ".join(str(reaching[part] + 1) for part in most.parts)
+    if not most.already:
         raise DeedRefused(
             gettext(
                 "New parcels %(parts)s together take %(area).2f m² of parcel %(neighbour)s, "
@@ -1073,12 +1079,28 @@ def _check_neighbours(parent: Parcel, children: Sequence[GEOSGeometry]) -> None:
                 "parent's."
             )
             % {
-                "parts": ", ".join(str(reaching[part] + 1) for part in most.parts),
+                "parts": parts,
                 "area": most.area,
                 "neighbour": most.identifier,
                 "tolerance": most.tolerance,
             }
         )
+    raise DeedRefused(
+        gettext(
+            "New parcels %(parts)s take ground of parcel %(neighbour)s, which would then "
+            "have lost %(area).2f m² in all, %(already).2f m² of it already to current "
+            "parcels, beyond the %(tolerance).2f m² its map permits for it: a neighbour's "
+            "land passes only by a deed on that parcel. Redraw the boundaries along the "
+            "parent's."
+        )
+        % {
+            "parts": parts,
+            "area": most.area,
+            "already": most.already,
+            "neighbour": most.identifier,
+            "tolerance": most.tolerance,
+        }
+    )
 
 
 def _apportion(total: Decimal, areas: Sequence[float]) -> list[Decimal]:

@@ -611,6 +611,58 @@ def test_slivers_of_digitising_all_round_a_registered_parcel_and_between_feature
     assert "imported 9 · unchanged 0 · rejected 0" in out
 
 
+def test_a_file_taking_what_an_earlier_file_left_of_a_parcels_tolerance_is_refused(
+    tmp_path, commune
+):
+    parcels_frame(block_rows("00004-1", [block(*SQUARE)])).to_file(tmp_path / "a.gpkg")
+    run(tmp_path / "a.gpkg")
+    # Eight slivers 0.8 m into the square's east side, 1.2 m² each: 9.6 m² of its 12.
+    first = [block(29.2, 1.5 * n, 39.2, 1.5 * (n + 1)) for n in range(8)]
+    parcels_frame(block_rows("00004-2", first)).to_file(tmp_path / "b.gpkg")
+    assert "imported 8 · unchanged 0 · rejected 0" in run(tmp_path / "b.gpkg")[0]
+    # Eight more along the rest of the side: 9.6 m² more, within what one file may take,
+    # but the square would have lost 19.2 m² to current parcels.
+    second = [block(29.2, 12 + 1.5 * n, 39.2, 12 + 1.5 * (n + 1)) for n in range(8)]
+    parcels_frame(block_rows("00004-3", second)).to_file(tmp_path / "c.gpkg")
+    report = tmp_path / "report.csv"
+
+    _, error = refused(tmp_path / "c.gpkg", "--report", str(report))
+
+    assert "registered parcel 00004-1-1" in str(error)
+    reasons = overlap_reasons(report)
+    assert sorted(reasons) == list(range(1, 9))
+    for reason in reasons.values():
+        found = re.fullmatch(
+            rf"overlap: the parcel overlaps registered parcel 00004-1-1 by {NUMBER} m², and "
+            rf"with 7 other features of this file and the current parcels that already "
+            rf"overlap it by {NUMBER} m², by {NUMBER} m² in all \(the map permits {NUMBER} m² "
+            rf"of its {NUMBER} m²\); .*",
+            reason,
+        )
+        assert found is not None, reason
+        assert [float(n) for n in found.groups()] == pytest.approx(
+            [1.2, 9.6, 19.2, 12.0, 900.0], abs=0.1, rel=1e-3
+        )
+    assert Parcel.objects.count() == 9
+
+
+def test_slivers_of_digitising_along_a_parcel_from_several_files_pass(tmp_path, commune):
+    parcels_frame(block_rows("00004-1", [block(*SQUARE)])).to_file(tmp_path / "a.gpkg")
+    run(tmp_path / "a.gpkg")
+    # Three files, each with lots 7 cm into one side of the square: 6.3 m² of its 12.
+    reach = 0.07
+    files = [
+        [block(30 - reach, 5 * n, 40, 5 * (n + 1)) for n in range(6)],  # east
+        [block(5 * n, 30 - reach, 5 * (n + 1), 40) for n in range(6)],  # north
+        [block(-10, 0, reach, 30)],  # west
+    ]
+    for n, lots in enumerate(files):
+        parcels_frame(block_rows(f"00004-{n + 5}", lots)).to_file(tmp_path / f"{n}.gpkg")
+        out, _ = run(tmp_path / f"{n}.gpkg")
+        assert f"imported {len(lots)} · unchanged 0 · rejected 0" in out
+    assert Parcel.objects.count() == 14
+
+
 def test_a_file_registered_already_under_other_identifiers_is_refused_in_one_message(
     tmp_path, commune
 ):

@@ -762,6 +762,79 @@ def test_subdivision_with_slivers_of_survey_along_several_neighbours_passes(nota
     assert Parcel.objects.filter(created_by=split).count() == 6
 
 
+def lowest_child(split: JournalEntry) -> Parcel:
+    """Return the child of `split` along its parent's south side."""
+    return min(Parcel.objects.filter(created_by=split), key=lambda c: c.boundary.extent[1])
+
+
+@pytest.mark.every_profile
+def test_subdivision_taking_what_an_earlier_one_left_of_a_neighbours_tolerance_is_refused(
+    notary, profile
+):
+    parcel = ParcelFactory(cell=(40, 40))
+    neighbour = ParcelFactory(cell=(41, 40), admin_unit=parcel.admin_unit)
+    unit = float(profile.permissible_area_error(1.0, profile.default_map_scale))
+    tolerance = unit * neighbour.boundary.area**0.5  # 20 units
+    excess = round(40 * unit, 2)  # the deed states more than it takes: the map decides
+    # Two halves 0.6 units into the neighbour: 12 of its 20 units.
+    first = services.subdivide_parcel(
+        parcel_id=parcel.pk,
+        children=strips(parcel, 2, 0.6 * unit),
+        tolerance_m2=excess,
+        deed=deed(notary, parcel.pk),
+    )
+    half = lowest_child(first)
+    # The south half in two, a unit further: 10 units more, within what one deed may
+    # take, but the neighbour would have lost 22 units to current parcels.
+    figures = r"(\d+\.\d\d)"
+    with (
+        translation.override("en"),
+        refused(
+            DeedRefused,
+            f"New parcels 1, 2 take ground of parcel {neighbour.identifier}, which would "
+            f"then have lost {figures} m² in all, {figures} m² of it already to current "
+            f"parcels, beyond the {figures} m² its map permits for it",
+        ) as info,
+    ):
+        services.subdivide_parcel(
+            parcel_id=half.pk,
+            children=strips(half, 2, unit),
+            tolerance_m2=excess,
+            deed=deed(notary, half.pk),
+        )
+    found = re.search(figures + " m² in all, " + figures + ".* the " + figures, str(info.value))
+    assert found is not None
+    # The children's corners are put on the grid: hundredths of a m² either way.
+    assert [float(n) for n in found.groups()] == pytest.approx(
+        [22 * unit, 12 * unit, tolerance], abs=0.02
+    )
+
+
+@pytest.mark.every_profile
+def test_slivers_of_survey_along_a_neighbour_over_successive_subdivisions_pass(notary, profile):
+    parcel = ParcelFactory(cell=(40, 40))
+    ParcelFactory(cell=(41, 40), admin_unit=parcel.admin_unit)
+    unit = float(profile.permissible_area_error(1.0, profile.default_map_scale))
+    excess = round(10 * unit, 2)  # more than the deeds take; the children are larger
+    # Six strips a quarter of a unit into the east neighbour (5 of its 20 units), then the
+    # south one in two and its south half in two again, each a quarter of a unit further.
+    split = services.subdivide_parcel(
+        parcel_id=parcel.pk,
+        children=strips(parcel, 6, unit / 4),
+        tolerance_m2=excess,
+        deed=deed(notary, parcel.pk),
+    )
+    for _ in range(2):
+        child = lowest_child(split)
+        split = services.subdivide_parcel(
+            parcel_id=child.pk,
+            children=strips(child, 2, unit / 4),
+            tolerance_m2=excess,
+            deed=deed(notary, child.pk),
+        )
+        assert Parcel.objects.filter(created_by=split).count() == 2
+
+
 def test_subdivision_into_one_parcel_is_refused(notary):
     parcel = ParcelFactory()
     with refused(DeedRefused, "at least two"):
