@@ -45,6 +45,7 @@ import hashlib
 import re
 import struct
 import unicodedata
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -286,6 +287,8 @@ def pasted_code(text: str) -> str:
     """
     # Read as seen: full-width letters are letters (NFKC), and a character nobody sees
     # is nothing, not a break ("<code><ZWSP>A" reads as the code with an A after it).
+    # A link copied out of another link or a log comes percent-encoded ("%2Fverify%2F").
+    text = urllib.parse.unquote(text) if "%" in text else text
     seen = "".join(char for char in unicodedata.normalize("NFKC", text) if not is_invisible(char))
     words = normalize_text(seen).split()
     # A word at a time first ("See <code>, then sign"), then the words joined again: a

@@ -1699,7 +1699,9 @@ _FIND_OVERLAPS = f"""
                         ELSE ST_Area(ST_Union(l.pieces || h.held)) END AS taken
             FROM lost AS l LEFT JOIN held AS h ON h.registered = l.registered
         ) AS united
-        WHERE taken > tolerance
+        -- Only a file that adds to the loss answers for it: a parcel already overlapped
+        -- beyond its tolerance (older data) refuses nothing that takes none of it.
+        WHERE taken > tolerance AND taken - already > {overlaps.ADDED_M2}
     ), sides AS (
         SELECT 'pair' AS kind, seq, other_seq, other, shared, mine AS area, tolerance,
                NULL::float8 AS taken, NULL::int AS takers, NULL::float8 AS already

@@ -173,6 +173,11 @@ class Taken:
 # all but the loser itself, the parent of a subdivision among them: the children take
 # the parent's ground, and what lies beyond it is the geometries, so what the parent
 # held of a neighbour is counted as the children's.
+# What a deed or file must add to a parcel's loss to answer for it (m²): a parcel already
+# overlapped beyond its tolerance (data older than the rule) must not refuse a deed that
+# takes none of it, where floating point leaves a sliver of 1e-9 m².
+ADDED_M2 = 0.01
+
 _TAKEN_FROM_REGISTER = f"""
     WITH g AS (
         SELECT ST_GeomFromWKB(wkb, %(srid)s) AS geom, n
@@ -198,7 +203,7 @@ _TAKEN_FROM_REGISTER = f"""
         ) AS h
     )
     SELECT identifier, parts, lost, tolerance, already FROM measured
-    WHERE lost > tolerance
+    WHERE lost > tolerance AND lost - already > {ADDED_M2}
     ORDER BY lost DESC, identifier
 """  # noqa: S608 - our own SQL fragments; every value is bound
 

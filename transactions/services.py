@@ -942,8 +942,20 @@ def _copied(rights: Sequence[Right], parcel_ids: Sequence[int]) -> list[NewRight
 
 
 def _new_identifiers(parent: str, count: int) -> list[str]:
+    """Return the next `count` numbers of the parent's series (its sheet, its lot).
+
+    The series is locked for the rest of the deed's transaction first: two deeds on two
+    parcels of one sheet each read the last number and took the next, and the second
+    failed on the unique identifier. Taken after the parcels' row locks, the lock is
+    the last any deed waits for, so no two deeds wait on each other.
+    """
     profile = get_profile()
     series = profile.identifier_series(parent)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('landinfo.identifier-series'), hashtext(%s))",
+            [series],
+        )
     taken = Parcel.objects.filter(identifier__startswith=series).values_list(
         "identifier", flat=True
     )
@@ -1021,6 +1033,34 @@ def _check_cover(parent: Parcel, children: Sequence[GEOSGeometry], tolerance: De
     for n, child in enumerate(children, 1):
         if child.area <= float(tolerance):
             raise DeedRefused(f"New parcel {n} has no area within the tolerance.")
+    _check_children_apart(parent, children)
+
+
+def _check_children_apart(parent: Parcel, children: Sequence[GEOSGeometry]) -> None:
+    """Refuse two new parcels that share more ground than their map permits between them.
+
+    The deed's tolerance bounds the gaps and overlaps of the cover as a whole; a large
+    one stated for a rough survey must not let two children take each other's land:
+    they become current parcels, held to the rule any two current parcels are
+    (parcels.overlaps: k(M)·√P of the smaller, at the parent's map scale).
+    """
+    profile = get_profile()
+    scale = parent.map_scale or profile.default_map_scale
+    boxes = [child.extent for child in children]
+    for i, first in enumerate(children):
+        for j in range(i + 1, len(children)):
+            a, b = boxes[i], boxes[j]
+            if a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]:
+                continue  # apart, or touching along a side
+            second = children[j]
+            shared = first.intersection(second).area
+            allowed = float(profile.permissible_area_error(min(first.area, second.area), scale))
+            if shared > allowed:
+                raise DeedRefused(
+                    f"New parcels {i + 1} and {j + 1} overlap by {shared:.2f} m², beyond "
+                    f"the {allowed:.2f} m² their map permits between two parcels, whatever "
+                    "tolerance the deed states. Redraw their shared side."
+                )
 
 
 def _check_neighbours(parent: Parcel, children: Sequence[GEOSGeometry]) -> None:

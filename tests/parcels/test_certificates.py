@@ -573,6 +573,8 @@ def test_a_link_or_code_copied_with_what_surrounds_it_in_a_text_still_verifies(
         pasted = client.get("/verify/", {"code": around.format(copied)})
         assert pasted.status_code == 302, (around, pasted.content[:300])
         assert pasted["Location"].endswith(f"/verify/{code}")
+    pasted = client.get("/verify/", {"code": around.format(quote(link, safe=""))})
+    assert pasted["Location"].endswith(f"/verify/{code}"), around  # percent-encoded
     # Followed or typed into the address bar: the path holds the code and its company.
     for path in (around.format(code), around.format(link)):
         answer = client.get(f"/verify/{quote(path)}", HTTP_ACCEPT="application/json")

@@ -64,3 +64,29 @@ def test_what_a_deed_takes_of_a_parcel_is_counted_once_against_that_parcels_tole
     ]
     # The same strip twice is taken once.
     assert taken(strip(0, 0.6 * unit), strip(0, 0.6 * unit)) == []
+
+
+def test_a_parcel_overlapped_beyond_its_tolerance_refuses_only_what_takes_more_of_it(profile):
+    """Data older than the rule may leave a parcel over-taken: a deed that takes none of
+    it more (a split along its own boundary, floating point's 1e-9 m² aside) passes."""
+    neighbour = ParcelFactory(cell=(54, 50))
+    unit = float(profile.permissible_area_error(1.0, profile.default_map_scale))
+    x0, y0, _, y1 = neighbour.boundary.extent
+
+    def strip(start: float, end: float) -> MultiPolygon:
+        return MultiPolygon(
+            Polygon.from_bbox((x0 + start, y0, x0 + end, y1)), srid=neighbour.boundary.srid
+        )
+
+    # An older parcel overlapping it by 30 units, beyond the 20 its map permits.
+    ParcelFactory(cell=(53, 50), boundary=strip(-20, 1.5 * unit))
+
+    def taken(*geometries: MultiPolygon) -> list[overlaps.Taken]:
+        return overlaps.taken_from_register(geometries, map_scale=None, exclude=[])
+
+    assert taken(strip(0, 1.5 * unit)) == []  # the ground already lost: nothing new
+    assert taken(strip(1.5 * unit - 1e-9, 1.5 * unit + 1e-9)) == []  # a rounding sliver
+    (more,) = taken(strip(1.5 * unit, 1.6 * unit))  # 2 units more of it: refused
+    assert more.identifier == neighbour.identifier
+    assert more.already == pytest.approx(30 * unit)
+    assert more.area == pytest.approx(32 * unit)

@@ -311,3 +311,62 @@ def test_concurrent_deeds_on_different_parcels_are_all_recorded_in_one_gap_free_
     assert all(holders(parcel) == {"Người Mua 0"} for parcel in parcels)
     assert Party.objects.filter(national_id=national_id(0, series=9)).count() == 1
     assert "OK" in verify_ledger()
+
+
+def test_concurrent_subdivisions_on_one_sheet_each_get_their_own_new_numbers(server, token, notary):
+    """New parcel numbers of one sheet are given out one deed at a time.
+
+    Two notaries splitting two parcels of one sheet at the same moment both read the
+    sheet's last number and took the next: the second deed failed on the unique
+    identifier, a 500.
+    """
+    unit = ParcelFactory().admin_unit
+    parcels = [ParcelFactory(admin_unit=unit) for _ in range(8)]
+    for n, parcel in enumerate(parcels):
+        services.record_first_registration(
+            parcel_id=parcel.pk,
+            holders=[(PartyInput(kind="person", name=f"Chủ {n}", national_id=national_id(n)), 1)],
+            deed=DeedInput(
+                effective_date=REGISTERED_ON,
+                recorded_by=notary,
+                expected_last_entry=current_entry(parcel.pk),
+            ),
+        )
+
+    def halves(parcel) -> list[dict[str, Any]]:
+        x0, y0, x1, y1 = parcel.boundary.extent
+        middle = (x0 + x1) / 2
+        return [
+            {
+                "boundary": {
+                    "type": "Polygon",
+                    "coordinates": [[[a, y0], [b, y0], [b, y1], [a, y1], [a, y0]]],
+                }
+            }
+            for a, b in ((x0, middle), (middle, x1))
+        ]
+
+    bodies = [
+        {
+            "kind": "subdivision",
+            "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
+            "effective_date": DAY,
+            "crs": parcel.boundary.srid,
+            "children": halves(parcel),
+        }
+        for parcel in parcels
+    ]
+    answers = at_once(
+        len(bodies), lambda n: post(server + URL, token, str(uuid.uuid4()), bodies[n])
+    )
+    assert [answer.status for answer in answers] == [201] * len(bodies), [
+        answer.body for answer in answers if answer.status != 201
+    ][:3]
+    from parcels.models import Parcel
+
+    made = list(
+        Parcel.objects.filter(created_by__isnull=False).values_list("identifier", flat=True)
+    )
+    assert len(made) == 2 * len(parcels) == len(set(made))
+    assert "OK" in verify_ledger()

@@ -696,6 +696,29 @@ def test_subdivision_taking_a_neighbours_ground_is_refused_whatever_its_stated_t
     assert Parcel.objects.filter(created_by=split).count() == 2
 
 
+@pytest.mark.every_profile
+def test_new_parcels_taking_each_others_ground_are_refused_whatever_the_stated_tolerance(notary):
+    parcel = ParcelFactory(cell=(44, 40))
+    x0, y0, x1, y1 = parcel.boundary.extent
+    # 1.5 m of shared strip, 30 m²: within the stated 50 m², beyond what a map permits
+    # between two parcels of 160 m² (VN 0.4·√160 = 5.1 m², KR 0.81·√160·1.2 = 12.3 m²).
+    drawn = [
+        ChildParcel(rectangle(x0, y0, x0 + 9.5, y1)),
+        ChildParcel(rectangle(x0 + 8, y0, x1, y1)),
+    ]
+    register(notary, parcel, ("A B", 1))
+    with refused(DeedRefused, "New parcels 1 and 2 overlap by 30.00 m²"):
+        services.subdivide_parcel(
+            parcel_id=parcel.pk, children=drawn, tolerance_m2=50, deed=deed(notary, parcel.pk)
+        )
+    # Digitising along their shared side (1 cm, 0.2 m²) is no one's land taken.
+    drawn[1] = ChildParcel(rectangle(x0 + 9.49, y0, x1, y1))
+    split = services.subdivide_parcel(
+        parcel_id=parcel.pk, children=drawn, tolerance_m2=1, deed=deed(notary, parcel.pk)
+    )
+    assert Parcel.objects.filter(created_by=split).count() == 2
+
+
 def strips(parcel, count, reach):
     """Return `count` children in strips across the parcel, reaching `reach` m east of it."""
     x0, y0, x1, y1 = parcel.boundary.extent
