@@ -1765,9 +1765,10 @@ _FIND_OVERLAPS = f"""
     ORDER BY s.seq
 """  # noqa: S608 - our own SQL fragments; every value is bound
 
-# Imports wait for each other before they look at the register: two files with the same
-# ground, imported at once, would each pass against a register without the other.
-_IMPORT_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('parcels.import_parcels', 0))"
+# Imports wait for each other, and for deeds taking ground, before they look at the
+# register: two files with the same ground, imported at once, would each pass against a
+# register without the other (parcels.overlaps.GROUND_LOCK).
+_IMPORT_LOCK = overlaps.GROUND_LOCK
 
 _MISSING_UNITS = """
     SELECT DISTINCT s.unit_code FROM import_staging AS s

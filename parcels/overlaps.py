@@ -173,6 +173,19 @@ class Taken:
 # all but the loser itself, the parent of a subdivision among them: the children take
 # the parent's ground, and what lies beyond it is the geometries, so what the parent
 # held of a neighbour is counted as the children's.
+# Deeds and imports that take ground near current parcels wait for each other before
+# they measure what a parcel has lost: two at once would each pass against a register
+# without the other, and together take more than its map permits. (The key is the one
+# imports always took.)
+GROUND_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('parcels.import_parcels', 0))"
+
+
+def lock_ground() -> None:
+    """Wait, to the end of the transaction, for every other deed or import taking ground."""
+    with connection.cursor() as cursor:
+        cursor.execute(GROUND_LOCK)
+
+
 # What a deed or file must add to a parcel's loss to answer for it (m²): a parcel already
 # overlapped beyond its tolerance (data older than the rule) must not refuse a deed that
 # takes none of it, where floating point leaves a sliver of 1e-9 m².

@@ -42,7 +42,7 @@ from landinfo.profiles import InvalidNationalId, InvalidParcelIdentifier, get_pr
 from landinfo.profiles.text import fold_text, normalize_text
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
-from parcels.overlaps import overlaps_with_register, taken_from_register
+from parcels.overlaps import lock_ground, overlaps_with_register, taken_from_register
 from transactions import journal, payloads, people, projection
 from transactions.exceptions import (
     CorrectionRefused,
@@ -1032,7 +1032,9 @@ def _check_cover(parent: Parcel, children: Sequence[GEOSGeometry], tolerance: De
         )
     for n, child in enumerate(children, 1):
         if child.area <= float(tolerance):
-            raise DeedRefused(f"New parcel {n} has no area within the tolerance.")
+            raise DeedRefused(
+                gettext("New parcel %(n)s has no area within the tolerance.") % {"n": n}
+            )
     _check_children_apart(parent, children)
 
 
@@ -1057,9 +1059,12 @@ def _check_children_apart(parent: Parcel, children: Sequence[GEOSGeometry]) -> N
             allowed = float(profile.permissible_area_error(min(first.area, second.area), scale))
             if shared > allowed:
                 raise DeedRefused(
-                    f"New parcels {i + 1} and {j + 1} overlap by {shared:.2f} m², beyond "
-                    f"the {allowed:.2f} m² their map permits between two parcels, whatever "
-                    "tolerance the deed states. Redraw their shared side."
+                    gettext(
+                        "New parcels %(first)s and %(second)s overlap by %(shared).2f m², "
+                        "beyond the %(allowed).2f m² their map permits between two parcels, "
+                        "whatever tolerance the deed states. Redraw their shared side."
+                    )
+                    % {"first": i + 1, "second": j + 1, "shared": shared, "allowed": allowed}
                 )
 
 
@@ -1078,6 +1083,10 @@ def _check_neighbours(parent: Parcel, children: Sequence[GEOSGeometry]) -> None:
     reaching = [n for n, part in enumerate(beyond) if part.area > 0]
     if not reaching:
         return
+    # Two deeds reaching into one neighbour at once would each measure it without the
+    # other's children; they, and imports, measure one at a time. Taken after the row
+    # locks and before the series lock (_new_identifiers), as every deed takes them.
+    lock_ground()
     found = overlaps_with_register(
         [beyond[n] for n in reaching],
         areas=[children[n].area for n in reaching],

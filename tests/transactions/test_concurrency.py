@@ -370,3 +370,54 @@ def test_concurrent_subdivisions_on_one_sheet_each_get_their_own_new_numbers(ser
     )
     assert len(made) == 2 * len(parcels) == len(set(made))
     assert "OK" in verify_ledger()
+
+
+def test_two_deeds_reaching_into_one_neighbour_at_once_are_measured_one_after_the_other(
+    server, token, notary
+):
+    """Each within what the neighbour may lose, together beyond it: the second is refused.
+
+    Two subdivisions reaching into the parcel between them, sent at the same moment,
+    each measured it without the other's children and both were recorded.
+    """
+    from landinfo.profiles import get_profile
+
+    unit = ParcelFactory(cell=(60, 60)).admin_unit
+    west, middle, east = (ParcelFactory(cell=(61 + n, 60), admin_unit=unit) for n in range(3))
+    _, y0, _, y1 = middle.boundary.extent
+    allowed = float(get_profile().permissible_area_error(middle.boundary.area, 1000))
+    depth = 0.7 * allowed / (y1 - y0)  # each deed takes 70 % of what the middle may lose
+
+    def strips(parcel, reach_west: float, reach_east: float) -> list[dict[str, Any]]:
+        a, b, c, d = parcel.boundary.extent
+        a, c, half = a - reach_west, c + reach_east, (b + d) / 2
+        return [
+            {
+                "boundary": {
+                    "type": "Polygon",
+                    "coordinates": [[[a, lo], [c, lo], [c, hi], [a, hi], [a, lo]]],
+                }
+            }
+            for lo, hi in ((b, half), (half, d))
+        ]
+
+    bodies = []
+    for parcel, reach in ((west, (0, depth)), (east, (depth, 0))):
+        bodies.append(
+            {
+                "kind": "subdivision",
+                "parcel": parcel.pk,
+                "expected_last_entry": current_entry(parcel.pk),
+                "effective_date": DAY,
+                "crs": parcel.boundary.srid,
+                "tolerance_m2": str(round(allowed, 2)),
+                "children": strips(parcel, *reach),
+            }
+        )
+    middle.map_scale = 1000
+    middle.save(update_fields=["map_scale"])
+    answers = at_once(2, lambda n: post(server + URL, token, str(uuid.uuid4()), bodies[n]))
+    assert sorted(answer.status for answer in answers) == [201, 422], [a.body for a in answers]
+    (refusal,) = [answer.body for answer in answers if answer.status == 422]
+    assert middle.identifier in refusal["detail"], refusal
+    assert "OK" in verify_ledger()

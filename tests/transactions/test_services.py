@@ -707,7 +707,7 @@ def test_new_parcels_taking_each_others_ground_are_refused_whatever_the_stated_t
         ChildParcel(rectangle(x0 + 8, y0, x1, y1)),
     ]
     register(notary, parcel, ("A B", 1))
-    with refused(DeedRefused, "New parcels 1 and 2 overlap by 30.00 m²"):
+    with translation.override("en"), refused(DeedRefused, "New parcels 1 and 2 overlap by 30.00"):
         services.subdivide_parcel(
             parcel_id=parcel.pk, children=drawn, tolerance_m2=50, deed=deed(notary, parcel.pk)
         )
