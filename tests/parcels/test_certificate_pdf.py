@@ -349,7 +349,8 @@ def test_the_qr_code_on_page_one_scans_to_the_verify_url(certificate: Certificat
 
     image = pdf[0].render(scale=200 / 72).to_pil()
 
-    assert [barcode.text for barcode in zxingcpp.read_barcodes(image)] == [VERIFY_URL]
+    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert {barcode.text for barcode in found} == {VERIFY_URL}  # once, or read twice
 
 
 def test_a_long_history_flows_onto_later_pages_with_every_entry() -> None:

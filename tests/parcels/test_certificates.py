@@ -180,9 +180,12 @@ def qr_link(content: bytes) -> str:
     """Return the text of the QR code found on the first page, read from its image."""
     page = pdfium.PdfDocument(content)[0]
     image = page.render(scale=200 / 72).to_pil()
-    codes = zxingcpp.read_barcodes(image)
-    assert len(codes) == 1, f"expected one QR code on the page, found {len(codes)}"
-    return codes[0].text
+    # QR codes only: zxing may read a line of small print as some 1D barcode, and may
+    # find the one QR code twice; what counts is that the page carries one link.
+    codes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    texts = {code.text for code in codes}
+    assert len(texts) == 1, f"expected one QR code on the page, found {codes}"
+    return texts.pop()
 
 
 def get_certificate(client, parcel: Parcel, language: str):
