@@ -1672,12 +1672,7 @@ _FIND_OVERLAPS = f"""
         SELECT d.registered, h.held, ST_Area(h.held) AS already
         FROM (SELECT DISTINCT other AS registered FROM measured WHERE other_seq IS NULL) AS d
         JOIN parcels_parcel AS r ON r.identifier = d.registered AND r.valid_to IS NULL
-        CROSS JOIN LATERAL (
-            SELECT ST_Union(ST_Intersection(r.boundary, q.boundary)) AS held
-            FROM parcels_parcel AS q
-            WHERE q.boundary && r.boundary AND q.valid_to IS NULL AND q.id <> r.id
-              AND ST_Relate(r.boundary, q.boundary, '2********')
-        ) AS h
+        CROSS JOIN LATERAL ({overlaps.HELD_SQL}) AS h
         WHERE h.held IS NOT NULL
     ), lost AS (
         -- One feature alone on a parcel nothing current overlaps is held to its pair's

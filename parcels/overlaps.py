@@ -191,6 +191,15 @@ def lock_ground() -> None:
 # takes none of it, where floating point leaves a sliver of 1e-9 m².
 ADDED_M2 = 0.01
 
+# The ground of current parcel `r` that other current parcels already overlap, as one
+# geometry (`held`, NULL when none): what it has lost before a deed or file takes more.
+HELD_SQL = """
+            SELECT ST_Union(ST_Intersection(r.boundary, q.boundary)) AS held
+            FROM parcels_parcel AS q
+            WHERE q.boundary && r.boundary AND q.valid_to IS NULL AND q.id <> r.id
+              AND ST_Relate(r.boundary, q.boundary, '2********')
+"""
+
 _TAKEN_FROM_REGISTER = f"""
     WITH g AS (
         SELECT ST_GeomFromWKB(wkb, %(srid)s) AS geom, n
@@ -208,12 +217,7 @@ _TAKEN_FROM_REGISTER = f"""
                ST_Area(CASE WHEN h.held IS NULL THEN r.taken
                             ELSE ST_Union(r.taken, h.held) END) AS lost
         FROM reached AS r
-        CROSS JOIN LATERAL (
-            SELECT ST_Union(ST_Intersection(r.boundary, q.boundary)) AS held
-            FROM parcels_parcel AS q
-            WHERE q.boundary && r.boundary AND q.valid_to IS NULL AND q.id <> r.id
-              AND ST_Relate(r.boundary, q.boundary, '2********')
-        ) AS h
+        CROSS JOIN LATERAL ({HELD_SQL}) AS h
     )
     SELECT identifier, parts, lost, tolerance, already FROM measured
     WHERE lost > tolerance AND lost - already > {ADDED_M2}
