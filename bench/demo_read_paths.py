@@ -24,7 +24,7 @@ from django.test.utils import override_settings  # noqa: E402
 
 from landinfo.srid import WGS84  # noqa: E402
 from parcels.models import Parcel  # noqa: E402
-from parcels.tiles import Tile, render_tile  # noqa: E402
+from parcels.publishing.tiles import Tile, render_tile  # noqa: E402
 
 RUNS = 200
 

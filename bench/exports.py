@@ -44,7 +44,7 @@ GNU_TIME = Path("/usr/bin/time")
 OGR2OGR = shutil.which("ogr2ogr") or "/usr/bin/ogr2ogr"
 OGRINFO = shutil.which("ogrinfo") or "/usr/bin/ogrinfo"
 
-# (format key of parcels/exports.py, GDAL driver, extension, layer creation options): the
+# (format key of parcels/publishing/exports.py, GDAL driver, extension, layer creation options): the
 # floor writes with the options export_layer uses, so both make the same kind of file.
 EXPORT_FORMATS = (
     ("gpkg", "GPKG", "gpkg", ()),
@@ -118,7 +118,7 @@ def _timed(command: list[str], **kwargs: Any) -> tuple[float, float]:
 def _export_rows(ctx: Context) -> list[Row]:
     expected = _current_parcels(ctx)
     source, gdal_env = _gdal_source(ctx.database_url)
-    # The session export_layer's ogr2ogr gets (parcels/exports.py): no JIT.
+    # The session export_layer's ogr2ogr gets (parcels/publishing/exports.py): no JIT.
     gdal_env["PGOPTIONS"] = f"{gdal_env.get('PGOPTIONS', '')} -c jit=off".strip()
     folder = ctx.work / "exports"
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Parcel tiles over HTTP beside the bare ST_AsMVT statement and beside TiPg.
 
-Floor 1 is the statement `parcels.tiles.render_tile` runs (`tile_sql(z, dated=False)`,
+Floor 1 is the statement `parcels.publishing.tiles.render_tile` runs (`tile_sql(z, dated=False)`,
 the same bound z/x/y), executed over psycopg2 from this process at the same
 concurrency: what the view, Django and gunicorn add is the ratio's excess. Floor 2 is
 TiPg serving the same table and geometry column (`boundary_3857`) with the same
@@ -130,7 +130,7 @@ def _tipg(ctx: Context, port: int) -> Iterator[str]:
         "TIPG_DB_SPATIAL_EXTENT": "false",
         "TIPG_DB_DATETIME_EXTENT": "false",
         "TIPG_CATALOG_TTL": "0",
-        # The tile as parcels.tiles makes it: same buffer and feature cap.
+        # The tile as parcels.publishing.tiles makes it: same buffer and feature cap.
         "TIPG_TILE_BUFFER": "64",
         "TIPG_MAX_FEATURES_PER_TILE": "5000",
     }
@@ -204,8 +204,8 @@ def _drop_os_cache() -> bool:
 
 def run(ctx: Context) -> list[Row]:
     """Time parcel tiles at z14-z18, cold and warm, beside bare ST_AsMVT and TiPg."""
-    selectors()  # sets Django up: parcels.tiles builds its SQL from the models
-    from parcels import tiles
+    selectors()  # sets Django up: parcels.publishing.tiles builds its SQL from the models
+    from parcels.publishing import tiles
 
     warm_count = ctx.scaled(36, 8)
     cold_each = ctx.scaled(16, 3)

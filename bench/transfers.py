@@ -165,7 +165,7 @@ def _notary(ctx: Context) -> tuple[int, str, int, str]:
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from landinfo.accounts.tokens import issue_token, session_for_script
-from transactions.journal import JOURNAL_LOCK
+from transactions.journal.append import JOURNAL_LOCK
 user, _ = User.objects.get_or_create(username={NOTARY!r})
 user.groups.add(Group.objects.get(name="notary"))
 # A token of this run (tokens expire, and only their digest is kept to be found again).

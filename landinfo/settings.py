@@ -57,7 +57,7 @@ LANDINFO = {
     "IMPORT_REPORT_DIR": env.path(
         "LANDINFO_IMPORT_REPORT_DIR", default=BASE_DIR / "var" / "reports"
     ),
-    # Limits on the files `import_parcels` and the subdivision form read (parcels/safe_files.py).
+    # Limits on the files `import_parcels` and the subdivision form read (parcels/importing/safe_files.py).
     # A surveyed parcel has tens of vertices, a long river bank a few thousand: a feature
     # with more is refused before GEOS or PROJ spend time and memory on it.
     "IMPORT_MAX_VERTICES": env.int("LANDINFO_IMPORT_MAX_VERTICES", default=100_000),
@@ -474,7 +474,7 @@ LEAFLET_CONFIG = {
         else []
     ),
     "DEFAULT_CENTER": _PROFILE.map_center,
-    "DEFAULT_ZOOM": 16,  # parcels are drawn from z16 (parcels/tiles.py)
+    "DEFAULT_ZOOM": 16,  # parcels are drawn from z16 (parcels/publishing/tiles.py)
     "MIN_ZOOM": 5,
     "MAX_ZOOM": 21,
     "RESET_VIEW": False,

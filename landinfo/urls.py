@@ -5,7 +5,8 @@ from django.views.i18n import JavaScriptCatalog
 
 from landinfo.accounts import views as accounts
 from landinfo.schema import SchemaView
-from parcels import certificate_views, ogc
+from parcels.publishing.ogc import core as ogc
+from transactions.certificates import views as certificate_views
 
 
 class _AnyText:
@@ -42,10 +43,10 @@ urlpatterns = [
     # The same link copied with what followed it in a text (a slash, a second link
     # pasted into the path): the view finds the code in it (certificates.pasted_code).
     path("verify/<anytext:code>", certificate_views.verify, name="verify-pasted"),
-    path("planner/", include("parcels.planner_urls")),
+    path("planner/", include("parcels.publishing.planner_urls")),
     # The landing page without the slash too: QGIS 3.22 cannot follow a redirect to it.
     path("ogc", ogc.landing_view, name="ogc-landing"),
-    path("ogc/", include("parcels.ogc_urls")),
+    path("ogc/", include("parcels.publishing.ogc.urls")),
     path("", include("transactions.urls")),
     path("", include("parcels.urls")),
 ]

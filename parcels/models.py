@@ -92,7 +92,7 @@ class Parcel(models.Model):
         help_text="Day the parcel was retired (split or merged); null while current.",
     )
     # The deeds that made and retired the parcel (subdivision, merge); null for parcels of
-    # the cadastral survey (import) and while current. Set only by transactions.services.
+    # the cadastral survey (import) and while current. Set only by transactions.deeds.services.
     created_by = models.ForeignKey(
         "transactions.JournalEntry",
         on_delete=models.PROTECT,
@@ -231,7 +231,7 @@ class LandPrice(models.Model):
 
 
 class ExportJob(models.Model):
-    """A large export a planner asked for, run by `manage.py export_worker` (parcels.jobs).
+    """A large export a planner asked for, run by `manage.py export_worker` (parcels.publishing.jobs).
 
     The queue is this table: a worker takes the oldest queued row with SELECT ... FOR
     UPDATE SKIP LOCKED, so several workers never take the same job and PostgreSQL is the

@@ -14,16 +14,12 @@ as much as running them). Each runs on an index; each function says how many it 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import re
-import weakref
 from typing import Any, Literal, NamedTuple, NotRequired, TypedDict
 
-import psycopg2.errors
-from django.db import DatabaseError, connections, router
 from django.utils import timezone
 
+from landinfo import sql
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
 from landinfo.profiles.text import normalize_text
 from landinfo.srid import STORAGE_SRID
@@ -170,89 +166,6 @@ class ParcelHistory(TypedDict):
     rights: list[PublicRight]
 
 
-# --- statements prepared once per database session ----------------------------------------
-
-
-class _Statement(NamedTuple):
-    """A statement to PREPARE once per session and EXECUTE with values in `parameters` order."""
-
-    name: str
-    sql: str  # with %(name)s placeholders, run as is when the prepared form is lost
-    prepare: str
-    execute: str
-    parameters: tuple[str, ...]
-
-
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
-
-# The statements each database session has prepared; a session that ends drops its entry.
-_PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
-
-
-def _statement(name: str, sql: str, types: dict[str, str]) -> _Statement:
-    """Return `sql` as a statement to prepare; `types` gives each parameter's SQL type.
-
-    The name carries a digest of the SQL, so that a session kept by a connection pooler
-    across deployments never runs the statement of an older release.
-    """
-    order = tuple(types)
-    body = _PLACEHOLDER.sub(lambda match: f"${order.index(match[1]) + 1}", sql)
-    full_name = f"landinfo_{name}_{hashlib.sha256(sql.encode()).hexdigest()[:12]}"
-    return _Statement(
-        name=full_name,
-        sql=sql,
-        prepare=f"PREPARE {full_name} ({', '.join(types.values())}) AS {body.replace('%%', '%')}",
-        execute=f"EXECUTE {full_name} ({', '.join(['%s'] * len(order))})",
-        parameters=order,
-    )
-
-
-def _fetch_prepared(statement: _Statement, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """Return the rows of `statement`, preparing it first if this session has not.
-
-    A pooler in transaction mode hands statements to any server session, which may
-    have the statement prepared already (then it is used) or not (then the plain SQL
-    runs, and the next call prepares it again). Inside a transaction the error stands:
-    it has aborted the transaction.
-    """
-    connection = connections[router.db_for_read(Parcel)]  # a read: a replica may serve it
-    with connection.cursor() as cursor:
-        prepared = _PREPARED.setdefault(connection.connection, set())
-        try:
-            if statement.name not in prepared:
-                try:
-                    cursor.execute(statement.prepare)
-                except DatabaseError as error:
-                    if not _recoverable(
-                        error, psycopg2.errors.DuplicatePreparedStatement, connection
-                    ):
-                        raise
-                prepared.add(statement.name)
-            cursor.execute(statement.execute, [params[name] for name in statement.parameters])
-        except DatabaseError as error:
-            if not _recoverable(error, psycopg2.errors.InvalidSqlStatementName, connection):
-                raise
-            prepared.discard(statement.name)
-            cursor.execute(statement.sql, params)
-        return _rows(cursor)
-
-
-def _recoverable(error: DatabaseError, cause: type[Exception], connection: Any) -> bool:
-    return isinstance(error.__cause__, cause) and not connection.in_atomic_block
-
-
-def fetch_rows(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """Return the rows of `sql` as dicts by column name."""
-    with connections[router.db_for_read(Parcel)].cursor() as cursor:
-        cursor.execute(sql, params)
-        return _rows(cursor)
-
-
-def _rows(cursor: Any) -> list[dict[str, Any]]:
-    columns = [column.name for column in cursor.description]
-    return [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
-
-
 # --- search ------------------------------------------------------------------------------
 
 # A search picks parcel ids with a score and a rank (`chosen`), then this statement
@@ -323,14 +236,14 @@ ORDER BY rank
 LIMIT %(limit)s
 """
 
-_EXACT = _statement(
+_EXACT = sql.statement(
     "search_exact",
     _RESULTS_SQL.format(chosen=_EXACT_CHOSEN),
     {"identifier": "text", "score": "float8"},
 )
 
 
-_BY_IDENTIFIER = _statement(
+_BY_IDENTIFIER = sql.statement(
     "parcel_by_identifier",
     _EXACT_CHOSEN.replace("%(score)s::float8", "1.0"),
     {"identifier": "text"},
@@ -366,7 +279,7 @@ def parcel_reference(ref: str) -> ParcelReference:
             return ParcelReference(None, f"No parcel has the id {ref[:40]}.")
         return ParcelReference(None, str(unreadable))
     canonical = profile.format_identifier(identifier)
-    rows = _fetch_prepared(_BY_IDENTIFIER, {"identifier": canonical})
+    rows = sql.fetch_prepared(Parcel, _BY_IDENTIFIER, {"identifier": canonical})
     if not rows:
         return ParcelReference(None, f"No parcel has the identifier {canonical}.")
     return ParcelReference(rows[0]["id"], "")
@@ -421,8 +334,10 @@ def _identifier_matches(
     except InvalidParcelIdentifier:
         identifier = None
     if identifier is not None:
-        rows = _fetch_prepared(
-            _EXACT, {"identifier": profile.format_identifier(identifier), "score": _EXACT_SCORE}
+        rows = sql.fetch_prepared(
+            Parcel,
+            _EXACT,
+            {"identifier": profile.format_identifier(identifier), "score": _EXACT_SCORE},
         )
         return [_search_result(profile, row, "identifier") for row in rows]
     suffix = _short_spelling_suffix(profile, query)
@@ -464,7 +379,7 @@ def _like_prefix(text: str) -> str:
 
 
 def _results(chosen: str, **params: Any) -> list[dict[str, Any]]:
-    return fetch_rows(_RESULTS_SQL.format(chosen=chosen), params)
+    return sql.fetch_rows(Parcel, _RESULTS_SQL.format(chosen=chosen), params)
 
 
 def _search_result(
@@ -548,7 +463,7 @@ SELECT p.id, p.identifier, p.address, p.land_use, p.registered_area, p.map_scale
          WHERE l.parent_id = p.id
        ) AS children,
        {rights} AS rights,
-       -- The last entry that touched the parcel, as transactions.services.last_entry
+       -- The last entry that touched the parcel, as transactions.deeds.services.last_entry
        -- computes it: a deed sends it back as expected_last_entry. Always the present.
        greatest(
            (SELECT max(greatest(r.begun_by_id, r.ended_by_id, r.voided_by_id))
@@ -563,7 +478,7 @@ LEFT JOIN parcels_administrativeunit a3 ON a3.id = a2.parent_id
 WHERE p.id = %(pk)s AND (%(as_of)s::date IS NULL OR p.valid_from <= %(as_of)s::date)
 """
 
-_AT_POINT = _statement(
+_AT_POINT = sql.statement(
     "at_point",
     _AT_POINT_SQL,
     {
@@ -575,14 +490,14 @@ _AT_POINT = _statement(
     },
 )
 _SHEET_SQL = _SHEET_SQL.replace("{ground_area}", GROUND_AREA_SQL.format(boundary="p.boundary"))
-_SHEET = _statement(
+_SHEET = sql.statement(
     "sheet",
     _SHEET_SQL.replace("{rights}", RIGHTS_AS_OF_JSON.format(parcel="p.id")).replace("{known}", ""),
     {"pk": "bigint", "as_of": "date", "day": "date", "last_year": "int"},
 )
 # The sheet as the register knew it at a moment (the second timeline): rights recorded
 # by then, and when the register learnt that the parcel was made and retired.
-_SHEET_KNOWN_AT = _statement(
+_SHEET_KNOWN_AT = sql.statement(
     "sheet_known_at",
     _SHEET_SQL.replace("{rights}", RIGHTS_KNOWN_AT_JSON.format(parcel="p.id")).replace(
         "{known}",
@@ -605,7 +520,8 @@ def parcels_at_point(lon: float, lat: float, *, as_of: dt.date | None = None) ->
     """
     if not get_profile().area_of_use.contains(lon, lat):
         return []
-    rows = _fetch_prepared(
+    rows = sql.fetch_prepared(
+        Parcel,
         _AT_POINT,
         {
             "lon": lon,
@@ -634,9 +550,9 @@ def parcel_sheet(
     day = as_of or timezone.localdate()
     params = {"pk": pk, "as_of": as_of, "day": day, "last_year": as_of.year if as_of else None}
     if known_at is None:
-        rows = _fetch_prepared(_SHEET, params)
+        rows = sql.fetch_prepared(Parcel, _SHEET, params)
     else:
-        rows = _fetch_prepared(_SHEET_KNOWN_AT, params | {"known_at": known_at})
+        rows = sql.fetch_prepared(Parcel, _SHEET_KNOWN_AT, params | {"known_at": known_at})
     if not rows:
         return None
     row = rows[0]

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from parcels import api, certificate_views, exports_views, tiles, views
+from parcels import api, views
+from parcels.publishing import export_views, tiles
 
 app_name = "parcels"
 urlpatterns = [
@@ -10,7 +11,6 @@ urlpatterns = [
     # An id or an identifier in any spelling (selectors.parcel_reference).
     path("api/parcels/<str:pk>", api.parcel_detail, name="detail"),
     path("api/parcels/<str:pk>/history", api.parcel_history, name="history"),
-    path("parcels/<int:pk>/certificate.pdf", certificate_views.certificate_pdf, name="certificate"),
     path("tiles/parcels/<int:z>/<int:x>/<int:y>.mvt", tiles.parcel_tile, name="tile"),
-    path("exports/<slug:layer>.<slug:fmt>", exports_views.export_layer, name="export"),
+    path("exports/<slug:layer>.<slug:fmt>", export_views.export_layer, name="export"),
 ]

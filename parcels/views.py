@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from landinfo.profiles import get_profile
-from parcels import tiles
+from parcels.publishing import tiles
 
 # Stand in for path arguments in reverse(), so that a URL can be handed to the browser as
 # a template: integers the URL patterns accept and no real path contains.
@@ -57,7 +57,7 @@ def map_config() -> dict[str, object]:
             "at": reverse("parcels:at-point"),
             "detail": _url_template("parcels:detail", "pk"),
             "history": _url_template("parcels:history", "pk"),
-            "certificate": _url_template("parcels:certificate", "pk"),
+            "certificate": _url_template("transactions:certificate", "pk"),
             "tiles": _url_template("parcels:tile", "z", "x", "y"),
         },
         "landUses": {

@@ -13,7 +13,7 @@ from landinfo.profiles.korea import brn_check_digit, rrn_check_digit
 from landinfo.profiles.vietnam import mst_check_digit
 from landinfo.srid import STORAGE_SRID
 from parcels.models import AdministrativeUnit, LandPrice, Parcel, ZoningZone
-from transactions import services
+from transactions.deeds import services
 from transactions.models import JournalEntry, Party, Right
 
 # A point inside the profile's country, in the storage SRID (metres), for test geometry.

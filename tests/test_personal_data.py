@@ -42,9 +42,9 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from landinfo.profiles.text import fold_text
-from parcels.certificates import issue_certificate
-from parcels.exports import FORMATS
-from parcels.layers import LAYERS
+from parcels.publishing.exports import FORMATS
+from parcels.publishing.layers import LAYERS
+from transactions.certificates.issue import issue_certificate
 from transactions.masking import PUBLIC_KINDS
 from transactions.models import JournalEntry, Party, Right
 
@@ -345,7 +345,7 @@ ARGUMENTS: dict[str, Callable[[Demo], list[str]]] = {
     "parcels:detail": lambda demo: _per_parcel(demo, "/api/parcels/{pk}", dated=True),
     "parcels:history": lambda demo: _per_parcel(demo, "/api/parcels/{pk}/history", dated=True),
     # A certificate is signed and drawn for each request (~0.2 s): a third of the sample.
-    "parcels:certificate": lambda demo: [
+    "transactions:certificate": lambda demo: [
         f"/parcels/{pk}/certificate.pdf" for pk in demo.parcels[::3]
     ],
     "parcels:tile": lambda demo: [f"/tiles/parcels/{z}/{x}/{y}.mvt" for z, x, y in demo.tiles],
@@ -593,7 +593,7 @@ def test_names_stored_with_invisible_characters_are_masked_on_every_public_path(
 
     from tests.factories import ParcelFactory as Parcels
     from tests.factories import PartyFactory, current_entry, entry_parcel
-    from transactions import services
+    from transactions.deeds import services
 
     notary = User.objects.create(username="notary-invisible")
     notary.groups.add(Group.objects.get(name="notary"), Group.objects.get(name="registrar"))

@@ -2,7 +2,7 @@
 
 A copy of the checkpoints held outside the database (by a notary's office, an auditor,
 a newspaper) is what makes a rewrite of the journal provable: see
-transactions/checkpoints.py for the signed message and `manage.py verify_ledger`.
+transactions/journal/checkpoints.py for the signed message and `manage.py verify_ledger`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from parcels.serializers import ErrorSerializer
-from transactions import checkpoints, ledger
+from transactions.journal import checkpoints, hashing
 from transactions.models import Checkpoint, JournalEntry
 
 CHECKPOINTS_LIMIT_DEFAULT = 100
@@ -107,7 +107,7 @@ def ledger_checkpoints(request: Request) -> Response:
                 {
                     "size": checkpoint.size,
                     "head_hash": checkpoint.head_hash,
-                    "signed_at": ledger.hashed_time(checkpoint.signed_at),
+                    "signed_at": hashing.hashed_time(checkpoint.signed_at),
                     "key_id": checkpoint.key_id,
                     "signature": checkpoint.signature,
                 }

@@ -54,7 +54,7 @@ class JournalEntry(models.Model):
     `payload` is the canonical JSON of the deed (sorted keys, no insignificant
     whitespace, UTF-8) exactly as hashed. `entry_hash` covers the previous hash, the
     sequence, recorded_at, recorded_by, document_sha256 and the payload
-    (`transactions.ledger.entry_hash`). Storing the text, not jsonb, keeps the hashed bytes.
+    (`transactions.journal.hashing.entry_hash`). Storing the text, not jsonb, keeps the hashed bytes.
     """
 
     class Kind(models.TextChoices):
@@ -201,7 +201,7 @@ class Checkpoint(models.Model):
 
     Copies held outside the database (a notary's office, an auditor, a newspaper) let
     anyone prove that the first `size` entries were not rewritten since `signed_at`.
-    The signed message is `transactions.checkpoints.message(size, head_hash, signed_at)`.
+    The signed message is `transactions.journal.checkpoints.message(size, head_hash, signed_at)`.
     """
 
     size = models.BigIntegerField(help_text="Number of entries covered: 1..size.")

@@ -1,15 +1,19 @@
 from django.urls import path
 
-from transactions import api, deeds_api, views
+from transactions import api
+from transactions.certificates import views as certificates
+from transactions.deeds import submit, views
 
 app_name = "transactions"
 urlpatterns = [
     path("api/ledger/checkpoints", api.ledger_checkpoints, name="ledger-checkpoints"),
+    # The certificate of a parcel (an extract of the register, signed).
+    path("parcels/<int:pk>/certificate.pdf", certificates.certificate_pdf, name="certificate"),
     # The deed API (notaries, registrars; the path is part of the public interface).
-    path("api/transactions/", deeds_api.DeedsView.as_view(), name="deeds"),
+    path("api/transactions/", submit.DeedsView.as_view(), name="deeds"),
     path(
         "api/parcels/<int:pk>/holders",
-        deeds_api.ParcelHoldersView.as_view(),
+        submit.ParcelHoldersView.as_view(),
         name="parcel-holders",
     ),
     # The notary forms.

@@ -142,7 +142,7 @@ class JurisdictionProfile(abc.ABC):
     land_uses: tuple[LandUse, ...]
     # The CRSs the country's files come in, the storage CRS first and the likeliest next:
     # an import whose features miss the country or their units names the one that puts
-    # them in place (parcels.placement).
+    # them in place (parcels.importing.placement).
     usual_crs: tuple[UsualCRS, ...]
     # Land the outline must hold beyond Natural Earth's country polygon.
     added_land: tuple[LandArea, ...] = ()

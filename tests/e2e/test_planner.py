@@ -16,9 +16,9 @@ import pytest
 from django.core.management import call_command
 
 from landinfo.srid import STORAGE_SRID
-from parcels import exports
-from parcels.layers import get_layer
 from parcels.models import ExportJob
+from parcels.publishing import exports
+from parcels.publishing.layers import get_layer
 from tests.e2e.conftest import ARTIFACTS, CSP_WATCH, VIEWPORTS, District, csp_violations, wait_for
 from tests.e2e.test_notary import _watch
 from tests.transactions.test_deeds_api import PASSWORD, user_with_role

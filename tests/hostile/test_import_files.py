@@ -27,8 +27,8 @@ from pyproj import Transformer
 from shapely.geometry import Polygon
 
 from landinfo.profiles import get_profile
+from parcels.importing.safe_files import gdal_reading
 from parcels.models import Parcel
-from parcels.safe_files import gdal_reading
 from tests.factories import AdministrativeUnitFactory
 from tests.hostile.conftest import Sandbox
 

@@ -21,7 +21,7 @@ from tests.factories import ParcelFactory, current_entry, national_id
 from tests.hostile.conftest import Sandbox
 from tests.transactions.test_deeds_api import user_with_role
 from tests.transactions.test_views import PDF
-from transactions import forms, services, views
+from transactions.deeds import forms, services, views
 
 pytestmark = pytest.mark.django_db
 

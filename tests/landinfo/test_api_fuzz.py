@@ -51,9 +51,9 @@ from tests.factories import (
     current_entry,
     holders_now,
 )
-from transactions import services
+from transactions.deeds import services
+from transactions.deeds.services import DeedInput
 from transactions.models import Party
-from transactions.services import DeedInput
 
 pytestmark = pytest.mark.django_db
 

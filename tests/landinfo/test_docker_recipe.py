@@ -44,7 +44,7 @@ from django.http import HttpRequest
 
 from landinfo.security import client_ip
 from tests.factories import ParcelFactory
-from transactions.forms import DOCUMENT_MAX_BYTES
+from transactions.deeds.forms import DOCUMENT_MAX_BYTES
 
 RECIPE = Path(__file__).resolve().parents[2] / "docker" / "nginx.conf"
 NGINX = shutil.which("nginx") or (

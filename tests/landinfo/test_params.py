@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 
 from landinfo import params as public
 from landinfo.errors import API_PREFIX, machine_body
-from parcels import exports
 from parcels.models import ExportJob
+from parcels.publishing import exports
 from tests.factories import LandPriceFactory, ParcelFactory, ZoningZoneFactory
 from tests.landinfo.test_permission_matrix import MATRIX
 

@@ -227,14 +227,14 @@ def test_a_client_running_its_share_at_once_is_refused_and_others_are_served(
 
 
 def test_a_request_that_fails_gives_its_place_back(monkeypatch, settings):
-    from parcels import selectors
+    from landinfo import sql
 
     monkeypatch.setitem(settings.LANDINFO["CONCURRENCY_LIMITS"], "lookup", 1)
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(selectors, "_fetch_prepared", broken)  # imported by name nowhere
+    monkeypatch.setattr(sql, "fetch_prepared", broken)  # imported by name nowhere
     client = Client(REMOTE_ADDR="198.51.100.25", raise_request_exception=False)
     for _ in range(3):
         assert client.get("/api/parcels/1").status_code == 500

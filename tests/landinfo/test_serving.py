@@ -167,7 +167,7 @@ def test_one_client_s_flood_gets_no_5xx_and_bounded_connections(served):
 def test_a_database_that_refuses_the_request_is_a_503_to_retry(monkeypatch):
     from django.db import OperationalError
 
-    from parcels import selectors
+    from landinfo import sql
 
     def refused(*args, **kwargs):
         raise OperationalError('FATAL: too many connections for role "landinfo"')
@@ -175,7 +175,7 @@ def test_a_database_that_refuses_the_request_is_a_503_to_retry(monkeypatch):
     from parcels import views
 
     # Module-private names, which no other module imports by name while patched.
-    monkeypatch.setattr(selectors, "_fetch_prepared", refused)
+    monkeypatch.setattr(sql, "fetch_prepared", refused)
     monkeypatch.setattr(views, "render", refused)
     answer = Client().get("/api/parcels/1")
     assert answer.status_code == 503

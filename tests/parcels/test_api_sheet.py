@@ -12,9 +12,10 @@ from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import connection
 from django.urls import reverse
 
+from landinfo import sql
 from landinfo.profiles import get_profile
 from landinfo.srid import STORAGE_SRID, WGS84
-from parcels import selectors, serializers
+from parcels import serializers
 from parcels.models import AdministrativeUnit
 from tests.factories import (
     ORIGIN_X,
@@ -28,8 +29,8 @@ from tests.factories import (
     unit_code,
 )
 from tests.transactions import factories as deeds
+from transactions.deeds.payloads import TransferType
 from transactions.models import Party
-from transactions.payloads import TransferType
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
@@ -429,7 +430,7 @@ def test_a_session_that_lost_its_prepared_statements_still_answers(client, pair)
         cursor.execute("DEALLOCATE ALL")
     assert get_json(client, detail_url(left)) == expected
     assert get_json(client, AT, lonlat(5, 5))["id"] == left.pk
-    selectors._PREPARED.pop(connection.connection)  # prepared, but this client did not know
+    sql._PREPARED.pop(connection.connection)  # prepared, but this client did not know
     assert get_json(client, detail_url(left)) == expected
     assert get_json(client, detail_url(left)) == expected
 

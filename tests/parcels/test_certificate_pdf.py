@@ -20,8 +20,8 @@ from django.core.exceptions import ImproperlyConfigured
 from reportlab.pdfbase import pdfmetrics
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from parcels import certificate_pdf
-from parcels.certificates import (
+from transactions.certificates import pdf as certificate_pdf
+from transactions.certificates.issue import (
     Certificate,
     CertificateEntry,
     CertificateHolder,

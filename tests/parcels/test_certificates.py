@@ -25,7 +25,6 @@ from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.core.management import call_command
 
 from landinfo.srid import STORAGE_SRID
-from parcels import certificates
 from parcels.models import Parcel
 from tests.factories import (
     AdministrativeUnitFactory,
@@ -38,9 +37,11 @@ from tests.factories import (
     national_id,
     square,
 )
-from transactions import checkpoints, services
+from transactions.certificates import issue as certificates
+from transactions.deeds import services
+from transactions.deeds.services import ChildParcel, DeedInput, PartyInput
+from transactions.journal import checkpoints
 from transactions.models import Party, PersonalDataAccess, Right
-from transactions.services import ChildParcel, DeedInput, PartyInput
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 

@@ -1,4 +1,4 @@
-"""Exports of the public layers (parcels/exports.py), re-read with GDAL against real PostGIS.
+"""Exports of the public layers (parcels/publishing/exports.py), re-read with GDAL against real PostGIS.
 
 ogr2ogr reads the database on a connection of its own, so the data must be committed:
 these tests use `transactional_db`.
@@ -23,8 +23,8 @@ from django.db import connection
 from pyproj import CRS
 
 from landinfo.srid import STORAGE_SRID, WEB_MERCATOR, WGS84
-from parcels import exports, layers
 from parcels.models import Parcel
+from parcels.publishing import exports, layers
 from tests.factories import (
     AdministrativeUnitFactory,
     LandPriceFactory,
@@ -33,8 +33,8 @@ from tests.factories import (
     current_entry,
     holders_now,
 )
-from transactions import services
-from transactions.services import ChildParcel, DeedInput, PartyInput
+from transactions.deeds import services
+from transactions.deeds.services import ChildParcel, DeedInput, PartyInput
 
 VI_ADDRESS = "Số 12 ngõ 34 phố Hàng Bạc, phường Hàng Đào, quận Hoàn Kiếm, Hà Nội"
 KO_NAME = "청운효자동 (종로구)"

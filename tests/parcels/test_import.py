@@ -22,7 +22,7 @@ from pyproj import Geod, Transformer
 from shapely.geometry import Polygon
 
 from landinfo.profiles import PROFILES, get_profile
-from parcels import importing
+from parcels.importing import run as importing
 from parcels.models import AdministrativeUnit, Parcel
 from tests.factories import AdministrativeUnitFactory, ParcelFactory
 

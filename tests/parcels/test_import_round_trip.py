@@ -18,8 +18,8 @@ import pytest
 from django.core.management import call_command
 
 from landinfo.srid import STORAGE_SRID
-from parcels import exports
 from parcels.models import Parcel
+from parcels.publishing import exports
 from tests.factories import AdministrativeUnitFactory, ParcelFactory
 
 pytestmark = [pytest.mark.every_profile]

@@ -1,4 +1,4 @@
-"""The export queue (parcels/jobs.py): one job per worker, progress, failure, staleness, expiry."""
+"""The export queue (parcels/publishing/jobs.py): one job per worker, progress, failure, staleness, expiry."""
 
 import datetime as dt
 import threading
@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
-from parcels import exports, jobs
-from parcels.layers import InvalidLayerRequest
 from parcels.models import ExportJob
+from parcels.publishing import exports, jobs
+from parcels.publishing.layers import InvalidLayerRequest
 from tests.factories import ParcelFactory
 from tests.transactions.test_deeds_api import user_with_role
 

@@ -16,12 +16,13 @@ from django.db import connection
 from pyproj import CRS
 
 from landinfo.srid import STORAGE_SRID
-from parcels import layers, ogc
 from parcels.models import Parcel
+from parcels.publishing import layers
+from parcels.publishing.ogc import core as ogc
 from tests.factories import ParcelFactory, PartyFactory, current_entry, national_id
 from tests.transactions.test_services import rectangle
-from transactions import services
-from transactions.services import ChildParcel, DeedInput, PartyInput
+from transactions.deeds import services
+from transactions.deeds.services import ChildParcel, DeedInput, PartyInput
 
 pytestmark = pytest.mark.django_db
 

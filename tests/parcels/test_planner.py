@@ -1,4 +1,4 @@
-"""The planner's pages (parcels/planner.py): who may use them, and an export from form to file."""
+"""The planner's pages (parcels/publishing/planner.py): who may use them, and an export from form to file."""
 
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from landinfo.srid import STORAGE_SRID
-from parcels import jobs
 from parcels.models import ExportJob
+from parcels.publishing import jobs
 from tests.factories import ParcelFactory
 from tests.transactions.test_deeds_api import user_with_role
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from landinfo.srid import STORAGE_SRID, WEB_MERCATOR, WGS84
 from parcels.models import AdministrativeUnit, Parcel
-from parcels.tiles import MVT_CONTENT_TYPE, TILE_BUDGET_BYTES
+from parcels.publishing.tiles import MVT_CONTENT_TYPE, TILE_BUDGET_BYTES
 from tests.factories import (
     ORIGIN_X,
     ORIGIN_Y,
@@ -22,7 +22,7 @@ from tests.factories import (
     ZoningZoneFactory,
     square,
 )
-from transactions import ledger
+from transactions.journal import hashing
 from transactions.models import JournalEntry, Right
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
@@ -110,7 +110,7 @@ def test_parcel_layer_holds_exactly_the_parcels_in_the_tile_with_identifier_and_
 def test_tile_carries_no_personal_data_of_the_holders(client):
     (parcel,) = near_centre_parcels(1, address="12 Phố Thử Nghiệm")
     holder = PartyFactory(name="Trần Thị Bí Mật", national_id="001099012345", address="Số 7")
-    payload = ledger.canonical_json({"parcel": parcel.identifier, "to": holder.national_id})
+    payload = hashing.canonical_json({"parcel": parcel.identifier, "to": holder.national_id})
     recorded_at = timezone.now()
     entry = JournalEntry.objects.create(
         sequence=1,
@@ -118,8 +118,8 @@ def test_tile_carries_no_personal_data_of_the_holders(client):
         payload=payload,
         effective_date=dt.date(2000, 1, 1),
         recorded_at=recorded_at,
-        prev_hash=ledger.GENESIS_HASH,
-        entry_hash=ledger.entry_hash(ledger.GENESIS_HASH, 1, payload, recorded_at=recorded_at),
+        prev_hash=hashing.GENESIS_HASH,
+        entry_hash=hashing.entry_hash(hashing.GENESIS_HASH, 1, payload, recorded_at=recorded_at),
     )
     Right.objects.create(
         parcel=parcel,

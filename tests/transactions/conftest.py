@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from transactions import checkpoints
+from transactions.journal import checkpoints
 
 
 @pytest.fixture

@@ -1,12 +1,12 @@
 """Deeds for tests, written as the register writes them: a valid hash chain, real payloads.
 
-Each helper appends one journal entry (built by `transactions.payloads`, hashed by
-`transactions.ledger`) and applies it to the Right table the way a replay would, so
+Each helper appends one journal entry (built by `transactions.deeds.payloads`, hashed by
+`transactions.journal.hashing`) and applies it to the Right table the way a replay would, so
 tests of the read side get a register with any dates they need (effective and
 recorded) without going through the services' checks. `subdivide` and `merge` link
 parcels the test made itself and do not state them in the payload, so `verify_ledger`
 does not accept a register built with them: tests of the write side and of the ledger
-use `transactions.services`.
+use `transactions.deeds.services`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from landinfo.profiles import get_profile
 from parcels.models import Parcel, ParcelLineage
-from transactions import payloads
-from transactions.ledger import GENESIS_HASH, canonical_json, entry_hash
+from transactions.deeds import payloads
+from transactions.journal.hashing import GENESIS_HASH, canonical_json, entry_hash
 from transactions.models import JournalEntry, Party, Right
 
 Holders = Sequence[tuple[Party, Fraction]]
@@ -170,7 +170,7 @@ def _lineage_entry(
 ) -> JournalEntry:
     """Append a subdivision or merge that retires `retired` and ends the rights on them."""
     ended = list(Right.objects.filter(parcel__in=retired, valid_to__isnull=True).order_by("pk"))
-    # transactions.payloads has no builder for subdivision and merge yet: the common
+    # transactions.deeds.payloads has no builder for subdivision and merge yet: the common
     # keys of every payload, plus the parcels involved.
     payload = {
         "schema": payloads.SCHEMA_VERSION,

@@ -22,9 +22,10 @@ from psycopg2.extensions import parse_dsn
 from tests.factories import ParcelFactory, current_entry, holders_now
 from tests.transactions import factories as legacy
 from tests.transactions.test_ledger import SUPERUSER_URL, make_user, needs_superuser, person
-from transactions import checkpoints, payloads, services
+from transactions.deeds import payloads, services
+from transactions.deeds.services import DeedInput
+from transactions.journal import checkpoints
 from transactions.models import Checkpoint, JournalEntry, PersonalDataAccess
-from transactions.services import DeedInput
 
 APPEND_ONLY = (JournalEntry, Checkpoint, PersonalDataAccess)
 REFUSED = "append-only"

@@ -31,10 +31,13 @@ from psycopg2.extensions import parse_dsn
 
 from tests.factories import ParcelFactory, current_entry, holders_now
 from tests.transactions.test_ledger import make_user, person
-from transactions import backup, checkpoints, replay, services
+from transactions.deeds import services
+from transactions.deeds.services import DeedInput, PartyInput
+from transactions.journal import checkpoints
+from transactions.journal import verify as replay
 from transactions.management.commands.harden_journal import OWNER_ROLE
 from transactions.models import JournalEntry, Right
-from transactions.services import DeedInput, PartyInput
+from transactions.operations import backup
 
 SUPERUSER_URL = os.environ.get("LANDINFO_SUPERUSER_DATABASE_URL", "")
 pytestmark = [

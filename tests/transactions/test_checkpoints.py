@@ -17,9 +17,10 @@ from django.urls import reverse
 
 from tests.factories import ParcelFactory, current_entry
 from tests.transactions.test_ledger import make_user, person
-from transactions import checkpoints, ledger, services
+from transactions.deeds import services
+from transactions.deeds.services import DeedInput
+from transactions.journal import checkpoints, hashing
 from transactions.models import Checkpoint, JournalEntry
-from transactions.services import DeedInput
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +74,7 @@ def test_message_is_the_documented_versioned_text_in_utc_microseconds():
         b"landinfo-checkpoint-v1\n3\n" + HEAD.encode() + b"\n2026-01-02T03:04:05.000006Z"
     )
     assert checkpoints.MESSAGE_FORMAT.replace("\\n", "\n").format(
-        size=3, head_hash=HEAD, signed_at=ledger.hashed_time(MOMENT)
+        size=3, head_hash=HEAD, signed_at=hashing.hashed_time(MOMENT)
     ).encode() == checkpoints.message(3, HEAD, MOMENT)
 
 
@@ -182,7 +183,7 @@ def test_missing_verify_key_file_is_a_clear_error(key_file, settings):
 
 def test_checkpoint_of_an_empty_journal_is_size_0_with_the_genesis_hash(signing_key):
     checkpoint = checkpoints.sign_checkpoint()
-    assert (checkpoint.size, checkpoint.head_hash) == (0, ledger.GENESIS_HASH)
+    assert (checkpoint.size, checkpoint.head_hash) == (0, hashing.GENESIS_HASH)
     assert checkpoints.verify_signature(checkpoint, checkpoints.public_keys())
     call_command("verify_ledger", stdout=io.StringIO())
 

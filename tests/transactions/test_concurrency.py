@@ -24,9 +24,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from tests.factories import ParcelFactory, api_token_for, current_entry, holders_now, national_id
-from transactions import services
+from transactions.deeds import services
+from transactions.deeds.services import DeedInput, PartyInput
 from transactions.models import JournalEntry, Party, Right
-from transactions.services import DeedInput, PartyInput
 
 pytestmark = pytest.mark.slow
 

@@ -39,9 +39,10 @@ from django.db import DatabaseError, connection
 from parcels.models import Parcel
 from tests.factories import ParcelFactory, current_entry, holders_now
 from tests.transactions.test_ledger import make_user, person
-from transactions import replay, services
+from transactions.deeds import services
+from transactions.deeds.services import DeedInput, PartyInput
+from transactions.journal import verify as replay
 from transactions.models import JournalEntry, Party, Right
-from transactions.services import DeedInput, PartyInput
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

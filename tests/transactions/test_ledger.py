@@ -37,9 +37,10 @@ from tests.factories import (
     mortgage_now,
 )
 from tests.transactions import factories as legacy
-from transactions import checkpoints, ledger, services
+from transactions.deeds import services
+from transactions.deeds.services import ChildParcel, DeedInput, PartyInput
+from transactions.journal import checkpoints, hashing
 from transactions.models import Checkpoint, JournalEntry, Party, Right
-from transactions.services import ChildParcel, DeedInput, PartyInput
 
 SUPERUSER_URL = os.environ.get("LANDINFO_SUPERUSER_DATABASE_URL", "")
 needs_superuser = pytest.mark.skipif(
@@ -280,7 +281,7 @@ def rewrite_from(cursor: Any, start: int, change: Change) -> None:
     prev = rows[0][5]
     for sequence, payload, recorded_at, recorded_by, document, _ in rows:
         payload, recorded_at, document = change(sequence, payload, recorded_at, document)
-        digest = ledger.entry_hash(
+        digest = hashing.entry_hash(
             prev,
             sequence,
             payload,
@@ -303,7 +304,7 @@ def edit_payload(sequence: int, edit: Callable[[dict[str, Any]], None]) -> Chang
         if at == sequence:
             data = json.loads(payload)
             edit(data)
-            payload = ledger.canonical_json(data)
+            payload = hashing.canonical_json(data)
         return payload, recorded_at, document
 
     return change
@@ -530,7 +531,7 @@ def test_rewritten_tail_with_recomputed_hashes_fails_the_checkpoint_after_it(
 ):
     history = record_history(notary, registrar, checkpoint_at=(3, 6, 10))
     assert history.size == 10
-    signed_at_6 = ledger.hashed_time(Checkpoint.objects.get(size=6).signed_at)
+    signed_at_6 = hashing.hashed_time(Checkpoint.objects.get(size=6).signed_at)
 
     def swap_document(sequence: int, payload: str, at: dt.datetime, document: str) -> Any:
         return payload, at, ("e" * 64 if sequence == 5 else document)
@@ -714,7 +715,9 @@ def test_replay_names_a_correction_dated_before_the_entry_it_corrects(
 ):
     from django.db import transaction
 
-    from transactions import journal, payloads, projection
+    from transactions.deeds import payloads
+    from transactions.journal import append as journal
+    from transactions.journal import projection
 
     parcel = ParcelFactory()
     registration = services.record_first_registration(
@@ -757,7 +760,9 @@ def _legacy_registration(parcel: Parcel, party: Party, stated: str, user: User) 
     the deed states the number as typed, and the party row holds it so."""
     from django.db import transaction
 
-    from transactions import journal, payloads, projection
+    from transactions.deeds import payloads
+    from transactions.journal import append as journal
+    from transactions.journal import projection
 
     with transaction.atomic():
         (right_id,) = services._next_ids("transactions_right", 1)

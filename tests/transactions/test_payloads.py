@@ -1,4 +1,4 @@
-"""The payload builders of transactions.payloads: content, canonical form and refusals."""
+"""The payload builders of transactions.deeds.payloads: content, canonical form and refusals."""
 
 import datetime as dt
 from decimal import Decimal
@@ -6,8 +6,9 @@ from fractions import Fraction
 
 import pytest
 
-from transactions import ledger, payloads
-from transactions.payloads import NewRight, TransferType
+from transactions.deeds import payloads
+from transactions.deeds.payloads import NewRight, TransferType
+from transactions.journal import hashing
 
 DAY = dt.date(2020, 3, 1)
 PARCEL = {"parcel_id": 7, "identifier": "90001-3-12", "effective_date": DAY}
@@ -47,7 +48,7 @@ def test_first_registration_payload_carries_what_replay_needs():
             },
         ],
     }
-    assert ledger.canonical_json(payload).startswith('{"effective_date":"2020-03-01","kind":')
+    assert hashing.canonical_json(payload).startswith('{"effective_date":"2020-03-01","kind":')
 
 
 def test_a_whole_share_is_written_one_over_one():

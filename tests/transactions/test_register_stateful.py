@@ -1,4 +1,4 @@
-"""Random sequences of deeds, recorded by transactions.services and checked against a model.
+"""Random sequences of deeds, recorded by transactions.deeds.services and checked against a model.
 
 The model is a plain in-memory register: parcels as rectangles with their registered
 areas, and rights with the entries that began, ended and voided them. Each rule draws a
@@ -41,7 +41,9 @@ from tests.factories import (
     national_id,
     square,
 )
-from transactions import ledger, services
+from transactions.deeds import services
+from transactions.deeds.payloads import parse_share
+from transactions.deeds.services import ChildParcel, DeedInput, PartyInput
 from transactions.exceptions import (
     CorrectionRefused,
     DeedConflict,
@@ -50,9 +52,8 @@ from transactions.exceptions import (
     StaleDeed,
     TransferRefused,
 )
+from transactions.journal import hashing
 from transactions.models import JournalEntry, Party, Right
-from transactions.payloads import parse_share
-from transactions.services import ChildParcel, DeedInput, PartyInput
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.every_profile]
 
@@ -207,7 +208,7 @@ class Register(RuleBasedStateMachine):
         self.lots: dict[int, Lot] = {}
         self.rights: dict[int, Held] = {}
         self.deeds: list[Deed] = []
-        self.chain = (0, ledger.GENESIS_HASH)
+        self.chain = (0, hashing.GENESIS_HASH)
         # Four survey parcels in a row: two side by side (x from 40 to 80) that can merge,
         # and one of another land use; subdivisions make more neighbours.
         other_use = self.profile.land_uses[1].code
@@ -848,7 +849,7 @@ class Register(RuleBasedStateMachine):
         for entry in JournalEntry.objects.filter(sequence__gt=last).order_by("sequence"):
             assert entry.sequence == last + 1
             assert entry.prev_hash == previous
-            assert entry.entry_hash == ledger.entry_hash(
+            assert entry.entry_hash == hashing.entry_hash(
                 previous,
                 entry.sequence,
                 entry.payload,

@@ -16,9 +16,9 @@ from django.contrib.auth.models import Group, User
 
 from landinfo.dates import register_moment
 from tests.factories import ParcelFactory, national_id
-from transactions import services
+from transactions.deeds import services
+from transactions.deeds.services import DeedInput, PartyInput
 from transactions.exceptions import DeedRefused
-from transactions.services import DeedInput, PartyInput
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 

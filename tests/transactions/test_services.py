@@ -1,4 +1,4 @@
-"""The register's acts, each recorded through transactions.services against real PostGIS.
+"""The register's acts, each recorded through transactions.deeds.services against real PostGIS.
 
 Every refusal is checked to leave the journal and the current-state tables as they were.
 """
@@ -33,7 +33,8 @@ from tests.factories import (
     national_id,
     square,
 )
-from transactions import ledger, services
+from transactions.deeds import services
+from transactions.deeds.services import ChildParcel, DeedInput, PartyInput
 from transactions.exceptions import (
     CorrectionRefused,
     DeedConflict,
@@ -45,8 +46,8 @@ from transactions.exceptions import (
     TransferRefused,
     UnreadableInput,
 )
+from transactions.journal import hashing
 from transactions.models import JournalEntry, Party, Right
-from transactions.services import ChildParcel, DeedInput, PartyInput
 
 pytestmark = pytest.mark.django_db
 
@@ -1824,10 +1825,10 @@ def test_every_entry_chains_to_the_one_before(notary, registrar, bank):
         reason="x",
         deed=deed(registrar, entry_parcel(transfer.sequence), DAY.replace(day=4)),
     )
-    previous = ledger.GENESIS_HASH
+    previous = hashing.GENESIS_HASH
     for number, entry in enumerate(JournalEntry.objects.order_by("sequence"), 1):
         assert entry.sequence == number and entry.prev_hash == previous
-        assert entry.entry_hash == ledger.entry_hash(
+        assert entry.entry_hash == hashing.entry_hash(
             previous,
             entry.sequence,
             entry.payload,
@@ -1835,7 +1836,7 @@ def test_every_entry_chains_to_the_one_before(notary, registrar, bank):
             recorded_by=entry.recorded_by_id,
             document_sha256=entry.document_sha256,
         )
-        assert ledger.canonical_json(json.loads(entry.payload)) == entry.payload
+        assert hashing.canonical_json(json.loads(entry.payload)) == entry.payload
         previous = entry.entry_hash
     assert number == 5
 

@@ -21,7 +21,7 @@ from landinfo.srid import STORAGE_SRID
 from tests.factories import ParcelFactory, PartyFactory, current_entry, entry_parcel
 from tests.transactions import factories as deeds
 from tests.transactions.test_deeds_api import user_with_role
-from transactions import services
+from transactions.deeds import services
 from transactions.models import Party
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]

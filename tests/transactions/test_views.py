@@ -22,7 +22,7 @@ from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
 from tests.factories import ParcelFactory, PartyFactory, current_entry, national_id, square
 from tests.transactions.test_deeds_api import PASSWORD, user_with_role
-from transactions import services
+from transactions.deeds import services
 from transactions.models import JournalEntry, Party, PersonalDataAccess, Right
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ Two rows that would end with one number are one person registered twice: merging
 is a registrar's decision (a correction), not a migration's, so both are left as they
 are and reported by party id (never the number). The journal is not touched: the
 deeds' statements keep the spelling they were recorded with, and verify_ledger
-compares numbers by their digits and letters (transactions/replay.py).
+compares numbers by their digits and letters (transactions/journal/verify.py).
 """
 
 import sys

@@ -1,4 +1,4 @@
-"""`manage.py export_layer LAYER FORMAT --output PATH`: the shell face of parcels/exports.py."""
+"""`manage.py export_layer LAYER FORMAT --output PATH`: the shell face of parcels/publishing/exports.py."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from parcels import exports
-from parcels.layers import LAYERS, InvalidLayerRequest, get_layer
+from parcels.publishing import exports
+from parcels.publishing.layers import LAYERS, InvalidLayerRequest, get_layer
 
 # Command-line options and the export parameters they carry (as in the URL).
 _OPTIONS = {

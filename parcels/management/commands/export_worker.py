@@ -1,4 +1,4 @@
-"""Run queued exports (parcels.jobs): the only background process LandInfo needs.
+"""Run queued exports (parcels.publishing.jobs): the only background process LandInfo needs.
 
     manage.py export_worker            # forever; woken by NOTIFY, polling as a fallback
     manage.py export_worker --once     # run what is queued now, then stop
@@ -19,7 +19,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import OperationalError, connection
 
-from parcels import jobs
+from parcels.publishing import jobs
 
 # How often an idle worker deletes expired files (seconds).
 PURGE_INTERVAL = 3600.0

@@ -1,4 +1,4 @@
-"""`manage.py import_parcels PATH`: the command-line face of parcels.importing."""
+"""`manage.py import_parcels PATH`: the command-line face of parcels.importing.run."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from django.core.management.base import (
 from tqdm import tqdm
 
 from landinfo.profiles import get_profile
-from parcels.importing import (
+from parcels.importing.run import (
     DEFAULT_BATCH_SIZE,
     ImportAborted,
     ImportOptions,

@@ -20,9 +20,9 @@ from django.test import Client
 from tests.factories import national_id
 from tests.landinfo.accounts.helpers import browser, make_user, sign_in
 from tests.landinfo.test_permission_matrix import ADMIN_PAGES, MATRIX, context  # noqa: F401
-from transactions import services
+from transactions.deeds import services
+from transactions.deeds.services import DeedInput, PartyInput
 from transactions.models import PersonalDataAccess
-from transactions.services import DeedInput, PartyInput
 
 pytestmark = pytest.mark.django_db
 

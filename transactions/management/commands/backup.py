@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
-from transactions import backup
-from transactions.backup import BackupError
+from transactions.operations import backup
+from transactions.operations.backup import BackupError
 
 
 class Command(BaseCommand):

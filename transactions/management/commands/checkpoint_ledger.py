@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from transactions import checkpoints, ledger
+from transactions.journal import checkpoints, hashing
 
 
 class Command(BaseCommand):
@@ -35,5 +35,5 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             f"Signed checkpoint: {checkpoint.size} entries, head {checkpoint.head_hash}, "
-            f"at {ledger.hashed_time(checkpoint.signed_at)}, key {checkpoint.key_id[:16]}…"
+            f"at {hashing.hashed_time(checkpoint.signed_at)}, key {checkpoint.key_id[:16]}…"
         )

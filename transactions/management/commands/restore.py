@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from transactions import backup
-from transactions.backup import BackupError, RestoreFailed, RestoreRefused
+from transactions.operations import backup
+from transactions.operations.backup import BackupError, RestoreFailed, RestoreRefused
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from transactions import replay
+from transactions.journal import verify as replay
 
 # FAIL lines printed before the summary; all are counted, and --json lists those kept.
 _SHOWN = 50

@@ -12,8 +12,7 @@ from django.utils import translation
 from django.views.decorators.http import require_GET
 
 from landinfo.security import rate_limited
-from parcels.certificate_pdf import render_pdf
-from parcels.certificates import (
+from transactions.certificates.issue import (
     ENTRY_KINDS,
     HOLDER_KINDS,
     LANGUAGES,
@@ -25,6 +24,7 @@ from parcels.certificates import (
     verify_certificate,
     word,
 )
+from transactions.certificates.pdf import render_pdf
 
 # What a verification answers with: the certificate holds (200), the journal disagrees
 # with a code the register signed (409: an integrity alarm), or it is no code of ours (400).

@@ -3,7 +3,7 @@
 Each form checks what a browser sends (dates, numbers, files, GeoJSON) and gives the
 deed's terms as the body `POST /api/transactions/` takes (`deed_body`), so that a deed
 from a form is read by the same serializers and recorded by the same act as one from
-the API (transactions.deeds_api). The register's own refusals come from the service.
+the API (transactions.deeds.submit). The register's own refusals come from the service.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from django.utils.translation import gettext_lazy as _
 from landinfo.profiles import UnknownLandUse, get_profile
 from landinfo.profiles.text import quote_input
 from transactions import people
-from transactions.deeds_api import MAX_CHILDREN, MAX_ID, ShareField, check_crs
+from transactions.deeds.payloads import CorrectionMode, TransferType
+from transactions.deeds.services import document_sha256
+from transactions.deeds.submit import MAX_CHILDREN, MAX_ID, ShareField, check_crs
 from transactions.models import Party
-from transactions.payloads import CorrectionMode, TransferType
-from transactions.services import document_sha256
 
 # A scanned deed of a few pages is a few megabytes; a larger upload is not a deed.
 DOCUMENT_MAX_BYTES = 20 * 2**20

@@ -13,18 +13,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.utils import timezone
 
-from transactions import ledger
+from transactions.journal import hashing
+from transactions.journal.head import journal_head
 from transactions.models import JournalEntry
 
 # The transaction-level advisory lock every writer of the journal holds while it takes
 # the next sequence number: one appender at a time is what a hash chain needs. Deeds
 # take it after locking their parcels, always in that order, so no two deeds deadlock.
 JOURNAL_LOCK = 0x4C414E44_4A524E4C  # "LANDJRNL"
-
-_LAST = (
-    "SELECT sequence, entry_hash, recorded_at FROM transactions_journalentry "
-    "ORDER BY sequence DESC LIMIT 1"
-)
 
 
 def append(
@@ -43,12 +39,10 @@ def append(
     """
     if not connection.in_atomic_block:
         raise RuntimeError("journal.append runs inside the deed's transaction.")
-    text = ledger.canonical_json(payload)
+    text = hashing.canonical_json(payload)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [JOURNAL_LOCK])
-        cursor.execute(_LAST)
-        last = cursor.fetchone()
-    sequence, prev_hash, last_at = last if last else (0, ledger.GENESIS_HASH, None)
+        sequence, prev_hash, last_at = journal_head(cursor)
     recorded_at = timezone.now()
     if last_at is not None and recorded_at <= last_at:
         recorded_at = last_at + dt.timedelta(microseconds=1)
@@ -64,7 +58,7 @@ def append(
         request_sha256=request_sha256,
         document_sha256=document_sha256,
         prev_hash=prev_hash,
-        entry_hash=ledger.entry_hash(
+        entry_hash=hashing.entry_hash(
             prev_hash,
             sequence + 1,
             text,

@@ -1,6 +1,6 @@
 """Parcel certificates on paper: lay out a `Certificate` as an A4 PDF.
 
-The renderer only lays out; every value comes from `parcels.certificates.Certificate`,
+The renderer only lays out; every value comes from `transactions.certificates.issue.Certificate`,
 already worded by the register (masked names, display identifiers). What it adds is
 the language: labels through gettext, numbers and dates in the reader's conventions.
 
@@ -55,7 +55,7 @@ from reportlab.platypus import (
 )
 
 from landinfo.dates import register_day, register_moment
-from parcels.certificates import (
+from transactions.certificates.issue import (
     ENTRY_KINDS,
     HOLDER_KINDS,
     MAP_ASPECT,

@@ -2,7 +2,7 @@
 
 The file is read in Arrow batches, so memory stays flat in its size. Geometry is checked
 and transformed to the storage CRS with shapely and pyproj, and placed: in the profile's
-country, and in the administrative unit each parcel is imported into (parcels.placement);
+country, and in the administrative unit each parcel is imported into (parcels.importing.placement);
 attributes are checked with Arrow compute kernels, a whole batch at a time. Every feature with a readable identifier is COPYed
 into a temporary staging table, marked accepted or rejected. The checks that need the
 whole file (duplicate identifiers) or the register (administrative units, parcels
@@ -53,16 +53,17 @@ from landinfo.profiles import (
     get_profile,
 )
 from landinfo.profiles.text import fold_text, quote_input
-from parcels import overlaps, placement
+from parcels import overlaps
 from parcels.areas import beyond_tolerance, ground_areas
-from parcels.models import AdministrativeUnit
-from parcels.safe_files import (
+from parcels.importing import placement
+from parcels.importing.safe_files import (
     UnsafeFileError,
     check_driver,
     check_source,
     gdal_reading,
     read_zip_member,
 )
+from parcels.models import AdministrativeUnit
 
 WGS84 = 4326
 SHAPEFILE_DRIVER = "ESRI Shapefile"
@@ -281,7 +282,7 @@ _ADDRESS_NAMES = ("address", "diachi", "diachithuadat", "addr", "juso", "주소"
 # the register's own "computed_area" (its "comp_area", dBase's "computed_a").
 _AREA_NAMES = (
     "registeredarea",
-    "regarea",  # the register's Shapefile exports (parcels.layers, Field.short)
+    "regarea",  # the register's Shapefile exports (parcels.publishing.layers, Field.short)
     "registered",  # "registered_area" cut to dBase's 10 characters by GDAL or QGIS
     "area",
     "aream2",
@@ -2160,7 +2161,7 @@ class _Import:
         """Return why the file as a whole cannot be imported, or None.
 
         Its CRS, when features lie out of place and the profile's usual CRSs tell that the
-        file, not they, is off (parcels.placement); otherwise, when no feature can be
+        file, not they, is off (parcels.importing.placement); otherwise, when no feature can be
         imported and one problem is every feature's, that problem and the option to fix it.
         """
         profile = self.profile

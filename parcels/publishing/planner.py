@@ -1,7 +1,7 @@
 """The planner's pages: choose a layer, an area, a date, a format and a CRS; get the file.
 
 A small export is answered by the public export URL at once (the form redirects there);
-a large one becomes a background job (parcels.jobs) with a page that follows its
+a large one becomes a background job (parcels.publishing.jobs) with a page that follows its
 progress and offers the file when it is done. Planners use these pages, and registrars,
 who oversee what leaves the register.
 """
@@ -27,9 +27,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from landinfo.dates import parse_day, register_day
 from landinfo.profiles import get_profile
 from landinfo.srid import STORAGE_SRID, WEB_MERCATOR, WGS84
-from parcels import exports, jobs
-from parcels.layers import LAYERS, InvalidLayerRequest
 from parcels.models import AdministrativeUnit, ExportJob, ZoningZone
+from parcels.publishing import exports, jobs
+from parcels.publishing.layers import LAYERS, InvalidLayerRequest
 from parcels.views import map_config
 
 PLANNER_PERMISSION = "parcels.export_layers"

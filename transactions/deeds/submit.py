@@ -1,9 +1,9 @@
 """The deed API: `POST /api/transactions/` records a deed; `GET /api/parcels/<id>/holders`.
 
 A deed arrives as JSON, is checked for its shape here (DRF serializers: 400 when it is
-malformed), and is recorded by one act of transactions.services, which refuses what
+malformed), and is recorded by one act of transactions.deeds.services, which refuses what
 the register cannot accept (`DeedRefused` and its kinds: 404, 409, 422). The notary
-forms (transactions.views) build the same JSON body and go through the same path, so
+forms (transactions.deeds.views) build the same JSON body and go through the same path, so
 a deed is read one way whatever brought it.
 
 Every error answers `{"error": code, "detail": message}`: codes are stable for
@@ -50,12 +50,13 @@ from landinfo.profiles import UnknownLandUse, get_profile
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
 from parcels.selectors import display_identifier
-from transactions import audit, people, services
+from transactions import audit, people
+from transactions.deeds import services
+from transactions.deeds.payloads import CorrectionMode, TransferType
+from transactions.deeds.services import ChildParcel, DeedInput, PartyInput
 from transactions.exceptions import DeedRefused
-from transactions.ledger import canonical_json
+from transactions.journal.hashing import canonical_json
 from transactions.models import JournalEntry, Party
-from transactions.payloads import CorrectionMode, TransferType
-from transactions.services import ChildParcel, DeedInput, PartyInput
 
 logger = logging.getLogger(__name__)
 

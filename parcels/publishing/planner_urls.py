@@ -1,6 +1,6 @@
 from django.urls import path
 
-from parcels import planner
+from parcels.publishing import planner
 
 app_name = "planner"
 urlpatterns = [

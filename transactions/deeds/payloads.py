@@ -1,6 +1,6 @@
 """The payload of each registered deed: what a journal entry says, key by key.
 
-A payload is a plain dict that `transactions.ledger.canonical_json` turns into the
+A payload is a plain dict that `transactions.journal.hashing.canonical_json` turns into the
 text that is stored and hashed. Every value is an int, a string, a list or a dict:
 fractions, amounts and dates are strings, so no float formatting can change the
 hashed bytes. The builders below are the only place payloads are made (the notary

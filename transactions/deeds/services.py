@@ -9,12 +9,12 @@ Every act follows the same steps (`_register`):
 3. a deed made against an older state of those parcels (`expected_last_entry`) is
    refused as stale (409), and one dated before a parcel existed is refused (422);
 4. the act checks the deed against the register and builds its payload
-   (transactions/payloads.py), refusing with a message a notary can act on; a deed
+   (transactions/deeds/payloads.py), refusing with a message a notary can act on; a deed
    is never dated before what it acts on: a right it ends began earlier, the holders
    who grant a mortgage held the land by then, a correction is not older than the
    entry it corrects;
-5. the entry is appended to the journal (transactions/journal.py) and applied to the
-   current-state tables (transactions/projection.py).
+5. the entry is appended to the journal (transactions/journal/append.py) and applied to the
+   current-state tables (transactions/journal/projection.py).
 
 Nothing here edits a journal entry: a mistake is corrected by `record_correction`.
 """
@@ -43,7 +43,17 @@ from landinfo.profiles.text import fold_text, normalize_text
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
 from parcels.overlaps import lock_ground, overlaps_with_register, taken_from_register
-from transactions import journal, payloads, people, projection
+from transactions import people
+from transactions.deeds import payloads
+from transactions.deeds.payloads import (
+    MORTGAGE,
+    OWNERSHIP,
+    CorrectionMode,
+    NewParcel,
+    NewRight,
+    PartyStatement,
+    TransferType,
+)
 from transactions.exceptions import (
     CorrectionRefused,
     DeedConflict,
@@ -55,16 +65,9 @@ from transactions.exceptions import (
     TransferRefused,
     UnreadableInput,
 )
+from transactions.journal import append as journal
+from transactions.journal import projection
 from transactions.models import JournalEntry, Party, Right
-from transactions.payloads import (
-    MORTGAGE,
-    OWNERSHIP,
-    CorrectionMode,
-    NewParcel,
-    NewRight,
-    PartyStatement,
-    TransferType,
-)
 
 # The tolerance of gaps and overlaps between a parent and its children, m², when the
 # deed does not state one: a tenth of a square metre, below what a survey resolves.

@@ -1,4 +1,4 @@
-"""Exports of the public layers (parcels/layers.py) in the formats planners open in GIS.
+"""Exports of the public layers (parcels/publishing/layers.py) in the formats planners open in GIS.
 
 GDAL writes every file straight from PostGIS: `write_export` runs `ogr2ogr` in a child
 process on the layer's SELECT (its parameters bound by psycopg2's `mogrify`, never
@@ -8,7 +8,7 @@ the child holds the layer in memory: memory is flat in the number of features
 (tests/parcels/test_exports.py measures it at 10,000 and 100,000 parcels).
 
 The core knows Django only for the database settings and the profile; the view
-(parcels/exports_views.py), the `export_layer` command and the background jobs of the
+(parcels/publishing/export_views.py), the `export_layer` command and the background jobs of the
 planner page all call `export_params`, `estimate` and `write_export`.
 """
 
@@ -32,9 +32,9 @@ from django.db import connections, router
 
 from landinfo.dates import parse_day
 from landinfo.srid import STORAGE_SRID, WGS84
-from parcels.layers import InvalidLayerRequest, Layer, Query, get_layer, land_use_filter
-from parcels.layers import query as layer_query
 from parcels.models import AdministrativeUnit, Parcel, ZoningZone
+from parcels.publishing.layers import InvalidLayerRequest, Layer, Query, get_layer, land_use_filter
+from parcels.publishing.layers import query as layer_query
 
 OGR2OGR = shutil.which("ogr2ogr") or "ogr2ogr"
 OGRINFO = shutil.which("ogrinfo") or "ogrinfo"

@@ -9,11 +9,11 @@ Three readings of one journal, each catching what the others cannot:
    no earlier than the entry before it. An edit, a deletion or a reordering of
    entries breaks the chain at the first entry touched.
 2. The checkpoints. A rewrite of the tail that recomputes every hash passes (1); the
-   signed checkpoints (transactions/checkpoints.py) do not: the entry at each
+   signed checkpoints (transactions/journal/checkpoints.py) do not: the entry at each
    checkpoint's size must still have the hash the checkpoint signed.
 3. The replay. Every payload is applied, in order, to an in-memory register by this
-   module's own reading of the rules in the transactions/payloads.py docstring (it
-   does not import transactions/projection.py: two independent readings, so a mistake
+   module's own reading of the rules in the transactions/deeds/payloads.py docstring (it
+   does not import transactions/journal/projection.py: two independent readings, so a mistake
    in either shows), checking each entry against the register it finds: a right
    ended or voided exists and is open, a parcel retired is current, new ids are
    unused, the ownership shares of each parcel it touches sum to 0 or 1. A deed dated
@@ -52,7 +52,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from landinfo.srid import STORAGE_SRID
-from transactions import checkpoints, ledger
+from transactions.journal import checkpoints, hashing
 from transactions.models import Checkpoint
 
 # Rows fetched per round trip from the journal's cursor, and sent per COPY.
@@ -181,7 +181,7 @@ class _Chain:
         self.hash_at: dict[int, str] = {}
         self.count = 0
         self.last = 0
-        self.last_hash = ledger.GENESIS_HASH
+        self.last_hash = hashing.GENESIS_HASH
         self.last_recorded_at: dt.datetime | None = None
 
     def check(self, row: tuple[Any, ...]) -> dict[str, Any] | None:
@@ -205,7 +205,7 @@ class _Chain:
                 if self.last
                 else "prev_hash of the first entry is not the genesis hash",
             )
-        recomputed = ledger.entry_hash(
+        recomputed = hashing.entry_hash(
             prev,
             sequence,
             text,
@@ -222,8 +222,8 @@ class _Chain:
         if self.last_recorded_at is not None and recorded_at < self.last_recorded_at:
             fail(
                 sequence,
-                f"recorded at {ledger.hashed_time(recorded_at)}, before entry #{self.last} "
-                f"({ledger.hashed_time(self.last_recorded_at)}): recording time went back",
+                f"recorded at {hashing.hashed_time(recorded_at)}, before entry #{self.last} "
+                f"({hashing.hashed_time(self.last_recorded_at)}): recording time went back",
             )
         payload = _payload(sequence, text, kind, effective_date, self.report)
         if sequence in self.sizes:
@@ -245,7 +245,7 @@ def _payload(
         report.fail(sequence, "the payload is not a JSON object")
         return None
     try:
-        canonical = ledger.canonical_json(payload) == text
+        canonical = hashing.canonical_json(payload) == text
     except ValueError:  # NaN or infinity: never canonical
         canonical = False
     if not canonical:
@@ -281,7 +281,7 @@ def _check_checkpoints(
     first_bad: Checkpoint | None = None
     later_bad = 0
     for mark in marks:
-        signed = ledger.hashed_time(mark.signed_at)
+        signed = hashing.hashed_time(mark.signed_at)
         if mark.key_id not in keys:
             report.fail(
                 mark.size,
@@ -296,7 +296,7 @@ def _check_checkpoints(
                 "it was altered or forged",
             )
             continue
-        actual = chain.hash_at.get(mark.size) if mark.size else ledger.GENESIS_HASH
+        actual = chain.hash_at.get(mark.size) if mark.size else hashing.GENESIS_HASH
         if actual == mark.head_hash:
             good = max(good, mark.size)
             continue
@@ -514,7 +514,7 @@ class _Register:
     def _misdated(self, sequence: int, message: str) -> None:
         """Note a deed dated before what it acts on, without failing the journal.
 
-        The services refuse such dates (transactions/services.py), but releases before
+        The services refuse such dates (transactions/deeds/services.py), but releases before
         them recorded some, and a journal's entries are never rewritten: failing them
         would leave an honest register failing verification for ever, and stopping at
         them would leave every later entry unchecked. They are named, in the notes.

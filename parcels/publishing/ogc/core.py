@@ -1,6 +1,6 @@
 """OGC API – Features (Part 1 Core, Part 2 CRS) over the public layers, for QGIS and GDAL.
 
-A framework-free core builds the documents from `parcels.layers.LAYERS` (landing page,
+A framework-free core builds the documents from `parcels.publishing.layers.LAYERS` (landing page,
 conformance, collections, queryables, the OpenAPI definition) and pages of features;
 thin Django views below read the request, call it, and map `OGCError` to its status
 with a pygeoapi-style body (`{"code": ..., "description": ...}`).
@@ -39,9 +39,9 @@ from pyproj import CRS, Transformer
 from landinfo import params as public
 from landinfo.security import rate_limited
 from landinfo.srid import STORAGE_SRID, WEB_MERCATOR, WGS84
-from parcels import layers
-from parcels.layers import Layer
 from parcels.models import Parcel
+from parcels.publishing import layers
+from parcels.publishing.layers import Layer
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"

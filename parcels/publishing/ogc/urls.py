@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from parcels import ogc
+from parcels.publishing.ogc import core as ogc
 
 app_name = "ogc"
 urlpatterns = [

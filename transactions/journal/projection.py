@@ -3,7 +3,7 @@
 The services call `apply` right after appending the entry, in the same transaction;
 nothing else writes rights, or the lifespans and lineage of parcels made by deeds.
 `verify_ledger` replays the journal with its own reading of the same rules
-(transactions/replay.py) and compares, so a mistake in either shows.
+(transactions/journal/verify.py) and compares, so a mistake in either shows.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel, ParcelLineage
+from transactions.deeds.payloads import parse_share
 from transactions.models import JournalEntry, Right
-from transactions.payloads import parse_share
 
 
 class ProjectionMismatch(RuntimeError):

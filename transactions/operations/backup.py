@@ -59,7 +59,8 @@ from psycopg2 import sql
 from psycopg2.extensions import parse_dsn
 
 from landinfo.srid import STORAGE_SRID
-from transactions import checkpoints, ledger, replay
+from transactions.journal import checkpoints, hashing
+from transactions.journal import verify as replay
 from transactions.management.commands.harden_journal import OWNER_ROLE
 from transactions.models import Checkpoint
 
@@ -193,7 +194,7 @@ def make_backup(
         _write_json(partial / CHECKPOINT, state["checkpoint"])
         manifest = {
             "format": FORMAT,
-            "created_at": ledger.hashed_time(started),
+            "created_at": hashing.hashed_time(started),
             "database": name,
             "pg_dump_version": _version(pg_dump),
             "server_version": state["server_version"],
@@ -278,7 +279,7 @@ def _exported_snapshot(using: str) -> Iterator[tuple[str, dict[str, Any]]]:
             "SELECT sequence, entry_hash FROM transactions_journalentry "
             "ORDER BY sequence DESC LIMIT 1"
         )
-        head = cursor.fetchone() or (0, ledger.GENESIS_HASH)
+        head = cursor.fetchone() or (0, hashing.GENESIS_HASH)
         cursor.execute(
             "SELECT relowner::regrole::text = %s FROM pg_class "
             "WHERE oid = 'transactions_journalentry'::regclass",
@@ -303,7 +304,7 @@ def checkpoint_document(mark: Checkpoint) -> dict[str, Any]:
         "algorithm": checkpoints.ALGORITHM,
         "size": mark.size,
         "head_hash": mark.head_hash,
-        "signed_at": ledger.hashed_time(mark.signed_at),
+        "signed_at": hashing.hashed_time(mark.signed_at),
         "key_id": mark.key_id,
         "signature": mark.signature,
         "message": checkpoints.message(mark.size, mark.head_hash, mark.signed_at).decode("ascii"),
@@ -584,7 +585,7 @@ def _verify_restored(alias: str, backup: Backup) -> tuple[list[str], int]:
         )
         rows = dict(cursor.fetchall())
     head_size = max(rows, default=0)
-    at_mark = rows.get(mark["size"]) if mark["size"] else ledger.GENESIS_HASH
+    at_mark = rows.get(mark["size"]) if mark["size"] else hashing.GENESIS_HASH
     if at_mark is None:
         reasons.append(
             f"the restored journal has {head_size} entries, fewer than the {mark['size']} "
@@ -596,7 +597,7 @@ def _verify_restored(alias: str, backup: Backup) -> tuple[list[str], int]:
             f"signed checkpoint says {mark['head_hash']}: the journal was rewritten"
         )
     journal = backup.manifest["journal"]
-    head_hash = rows.get(head_size, ledger.GENESIS_HASH)
+    head_hash = rows.get(head_size, hashing.GENESIS_HASH)
     if (head_size, head_hash) != (journal["size"], journal["head_hash"]):
         reasons.append(
             f"the restored journal ends at #{head_size} ({head_hash[:16]}…), the manifest at "

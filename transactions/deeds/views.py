@@ -2,7 +2,7 @@
 
 Each deed page shows the parcel and its current holders unmasked (recorded as a read
 of personal data, transactions.audit), takes the deed's terms, and records it through
-the deed API's path (transactions.deeds_api: same checks, same act of the register).
+the deed API's path (transactions.deeds.submit: same checks, same act of the register).
 A refused deed comes back with the register's reason and everything typed kept, and
 its document is not stored; a recorded one goes to the parcel on the map.
 """
@@ -37,18 +37,19 @@ from landinfo.profiles import get_profile
 from parcels.models import Parcel
 from parcels.selectors import InvalidSearch, display_identifier, search_parcels
 from parcels.views import SEARCH_EXAMPLES
-from transactions import audit, deeds_api, forms, services
+from transactions import audit
+from transactions.deeds import forms, services, submit
+from transactions.deeds.payloads import MORTGAGE, OWNERSHIP
 from transactions.exceptions import DeedRefused, IdempotencyKeyReused, StaleDeed
 from transactions.models import JournalEntry, Right
-from transactions.payloads import MORTGAGE, OWNERSHIP
 from transactions.selectors import parcel_timeline
 
 logger = logging.getLogger(__name__)
 
 _TRANSFEROR_SHARE = re.compile(r"\btransferor_share_([0-9]{1,18})\b")
 
-RECORD = deeds_api.RECORD
-CORRECT = deeds_api.CORRECT
+RECORD = submit.RECORD
+CORRECT = submit.CORRECT
 # The kinds of deed a notary records from the map, in the order the pages offer them.
 DEED_PAGES = [
     ("transfer", "transactions:deed-transfer"),
@@ -209,10 +210,10 @@ class DeedPage:
         if not self.many_parcels and self.kind != "correction":
             body["parcel"] = self.parcels[0].pk
         try:
-            kind, data = deeds_api.parse_deed(body)
-            if not self.user.has_perm(deeds_api.permission_for(kind)):
+            kind, data = submit.parse_deed(body)
+            if not self.user.has_perm(submit.permission_for(kind)):
                 raise PermissionDenied
-            entry = deeds_api.record(
+            entry = submit.record(
                 kind,
                 data,
                 services.DeedInput(
@@ -221,10 +222,10 @@ class DeedPage:
                     document_sha256=data["document_sha256"],
                     expected_last_entry=data["expected_last_entry"],
                     idempotency_key=form.cleaned_data["idempotency_key"],
-                    request_sha256=deeds_api.request_sha256(body),
+                    request_sha256=submit.request_sha256(body),
                 ),
             )
-        except deeds_api.MalformedDeed as malformed:
+        except submit.MalformedDeed as malformed:
             _show_malformed(form, malformed)
             return None
         except StaleDeed as stale:
@@ -364,7 +365,7 @@ _FILLED_BY_THE_FORM = {
 }
 
 
-def _show_malformed(form: forms.DeedForm, malformed: deeds_api.MalformedDeed) -> None:
+def _show_malformed(form: forms.DeedForm, malformed: submit.MalformedDeed) -> None:
     """Show the deed API's refusal of a form's body on the form, in the form's own words.
 
     The forms check what the API checks, so this is the last line: each error goes on
@@ -376,7 +377,7 @@ def _show_malformed(form: forms.DeedForm, malformed: deeds_api.MalformedDeed) ->
         form.add_error(None, malformed.message)
         return
     for name, detail in errors.items():
-        message = deeds_api.first_error(detail, with_path=False)
+        message = submit.first_error(detail, with_path=False)
         field = _FORM_FIELDS.get(name, name)
         if name in _FILLED_BY_THE_FORM:
             form.add_error(None, _FILLED_BY_THE_FORM[name])

@@ -27,9 +27,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from landinfo.replicas import replica_reads
-from parcels import exports
-from parcels.layers import InvalidLayerRequest, Layer, get_layer
 from parcels.models import ExportJob
+from parcels.publishing import exports
+from parcels.publishing.layers import InvalidLayerRequest, Layer, get_layer
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ without making old signatures ambiguous (MESSAGE_FORMAT):
     landinfo-checkpoint-v1\\n<size>\\n<head_hash>\\n<signed_at>
 
 where size is a decimal integer, head_hash the 64 lowercase hex digits of the entry's
-hash (ledger.GENESIS_HASH for an empty journal) and signed_at the moment in UTC with
-microseconds as `ledger.hashed_time` writes it, e.g. 2026-11-28T01:02:03.000004Z.
+hash (hashing.GENESIS_HASH for an empty journal) and signed_at the moment in UTC with
+microseconds as `hashing.hashed_time` writes it, e.g. 2026-11-28T01:02:03.000004Z.
 
 Keys are PEM files: the private key (PKCS8) named by LANDINFO["SIGNING_KEY_FILE"],
 made by `manage.py generate_signing_key`; the public keys of earlier (rotated) keys in
@@ -36,8 +36,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
-from transactions import ledger
-from transactions.journal import JOURNAL_LOCK
+from transactions.journal import hashing
+from transactions.journal.append import JOURNAL_LOCK
 from transactions.models import Checkpoint
 
 ALGORITHM = "Ed25519"
@@ -55,7 +55,7 @@ def message(size: int, head_hash: str, signed_at: dt.datetime) -> bytes:
         raise ValueError(f"A checkpoint covers 0 or more entries; got {size}.")
     if len(head_hash) != 64 or head_hash.strip("0123456789abcdef"):
         raise ValueError(f"A head hash is 64 lowercase hex digits; got {head_hash!r}.")
-    return f"{MESSAGE_VERSION}\n{size}\n{head_hash}\n{ledger.hashed_time(signed_at)}".encode(
+    return f"{MESSAGE_VERSION}\n{size}\n{head_hash}\n{hashing.hashed_time(signed_at)}".encode(
         "ascii"
     )
 
@@ -174,7 +174,7 @@ def sign_checkpoint(
             "ORDER BY sequence DESC LIMIT 1"
         )
         head = cursor.fetchone()
-    size, head_hash = head if head else (0, ledger.GENESIS_HASH)
+    size, head_hash = head if head else (0, hashing.GENESIS_HASH)
     if if_changed:
         newest = Checkpoint.objects.order_by("-signed_at", "-size").first()
         if newest is not None and (newest.size, newest.head_hash) == (size, head_hash):

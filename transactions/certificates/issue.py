@@ -5,7 +5,7 @@ journal: its descriptive data (area, land use, zoning, official prices), the rig
 force with their holders, and the deeds that made its history. It carries a code, printed
 as a QR code with a link to `/verify/<code>`, from which anyone can check it:
 
-- the code is signed by the register's Ed25519 key (transactions.checkpoints), so a code
+- the code is signed by the register's Ed25519 key (transactions.journal.checkpoints), so a code
   altered by one character, or made up, is refused;
 - it names the journal position N and the first bytes of entry N's hash, so a journal
   rewritten since is detected;
@@ -33,7 +33,7 @@ The code is the URL-safe base64 (no padding) of, in order (big-endian):
     language 2 bytes  ASCII, e.g. "vi"
     signature 64 bytes Ed25519 over "landinfo-certificate-v1\\n" followed by everything above
 
-The digests are SHA-256 over canonical JSON (transactions.ledger.canonical_json).
+The digests are SHA-256 over canonical JSON (transactions.journal.hashing.canonical_json).
 """
 
 from __future__ import annotations
@@ -59,12 +59,13 @@ from django.utils.translation import pgettext_lazy
 
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
 from landinfo.profiles.text import is_invisible, normalize_text
+from landinfo.sql import fetch_rows
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
-from parcels.selectors import ParcelSheet, fetch_rows, parcel_sheet
-from transactions import ledger
+from parcels.selectors import ParcelSheet, parcel_sheet
 from transactions.audit import record_personal_data_access
-from transactions.checkpoints import key_id, public_keys, signing_key
+from transactions.journal import hashing
+from transactions.journal.checkpoints import key_id, public_keys, signing_key
 from transactions.masking import PUBLIC_KINDS, mask_party_name
 from transactions.models import Right
 from transactions.selectors import HistoryEntry, parcel_timeline
@@ -425,10 +426,10 @@ class _Record:
 def _record_at(parcel_id: int, sequence: int, day: dt.date) -> _Record | None:
     """Return the record of the parcel at journal position `sequence` (None: no such parcel)."""
     params = {"parcel": parcel_id, "n": sequence, "day": day}
-    parcel = fetch_rows(_PARCEL_AT_ENTRY_SQL, params)
+    parcel = fetch_rows(Parcel, _PARCEL_AT_ENTRY_SQL, params)
     if not parcel:
         return None
-    rights = fetch_rows(_RIGHTS_AT_ENTRY_SQL, params)
+    rights = fetch_rows(Parcel, _RIGHTS_AT_ENTRY_SQL, params)
     history = parcel_timeline(parcel_id, through=sequence)["entries"]
     row = parcel[0]
     stated = {
@@ -482,7 +483,7 @@ def _data_digest(sheet: ParcelSheet, boundary_wkb: bytes) -> bytes:
 
 
 def _digest(stated: dict[str, Any]) -> bytes:
-    return hashlib.sha256(ledger.canonical_json(stated).encode("utf-8")).digest()
+    return hashlib.sha256(hashing.canonical_json(stated).encode("utf-8")).digest()
 
 
 # --- the location map ---------------------------------------------------------------------------
@@ -526,7 +527,7 @@ FROM parcels_parcel WHERE id = %(parcel)s
 
 def _location_map(parcel_id: int, day: dt.date) -> tuple[LocationMap, bytes]:
     """Return the map of the parcel among its neighbours, and the parcel's exact boundary."""
-    subject = fetch_rows(_SUBJECT_SQL, {"parcel": parcel_id})[0]
+    subject = fetch_rows(Parcel, _SUBJECT_SQL, {"parcel": parcel_id})[0]
     centre_x = (subject["minx"] + subject["maxx"]) / 2
     centre_y = (subject["miny"] + subject["maxy"]) / 2
     width = max(
@@ -542,6 +543,7 @@ def _location_map(parcel_id: int, day: dt.date) -> tuple[LocationMap, bytes]:
         centre_y + height / 2,
     )
     rows = fetch_rows(
+        Parcel,
         _MAP_SQL,
         {
             "parcel": parcel_id,
@@ -611,11 +613,12 @@ def issue_certificate(
     if not 0 < parcel_id < 2**63:
         return None
     head = fetch_rows(
+        Parcel,
         "SELECT sequence, entry_hash FROM transactions_journalentry ORDER BY sequence DESC LIMIT 1",
         {},
     )
     sequence, head_hash = (
-        (head[0]["sequence"], head[0]["entry_hash"]) if head else (0, ledger.GENESIS_HASH)
+        (head[0]["sequence"], head[0]["entry_hash"]) if head else (0, hashing.GENESIS_HASH)
     )
     issued_at = timezone.now().replace(microsecond=0)
     day = timezone.localdate(issued_at)
@@ -792,11 +795,12 @@ def verify_certificate(code: str) -> Verification:
     except InvalidCode as error:
         return Verification(status="invalid", reason=str(error))
     entry = fetch_rows(
+        Parcel,
         "SELECT entry_hash FROM transactions_journalentry WHERE sequence = %(n)s",
         {"n": fields.sequence},
     )
     if fields.sequence == 0:
-        head_hash = ledger.GENESIS_HASH
+        head_hash = hashing.GENESIS_HASH
     elif entry:
         head_hash = entry[0]["entry_hash"]
     else:
@@ -834,11 +838,11 @@ def verify_certificate(code: str) -> Verification:
             "recorded_at": row["recorded_at"],
         }
         for row in fetch_rows(
-            _LATER_ENTRIES_SQL, {"n": fields.sequence, "parcel": fields.parcel_id}
+            Parcel, _LATER_ENTRIES_SQL, {"n": fields.sequence, "parcel": fields.parcel_id}
         )
     ]
     sheet = parcel_sheet(fields.parcel_id, as_of=day)
-    boundary = fetch_rows(_SUBJECT_SQL, {"parcel": fields.parcel_id})[0]["wkb"]
+    boundary = fetch_rows(Parcel, _SUBJECT_SQL, {"parcel": fields.parcel_id})[0]["wkb"]
     data_changed = sheet is None or _data_digest(sheet, bytes(boundary)) != fields.data_digest
     return Verification(
         status="superseded" if later else "current",

@@ -1,6 +1,6 @@
 """`GET /exports/<layer>.<format>`: a public layer as a file, at once or as a background job.
 
-Thin view over parcels/exports.py. The layers hold no personal data, so the view is
+Thin view over parcels/publishing/exports.py. The layers hold no personal data, so the view is
 public. A small export (at most LANDINFO["EXPORT_SYNC_MAX_FEATURES"] features) is
 written by GDAL into a temporary folder and streamed back as an attachment; a larger
 one would hold a worker for minutes, so the planner is sent (303) to the page that
@@ -19,8 +19,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from landinfo.security import rate_limited
-from parcels import exports
-from parcels.layers import InvalidLayerRequest, get_layer
+from parcels.publishing import exports
+from parcels.publishing.layers import InvalidLayerRequest, get_layer
 
 # The planner's page that turns the same request into a background job.
 PLANNER_NEW_EXPORT = "/planner/exports/new"
