@@ -28,9 +28,9 @@ django.setup()
 from django.contrib.auth.models import AnonymousUser  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from parcels.selectors import parcel_sheet  # noqa: E402
 from transactions.certificates.issue import issue_certificate, verify_certificate  # noqa: E402
 from transactions.certificates.pdf import render_pdf  # noqa: E402
+from transactions.selectors import parcel_sheet  # noqa: E402
 
 
 def _percentiles(samples: list[float]) -> str:

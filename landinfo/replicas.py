@@ -40,9 +40,9 @@ REPLICA_VIEWS = frozenset(
     {
         "parcels:home",
         "parcels:search",
-        "parcels:at-point",
-        "parcels:detail",
-        "parcels:history",
+        "transactions:at-point",
+        "transactions:detail",
+        "transactions:history",
         "parcels:tile",
         "parcels:export",
         "ogc:landing",

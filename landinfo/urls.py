@@ -47,8 +47,9 @@ urlpatterns = [
     # The landing page without the slash too: QGIS 3.22 cannot follow a redirect to it.
     path("ogc", ogc.landing_view, name="ogc-landing"),
     path("ogc/", include("parcels.publishing.ogc.urls")),
-    path("", include("transactions.urls")),
+    # The parcels' paths first: the sheet's /api/parcels/<id> must not take theirs.
     path("", include("parcels.urls")),
+    path("", include("transactions.urls")),
 ]
 
 # JSON on the machine paths (/api/, /ogc, /exports/, /tiles/); Django's pages for others.

@@ -1,8 +1,11 @@
-"""The public JSON API of the parcel register: search, point lookup, sheet, history.
+"""The public JSON API of the parcel register: search; and what every public endpoint shares.
 
 Thin views: read and check the query parameters, call one selector, map "nothing
 there" to 404. Every error is `{"detail": "..."}` with a message a person can act on
-(DRF renders its APIException that way).
+(DRF renders its APIException that way). The parcel's sheet, history and the parcel at
+a point combine the parcel with its rights: they are served by transactions.api, with
+the conventions defined here (`public_endpoint`, the query readers, the documented
+parameters and errors).
 """
 
 from __future__ import annotations
@@ -30,12 +33,12 @@ from landinfo.profiles.text import normalize_text
 from landinfo.security import rate_limited
 from parcels import selectors, serializers
 
-_AS_OF = OpenApiParameter(
+AS_OF = OpenApiParameter(
     "as_of",
     OpenApiTypes.DATE,
     description="The register as it stood on this day (YYYY-MM-DD); today when absent.",
 )
-_KNOWN_AT = OpenApiParameter(
+KNOWN_AT = OpenApiParameter(
     "known_at",
     OpenApiTypes.DATETIME,
     description="The register as it knew things at this moment (ISO 8601, e.g. "
@@ -43,16 +46,16 @@ _KNOWN_AT = OpenApiParameter(
     "recorded later, and corrections recorded later, are left out. With `as_of`, who "
     "held the parcel on that day as the register knew it then. Now when absent.",
 )
-_ERRORS = {
+ERRORS = {
     400: OpenApiResponse(serializers.ErrorSerializer, description="A parameter is wrong."),
     404: OpenApiResponse(serializers.ErrorSerializer, description="Nothing there."),
 }
 # The lookups are rate-limited per client address (landinfo.security.rate_limited).
-_TOO_MANY = OpenApiResponse(
+TOO_MANY = OpenApiResponse(
     serializers.ErrorSerializer,
     description="Too many requests from this address; wait `Retry-After` seconds.",
 )
-_RETRY_AFTER = OpenApiParameter(
+RETRY_AFTER = OpenApiParameter(
     "Retry-After",
     int,
     location=OpenApiParameter.HEADER,
@@ -62,7 +65,7 @@ _RETRY_AFTER = OpenApiParameter(
 )
 
 
-def _public(view: Callable[..., Response]) -> Callable[..., Response]:
+def public_endpoint(view: Callable[..., Response]) -> Callable[..., Response]:
     """Return `view` as an anonymous, read-only JSON endpoint.
 
     No authentication at all, not merely none required: a signed-in notary's session
@@ -94,15 +97,15 @@ def _public(view: Callable[..., Response]) -> Callable[..., Response]:
             description="Code of the commune (Korea: legal dong) that short spellings such "
             "as '12/345' or '12-3' are read in; without it they match in every unit.",
         ),
-        _RETRY_AFTER,
+        RETRY_AFTER,
     ],
-    responses={200: serializers.SearchResponseSerializer, 400: _ERRORS[400], 429: _TOO_MANY},
+    responses={200: serializers.SearchResponseSerializer, 400: ERRORS[400], 429: TOO_MANY},
 )
-@_public
+@public_endpoint
 def search(request: Request) -> Response:
     """Return the parcels the text names, best first."""
     query = request.query_params.get("q", "")
-    limit = _integer(request, "limit", default=selectors.SEARCH_LIMIT_DEFAULT)
+    limit = query_integer(request, "limit", default=selectors.SEARCH_LIMIT_DEFAULT)
     try:
         results = selectors.search_parcels(
             query, limit=limit, unit_code=request.query_params.get("unit") or None
@@ -116,33 +119,8 @@ def search(request: Request) -> Response:
     return Response({"query": normalize_text(query) if named_parcel else "", "results": results})
 
 
-@rate_limited("lookup")
-@extend_schema(
-    summary="The parcel at a point",
-    parameters=[
-        OpenApiParameter("lon", float, required=True, description="Longitude, WGS84 degrees."),
-        OpenApiParameter("lat", float, required=True, description="Latitude, WGS84 degrees."),
-        _AS_OF,
-        _RETRY_AFTER,
-    ],
-    responses={200: serializers.AtPointSheetSerializer, **_ERRORS, 429: _TOO_MANY},
-)
-@_public
-def at_point(request: Request) -> Response:
-    """Return the sheet of the parcel under the point; a point on a shared edge gives one."""
-    lon = _coordinate(request, "lon", limit=180.0)
-    lat = _coordinate(request, "lat", limit=90.0)
-    as_of = _date(request, "as_of")
-    ids = selectors.parcels_at_point(lon, lat, as_of=as_of)
-    sheet = selectors.parcel_sheet(ids[0], as_of=as_of) if ids else None
-    if sheet is None:
-        raise NotFound("No parcel at this point.")
-    sheet["also_at_point"] = ids[1:]
-    return Response(sheet)
-
-
 # The parcel a path names: its id or its identifier (selectors.parcel_reference).
-_REF = OpenApiParameter(
+PARCEL_REF = OpenApiParameter(
     "id",
     str,
     location=OpenApiParameter.PATH,
@@ -153,67 +131,14 @@ _REF = OpenApiParameter(
 )
 
 
-def _parcel_pk(ref: str) -> int:
+def parcel_pk(ref: str) -> int:
     found = selectors.parcel_reference(ref)
     if found.pk is None:
         raise NotFound(found.reason)
     return found.pk
 
 
-@rate_limited("lookup")
-@extend_schema(
-    summary="The parcel sheet",
-    description="`last_entry` is the sequence of the last deed that touched the parcel "
-    "(always the present one): send it back as `expected_last_entry` when recording a "
-    "deed, so that a deed made against an older state of the parcel is refused.",
-    parameters=[_REF, _AS_OF, _KNOWN_AT, _RETRY_AFTER],
-    responses={200: serializers.SheetSerializer, **_ERRORS, 429: _TOO_MANY},
-)
-@_public
-def parcel_detail(request: Request, pk: str) -> Response:
-    """Return the parcel's sheet as it stood on `as_of`, or today, as known at `known_at`."""
-    as_of = _date(request, "as_of")
-    known_at = _moment(request, "known_at")
-    parcel = _parcel_pk(pk)
-    sheet = selectors.parcel_sheet(parcel, as_of=as_of, known_at=known_at)
-    if sheet is None:
-        raise NotFound(_not_found(parcel, as_of, known_at))
-    return Response(sheet)
-
-
-@rate_limited("lookup")
-@extend_schema(
-    summary="The parcel's deeds through time",
-    parameters=[_REF, _AS_OF, _KNOWN_AT, _RETRY_AFTER],
-    responses={200: serializers.HistorySerializer, **_ERRORS, 429: _TOO_MANY},
-)
-@_public
-def parcel_history(request: Request, pk: str) -> Response:
-    """Return the deeds that touched the parcel up to `as_of`, and its rights on that day.
-
-    With `known_at`, only the deeds the register had recorded by then.
-    """
-    as_of, known_at = _date(request, "as_of"), _moment(request, "known_at")
-    parcel = _parcel_pk(pk)
-    history = selectors.parcel_history(parcel, as_of=as_of, known_at=known_at)
-    if history is None:
-        raise NotFound(_not_found(parcel, None, None))
-    return Response(history)
-
-
-def _not_found(pk: int, as_of: dt.date | None, known_at: dt.datetime | None) -> str:
-    if known_at is not None:
-        return (
-            f"The register did not know a parcel with the id {pk} at "
-            f"{known_at.isoformat()}{f' as of {as_of.isoformat()}' if as_of else ''}; "
-            "try a later moment."
-        )
-    if as_of is None:
-        return f"No parcel has the id {pk}."
-    return f"No parcel with the id {pk} existed on {as_of.isoformat()}; try a later date."
-
-
-def _integer(request: Request, name: str, *, default: int) -> int:
+def query_integer(request: Request, name: str, *, default: int) -> int:
     text = request.query_params.get(name, "").strip()
     if not text:
         return default
@@ -223,7 +148,7 @@ def _integer(request: Request, name: str, *, default: int) -> int:
         raise ParseError(str(refusal)) from None
 
 
-def _coordinate(request: Request, name: str, *, limit: float) -> float:
+def query_coordinate(request: Request, name: str, *, limit: float) -> float:
     text = request.query_params.get(name, "").strip()
     if not text:
         raise ParseError(f"Give '{name}' in WGS84 degrees, e.g. ?lon=105.85&lat=21.02.")
@@ -236,7 +161,7 @@ def _coordinate(request: Request, name: str, *, limit: float) -> float:
     return value
 
 
-def _date(request: Request, name: str) -> dt.date | None:
+def query_date(request: Request, name: str) -> dt.date | None:
     text = request.query_params.get(name, "").strip()
     if not text:
         return None
@@ -246,7 +171,7 @@ def _date(request: Request, name: str) -> dt.date | None:
         raise ParseError(str(refusal)) from None
 
 
-def _moment(request: Request, name: str) -> dt.datetime | None:
+def query_moment(request: Request, name: str) -> dt.datetime | None:
     """Return the ISO 8601 moment in parameter `name`; naive means the register's time zone."""
     text = request.query_params.get(name, "").strip()
     if not text:

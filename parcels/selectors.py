@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Literal, NamedTuple, NotRequired, TypedDict
+from typing import Any, Literal, NamedTuple, TypedDict
 
 from django.utils import timezone
 
@@ -25,14 +25,6 @@ from landinfo.profiles.text import normalize_text
 from landinfo.srid import STORAGE_SRID
 from parcels.areas import GROUND_AREA_SQL, AreaDiscrepancy, area_discrepancy
 from parcels.models import AdministrativeUnit, Parcel
-from transactions.selectors import (
-    RIGHTS_AS_OF_JSON,
-    RIGHTS_KNOWN_AT_JSON,
-    HistoryEntry,
-    PublicRight,
-    parcel_timeline,
-    public_rights,
-)
 
 SEARCH_LIMIT_DEFAULT = 10
 SEARCH_LIMIT_MAX = 50
@@ -146,24 +138,12 @@ class ParcelSheet(TypedDict):
     status: Literal["current", "retired"]
     zoning: list[ZoningShare]
     prices: list[Price]
-    rights: list[PublicRight]
     parents: list[ParcelRef]
     children: list[ParcelRef]
     as_of: str | None
-    known_at: str | None
-    last_entry: int | None  # the deed a new deed on this parcel follows (expected_last_entry)
     bbox: list[float]
     point: list[float]  # lon, lat of a point on the parcel's surface
     geometry: dict[str, Any]
-    also_at_point: NotRequired[list[int]]
-
-
-class ParcelHistory(TypedDict):
-    parcel: ParcelRef
-    as_of: str | None
-    known_at: str | None
-    entries: list[HistoryEntry]
-    rights: list[PublicRight]
 
 
 # --- search ------------------------------------------------------------------------------
@@ -389,7 +369,7 @@ def _search_result(
     return {
         "id": row["id"],
         "identifier": row["identifier"],
-        "display": _display(profile, row["identifier"]),
+        "display": profile.display_stored(row["identifier"]),
         "address": row["address"],
         "land_use": {"code": land_use["code"], "name": land_use["name"]},
         "admin_unit": {"code": row["unit_code"], "name": row["unit_name"]},
@@ -416,15 +396,16 @@ WHERE ST_DWithin(
         ST_Transform(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326), {STORAGE_SRID}),
         %(tolerance)s
       )
-  AND valid_from <= %(day)s AND (valid_to IS NULL OR valid_to > %(day)s)
+  AND {sql.alive()}
 ORDER BY identifier, id
 LIMIT %(most)s
-"""  # noqa: S608 - formats in the storage SRID only, an int from the profile
+"""  # noqa: S608 - formats the storage SRID (an int from the profile) and the lifespan test
 
-# One parcel with everything its sheet shows, as of a day; rights come from
-# transactions.selectors, which decides what of a holder is public. Zones are
-# returned with their share unfiltered: filtering or sorting on the share in SQL would
-# compute the overlay again (a parcel meets a handful of zones; Python sorts them).
+# One parcel with everything the register of parcels knows of it, as of a day; what other
+# parts of the register add to its sheet (rights, the journal's last entry) comes in as
+# more columns (sheet_statement). Zones are returned with their share unfiltered:
+# filtering or sorting on the share in SQL would compute the overlay again (a parcel
+# meets a handful of zones; Python sorts them).
 _SHEET_SQL = """
 SELECT p.id, p.identifier, p.address, p.land_use, p.registered_area, p.map_scale,
        p.valid_from, p.valid_to,
@@ -444,7 +425,7 @@ SELECT p.id, p.identifier, p.address, p.land_use, p.registered_area, p.map_scale
                                       / ST_Area(p.boundary) END)), '[]')::text
           FROM parcels_zoningzone z
          WHERE ST_Intersects(z.boundary, p.boundary)
-           AND z.valid_from <= %(day)s AND (z.valid_to IS NULL OR z.valid_to > %(day)s)
+           AND {zone_alive}
        ) AS zoning,
        (SELECT coalesce(jsonb_agg(jsonb_build_object(
                    'year', lp.year, 'price_per_m2', lp.price_per_m2, 'currency', lp.currency)
@@ -461,15 +442,7 @@ SELECT p.id, p.identifier, p.address, p.land_use, p.registered_area, p.map_scale
                    ORDER BY o.identifier), '[]')::text
           FROM parcels_parcellineage l JOIN parcels_parcel o ON o.id = l.child_id
          WHERE l.parent_id = p.id
-       ) AS children,
-       {rights} AS rights,
-       -- The last entry that touched the parcel, as transactions.deeds.services.last_entry
-       -- computes it: a deed sends it back as expected_last_entry. Always the present.
-       greatest(
-           (SELECT max(greatest(r.begun_by_id, r.ended_by_id, r.voided_by_id))
-              FROM transactions_right r WHERE r.parcel_id = p.id),
-           p.created_by_id, p.retired_by_id
-       ) AS last_entry{known}
+       ) AS children{more}
 FROM parcels_parcel p
 JOIN parcels_administrativeunit u ON u.id = p.admin_unit_id
 LEFT JOIN parcels_administrativeunit a1 ON a1.id = u.parent_id
@@ -489,26 +462,28 @@ _AT_POINT = sql.statement(
         "most": "int",
     },
 )
-_SHEET_SQL = _SHEET_SQL.replace("{ground_area}", GROUND_AREA_SQL.format(boundary="p.boundary"))
-_SHEET = sql.statement(
-    "sheet",
-    _SHEET_SQL.replace("{rights}", RIGHTS_AS_OF_JSON.format(parcel="p.id")).replace("{known}", ""),
-    {"pk": "bigint", "as_of": "date", "day": "date", "last_year": "int"},
-)
-# The sheet as the register knew it at a moment (the second timeline): rights recorded
-# by then, and when the register learnt that the parcel was made and retired.
-_SHEET_KNOWN_AT = sql.statement(
-    "sheet_known_at",
-    _SHEET_SQL.replace("{rights}", RIGHTS_KNOWN_AT_JSON.format(parcel="p.id")).replace(
-        "{known}",
-        """,
-       (SELECT recorded_at FROM transactions_journalentry WHERE sequence = p.created_by_id)
-           AS created_recorded_at,
-       (SELECT recorded_at FROM transactions_journalentry WHERE sequence = p.retired_by_id)
-           AS retired_recorded_at""",
-    ),
-    {"pk": "bigint", "as_of": "date", "day": "date", "last_year": "int", "known_at": "timestamptz"},
-)
+_SHEET_SQL = _SHEET_SQL.replace(
+    "{ground_area}", GROUND_AREA_SQL.format(boundary="p.boundary")
+).replace("{zone_alive}", sql.alive("z"))
+_SHEET_TYPES = {"pk": "bigint", "as_of": "date", "day": "date", "last_year": "int"}
+
+
+def sheet_statement(
+    name: str, more: str = "", types: dict[str, str] | None = None
+) -> sql.Statement:
+    """Return the sheet's statement with the columns `more` (", expr AS name", ...) added.
+
+    `more` may use the parcel as `p` and the parameters `pk`, `as_of`, `day` and those
+    it declares in `types`. Other parts of the register add what they know of a parcel
+    this way, so that its whole sheet stays one statement, prepared once.
+    """
+    return sql.statement(name, _SHEET_SQL.replace("{more}", more), _SHEET_TYPES | (types or {}))
+
+
+def sheet_parameters(pk: int, as_of: dt.date | None) -> dict[str, Any]:
+    """Return the parameters of a sheet statement for parcel `pk` as of `as_of` (today)."""
+    day = as_of or timezone.localdate()
+    return {"pk": pk, "as_of": as_of, "day": day, "last_year": as_of.year if as_of else None}
 
 
 def parcels_at_point(lon: float, lat: float, *, as_of: dt.date | None = None) -> list[int]:
@@ -534,52 +509,42 @@ def parcels_at_point(lon: float, lat: float, *, as_of: dt.date | None = None) ->
     return [row["id"] for row in rows]
 
 
-def parcel_sheet(
-    pk: int, *, as_of: dt.date | None = None, known_at: dt.datetime | None = None
-) -> ParcelSheet | None:
-    """Return the parcel sheet as it stood on `as_of` (today when None).
+def sheet_row(statement: sql.Statement, parameters: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the row of a sheet statement (sheet_statement); None when no parcel has `pk`.
 
-    None when no parcel has `pk` or it did not exist yet on `as_of`. Zoning in force
-    on the day, prices of the day's year and before, rights in force on the day,
-    lineage both ways. With `known_at`, the rights and the parcel's making and
-    retirement as the register knew them at that moment (None when the deed that made
-    the parcel was recorded later). `last_entry` is always the present one. One query.
+    None too when the parcel did not exist yet on `as_of`. One query.
     """
-    if not 0 < pk <= _MAX_ID:
+    if not 0 < parameters["pk"] <= _MAX_ID:
         return None  # a bigint column; the prepared statement refuses anything larger
-    day = as_of or timezone.localdate()
-    params = {"pk": pk, "as_of": as_of, "day": day, "last_year": as_of.year if as_of else None}
-    if known_at is None:
-        rows = sql.fetch_prepared(Parcel, _SHEET, params)
-    else:
-        rows = sql.fetch_prepared(Parcel, _SHEET_KNOWN_AT, params | {"known_at": known_at})
-    if not rows:
-        return None
-    row = rows[0]
-    valid_to = row["valid_to"]
-    if known_at is not None:
-        if row["created_recorded_at"] is not None and row["created_recorded_at"] > known_at:
-            return None  # made by a deed the register had not recorded yet
-        if row["retired_recorded_at"] is not None and row["retired_recorded_at"] > known_at:
-            valid_to = None  # its retirement was not known yet
+    rows = sql.fetch_prepared(Parcel, statement, parameters)
+    return rows[0] if rows else None
+
+
+def sheet_from_row(
+    row: dict[str, Any], *, as_of: dt.date | None, valid_to: dt.date | None
+) -> ParcelSheet:
+    """Return the parcel's sheet from its row: zoning in force on `as_of` (today), prices of
+    that year and before, lineage both ways. `valid_to` is the end of its lifespan as the
+    caller knows it (the row's, or None when its retirement is not to be known yet).
+    """
     profile = get_profile()
+    day = as_of or timezone.localdate()
     geometry = json.loads(row["geojson"])
     bbox = geometry.pop("bbox")
     retired = valid_to is not None and valid_to <= day
+    map_scale = row["map_scale"] or profile.default_map_scale
+    registered_area = float(row["registered_area"])
     return {
         "id": row["id"],
         "identifier": row["identifier"],
-        "display": _display(profile, row["identifier"]),
+        "display": profile.display_stored(row["identifier"]),
         "address": row["address"],
         "land_use": _land_use(profile, row["land_use"]),
-        "registered_area": float(row["registered_area"]),
+        "registered_area": registered_area,
         "computed_area": round(row["computed_area"], 1),
-        "map_scale": row["map_scale"] or profile.default_map_scale,
+        "map_scale": map_scale,
         "area_discrepancy": area_discrepancy(
-            profile,
-            float(row["registered_area"]),
-            row["ground_area"],
-            row["map_scale"] or profile.default_map_scale,
+            profile, registered_area, row["ground_area"], map_scale
         ),
         "admin_unit": {
             "code": row["unit_code"],
@@ -595,41 +560,12 @@ def parcel_sheet(
         "status": "retired" if retired else "current",
         "zoning": _zoning(json.loads(row["zoning"])),
         "prices": json.loads(row["prices"]),
-        "rights": public_rights(row["rights"]),
         "parents": _refs(profile, json.loads(row["parents"])),
         "children": _refs(profile, json.loads(row["children"])),
         "as_of": as_of.isoformat() if as_of else None,
-        "known_at": known_at.isoformat() if known_at else None,
-        "last_entry": row["last_entry"],
         "bbox": bbox,
         "point": json.loads(row["point"])["coordinates"],
         "geometry": geometry,
-    }
-
-
-def parcel_history(
-    pk: int, *, as_of: dt.date | None = None, known_at: dt.datetime | None = None
-) -> ParcelHistory | None:
-    """Return the deeds that touched the parcel, oldest first, and its rights on `as_of`.
-
-    With `known_at`, only the deeds recorded by then, and the rights as the register
-    knew them at that moment. None when no parcel has `pk`. Five queries, whatever
-    the length of the history.
-    """
-    row = Parcel.objects.filter(pk=pk).values("id", "identifier").first()
-    if row is None:
-        return None
-    timeline = parcel_timeline(pk, as_of=as_of, known_at=known_at)
-    return {
-        "parcel": {
-            "id": row["id"],
-            "identifier": row["identifier"],
-            "display": _display(get_profile(), row["identifier"]),
-        },
-        "as_of": as_of.isoformat() if as_of else None,
-        "known_at": known_at.isoformat() if known_at else None,
-        "entries": timeline["entries"],
-        "rights": timeline["rights"],
     }
 
 
@@ -652,24 +588,17 @@ def _zoning(zones: list[dict[str, Any]]) -> list[ZoningShare]:
 
 
 def display_identifier(identifier: str) -> str:
-    """Return the identifier as a certificate prints it; as stored if the profile cannot read it."""
-    return _display(get_profile(), identifier)
+    """Return the identifier as a certificate prints it (JurisdictionProfile.display_stored)."""
+    return get_profile().display_stored(identifier)
 
 
-def _display(profile: JurisdictionProfile, identifier: str) -> str:
-    """Return the identifier as a certificate prints it; as stored if the profile cannot read it."""
-    try:
-        return profile.display_identifier(profile.parse_identifier(identifier))
-    except InvalidParcelIdentifier:
-        return identifier  # imported from an older register in another format
+def parcel_ref(profile: JurisdictionProfile, pk: int, identifier: str) -> ParcelRef:
+    """Return the reference to a parcel that sheets, searches and histories give."""
+    return {"id": pk, "identifier": identifier, "display": profile.display_stored(identifier)}
 
 
 def _land_use(profile: JurisdictionProfile, code: str) -> LandUseDetail:
-    try:
-        land_use = profile.land_use(code)
-    except KeyError:
-        # A code outside the profile's list (an import from an older list): show the code.
-        return {"code": code, "name": code, "name_en": code, "group": ""}
+    land_use = profile.land_use_or_code(code)
     return {
         "code": land_use.code,
         "name": land_use.name,
@@ -679,11 +608,4 @@ def _land_use(profile: JurisdictionProfile, code: str) -> LandUseDetail:
 
 
 def _refs(profile: JurisdictionProfile, rows: list[dict[str, Any]]) -> list[ParcelRef]:
-    return [
-        {
-            "id": row["id"],
-            "identifier": row["identifier"],
-            "display": _display(profile, row["identifier"]),
-        }
-        for row in rows
-    ]
+    return [parcel_ref(profile, row["id"], row["identifier"]) for row in rows]

@@ -1,4 +1,12 @@
-"""The map page: a static shell; parcels come from the tiles, sheets from the JSON API."""
+"""The map page: a static shell; parcels come from the tiles, sheets from the JSON API.
+
+The page's configuration is the parcels' (profile, view, search, tiles, land uses) and
+what other parts of the register contribute (`contribute_to_map`): transactions adds the
+sheet's endpoints and the deed forms a user may open, from its AppConfig.ready().
+"""
+
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, AnonymousUser
@@ -13,11 +21,20 @@ from parcels.publishing import tiles
 # a template: integers the URL patterns accept and no real path contains.
 _PLACEHOLDER_BASE = 987_654_000
 
-# What people type, shown under the search box: an identifier and an address.
-SEARCH_EXAMPLES = {"vn": "to 12 thua 345 · Số 12 Phố Huế", "kr": "산 12-3 · 세종대로 110"}
+
+# What another app adds to the page's configuration for a user (None: for everyone, as
+# the planner's page): keys of its own, or more entries in a section such as "urls".
+MapContribution = Callable[[AbstractUser | AnonymousUser | None], dict[str, Any]]
+_CONTRIBUTIONS: list[MapContribution] = []
 
 
-def _url_template(name: str, *arguments: str) -> str:
+def contribute_to_map(contribution: MapContribution) -> None:
+    """Add `contribution` to every map page's configuration (once, however often called)."""
+    if contribution not in _CONTRIBUTIONS:
+        _CONTRIBUTIONS.append(contribution)
+
+
+def url_template(name: str, *arguments: str) -> str:
     """Return the path of `name` with `{argument}` in place of each path argument."""
     numbers = {argument: str(_PLACEHOLDER_BASE + i) for i, argument in enumerate(arguments)}
     path = reverse(name, kwargs={argument: int(n) for argument, n in numbers.items()})
@@ -32,8 +49,22 @@ def _layer_min_zoom(name: str) -> int:
     return min(zoom for zoom, _ in layer.rows_from_zoom)
 
 
-def map_config() -> dict[str, object]:
-    """Return what the map page's script needs: profile, view, endpoints and land uses."""
+def map_config(user: AbstractUser | AnonymousUser | None = None) -> dict[str, Any]:
+    """Return what the map page's script needs: profile, view, endpoints and land uses.
+
+    With what the other apps contribute for `user` (None: what everyone gets).
+    """
+    config = _own_config()
+    for contribution in _CONTRIBUTIONS:
+        for key, value in contribution(user).items():
+            if isinstance(value, dict) and isinstance(config.get(key), dict):
+                config[key].update(value)
+            else:
+                config[key] = value
+    return config
+
+
+def _own_config() -> dict[str, Any]:
     profile = get_profile()
     leaflet = settings.LEAFLET_CONFIG
     return {
@@ -54,11 +85,7 @@ def map_config() -> dict[str, object]:
         "tiles": {"parcelsMinZoom": _layer_min_zoom("parcels"), "maxZoom": tiles.MAX_ZOOM},
         "urls": {
             "search": reverse("parcels:search"),
-            "at": reverse("parcels:at-point"),
-            "detail": _url_template("parcels:detail", "pk"),
-            "history": _url_template("parcels:history", "pk"),
-            "certificate": _url_template("transactions:certificate", "pk"),
-            "tiles": _url_template("parcels:tile", "z", "x", "y"),
+            "tiles": url_template("parcels:tile", "z", "x", "y"),
         },
         "landUses": {
             land_use.code: {
@@ -72,40 +99,18 @@ def map_config() -> dict[str, object]:
     }
 
 
-# The deed forms the parcel sheet links to, in the order it lists them.
-_DEED_FORMS = {
-    "transfer": "transactions:deed-transfer",
-    "mortgage": "transactions:deed-mortgage",
-    "discharge": "transactions:deed-discharge",
-    "subdivision": "transactions:deed-subdivision",
-    "merge": "transactions:deed-merge",
-    "first_registration": "transactions:deed-first-registration",
-}
-
-
-def deed_forms(user: AbstractUser | AnonymousUser) -> dict[str, str] | None:
-    """Return the deed forms `user` may open, by kind; None for everyone else (the public)."""
-    if not user.has_perm("transactions.record_deed"):
-        return None
-    forms = {kind: reverse(name) for kind, name in _DEED_FORMS.items()}
-    if user.has_perm("transactions.correct_deed"):
-        forms["correction"] = reverse("transactions:deed-correction")
-    return forms
-
-
 def home(request: HttpRequest) -> HttpResponse:
     """Render the map of the register; parcels come from tiles, sheets from the API.
 
     For a notary or registrar the page also names the deed forms, and the parcel sheet
     offers "Record a deed"; the public's page is the same without them.
     """
-    config = map_config()
-    config["deeds"] = deed_forms(request.user)
+    config = map_config(request.user)
     return render(
         request,
         "parcels/home.html",
         {
             "map_config": config,
-            "search_example": SEARCH_EXAMPLES.get(get_profile().key, ""),
+            "search_example": get_profile().search_example,
         },
     )

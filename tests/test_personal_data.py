@@ -342,8 +342,8 @@ ARGUMENTS: dict[str, Callable[[Demo], list[str]]] = {
     ),
     "ogc:item": lambda demo: [f"/ogc/collections/parcels/items/{pk}" for pk in demo.parcels],
     "transactions:parcel-holders": lambda demo: _per_parcel(demo, "/api/parcels/{pk}/holders"),
-    "parcels:detail": lambda demo: _per_parcel(demo, "/api/parcels/{pk}", dated=True),
-    "parcels:history": lambda demo: _per_parcel(demo, "/api/parcels/{pk}/history", dated=True),
+    "transactions:detail": lambda demo: _per_parcel(demo, "/api/parcels/{pk}", dated=True),
+    "transactions:history": lambda demo: _per_parcel(demo, "/api/parcels/{pk}/history", dated=True),
     # A certificate is signed and drawn for each request (~0.2 s): a third of the sample.
     "transactions:certificate": lambda demo: [
         f"/parcels/{pk}/certificate.pdf" for pk in demo.parcels[::3]
@@ -358,7 +358,7 @@ QUERIES: dict[str, Callable[[Demo], list[str]]] = {
         for name, national_id in demo.persons
         for text in (name, fold_text(name), national_id)
     ],
-    "parcels:at-point": lambda demo: (
+    "transactions:at-point": lambda demo: (
         [f"?lon={lon}&lat={lat}" for lon, lat in demo.points]
         + [f"?lon={lon}&lat={lat}&as_of={demo.days[0]}" for lon, lat in demo.points]
     ),

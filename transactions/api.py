@@ -1,15 +1,18 @@
-"""The journal's public JSON API: its signed checkpoints, for anyone to copy and check.
+"""The public JSON API of rights and the journal: a parcel's sheet and history, the
+parcel at a point, and the journal's signed checkpoints.
 
-A copy of the checkpoints held outside the database (by a notary's office, an auditor,
-a newspaper) is what makes a rewrite of the journal provable: see
-transactions/journal/checkpoints.py for the signed message and `manage.py verify_ledger`.
+The sheet and history follow the conventions of the parcels' API (parcels.api: anonymous,
+rate-limited, the same query parameters and errors). A copy of the checkpoints held
+outside the database (by a notary's office, an auditor, a newspaper) is what makes a
+rewrite of the journal provable: see transactions/journal/checkpoints.py for the signed
+message and `manage.py verify_ledger`.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 
-from django.db.models import Max
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import (
@@ -18,18 +21,115 @@ from rest_framework.decorators import (
     permission_classes,
     renderer_classes,
 )
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from landinfo.security import rate_limited
+from landinfo.sql import read_cursor
+from parcels.api import (
+    AS_OF,
+    ERRORS,
+    KNOWN_AT,
+    PARCEL_REF,
+    RETRY_AFTER,
+    TOO_MANY,
+    parcel_pk,
+    public_endpoint,
+    query_coordinate,
+    query_date,
+    query_moment,
+)
+from parcels.selectors import parcels_at_point
 from parcels.serializers import ErrorSerializer
+from transactions import selectors
 from transactions.journal import checkpoints, hashing
+from transactions.journal.head import journal_head
 from transactions.models import Checkpoint, JournalEntry
+from transactions.serializers import AtPointSheetSerializer, HistorySerializer, SheetSerializer
 
 CHECKPOINTS_LIMIT_DEFAULT = 100
 CHECKPOINTS_LIMIT_MAX = 1000
+
+
+@rate_limited("lookup")
+@extend_schema(
+    summary="The parcel at a point",
+    parameters=[
+        OpenApiParameter("lon", float, required=True, description="Longitude, WGS84 degrees."),
+        OpenApiParameter("lat", float, required=True, description="Latitude, WGS84 degrees."),
+        AS_OF,
+        RETRY_AFTER,
+    ],
+    responses={200: AtPointSheetSerializer, **ERRORS, 429: TOO_MANY},
+)
+@public_endpoint
+def at_point(request: Request) -> Response:
+    """Return the sheet of the parcel under the point; a point on a shared edge gives one."""
+    lon = query_coordinate(request, "lon", limit=180.0)
+    lat = query_coordinate(request, "lat", limit=90.0)
+    as_of = query_date(request, "as_of")
+    ids = parcels_at_point(lon, lat, as_of=as_of)
+    sheet = selectors.parcel_sheet(ids[0], as_of=as_of) if ids else None
+    if sheet is None:
+        raise NotFound("No parcel at this point.")
+    sheet["also_at_point"] = ids[1:]
+    return Response(sheet)
+
+
+@rate_limited("lookup")
+@extend_schema(
+    summary="The parcel sheet",
+    description="`last_entry` is the sequence of the last deed that touched the parcel "
+    "(always the present one): send it back as `expected_last_entry` when recording a "
+    "deed, so that a deed made against an older state of the parcel is refused.",
+    parameters=[PARCEL_REF, AS_OF, KNOWN_AT, RETRY_AFTER],
+    responses={200: SheetSerializer, **ERRORS, 429: TOO_MANY},
+)
+@public_endpoint
+def parcel_detail(request: Request, pk: str) -> Response:
+    """Return the parcel's sheet as it stood on `as_of`, or today, as known at `known_at`."""
+    as_of = query_date(request, "as_of")
+    known_at = query_moment(request, "known_at")
+    parcel = parcel_pk(pk)
+    sheet = selectors.parcel_sheet(parcel, as_of=as_of, known_at=known_at)
+    if sheet is None:
+        raise NotFound(_not_found(parcel, as_of, known_at))
+    return Response(sheet)
+
+
+@rate_limited("lookup")
+@extend_schema(
+    summary="The parcel's deeds through time",
+    parameters=[PARCEL_REF, AS_OF, KNOWN_AT, RETRY_AFTER],
+    responses={200: HistorySerializer, **ERRORS, 429: TOO_MANY},
+)
+@public_endpoint
+def parcel_history(request: Request, pk: str) -> Response:
+    """Return the deeds that touched the parcel up to `as_of`, and its rights on that day.
+
+    With `known_at`, only the deeds the register had recorded by then.
+    """
+    as_of, known_at = query_date(request, "as_of"), query_moment(request, "known_at")
+    parcel = parcel_pk(pk)
+    history = selectors.parcel_history(parcel, as_of=as_of, known_at=known_at)
+    if history is None:
+        raise NotFound(_not_found(parcel, None, None))
+    return Response(history)
+
+
+def _not_found(pk: int, as_of: dt.date | None, known_at: dt.datetime | None) -> str:
+    if known_at is not None:
+        return (
+            f"The register did not know a parcel with the id {pk} at "
+            f"{known_at.isoformat()}{f' as of {as_of.isoformat()}' if as_of else ''}; "
+            "try a later moment."
+        )
+    if as_of is None:
+        return f"No parcel has the id {pk}."
+    return f"No parcel with the id {pk} existed on {as_of.isoformat()}; try a later date."
 
 
 class LedgerPublicKeySerializer(serializers.Serializer):
@@ -87,7 +187,8 @@ def ledger_checkpoints(request: Request) -> Response:
     limit = _limit(request)
     keys = checkpoints.public_keys()
     newest = Checkpoint.objects.order_by("-signed_at", "-size")[:limit]
-    size = JournalEntry.objects.aggregate(size=Max("sequence"))["size"] or 0
+    with read_cursor(JournalEntry) as cursor:
+        size = journal_head(cursor).sequence
     return Response(
         {
             "algorithm": checkpoints.ALGORITHM,

@@ -7,7 +7,11 @@ class TransactionsConfig(AppConfig):
     verbose_name = "Rights and journal"
 
     def ready(self) -> None:
+        from parcels.views import contribute_to_map
+        from transactions.map_page import map_contribution
         from transactions.roles import ensure_roles
+
+        contribute_to_map(map_contribution)
 
         # After Django's own handler has made the permissions the roles are made of
         # (contrib.auth is installed before this app, so its receiver runs first).

@@ -1,4 +1,5 @@
-"""Read side of rights and the journal, as the public may see them.
+"""Read side of rights and the journal, as the public may see them: a parcel's sheet
+(the parcel with its rights in force and the journal's last entry on it), its history.
 
 Every holder leaves here masked (`transactions.masking`); party rows are read with
 their name and kind only, so a national ID, a birth year or an address never leaves
@@ -11,13 +12,23 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
-from django.db import connections, router
 from django.db.models import Q
 from django.utils import timezone
 
-from parcels.models import ParcelLineage
+from landinfo import sql
+from landinfo.profiles import get_profile
+from parcels.models import Parcel, ParcelLineage
+from parcels.selectors import (
+    ParcelRef,
+    ParcelSheet,
+    parcel_ref,
+    sheet_from_row,
+    sheet_parameters,
+    sheet_row,
+    sheet_statement,
+)
 from transactions.masking import mask_party_name
 from transactions.models import JournalEntry, Right
 
@@ -69,6 +80,23 @@ class Timeline(TypedDict):
     rights: list[PublicRight]
 
 
+class Sheet(ParcelSheet):
+    """The parcel sheet of the API: the parcel's, with its rights and the journal's news."""
+
+    rights: list[PublicRight]
+    known_at: str | None
+    last_entry: int | None  # the deed a new deed on this parcel follows (expected_last_entry)
+    also_at_point: NotRequired[list[int]]
+
+
+class ParcelHistory(TypedDict):
+    parcel: ParcelRef
+    as_of: str | None
+    known_at: str | None
+    entries: list[HistoryEntry]
+    rights: list[PublicRight]
+
+
 # The rights on the parcel whose id is `{parcel}` in force on %(day)s, as the register
 # now knows them (voided rights never were), as the text of a JSON array: an expression
 # to embed in a query on parcels (the parcel sheet is one statement, held to a few
@@ -87,8 +115,8 @@ RIGHTS_AS_OF_JSON = """(
     FROM transactions_right r
     JOIN transactions_party h ON h.id = r.holder_id
     WHERE r.parcel_id = {parcel} AND r.voided_by_id IS NULL
-      AND r.valid_from <= %(day)s AND (r.valid_to IS NULL OR r.valid_to > %(day)s)
-)"""
+      AND {alive}
+)""".replace("{alive}", sql.alive("r"))
 
 # The same, as the register knew it at %(known_at)s (the second timeline): a right
 # counts once the entry that began it was recorded, until the entry that voided it
@@ -126,10 +154,10 @@ def rights_as_of(
     knew them at that moment (before later deeds and corrections were recorded);
     otherwise as it knows them now. One query.
     """
-    sql = RIGHTS_KNOWN_AT_JSON if known_at is not None else RIGHTS_AS_OF_JSON
-    with connections[router.db_for_read(Right)].cursor() as cursor:
+    rights = RIGHTS_KNOWN_AT_JSON if known_at is not None else RIGHTS_AS_OF_JSON
+    with sql.read_cursor(Right) as cursor:
         cursor.execute(
-            f"SELECT {sql.format(parcel='%(parcel)s')}",
+            f"SELECT {rights.format(parcel='%(parcel)s')}",
             {"parcel": parcel_id, "day": as_of or timezone.localdate(), "known_at": known_at},
         )
         (text,) = cursor.fetchone()
@@ -153,6 +181,95 @@ def public_rights(rights_json: str) -> list[PublicRight]:
     ]
     # Stable sort: within a kind, the order of the query (oldest first).
     return sorted(rights, key=lambda right: _KIND_ORDER.get(right["kind"], len(_KIND_ORDER)))
+
+
+# The last entry that touched the parcel `p`: a deed sends it back as expected_last_entry
+# (transactions.deeds.services.last_entry computes the same). Always the present.
+_LAST_ENTRY = """greatest(
+           (SELECT max(greatest(r.begun_by_id, r.ended_by_id, r.voided_by_id))
+              FROM transactions_right r WHERE r.parcel_id = p.id),
+           p.created_by_id, p.retired_by_id
+       )"""
+
+# What the journal adds to the parcels' sheet statement (parcels.selectors.sheet_statement).
+_SHEET = sheet_statement(
+    "sheet",
+    f""",
+       {RIGHTS_AS_OF_JSON.format(parcel="p.id")} AS rights,
+       {_LAST_ENTRY} AS last_entry""",
+)
+# The sheet as the register knew it at a moment (the second timeline): rights recorded
+# by then, and when the register learnt that the parcel was made and retired.
+_SHEET_KNOWN_AT = sheet_statement(
+    "sheet_known_at",
+    f""",
+       {RIGHTS_KNOWN_AT_JSON.format(parcel="p.id")} AS rights,
+       {_LAST_ENTRY} AS last_entry,
+       (SELECT recorded_at FROM transactions_journalentry WHERE sequence = p.created_by_id)
+           AS created_recorded_at,
+       (SELECT recorded_at FROM transactions_journalentry WHERE sequence = p.retired_by_id)
+           AS retired_recorded_at""",  # noqa: S608 - SQL of this module only
+    {"known_at": "timestamptz"},
+)
+
+
+def parcel_sheet(
+    pk: int, *, as_of: dt.date | None = None, known_at: dt.datetime | None = None
+) -> Sheet | None:
+    """Return the parcel sheet as it stood on `as_of` (today when None).
+
+    None when no parcel has `pk` or it did not exist yet on `as_of`. Zoning in force
+    on the day, prices of the day's year and before, rights in force on the day,
+    lineage both ways. With `known_at`, the rights and the parcel's making and
+    retirement as the register knew them at that moment (None when the deed that made
+    the parcel was recorded later). `last_entry` is always the present one. One query.
+    """
+    parameters = sheet_parameters(pk, as_of)
+    if known_at is None:
+        row = sheet_row(_SHEET, parameters)
+    else:
+        row = sheet_row(_SHEET_KNOWN_AT, parameters | {"known_at": known_at})
+    if row is None:
+        return None
+    valid_to = row["valid_to"]
+    if known_at is not None:
+        if row["created_recorded_at"] is not None and row["created_recorded_at"] > known_at:
+            return None  # made by a deed the register had not recorded yet
+        if row["retired_recorded_at"] is not None and row["retired_recorded_at"] > known_at:
+            valid_to = None  # its retirement was not known yet
+    parcel = sheet_from_row(row, as_of=as_of, valid_to=valid_to)
+    # In the order the API has always given: rights after prices, the journal's after as_of.
+    sheet: dict[str, Any] = {}
+    for key, value in parcel.items():
+        if key == "parents":
+            sheet["rights"] = public_rights(row["rights"])
+        sheet[key] = value
+        if key == "as_of":
+            sheet["known_at"] = known_at.isoformat() if known_at else None
+            sheet["last_entry"] = row["last_entry"]
+    return sheet  # type: ignore[return-value]  # a Sheet, built in its key order
+
+
+def parcel_history(
+    pk: int, *, as_of: dt.date | None = None, known_at: dt.datetime | None = None
+) -> ParcelHistory | None:
+    """Return the deeds that touched the parcel, oldest first, and its rights on `as_of`.
+
+    With `known_at`, only the deeds recorded by then, and the rights as the register
+    knew them at that moment. None when no parcel has `pk`. Five queries, whatever
+    the length of the history.
+    """
+    row = Parcel.objects.filter(pk=pk).values("id", "identifier").first()
+    if row is None:
+        return None
+    timeline = parcel_timeline(pk, as_of=as_of, known_at=known_at)
+    return {
+        "parcel": parcel_ref(get_profile(), row["id"], row["identifier"]),
+        "as_of": as_of.isoformat() if as_of else None,
+        "known_at": known_at.isoformat() if known_at else None,
+        "entries": timeline["entries"],
+        "rights": timeline["rights"],
+    }
 
 
 def parcel_timeline(

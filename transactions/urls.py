@@ -7,6 +7,9 @@ from transactions.deeds import submit, views
 app_name = "transactions"
 urlpatterns = [
     path("api/ledger/checkpoints", api.ledger_checkpoints, name="ledger-checkpoints"),
+    # A parcel with its rights: at a point, its sheet, its history. After the parcels'
+    # own paths (landinfo/urls.py), so that /api/parcels/search is not read as an id.
+    path("api/parcels/at", api.at_point, name="at-point"),
     # The certificate of a parcel (an extract of the register, signed).
     path("parcels/<int:pk>/certificate.pdf", certificates.certificate_pdf, name="certificate"),
     # The deed API (notaries, registrars; the path is part of the public interface).
@@ -16,6 +19,9 @@ urlpatterns = [
         submit.ParcelHoldersView.as_view(),
         name="parcel-holders",
     ),
+    # An id or an identifier in any spelling (parcels.selectors.parcel_reference).
+    path("api/parcels/<str:pk>", api.parcel_detail, name="detail"),
+    path("api/parcels/<str:pk>/history", api.parcel_history, name="history"),
     # The notary forms.
     path("deeds/", views.deed_index, name="deed-index"),
     path("deeds/transfer/", views.transfer, name="deed-transfer"),

@@ -139,6 +139,8 @@ class JurisdictionProfile(abc.ABC):
     # `outline`.
     area_of_use: Bounds
     map_center: tuple[float, float]  # (lat, lon) where the map opens
+    # What people type, shown under the search boxes: an identifier and an address.
+    search_example: str
     land_uses: tuple[LandUse, ...]
     # The CRSs the country's files come in, the storage CRS first and the likeliest next:
     # an import whose features miss the country or their units names the one that puts
@@ -182,6 +184,17 @@ class JurisdictionProfile(abc.ABC):
     @abc.abstractmethod
     def display_identifier(self, identifier: ParcelIdentifier) -> str:
         """Return the form people read on a certificate ("tờ 12 thửa 345", "산 12-3")."""
+
+    def display_stored(self, identifier: str) -> str:
+        """Return a stored identifier as a certificate prints it; as stored if unreadable.
+
+        A parcel imported from an older register in another format keeps its identifier,
+        which people then read as it was written.
+        """
+        try:
+            return self.display_identifier(self.parse_identifier(identifier))
+        except InvalidParcelIdentifier:
+            return identifier
 
     def map_label(self, identifier: ParcelIdentifier) -> str:
         """Return the short number printed inside the parcel on a map ("345", "산 12-3")."""
@@ -242,6 +255,16 @@ class JurisdictionProfile(abc.ABC):
             if land_use.code == code:
                 return land_use
         raise KeyError(code)
+
+    def land_use_or_code(self, code: str) -> LandUse:
+        """Return the land use for `code`; a code outside the list names itself.
+
+        A parcel imported from an older code list keeps its code: the sheet shows it.
+        """
+        try:
+            return self.land_use(code)
+        except KeyError:
+            return LandUse(code=code, name=code, name_en=code, group="")
 
     @property
     def land_use_codes(self) -> frozenset[str]:

@@ -364,6 +364,7 @@ class KoreaProfile(JurisdictionProfile):
     currency = "KRW"
     area_of_use = Bounds(west=124.5, south=33.0, east=132.0, north=38.7)
     map_center = (37.5665, 126.978)  # Seoul
+    search_example = "산 12-3 · 세종대로 110"
     usual_crs = _USUAL_CRS
     added_land = _ADDED_LAND
     # 지적도 1:500, 1:600, 1:1000, 1:1200 (most 도해 areas), 1:2400, 1:3000, 1:6000

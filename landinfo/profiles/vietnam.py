@@ -521,6 +521,7 @@ class VietnamProfile(JurisdictionProfile):
     # Mainland plus the island districts (Hoàng Sa, Trường Sa, Phú Quốc, Côn Đảo).
     area_of_use = Bounds(west=102.1, south=6.0, east=117.9, north=23.45)
     map_center = (21.028, 105.834)  # Hà Nội
+    search_example = "to 12 thua 345 · Số 12 Phố Huế"
     land_uses = _LAND_USES
     usual_crs = _USUAL_CRS
     added_land = _ADDED_LAND

@@ -15,7 +15,6 @@ from django.urls import reverse
 from landinfo import sql
 from landinfo.profiles import get_profile
 from landinfo.srid import STORAGE_SRID, WGS84
-from parcels import serializers
 from parcels.models import AdministrativeUnit
 from tests.factories import (
     ORIGIN_X,
@@ -29,21 +28,22 @@ from tests.factories import (
     unit_code,
 )
 from tests.transactions import factories as deeds
+from transactions import serializers
 from transactions.deeds.payloads import TransferType
 from transactions.models import Party
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
-AT = reverse("parcels:at-point")
+AT = reverse("transactions:at-point")
 HALF = Fraction(1, 2)
 
 
 def detail_url(parcel) -> str:
-    return reverse("parcels:detail", args=[parcel.pk])
+    return reverse("transactions:detail", args=[parcel.pk])
 
 
 def history_url(parcel) -> str:
-    return reverse("parcels:history", args=[parcel.pk])
+    return reverse("transactions:history", args=[parcel.pk])
 
 
 def lonlat(x: float, y: float) -> dict[str, str]:
@@ -394,10 +394,10 @@ def sheet_display(parcel) -> str:
 
 
 def test_an_unknown_parcel_is_not_found(client):
-    answer = get_json(client, reverse("parcels:detail", args=[987654]), status=404)
+    answer = get_json(client, reverse("transactions:detail", args=[987654]), status=404)
     assert answer == {"detail": "No parcel has the id 987654."}
-    get_json(client, reverse("parcels:history", args=[987654]), status=404)
-    get_json(client, reverse("parcels:detail", args=[10**30]), status=404)  # beyond bigint
+    get_json(client, reverse("transactions:history", args=[987654]), status=404)
+    get_json(client, reverse("transactions:detail", args=[10**30]), status=404)  # beyond bigint
 
 
 def test_a_parcel_before_it_existed_is_not_found(client, pair):

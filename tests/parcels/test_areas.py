@@ -115,7 +115,7 @@ def notes(report: Path) -> dict[str, str]:
 
 
 def sheet(client, parcel: Parcel) -> dict:
-    response = client.get(reverse("parcels:detail", args=[parcel.pk]))
+    response = client.get(reverse("transactions:detail", args=[parcel.pk]))
     assert response.status_code == 200
     return response.json()
 

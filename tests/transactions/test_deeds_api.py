@@ -345,7 +345,7 @@ def test_transfer_from_the_sheets_last_entry_is_recorded(client, notary):
     parcel = ParcelFactory()
     as_user(client, notary)
     register(client, parcel, (person("Nguyễn Văn An", "001080000001"), "1/1"))
-    sheet = client.get(reverse("parcels:detail", args=[parcel.pk])).json()
+    sheet = client.get(reverse("transactions:detail", args=[parcel.pk])).json()
     an = Party.objects.get(national_id="001080000001")
     document = "AB" * 32
     response = post(
@@ -369,7 +369,7 @@ def test_transfer_from_the_sheets_last_entry_is_recorded(client, notary):
     entry = JournalEntry.objects.get(sequence=response.json()["sequence"])
     assert entry.document_sha256 == document.lower()
     assert json.loads(entry.payload)["price"] == "2500000000"
-    after = client.get(reverse("parcels:detail", args=[parcel.pk])).json()
+    after = client.get(reverse("transactions:detail", args=[parcel.pk])).json()
     assert after["last_entry"] == entry.sequence
 
 
@@ -956,10 +956,11 @@ def test_public_reads_ignore_a_bad_token_and_need_no_csrf(client, notary):
     parcel = ParcelFactory()
     headers = {"Authorization": "Token not-a-token"}
     assert (
-        client.get(reverse("parcels:detail", args=[parcel.pk]), headers=headers).status_code == 200
+        client.get(reverse("transactions:detail", args=[parcel.pk]), headers=headers).status_code
+        == 200
     )
     as_user(client, notary)
-    assert client.get(reverse("parcels:history", args=[parcel.pk])).status_code == 200
+    assert client.get(reverse("transactions:history", args=[parcel.pk])).status_code == 200
 
 
 # --- the OpenAPI document --------------------------------------------------------------------
@@ -1186,7 +1187,7 @@ def test_a_name_with_an_invisible_character_is_stored_as_it_reads_and_masked(
     party = Party.objects.get(national_id=national_id(1))
     assert party.name == f"Nguyễn{shown}Văn{shown}Bình Z"
     assert party.address == f"Số{shown}3 Phố Huế"
-    sheet = client.get(reverse("parcels:detail", args=[parcel.pk])).content.decode()
+    sheet = client.get(reverse("transactions:detail", args=[parcel.pk])).content.decode()
     assert "Nguyễn V. B. Z." in json.dumps(json.loads(sheet), ensure_ascii=False)
     assert "Văn" not in sheet and "Bình" not in sheet and "B\\u00ecnh" not in sheet
 

@@ -60,13 +60,13 @@ def register():
 
 
 def holders(client, parcel, **params) -> list[str]:
-    response = client.get(reverse("parcels:detail", args=[parcel.pk]), params)
+    response = client.get(reverse("transactions:detail", args=[parcel.pk]), params)
     assert response.status_code == 200, response.content
     return [right["holder"]["name"] for right in response.json()["rights"]]
 
 
 def history(client, parcel, **params) -> list[str]:
-    response = client.get(reverse("parcels:history", args=[parcel.pk]), params)
+    response = client.get(reverse("transactions:history", args=[parcel.pk]), params)
     assert response.status_code == 200, response.content
     return [entry["kind"] for entry in response.json()["entries"]]
 
@@ -81,7 +81,9 @@ def test_a_transfer_recorded_the_day_after_it_took_effect(client, register):
     assert holders(client, parcel, as_of=day_1) == ["Công ty TNHH Minh Phát"]
     assert history(client, parcel, known_at=BEFORE) == ["first_registration"]
     assert history(client, parcel, known_at=AFTER) == ["first_registration", "transfer"]
-    sheet = client.get(reverse("parcels:detail", args=[parcel.pk]), {"known_at": BEFORE}).json()
+    sheet = client.get(
+        reverse("transactions:detail", args=[parcel.pk]), {"known_at": BEFORE}
+    ).json()
     assert sheet["known_at"] == "2024-03-02T09:00:00+07:00"
     assert sheet["last_entry"] == 2  # the present, whatever the moment asked
 
@@ -140,12 +142,14 @@ def test_a_parcel_made_by_a_deed_recorded_later_was_not_known(client):
     )
     earlier = (entry.recorded_at - dt.timedelta(seconds=1)).isoformat()
     child = json.loads(entry.payload)["parcels_created"][0]["id"]
-    response = client.get(reverse("parcels:detail", args=[child]), {"known_at": earlier})
+    response = client.get(reverse("transactions:detail", args=[child]), {"known_at": earlier})
     assert response.status_code == 404
     assert "did not know" in response.json()["detail"]
-    parent = client.get(reverse("parcels:detail", args=[parcel.pk]), {"known_at": earlier}).json()
+    parent = client.get(
+        reverse("transactions:detail", args=[parcel.pk]), {"known_at": earlier}
+    ).json()
     assert (parent["status"], parent["valid_to"]) == ("current", None)
-    now = client.get(reverse("parcels:detail", args=[parcel.pk])).json()
+    now = client.get(reverse("transactions:detail", args=[parcel.pk])).json()
     assert (now["status"], now["valid_to"]) == ("retired", "2022-01-01")
     assert child in [made["id"] for made in now["children"]]
 
@@ -153,7 +157,7 @@ def test_a_parcel_made_by_a_deed_recorded_later_was_not_known(client):
 @pytest.mark.parametrize("moment", ["yesterday", "2024-13-01T00:00", "2024-03-02 25:00", "1" * 50])
 def test_a_moment_that_is_not_iso_8601_is_refused(client, moment):
     parcel = ParcelFactory()
-    response = client.get(reverse("parcels:detail", args=[parcel.pk]), {"known_at": moment})
+    response = client.get(reverse("transactions:detail", args=[parcel.pk]), {"known_at": moment})
     assert response.status_code == 400
     assert "known_at" in response.json()["detail"]
 
@@ -171,7 +175,7 @@ def test_the_sheet_as_known_at_a_moment_takes_one_query(
     client, register, django_assert_max_num_queries
 ):
     parcel = register
-    url = reverse("parcels:detail", args=[parcel.pk])
+    url = reverse("transactions:detail", args=[parcel.pk])
     client.get(url, {"known_at": BEFORE})  # prepares the statement in this session
     with django_assert_max_num_queries(1):
         assert client.get(url, {"known_at": AFTER}).status_code == 200

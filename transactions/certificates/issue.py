@@ -59,16 +59,16 @@ from django.utils.translation import pgettext_lazy
 
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
 from landinfo.profiles.text import is_invisible, normalize_text
-from landinfo.sql import fetch_rows
+from landinfo.sql import alive, fetch_rows, read_cursor
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
-from parcels.selectors import ParcelSheet, parcel_sheet
 from transactions.audit import record_personal_data_access
 from transactions.journal import hashing
 from transactions.journal.checkpoints import key_id, public_keys, signing_key
+from transactions.journal.head import journal_head
 from transactions.masking import PUBLIC_KINDS, mask_party_name
-from transactions.models import Right
-from transactions.selectors import HistoryEntry, parcel_timeline
+from transactions.models import JournalEntry, Right
+from transactions.selectors import HistoryEntry, Sheet, parcel_sheet, parcel_timeline
 
 # --- what a certificate shows ----------------------------------------------------------------
 
@@ -466,7 +466,7 @@ def _record_at(parcel_id: int, sequence: int, day: dt.date) -> _Record | None:
     )
 
 
-def _data_digest(sheet: ParcelSheet, boundary_wkb: bytes) -> bytes:
+def _data_digest(sheet: Sheet, boundary_wkb: bytes) -> bytes:
     """Return the digest of what the register keeps about the parcel beside the journal."""
     stated = {
         "v": 1,
@@ -511,12 +511,12 @@ FROM (
     FROM parcels_parcel p, frame
     WHERE p.boundary && frame.box
       AND (p.id = %(parcel)s
-           OR (p.valid_from <= %(day)s AND (p.valid_to IS NULL OR p.valid_to > %(day)s)))
+           OR ({alive("p")}))
 ) clipped
 WHERE NOT ST_IsEmpty(shape)
 ORDER BY id <> %(parcel)s, distance
 LIMIT %(most)s
-"""  # noqa: S608 - formats in the storage SRID only, an int from the profile
+"""  # noqa: S608 - formats the storage SRID (an int from the profile) and the lifespan test
 
 _SUBJECT_SQL = """
 SELECT ST_AsBinary(boundary) AS wkb, ST_XMin(boundary) AS minx, ST_YMin(boundary) AS miny,
@@ -612,14 +612,8 @@ def issue_certificate(
         raise ValueError(f"A certificate is issued in {', '.join(LANGUAGES)}; got {language!r}.")
     if not 0 < parcel_id < 2**63:
         return None
-    head = fetch_rows(
-        Parcel,
-        "SELECT sequence, entry_hash FROM transactions_journalentry ORDER BY sequence DESC LIMIT 1",
-        {},
-    )
-    sequence, head_hash = (
-        (head[0]["sequence"], head[0]["entry_hash"]) if head else (0, hashing.GENESIS_HASH)
-    )
+    with read_cursor(JournalEntry) as cursor:
+        sequence, head_hash, _ = journal_head(cursor)
     issued_at = timezone.now().replace(microsecond=0)
     day = timezone.localdate(issued_at)
     sheet = parcel_sheet(parcel_id, as_of=day)
@@ -728,8 +722,8 @@ def _history(profile: JurisdictionProfile, entries: list[HistoryEntry]) -> list[
             recorded_at=dt.datetime.fromisoformat(entry["recorded_at"]),
             holders_before=entry["holders_before"],
             holders_after=entry["holders_after"],
-            made_from=[_display_of(profile, identifier) for identifier in entry["made_from"]],
-            made_into=[_display_of(profile, identifier) for identifier in entry["made_into"]],
+            made_from=[profile.display_stored(identifier) for identifier in entry["made_from"]],
+            made_into=[profile.display_stored(identifier) for identifier in entry["made_into"]],
         )
         for entry in entries
     ]
@@ -737,14 +731,7 @@ def _history(profile: JurisdictionProfile, entries: list[HistoryEntry]) -> list[
 
 def _displays(profile: JurisdictionProfile, parcel_ids: list[int]) -> list[str]:
     identifiers = dict(Parcel.objects.filter(pk__in=parcel_ids).values_list("pk", "identifier"))
-    return sorted(_display_of(profile, identifiers[pk]) for pk in parcel_ids if pk in identifiers)
-
-
-def _display_of(profile: JurisdictionProfile, identifier: str) -> str:
-    try:
-        return profile.display_identifier(profile.parse_identifier(identifier))
-    except InvalidParcelIdentifier:
-        return identifier
+    return sorted(profile.display_stored(identifiers[pk]) for pk in parcel_ids if pk in identifiers)
 
 
 # --- verifying ---------------------------------------------------------------------------------
@@ -849,7 +836,7 @@ def verify_certificate(code: str) -> Verification:
         reason="",
         fields=fields,
         identifier=identifier,
-        display=_display_of(profile, identifier),
+        display=profile.display_stored(identifier),
         head_hash=head_hash,
         rights=_rights(record.rights, set()),
         history=_history(profile, record.history),

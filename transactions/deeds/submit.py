@@ -787,8 +787,8 @@ def deed_result(entry: JournalEntry) -> dict[str, Any]:
         },
         "parcels_created": [created["id"] for created in payload.get("parcels_created", [])],
         "links": {
-            "parcel": reverse("parcels:detail", args=[parcel["id"]]),
-            "history": reverse("parcels:history", args=[parcel["id"]]),
+            "parcel": reverse("transactions:detail", args=[parcel["id"]]),
+            "history": reverse("transactions:history", args=[parcel["id"]]),
             "map": f"{reverse('parcels:home')}?parcel={parcel['id']}",
         },
     }
@@ -959,7 +959,7 @@ class DeedsView(_DeedAPIView):
         except DeedRefused as refused:
             return _error(refused.code, refused.message, refused.status)
         response = Response(deed_result(entry), status=status.HTTP_201_CREATED)
-        response["Location"] = reverse("parcels:detail", args=[response.data["parcel"]["id"]])
+        response["Location"] = reverse("transactions:detail", args=[response.data["parcel"]["id"]])
         if getattr(entry, "replayed", False):
             response[REPLAYED_HEADER] = "true"
         return response

@@ -36,7 +36,6 @@ from landinfo.dates import register_day
 from landinfo.profiles import get_profile
 from parcels.models import Parcel
 from parcels.selectors import InvalidSearch, display_identifier, search_parcels
-from parcels.views import SEARCH_EXAMPLES
 from transactions import audit
 from transactions.deeds import forms, services, submit
 from transactions.deeds.payloads import MORTGAGE, OWNERSHIP
@@ -594,7 +593,7 @@ class CorrectionPage(DeedPage):
 
 
 def _search_example() -> str:
-    return SEARCH_EXAMPLES.get(get_profile().key, "")
+    return get_profile().search_example
 
 
 def _kind_labels() -> dict[str, str]:

@@ -1,0 +1,49 @@
+"""What rights and deeds add to the map page (parcels.views.contribute_to_map).
+
+The sheet's endpoints (the parcel at a point, its sheet, history and certificate), and,
+for a notary or registrar, the deed forms the parcel sheet offers ("Record a deed").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser, AnonymousUser
+from django.urls import reverse
+
+from parcels.views import url_template
+
+# The deed forms the parcel sheet links to, in the order it lists them.
+_DEED_FORMS = {
+    "transfer": "transactions:deed-transfer",
+    "mortgage": "transactions:deed-mortgage",
+    "discharge": "transactions:deed-discharge",
+    "subdivision": "transactions:deed-subdivision",
+    "merge": "transactions:deed-merge",
+    "first_registration": "transactions:deed-first-registration",
+}
+
+
+def map_contribution(user: AbstractUser | AnonymousUser | None) -> dict[str, Any]:
+    """Return the sheet's endpoints; and the deed forms `user` may open, for a page's user."""
+    contribution: dict[str, Any] = {
+        "urls": {
+            "at": reverse("transactions:at-point"),
+            "detail": url_template("transactions:detail", "pk"),
+            "history": url_template("transactions:history", "pk"),
+            "certificate": url_template("transactions:certificate", "pk"),
+        }
+    }
+    if user is not None:
+        contribution["deeds"] = deed_forms(user)
+    return contribution
+
+
+def deed_forms(user: AbstractUser | AnonymousUser) -> dict[str, str] | None:
+    """Return the deed forms `user` may open, by kind; None for everyone else (the public)."""
+    if not user.has_perm("transactions.record_deed"):
+        return None
+    forms = {kind: reverse(name) for kind, name in _DEED_FORMS.items()}
+    if user.has_perm("transactions.correct_deed"):
+        forms["correction"] = reverse("transactions:deed-correction")
+    return forms

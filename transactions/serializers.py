@@ -1,0 +1,120 @@
+"""The shapes of a parcel's sheet and history, for the OpenAPI document at /api/schema/.
+
+Like parcels.serializers (whose pieces they use), these describe JSON that the selectors
+build themselves (`transactions.selectors`) and are not run on responses.
+tests/parcels/test_api_sheet.py checks that responses and these fields agree.
+"""
+
+from rest_framework import serializers
+
+from parcels.serializers import (
+    AdminUnitSerializer,
+    AreaDiscrepancySerializer,
+    LandUseSerializer,
+    ParcelRefSerializer,
+    PriceSerializer,
+    ZoningShareSerializer,
+)
+
+
+class HolderSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Masked for a person; in full otherwise.")
+    kind = serializers.ChoiceField(choices=["person", "organisation", "state"])
+
+
+class RightSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    share = serializers.CharField(help_text='"n/d", e.g. "1/2".')
+    holder = HolderSerializer()
+    valid_from = serializers.DateField()
+    valid_to = serializers.DateField(allow_null=True)
+
+
+class SheetSerializer(ParcelRefSerializer):
+    address = serializers.CharField()
+    land_use = LandUseSerializer()
+    registered_area = serializers.FloatField(help_text="m², as on the certificate.")
+    computed_area = serializers.FloatField(
+        help_text="m² of the boundary in the storage CRS, 1 decimal."
+    )
+    map_scale = serializers.IntegerField(
+        help_text="M of the scale 1:M of the parcel's cadastral map; the profile's usual "
+        "one when the register was not given it."
+    )
+    area_discrepancy = AreaDiscrepancySerializer(
+        allow_null=True,
+        help_text="How the registered area differs from the boundary's, when by more than "
+        "the map scale permits; null within it. A note: the registered area stands.",
+    )
+    admin_unit = AdminUnitSerializer()
+    valid_from = serializers.DateField()
+    valid_to = serializers.DateField(allow_null=True)
+    status = serializers.ChoiceField(
+        choices=["current", "retired"], help_text="On `as_of`, or today."
+    )
+    zoning = ZoningShareSerializer(many=True, help_text="Largest share first.")
+    prices = PriceSerializer(many=True, help_text="Latest year first.")
+    rights = RightSerializer(many=True, help_text="In force on `as_of`, or today.")
+    parents = ParcelRefSerializer(many=True)
+    children = ParcelRefSerializer(many=True)
+    as_of = serializers.DateField(allow_null=True)
+    known_at = serializers.DateTimeField(
+        allow_null=True, help_text="The moment the sheet shows the register's knowledge at."
+    )
+    last_entry = serializers.IntegerField(
+        allow_null=True,
+        help_text="Sequence of the last deed that touched the parcel, now (not as of "
+        "`as_of` or `known_at`); null when none did. A deed sends it back as "
+        "`expected_last_entry`.",
+    )
+    bbox = serializers.ListField(child=serializers.FloatField(), min_length=4, max_length=4)
+    point = serializers.ListField(
+        child=serializers.FloatField(),
+        min_length=2,
+        max_length=2,
+        help_text="[lon, lat] of a point inside the parcel (on its surface).",
+    )
+    geometry = serializers.JSONField(help_text="GeoJSON MultiPolygon, WGS84, 6 decimals.")
+
+
+class AtPointSheetSerializer(SheetSerializer):
+    also_at_point = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Other parcels touching the point (shared edge or vertex); usually empty.",
+    )
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    sequence = serializers.IntegerField()
+    kind = serializers.CharField()
+    effective_date = serializers.DateField()
+    recorded_at = serializers.DateTimeField()
+    summary = serializers.CharField()
+    transfer_type = serializers.CharField(
+        allow_null=True, help_text="sale, gift or inheritance for a transfer; null otherwise."
+    )
+    holders_before = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The holders the deed ended, masked, one per party: two persons who "
+        "mask alike are listed twice.",
+    )
+    holders_after = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The holders the deed began, masked, one per party.",
+    )
+    made_from = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Identifiers of the parcels a subdivision or merge made this one from.",
+    )
+    made_into = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Identifiers of the parcels a subdivision or merge made from this one.",
+    )
+
+
+class HistorySerializer(serializers.Serializer):
+    parcel = ParcelRefSerializer()
+    as_of = serializers.DateField(allow_null=True)
+    known_at = serializers.DateTimeField(allow_null=True)
+    entries = HistoryEntrySerializer(many=True, help_text="Oldest first.")
+    rights = RightSerializer(many=True)
