@@ -33,8 +33,7 @@ from tests.factories import ParcelFactory, current_entry, holders_now
 from tests.transactions.test_ledger import make_user, person
 from transactions.deeds import services
 from transactions.deeds.services import DeedInput, PartyInput
-from transactions.journal import checkpoints
-from transactions.journal import verify as replay
+from transactions.journal import checkpoints, verify
 from transactions.models import JournalEntry, Right
 from transactions.operations import backup
 from transactions.operations.hardening import OWNER_ROLE
@@ -234,7 +233,7 @@ def test_drill_restored_register_verifies_and_its_head_matches_the_checkpoint(ma
     assert "entry #4 matches the backup's signed checkpoint" in out
     assert journal_of(scratch) == source
     with database_alias({**connection.settings_dict, "NAME": scratch}) as alias:
-        report = replay.verify(using=alias)
+        report = verify.verify(using=alias)
         assert report.ok, report.first_failures()
         assert (report.entries, report.anchored, report.unanchored) == (5, 4, 1)
         restored = Right.objects.using(alias).values_list(
