@@ -2,11 +2,11 @@
 
 Restore checks the files' hashes and the checkpoint's signature against the configured
 public keys before it connects to any database; restores into a fresh database made by
-the superuser (LANDINFO_SUPERUSER_DATABASE_URL: extensions and the ledger owner's
-objects need one); hardens the journal again (transactions/operations/hardening.py) when
-the source was hardened; verifies the journal (transactions/journal/verify.py) and
-checks that the entry at the checkpoint's size has the hash it signed. Only then does
-the restored database take the target's name. A restore that fails verification is
+the superuser (LANDINFO_SUPERUSER_DATABASE_URL: extensions and the objects of the
+journal's owner role need one); hardens the journal again (operations/hardening.py)
+when the source was hardened; verifies the journal (transactions/journal/verify.py)
+and checks that the entry at the checkpoint's size has the hash it signed. Only then
+does the restored database take the target's name. A restore that fails verification is
 left, for inspection, as `<target>__failed_<time>`; the database it replaces is kept as
 `<target>__replaced_<time>`.
 """

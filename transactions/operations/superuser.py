@@ -1,8 +1,8 @@
 """How LandInfo connects as a PostgreSQL superuser, for the few acts its own role may not do.
 
 Hardening the journal moves ownership away from the application's role, and a restore
-creates a database, its extensions and the ledger owner's objects: only a superuser can.
-Its URL is LANDINFO_SUPERUSER_DATABASE_URL (or a command's --superuser-url), never
+creates a database, its extensions and the objects of the journal's owner role: only a
+superuser can. Its URL is LANDINFO_SUPERUSER_DATABASE_URL (or a command's --superuser-url), never
 Django's DATABASES: the application itself must not run with those rights.
 
 The connection is plain psycopg2, made and closed by the act that needs it; the URL's
