@@ -33,11 +33,11 @@ from tests.factories import ParcelFactory, current_entry, holders_now
 from tests.transactions.test_ledger import make_user, person
 from transactions.deeds import services
 from transactions.deeds.services import DeedInput, PartyInput
-from transactions.journal import checkpoints
-from transactions.journal import verify as replay
-from transactions.management.commands.harden_journal import OWNER_ROLE
+from transactions.journal import checkpoints, verify
 from transactions.models import JournalEntry, Right
 from transactions.operations import backup
+from transactions.operations.hardening import OWNER_ROLE
+from transactions.operations.restore import database_alias
 
 SUPERUSER_URL = os.environ.get("LANDINFO_SUPERUSER_DATABASE_URL", "")
 pytestmark = [
@@ -172,7 +172,7 @@ def rewrite(path: Path, filename: str, document: dict[str, Any]) -> None:
     """Replace one JSON file of a backup and fix its manifest's hash, as a forger would."""
     (path / filename).write_text(json.dumps(document), encoding="utf-8")
     manifest = backup.read_manifest(path)
-    manifest["files"][filename]["sha256"] = backup._sha256(path / filename)
+    manifest["files"][filename]["sha256"] = backup.file_sha256(path / filename)
     (path / backup.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
 
@@ -217,7 +217,7 @@ def test_backup_holds_the_dump_the_signed_checkpoint_and_a_manifest_of_their_has
         dt.datetime.strptime(mark["signed_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC),
     )
     for name in (backup.DUMP, backup.CHECKPOINT):
-        assert manifest["files"][name]["sha256"] == backup._sha256(made / name)
+        assert manifest["files"][name]["sha256"] == backup.file_sha256(made / name)
     assert manifest["pg_dump_version"].startswith("pg_dump (PostgreSQL)")
     assert not manifest["hardened"]
     # Personal data is in the dump: readable by its owner only; no partial folder is left.
@@ -232,8 +232,8 @@ def test_drill_restored_register_verifies_and_its_head_matches_the_checkpoint(ma
     out = restore(made, scratch)
     assert "entry #4 matches the backup's signed checkpoint" in out
     assert journal_of(scratch) == source
-    with backup.database_alias({**connection.settings_dict, "NAME": scratch}) as alias:
-        report = replay.verify(using=alias)
+    with database_alias({**connection.settings_dict, "NAME": scratch}) as alias:
+        report = verify.verify(using=alias)
         assert report.ok, report.first_failures()
         assert (report.entries, report.anchored, report.unanchored) == (5, 4, 1)
         restored = Right.objects.using(alias).values_list(
@@ -298,7 +298,7 @@ def test_hardened_register_restores_hardened_and_an_edited_journal_fails_the_res
 ):
     restore(made, scratch)
     settings_dict = {**connection.settings_dict, "NAME": scratch}
-    with backup.database_alias(settings_dict) as alias:
+    with database_alias(settings_dict) as alias:
         call_command(
             "harden_journal", database=alias, superuser_url=SUPERUSER_URL, stdout=io.StringIO()
         )
@@ -326,7 +326,7 @@ def test_hardened_register_restores_hardened_and_an_edited_journal_fails_the_res
                 )
     finally:
         database.close()
-    with backup.database_alias(settings_dict) as alias:
+    with database_alias(settings_dict) as alias:
         call_command("backup", database=alias, output=tmp_path / "edited", stdout=io.StringIO())
 
     out = io.StringIO()

@@ -41,7 +41,7 @@ from tests.factories import ParcelFactory, current_entry, holders_now
 from tests.transactions.test_ledger import make_user, person
 from transactions.deeds import services
 from transactions.deeds.services import DeedInput, PartyInput
-from transactions.journal import verify as replay
+from transactions.journal import verify
 from transactions.models import JournalEntry, Party, Right
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -169,7 +169,7 @@ def state() -> dict[str, Any]:
 
 def assert_deed_left_nothing_and_retries_once(before: dict[str, Any], notary, parcel, key) -> None:
     assert state() == before
-    report = replay.verify()
+    report = verify.verify()
     assert report.ok, report.first_failures()
     last = before["journal"][-1][0]
 
@@ -182,7 +182,7 @@ def assert_deed_left_nothing_and_retries_once(before: dict[str, Any], notary, pa
     assert JournalEntry.objects.count() == len(before["journal"]) + 1
     (holder,) = Right.objects.filter(parcel=parcel, valid_to__isnull=True)
     assert holder.holder.national_id == "001080000401"
-    assert replay.verify().ok
+    assert verify.verify().ok
 
 
 def test_deed_whose_backend_is_terminated_mid_transaction_leaves_no_trace(notary, parcel, locker):

@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from transactions.journal import hashing
 from transactions.journal.append import JOURNAL_LOCK
+from transactions.journal.head import journal_head
 from transactions.models import Checkpoint
 
 ALGORITHM = "Ed25519"
@@ -169,12 +170,8 @@ def sign_checkpoint(
     key = private_key if private_key is not None else signing_key()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [JOURNAL_LOCK])
-        cursor.execute(
-            "SELECT sequence, entry_hash FROM transactions_journalentry "
-            "ORDER BY sequence DESC LIMIT 1"
-        )
-        head = cursor.fetchone()
-    size, head_hash = head if head else (0, hashing.GENESIS_HASH)
+        head = journal_head(cursor)
+    size, head_hash = head.sequence, head.entry_hash
     if if_changed:
         newest = Checkpoint.objects.order_by("-signed_at", "-size").first()
         if newest is not None and (newest.size, newest.head_hash) == (size, head_hash):

@@ -1,7 +1,7 @@
 """The journal's hash chain: canonical payloads and the hash that links each entry.
 
-Every writer of journal entries (the services, the synthetic generator, a replay)
-goes through these two functions, so the bytes hashed are the same everywhere.
+Every writer of journal entries (the services, the synthetic generator) and the verifier
+go through these two functions, so the bytes hashed are the same everywhere.
 """
 
 import datetime as dt

@@ -388,74 +388,22 @@ class _Register:
         self.stopped_at = sequence
 
     def _apply(self, sequence: int, payload: dict[str, Any]) -> None:
+        """Apply one entry's payload, raising _Refused at the first thing it cannot take."""
         day = _date(payload["effective_date"])
         deed_parcel = int(payload["parcel"]["id"])
         corrects = payload.get("corrects")
         touched: set[int] = set()
         for right_id in payload.get("rights_voided", []):
-            right = self._right(right_id, "voids")
-            if right.voided_by is not None:
-                raise _Refused(f"voids right {right_id}, which entry #{right.voided_by} voided")
-            # The corrected entry's date is the day its rights began or ended.
-            corrected_on = (
-                right.valid_from
-                if right.begun_by == corrects
-                else right.valid_to
-                if right.ended_by == corrects
-                else None
-            )
-            if corrected_on is not None and day < corrected_on:
-                self._misdated(
-                    sequence,
-                    f"corrects entry #{corrects} of {corrected_on} on {day}, an earlier day",
-                )
-            right.voided_by = sequence
-            self._close(right_id, right)
-            touched.add(right.parcel)
+            touched.add(self._void(sequence, right_id, corrects, day))
         if payload.get("kind") == "transfer":
             self._check_mortgages_since(sequence, deed_parcel, day)
         for right_id in payload["rights_ended"]:
-            right = self._right(right_id, "ends")
-            if right.voided_by is not None:
-                raise _Refused(f"ends right {right_id}, which entry #{right.voided_by} voided")
-            if right.valid_to is not None:
-                by = f"entry #{right.ended_by}" if right.ended_by else "the deed that began it"
-                raise _Refused(f"ends right {right_id}, which {by} ended on {right.valid_to}")
-            if day <= right.valid_from:
-                raise _Refused(
-                    f"ends right {right_id} on {day}, not after it began ({right.valid_from})"
-                )
-            right.valid_to, right.ended_by = day, sequence
-            self._close(right_id, right)
-            touched.add(right.parcel)
+            touched.add(self._end(sequence, right_id, day))
         retired = [int(parcel_id) for parcel_id in payload.get("parcels_retired", [])]
         for parcel_id in retired:
-            parcel = self.parcels.get(parcel_id)
-            if parcel is None:
-                # A parcel of the survey: the comparison checks that the table has it.
-                parcel = self.parcels[parcel_id] = _Parcel(None, None, None)
-            elif parcel.retired_by is not None:
-                raise _Refused(
-                    f"retires parcel {parcel_id}, which entry #{parcel.retired_by} retired"
-                )
-            elif parcel.valid_from is not None and day < parcel.valid_from:
-                raise _Refused(
-                    f"retires parcel {parcel_id} on {day}, before entry #{parcel.created_by} "
-                    f"made it ({parcel.valid_from})"
-                )
-            parcel.valid_to, parcel.retired_by = day, sequence
-            touched.add(parcel_id)
-        created = []
-        for made in payload.get("parcels_created", []):
-            parcel_id = int(made["id"])
-            if parcel_id in self.parcels:
-                earlier = self.parcels[parcel_id]
-                used = earlier.created_by or earlier.retired_by
-                raise _Refused(f"makes parcel {parcel_id}, an id entry #{used} already used")
-            _check_made(made)
-            self.parcels[parcel_id] = _Parcel(made, day, sequence)
-            created.append(parcel_id)
-            touched.add(parcel_id)
+            self._retire(sequence, parcel_id, day)
+        created = [self._make(sequence, made, day) for made in payload.get("parcels_created", [])]
+        touched.update(retired, created)
         self.lineage.extend((parent, child, sequence) for parent in retired for child in created)
         for begun in payload["rights_begun"]:
             if payload.get("kind") == "mortgage":
@@ -470,15 +418,82 @@ class _Register:
                 sequence,
             )
         for parcel_id in sorted(touched):
-            # Integers, not Fractions: the sum is 0 or 1 exactly when numerator is 0 or den.
-            numerator, denominator = 0, 1
-            for n, d in self.owners.get(parcel_id, {}).values():
-                numerator, denominator = numerator * d + n * denominator, denominator * d
-            if numerator and numerator != denominator:
-                raise _Refused(
-                    f"leaves the ownership shares of parcel {parcel_id} summing to "
-                    f"{Fraction(numerator, denominator)}, not 1 (nor 0)"
-                )
+            self._check_shares(parcel_id)
+
+    def _void(self, sequence: int, right_id: int, corrects: int | None, day: str) -> int:
+        """Void a right (a correction); return its parcel."""
+        right = self._right(right_id, "voids")
+        if right.voided_by is not None:
+            raise _Refused(f"voids right {right_id}, which entry #{right.voided_by} voided")
+        # The corrected entry's date is the day its rights began or ended.
+        corrected_on = (
+            right.valid_from
+            if right.begun_by == corrects
+            else right.valid_to
+            if right.ended_by == corrects
+            else None
+        )
+        if corrected_on is not None and day < corrected_on:
+            self._misdated(
+                sequence,
+                f"corrects entry #{corrects} of {corrected_on} on {day}, an earlier day",
+            )
+        right.voided_by = sequence
+        self._close(right_id, right)
+        return right.parcel
+
+    def _end(self, sequence: int, right_id: int, day: str) -> int:
+        """End an open right on `day`; return its parcel."""
+        right = self._right(right_id, "ends")
+        if right.voided_by is not None:
+            raise _Refused(f"ends right {right_id}, which entry #{right.voided_by} voided")
+        if right.valid_to is not None:
+            by = f"entry #{right.ended_by}" if right.ended_by else "the deed that began it"
+            raise _Refused(f"ends right {right_id}, which {by} ended on {right.valid_to}")
+        if day <= right.valid_from:
+            raise _Refused(
+                f"ends right {right_id} on {day}, not after it began ({right.valid_from})"
+            )
+        right.valid_to, right.ended_by = day, sequence
+        self._close(right_id, right)
+        return right.parcel
+
+    def _retire(self, sequence: int, parcel_id: int, day: str) -> None:
+        parcel = self.parcels.get(parcel_id)
+        if parcel is None:
+            # A parcel of the survey: the comparison checks that the table has it.
+            parcel = self.parcels[parcel_id] = _Parcel(None, None, None)
+        elif parcel.retired_by is not None:
+            raise _Refused(f"retires parcel {parcel_id}, which entry #{parcel.retired_by} retired")
+        elif parcel.valid_from is not None and day < parcel.valid_from:
+            raise _Refused(
+                f"retires parcel {parcel_id} on {day}, before entry #{parcel.created_by} "
+                f"made it ({parcel.valid_from})"
+            )
+        parcel.valid_to, parcel.retired_by = day, sequence
+
+    def _make(self, sequence: int, made: dict[str, Any], day: str) -> int:
+        """Add a parcel a deed made; return its id."""
+        parcel_id = int(made["id"])
+        if parcel_id in self.parcels:
+            earlier = self.parcels[parcel_id]
+            used = earlier.created_by or earlier.retired_by
+            raise _Refused(f"makes parcel {parcel_id}, an id entry #{used} already used")
+        _check_made(made)
+        self.parcels[parcel_id] = _Parcel(made, day, sequence)
+        return parcel_id
+
+    def _check_shares(self, parcel_id: int) -> None:
+        """Refuse an entry that leaves a parcel's ownership shares summing to neither 0 nor 1."""
+        # Integers, not Fractions: the sum is 0 or 1 exactly when numerator is 0 or den.
+        numerator, denominator = 0, 1
+        for n, d in self.owners.get(parcel_id, {}).values():
+            numerator, denominator = numerator * d + n * denominator, denominator * d
+        if numerator and numerator != denominator:
+            raise _Refused(
+                f"leaves the ownership shares of parcel {parcel_id} summing to "
+                f"{Fraction(numerator, denominator)}, not 1 (nor 0)"
+            )
 
     def _right(self, right_id: int, verb: str) -> _Right:
         right = self.rights.get(int(right_id))

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
-from transactions.operations import backup
+from transactions.operations import backup, superuser
 from transactions.operations.backup import BackupError
 
 
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--as-superuser",
             action="store_true",
-            help=f"Dump as the superuser of ${backup.SUPERUSER_URL_VARIABLE} instead of the "
+            help=f"Dump as the superuser of ${superuser.URL_VARIABLE} instead of the "
             "application's role.",
         )
         parser.add_argument(
@@ -49,10 +49,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         superuser_url = ""
         if options["as_superuser"]:
-            superuser_url = backup.configured_superuser_url()
+            superuser_url = superuser.configured_url()
             if not superuser_url:
                 raise CommandError(
-                    f"--as-superuser needs ${backup.SUPERUSER_URL_VARIABLE} (a superuser's URL)."
+                    f"--as-superuser needs ${superuser.URL_VARIABLE} (a superuser's URL)."
                 )
         try:
             path = backup.make_backup(

@@ -7,8 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from transactions.operations import backup
-from transactions.operations.backup import BackupError, RestoreFailed, RestoreRefused
+from transactions.operations import restore, superuser
+from transactions.operations.backup import BackupError, RestoreRefused
+from transactions.operations.restore import RestoreFailed
 
 
 class Command(BaseCommand):
@@ -32,7 +33,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--superuser-url",
             default="",
-            help=f"A superuser's URL (default: ${backup.SUPERUSER_URL_VARIABLE}).",
+            help=f"A superuser's URL (default: ${superuser.URL_VARIABLE}).",
         )
         parser.add_argument(
             "--force",
@@ -43,7 +44,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            restored = backup.restore_backup(
+            restored = restore.restore_backup(
                 options["backup"],
                 database_url=options["database_url"],
                 superuser_url=options["superuser_url"],
@@ -52,7 +53,7 @@ class Command(BaseCommand):
         except (RestoreRefused, BackupError) as error:
             raise CommandError(f"Restore refused: {error}") from error
         except RestoreFailed as error:
-            for reason in error.reasons[: backup.FAILURES_SHOWN]:
+            for reason in error.reasons[: restore.FAILURES_SHOWN]:
                 self.stdout.write(f"FAIL: {reason}")
             raise CommandError(
                 f"Restore FAILED: {error.reasons[0]}. The restored database is kept for "

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from transactions.journal import verify as replay
+from transactions.journal import verify
 
 # FAIL lines printed before the summary; all are counted, and --json lists those kept.
 _SHOWN = 50
@@ -34,7 +34,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            report = replay.verify(replay=not options["skip_replay"])
+            report = verify.verify(replay=not options["skip_replay"])
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
         failures = report.first_failures()
@@ -49,7 +49,7 @@ class Command(BaseCommand):
         if not report.ok:
             raise CommandError(f"FAIL: {failures[0]}")
 
-    def _summary(self, report: replay.Report, *, skipped: bool) -> str:
+    def _summary(self, report: verify.Report, *, skipped: bool) -> str:
         lines = [f"Journal: {report.entries:,} entries checked (hash chain, payloads)."]
         if report.checkpoints and report.anchored:
             lines.append(
