@@ -288,30 +288,7 @@ def parcel_timeline(
     that sequence (a certificate's journal position). Four queries, whatever the
     length of the history.
     """
-    rights = list(
-        Right.objects.filter(parcel_id=parcel_id)
-        .select_related("holder")
-        .only(*_PUBLIC_RIGHT_FIELDS)
-        .order_by("pk")
-    )
-    lineage = list(
-        ParcelLineage.objects.filter(Q(parent_id=parcel_id) | Q(child_id=parcel_id))
-        .filter(entry__isnull=False)
-        .values("entry_id", "parent_id", "child_id", "parent__identifier", "child__identifier")
-    )
-    begun: dict[int, list[Right]] = defaultdict(list)
-    ended: dict[int, list[Right]] = defaultdict(list)
-    for right in rights:
-        begun[right.begun_by_id].append(right)
-        if right.ended_by_id is not None:
-            ended[right.ended_by_id].append(right)
-        if right.voided_by_id is not None:
-            # What a correction undid reads, for that entry, as holders before it.
-            ended[right.voided_by_id].append(right)
-    lineage_by_entry: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
-    for edge in lineage:
-        lineage_by_entry[edge["entry_id"]].append(edge)
-
+    begun, ended, lineage_by_entry = _what_entries_did(parcel_id)
     sequences = set(begun) | set(ended) | set(lineage_by_entry)
     entries = JournalEntry.objects.filter(sequence__in=sequences).only(
         "sequence", "kind", "effective_date", "recorded_at", "payload"
@@ -335,6 +312,38 @@ def parcel_timeline(
         ],
         "rights": rights_as_of(parcel_id, as_of=as_of, known_at=known_at),
     }
+
+
+def _what_entries_did(
+    parcel_id: int,
+) -> tuple[dict[int, list[Right]], dict[int, list[Right]], dict[int, list[Mapping[str, Any]]]]:
+    """Return, by journal entry: the rights on the parcel it began, those it ended or voided,
+    and the lineage it made (subdivisions and merges). Two queries.
+    """
+    rights = list(
+        Right.objects.filter(parcel_id=parcel_id)
+        .select_related("holder")
+        .only(*_PUBLIC_RIGHT_FIELDS)
+        .order_by("pk")
+    )
+    lineage = list(
+        ParcelLineage.objects.filter(Q(parent_id=parcel_id) | Q(child_id=parcel_id))
+        .filter(entry__isnull=False)
+        .values("entry_id", "parent_id", "child_id", "parent__identifier", "child__identifier")
+    )
+    begun: dict[int, list[Right]] = defaultdict(list)
+    ended: dict[int, list[Right]] = defaultdict(list)
+    for right in rights:
+        begun[right.begun_by_id].append(right)
+        if right.ended_by_id is not None:
+            ended[right.ended_by_id].append(right)
+        if right.voided_by_id is not None:
+            # What a correction undid reads, for that entry, as holders before it.
+            ended[right.voided_by_id].append(right)
+    lineage_by_entry: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
+    for edge in lineage:
+        lineage_by_entry[edge["entry_id"]].append(edge)
+    return begun, ended, lineage_by_entry
 
 
 def _masked_holders(rights: list[Right]) -> list[str]:

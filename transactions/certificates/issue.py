@@ -623,17 +623,7 @@ def issue_certificate(
     location_map, boundary_wkb = _location_map(parcel_id, day)
     full_ids = _shown_in_full(user, record.rights)
     if full_ids:
-        # Organisations and the State are public in any case: only persons are recorded.
-        record_personal_data_access(
-            user,
-            [
-                right["holder_id"]
-                for right in record.rights
-                if right["id"] in full_ids and right["holder_kind"] not in PUBLIC_KINDS
-            ],
-            ("name",),
-            f"certificate of parcel {sheet['identifier']}",
-        )
+        _record_full_names(user, record, full_ids, sheet["identifier"])
     private_key = signing_key()
     fields = CodeFields(
         key_prefix=bytes.fromhex(key_id(private_key.public_key()))[:4],
@@ -650,25 +640,7 @@ def issue_certificate(
     profile = get_profile()
     return Certificate(
         parcel_id=parcel_id,
-        identifier=sheet["identifier"],
-        display=sheet["display"],
-        address=sheet["address"],
-        admin_unit=[unit["name"] for unit in sheet["admin_unit"]["parents"]]
-        + [sheet["admin_unit"]["name"]],
-        land_use_code=sheet["land_use"]["code"],
-        land_use_name=sheet["land_use"]["name"],
-        land_use_name_en=sheet["land_use"]["name_en"],
-        registered_area=sheet["registered_area"],
-        computed_area=sheet["computed_area"],
-        valid_from=dt.date.fromisoformat(sheet["valid_from"]),
-        valid_to=dt.date.fromisoformat(sheet["valid_to"]) if sheet["valid_to"] else None,
-        retired=sheet["status"] == "retired",
-        zoning=[
-            CertificateZone(z["code"], z["name"], z["plan"], z["share"]) for z in sheet["zoning"]
-        ],
-        prices=[
-            CertificatePrice(p["year"], p["price_per_m2"], p["currency"]) for p in sheet["prices"]
-        ],
+        **_sheet_fields(sheet),
         rights=_rights(record.rights, full_ids),
         parents=_displays(profile, record.parents),
         children=_displays(profile, record.children),
@@ -684,6 +656,48 @@ def issue_certificate(
         code=code,
         verify_url=verify_url(code),
     )
+
+
+def _record_full_names(
+    user: AbstractUser | AnonymousUser, record: _Record, full_ids: set[int], identifier: str
+) -> None:
+    """Record that `user` read the names of the persons among the rights `full_ids`."""
+    # Organisations and the State are public in any case: only persons are recorded.
+    record_personal_data_access(
+        user,
+        [
+            right["holder_id"]
+            for right in record.rights
+            if right["id"] in full_ids and right["holder_kind"] not in PUBLIC_KINDS
+        ],
+        ("name",),
+        f"certificate of parcel {identifier}",
+    )
+
+
+def _sheet_fields(sheet: Sheet) -> dict[str, Any]:
+    """Return what a certificate prints of the parcel's sheet, as the Certificate's fields."""
+    return {
+        "identifier": sheet["identifier"],
+        "display": sheet["display"],
+        "address": sheet["address"],
+        "admin_unit": [unit["name"] for unit in sheet["admin_unit"]["parents"]]
+        + [sheet["admin_unit"]["name"]],
+        "land_use_code": sheet["land_use"]["code"],
+        "land_use_name": sheet["land_use"]["name"],
+        "land_use_name_en": sheet["land_use"]["name_en"],
+        "registered_area": sheet["registered_area"],
+        "computed_area": sheet["computed_area"],
+        "valid_from": dt.date.fromisoformat(sheet["valid_from"]),
+        "valid_to": dt.date.fromisoformat(sheet["valid_to"]) if sheet["valid_to"] else None,
+        "retired": sheet["status"] == "retired",
+        "zoning": [
+            CertificateZone(z["code"], z["name"], z["plan"], z["share"]) for z in sheet["zoning"]
+        ],
+        "prices": [
+            CertificatePrice(p["year"], p["price_per_m2"], p["currency"]) for p in sheet["prices"]
+        ],
+    }
 
 
 _KIND_ORDER = {kind: position for position, kind in enumerate(Right.Kind.values)}
@@ -770,6 +784,39 @@ class Verification:
         return self.status in ("current", "superseded")
 
 
+def _entry_hash_at(fields: CodeFields) -> tuple[str, Verification | None]:
+    """Return the hash of the entry the certificate was issued at, or why it is refused.
+
+    Refused when the journal no longer has that entry (it was cut short) or the entry's
+    hash is not the one the code states (it was rewritten).
+    """
+    entry = fetch_rows(
+        Parcel,
+        "SELECT entry_hash FROM transactions_journalentry WHERE sequence = %(n)s",
+        {"n": fields.sequence},
+    )
+    if fields.sequence == 0:
+        head_hash = hashing.GENESIS_HASH
+    elif entry:
+        head_hash = entry[0]["entry_hash"]
+    else:
+        return "", Verification(
+            status="mismatch",
+            fields=fields,
+            reason=f"The journal has no entry #{fields.sequence}, which this certificate was "
+            "issued at: the journal was cut short. Report this certificate to the registrar.",
+        )
+    if bytes.fromhex(head_hash)[:8] != fields.head_prefix:
+        return head_hash, Verification(
+            status="mismatch",
+            fields=fields,
+            head_hash=head_hash,
+            reason=f"Journal entry #{fields.sequence} no longer has the hash this certificate "
+            "was issued at: the journal was rewritten. Report this certificate to the registrar.",
+        )
+    return head_hash, None
+
+
 def verify_certificate(code: str) -> Verification:
     """Return whether `code` is a certificate this register issued, and whether it still holds.
 
@@ -781,30 +828,9 @@ def verify_certificate(code: str) -> Verification:
         fields = decode_code(code.strip(), public_keys())
     except InvalidCode as error:
         return Verification(status="invalid", reason=str(error))
-    entry = fetch_rows(
-        Parcel,
-        "SELECT entry_hash FROM transactions_journalentry WHERE sequence = %(n)s",
-        {"n": fields.sequence},
-    )
-    if fields.sequence == 0:
-        head_hash = hashing.GENESIS_HASH
-    elif entry:
-        head_hash = entry[0]["entry_hash"]
-    else:
-        return Verification(
-            status="mismatch",
-            fields=fields,
-            reason=f"The journal has no entry #{fields.sequence}, which this certificate was "
-            "issued at: the journal was cut short. Report this certificate to the registrar.",
-        )
-    if bytes.fromhex(head_hash)[:8] != fields.head_prefix:
-        return Verification(
-            status="mismatch",
-            fields=fields,
-            head_hash=head_hash,
-            reason=f"Journal entry #{fields.sequence} no longer has the hash this certificate "
-            "was issued at: the journal was rewritten. Report this certificate to the registrar.",
-        )
+    head_hash, refusal = _entry_hash_at(fields)
+    if refusal is not None:
+        return refusal
     day = timezone.localdate(fields.issued_at)
     record = _record_at(fields.parcel_id, fields.sequence, day)
     if record is None or record.digest != fields.record_digest:

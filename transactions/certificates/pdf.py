@@ -779,64 +779,61 @@ def render_pdf(certificate: Certificate) -> bytes:
         styles = _Styles()
         pages = _Pages(certificate, styles)
         buffer = io.BytesIO()
-        doc = BaseDocTemplate(
-            buffer,
-            pagesize=A4,
-            leftMargin=MARGIN_X,
-            rightMargin=MARGIN_X,
-            topMargin=MARGIN_TOP,
-            bottomMargin=MARGIN_BOTTOM,
-            title=gettext("Parcel certificate") + f" {certificate.identifier}",
-            author=pages.register_name,
-            subject=certificate.verify_url,
-            lang=certificate.language,
-            initialFontName=_BASE,  # the canvas's default would name Helvetica, not embedded
-        )
-        height = PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-        doc.addPageTemplates(
-            [
-                PageTemplate(
-                    "first",
-                    [
-                        Frame(
-                            MARGIN_X,
-                            MARGIN_BOTTOM + PROOF_HEIGHT,
-                            CONTENT_WIDTH,
-                            height - PROOF_HEIGHT,
-                            id="first",
-                        )
-                    ],
-                    onPage=pages.first_page,
-                    autoNextPageTemplate="later",
-                ),
-                PageTemplate(
-                    "later",
-                    [Frame(MARGIN_X, MARGIN_BOTTOM, CONTENT_WIDTH, height, id="later")],
-                    onPage=pages.every_page,
-                ),
-            ]
-        )
-        location = LocationMapFlowable(
-            certificate.location_map, certificate.language, CONTENT_WIDTH, MAP_HEIGHT
-        )
-        story: list[Flowable] = [
-            *_identity(certificate, styles),
-            location,
-            *_descriptive(certificate, styles),
-            KeepTogether(_zoning(certificate, styles)),
-            KeepTogether(_prices(certificate, styles)),
-            CondPageBreak(30 * mm),
-            *_rights(certificate, styles),
-            CondPageBreak(30 * mm),
-            *_history(certificate, styles),
-        ]
+        doc = _document(buffer, certificate, pages)
         page_of = gettext("Page %(page)s of %(pages)s")
 
         def page_label(page: int, total: int) -> str:
             return page_of % {"page": page, "pages": total}
 
         doc.build(
-            story,
+            _story(certificate, styles),
             canvasmaker=lambda *a, **k: _NumberedCanvas(*a, page_label=page_label, **k),
         )
     return buffer.getvalue()
+
+
+def _document(buffer: io.BytesIO, certificate: Certificate, pages: _Pages) -> BaseDocTemplate:
+    """Return the A4 document: a first page with the proof strip, then plain pages."""
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN_X,
+        rightMargin=MARGIN_X,
+        topMargin=MARGIN_TOP,
+        bottomMargin=MARGIN_BOTTOM,
+        title=gettext("Parcel certificate") + f" {certificate.identifier}",
+        author=pages.register_name,
+        subject=certificate.verify_url,
+        lang=certificate.language,
+        initialFontName=_BASE,  # the canvas's default would name Helvetica, not embedded
+    )
+    height = PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+    first = Frame(
+        MARGIN_X, MARGIN_BOTTOM + PROOF_HEIGHT, CONTENT_WIDTH, height - PROOF_HEIGHT, id="first"
+    )
+    later = Frame(MARGIN_X, MARGIN_BOTTOM, CONTENT_WIDTH, height, id="later")
+    doc.addPageTemplates(
+        [
+            PageTemplate("first", [first], onPage=pages.first_page, autoNextPageTemplate="later"),
+            PageTemplate("later", [later], onPage=pages.every_page),
+        ]
+    )
+    return doc
+
+
+def _story(certificate: Certificate, styles: _Styles) -> list[Flowable]:
+    """Return what the certificate says, in the order it says it."""
+    location = LocationMapFlowable(
+        certificate.location_map, certificate.language, CONTENT_WIDTH, MAP_HEIGHT
+    )
+    return [
+        *_identity(certificate, styles),
+        location,
+        *_descriptive(certificate, styles),
+        KeepTogether(_zoning(certificate, styles)),
+        KeepTogether(_prices(certificate, styles)),
+        CondPageBreak(30 * mm),
+        *_rights(certificate, styles),
+        CondPageBreak(30 * mm),
+        *_history(certificate, styles),
+    ]
