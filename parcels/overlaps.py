@@ -36,7 +36,7 @@ is measured, so ground the register overlapped before (an old survey's) refuses 
 until more is taken of that parcel.
 
 The import checks a whole file in one statement built on `tolerance_sql`
-(parcels.importing.run): each feature against the register and against the file's other
+(parcels.importing.staging): each feature against the register and against the file's other
 features, a registered parcel's loss to all the file's features and to the current
 parcels, and a feature's to all the others. A subdivision checks the ground its new parcels take beyond their parent
 with `overlaps_with_register` (each new parcel) and `taken_from_register` (all of them,

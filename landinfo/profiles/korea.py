@@ -19,6 +19,7 @@ from typing import ClassVar, NoReturn
 
 from landinfo.profiles.base import (
     Bounds,
+    CanonicalPattern,
     InvalidNationalId,
     InvalidParcelIdentifier,
     JurisdictionProfile,
@@ -494,3 +495,15 @@ class KoreaProfile(JurisdictionProfile):
         if kind == "person":
             return _person_number(digits, today or dt.date.today())
         return _organisation_number(digits)
+
+    # --- import ---
+    unit_noun = "legal dong"
+    units_noun = "legal dongs"
+    # Main lot number 0001..9999 spelled without a lookahead, which RE2 (Arrow) lacks.
+    canonical_pattern = CanonicalPattern(
+        re.compile(
+            r"(?P<unit>[0-9]{10})[12]"
+            r"(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])[0-9]{4}"
+        ),
+        10,
+    )

@@ -19,6 +19,9 @@ from typing import NoReturn
 
 from landinfo.profiles.base import (
     Bounds,
+    CanonicalPattern,
+    IdentifierField,
+    IdentifierFields,
     InvalidNationalId,
     InvalidParcelIdentifier,
     JurisdictionProfile,
@@ -636,3 +639,27 @@ class VietnamProfile(JurisdictionProfile):
         if kind == "person":
             return _person_number(digits, today or dt.date.today())
         return _organisation_number(digits)
+
+    # --- import ---
+    unit_noun = "commune"
+    units_noun = "communes"
+    canonical_pattern = CanonicalPattern(
+        re.compile(r"(?P<unit>[0-9]{5})-[1-9][0-9]{0,3}-[1-9][0-9]{0,4}"), 5
+    )
+    # Vietnamese cadastral databases (ViLIS, VBDLIS, TT 25/2014 exchange files) keep the
+    # commune code, map sheet and parcel number in separate columns.
+    identifier_fields = IdentifierFields(
+        unit=IdentifierField(
+            "xã", ("maxa", "maxaphuong", "madvhc", "madonvihanhchinh", "commune", "communecode")
+        ),
+        parts=(
+            IdentifierField(
+                "tờ",
+                ("soto", "sotobando", "sohieutobando", "shbando", "tobando", "sheet", "mapsheet"),
+            ),
+            IdentifierField(
+                "thửa", ("sothua", "sothututhua", "shthua", "sothuadat", "thua", "parcel")
+            ),
+        ),
+        separator="-",
+    )

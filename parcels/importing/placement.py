@@ -23,14 +23,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import shapely
-from django.db import connection
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError, ProjError
 
 from landinfo.profiles import JurisdictionProfile
 from landinfo.profiles.base import UsualCRS
+from landinfo.sql import read_cursor, table
+from parcels.importing.crs import WGS84
+from parcels.models import AdministrativeUnit
 
-WGS84 = 4326
 SAMPLE_SIZE = 2000  # features read again in each usual CRS: a few ms per CRS
 
 # A whole file is taken to be in the wrong CRS when another CRS puts every feature in
@@ -39,6 +40,8 @@ SAMPLE_SIZE = 2000  # features read again in each usual CRS: a few ms per CRS
 # kilometres across, a fifth of them or more); a few misdrawn parcels are a few in a
 # hundred, and stay reported one by one.
 WHOLE_FILE_SHARE = 0.1
+
+_UNIT_TABLE = table(AdministrativeUnit)
 
 
 class UnitAreas:
@@ -58,9 +61,9 @@ class UnitAreas:
         missing = sorted({code for code in codes if code not in self._areas})
         if not missing:
             return
-        with connection.cursor() as cursor:
+        with read_cursor(AdministrativeUnit) as cursor:
             cursor.execute(
-                "SELECT code, ST_AsBinary(boundary) FROM parcels_administrativeunit "
+                f"SELECT code, ST_AsBinary(boundary) FROM {_UNIT_TABLE} "  # noqa: S608 - a table name
                 "WHERE code = ANY(%s) AND boundary IS NOT NULL",
                 [missing],
             )
@@ -133,20 +136,20 @@ def units_at(
     found: list[tuple[str, str] | None] = [None] * len(x)
     if not len(x):
         return found
-    with connection.cursor() as cursor:
+    with read_cursor(AdministrativeUnit) as cursor:
         cursor.execute(
-            """
+            f"""
             SELECT pt.n, u.code, u.name
             FROM unnest(%(x)s::float8[], %(y)s::float8[], %(codes)s::text[])
                  WITH ORDINALITY AS pt(x, y, own, n)
-            JOIN parcels_administrativeunit AS own ON own.code = pt.own
+            JOIN {_UNIT_TABLE} AS own ON own.code = pt.own
             CROSS JOIN LATERAL (
-                SELECT u.code, u.name FROM parcels_administrativeunit AS u
+                SELECT u.code, u.name FROM {_UNIT_TABLE} AS u
                 WHERE u.level = own.level AND u.code <> pt.own
                   AND ST_Intersects(u.boundary, ST_SetSRID(ST_MakePoint(pt.x, pt.y), %(srid)s))
                 ORDER BY u.code LIMIT 1
             ) AS u
-            """,
+            """,  # noqa: S608 - Django's table name
             {
                 "x": list(map(float, x)),
                 "y": list(map(float, y)),
@@ -352,8 +355,6 @@ def describe(
     source: CRS,
     source_name: str,
     profile: JurisdictionProfile,
-    unit_noun: str,
-    units_noun: str,
     file_has_crs: bool,
 ) -> str:
     """Return the one message for a file whose features lie out of place: what was found.
@@ -362,6 +363,16 @@ def describe(
     country and how many in it but outside their unit, in which units instead; then the
     CRS that puts them in place, or, when none does, what else moves a whole file.
     """
+    head = _what_was_found(diagnosis, source, source_name, profile)
+    if diagnosis.fitting:
+        return f"{head} {_fitting_crs(diagnosis, profile, file_has_crs)}"
+    return f"{head} {_no_fitting_crs(diagnosis, profile)}"
+
+
+def _what_was_found(
+    diagnosis: Diagnosis, source: CRS, source_name: str, profile: JurisdictionProfile
+) -> str:
+    """Return where the sample lies, and how many of it lie out of place, and where."""
     where = ""
     if diagnosis.where is not None:
         to_wgs84 = Transformer.from_crs(source, WGS84, always_xy=True)
@@ -374,58 +385,65 @@ def describe(
         )
     if diagnosis.outside_unit:
         text = (
-            f"{diagnosis.outside_unit} in {profile.name} but outside the {units_noun} they are "
-            f"numbered in"
+            f"{diagnosis.outside_unit} in {profile.name} but outside the {profile.units_noun} "
+            f"they are numbered in"
         )
         if diagnosis.found_in:
             shown = diagnosis.found_in[:3]
             text += ", " + ", ".join(
-                f"{count} in {unit_label(unit_noun, unit)}" for unit, count in shown
+                f"{count} in {unit_label(profile.unit_noun, unit)}" for unit, count in shown
             )
             elsewhere = diagnosis.outside_unit - sum(count for _, count in shown)
             text += (f" and {elsewhere} elsewhere" if elsewhere else "") + " instead"
         found.append(text)
-    head = (
+    return (
         f"Read in {source_name}, {diagnosis.missed} of the first {diagnosis.total} features "
         f"lie out of place{where}: {'; '.join(found)}."
     )
-    fitting = diagnosis.fitting
-    if fitting:
-        first, others = fitting[0].crs, fitting[1:4]
-        assert first is not None
-        text = (
-            f"{head} The file is in another CRS: {first.name} ({first.definition}) puts every "
-            f"one of them in place; import again with {_srs_option(first, file_has_crs)}."
+
+
+def _fitting_crs(diagnosis: Diagnosis, profile: JurisdictionProfile, file_has_crs: bool) -> str:
+    """Return the CRS that puts every feature of the sample in place, and the others that would."""
+    first, others = diagnosis.fitting[0].crs, diagnosis.fitting[1:4]
+    assert first is not None
+    text = (
+        f"The file is in another CRS: {first.name} ({first.definition}) puts every "
+        f"one of them in place; import again with {_srs_option(first, file_has_crs)}."
+    )
+    if others:
+        names = ", ".join(f"{p.crs.name} ({p.crs.definition})" for p in others if p.crs)
+        text += f" So would {names}"
+        text += (
+            "."
+            if diagnosis.units_checked
+            else f"; the {profile.units_noun} have no boundaries in "
+            f"the register to tell them apart: use the CRS the file was made in."
         )
-        if others:
-            names = ", ".join(f"{p.crs.name} ({p.crs.definition})" for p in others if p.crs)
-            text += f" So would {names}"
-            text += (
-                "."
-                if diagnosis.units_checked
-                else f"; the {units_noun} have no boundaries in "
-                f"the register to tell them apart: use the CRS the file was made in."
-            )
-        return text
+    return text
+
+
+def _no_fitting_crs(diagnosis: Diagnosis, profile: JurisdictionProfile) -> str:
+    """Return what else moves a whole file, when none of the usual CRSs puts it in place."""
     if diagnosis.better:
         closest = diagnosis.better[0]
         assert closest.crs is not None
         return (
-            f"{head} None of the CRSs {profile.name}'s files usually come in puts all of them "
+            f"None of the CRSs {profile.name}'s files usually come in puts all of them "
             f"in place; the closest, {closest.crs.name} ({closest.crs.definition}), puts "
             f"{closest.placed} of them: check the coordinates, and give their CRS with --srs."
         )
     if not diagnosis.outside_country:
         # In the country, in the file's own CRS: no CRS moves them into their units, so
         # the drawing is shifted, or the identifiers name other units.
+        units_noun = profile.units_noun
         return (
-            f"{head} None of the CRSs {profile.name}'s files usually come in puts them in their "
+            f"None of the CRSs {profile.name}'s files usually come in puts them in their "
             f"{units_noun}: the boundaries are shifted off them, or the identifiers name "
-            f"another {unit_noun} than the one the parcels are drawn in; compare the file with "
-            f"the {units_noun}' boundaries in the register."
+            f"another {profile.unit_noun} than the one the parcels are drawn in; compare the "
+            f"file with the {units_noun}' boundaries in the register."
         )
     return (
-        f"{head} None of the CRSs {profile.name}'s files usually come in puts them there "
+        f"None of the CRSs {profile.name}'s files usually come in puts them there "
         f"either: the coordinates are wrong (swapped, or in other units?), or the file is "
         f"of another country."
     )

@@ -190,9 +190,6 @@ def _check_zip(location: Path, label: str) -> None:
     """Refuse a zip that escapes its folder, holds links, archives or indirect files, or
     would inflate beyond LANDINFO's limits — from its directory, before anything is
     unpacked; then look at the head of each member as at a file."""
-    limits = settings.LANDINFO
-    max_bytes = int(limits["IMPORT_MAX_UNPACKED_BYTES"])
-    max_ratio = int(limits["IMPORT_MAX_COMPRESSION_RATIO"])
     try:
         archive = zipfile.ZipFile(location)
     except (zipfile.BadZipFile, OSError) as error:
@@ -206,50 +203,63 @@ def _check_zip(location: Path, label: str) -> None:
                 f"{label} holds {len(members)} files; a parcel file has a few, at most "
                 f"{_MAX_ZIP_MEMBERS} are accepted."
             )
-        total = 0
+        _check_zip_directory(members, label)
         for member in members:
-            where = f"{label}: member {member.filename!r}"
-            name = PurePosixPath(member.filename.replace("\\", "/"))
-            if name.is_absolute() or ".." in name.parts or re.match(r"^[A-Za-z]:", name.as_posix()):
-                raise UnsafeFileError(f"{where} points outside the archive; zip it again.")
-            if stat.S_ISLNK(member.external_attr >> 16):
-                raise UnsafeFileError(f"{where} is a symbolic link; zip the files themselves.")
-            if member.flag_bits & 0x1:
-                raise UnsafeFileError(f"{where} is encrypted; zip it without a password.")
-            if member.is_dir():
-                continue
-            _check_name(name.name, where)
-            if name.suffix.casefold() in _ARCHIVE_SUFFIXES:
+            if not member.is_dir() and member.file_size:
+                _check_zip_member_content(archive, member, label)
+
+
+def _check_zip_directory(members: list[zipfile.ZipInfo], label: str) -> None:
+    """Refuse members that escape, link, are encrypted, nest archives or would inflate."""
+    max_bytes = int(settings.LANDINFO["IMPORT_MAX_UNPACKED_BYTES"])
+    max_ratio = int(settings.LANDINFO["IMPORT_MAX_COMPRESSION_RATIO"])
+    total = 0
+    for member in members:
+        where = f"{label}: member {member.filename!r}"
+        name = PurePosixPath(member.filename.replace("\\", "/"))
+        if name.is_absolute() or ".." in name.parts or re.match(r"^[A-Za-z]:", name.as_posix()):
+            raise UnsafeFileError(f"{where} points outside the archive; zip it again.")
+        if stat.S_ISLNK(member.external_attr >> 16):
+            raise UnsafeFileError(f"{where} is a symbolic link; zip the files themselves.")
+        if member.flag_bits & 0x1:
+            raise UnsafeFileError(f"{where} is encrypted; zip it without a password.")
+        if member.is_dir():
+            continue
+        _check_name(name.name, where)
+        if name.suffix.casefold() in _ARCHIVE_SUFFIXES:
+            raise UnsafeFileError(
+                f"{where} is an archive inside the archive; unpack it and give the "
+                f"files in one zip."
+            )
+        total += member.file_size
+        ratio = member.file_size / max(member.compress_size, 1)
+        if total > max_bytes or (member.file_size > _CHUNK_BYTES and ratio > max_ratio):
+            raise UnsafeFileError(
+                f"{where} would unpack to {member.file_size} bytes from "
+                f"{member.compress_size} (a zip bomb?); the limits are {max_bytes} bytes "
+                f"in all (LANDINFO_IMPORT_MAX_UNPACKED_BYTES) and a ratio of {max_ratio} "
+                f"(LANDINFO_IMPORT_MAX_COMPRESSION_RATIO)."
+            )
+
+
+def _check_zip_member_content(
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo, label: str
+) -> None:
+    """Look at the head of a member as at a file; refuse a zip inside the zip."""
+    try:
+        with archive.open(member) as file:
+            head = file.read(_HEAD_BYTES)
+            if head.startswith(_ZIP_MAGIC):
                 raise UnsafeFileError(
-                    f"{where} is an archive inside the archive; unpack it and give the "
-                    f"files in one zip."
+                    f"{label}: member {member.filename!r} is a zip inside the zip; "
+                    f"unpack it and give the files in one zip."
                 )
-            total += member.file_size
-            ratio = member.file_size / max(member.compress_size, 1)
-            if total > max_bytes or (member.file_size > _CHUNK_BYTES and ratio > max_ratio):
-                raise UnsafeFileError(
-                    f"{where} would unpack to {member.file_size} bytes from "
-                    f"{member.compress_size} (a zip bomb?); the limits are {max_bytes} bytes "
-                    f"in all (LANDINFO_IMPORT_MAX_UNPACKED_BYTES) and a ratio of {max_ratio} "
-                    f"(LANDINFO_IMPORT_MAX_COMPRESSION_RATIO)."
-                )
-        for member in members:
-            if member.is_dir() or member.file_size == 0:
-                continue
-            try:
-                with archive.open(member) as file:
-                    head = file.read(_HEAD_BYTES)
-                    if head.startswith(_ZIP_MAGIC):
-                        raise UnsafeFileError(
-                            f"{label}: member {member.filename!r} is a zip inside the zip; "
-                            f"unpack it and give the files in one zip."
-                        )
-                    _check_content(head, file, f"{label}: member {member.filename!r}")
-            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
-                raise UnsafeFileError(
-                    f"{label}: member {member.filename!r} cannot be unpacked (a damaged or "
-                    f"truncated zip?): {error}"
-                ) from error
+            _check_content(head, file, f"{label}: member {member.filename!r}")
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
+        raise UnsafeFileError(
+            f"{label}: member {member.filename!r} cannot be unpacked (a damaged or "
+            f"truncated zip?): {error}"
+        ) from error
 
 
 def read_zip_member(location: Path, member: str) -> bytes:

@@ -721,3 +721,43 @@ def test_vn2000_zones_without_an_epsg_code_use_vn2000s_own_datum_shift():
     ours = Transformer.from_crs(_tm3(105), 4326, always_xy=True).transform(585_000, 2_325_000)
     epsg = Transformer.from_crs(5897, 4326, always_xy=True).transform(585_000, 2_325_000)
     assert Geod(ellps="WGS84").inv(*ours, *epsg)[2] < 0.01
+
+
+# --- what the importer reads of a profile (parcels.importing) -------------------------
+
+
+def test_vietnamese_identifier_fields_compose_a_spelling_the_parser_reads():
+    fields = VN.identifier_fields
+    assert fields is not None
+    labels = [fields.unit.label, *(part.label for part in fields.parts)]
+    text = " ".join(
+        f"{label} {value}" for label, value in zip(labels, [COMMUNE, "12", "345"], strict=True)
+    )
+
+    assert VN.normalize_identifier(text) == fields.separator.join([COMMUNE, "12", "345"])
+
+
+@pytest.mark.parametrize("profile", [VN, KR], ids=["vn", "kr"])
+def test_identifier_field_names_are_written_folded_as_the_importer_compares_them(profile):
+    fields = profile.identifier_fields
+    parts = [] if fields is None else [fields.unit, *fields.parts]
+    names = [name for part in parts for name in part.names]
+
+    assert names == ["".join(char for char in fold_text(name) if char.isalnum()) for name in names]
+
+
+@pytest.mark.parametrize(
+    ("profile", "identifier"),
+    [(VN, f"{COMMUNE}-12-345"), (KR, f"{DONG}100120003")],
+    ids=["vn", "kr"],
+)
+def test_canonical_pattern_reads_the_unit_code_of_a_canonical_identifier(profile, identifier):
+    pattern = profile.canonical_pattern
+    assert pattern is not None
+    parsed = profile.parse_identifier(identifier)
+
+    match = pattern.pattern.fullmatch(identifier)
+
+    assert profile.format_identifier(parsed) == identifier
+    assert match is not None and match["unit"] == parsed.unit_code
+    assert len(parsed.unit_code) == pattern.unit_code_length

@@ -22,7 +22,8 @@ from pyproj import Geod, Transformer
 from shapely.geometry import Polygon
 
 from landinfo.profiles import PROFILES, get_profile
-from parcels.importing import run as importing
+from parcels import importing
+from parcels.importing import run as importing_run
 from parcels.models import AdministrativeUnit, Parcel
 from tests.factories import AdministrativeUnitFactory, ParcelFactory
 
@@ -286,14 +287,14 @@ def test_a_database_failure_after_the_insert_leaves_the_register_unchanged(
 ):
     path = tmp_path / "thua.gpkg"
     parcels_frame(valid_rows(3)).to_file(path, driver="GPKG")
-    insert = importing._Import._write
+    insert = importing_run._Import._write
 
     def insert_then_fail(self, cursor, accepted):
         insert(self, cursor, accepted)
         assert Parcel.objects.count() == 3  # written, inside the import's transaction
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(importing._Import, "_write", insert_then_fail)
+    monkeypatch.setattr(importing_run._Import, "_write", insert_then_fail)
     with pytest.raises(CommandError, match="nothing was imported: server closed"):
         run(path, "--create-units")
 
@@ -305,14 +306,14 @@ def test_a_parcel_registered_meanwhile_makes_the_database_refuse_the_whole_impor
 ):
     path = tmp_path / "thua.gpkg"
     parcels_frame(valid_rows(3)).to_file(path, driver="GPKG")
-    insert = importing._Import._write
+    insert = importing_run._Import._write
 
     def register_first(self, cursor, accepted):
         # Another session's parcel, committed between the checks and the insert.
         ParcelFactory(identifier="00004-1-2", admin_unit=commune)
         insert(self, cursor, accepted)
 
-    monkeypatch.setattr(importing._Import, "_write", register_first)
+    monkeypatch.setattr(importing_run._Import, "_write", register_first)
     with pytest.raises(CommandError, match="parcel_one_current_per_identifier"):
         run(path)
 
@@ -865,10 +866,11 @@ def test_unreadable_file_is_refused_with_a_precise_message(tmp_path):
 # --- the canonical fast path agrees with the profiles ---------------------------------
 
 
-@pytest.mark.parametrize("key", sorted(importing._CANONICAL_FORMS))
+@pytest.mark.parametrize("key", sorted(PROFILES))
 def test_canonical_fast_path_accepts_exactly_what_the_parser_keeps_unchanged(key):
     profile = PROFILES[key]
-    form = importing._CANONICAL_FORMS[key]
+    form = profile.canonical_pattern
+    assert form is not None
     rng = random.Random(20_251_127)
     samples = [
         "".join(rng.choice("0123456789-0") for _ in range(rng.randint(5, 21))) for _ in range(3000)

@@ -1,4 +1,4 @@
-"""`manage.py import_parcels PATH`: the command-line face of parcels.importing.run."""
+"""`manage.py import_parcels PATH`: the command-line face of parcels.importing."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from django.core.management.base import (
 from tqdm import tqdm
 
 from landinfo.profiles import get_profile
-from parcels.importing.run import (
+from parcels.importing import (
     DEFAULT_BATCH_SIZE,
     ImportAborted,
     ImportOptions,
@@ -88,6 +88,98 @@ def _positive(value: str) -> int:
     return int(value)
 
 
+# The command's options, in --help's order: (flags, argparse settings).
+_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (("--layer",), {"help": "The layer to import, when the file has several."}),
+    (
+        ("--id-field",),
+        {
+            "help": "The field holding the parcel identifier, or the fields of its parts "
+            "separated by commas (Vietnam: commune,sheet,parcel or sheet,parcel)."
+        },
+    ),
+    (
+        ("--commune", "--unit"),
+        {
+            "dest": "unit_code",
+            "metavar": "CODE",
+            "help": "The commune (Korea: legal dong) of identifiers that leave it out.",
+        },
+    ),
+    (
+        ("--srs",),
+        {"help": "The CRS of the coordinates when the file has none, e.g. EPSG:3405."},
+    ),
+    (
+        ("--override-srs",),
+        {
+            "action": "store_true",
+            "help": "Read the coordinates in --srs even though the file names another CRS.",
+        },
+    ),
+    (("--land-use-field",), {"help": "The field holding the land-use code."}),
+    (("--address-field",), {"help": "The field holding the address."}),
+    (("--area-field",), {"help": "The field holding the registered area in m²."}),
+    (
+        ("--map-scale-field",),
+        {"help": "The field holding the scale of each parcel's cadastral map (1:1000 or 1000)."},
+    ),
+    (
+        ("--map-scale",),
+        {
+            "type": _map_scale,
+            "metavar": "1:M",
+            "help": "The scale of the file's cadastral map, for every parcel (e.g. 1:500); it "
+            "sets how far a registered area may differ from its boundary's.",
+        },
+    ),
+    (
+        ("--encoding",),
+        {
+            "help": "The encoding of the file's text, when its .cpg is missing or wrong "
+            "(e.g. UTF-8, cp1258)."
+        },
+    ),
+    (
+        ("--valid-from",),
+        {
+            "type": dt.date.fromisoformat,
+            "metavar": "YYYY-MM-DD",
+            "help": "The first day the imported parcels exist in law (default: today).",
+        },
+    ),
+    (
+        ("--create-units",),
+        {
+            "action": "store_true",
+            "help": "Create missing communes (named by their code) instead of rejecting "
+            "their parcels.",
+        },
+    ),
+    (
+        ("--strict",),
+        {"action": "store_true", "help": "Import nothing, and fail, if any feature is rejected."},
+    ),
+    (
+        ("--dry-run",),
+        {
+            "action": "store_true",
+            "help": "Check everything, including the database's constraints; write nothing "
+            "but the report.",
+        },
+    ),
+    (("--report",), {"type": Path, "help": "Where to write the CSV report."}),
+    (
+        ("--batch-size",),
+        {
+            "type": _positive,
+            "default": DEFAULT_BATCH_SIZE,
+            "help": f"Features read at a time (default {DEFAULT_BATCH_SIZE}).",
+        },
+    ),
+)
+
+
 class _HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Keep the epilog's table as written."""
 
@@ -127,77 +219,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="The file (or a .zip holding a Shapefile).")
-        parser.add_argument("--layer", help="The layer to import, when the file has several.")
-        parser.add_argument(
-            "--id-field",
-            help="The field holding the parcel identifier, or the fields of its parts "
-            "separated by commas (Vietnam: commune,sheet,parcel or sheet,parcel).",
-        )
-        parser.add_argument(
-            "--commune",
-            "--unit",
-            dest="unit_code",
-            metavar="CODE",
-            help="The commune (Korea: legal dong) of identifiers that leave it out.",
-        )
-        parser.add_argument(
-            "--srs",
-            help="The CRS of the coordinates when the file has none, e.g. EPSG:3405.",
-        )
-        parser.add_argument(
-            "--override-srs",
-            action="store_true",
-            help="Read the coordinates in --srs even though the file names another CRS.",
-        )
-        parser.add_argument("--land-use-field", help="The field holding the land-use code.")
-        parser.add_argument("--address-field", help="The field holding the address.")
-        parser.add_argument("--area-field", help="The field holding the registered area in m².")
-        parser.add_argument(
-            "--map-scale-field",
-            help="The field holding the scale of each parcel's cadastral map (1:1000 or 1000).",
-        )
-        parser.add_argument(
-            "--map-scale",
-            type=_map_scale,
-            metavar="1:M",
-            help="The scale of the file's cadastral map, for every parcel (e.g. 1:500); it "
-            "sets how far a registered area may differ from its boundary's.",
-        )
-        parser.add_argument(
-            "--encoding",
-            help="The encoding of the file's text, when its .cpg is missing or wrong "
-            "(e.g. UTF-8, cp1258).",
-        )
-        parser.add_argument(
-            "--valid-from",
-            type=dt.date.fromisoformat,
-            metavar="YYYY-MM-DD",
-            help="The first day the imported parcels exist in law (default: today).",
-        )
-        parser.add_argument(
-            "--create-units",
-            action="store_true",
-            help="Create missing communes (named by their code) instead of rejecting "
-            "their parcels.",
-        )
-        parser.add_argument(
-            "--strict",
-            action="store_true",
-            help="Import nothing, and fail, if any feature is rejected.",
-        )
-        parser.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="Check everything, including the database's constraints; write nothing "
-            "but the report.",
-        )
-        parser.add_argument("--report", type=Path, help="Where to write the CSV report.")
-        parser.add_argument(
-            "--batch-size",
-            type=_positive,
-            default=DEFAULT_BATCH_SIZE,
-            help=f"Features read at a time (default {DEFAULT_BATCH_SIZE}).",
-        )
+        for flags, settings in _OPTIONS:
+            parser.add_argument(*flags, **settings)
 
     def handle(self, *args: Any, **options: Any) -> None:
         import_options = ImportOptions(
