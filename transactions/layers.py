@@ -1,16 +1,18 @@
-"""What the public layers show of rights and deeds, added to the registry parcels owns.
+"""What publishing shows of rights and deeds, added to the registries parcels owns.
 
 The parcels layer counts the holders of a parcel and names the kinds of right on it;
 the changes layer lists what deeds did to parcels over a period. Both read this app's
 tables, so they are declared here and registered by `register()` from
 TransactionsConfig.ready(): `parcels` publishes them without naming a table of ours.
-Nothing personal is selected: holders are counted, never named.
+Nothing personal is selected: holders are counted, never named. Registrars, whose
+role this app defines, may read every export job.
 """
 
 from __future__ import annotations
 
 from landinfo.sql import alive, table
 from parcels.models import AdministrativeUnit, Parcel
+from parcels.publishing import jobs
 from parcels.publishing.layers import (
     LAND_USE,
     Column,
@@ -119,7 +121,16 @@ CHANGES = Layer(
 )
 
 
+# Registrars oversee what leaves the register: they may read any export job. Only
+# their role holds `correct_deed` (transactions.roles).
+REGISTRARS = "transactions.correct_deed"
+
+
 def register() -> None:
-    """Add the rights columns to the parcels layer and publish the changes layer (after the rest)."""
+    """Add the rights columns, publish the changes layer, let registrars oversee exports.
+
+    The changes layer comes after parcels' own layers in every listing.
+    """
     add_columns("parcels", RIGHTS)
     register_layer(CHANGES)
+    jobs.oversee_jobs(REGISTRARS)
