@@ -5,7 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from landinfo.accounts import views as accounts
 from landinfo.schema import SchemaView
-from parcels.publishing.ogc import core as ogc
+from parcels.publishing.ogc import views as ogc
 from transactions.certificates import views as certificate_views
 
 

@@ -16,3 +16,8 @@ class TransactionsConfig(AppConfig):
         # After Django's own handler has made the permissions the roles are made of
         # (contrib.auth is installed before this app, so its receiver runs first).
         post_migrate.connect(ensure_roles, sender=self, dispatch_uid="landinfo-roles")
+
+        from transactions import layers
+
+        # What the public layers show of rights and deeds: parcels' registry, our SQL.
+        layers.register()

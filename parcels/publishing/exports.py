@@ -15,6 +15,7 @@ planner page all call `export_params`, `estimate` and `write_export`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import os
 import re
@@ -31,6 +32,7 @@ from typing import Any
 from django.db import connections, router
 
 from landinfo.dates import parse_day
+from landinfo.sql import read_cursor
 from landinfo.srid import STORAGE_SRID, WGS84
 from parcels.models import AdministrativeUnit, Parcel, ZoningZone
 from parcels.publishing.layers import InvalidLayerRequest, Layer, Query, get_layer, land_use_filter
@@ -231,7 +233,7 @@ def parse_srid(text: str, *, parameter: str = "srs") -> int:
             "http://www.opengis.net/def/crs/EPSG/0/5897."
         )
     srid = int(match.group(1))
-    with connections[router.db_for_read(Parcel)].cursor() as cursor:
+    with read_cursor(Parcel) as cursor:
         cursor.execute(
             "SELECT 1 FROM spatial_ref_sys WHERE srid = %s AND auth_name = 'EPSG'", [srid]
         )
@@ -363,7 +365,7 @@ def _checked_filters(filters: Mapping[str, str]) -> dict[str, str]:
 
 def estimate(query: Query) -> int:
     """Return the number of features the query selects."""
-    with connections[router.db_for_read(Parcel)].cursor() as cursor:
+    with read_cursor(Parcel) as cursor:
         cursor.execute(f"SELECT count(*) FROM ({query.sql}) q", query.params)  # noqa: S608
         row = cursor.fetchone()
     return int(row[0]) if row else 0
@@ -416,7 +418,7 @@ def _literal_sql(query: Query, layer: Layer, fmt: Format) -> str:
 
     The columns are renamed or recast by an outer SELECT where the format needs it.
     """
-    with connections[router.db_for_read(Parcel)].cursor() as cursor:
+    with read_cursor(Parcel) as cursor:
         literal = cursor.mogrify(query.sql, query.params)
     sql = literal.decode() if isinstance(literal, bytes) else str(literal)
     if not (fmt.short_names or fmt.dates_as_text or fmt.geometry_name != "geom"):
@@ -470,6 +472,54 @@ def _follow_progress(stream: Any, total: int, progress: Progress) -> None:
             progress(min(total, int(total * percent / 100)), total)
 
 
+def _run_ogr2ogr(
+    args: list[str], env: dict[str, str], follow: Callable[[Any], None] | None
+) -> tuple[int, str]:
+    """Run ogr2ogr; return its exit status and the last lines of its error output.
+
+    `follow` reads its -progress output as it comes. Interrupted (a progress callback
+    that raises cancels a job), GDAL is stopped too.
+    """
+    child = subprocess.Popen(  # noqa: S603  (fixed program, argument list, no shell)
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    )
+    # Drain stderr beside stdout, so that neither pipe fills and blocks the child;
+    # only the last lines are kept (a warning per feature must not pile up here).
+    errors: deque[str] = deque(maxlen=_STDERR_LINES)
+    reader = threading.Thread(target=errors.extend, args=(child.stderr,), daemon=True)
+    reader.start()
+    try:
+        if follow is not None:
+            follow(child.stdout)
+        else:
+            child.stdout.read()  # type: ignore[union-attr]
+        child.wait()
+        reader.join()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    return child.returncode, "".join(errors).strip()
+
+
+def _packaged(written: Path, fmt: Format, delivered: Path) -> Path:
+    """Return the file to deliver: the one GDAL wrote, or its Shapefile parts zipped."""
+    if not fmt.zipped:
+        return written
+    with zipfile.ZipFile(delivered, "w", zipfile.ZIP_DEFLATED) as archive:
+        for part in _SHAPEFILE_PARTS:
+            piece = written.with_suffix(f".{part}")
+            if piece.exists():
+                archive.write(piece, piece.name)  # copied in blocks, not read whole
+    return delivered
+
+
 def write_export(
     layer: Layer,
     fmt: Format,
@@ -498,55 +548,25 @@ def write_export(
     # GDAL writes into a folder of its own, so a failure is cleaned up by removing it.
     work = directory / f".{layer.name}-{fmt.key}-{os.getpid()}-{threading.get_ident()}"
     work.mkdir()
-    child: subprocess.Popen[str] | None = None
     try:
         sql = _literal_sql(query, layer, fmt)
         source, env = _connection()
         written = work / f"{layer.name}.{fmt.extension}"
+        follow = None
         if progress is not None:
             total = estimate(query) if total is None else total
             progress(0, total)
+            if total:
+                follow = functools.partial(_follow_progress, total=total, progress=progress)
         args = _ogr2ogr_args(layer, fmt, written, sql, source, srid, progress is not None)
-        child = subprocess.Popen(  # noqa: S603  (fixed program, argument list, no shell)
-            args,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-        )
-        # Drain stderr beside stdout, so that neither pipe fills and blocks the child;
-        # only the last lines are kept (a warning per feature must not pile up here).
-        errors: deque[str] = deque(maxlen=_STDERR_LINES)
-        reader = threading.Thread(target=errors.extend, args=(child.stderr,), daemon=True)
-        reader.start()
-        if progress is not None and total:
-            _follow_progress(child.stdout, total, progress)
-        else:
-            child.stdout.read()  # type: ignore[union-attr]
-        child.wait()
-        reader.join()
-        if child.returncode != 0 or not written.exists():
-            message = "".join(errors).strip() or f"ogr2ogr exited with {child.returncode}"
+        returncode, errors = _run_ogr2ogr(args, env, follow)
+        if returncode != 0 or not written.exists():
+            message = errors or f"ogr2ogr exited with {returncode}"
             raise ExportFailed(f"GDAL could not write {layer.name} as {fmt.title}: {message}")
         features = _feature_count(written, layer)
-        if fmt.zipped:
-            delivered = work / filename
-            with zipfile.ZipFile(delivered, "w", zipfile.ZIP_DEFLATED) as archive:
-                for part in _SHAPEFILE_PARTS:
-                    piece = written.with_suffix(f".{part}")
-                    if piece.exists():
-                        archive.write(piece, piece.name)  # copied in blocks, not read whole
-        else:
-            delivered = written
         final = directory / filename
-        delivered.replace(final)
+        _packaged(written, fmt, work / filename).replace(final)
     finally:
-        # Interrupted (a progress callback that raises cancels a job): stop GDAL too.
-        if child is not None and child.poll() is None:
-            child.kill()
-            child.wait()
         shutil.rmtree(work, ignore_errors=True)
     if progress is not None:
         progress(features, max(features, total or 0))

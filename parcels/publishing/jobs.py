@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -40,6 +40,21 @@ PARAM_KEYS: tuple[str, ...] = exports.PARAMETERS
 # At most one progress write per this many seconds: a job of millions of features
 # would otherwise write its row thousands of times.
 PROGRESS_INTERVAL = 2.0
+
+# The permissions of those who oversee what leaves the register and may read any job,
+# not only their own. The app that defines such a role adds its permission
+# (`oversee_jobs`): registrars are declared with the deeds they correct.
+OVERSEER_PERMISSIONS: set[str] = set()
+
+
+def oversee_jobs(permission: str) -> None:
+    """Let the holders of `permission` ("app_label.codename") read every export job."""
+    OVERSEER_PERMISSIONS.add(permission)
+
+
+def may_oversee(user: User | AnonymousUser) -> bool:
+    """Return whether `user` may read export jobs that others asked for."""
+    return any(user.has_perm(permission) for permission in sorted(OVERSEER_PERMISSIONS))
 
 
 def exports_root() -> Path:

@@ -33,9 +33,6 @@ from parcels.publishing.layers import LAYERS, InvalidLayerRequest
 from parcels.views import map_config
 
 PLANNER_PERMISSION = "parcels.export_layers"
-# Registrars oversee the register: they may download any job's file. `correct_deed` is
-# the permission only their role holds (transactions.roles).
-REGISTRAR_PERMISSION = "transactions.correct_deed"
 
 # The CRSs offered first; any other EPSG code may be typed in.
 COMMON_CRS: dict[int, Any] = {
@@ -51,7 +48,8 @@ STATUS_LABELS = {
 
 
 def is_registrar(user: User | AnonymousUser) -> bool:
-    return user.has_perm(REGISTRAR_PERMISSION)
+    """Return whether `user` oversees the register: registrars may download any job's file."""
+    return jobs.may_oversee(user)
 
 
 def may_plan(user: User | AnonymousUser) -> bool:

@@ -19,7 +19,6 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from django.db import connections, router
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
@@ -27,6 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from landinfo.dates import parse_day
+from landinfo.sql import alive, read_cursor, table
 from parcels.models import AdministrativeUnit, Parcel, ZoningZone
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
@@ -68,7 +68,7 @@ class Layer:
 LAYERS: tuple[Layer, ...] = (
     Layer(
         name="admin_units",
-        table=AdministrativeUnit._meta.db_table,
+        table=table(AdministrativeUnit),
         properties=("code", "name", "level"),
         rows_from_zoom=(
             (0, f"level = {_Level.PROVINCE:d}"),
@@ -81,7 +81,7 @@ LAYERS: tuple[Layer, ...] = (
     ),
     Layer(
         name="zoning",
-        table=ZoningZone._meta.db_table,
+        table=table(ZoningZone),
         properties=("code", "name"),
         # Kept at parcel zooms too: which zone a parcel lies in is what a planner asks,
         # and a zone clipped to one tile costs a few dozen bytes.
@@ -91,7 +91,7 @@ LAYERS: tuple[Layer, ...] = (
     ),
     Layer(
         name="parcels",
-        table=Parcel._meta.db_table,
+        table=table(Parcel),
         properties=("identifier", "land_use"),
         rows_from_zoom=((16, None),),
         limit=5_000,  # 50-100 bytes a parcel (demo: 60): 250-500 KB at most
@@ -101,7 +101,7 @@ LAYERS: tuple[Layer, ...] = (
 
 # Lifespans follow the model: `valid_to` is the first day a row no longer holds.
 _CURRENT = "valid_to IS NULL"
-_AS_OF = "valid_from <= %(as_of)s AND (valid_to IS NULL OR valid_to > %(as_of)s)"
+_AS_OF = alive(day="as_of")
 _ENVELOPE = "ST_TileEnvelope(%(z)s, %(x)s, %(y)s)"
 # The margin makes the index search cover the buffer that ST_AsMVTGeom keeps.
 _SEARCH_ENVELOPE = f"ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {BUFFER / EXTENT!r})"
@@ -182,7 +182,7 @@ def render_tile(tile: Tile, *, as_of: dt.date | None = None) -> bytes:
     statement = _STATEMENTS[tile.z, as_of is not None]
     params = {"z": tile.z, "x": tile.x, "y": tile.y, "as_of": as_of}
     # Tiles are reads: a router may send them to a replica.
-    with connections[router.db_for_read(Parcel)].cursor() as cursor:
+    with read_cursor(Parcel) as cursor:
         cursor.execute(statement, params)
         row = cursor.fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""

@@ -1,9 +1,11 @@
-"""OGC API – Features (Part 1 Core, Part 2 CRS) over the public layers, for QGIS and GDAL.
+"""OGC API – Features (Part 1 Core, Part 2 CRS) over the public layers: the framework-free core.
 
-A framework-free core builds the documents from `parcels.publishing.layers.LAYERS` (landing page,
-conformance, collections, queryables, the OpenAPI definition) and pages of features;
-thin Django views below read the request, call it, and map `OGCError` to its status
-with a pygeoapi-style body (`{"code": ..., "description": ...}`).
+The core builds the documents from the layer registry (`parcels.publishing.layers.LAYERS`:
+landing page, conformance, collections, queryables), checks what /items was asked, and
+makes pages of features; `ogc/openapi.py` generates the API definition from the same
+registry, and `ogc/views.py` holds the thin Django views that read the request, call
+the core, and map `OGCError` to its status with a pygeoapi-style body
+(`{"code": ..., "description": ...}`).
 
 A page of features is made by PostGIS in one statement: `layers.query(...)` wrapped in
 `json_agg(json_build_object(...))`, returned as one text; Python only adds the links.
@@ -19,30 +21,25 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import math
 import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
-from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import connections, router
-from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_safe
 from pyproj import CRS, Transformer
 
 from landinfo import params as public
-from landinfo.security import rate_limited
+from landinfo.sql import read_cursor
 from landinfo.srid import STORAGE_SRID, WEB_MERCATOR, WGS84
 from parcels.models import Parcel
 from parcels.publishing import layers
 from parcels.publishing.layers import Layer
 
+JSON = "application/json"
 JSON = "application/json"
 GEOJSON = "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
@@ -68,7 +65,8 @@ CONFORMANCE = (
 _ITEMS_PARAMETERS = frozenset(
     {"f", "limit", "offset", "after", "bbox", "bbox-crs", "datetime", "crs"}
 )
-_ITEM_PARAMETERS = frozenset({"f", "crs", "datetime"})
+# The parameters of one feature (/items/<id>): no paging, no filters.
+ITEM_PARAMETERS = frozenset({"f", "crs", "datetime"})
 
 
 class When(TypedDict, total=False):
@@ -138,7 +136,7 @@ SUPPORTED_CRS = _supported_crs()
 STORAGE_CRS = SUPPORTED_CRS[_EPSG_URI.format(STORAGE_SRID)]
 
 
-def _resolve_crs(text: str | None, parameter: str) -> OutputCrs:
+def resolve_crs(text: str | None, parameter: str) -> OutputCrs:
     if text is None or text == "":
         return SUPPORTED_CRS[CRS84]
     # QGIS and GDAL send the URI; a bracketed URI and the EPSG:n short form are accepted.
@@ -156,7 +154,8 @@ def _resolve_crs(text: str | None, parameter: str) -> OutputCrs:
 # --- documents ---------------------------------------------------------------------
 
 
-def _link(href: str, rel: str, media_type: str, title: str) -> dict[str, str]:
+def link(href: str, rel: str, media_type: str, title: str) -> dict[str, str]:
+    """Return a link object of the OGC API (href, rel, type, title)."""
     return {"href": href, "rel": rel, "type": media_type, "title": title}
 
 
@@ -169,10 +168,10 @@ def landing_page(base: str) -> dict[str, Any]:
             "administrative units, changes) as OGC API – Features. No personal data."
         ),
         "links": [
-            _link(f"{base}/", "self", JSON, "This document"),
-            _link(f"{base}/api", "service-desc", OPENAPI, "The API definition (OpenAPI 3.0)"),
-            _link(f"{base}/conformance", "conformance", JSON, "Conformance classes"),
-            _link(f"{base}/collections", "data", JSON, "The collections"),
+            link(f"{base}/", "self", JSON, "This document"),
+            link(f"{base}/api", "service-desc", OPENAPI, "The API definition (OpenAPI 3.0)"),
+            link(f"{base}/conformance", "conformance", JSON, "Conformance classes"),
+            link(f"{base}/collections", "data", JSON, "The collections"),
         ],
     }
 
@@ -208,7 +207,7 @@ def _extent_bbox(layer: Layer) -> list[float] | None:
             WHERE b IS NOT NULL
         ) x
     """  # noqa: S608  (our SQL; values are bound)
-    with _cursor() as cursor:
+    with read_cursor(Parcel) as cursor:  # a replica may serve reads
         cursor.execute(sql, selected.params)
         row = cursor.fetchone()
     bbox = None if row is None or row[0] is None else [round(v, 9) for v in row]
@@ -231,9 +230,9 @@ def collection(layer: Layer, base: str) -> dict[str, Any]:
         ),
         "itemType": "feature",
         "links": [
-            _link(here, "self", JSON, "This collection"),
-            _link(f"{here}/items", "items", GEOJSON, f"{layer.title} (GeoJSON)"),
-            _link(
+            link(here, "self", JSON, "This collection"),
+            link(f"{here}/items", "items", GEOJSON, f"{layer.title} (GeoJSON)"),
+            link(
                 f"{here}/queryables",
                 "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                 SCHEMA_JSON,
@@ -251,7 +250,7 @@ def collection(layer: Layer, base: str) -> dict[str, Any]:
 def collections(base: str) -> dict[str, Any]:
     """Return the list of collections, one per public layer."""
     return {
-        "links": [_link(f"{base}/collections", "self", JSON, "The collections")],
+        "links": [link(f"{base}/collections", "self", JSON, "The collections")],
         "collections": [collection(layer, base) for layer in layers.LAYERS.values()],
         "crs": list(SUPPORTED_CRS),
     }
@@ -374,7 +373,7 @@ def _default_period() -> When:
     return {"start": dt.date.min, "end": timezone.localdate()}
 
 
-def _when(layer: Layer, text: str | None) -> When:
+def parse_when(layer: Layer, text: str | None) -> When:
     """Map `datetime` to layers.query arguments: as_of, or the changes layer's period."""
     if layer.needs_period:
         if not text:
@@ -416,7 +415,7 @@ def items_request(layer: Layer, params: Mapping[str, str]) -> ItemsRequest:
     after: int | str | None = params.get("after") or None
     if after is not None and layer.id_type == "integer":
         after = _integer("after", str(after), minimum=0)
-    bbox_crs = _resolve_crs(params.get("bbox-crs"), "bbox-crs")
+    bbox_crs = resolve_crs(params.get("bbox-crs"), "bbox-crs")
     bbox = _bbox(params["bbox"], bbox_crs) if params.get("bbox") else None
     filters = {name: params[name] for name in layer.filters if name in params}
     properties = {
@@ -428,16 +427,11 @@ def items_request(layer: Layer, params: Mapping[str, str]) -> ItemsRequest:
         after=after,
         bbox=bbox,
         bbox_crs=bbox_crs,
-        crs=_resolve_crs(params.get("crs"), "crs"),
-        when=_when(layer, params.get("datetime")),
+        crs=resolve_crs(params.get("crs"), "crs"),
+        when=parse_when(layer, params.get("datetime")),
         filters=filters,
         properties=properties,
     )
-
-
-def _cursor() -> Any:
-    # Reads only: a router may send them to a replica.
-    return connections[router.db_for_read(Parcel)].cursor()
 
 
 def _feature_sql(layer: Layer, crs: OutputCrs) -> str:
@@ -503,7 +497,7 @@ def features_page(layer: Layer, request: ItemsRequest) -> Page:
     from (no cursor), as GDAL and QGIS read it from the first page.
     """
     statement = page_sql(layer, request)
-    with _cursor() as cursor:
+    with read_cursor(Parcel) as cursor:  # a replica may serve reads
         cursor.execute(statement.sql, statement.params)
         features, returned, last_id = cursor.fetchone()
         matched = None
@@ -525,7 +519,7 @@ def feature(layer: Layer, feature_id: str, *, crs: OutputCrs, when: When) -> str
         selected = layers.query(layer, srid=crs.srid, feature_id=feature_id, **when)
     except layers.InvalidLayerRequest as refusal:
         raise InvalidParameter(str(refusal)) from None
-    with _cursor() as cursor:
+    with read_cursor(Parcel) as cursor:  # a replica may serve reads
         statement = f"SELECT {_feature_sql(layer, crs)}::text FROM ({selected.sql}) q"  # noqa: S608
         cursor.execute(statement, selected.params)
         row = cursor.fetchone()
@@ -534,347 +528,9 @@ def feature(layer: Layer, feature_id: str, *, crs: OutputCrs, when: When) -> str
     return str(row[0])
 
 
-def _layer(name: str) -> Layer:
+def layer_named(name: str) -> Layer:
+    """Return the layer a path names; NotFound (404) when there is none."""
     try:
         return layers.get_layer(name)
     except layers.InvalidLayerRequest as refusal:
         raise NotFound(str(refusal)) from None
-
-
-# --- OpenAPI -----------------------------------------------------------------------
-
-
-def _parameter(name: str, description: str, schema: dict[str, Any], **extra: Any) -> dict:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema,
-        "style": "form",
-        "explode": False,
-        **extra,
-    }
-
-
-def _items_parameters(layer: Layer) -> list[dict[str, Any]]:
-    crs_schema = {"type": "string", "format": "uri", "enum": list(SUPPORTED_CRS)}
-    datetime_help = (
-        "A period start/end (dates or date-times, '..' for an open end); an instant is "
-        "one day; absent: every change up to today."
-        if layer.needs_period
-        else "A date or date-time: the layer as it stood that day. Intervals are refused."
-    )
-    parameters = [
-        _parameter("f", "Output format.", {"type": "string", "enum": ["json", "geojson"]}),
-        # By reference: GDAL 3.8+ reads the page size only from a $ref'd limit, QGIS
-        # from components/parameters/limit.
-        {"$ref": "#/components/parameters/limit"},
-        _parameter(
-            "offset",
-            "Features to skip (after `after`, when given). The `next` link uses `after` "
-            "instead, which costs the same at any depth.",
-            {"type": "integer", "minimum": 0, "maximum": public.BIGINT_MAX, "default": 0},
-        ),
-        _parameter(
-            "after",
-            "Only the features whose id follows this one (the last id of the previous "
-            "page): the cursor the `next` link carries.",
-            {"type": "integer", "minimum": 0, "maximum": public.BIGINT_MAX}
-            if layer.id_type == "integer"
-            else {"type": "string"},
-        ),
-        _parameter(
-            "bbox",
-            "The corners, lower then upper, in bbox-crs (CRS84 by default) and in its axis "
-            "order: longitude first in CRS84, latitude or northing first in "
-            + ", ".join(f"EPSG:{c.srid}" for c in SUPPORTED_CRS.values() if c.north_first)
-            + ".",
-            {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
-        ),
-        _parameter("bbox-crs", "The CRS of bbox.", crs_schema),
-        _parameter("datetime", datetime_help, {"type": "string"}),
-        _parameter(
-            "crs",
-            "The CRS of the geometries (Part 2), in its axis order as EPSG defines it "
-            "(CRS84: longitude first).",
-            crs_schema,
-        ),
-    ]
-    parameters += [
-        _parameter(f.name, f"Equal to: {f.description}", {"type": "string"})
-        for f in layer.fields
-        if f.queryable and f.name not in layer.filters
-    ]
-    parameters += [
-        _parameter(name, f"Named filter {name}.", {"type": "string"}) for name in layer.filters
-    ]
-    return parameters
-
-
-def _response(description: str, media_type: str) -> dict[str, Any]:
-    return {"description": description, "content": {media_type: {"schema": {"type": "object"}}}}
-
-
-def openapi(base: str) -> dict[str, Any]:
-    """Return the OpenAPI 3.0 definition of this API, generated from the layer table."""
-    errors = {
-        "400": _response("A parameter is wrong.", JSON),
-        "404": _response("Nothing there.", JSON),
-    }
-    # Items are counted per client (landinfo.security.rate_limited, LANDINFO_RATE_OGC).
-    limited = {
-        **errors,
-        "429": {
-            **_response("Too many requests from this address; try again later.", JSON),
-            "headers": {
-                "Retry-After": {
-                    "description": "Seconds until the client may ask again.",
-                    "schema": {"type": "integer"},
-                }
-            },
-        },
-    }
-    f_json = [_parameter("f", "Output format.", {"type": "string", "enum": ["json"]})]
-    paths: dict[str, Any] = {
-        "/": {
-            "get": {
-                "summary": "Landing page",
-                "operationId": "getLandingPage",
-                "parameters": f_json,
-                "responses": {"200": _response("The landing page.", JSON), **errors},
-            }
-        },
-        "/api": {
-            "get": {
-                "summary": "This API definition",
-                "operationId": "getApi",
-                "responses": {"200": _response("OpenAPI 3.0.", OPENAPI)},
-            }
-        },
-        "/conformance": {
-            "get": {
-                "summary": "Conformance classes",
-                "operationId": "getConformance",
-                "parameters": f_json,
-                "responses": {"200": _response("The classes.", JSON), **errors},
-            }
-        },
-        "/collections": {
-            "get": {
-                "summary": "The collections",
-                "operationId": "getCollections",
-                "parameters": f_json,
-                "responses": {"200": _response("The collections.", JSON), **errors},
-            }
-        },
-    }
-    for layer in layers.LAYERS.values():
-        here = f"/collections/{layer.name}"
-        paths[here] = {
-            "get": {
-                "summary": f"{layer.title}: description",
-                "operationId": f"describe_{layer.name}",
-                "parameters": f_json,
-                "responses": {"200": _response("The collection.", JSON), **errors},
-            }
-        }
-        paths[f"{here}/queryables"] = {
-            "get": {
-                "summary": f"{layer.title}: queryable attributes",
-                "operationId": f"queryables_{layer.name}",
-                "responses": {"200": _response("JSON Schema.", SCHEMA_JSON), **errors},
-            }
-        }
-        paths[f"{here}/items"] = {
-            "get": {
-                "summary": f"{layer.title}: features",
-                "operationId": f"items_{layer.name}",
-                "parameters": _items_parameters(layer),
-                "responses": {"200": _response("A FeatureCollection.", GEOJSON), **limited},
-            }
-        }
-        paths[f"{here}/items/{{featureId}}"] = {
-            "get": {
-                "summary": f"{layer.title}: one feature",
-                "operationId": f"item_{layer.name}",
-                "parameters": [
-                    {
-                        "name": "featureId",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string"},
-                    },
-                    *(p for p in _items_parameters(layer) if p.get("name") in _ITEM_PARAMETERS),
-                ],
-                "responses": {"200": _response("A Feature.", GEOJSON), **limited},
-            }
-        }
-    return {
-        "openapi": "3.0.3",
-        "info": {
-            "title": "LandInfo – OGC API – Features",
-            "version": "1.0.0",
-            "description": landing_page(base)["description"],
-            "license": {"name": "Public register data"},
-        },
-        "servers": [{"url": base}],
-        "paths": paths,
-        "components": {
-            "parameters": {
-                "limit": _parameter(
-                    "limit",
-                    "At most this many features; larger values are lowered to the maximum.",
-                    {
-                        "type": "integer",
-                        "minimum": 1,
-                        "maximum": limit_max(),
-                        "default": limit_default(),
-                    },
-                )
-            }
-        },
-    }
-
-
-# --- Django views ------------------------------------------------------------------
-
-
-def _base(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/ogc").rstrip("/")
-
-
-def _check_format(request: HttpRequest) -> None:
-    """Refuse an `f` or Accept this API cannot answer (it speaks JSON only)."""
-    f = request.GET.get("f")
-    if f is not None and f.lower() not in ("json", "geojson"):
-        raise InvalidParameter(f"f={f!r} is not offered; use f=json.")
-    accept = request.headers.get("Accept", "")
-    if f is None and accept and not re.search(r"json|\*/\*|application/\*", accept):
-        raise NotAcceptable(f"Only JSON is offered; Accept {accept!r} excludes it.")
-
-
-def _json(document: Any, content_type: str = JSON) -> HttpResponse:
-    return HttpResponse(json.dumps(document, ensure_ascii=False), content_type=content_type)
-
-
-def _refusal(error: OGCError) -> JsonResponse:
-    return JsonResponse(error.document(), status=error.status)
-
-
-def _ogc_view(view: Any) -> Any:
-    """Make `view` a read-only endpoint whose OGCError becomes its status and document."""
-
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            _check_format(request)
-            return view(request, *args, **kwargs)
-        except OGCError as error:
-            return _refusal(error)
-
-    wrapped.__doc__ = view.__doc__
-    wrapped.__name__ = view.__name__
-    # Exempt so that a POST is told 405 rather than 403: nothing here writes.
-    return csrf_exempt(require_safe(wrapped))
-
-
-@_ogc_view
-def landing_view(request: HttpRequest) -> HttpResponse:
-    """Return the landing page."""
-    return _json(landing_page(_base(request)))
-
-
-@_ogc_view
-def openapi_view(request: HttpRequest) -> HttpResponse:
-    """Return the OpenAPI 3.0 definition."""
-    return _json(openapi(_base(request)), OPENAPI)
-
-
-@_ogc_view
-def conformance_view(request: HttpRequest) -> HttpResponse:
-    """Return the conformance declaration."""
-    return _json(conformance())
-
-
-@_ogc_view
-def collections_view(request: HttpRequest) -> HttpResponse:
-    """Return the collections."""
-    return _json(collections(_base(request)))
-
-
-@_ogc_view
-def collection_view(request: HttpRequest, name: str) -> HttpResponse:
-    """Return one collection's description."""
-    return _json(collection(_layer(name), _base(request)))
-
-
-@_ogc_view
-def queryables_view(request: HttpRequest, name: str) -> HttpResponse:
-    """Return the queryables of one collection."""
-    return _json(queryables(_layer(name), _base(request)), SCHEMA_JSON)
-
-
-def _page_links(request: HttpRequest, name: str, items: ItemsRequest, page: Page) -> list:
-    here = request.build_absolute_uri(request.path)
-    base = _base(request)
-    query = {k: v for k, v in request.GET.items() if k not in ("offset", "after")}
-
-    def at(**position: Any) -> str:
-        return f"{here}?{urlencode({**query, **position})}"
-
-    links = [
-        _link(request.build_absolute_uri(), "self", GEOJSON, "This page"),
-        _link(f"{base}/collections/{name}", "collection", JSON, "The collection"),
-    ]
-    if page.more:
-        links.append(_link(at(after=page.last_id), "next", GEOJSON, "Next page"))
-    if items.after is None and items.offset > 0:
-        previous = max(0, items.offset - items.limit)
-        links.append(
-            _link(at(offset=previous) if previous else at(), "prev", GEOJSON, "Previous page")
-        )
-    return links
-
-
-@rate_limited("ogc")
-@_ogc_view
-def items_view(request: HttpRequest, name: str) -> HttpResponse:
-    """Return a page of features as a GeoJSON FeatureCollection made by PostGIS."""
-    layer = _layer(name)
-    items = items_request(layer, request.GET.dict())
-    page = features_page(layer, items)
-    head: dict[str, Any] = {"type": "FeatureCollection"}
-    if page.matched is not None:
-        head["numberMatched"] = page.matched
-    head |= {
-        "numberReturned": page.returned,
-        "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "links": _page_links(request, name, items, page),
-    }
-    # The features are spliced in as PostGIS wrote them: Python never parses them.
-    body = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ' + page.features + "}"
-    response = HttpResponse(body, content_type=GEOJSON)
-    response["Content-Crs"] = f"<{items.crs.uri}>"
-    return response
-
-
-@rate_limited("ogc")
-@_ogc_view
-def item_view(request: HttpRequest, name: str, feature_id: str) -> HttpResponse:
-    """Return one feature as GeoJSON; 404 when the collection has no such feature."""
-    layer = _layer(name)
-    unknown = set(request.GET) - _ITEM_PARAMETERS
-    if unknown:
-        raise InvalidParameter(f"Unknown parameter {', '.join(sorted(unknown))}.")
-    crs = _resolve_crs(request.GET.get("crs"), "crs")
-    text = feature(layer, feature_id, crs=crs, when=_when(layer, request.GET.get("datetime")))
-    base = _base(request)
-    here = request.build_absolute_uri(request.path)
-    links = [
-        _link(here, "self", GEOJSON, "This feature"),
-        _link(f"{base}/collections/{name}", "collection", JSON, "The collection"),
-    ]
-    body = text[:-1] + ', "links" : ' + json.dumps(links) + "}"
-    response = HttpResponse(body, content_type=GEOJSON)
-    response["Content-Crs"] = f"<{crs.uri}>"
-    return response

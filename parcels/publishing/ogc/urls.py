@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from parcels.publishing.ogc import core as ogc
+from parcels.publishing.ogc import views as ogc
 
 app_name = "ogc"
 urlpatterns = [

@@ -1,0 +1,136 @@
+"""What publishing shows of rights and deeds, added to the registries parcels owns.
+
+The parcels layer counts the holders of a parcel and names the kinds of right on it;
+the changes layer lists what deeds did to parcels over a period. Both read this app's
+tables, so they are declared here and registered by `register()` from
+TransactionsConfig.ready(): `parcels` publishes them without naming a table of ours.
+Nothing personal is selected: holders are counted, never named. Registrars, whose
+role this app defines, may read every export job.
+"""
+
+from __future__ import annotations
+
+from landinfo.sql import alive, table
+from parcels.models import AdministrativeUnit, Parcel
+from parcels.publishing import jobs
+from parcels.publishing.layers import (
+    LAND_USE,
+    Column,
+    Columns,
+    Layer,
+    add_columns,
+    in_unit,
+    register_layer,
+)
+from transactions.models import JournalEntry, Right
+
+_PARCEL = table(Parcel)
+_UNIT = table(AdministrativeUnit)
+_RIGHT = table(Right)
+_ENTRY = table(JournalEntry)
+
+# The rights in force on %(day)s of a parcel: how many hold it, and of which kinds.
+RIGHTS = Columns(
+    columns=(
+        Column(
+            "right_kinds",
+            "rights",
+            "string",
+            "coalesce(rights.kinds, '')",
+            "Kinds of right in force (ownership, mortgage, ...), comma-separated.",
+            queryable=False,
+        ),
+        Column(
+            "holders",
+            "holders",
+            "integer",
+            "coalesce(rights.holders, 0)::int",
+            "Number of holders of the land-use right (never their names).",
+            queryable=False,
+        ),
+    ),
+    joins=f"""
+        LEFT JOIN LATERAL (
+            SELECT count(*) FILTER (WHERE r.kind = 'ownership') AS holders,
+                   string_agg(DISTINCT r.kind, ',' ORDER BY r.kind) AS kinds
+            FROM {_RIGHT} r
+            WHERE r.parcel_id = p.id AND r.voided_by_id IS NULL
+              AND {alive("r")}
+        ) rights ON true
+    """,  # noqa: S608  (table names from Django)
+    # Over a whole selection: the rights read in one pass, not by an index probe per parcel.
+    bulk_joins=f"""
+        LEFT JOIN (
+            SELECT r.parcel_id,
+                   count(*) FILTER (WHERE r.kind = 'ownership') AS holders,
+                   string_agg(DISTINCT r.kind, ',' ORDER BY r.kind) AS kinds
+            FROM {_RIGHT} r
+            WHERE r.voided_by_id IS NULL
+              AND {alive("r")}
+              AND r.parcel_id IN (SELECT p.id FROM {_PARCEL} p WHERE {{selected}})
+            GROUP BY r.parcel_id
+        ) rights ON rights.parcel_id = p.id
+    """,  # noqa: S608  (table names from Django)
+    before="valid_from",
+)
+
+# What happened to parcels between %(start)s and %(end)s (both included): made by a
+# deed (created), retired, or transferred. One row per parcel and change.
+CHANGES = Layer(
+    name="changes",
+    title="Changes",
+    description=(
+        "Parcels created, retired or transferred between two dates (start and end, "
+        "included), with the journal entry that did it."
+    ),
+    from_sql=f"""
+        (
+            SELECT p.id AS parcel_id, 'created' AS change, p.valid_from AS day,
+                   p.created_by_id AS entry
+            FROM {_PARCEL} p
+            WHERE p.valid_from BETWEEN %(start)s AND %(end)s AND p.created_by_id IS NOT NULL
+            UNION ALL
+            SELECT p.id, 'retired', p.valid_to, p.retired_by_id
+            FROM {_PARCEL} p
+            WHERE p.valid_to BETWEEN %(start)s AND %(end)s
+            UNION ALL
+            SELECT DISTINCT r.parcel_id, 'transferred', e.effective_date, e.sequence
+            FROM {_ENTRY} e
+            JOIN {_RIGHT} r ON r.begun_by_id = e.sequence
+            WHERE e.kind = 'transfer' AND e.effective_date BETWEEN %(start)s AND %(end)s
+        ) c
+        JOIN {_PARCEL} p ON p.id = c.parcel_id
+        JOIN {_UNIT} u ON u.id = p.admin_unit_id
+        LEFT JOIN {_ENTRY} je ON je.sequence = c.entry
+    """,  # noqa: S608  (table names from Django)
+    id_sql="c.change || '-' || c.parcel_id || '-' || coalesce(c.entry, 0)",
+    geometry_sql="p.boundary",
+    geometry_type="MultiPolygon",
+    columns=[
+        Column("identifier", "identifier", "string", "p.identifier", "Parcel identifier."),
+        Column("change", "change", "string", "c.change", "created, retired or transferred."),
+        Column("date", "date", "date", "c.day", "Day the change took legal effect."),
+        Column("entry", "entry", "integer", "c.entry::int", "Journal entry (sequence)."),
+        Column("deed", "deed", "string", "coalesce(je.kind, '')", "Kind of deed."),
+        Column("land_use", "land_use", "string", "p.land_use", "Land-use code."),
+        Column("unit_code", "unit_code", "string", "u.code", "Administrative unit code."),
+    ],
+    filters={"admin_unit": in_unit("p.admin_unit_id"), "land_use": LAND_USE},
+    needs_period=True,
+    id_type="string",
+)
+
+
+# Registrars oversee what leaves the register: they may read any export job. Only
+# their role holds `correct_deed` (transactions.roles).
+REGISTRARS = "transactions.correct_deed"
+
+
+def register() -> None:
+    """Add the rights columns, publish the changes layer, let registrars oversee exports.
+
+    The changes layer comes after parcels' own layers in every listing.
+    """
+    add_columns("parcels", RIGHTS)
+    register_layer(CHANGES)
+    jobs.oversee_jobs(REGISTRARS)
