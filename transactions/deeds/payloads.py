@@ -79,6 +79,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from transactions.shares import Share
+
 SCHEMA_VERSION = 1
 
 OWNERSHIP = "ownership"
@@ -181,13 +183,11 @@ def format_share(share: Fraction) -> str:
     # A Fraction is kept in lowest terms with a positive denominator.
     if not 0 < share.numerator <= share.denominator:
         raise ValueError(f"A share must be more than 0 and at most 1; got {share}.")
-    return f"{share.numerator}/{share.denominator}"
+    return Share.text(share)
 
 
-def parse_share(text: str) -> Fraction:
-    """Return the share written "n/d" in a payload."""
-    numerator, denominator = text.split("/")
-    return Fraction(int(numerator), int(denominator))
+# How a payload's share is read (the journal's projection and replay import it here).
+parse_share = Share.parse
 
 
 def _amount(value: Decimal | int, what: str) -> str:
