@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from landinfo.profiles import UnknownLandUse, get_profile
@@ -51,6 +52,13 @@ STATE_LOST = _(
     "reload the page and fill it in again."
 )
 FORM_INCOMPLETE = _("The form came back incomplete; reload the page and fill it in again.")
+
+# The kinds of transfer as the pages name them (the form offers them, a history shows them).
+TRANSFER_TYPES: dict[str, Promise] = {
+    TransferType.SALE: _("Sale"),
+    TransferType.GIFT: _("Gift"),
+    TransferType.INHERITANCE: _("Inheritance"),
+}
 
 
 def _share(text: str) -> Share:
@@ -303,11 +311,7 @@ class TransferForm(DeedForm):
 
     transfer_type = forms.ChoiceField(
         label=_("Kind of transfer"),
-        choices=[
-            (TransferType.SALE, _("Sale")),
-            (TransferType.GIFT, _("Gift")),
-            (TransferType.INHERITANCE, _("Inheritance")),
-        ],
+        choices=list(TRANSFER_TYPES.items()),
     )
     price = forms.DecimalField(
         label=_("Price"),

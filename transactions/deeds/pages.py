@@ -550,7 +550,6 @@ class CorrectionPage(DeedPage):
 
     def context(self) -> dict[str, Any]:
         labels = kinds.labels()
-        types = {"sale": _("Sale"), "gift": _("Gift"), "inheritance": _("Inheritance")}
         entries = [
             {
                 **entry,
@@ -558,7 +557,7 @@ class CorrectionPage(DeedPage):
                     str(text)
                     for text in (
                         labels.get(entry["kind"], entry["kind"]),
-                        types.get(entry["transfer_type"] or ""),
+                        forms.TRANSFER_TYPES.get(entry["transfer_type"] or ""),
                     )
                     if text
                 ),
