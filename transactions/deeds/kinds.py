@@ -58,6 +58,7 @@ class DeedKind:
 
     @property
     def page_class(self) -> type[DeedPage]:
+        """Return the class of the kind's page (imported when first asked for)."""
         page: type[DeedPage] = import_string(self.page)
         return page
 
