@@ -587,11 +587,6 @@ def _zoning(zones: list[dict[str, Any]]) -> list[ZoningShare]:
 # --- shared ------------------------------------------------------------------------------
 
 
-def display_identifier(identifier: str) -> str:
-    """Return the identifier as a certificate prints it (JurisdictionProfile.display_stored)."""
-    return get_profile().display_stored(identifier)
-
-
 def parcel_ref(profile: JurisdictionProfile, pk: int, identifier: str) -> ParcelRef:
     """Return the reference to a parcel that sheets, searches and histories give."""
     return {"id": pk, "identifier": identifier, "display": profile.display_stored(identifier)}

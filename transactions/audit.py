@@ -19,6 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils import timezone
 
 from transactions.models import Party, PersonalDataAccess, Right
+from transactions.shares import Share
 
 # What a deed form and the holders endpoint show of a party.
 HOLDER_FIELDS = ("name", "national_id")
@@ -39,7 +40,7 @@ class Holder:
 
     @property
     def share_text(self) -> str:
-        return f"{self.share.numerator}/{self.share.denominator}"
+        return Share.text(self.share)
 
 
 def record_personal_data_access(
@@ -93,7 +94,7 @@ def current_holders(
             Holder(
                 right_id=right.pk,
                 kind=right.kind,
-                share=Fraction(right.share_numerator, right.share_denominator),
+                share=Share.of(right.share_numerator, right.share_denominator),
                 valid_from=right.valid_from,
                 party_id=right.holder_id,
                 party_kind=right.holder.kind,

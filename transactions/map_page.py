@@ -12,16 +12,8 @@ from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.urls import reverse
 
 from parcels.views import url_template
-
-# The deed forms the parcel sheet links to, in the order it lists them.
-_DEED_FORMS = {
-    "transfer": "transactions:deed-transfer",
-    "mortgage": "transactions:deed-mortgage",
-    "discharge": "transactions:deed-discharge",
-    "subdivision": "transactions:deed-subdivision",
-    "merge": "transactions:deed-merge",
-    "first_registration": "transactions:deed-first-registration",
-}
+from transactions.deeds.kinds import deed_links
+from transactions.deeds.services import RECORD
 
 
 def map_contribution(user: AbstractUser | AnonymousUser | None) -> dict[str, Any]:
@@ -40,10 +32,9 @@ def map_contribution(user: AbstractUser | AnonymousUser | None) -> dict[str, Any
 
 
 def deed_forms(user: AbstractUser | AnonymousUser) -> dict[str, str] | None:
-    """Return the deed forms `user` may open, by kind; None for everyone else (the public)."""
-    if not user.has_perm("transactions.record_deed"):
+    """Return the deed forms `user` may open, by kind, in the order the sheet lists them;
+    None for everyone who records no deeds (the public, planners, auditors).
+    """
+    if not user.has_perm(RECORD):
         return None
-    forms = {kind: reverse(name) for kind, name in _DEED_FORMS.items()}
-    if user.has_perm("transactions.correct_deed"):
-        forms["correction"] = reverse("transactions:deed-correction")
-    return forms
+    return {link["kind"]: link["url"] for link in deed_links(user)}

@@ -193,7 +193,8 @@ class Right(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.share_numerator}/{self.share_denominator} on {self.parcel_id}"
+        share = f"{self.share_numerator}/{self.share_denominator}"  # as registered
+        return f"{self.kind} {share} on {self.parcel_id}"
 
 
 class Checkpoint(models.Model):

@@ -29,8 +29,10 @@ from parcels.selectors import (
     sheet_row,
     sheet_statement,
 )
+from transactions.journal.head import LAST_ENTRY_SQL
 from transactions.masking import mask_party_name
 from transactions.models import JournalEntry, Right
+from transactions.shares import Share
 
 # The order rights are listed in on a parcel sheet: what the land is, then what burdens it.
 _KIND_ORDER = {kind: position for position, kind in enumerate(Right.Kind.values)}
@@ -169,7 +171,7 @@ def public_rights(rights_json: str) -> list[PublicRight]:
     rights: list[PublicRight] = [
         {
             "kind": right["kind"],
-            "share": f"{right['numerator']}/{right['denominator']}",
+            "share": Share.as_registered(right["numerator"], right["denominator"]),
             "holder": {
                 "name": mask_party_name(right["holder_name"], right["holder_kind"]),
                 "kind": right["holder_kind"],
@@ -183,13 +185,11 @@ def public_rights(rights_json: str) -> list[PublicRight]:
     return sorted(rights, key=lambda right: _KIND_ORDER.get(right["kind"], len(_KIND_ORDER)))
 
 
-# The last entry that touched the parcel `p`: a deed sends it back as expected_last_entry
-# (transactions.deeds.services.last_entry computes the same). Always the present.
-_LAST_ENTRY = """greatest(
-           (SELECT max(greatest(r.begun_by_id, r.ended_by_id, r.voided_by_id))
-              FROM transactions_right r WHERE r.parcel_id = p.id),
-           p.created_by_id, p.retired_by_id
-       )"""
+# The last entry that touched the parcel `p`: a deed sends it back as expected_last_entry.
+# Always the present.
+_LAST_ENTRY = LAST_ENTRY_SQL.format(
+    parcel="p.id", made="p.created_by_id", retired="p.retired_by_id"
+)
 
 # What the journal adds to the parcels' sheet statement (parcels.selectors.sheet_statement).
 _SHEET = sheet_statement(

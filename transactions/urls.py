@@ -2,7 +2,8 @@ from django.urls import path
 
 from transactions import api
 from transactions.certificates import views as certificates
-from transactions.deeds import submit, views
+from transactions.deeds import api as deeds_api
+from transactions.deeds import views
 
 app_name = "transactions"
 urlpatterns = [
@@ -13,10 +14,10 @@ urlpatterns = [
     # The certificate of a parcel (an extract of the register, signed).
     path("parcels/<int:pk>/certificate.pdf", certificates.certificate_pdf, name="certificate"),
     # The deed API (notaries, registrars; the path is part of the public interface).
-    path("api/transactions/", submit.DeedsView.as_view(), name="deeds"),
+    path("api/transactions/", deeds_api.DeedsView.as_view(), name="deeds"),
     path(
         "api/parcels/<int:pk>/holders",
-        submit.ParcelHoldersView.as_view(),
+        deeds_api.ParcelHoldersView.as_view(),
         name="parcel-holders",
     ),
     # An id or an identifier in any spelling (parcels.selectors.parcel_reference).

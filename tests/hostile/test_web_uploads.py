@@ -21,7 +21,7 @@ from tests.factories import ParcelFactory, current_entry, national_id
 from tests.hostile.conftest import Sandbox
 from tests.transactions.test_deeds_api import user_with_role
 from tests.transactions.test_views import PDF
-from transactions.deeds import forms, services, views
+from transactions.deeds import forms, pages, services
 
 pytestmark = pytest.mark.django_db
 
@@ -221,7 +221,7 @@ def test_a_document_that_cannot_be_stored_leaves_no_temporary_file(sandbox, monk
     def full_disk(source: str, target: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(views.os, "replace", full_disk)
+    monkeypatch.setattr(pages.os, "replace", full_disk)
     with pytest.raises(OSError, match="No space left"):
-        views.store_document(services.document_sha256(PDF), PDF)
+        pages.store_document(services.document_sha256(PDF), PDF)
     assert list((sandbox.media / "deeds").iterdir()) == []

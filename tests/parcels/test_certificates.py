@@ -259,9 +259,9 @@ def test_certificates_of_a_subdivision_link_parent_and_children(client, register
 
 
 def _display(parcel: Parcel) -> str:
-    from parcels.selectors import display_identifier
+    from landinfo.profiles import get_profile
 
-    return display_identifier(parcel.identifier)
+    return get_profile().display_stored(parcel.identifier)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

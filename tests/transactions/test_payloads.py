@@ -9,6 +9,7 @@ import pytest
 from transactions.deeds import payloads
 from transactions.deeds.payloads import NewRight, TransferType
 from transactions.journal import hashing
+from transactions.shares import Share
 
 DAY = dt.date(2020, 3, 1)
 PARCEL = {"parcel_id": 7, "identifier": "90001-3-12", "effective_date": DAY}
@@ -54,7 +55,7 @@ def test_first_registration_payload_carries_what_replay_needs():
 def test_a_whole_share_is_written_one_over_one():
     payload = payloads.first_registration_payload(rights=_owners(Fraction(1)), **PARCEL)
     assert payload["rights_begun"][0]["share"] == "1/1"
-    assert payloads.parse_share("1/1") == 1
+    assert Share.parse("1/1") == 1
 
 
 @pytest.mark.parametrize("shares", [(Fraction(1, 2),), (Fraction(1, 2), Fraction(2, 3))])

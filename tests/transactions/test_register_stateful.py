@@ -42,7 +42,6 @@ from tests.factories import (
     square,
 )
 from transactions.deeds import services
-from transactions.deeds.payloads import parse_share
 from transactions.deeds.services import ChildParcel, DeedInput, PartyInput
 from transactions.exceptions import (
     CorrectionRefused,
@@ -54,6 +53,7 @@ from transactions.exceptions import (
 )
 from transactions.journal import hashing
 from transactions.models import JournalEntry, Party, Right
+from transactions.shares import Share
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.every_profile]
 
@@ -353,7 +353,7 @@ class Register(RuleBasedStateMachine):
                 right.get("parcel", deed_parcel),
                 right["holder"],
                 right["kind"],
-                parse_share(right["share"]),
+                Share.parse(right["share"]),
                 dt.date.fromisoformat(right["valid_from"]) if "valid_from" in right else day,
                 right["id"],
             )

@@ -69,6 +69,7 @@ from transactions.journal.head import journal_head
 from transactions.masking import PUBLIC_KINDS, mask_party_name
 from transactions.models import JournalEntry, Right
 from transactions.selectors import HistoryEntry, Sheet, parcel_sheet, parcel_timeline
+from transactions.shares import Share
 
 # --- what a certificate shows ----------------------------------------------------------------
 
@@ -708,7 +709,7 @@ def _rights(rows: list[dict[str, Any]], full_ids: set[int]) -> list[CertificateR
     rights = [
         CertificateRight(
             kind=row["kind"],
-            share=f"{row['share_numerator']}/{row['share_denominator']}",
+            share=Share.as_registered(row["share_numerator"], row["share_denominator"]),
             holder=CertificateHolder(
                 name=row["holder_name"]
                 if row["id"] in full_ids

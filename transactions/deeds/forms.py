@@ -20,15 +20,17 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from landinfo.profiles import UnknownLandUse, get_profile
 from landinfo.profiles.text import quote_input
 from transactions import people
 from transactions.deeds.payloads import CorrectionMode, TransferType
+from transactions.deeds.serializers import MAX_CHILDREN, MAX_ID, check_crs
 from transactions.deeds.services import document_sha256
-from transactions.deeds.submit import MAX_CHILDREN, MAX_ID, ShareField, check_crs
 from transactions.models import Party
+from transactions.shares import InvalidShare, Share
 
 # A scanned deed of a few pages is a few megabytes; a larger upload is not a deed.
 DOCUMENT_MAX_BYTES = 20 * 2**20
@@ -51,20 +53,23 @@ STATE_LOST = _(
 )
 FORM_INCOMPLETE = _("The form came back incomplete; reload the page and fill it in again.")
 
+# The kinds of transfer as the pages name them (the form offers them, a history shows them).
+TRANSFER_TYPES: dict[str, Promise] = {
+    TransferType.SALE: _("Sale"),
+    TransferType.GIFT: _("Gift"),
+    TransferType.INHERITANCE: _("Inheritance"),
+}
 
-def _share(text: str) -> Fraction:
+
+def _share(text: str) -> Share:
     """Return the share typed as "n/d", or raise a form error that says how to write it."""
     try:
-        return ShareField().to_internal_value(text.strip())
-    except Exception:
+        return Share.read(text.strip())
+    except InvalidShare:
         raise forms.ValidationError(
             _('Write the share as a fraction of the whole parcel, e.g. "1/2" or "1/1".'),
             code="share",
         ) from None
-
-
-def _format_share(share: Fraction) -> str:
-    return f"{share.numerator}/{share.denominator}"
 
 
 def _person_text(value: str, what: str, *, required: bool = False, max_length: int = 300) -> str:
@@ -95,7 +100,7 @@ class ShareInput(forms.CharField):
 
     def clean(self, value: Any) -> str:
         text = super().clean(value)
-        return _format_share(_share(text)) if text else ""
+        return Share.text(_share(text)) if text else ""
 
 
 class DeedForm(forms.Form):
@@ -306,11 +311,7 @@ class TransferForm(DeedForm):
 
     transfer_type = forms.ChoiceField(
         label=_("Kind of transfer"),
-        choices=[
-            (TransferType.SALE, _("Sale")),
-            (TransferType.GIFT, _("Gift")),
-            (TransferType.INHERITANCE, _("Inheritance")),
-        ],
+        choices=list(TRANSFER_TYPES.items()),
     )
     price = forms.DecimalField(
         label=_("Price"),
@@ -348,10 +349,10 @@ class TransferForm(DeedForm):
                 required=False, initial=True, label=_("Transfers")
             )
             self.fields[f"transferor_share_{party_id}"] = ShareInput(
-                required=False, initial=_format_share(share), label=_("Share transferred")
+                required=False, initial=Share.text(share), label=_("Share transferred")
             )
             defaults[f"transferor_{party_id}"] = "on"
-            defaults[f"transferor_share_{party_id}"] = _format_share(share)
+            defaults[f"transferor_share_{party_id}"] = Share.text(share)
         if self.is_bound and offer and defaults:
             self.data = data = cast(QueryDict, self.data).copy()
             for key, value in defaults.items():
@@ -592,57 +593,65 @@ def _children(document: Any) -> list[dict[str, Any]]:
             % {"count": len(features), "limit": MAX_CHILDREN}
         )
     limit = int(settings.LANDINFO["IMPORT_MAX_VERTICES"])
-    profile = get_profile()
-    children = []
-    for number, feature in enumerate(features, 1):
-        geometry = feature["geometry"] if feature.get("type") == "Feature" else feature
-        if not isinstance(geometry, dict) or geometry.get("type") not in {
-            "Polygon",
-            "MultiPolygon",
-        }:
-            raise ValueError("not a polygon")
-        if "crs" in geometry:
-            # GEOS would refuse it (SuspiciousOperation, a bare 400 page that loses the
-            # form), and the deed's CRS is the form's: say so while the form is shown.
-            raise _ChildrenRefused(
-                str(
-                    _(
-                        "A new parcel's geometry names its own CRS (a 'crs' member); remove "
-                        "it and choose the CRS in the form."
-                    )
-                )
-            )
-        # Counted before GEOS sees the boundary: no surveyed parcel comes near the limit.
-        vertices = _vertices(geometry.get("coordinates"))
-        if vertices > limit:
-            raise _ChildrenRefused(
+    return [_child(number, feature, limit) for number, feature in enumerate(features, 1)]
+
+
+def _child(number: int, feature: Any, limit: int) -> dict[str, Any]:
+    """Return one new parcel of the GeoJSON as the API's, refusing what the deed cannot take."""
+    geometry = feature["geometry"] if feature.get("type") == "Feature" else feature
+    if not isinstance(geometry, dict) or geometry.get("type") not in {"Polygon", "MultiPolygon"}:
+        raise ValueError("not a polygon")
+    if "crs" in geometry:
+        # GEOS would refuse it (SuspiciousOperation, a bare 400 page that loses the
+        # form), and the deed's CRS is the form's: say so while the form is shown.
+        raise _ChildrenRefused(
+            str(
                 _(
-                    "A new parcel has %(count)s vertices; a parcel boundary may have at most "
-                    "%(limit)s. Simplify the boundary."
+                    "A new parcel's geometry names its own CRS (a 'crs' member); remove "
+                    "it and choose the CRS in the form."
                 )
-                % {"count": vertices, "limit": limit}
             )
-        properties = feature.get("properties") or {}
-        try:
-            land_use = profile.parse_land_use(str(properties.get("land_use") or ""), blank=True)
-        except UnknownLandUse as unknown:
-            raise _ChildrenRefused(
-                _(
-                    "New parcel %(number)s has the land use %(code)s, which is not a code of "
-                    "the list; leave it out to keep the parent's."
-                )
-                % {"number": number, "code": quote_input(unknown.text)}
-            ) from None
-        try:
-            address = people.person_text(
-                str(properties.get("address") or ""), what="The address", required=False
+        )
+    # Counted before GEOS sees the boundary: no surveyed parcel comes near the limit.
+    vertices = _vertices(geometry.get("coordinates"))
+    if vertices > limit:
+        raise _ChildrenRefused(
+            _(
+                "A new parcel has %(count)s vertices; a parcel boundary may have at most "
+                "%(limit)s. Simplify the boundary."
             )
-        except people.UnreadableText as error:
-            raise _ChildrenRefused(
-                _("New parcel %(number)s: %(problem)s") % {"number": number, "problem": error}
-            ) from None
-        children.append({"boundary": geometry, "land_use": land_use, "address": address})
-    return children
+            % {"count": vertices, "limit": limit}
+        )
+    properties = feature.get("properties") or {}
+    return {
+        "boundary": geometry,
+        "land_use": _child_land_use(number, properties),
+        "address": _child_address(number, properties),
+    }
+
+
+def _child_land_use(number: int, properties: dict[str, Any]) -> str:
+    try:
+        return get_profile().parse_land_use(str(properties.get("land_use") or ""), blank=True)
+    except UnknownLandUse as unknown:
+        raise _ChildrenRefused(
+            _(
+                "New parcel %(number)s has the land use %(code)s, which is not a code of "
+                "the list; leave it out to keep the parent's."
+            )
+            % {"number": number, "code": quote_input(unknown.text)}
+        ) from None
+
+
+def _child_address(number: int, properties: dict[str, Any]) -> str:
+    try:
+        return people.person_text(
+            str(properties.get("address") or ""), what="The address", required=False
+        )
+    except people.UnreadableText as error:
+        raise _ChildrenRefused(
+            _("New parcel %(number)s: %(problem)s") % {"number": number, "problem": error}
+        ) from None
 
 
 class MergeForm(DeedForm):

@@ -79,6 +79,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from transactions.shares import Share
+
 SCHEMA_VERSION = 1
 
 OWNERSHIP = "ownership"
@@ -181,13 +183,7 @@ def format_share(share: Fraction) -> str:
     # A Fraction is kept in lowest terms with a positive denominator.
     if not 0 < share.numerator <= share.denominator:
         raise ValueError(f"A share must be more than 0 and at most 1; got {share}.")
-    return f"{share.numerator}/{share.denominator}"
-
-
-def parse_share(text: str) -> Fraction:
-    """Return the share written "n/d" in a payload."""
-    numerator, denominator = text.split("/")
-    return Fraction(int(numerator), int(denominator))
+    return Share.text(share)
 
 
 def _amount(value: Decimal | int, what: str) -> str:
@@ -261,7 +257,7 @@ def _stated(payload: dict[str, Any], parties: Sequence[PartyStatement]) -> dict[
     """Add the statements of the holders the payload begins rights for, when given."""
     if parties:
         rights = [
-            NewRight(r["id"], r["holder"], r["kind"], parse_share(r["share"]))
+            NewRight(r["id"], r["holder"], r["kind"], Share.parse(r["share"]))
             for r in payload["rights_begun"]
         ]
         payload["parties"] = _parties(parties, rights)

@@ -40,6 +40,7 @@ from django.utils.translation import gettext
 
 from landinfo.profiles import InvalidNationalId, InvalidParcelIdentifier, get_profile
 from landinfo.profiles.text import fold_text, normalize_text
+from landinfo.sql import table
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
 from parcels.overlaps import lock_ground, overlaps_with_register, taken_from_register
@@ -67,8 +68,13 @@ from transactions.exceptions import (
 )
 from transactions.journal import append as journal
 from transactions.journal import projection
+from transactions.journal.head import LAST_ENTRY_SQL
 from transactions.models import JournalEntry, Party, Right
+from transactions.shares import LARGEST_TERM, Share
 
+# The permissions the acts need: every deed but a correction is a notary's.
+RECORD = "transactions.record_deed"
+CORRECT = "transactions.correct_deed"
 # The tolerance of gaps and overlaps between a parent and its children, m², when the
 # deed does not state one: a tenth of a square metre, below what a survey resolves.
 DEFAULT_SUBDIVISION_TOLERANCE_M2 = Decimal("0.1")
@@ -152,7 +158,7 @@ def record_first_registration(
             parties=_statements(party for party, _ in shares),
         )
 
-    return _register(deed, [parcel_id], "transactions.record_deed", act)
+    return _register(deed, [parcel_id], RECORD, act)
 
 
 def record_transfer(
@@ -176,12 +182,7 @@ def record_transfer(
 
     def act(parcels: list[Parcel]) -> dict[str, Any]:
         (parcel,) = parcels
-        try:
-            kind = TransferType(transfer_type)
-        except ValueError:
-            raise DeedRefused(
-                f"Unknown transfer type {transfer_type!r}: sale, gift or inheritance."
-            ) from None
+        kind = _transfer_type(transfer_type)
         # One query for both: the holders, and the mortgages that pin them to a day.
         on_parcel = _current(parcel.pk)
         held = {right.holder_id: right for right in on_parcel if right.kind == OWNERSHIP}
@@ -190,50 +191,12 @@ def record_transfer(
                 f"Parcel {parcel.identifier} has no registered holder: record its first "
                 "registration before a transfer."
             )
-        given = [(int(holder), Fraction(share)) for holder, share in transferors]
-        if not given:
-            raise DeedRefused("A transfer names at least one transferor.")
-        if len({holder for holder, _ in given}) != len(given):
-            raise DeedRefused("A transferor is named twice; give each one share.")
-        for holder, share in given:
-            if holder not in held:
-                raise TransferRefused(
-                    f"Party {holder} holds no share of parcel {parcel.identifier}; "
-                    "reload the parcel and check its holders."
-                )
-            if not 0 < share <= _share(held[holder]):
-                raise TransferRefused(
-                    f"Party {holder} holds {_share(held[holder])} of parcel "
-                    f"{parcel.identifier} and cannot transfer {share}."
-                )
+        given = _given(parcel, held, transferors)
         received = _holders(recipients, what="recipients", whole=None)
-        transferred = sum((share for _, share in given), Fraction(0))
-        total = sum((share for _, share in received), Fraction(0))
-        if total != transferred:
-            raise DeedRefused(
-                f"The recipients' shares add up to {total}, but the transferors give "
-                f"{transferred}; the shares must add up."
-            )
-        giving = {holder for holder, _ in given}
-        if giving & {party.pk for party, _ in received}:
-            raise DeedRefused("A party cannot transfer a share to themselves.")
-        # The holders after the deed: what the transferors keep, plus what recipients get
-        # on top of what they already held.
-        after: dict[int, Fraction] = {}
-        for holder, share in given:
-            if _share(held[holder]) > share:
-                after[holder] = _share(held[holder]) - share
-        for party, share in received:
-            after[party.pk] = share + (_share(held[party.pk]) if party.pk in held else 0)
-        ended = [held[holder] for holder in giving] + [
-            held[party.pk] for party, _ in received if party.pk in held
-        ]
+        transferred = _check_received(given, received)
+        after, ended = _holders_after(held, given, received)
         rights = _new_rights(list(after.items()), OWNERSHIP)
-        price_amount = Decimal(price)
-        if kind is not TransferType.SALE and price_amount:
-            raise DeedRefused(f"A {kind} has no price; leave the price empty or 0.")
-        if kind is TransferType.SALE and price_amount <= 0:
-            raise DeedRefused("A sale states its price.")
+        price_amount = _price(kind, price)
         _check_after(ended, deed.effective_date)
         _check_no_later_mortgage(
             parcel, [right for right in on_parcel if right.kind == MORTGAGE], deed.effective_date
@@ -256,7 +219,88 @@ def record_transfer(
             parties=parties,
         )
 
-    return _register(deed, [parcel_id], "transactions.record_deed", act)
+    return _register(deed, [parcel_id], RECORD, act)
+
+
+def _transfer_type(transfer_type: TransferType | str) -> TransferType:
+    try:
+        return TransferType(transfer_type)
+    except ValueError:
+        raise DeedRefused(
+            f"Unknown transfer type {transfer_type!r}: sale, gift or inheritance."
+        ) from None
+
+
+def _given(
+    parcel: Parcel, held: dict[int, Right], transferors: Sequence[tuple[int, Fraction]]
+) -> list[tuple[int, Fraction]]:
+    """Return what each transferor gives, refusing a share they do not hold."""
+    given = [(int(holder), Fraction(share)) for holder, share in transferors]
+    if not given:
+        raise DeedRefused("A transfer names at least one transferor.")
+    if len({holder for holder, _ in given}) != len(given):
+        raise DeedRefused("A transferor is named twice; give each one share.")
+    for holder, share in given:
+        if holder not in held:
+            raise TransferRefused(
+                f"Party {holder} holds no share of parcel {parcel.identifier}; "
+                "reload the parcel and check its holders."
+            )
+        if not 0 < share <= _share(held[holder]):
+            raise TransferRefused(
+                f"Party {holder} holds {_share(held[holder])} of parcel "
+                f"{parcel.identifier} and cannot transfer {share}."
+            )
+    return given
+
+
+def _check_received(
+    given: Sequence[tuple[int, Fraction]], received: Sequence[tuple[Party, Fraction]]
+) -> Fraction:
+    """Refuse recipients who do not receive what is given, or who give; return the share."""
+    transferred = sum((share for _, share in given), Fraction(0))
+    total = sum((share for _, share in received), Fraction(0))
+    if total != transferred:
+        raise DeedRefused(
+            f"The recipients' shares add up to {total}, but the transferors give "
+            f"{transferred}; the shares must add up."
+        )
+    if {holder for holder, _ in given} & {party.pk for party, _ in received}:
+        raise DeedRefused("A party cannot transfer a share to themselves.")
+    return transferred
+
+
+def _holders_after(
+    held: dict[int, Right],
+    given: Sequence[tuple[int, Fraction]],
+    received: Sequence[tuple[Party, Fraction]],
+) -> tuple[dict[int, Fraction], list[Right]]:
+    """Return the holders after a transfer and the rights it ends.
+
+    What the transferors keep, plus what recipients get on top of what they already held:
+    one right each for the sum.
+    """
+    after: dict[int, Fraction] = {}
+    for holder, share in given:
+        if _share(held[holder]) > share:
+            after[holder] = _share(held[holder]) - share
+    for party, share in received:
+        after[party.pk] = share + (_share(held[party.pk]) if party.pk in held else 0)
+    giving = {holder for holder, _ in given}  # the set's order is the payload's
+    ended = [held[holder] for holder in giving] + [
+        held[party.pk] for party, _ in received if party.pk in held
+    ]
+    return after, ended
+
+
+def _price(kind: TransferType, price: Decimal | int) -> Decimal:
+    """Return the price of a sale; refuse a sale without one, or a gift with one."""
+    amount = Decimal(price)
+    if kind is not TransferType.SALE and amount:
+        raise DeedRefused(f"A {kind} has no price; leave the price empty or 0.")
+    if kind is TransferType.SALE and amount <= 0:
+        raise DeedRefused("A sale states its price.")
+    return amount
 
 
 def record_mortgage(
@@ -298,7 +342,7 @@ def record_mortgage(
             parties=_statements([party]),
         )
 
-    return _register(deed, [parcel_id], "transactions.record_deed", act)
+    return _register(deed, [parcel_id], RECORD, act)
 
 
 def record_discharge(*, parcel_id: int, mortgage_id: int, deed: DeedInput) -> JournalEntry:
@@ -323,7 +367,7 @@ def record_discharge(*, parcel_id: int, mortgage_id: int, deed: DeedInput) -> Jo
             rights_ended=[mortgages[0].pk],
         )
 
-    return _register(deed, [parcel_id], "transactions.record_deed", act)
+    return _register(deed, [parcel_id], RECORD, act)
 
 
 def subdivide_parcel(
@@ -385,7 +429,7 @@ def subdivide_parcel(
             rights=_copied(ended, [child.id for child in made]),
         )
 
-    return _register(deed, [parcel_id], "transactions.record_deed", act)
+    return _register(deed, [parcel_id], RECORD, act)
 
 
 def merge_parcels(*, parcel_ids: Sequence[int], deed: DeedInput, address: str = "") -> JournalEntry:
@@ -446,7 +490,7 @@ def merge_parcels(*, parcel_ids: Sequence[int], deed: DeedInput, address: str = 
             rights=_copied(list(kept.values()), [merged.id]),
         )
 
-    return _register(deed, list(parcel_ids), "transactions.record_deed", act)
+    return _register(deed, list(parcel_ids), RECORD, act)
 
 
 def record_correction(
@@ -474,73 +518,15 @@ def record_correction(
     )
 
     def act(parcels: list[Parcel]) -> dict[str, Any]:
-        try:
-            how = CorrectionMode(mode)
-        except ValueError:
-            raise DeedRefused(f"Unknown correction mode {mode!r}: reverse or amend.") from None
-        if target.kind not in _CORRECTABLE:
-            raise CorrectionRefused(
-                f"Entry #{target.sequence} is a {target.kind}; a subdivision or merge is "
-                "undone by a new merge or subdivision, a correction by a new correction "
-                "of the original entry."
-            )
+        how = _check_correctable(target, mode, holders, deed.effective_date)
         (parcel,) = parcels
-        if deed.effective_date < target.effective_date:
-            raise DeedRefused(
-                f"The correction takes effect on {deed.effective_date}, before entry "
-                f"#{target.sequence} it corrects ({target.effective_date}); the date must "
-                "be that day or later."
-            )
-        if how is CorrectionMode.REVERSE and holders:
-            raise DeedRefused(
-                "A reversal restores the holders the entry ended; it names no holders. "
-                "Name them with an amendment instead."
-            )
-        if how is CorrectionMode.AMEND and target.kind not in _AMENDABLE:
-            raise CorrectionRefused(
-                f"Entry #{target.sequence} is a {target.kind}: only the holders of a first "
-                "registration or transfer are amended; reverse it and record it anew."
-            )
-        begun = list(Right.objects.filter(begun_by=target).order_by("pk"))
-        for right in begun:
-            if right.voided_by_id is not None or right.ended_by_id is not None:
-                later = right.voided_by_id or right.ended_by_id
-                raise CorrectionRefused(
-                    f"Right {right.pk} begun by entry #{target.sequence} was changed by "
-                    f"entry #{later}; correct that entry first."
-                )
-        restored: list[NewRight] = []
-        voided = list(begun)
+        begun = _begun_unchanged(target)
         if how is CorrectionMode.REVERSE:
-            gone = list(Right.objects.filter(ended_by=target, voided_by__isnull=True))
-            voided += gone
-            ids = _next_ids("transactions_right", len(gone))
-            restored = [
-                NewRight(
-                    id=new_id,
-                    holder_id=right.holder_id,
-                    kind=right.kind,
-                    share=_share(right),
-                    certificate_number=right.certificate_number,
-                    valid_from=right.valid_from,
-                )
-                for new_id, right in zip(ids, sorted(gone, key=lambda r: r.pk), strict=True)
-            ]
-            parties = _statements(Party.objects.filter(pk__in=[r.holder_id for r in gone]))
+            gone, restored, parties = _reversal(target)
+            voided = begun + gone
         else:
-            whole = sum((_share(right) for right in begun), Fraction(0))
-            shares = _holders(holders, what="holders", whole=whole)
-            restored = [
-                NewRight(
-                    id=right.id,
-                    holder_id=right.holder_id,
-                    kind=OWNERSHIP,
-                    share=right.share,
-                    valid_from=target.effective_date,
-                )
-                for right in _new_rights([(p.pk, s) for p, s in shares], OWNERSHIP)
-            ]
-            parties = _statements(party for party, _ in shares)
+            restored, parties = _amendment(target, begun, holders)
+            voided = begun
         if not voided:
             raise CorrectionRefused(f"Entry #{target.sequence} left no rights to correct.")
         return payloads.correction_payload(
@@ -555,7 +541,94 @@ def record_correction(
             parties=parties,
         )
 
-    return _register(deed, parcel_ids, "transactions.correct_deed", act)
+    return _register(deed, parcel_ids, CORRECT, act)
+
+
+def _check_correctable(
+    target: JournalEntry,
+    mode: CorrectionMode | str,
+    holders: Sequence[tuple[PartyRef, Fraction]],
+    day: dt.date,
+) -> CorrectionMode:
+    """Return how `target` is corrected, refusing a correction its kind or date forbids."""
+    try:
+        how = CorrectionMode(mode)
+    except ValueError:
+        raise DeedRefused(f"Unknown correction mode {mode!r}: reverse or amend.") from None
+    if target.kind not in _CORRECTABLE:
+        raise CorrectionRefused(
+            f"Entry #{target.sequence} is a {target.kind}; a subdivision or merge is "
+            "undone by a new merge or subdivision, a correction by a new correction "
+            "of the original entry."
+        )
+    if day < target.effective_date:
+        raise DeedRefused(
+            f"The correction takes effect on {day}, before entry "
+            f"#{target.sequence} it corrects ({target.effective_date}); the date must "
+            "be that day or later."
+        )
+    if how is CorrectionMode.REVERSE and holders:
+        raise DeedRefused(
+            "A reversal restores the holders the entry ended; it names no holders. "
+            "Name them with an amendment instead."
+        )
+    if how is CorrectionMode.AMEND and target.kind not in _AMENDABLE:
+        raise CorrectionRefused(
+            f"Entry #{target.sequence} is a {target.kind}: only the holders of a first "
+            "registration or transfer are amended; reverse it and record it anew."
+        )
+    return how
+
+
+def _begun_unchanged(target: JournalEntry) -> list[Right]:
+    """Return the rights `target` began, refusing when a later deed changed one."""
+    begun = list(Right.objects.filter(begun_by=target).order_by("pk"))
+    for right in begun:
+        if right.voided_by_id is not None or right.ended_by_id is not None:
+            later = right.voided_by_id or right.ended_by_id
+            raise CorrectionRefused(
+                f"Right {right.pk} begun by entry #{target.sequence} was changed by "
+                f"entry #{later}; correct that entry first."
+            )
+    return begun
+
+
+def _reversal(target: JournalEntry) -> tuple[list[Right], list[NewRight], list[PartyStatement]]:
+    """Return the rights `target` ended, their restored copies, and their holders."""
+    gone = list(Right.objects.filter(ended_by=target, voided_by__isnull=True))
+    ids = _next_ids("transactions_right", len(gone))
+    restored = [
+        NewRight(
+            id=new_id,
+            holder_id=right.holder_id,
+            kind=right.kind,
+            share=_share(right),
+            certificate_number=right.certificate_number,
+            valid_from=right.valid_from,
+        )
+        for new_id, right in zip(ids, sorted(gone, key=lambda r: r.pk), strict=True)
+    ]
+    parties = _statements(Party.objects.filter(pk__in=[r.holder_id for r in gone]))
+    return gone, restored, parties
+
+
+def _amendment(
+    target: JournalEntry, begun: list[Right], holders: Sequence[tuple[PartyRef, Fraction]]
+) -> tuple[list[NewRight], list[PartyStatement]]:
+    """Return the rights `target` should have begun, from its day, and their holders."""
+    whole = sum((_share(right) for right in begun), Fraction(0))
+    shares = _holders(holders, what="holders", whole=whole)
+    rights = [
+        NewRight(
+            id=right.id,
+            holder_id=right.holder_id,
+            kind=OWNERSHIP,
+            share=right.share,
+            valid_from=target.effective_date,
+        )
+        for right in _new_rights([(p.pk, s) for p, s in shares], OWNERSHIP)
+    ]
+    return rights, _statements(party for party, _ in shares)
 
 
 # --- the steps every act shares ---------------------------------------------------------
@@ -655,21 +728,20 @@ def _lock(parcel_ids: Sequence[int]) -> list[Parcel]:
     return parcels
 
 
+_LAST_ENTRY = (
+    "SELECT max("  # noqa: S608 - Django's table name and the journal's own fragment
+    + LAST_ENTRY_SQL.format(parcel="p.id", made="p.created_by_id", retired="p.retired_by_id")
+    + f") FROM {table(Parcel)} p WHERE p.id = ANY(%(ids)s)"
+)
+
+
 def last_entry(parcel_ids: Sequence[int]) -> int | None:
-    """Return the sequence of the last journal entry that touched any of the parcels."""
+    """Return the sequence of the last journal entry that touched any of the parcels.
+
+    On the primary, in the caller's transaction: the deed checks it under its row locks.
+    """
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT max(s) FROM (
-                SELECT greatest(begun_by_id, ended_by_id, voided_by_id) AS s
-                FROM transactions_right WHERE parcel_id = ANY(%(ids)s)
-                UNION ALL
-                SELECT greatest(created_by_id, retired_by_id)
-                FROM parcels_parcel WHERE id = ANY(%(ids)s)
-            ) AS touched
-            """,
-            {"ids": list(parcel_ids)},
-        )
+        cursor.execute(_LAST_ENTRY, {"ids": list(parcel_ids)})
         (sequence,) = cursor.fetchone()
     return sequence
 
@@ -800,8 +872,8 @@ def _current(parcel_id: int, kind: str | None = None) -> list[Right]:
     )
 
 
-def _share(right: Right) -> Fraction:
-    return Fraction(right.share_numerator, right.share_denominator)
+def _share(right: Right) -> Share:
+    return Share.of(right.share_numerator, right.share_denominator)
 
 
 def _holders(
@@ -909,16 +981,12 @@ def _next_ids(table: str, count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-# Shares are stored as two int columns; a finer fraction cannot be registered.
-_LARGEST_SHARE_TERM = 2**31 - 1
-
-
 def _new_rights(shares: Sequence[tuple[int, Fraction]], kind: str) -> list[NewRight]:
     for _, share in shares:
-        if share.denominator > _LARGEST_SHARE_TERM:
+        if share.denominator > LARGEST_TERM:
             raise DeedRefused(
                 f"A share of {share} is finer than the register can hold; state the shares "
-                f"with denominators up to {_LARGEST_SHARE_TERM}."
+                f"with denominators up to {LARGEST_TERM}."
             )
     ids = _next_ids("transactions_right", len(shares))
     return [
@@ -1090,38 +1158,49 @@ def _check_neighbours(parent: Parcel, children: Sequence[GEOSGeometry]) -> None:
     # other's children; they, and imports, measure one at a time. Taken after the row
     # locks and before the series lock (_new_identifiers), as every deed takes them.
     lock_ground()
+    parts = [beyond[n] for n in reaching]
+    _check_each_neighbour(parent, parts, [children[n].area for n in reaching], reaching)
+    _check_neighbours_whole(parent, parts, reaching)
+
+
+def _check_each_neighbour(
+    parent: Parcel, parts: list[GEOSGeometry], areas: list[float], reaching: list[int]
+) -> None:
+    """Refuse a child that takes more of one neighbour than their pair's tolerance."""
     found = overlaps_with_register(
-        [beyond[n] for n in reaching],
-        areas=[children[n].area for n in reaching],
-        map_scale=parent.map_scale,
-        exclude=[parent.pk],
+        parts, areas=areas, map_scale=parent.map_scale, exclude=[parent.pk]
     )
-    if found:
-        first = found[0]
-        raise DeedRefused(
-            gettext(
-                "New parcel %(n)s reaches %(area).2f m² into parcel %(neighbour)s, beyond "
-                "the %(tolerance).2f m² its map permits: a neighbour's land passes only by a "
-                "deed on that parcel. Redraw the boundaries along the parent's."
-            )
-            % {
-                "n": reaching[first.part] + 1,
-                "area": first.area,
-                "neighbour": first.identifier,
-                "tolerance": first.tolerance,
-            }
+    if not found:
+        return
+    first = found[0]
+    raise DeedRefused(
+        gettext(
+            "New parcel %(n)s reaches %(area).2f m² into parcel %(neighbour)s, beyond "
+            "the %(tolerance).2f m² its map permits: a neighbour's land passes only by a "
+            "deed on that parcel. Redraw the boundaries along the parent's."
         )
-    # Each under its pair's tolerance, narrow pieces may still take, together, more of a
-    # neighbour than its map permits (parcels.overlaps): the deed answers for them all,
-    # and for what current parcels already overlap of the neighbour, else a run of deeds,
-    # each within its own allowance, takes what no one deed may.
-    taken = taken_from_register(
-        [beyond[n] for n in reaching], map_scale=parent.map_scale, exclude=[parent.pk]
+        % {
+            "n": reaching[first.part] + 1,
+            "area": first.area,
+            "neighbour": first.identifier,
+            "tolerance": first.tolerance,
+        }
     )
+
+
+def _check_neighbours_whole(parent: Parcel, parts: list[GEOSGeometry], reaching: list[int]) -> None:
+    """Refuse children that together take more of a neighbour than its own tolerance.
+
+    Each under its pair's tolerance, narrow pieces may still take, together, more of a
+    neighbour than its map permits (parcels.overlaps): the deed answers for them all,
+    and for what current parcels already overlap of the neighbour, else a run of deeds,
+    each within its own allowance, takes what no one deed may.
+    """
+    taken = taken_from_register(parts, map_scale=parent.map_scale, exclude=[parent.pk])
     if not taken:
         return
     most = taken[0]
-    parts = ", ".join(str(reaching[part] + 1) for part in most.parts)
+    numbers = ", ".join(str(reaching[part] + 1) for part in most.parts)
     if not most.already:
         raise DeedRefused(
             gettext(
@@ -1131,7 +1210,7 @@ def _check_neighbours(parent: Parcel, children: Sequence[GEOSGeometry]) -> None:
                 "parent's."
             )
             % {
-                "parts": parts,
+                "parts": numbers,
                 "area": most.area,
                 "neighbour": most.identifier,
                 "tolerance": most.tolerance,
@@ -1146,7 +1225,7 @@ def _check_neighbours(parent: Parcel, children: Sequence[GEOSGeometry]) -> None:
             "parent's."
         )
         % {
-            "parts": parts,
+            "parts": numbers,
             "area": most.area,
             "already": most.already,
             "neighbour": most.identifier,

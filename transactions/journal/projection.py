@@ -16,8 +16,8 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel, ParcelLineage
-from transactions.deeds.payloads import parse_share
 from transactions.models import JournalEntry, Right
+from transactions.shares import Share
 
 
 class ProjectionMismatch(RuntimeError):
@@ -77,7 +77,7 @@ def _parcel(parcel: dict[str, Any], day: dt.date, entry: JournalEntry) -> Parcel
 
 
 def _right(right: dict[str, Any], parcel_id: int, day: dt.date, entry: JournalEntry) -> Right:
-    share = parse_share(right["share"])
+    share = Share.parse(right["share"])
     valid_to = right.get("valid_to")
     return Right(
         id=right["id"],
