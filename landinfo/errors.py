@@ -29,7 +29,7 @@ ErrorBody = Callable[[str, str], dict[str, Any]]
 
 
 def _api_body(code: str, detail: str) -> dict[str, Any]:
-    # "error" too: the deed API's errors carry a code (transactions/deeds/submit.py).
+    # "error" too: the deed API's errors carry a code (transactions/deeds/api.py).
     return {"error": code, "detail": detail}
 
 

@@ -445,7 +445,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Token first: DRF answers an anonymous request with the first class's challenge,
     # and only a token gives one (401 + WWW-Authenticate: Token); sessions serve the
-    # site's own pages. Public reads opt out of both (parcels.api._public).
+    # site's own pages. Public reads opt out of both (parcels.api.public_endpoint).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # `Authorization: Token <key>`, with tokens that expire (landinfo/accounts/tokens.py).
         "landinfo.accounts.tokens.TokenAuthentication",
