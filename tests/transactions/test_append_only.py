@@ -21,7 +21,7 @@ from psycopg2.extensions import parse_dsn
 
 from tests.factories import ParcelFactory, current_entry, holders_now
 from tests.transactions import factories as legacy
-from tests.transactions.test_ledger import SUPERUSER_URL, make_user, needs_superuser, person
+from tests.transactions.test_ledger import SUPERUSER_URL, needs_superuser, person
 from transactions.deeds import payloads, services
 from transactions.deeds.services import DeedInput
 from transactions.journal import checkpoints
@@ -29,11 +29,6 @@ from transactions.models import Checkpoint, JournalEntry, PersonalDataAccess
 
 APPEND_ONLY = (JournalEntry, Checkpoint, PersonalDataAccess)
 REFUSED = "append-only"
-
-
-@pytest.fixture
-def notary():
-    return make_user("notary-append-only", "notary")
 
 
 def register(user: User, national_id: str = "001080000301") -> JournalEntry:

@@ -30,7 +30,7 @@ from psycopg2 import sql
 from psycopg2.extensions import parse_dsn
 
 from tests.factories import ParcelFactory, current_entry, holders_now
-from tests.transactions.test_ledger import make_user, person
+from tests.transactions.test_ledger import person
 from transactions.deeds import services
 from transactions.deeds.services import DeedInput, PartyInput
 from transactions.journal import checkpoints
@@ -101,11 +101,6 @@ def url(name: str) -> str:
 
 
 # --- a register to back up --------------------------------------------------------------------
-
-
-@pytest.fixture
-def notary() -> User:
-    return make_user("notary-backup", "notary")
 
 
 def record_register(notary: User) -> None:

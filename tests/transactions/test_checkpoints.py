@@ -16,7 +16,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from tests.factories import ParcelFactory, current_entry
-from tests.transactions.test_ledger import make_user, person
+from tests.transactions.test_ledger import person
 from transactions.deeds import services
 from transactions.deeds.services import DeedInput
 from transactions.journal import checkpoints, hashing
@@ -53,11 +53,6 @@ def key_file(tmp_path, settings):
 def signing_key(key_file):
     generate()
     return checkpoints.signing_key()
-
-
-@pytest.fixture
-def notary():
-    return make_user("notary-checkpoints", "notary")
 
 
 def generate(*args: str) -> str:

@@ -38,7 +38,7 @@ from django.db import DatabaseError, connection
 
 from parcels.models import Parcel
 from tests.factories import ParcelFactory, current_entry, holders_now
-from tests.transactions.test_ledger import make_user, person
+from tests.transactions.test_ledger import person
 from transactions.deeds import services
 from transactions.deeds.services import DeedInput, PartyInput
 from transactions.journal import verify as replay
@@ -67,11 +67,6 @@ def transfer(*, username: str, parcel_id: int, key: str) -> JournalEntry:
             expected_last_entry=current_entry(parcel_id),
         ),
     )
-
-
-@pytest.fixture
-def notary() -> User:
-    return make_user("notary-crash", "notary")
 
 
 @pytest.fixture

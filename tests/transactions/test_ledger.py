@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg2
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -35,6 +35,7 @@ from tests.factories import (
     entry_parcel,
     holders_now,
     mortgage_now,
+    user_with_role,
 )
 from tests.transactions import factories as legacy
 from transactions.deeds import services
@@ -53,22 +54,6 @@ HALF, QUARTER = Fraction(1, 2), Fraction(1, 4)
 
 
 # --- building a journal with the services --------------------------------------------------
-
-
-def make_user(name: str, group: str) -> User:
-    user = User.objects.create_user(name)  # no password: hashing one costs ~0.3 s
-    user.groups.add(Group.objects.get(name=group))
-    return User.objects.get(pk=user.pk)  # fresh: permissions are cached per instance
-
-
-@pytest.fixture
-def notary():
-    return make_user("notary-ledger", "notary")
-
-
-@pytest.fixture
-def registrar():
-    return make_user("registrar-ledger", "registrar")
 
 
 def person(name: str, national_id: str) -> PartyInput:
@@ -782,7 +767,7 @@ def test_verify_ledger_passes_after_stored_numbers_are_given_one_spelling(capsys
 
     from django.apps import apps
 
-    notary = make_user("notary-spelling", "notary")
+    notary = user_with_role("notary", "notary-spelling")
     migration = importlib.import_module("transactions.migrations.0005_national_id_spelling")
     spelled = {
         "001-080-000-011": "001080000011",  # the form's spelling
