@@ -19,7 +19,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from psycopg2.extensions import parse_dsn
 
-from tests.factories import ParcelFactory, current_entry, holders_now
+from tests.factories import ParcelFactory, current_entry, deed, holders_now
 from tests.transactions import factories as legacy
 from tests.transactions.test_ledger import SUPERUSER_URL, needs_superuser, person
 from transactions.deeds import payloads, services
@@ -296,11 +296,7 @@ def test_hardened_journal_still_records_deeds_and_checkpoints(hardened, notary, 
         transferors=holders_now(json.loads(entry.payload)["parcel"]["id"]),
         recipients=[(person("Trần Thị Bình", "001080000302"), 1)],
         transfer_type="gift",
-        deed=DeedInput(
-            effective_date=dt.date(2021, 1, 1),
-            recorded_by=notary,
-            expected_last_entry=current_entry(json.loads(entry.payload)["parcel"]["id"]),
-        ),
+        deed=deed(notary, json.loads(entry.payload)["parcel"]["id"], dt.date(2021, 1, 1)),
     )
     checkpoints.sign_checkpoint()
     with connection.cursor() as cursor:  # the app still makes its own tables

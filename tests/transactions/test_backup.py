@@ -29,6 +29,7 @@ from django.db import connection
 from psycopg2 import sql
 from psycopg2.extensions import parse_dsn
 
+from tests import factories
 from tests.factories import ParcelFactory, current_entry, holders_now
 from tests.transactions.test_ledger import person
 from transactions.deeds import services
@@ -108,9 +109,7 @@ def record_register(notary: User) -> None:
     home, field = ParcelFactory(), ParcelFactory()
 
     def deed(day: dt.date, parcel: int) -> DeedInput:
-        return DeedInput(
-            effective_date=day, recorded_by=notary, expected_last_entry=current_entry(parcel)
-        )
+        return factories.deed(notary, parcel, day)
 
     for parcel, holder in ((home, "001080000301"), (field, "001080000302")):
         services.record_first_registration(

@@ -28,6 +28,7 @@ from psycopg2.extensions import parse_dsn
 
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
+from tests import factories
 from tests.factories import (
     ParcelFactory,
     PartyFactory,
@@ -86,12 +87,7 @@ def record_history(
             checkpoints.sign_checkpoint()
 
     def deed(day: dt.date, parcels: Any, user: User = notary) -> DeedInput:
-        return DeedInput(
-            effective_date=day,
-            recorded_by=user,
-            document_sha256="d" * 64,
-            expected_last_entry=current_entry(parcels),
-        )
+        return factories.deed(user, parcels, day, document_sha256="d" * 64)
 
     record(
         "register",
