@@ -1,4 +1,4 @@
-"""Shared test set-up: a real PostGIS database (pytest-django) and the factories."""
+"""Shared test set-up: a real PostGIS database (pytest-django), the factories and one user per role."""
 
 import importlib
 
@@ -22,6 +22,33 @@ def pytest_configure(config: pytest.Config) -> None:
     for database in settings.DATABASES.values():
         options = database.setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
+
+
+def _role_user(role: str):
+    """Return the test's one user in `role`, named "<role>-1" (password factories.PASSWORD)."""
+    from tests.factories import user_with_role
+
+    return user_with_role(role, f"{role}-1")
+
+
+@pytest.fixture
+def notary(db):
+    return _role_user("notary")
+
+
+@pytest.fixture
+def registrar(db):
+    return _role_user("registrar")
+
+
+@pytest.fixture
+def planner(db):
+    return _role_user("planner")
+
+
+@pytest.fixture
+def auditor(db):
+    return _role_user("auditor")
 
 
 @pytest.fixture

@@ -2,10 +2,13 @@
 
 import datetime as dt
 import json
+import uuid
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import factory
+from django.contrib.auth.models import Group, User
 from django.contrib.gis.geos import MultiPolygon, Polygon
 
 from landinfo.profiles import get_profile
@@ -55,6 +58,33 @@ def national_id(n: int, kind: str = "person", *, series: int = 8) -> str:
         return f"{digits}{rrn_check_digit(digits)}"
     digits = f"{101 + n // 10_000:03d}81{n % 10_000:04d}"
     return f"{digits}{brn_check_digit(digits)}"
+
+
+# The password of every user made by `user_with_role` (hashed with MD5 in tests: conftest).
+PASSWORD = "correct horse battery staple"
+# The day deeds take effect unless a test says otherwise: after the registrations tests
+# make (2020), before today.
+DEED_DAY = dt.date(2024, 3, 1)
+
+
+def user_with_role(role: str | None, username: str | None = None) -> User:
+    """Return a new user in the group of `role` (transactions/roles.py; None: in no group).
+
+    The user signs in with PASSWORD. Read back from the database: Django caches
+    permissions per instance, and a fresh one sees the group's.
+    """
+    user = User.objects.create_user(
+        username or f"{role or 'user'}-{uuid.uuid4().hex[:6]}", password=PASSWORD
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return User.objects.get(pk=user.pk)
+
+
+def deed(user: User, parcels: Any, day: dt.date = DEED_DAY, **extra: Any) -> services.DeedInput:
+    """Return a deed's common terms, made by `user` against `parcels` as they stand now."""
+    extra.setdefault("expected_last_entry", current_entry(parcels))
+    return services.DeedInput(effective_date=day, recorded_by=user, **extra)
 
 
 def current_entry(*parcels: Parcel | int | list[int]) -> int:

@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from landinfo.accounts.enrolment import issue_enrolment_code
 from tests.e2e.conftest import ARTIFACTS, CSP_WATCH, VIEWPORTS
-from tests.transactions.test_deeds_api import PASSWORD, user_with_role
+from tests.factories import PASSWORD, user_with_role
 
 pytestmark = [pytest.mark.slow]
 

@@ -21,7 +21,7 @@ from tests.e2e.conftest import (
     wait_for,
 )
 from tests.e2e.test_map import typed, wait_for_sheet
-from tests.transactions.test_deeds_api import PASSWORD, user_with_role
+from tests.factories import PASSWORD, user_with_role
 from transactions.masking import mask_party_name
 from transactions.models import JournalEntry, PersonalDataAccess, Right
 

@@ -21,7 +21,7 @@ from parcels.publishing import exports
 from parcels.publishing.layers import get_layer
 from tests.e2e.conftest import ARTIFACTS, CSP_WATCH, VIEWPORTS, District, csp_violations, wait_for
 from tests.e2e.test_notary import _watch
-from tests.transactions.test_deeds_api import PASSWORD, user_with_role
+from tests.factories import PASSWORD, user_with_role
 
 pytestmark = [pytest.mark.slow]
 

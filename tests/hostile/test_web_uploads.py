@@ -17,9 +17,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from landinfo.srid import STORAGE_SRID
-from tests.factories import ParcelFactory, current_entry, national_id
+from tests.factories import ParcelFactory, current_entry, national_id, user_with_role
 from tests.hostile.conftest import Sandbox
-from tests.transactions.test_deeds_api import user_with_role
 from tests.transactions.test_views import PDF
 from transactions.deeds import forms, pages, services
 

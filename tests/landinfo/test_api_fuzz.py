@@ -25,7 +25,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.contrib.auth.models import Group, User
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
@@ -50,6 +49,7 @@ from tests.factories import (
     api_token_for,
     current_entry,
     holders_now,
+    user_with_role,
 )
 from transactions.deeds import services
 from transactions.deeds.services import DeedInput
@@ -106,12 +106,6 @@ class Register:
     tokens: dict[str, str]
 
 
-def _user(role: str) -> User:
-    user = User.objects.create_user(f"fuzz-{role}-{uuid.uuid4().hex[:6]}")
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-
 @pytest.fixture
 def register() -> Iterator[Register]:
     """Build a small register through the services: holders, a transfer and a mortgage.
@@ -125,8 +119,8 @@ def register() -> Iterator[Register]:
     parcels = ParcelFactory.create_batch(4)
     for parcel in parcels:
         LandPriceFactory(parcel=parcel)
-    notary = _user("notary")
-    registrar = _user("registrar")
+    notary = user_with_role("notary")
+    registrar = user_with_role("registrar")
     people = PartyFactory.create_batch(3)
     bank = PartyFactory(kind=Party.Kind.ORGANISATION, name="Ngân hàng Thử", national_id="")
     entries = []

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import ParcelFactory, current_entry
+from tests.factories import ParcelFactory, current_entry, user_with_role
 from tests.transactions.test_deeds_api import (
     DAY,
     _halves,
@@ -14,7 +14,6 @@ from tests.transactions.test_deeds_api import (
     person,
     post,
     register,
-    user_with_role,
 )
 
 pytestmark = pytest.mark.django_db

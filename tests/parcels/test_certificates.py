@@ -20,26 +20,27 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from django.contrib.auth.models import AnonymousUser, Group, User
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.core.management import call_command
 
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
+from tests import factories
 from tests.factories import (
     AdministrativeUnitFactory,
     LandPriceFactory,
     ParcelFactory,
     PartyFactory,
     ZoningZoneFactory,
-    current_entry,
     holders_now,
     national_id,
     square,
+    user_with_role,
 )
 from transactions.certificates import issue as certificates
 from transactions.deeds import services
-from transactions.deeds.services import ChildParcel, DeedInput, PartyInput
+from transactions.deeds.services import ChildParcel, PartyInput
 from transactions.journal import checkpoints
 from transactions.models import Party, PersonalDataAccess, Right
 
@@ -60,22 +61,8 @@ def key(tmp_path, settings):
     return checkpoints.signing_key()
 
 
-def make_user(name: str, group: str | None) -> User:
-    user = User.objects.create_user(name)  # no password: hashing one is slow
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return User.objects.get(pk=user.pk)
-
-
-@pytest.fixture
-def notary():
-    return make_user("notary-cert", "notary")
-
-
 def deed(user, parcels, day=REGISTERED_ON):
-    return DeedInput(
-        effective_date=day, recorded_by=user, expected_last_entry=current_entry(parcels)
-    )
+    return factories.deed(user, parcels, day)
 
 
 def person(name: str) -> PartyInput:
@@ -416,7 +403,7 @@ def test_a_new_official_price_is_reported_as_changed_data_not_forgery(client, re
 
 
 def test_registrar_certificate_shows_holders_in_full_and_records_the_reading(client, register):
-    registrar = make_user("registrar-cert", "registrar")
+    registrar = user_with_role("registrar", "registrar-cert")
     client.force_login(registrar)
     response = get_certificate(client, register.shared, "vi")
     text = pdf_text(response.content)
@@ -431,7 +418,7 @@ def test_registrar_certificate_shows_holders_in_full_and_records_the_reading(cli
 
 
 def test_notary_sees_in_full_only_the_holders_of_deeds_they_recorded(client, register, notary):
-    other = make_user("notary-other", "notary")
+    other = user_with_role("notary", "notary-other")
     client.force_login(other)
     text = pdf_text(get_certificate(client, register.shared, "en").content)
     assert "Nguyễn V. A." in text and "Nguyễn Văn An" not in text
@@ -442,7 +429,7 @@ def test_notary_sees_in_full_only_the_holders_of_deeds_they_recorded(client, reg
 
 
 def test_public_and_planner_certificates_mask_every_person(client, register):
-    planner = make_user("planner-cert", "planner")
+    planner = user_with_role("planner", "planner-cert")
     for user in (None, planner):
         if user:
             client.force_login(user)

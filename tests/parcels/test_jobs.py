@@ -14,19 +14,13 @@ from django.utils import timezone
 from parcels.models import ExportJob
 from parcels.publishing import exports, jobs
 from parcels.publishing.layers import InvalidLayerRequest
-from tests.factories import ParcelFactory
-from tests.transactions.test_deeds_api import user_with_role
+from tests.factories import ParcelFactory, user_with_role
 
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path) -> Path:
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def planner(db):
-    return user_with_role("planner")
 
 
 def test_enqueue_keeps_the_parameters_and_queues_the_job(planner):

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.db import connection
 from pyproj import CRS
@@ -40,13 +39,6 @@ def _fresh_extents():
     ogc.clear_extent_cache()
     yield
     ogc.clear_extent_cache()
-
-
-@pytest.fixture
-def notary():
-    user = User.objects.create(username="notary-ogc")
-    user.groups.add(Group.objects.get(name="notary"))
-    return User.objects.get(pk=user.pk)
 
 
 @pytest.fixture

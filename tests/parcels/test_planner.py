@@ -10,8 +10,7 @@ from django.test import Client
 from landinfo.srid import STORAGE_SRID
 from parcels.models import ExportJob
 from parcels.publishing import jobs
-from tests.factories import ParcelFactory
-from tests.transactions.test_deeds_api import user_with_role
+from tests.factories import ParcelFactory, user_with_role
 
 
 @pytest.fixture(autouse=True)

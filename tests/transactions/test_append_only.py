@@ -19,9 +19,9 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from psycopg2.extensions import parse_dsn
 
-from tests.factories import ParcelFactory, current_entry, holders_now
+from tests.factories import ParcelFactory, current_entry, deed, holders_now
 from tests.transactions import factories as legacy
-from tests.transactions.test_ledger import SUPERUSER_URL, make_user, needs_superuser, person
+from tests.transactions.test_ledger import SUPERUSER_URL, needs_superuser, person
 from transactions.deeds import payloads, services
 from transactions.deeds.services import DeedInput
 from transactions.journal import checkpoints
@@ -29,11 +29,6 @@ from transactions.models import Checkpoint, JournalEntry, PersonalDataAccess
 
 APPEND_ONLY = (JournalEntry, Checkpoint, PersonalDataAccess)
 REFUSED = "append-only"
-
-
-@pytest.fixture
-def notary():
-    return make_user("notary-append-only", "notary")
 
 
 def register(user: User, national_id: str = "001080000301") -> JournalEntry:
@@ -301,11 +296,7 @@ def test_hardened_journal_still_records_deeds_and_checkpoints(hardened, notary, 
         transferors=holders_now(json.loads(entry.payload)["parcel"]["id"]),
         recipients=[(person("Trần Thị Bình", "001080000302"), 1)],
         transfer_type="gift",
-        deed=DeedInput(
-            effective_date=dt.date(2021, 1, 1),
-            recorded_by=notary,
-            expected_last_entry=current_entry(json.loads(entry.payload)["parcel"]["id"]),
-        ),
+        deed=deed(notary, json.loads(entry.payload)["parcel"]["id"], dt.date(2021, 1, 1)),
     )
     checkpoints.sign_checkpoint()
     with connection.cursor() as cursor:  # the app still makes its own tables

@@ -29,8 +29,9 @@ from django.db import connection
 from psycopg2 import sql
 from psycopg2.extensions import parse_dsn
 
+from tests import factories
 from tests.factories import ParcelFactory, current_entry, holders_now
-from tests.transactions.test_ledger import make_user, person
+from tests.transactions.test_ledger import person
 from transactions.deeds import services
 from transactions.deeds.services import DeedInput, PartyInput
 from transactions.journal import checkpoints, verify
@@ -103,19 +104,12 @@ def url(name: str) -> str:
 # --- a register to back up --------------------------------------------------------------------
 
 
-@pytest.fixture
-def notary() -> User:
-    return make_user("notary-backup", "notary")
-
-
 def record_register(notary: User) -> None:
     """Register two parcels, transfer one, mortgage it, checkpoint, then transfer the other."""
     home, field = ParcelFactory(), ParcelFactory()
 
     def deed(day: dt.date, parcel: int) -> DeedInput:
-        return DeedInput(
-            effective_date=day, recorded_by=notary, expected_last_entry=current_entry(parcel)
-        )
+        return factories.deed(notary, parcel, day)
 
     for parcel, holder in ((home, "001080000301"), (field, "001080000302")):
         services.record_first_registration(

@@ -15,10 +15,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from tests.factories import ParcelFactory, current_entry
-from tests.transactions.test_ledger import make_user, person
+from tests.factories import ParcelFactory, deed
+from tests.transactions.test_ledger import person
 from transactions.deeds import services
-from transactions.deeds.services import DeedInput
 from transactions.journal import checkpoints, hashing
 from transactions.models import Checkpoint, JournalEntry
 
@@ -34,11 +33,7 @@ def register(user, name="Nguyễn Văn An", national_id="001080000201"):
     return services.record_first_registration(
         parcel_id=parcel.pk,
         holders=[(person(name, national_id), 1)],
-        deed=DeedInput(
-            effective_date=dt.date(2020, 1, 1),
-            recorded_by=user,
-            expected_last_entry=current_entry(parcel.pk),
-        ),
+        deed=deed(user, parcel.pk, dt.date(2020, 1, 1)),
     )
 
 
@@ -53,11 +48,6 @@ def key_file(tmp_path, settings):
 def signing_key(key_file):
     generate()
     return checkpoints.signing_key()
-
-
-@pytest.fixture
-def notary():
-    return make_user("notary-checkpoints", "notary")
 
 
 def generate(*args: str) -> str:

@@ -46,11 +46,9 @@ class Answer(NamedTuple):
 
 
 @pytest.fixture
-def notary(transactional_db) -> User:
-    """Return a notary."""
-    user = User.objects.create(username="notary-concurrent")
-    user.groups.add(Group.objects.get(name="notary"))
-    return User.objects.get(pk=user.pk)
+def notary(transactional_db, notary) -> User:
+    """Return the notary, committed: the threads' own connections see it."""
+    return notary
 
 
 @pytest.fixture

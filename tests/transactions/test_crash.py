@@ -37,8 +37,8 @@ from django.contrib.auth.models import User
 from django.db import DatabaseError, connection
 
 from parcels.models import Parcel
-from tests.factories import ParcelFactory, current_entry, holders_now
-from tests.transactions.test_ledger import make_user, person
+from tests.factories import ParcelFactory, current_entry, deed, holders_now
+from tests.transactions.test_ledger import person
 from transactions.deeds import services
 from transactions.deeds.services import DeedInput, PartyInput
 from transactions.journal import verify
@@ -70,22 +70,13 @@ def transfer(*, username: str, parcel_id: int, key: str) -> JournalEntry:
 
 
 @pytest.fixture
-def notary() -> User:
-    return make_user("notary-crash", "notary")
-
-
-@pytest.fixture
 def parcel(notary) -> Parcel:
     """Return a parcel registered to one person, by a committed deed."""
     parcel = ParcelFactory()
     services.record_first_registration(
         parcel_id=parcel.pk,
         holders=[(person("Đỗ Văn Hải", "001080000402"), Fraction(1))],
-        deed=DeedInput(
-            effective_date=dt.date(2020, 1, 1),
-            recorded_by=notary,
-            expected_last_entry=current_entry(parcel.pk),
-        ),
+        deed=deed(notary, parcel.pk, dt.date(2020, 1, 1)),
     )
     return parcel
 

@@ -13,7 +13,6 @@ import uuid
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.management import call_command
 from django.test import Client
@@ -32,6 +31,7 @@ from tests.factories import (
     entry_parcel,
     holders_now,
     national_id,
+    user_with_role,
 )
 from tests.landinfo.accounts.helpers import new_token
 from transactions.models import JournalEntry, Party, PersonalDataAccess, Right
@@ -39,36 +39,8 @@ from transactions.models import JournalEntry, Party, PersonalDataAccess, Right
 pytestmark = pytest.mark.django_db
 
 URL = "/api/transactions/"
-PASSWORD = "correct horse battery staple"
 REGISTERED_ON = "2020-01-01"
 DAY = "2024-03-01"
-
-
-def role(name: str) -> Group:
-    """Return the group of a role (transactions/roles.py)."""
-    return Group.objects.get(name=name)
-
-
-def user_with_role(name: str, username: str | None = None) -> User:
-    """Return a new user in the role's group (password PASSWORD)."""
-    user = User.objects.create_user(username or f"{name}-{uuid.uuid4().hex[:6]}", password=PASSWORD)
-    user.groups.add(role(name))
-    return User.objects.get(pk=user.pk)  # no cached permissions
-
-
-@pytest.fixture
-def notary():
-    return user_with_role("notary")
-
-
-@pytest.fixture
-def registrar():
-    return user_with_role("registrar")
-
-
-@pytest.fixture
-def planner():
-    return user_with_role("planner")
 
 
 def as_user(client, user):

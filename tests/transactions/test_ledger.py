@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg2
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -28,6 +28,7 @@ from psycopg2.extensions import parse_dsn
 
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
+from tests import factories
 from tests.factories import (
     ParcelFactory,
     PartyFactory,
@@ -35,6 +36,7 @@ from tests.factories import (
     entry_parcel,
     holders_now,
     mortgage_now,
+    user_with_role,
 )
 from tests.transactions import factories as legacy
 from transactions.deeds import services
@@ -53,22 +55,6 @@ HALF, QUARTER = Fraction(1, 2), Fraction(1, 4)
 
 
 # --- building a journal with the services --------------------------------------------------
-
-
-def make_user(name: str, group: str) -> User:
-    user = User.objects.create_user(name)  # no password: hashing one costs ~0.3 s
-    user.groups.add(Group.objects.get(name=group))
-    return User.objects.get(pk=user.pk)  # fresh: permissions are cached per instance
-
-
-@pytest.fixture
-def notary():
-    return make_user("notary-ledger", "notary")
-
-
-@pytest.fixture
-def registrar():
-    return make_user("registrar-ledger", "registrar")
 
 
 def person(name: str, national_id: str) -> PartyInput:
@@ -101,12 +87,7 @@ def record_history(
             checkpoints.sign_checkpoint()
 
     def deed(day: dt.date, parcels: Any, user: User = notary) -> DeedInput:
-        return DeedInput(
-            effective_date=day,
-            recorded_by=user,
-            document_sha256="d" * 64,
-            expected_last_entry=current_entry(parcels),
-        )
+        return factories.deed(user, parcels, day, document_sha256="d" * 64)
 
     record(
         "register",
@@ -782,7 +763,7 @@ def test_verify_ledger_passes_after_stored_numbers_are_given_one_spelling(capsys
 
     from django.apps import apps
 
-    notary = make_user("notary-spelling", "notary")
+    notary = user_with_role("notary", "notary-spelling")
     migration = importlib.import_module("transactions.migrations.0005_national_id_spelling")
     spelled = {
         "001-080-000-011": "001080000011",  # the form's spelling

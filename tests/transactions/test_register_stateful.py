@@ -21,7 +21,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -40,6 +40,7 @@ from tests.factories import (
     PartyFactory,
     national_id,
     square,
+    user_with_role,
 )
 from transactions.deeds import services
 from transactions.deeds.services import ChildParcel, DeedInput, PartyInput
@@ -870,15 +871,9 @@ class _Null:
         pass
 
 
-def _user(name: str, group: str) -> User:
-    user = User.objects.create(username=name)
-    user.groups.add(Group.objects.get(name=group))
-    return User.objects.get(pk=user.pk)
-
-
 def test_register_matches_its_model_through_random_sequences_of_deeds() -> None:
-    Register.notary = _user("notary-stateful", "notary")
-    Register.registrar = _user("registrar-stateful", "registrar")
+    Register.notary = user_with_role("notary", "notary-stateful")
+    Register.registrar = user_with_role("registrar", "registrar-stateful")
     run_state_machine_as_test(
         Register,
         settings=settings(

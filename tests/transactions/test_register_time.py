@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, User
 
 from landinfo.dates import register_moment
 from tests.factories import ParcelFactory, national_id
@@ -29,13 +28,6 @@ LEGAL_TIME = {"vn": "Asia/Ho_Chi_Minh", "kr": "Asia/Seoul"}
 @pytest.fixture(autouse=True)
 def zone(profile):
     return ZoneInfo(LEGAL_TIME[profile.key])
-
-
-@pytest.fixture
-def notary():
-    user = User.objects.create(username="notary-time")
-    user.groups.add(Group.objects.get(name="notary"))
-    return User.objects.get(pk=user.pk)
 
 
 def local_moment(zone, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:

@@ -23,10 +23,11 @@ from django.utils import timezone, translation
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel, ParcelLineage
 from tests.factories import (
+    DEED_DAY,
     AdministrativeUnitFactory,
     ParcelFactory,
     PartyFactory,
-    current_entry,
+    deed,
     entry_parcel,
     holders_now,
     mortgage_now,
@@ -34,7 +35,7 @@ from tests.factories import (
     square,
 )
 from transactions.deeds import services
-from transactions.deeds.services import ChildParcel, DeedInput, PartyInput
+from transactions.deeds.services import ChildParcel, PartyInput
 from transactions.exceptions import (
     CorrectionRefused,
     DeedConflict,
@@ -51,23 +52,9 @@ from transactions.models import JournalEntry, Party, Right
 
 pytestmark = pytest.mark.django_db
 
-DAY = dt.date(2024, 3, 1)
+DAY = DEED_DAY  # deeds take effect on it unless a test says otherwise
 REGISTERED_ON = dt.date(2020, 1, 1)
 HALF, QUARTER = Fraction(1, 2), Fraction(1, 4)
-
-
-@pytest.fixture
-def notary():
-    user = User.objects.create(username="notary-test")  # no password: hashing is slow
-    user.groups.add(Group.objects.get(name="notary"))
-    return User.objects.get(pk=user.pk)
-
-
-@pytest.fixture
-def registrar():
-    user = User.objects.create(username="registrar-test")
-    user.groups.add(Group.objects.get(name="registrar"))
-    return User.objects.get(pk=user.pk)
 
 
 @pytest.fixture
@@ -79,12 +66,6 @@ def clerk():
 @pytest.fixture
 def bank():
     return PartyFactory(kind=Party.Kind.ORGANISATION, name="Ngân hàng Mẫu", national_id=None)
-
-
-def deed(user, parcels, day=DAY, **extra):
-    """Return a deed's common terms, made against `parcels` as they stand now."""
-    extra.setdefault("expected_last_entry", current_entry(parcels))
-    return DeedInput(effective_date=day, recorded_by=user, **extra)
 
 
 def person(name, number):
@@ -259,109 +240,91 @@ def test_transfer_to_an_existing_co_holder_merges_the_shares_into_one_right(nota
     assert Right.objects.filter(parcel=parcel, holder_id=cd, ended_by=entry).count() == 1
 
 
-def test_gift_with_a_price_is_refused(notary):
+# Transfers the register refuses: who held the parcel (none: never registered), the
+# terms that differ from a gift of everything to "C D" on DAY, and the refusal.
+@pytest.mark.parametrize(
+    ("holders", "terms", "error", "reason"),
+    [
+        pytest.param(
+            [("A B", 1)],
+            lambda: {"transfer_type": "gift", "price": 1000},
+            DeedRefused,
+            "A gift has no price",
+            id="gift_with_a_price",
+        ),
+        pytest.param(
+            [("A B", 1)],
+            lambda: {"transfer_type": "sale"},
+            DeedRefused,
+            "states its price",
+            id="sale_without_a_price",
+        ),
+        pytest.param(
+            [("A B", 1)],
+            lambda: {"recipients": [(person("C D", 2), HALF)]},
+            DeedRefused,
+            "add up to 1/2, but the transferors give 1",
+            id="shares_that_do_not_add_up",
+        ),
+        pytest.param(
+            [("A B", QUARTER), ("C D", Fraction(3, 4))],
+            lambda: {
+                "transferors": [(holder_id("A B"), HALF)],
+                "recipients": [(person("E F", 3), HALF)],
+            },
+            TransferRefused,
+            "holds 1/4 .* cannot transfer 1/2",
+            id="more_than_the_transferor_holds",
+        ),
+        pytest.param(
+            [("A B", 1)],
+            lambda: {
+                "transferors": [(PartyFactory().pk, 1)],
+                "recipients": [(person("E F", 3), 1)],
+            },
+            TransferRefused,
+            "holds no share",
+            id="by_a_party_holding_nothing",
+        ),
+        pytest.param(
+            [("A B", 1)],
+            lambda: {
+                "transferors": [(holder_id("A B"), HALF)],
+                "recipients": [(holder_id("A B"), HALF)],
+            },
+            DeedRefused,
+            "to themselves",
+            id="to_oneself",
+        ),
+        pytest.param(
+            None,
+            dict,
+            TransferRefused,
+            "no registered holder",
+            id="of_an_unregistered_parcel",
+        ),
+        pytest.param(
+            [("A B", 1)],
+            lambda: {"day": REGISTERED_ON},
+            DeedRefused,
+            "the date must be later",
+            id="on_or_before_the_day_the_right_began",
+        ),
+    ],
+)
+def test_a_transfer_is_refused(notary, holders, terms, error, reason):
     parcel = ParcelFactory()
-    register(notary, parcel, ("A B", 1))
-    with refused(DeedRefused, "A gift has no price"):
-        services.record_transfer(
-            parcel_id=parcel.pk,
-            transferors=holders_now(parcel.pk),
-            recipients=[(person("C D", 2), 1)],
-            transfer_type="gift",
-            price=1000,
-            deed=deed(notary, parcel.pk),
-        )
-
-
-def test_sale_without_a_price_is_refused(notary):
-    parcel = ParcelFactory()
-    register(notary, parcel, ("A B", 1))
-    with refused(DeedRefused, "states its price"):
-        services.record_transfer(
-            parcel_id=parcel.pk,
-            transferors=holders_now(parcel.pk),
-            recipients=[(person("C D", 2), 1)],
-            transfer_type="sale",
-            deed=deed(notary, parcel.pk),
-        )
-
-
-def test_transfer_whose_shares_do_not_add_up_is_refused(notary):
-    parcel = ParcelFactory()
-    register(notary, parcel, ("A B", 1))
-    with refused(DeedRefused, "add up to 1/2, but the transferors give 1"):
-        services.record_transfer(
-            parcel_id=parcel.pk,
-            transferors=holders_now(parcel.pk),
-            recipients=[(person("C D", 2), HALF)],
-            transfer_type="gift",
-            deed=deed(notary, parcel.pk),
-        )
-
-
-def test_transfer_of_more_than_the_transferor_holds_is_refused(notary):
-    parcel = ParcelFactory()
-    register(notary, parcel, ("A B", QUARTER), ("C D", Fraction(3, 4)))
-    with refused(TransferRefused, "holds 1/4 .* cannot transfer 1/2"):
-        services.record_transfer(
-            parcel_id=parcel.pk,
-            transferors=[(holder_id("A B"), HALF)],
-            recipients=[(person("E F", 3), HALF)],
-            transfer_type="gift",
-            deed=deed(notary, parcel.pk),
-        )
-
-
-def test_transfer_by_a_party_holding_nothing_is_refused(notary):
-    parcel = ParcelFactory()
-    register(notary, parcel, ("A B", 1))
-    stranger = PartyFactory()
-    with refused(TransferRefused, "holds no share"):
-        services.record_transfer(
-            parcel_id=parcel.pk,
-            transferors=[(stranger.pk, 1)],
-            recipients=[(person("E F", 3), 1)],
-            transfer_type="gift",
-            deed=deed(notary, parcel.pk),
-        )
-
-
-def test_transfer_to_oneself_is_refused(notary):
-    parcel = ParcelFactory()
-    register(notary, parcel, ("A B", 1))
-    with refused(DeedRefused, "to themselves"):
-        services.record_transfer(
-            parcel_id=parcel.pk,
-            transferors=[(holder_id("A B"), HALF)],
-            recipients=[(holder_id("A B"), HALF)],
-            transfer_type="gift",
-            deed=deed(notary, parcel.pk),
-        )
-
-
-def test_transfer_of_an_unregistered_parcel_is_refused(notary):
-    parcel = ParcelFactory()
-    with refused(TransferRefused, "no registered holder"):
-        services.record_transfer(
-            parcel_id=parcel.pk,
-            transferors=holders_now(parcel.pk),
-            recipients=[(person("C D", 2), 1)],
-            transfer_type="gift",
-            deed=deed(notary, parcel.pk),
-        )
-
-
-def test_transfer_on_or_before_the_day_the_right_began_is_refused(notary):
-    parcel = ParcelFactory()
-    register(notary, parcel, ("A B", 1))
-    with refused(DeedRefused, "the date must be later"):
-        services.record_transfer(
-            parcel_id=parcel.pk,
-            transferors=holders_now(parcel.pk),
-            recipients=[(person("C D", 2), 1)],
-            transfer_type="gift",
-            deed=deed(notary, parcel.pk, REGISTERED_ON),
-        )
+    if holders:
+        register(notary, parcel, *holders)
+    transfer = {
+        "transferors": holders_now(parcel.pk),
+        "recipients": [(person("C D", 2), 1)],
+        "transfer_type": "gift",
+        **terms(),
+    }
+    day = transfer.pop("day", DAY)
+    with refused(error, reason):
+        services.record_transfer(parcel_id=parcel.pk, deed=deed(notary, parcel.pk, day), **transfer)
 
 
 def test_transfer_naming_a_national_id_of_another_party_is_refused(notary):
@@ -501,20 +464,22 @@ def test_mortgages_by_two_lenders_stand_side_by_side(notary, bank):
     assert current(parcel, "mortgage") == {("Ngân hàng Mẫu", 1)}
 
 
-def test_mortgage_of_an_unregistered_parcel_is_refused(notary, bank):
+@pytest.mark.parametrize(
+    ("registered", "amount", "error", "reason"),
+    [
+        pytest.param(
+            False, 10, DeedConflict, "no registered holder", id="of_an_unregistered_parcel"
+        ),
+        pytest.param(True, 0, DeedRefused, "states the amount", id="without_an_amount"),
+    ],
+)
+def test_a_mortgage_is_refused(notary, bank, registered, amount, error, reason):
     parcel = ParcelFactory()
-    with refused(DeedConflict, "no registered holder"):
+    if registered:
+        register(notary, parcel, ("A B", 1))
+    with refused(error, reason):
         services.record_mortgage(
-            parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary, parcel.pk)
-        )
-
-
-def test_mortgage_without_an_amount_is_refused(notary, bank):
-    parcel = ParcelFactory()
-    register(notary, parcel, ("A B", 1))
-    with refused(DeedRefused, "states the amount"):
-        services.record_mortgage(
-            parcel_id=parcel.pk, lender=bank.pk, amount=0, deed=deed(notary, parcel.pk)
+            parcel_id=parcel.pk, lender=bank.pk, amount=amount, deed=deed(notary, parcel.pk)
         )
 
 
@@ -942,16 +907,15 @@ def test_merge_of_adjacent_parcels_conserves_the_area_and_carries_the_rights(
     assert Right.objects.filter(parcel=new).count() == 3
 
 
-def test_merge_of_parcels_that_do_not_touch_is_refused(notary, unit):
-    parcels = neighbours(unit, (60, 60), (62, 60))
-    with refused(DeedRefused, "not adjacent"):
-        services.merge_parcels(
-            parcel_ids=[p.pk for p in parcels], deed=deed(notary, [p.pk for p in parcels])
-        )
-
-
-def test_merge_of_parcels_touching_at_a_corner_is_refused(notary, unit):
-    parcels = neighbours(unit, (60, 60), (61, 61))
+@pytest.mark.parametrize(
+    "cells",
+    [
+        pytest.param(((60, 60), (62, 60)), id="that_do_not_touch"),
+        pytest.param(((60, 60), (61, 61)), id="touching_at_a_corner"),
+    ],
+)
+def test_a_merge_of_parcels_not_sharing_an_edge_is_refused(notary, unit, cells):
+    parcels = neighbours(unit, *cells)
     with refused(DeedRefused, "not adjacent"):
         services.merge_parcels(
             parcel_ids=[p.pk for p in parcels], deed=deed(notary, [p.pk for p in parcels])

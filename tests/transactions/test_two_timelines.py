@@ -18,9 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from landinfo.srid import STORAGE_SRID
-from tests.factories import ParcelFactory, PartyFactory, current_entry, entry_parcel
+from tests.factories import ParcelFactory, PartyFactory, current_entry, entry_parcel, user_with_role
 from tests.transactions import factories as deeds
-from tests.transactions.test_deeds_api import user_with_role
 from transactions.deeds import services
 from transactions.models import Party
 

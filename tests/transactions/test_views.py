@@ -20,8 +20,15 @@ from django.urls import reverse
 from landinfo.profiles import get_profile
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
-from tests.factories import ParcelFactory, PartyFactory, current_entry, national_id, square
-from tests.transactions.test_deeds_api import PASSWORD, user_with_role
+from tests.factories import (
+    PASSWORD,
+    ParcelFactory,
+    PartyFactory,
+    current_entry,
+    national_id,
+    square,
+    user_with_role,
+)
 from transactions.deeds import services
 from transactions.models import JournalEntry, Party, PersonalDataAccess, Right
 
@@ -41,16 +48,6 @@ def english(client):
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def notary():
-    return user_with_role("notary", "notary-1")
-
-
-@pytest.fixture
-def registrar():
-    return user_with_role("registrar", "registrar-1")
 
 
 @pytest.fixture
