@@ -5,7 +5,7 @@ transactions.serializers with the pieces defined here.
 
 The selectors build the JSON themselves (plain dicts, typed in `parcels.selectors`);
 these serializers describe it for drf-spectacular and are not run on responses, which
-keeps serialising off the hot path of lookups. tests/parcels/test_api_sheet.py checks
+keeps serialising off the hot path of lookups. tests/transactions/test_api_sheet.py checks
 that responses and these fields agree.
 """
 

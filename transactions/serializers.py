@@ -2,7 +2,7 @@
 
 Like parcels.serializers (whose pieces they use), these describe JSON that the selectors
 build themselves (`transactions.selectors`) and are not run on responses.
-tests/parcels/test_api_sheet.py checks that responses and these fields agree.
+tests/transactions/test_api_sheet.py checks that responses and these fields agree.
 """
 
 from rest_framework import serializers

@@ -83,6 +83,32 @@ def _refuse(message: str) -> NoReturn:
     raise InvalidParcelIdentifier(message)
 
 
+def _check_input(text: str, unit_code: str | None) -> None:
+    """Refuse a dong to search in that is not a legal-dong code, and text far too long."""
+    if unit_code is not None and not _DONG_CODE.fullmatch(normalize_text(unit_code)):
+        _refuse(
+            f"The legal dong to search in must be given by its 10-digit legal-dong code "
+            f"(법정동코드), e.g. '1111010100'; got {quote_input(unit_code)}."
+        )
+    if len(text) > MAX_INPUT_LENGTH:
+        _refuse(
+            f"{quote_input(text)} is too long to be a parcel identifier "
+            f"({len(text)} characters, at most {MAX_INPUT_LENGTH})."
+        )
+
+
+def _refuse_long_number(text: str, folded: str) -> NoReturn:
+    """Refuse digits longer than any lot number: a PNU with digits missing or extra, or a
+    bare dong code.
+    """
+    if len(folded) == 10:
+        _refuse(
+            f"{quote_input(text)} is a legal-dong code without a lot number; "
+            f"add the lot number, e.g. '{folded} 12-3' or '{folded} 산 12-3'."
+        )
+    _refuse(f"Cannot read {quote_input(text)} as a PNU: {_PNU_SHAPE}; it has {len(folded)}.")
+
+
 def _ledger(digit: str, text: str) -> int:
     """Return the ledger type written as the PNU's 11th digit."""
     if digit not in {"1", "2"}:
@@ -399,16 +425,7 @@ class KoreaProfile(JurisdictionProfile):
         dong code written in `text` wins over it. Both are read as typed text is
         (`normalize_text`): what nobody sees changes nothing.
         """
-        if unit_code is not None and not _DONG_CODE.fullmatch(normalize_text(unit_code)):
-            _refuse(
-                f"The legal dong to search in must be given by its 10-digit legal-dong code "
-                f"(법정동코드), e.g. '1111010100'; got {quote_input(unit_code)}."
-            )
-        if len(text) > MAX_INPUT_LENGTH:
-            _refuse(
-                f"{quote_input(text)} is too long to be a parcel identifier "
-                f"({len(text)} characters, at most {MAX_INPUT_LENGTH})."
-            )
+        _check_input(text, unit_code)
         text = normalize_text(text)
         unit_code = normalize_text(unit_code) if unit_code is not None else None
         folded = fold_text(text).strip()
@@ -419,15 +436,7 @@ class KoreaProfile(JurisdictionProfile):
                 match["dong"], _ledger(match["ledger"], text), match["main"], match["sub"], text
             )
         if _DIGITS.fullmatch(folded) and len(folded) > 8:
-            # Longer than any lot number: a PNU with digits missing or extra, or a bare dong code.
-            if len(folded) == 10:
-                _refuse(
-                    f"{quote_input(text)} is a legal-dong code without a lot number; "
-                    f"add the lot number, e.g. '{folded} 12-3' or '{folded} 산 12-3'."
-                )
-            _refuse(
-                f"Cannot read {quote_input(text)} as a PNU: {_PNU_SHAPE}; it has {len(folded)}."
-            )
+            _refuse_long_number(text, folded)
         if match := _DONG_AND_LOT.fullmatch(folded):
             dong = match["dong"]
         elif match := _LOT_ALONE.fullmatch(folded):

@@ -5,7 +5,7 @@ process on the layer's SELECT (its parameters bound by psycopg2's `mogrify`, nev
 joined as text). The PostgreSQL driver reads through a server-side cursor a few hundred
 rows at a time and each driver writes feature by feature, so neither this process nor
 the child holds the layer in memory: memory is flat in the number of features
-(tests/parcels/test_exports.py measures it at 10,000 and 100,000 parcels).
+(tests/parcels/publishing/test_exports.py measures it at 10,000 and 100,000 parcels).
 
 The core knows Django only for the database settings and the profile; the view
 (parcels/publishing/export_views.py), the `export_layer` command and the background jobs of the

@@ -47,7 +47,7 @@ def test_certificate_from_the_sheet_scans_to_a_verify_page_that_says_current(
     image = first_page.render(scale=200 / 72).to_pil()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     image.save(ARTIFACTS / f"certificate-page1-{session.name}.png")
-    # The QR code's link, once: zxing may find the one code twice (tests/parcels/test_certificates.py).
+    # The QR code's link, once: zxing may find the one code twice (tests/transactions/certificates/test_certificates.py).
     (link,) = {
         code.text for code in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
     }

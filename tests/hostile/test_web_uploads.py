@@ -19,7 +19,7 @@ from django.urls import reverse
 from landinfo.srid import STORAGE_SRID
 from tests.factories import ParcelFactory, current_entry, national_id, user_with_role
 from tests.hostile.conftest import Sandbox
-from tests.transactions.test_views import PDF
+from tests.transactions.deeds.test_views import PDF
 from transactions.deeds import forms, pages, services
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.factories import ParcelFactory, current_entry, user_with_role
-from tests.transactions.test_deeds_api import (
+from tests.transactions.deeds.test_deeds_api import (
     DAY,
     _halves,
     as_user,

@@ -19,7 +19,7 @@ from parcels.models import Parcel
 from parcels.publishing import layers
 from parcels.publishing.ogc import core as ogc
 from tests.factories import ParcelFactory, PartyFactory, current_entry, national_id
-from tests.transactions.test_services import rectangle
+from tests.transactions.deeds.test_services import rectangle
 from transactions.deeds import services
 from transactions.deeds.services import ChildParcel, DeedInput, PartyInput
 

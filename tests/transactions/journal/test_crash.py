@@ -38,7 +38,7 @@ from django.db import DatabaseError, connection
 
 from parcels.models import Parcel
 from tests.factories import ParcelFactory, current_entry, deed, holders_now
-from tests.transactions.test_ledger import person
+from tests.transactions.journal.test_ledger import person
 from transactions.deeds import services
 from transactions.deeds.services import DeedInput, PartyInput
 from transactions.journal import verify
@@ -228,7 +228,7 @@ def test_deed_whose_client_process_is_killed_mid_transaction_leaves_no_trace(
     environment["DJANGO_SETTINGS_MODULE"] = "landinfo.settings"
     script = (
         "import django; django.setup()\n"
-        "from tests.transactions.test_crash import transfer\n"
+        "from tests.transactions.journal.test_crash import transfer\n"
         f"transfer(username={notary.username!r}, parcel_id={parcel.pk}, key='crash-killed')\n"
         "print('recorded')\n"
     )

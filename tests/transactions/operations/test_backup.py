@@ -31,7 +31,7 @@ from psycopg2.extensions import parse_dsn
 
 from tests import factories
 from tests.factories import ParcelFactory, current_entry, holders_now
-from tests.transactions.test_ledger import person
+from tests.transactions.journal.test_ledger import person
 from transactions.deeds import services
 from transactions.deeds.services import DeedInput, PartyInput
 from transactions.journal import checkpoints, verify

@@ -21,7 +21,7 @@ from psycopg2.extensions import parse_dsn
 
 from tests.factories import ParcelFactory, current_entry, deed, holders_now
 from tests.transactions import factories as legacy
-from tests.transactions.test_ledger import SUPERUSER_URL, needs_superuser, person
+from tests.transactions.journal.test_ledger import SUPERUSER_URL, needs_superuser, person
 from transactions.deeds import payloads, services
 from transactions.deeds.services import DeedInput
 from transactions.journal import checkpoints

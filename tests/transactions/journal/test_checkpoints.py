@@ -16,7 +16,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from tests.factories import ParcelFactory, deed
-from tests.transactions.test_ledger import person
+from tests.transactions.journal.test_ledger import person
 from transactions.deeds import services
 from transactions.journal import checkpoints, hashing
 from transactions.models import Checkpoint, JournalEntry
