@@ -55,12 +55,14 @@ def map_config(user: AbstractUser | AnonymousUser | None = None) -> dict[str, An
     With what the other apps contribute for `user` (None: what everyone gets).
     """
     config = _own_config()
+    tiles = config["urls"].pop("tiles")
     for contribution in _CONTRIBUTIONS:
         for key, value in contribution(user).items():
             if isinstance(value, dict) and isinstance(config.get(key), dict):
                 config[key].update(value)
             else:
                 config[key] = value
+    config["urls"]["tiles"] = tiles  # last, where the page has always had it
     return config
 
 

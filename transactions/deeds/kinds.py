@@ -5,8 +5,13 @@ instead of `if kind == ...` in each place that cares: the deed API reads a body 
 the kind's serializer and checks its permission (transactions.deeds.submit), records
 it by the kind's act (transactions.deeds.acts), and documents the kinds in its schema;
 the notary pages take the kind's form, its page and its label, and list the pages a
-user may open. A new kind of deed is a row here, its own serializer, act, form and
-page, and its path in transactions/urls.py.
+user may open.
+
+A new kind of deed is a row here, with its own serializer, act, form and page, and
+its path in transactions/urls.py; and, since it is a new act of the register: its
+`JournalEntry.Kind` (a migration), its payload (deeds/payloads.py), its service
+function (deeds/services.py), how the journal's verification replays it
+(journal/verify.py) and how a certificate's history names it (certificates/issue.py).
 
 The order of the rows is the API's (its schema lists the kinds so, the register's
 acts from a parcel's first registration on); `menu` orders the pages offered.
