@@ -1,8 +1,8 @@
 """Lookups over HTTP beside the very statements the selectors run, over psycopg2.
 
 The floor of a lookup is its SQL: the statement text is taken at run time from
-`parcels.selectors` (never copied here), prepared and executed the way
-`_fetch_prepared` does, on connections of the same process and at the same
+`parcels.selectors` and, for the sheet with its rights, `transactions.selectors` (never
+copied here), prepared and executed the way `landinfo.sql.fetch_prepared` does, on connections of the same process and at the same
 concurrency as the HTTP clients. What LandInfo adds on top (HTTP, gunicorn, Django,
 DRF, building the JSON) is the ratio's excess; the target itself is absolute,
 p95 ≤ 5 ms (DESIGN.md).
@@ -43,6 +43,14 @@ def selectors() -> ModuleType:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "landinfo.settings")
     django.setup()
     from parcels import selectors as module
+
+    return module
+
+
+def sheet_selectors() -> ModuleType:
+    """Return `transactions.selectors`, whose `_SHEET` is the statement of a parcel's sheet."""
+    selectors()
+    from transactions import selectors as module
 
     return module
 
@@ -122,7 +130,7 @@ class DatabaseClients:
 
 
 def fetch_prepared(session: _Session, statement: Any, params: dict[str, Any]) -> list[tuple]:
-    """Return the rows of a selectors `_Statement`, prepared once per session as it does."""
+    """Return the rows of a `landinfo.sql.Statement`, prepared once per session as it does."""
     with session.connection.cursor() as cursor:
         if statement.name not in session.prepared:
             cursor.execute(statement.prepare)
@@ -222,6 +230,7 @@ class _Lookup:
 
 def _lookups(ctx: Context, count: int) -> list[_Lookup]:
     module = selectors()
+    sheet_statement = sheet_selectors()._SHEET
     from django.utils import timezone
 
     limit = module.SEARCH_LIMIT_DEFAULT
@@ -263,7 +272,7 @@ def _lookups(ctx: Context, count: int) -> list[_Lookup]:
             if not ids:
                 return False
             sheet = {"pk": ids[0][0], "as_of": None, "day": day, "last_year": None}
-            return len(fetch_prepared(session, module._SHEET, sheet)) == 1
+            return len(fetch_prepared(session, sheet_statement, sheet)) == 1
 
     def by_address(http: HttpClients, words: str) -> bool:
         status, body = http.get("/api/parcels/search?" + urlencode({"q": words}))
