@@ -32,6 +32,7 @@ from landinfo import params as public
 from landinfo.profiles.text import normalize_text
 from landinfo.security import rate_limited
 from parcels import selectors, serializers
+from parcels.search import engine
 
 AS_OF = OpenApiParameter(
     "as_of",
@@ -97,26 +98,37 @@ def public_endpoint(view: Callable[..., Response]) -> Callable[..., Response]:
             description="Code of the commune (Korea: legal dong) that short spellings such "
             "as '12/345' or '12-3' are read in; without it they match in every unit.",
         ),
+        AS_OF,
         RETRY_AFTER,
     ],
     responses={200: serializers.SearchResponseSerializer, 400: ERRORS[400], 429: TOO_MANY},
 )
 @public_endpoint
 def search(request: Request) -> Response:
-    """Return the parcels the text names, best first."""
+    """Return the parcels the text names, best first, and the places it was read to name."""
     query = request.query_params.get("q", "")
-    limit = query_integer(request, "limit", default=selectors.SEARCH_LIMIT_DEFAULT)
+    limit = query_integer(request, "limit", default=engine.SEARCH_LIMIT_DEFAULT)
     try:
-        results = selectors.search_parcels(
-            query, limit=limit, unit_code=request.query_params.get("unit") or None
+        answer = engine.search(
+            query,
+            limit=limit,
+            unit_code=request.query_params.get("unit") or None,
+            as_of=query_date(request, "as_of"),
         )
-    except selectors.InvalidSearch as error:
+    except engine.InvalidSearch as error:
         raise ParseError(str(error)) from error
     # The text is echoed only when it named a parcel: anything else may be a person's
     # name or ID number typed into the public search, and the answer is not to repeat
     # it (to caches, proxies, screenshots); tests/test_personal_data.py checks it.
-    named_parcel = any(result["match"] == "identifier" for result in results)
-    return Response({"query": normalize_text(query) if named_parcel else "", "results": results})
+    named_parcel = any(result["match"] == "identifier" for result in answer.results)
+    return Response(
+        {
+            "query": normalize_text(query) if named_parcel else "",
+            "results": answer.results,
+            "places": answer.places,
+            "message": answer.message,
+        }
+    )
 
 
 # The parcel a path names: its id or its identifier (selectors.parcel_reference).

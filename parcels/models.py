@@ -53,6 +53,56 @@ class AdministrativeUnit(models.Model):
         return f"{self.name} ({self.code})"
 
 
+class AdministrativeUnitName(models.Model):
+    """A name a unit was known by before a merger or renaming, and what it was part of then.
+
+    Vietnam's 2025 reform merged provinces and communes and abolished districts; every
+    certificate issued before it carries the old names, which people keep typing. Search
+    reads a former name as the unit it became, and a former parent's name as a place
+    that contained it (parcels.search.places).
+    """
+
+    unit = models.ForeignKey(
+        AdministrativeUnit, on_delete=models.PROTECT, related_name="former_names"
+    )
+    name = models.CharField(max_length=200)
+    parent_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The unit it was part of under this name, e.g. a district abolished in 2025.",
+    )
+    valid_to = models.DateField(help_text="First day the name was no longer in use.")
+
+    class Meta:
+        ordering = ["unit", "valid_to", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "name", "parent_name"], name="adminunitname_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (until {self.valid_to})"
+
+
+class SearchWord(models.Model):
+    """A word of some parcel's address or some unit's name, as search folds it.
+
+    The small table search completes the word being typed from (btree prefix) and
+    corrects a mistyped word against (trigram); the parcels themselves are found by the
+    GIN index on their words (migration 0007). New words are added by a trigger in the
+    transaction that writes them; `manage.py rebuild_search_index` recounts and prunes.
+    """
+
+    word = models.TextField(primary_key=True)
+    parcels = models.IntegerField(
+        default=0, help_text="Current parcels whose address had the word at the last rebuild."
+    )
+
+    def __str__(self) -> str:
+        return self.word
+
+
 class Parcel(models.Model):
     """A land parcel (thửa đất, 필지) with its lifespan and lineage.
 

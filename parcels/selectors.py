@@ -24,26 +24,7 @@ from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_
 from landinfo.profiles.text import normalize_text
 from landinfo.srid import STORAGE_SRID
 from parcels.areas import GROUND_AREA_SQL, AreaDiscrepancy, area_discrepancy
-from parcels.models import AdministrativeUnit, Parcel
-
-SEARCH_LIMIT_DEFAULT = 10
-SEARCH_LIMIT_MAX = 50
-SEARCH_QUERY_MAX_LENGTH = 200
-
-# Scores of identifier matches; address matches score their trigram word similarity,
-# which is at most 1 and equals 1 only when every trigram of the query is found.
-_EXACT_SCORE = 1.0
-_SUFFIX_SCORE = 0.9  # the same lot number, in a commune the query did not name
-
-# A unit code of the profile's shape that numbers no real parcel: "12/345" is read with
-# it to learn the end of the identifier that any commune would give ("...-12-345").
-_PLACEHOLDER_UNIT = {"vn": "00000", "kr": "0000000000"}
-
-# Address candidates taken from the trigram index, nearest first, before they are ranked
-# again with the whole-address similarity as tie-break. The index stops after this many
-# (or `limit`, if more), which bounds the work for a common word: "pho" is in half the
-# addresses. Larger pools cost more for long queries and changed no ranking measured.
-_ADDRESS_POOL = 20
+from parcels.models import Parcel
 
 # A point closer than this to a boundary lies on it. Degrees reprojected into the
 # storage CRS carry rounding noise far below a centimetre, so without a tolerance a
@@ -59,10 +40,6 @@ _MAX_ID = 2**63 - 1
 # Zones that overlap a parcel by less than this share are digitising slivers: a zone
 # edge drawn a few centimetres off the parcel edge. Below it the share rounds to 0.000.
 _ZONING_MIN_SHARE = 0.0005
-
-
-class InvalidSearch(ValueError):
-    """Raised when search parameters cannot be used; the message says what to change."""
 
 
 class LandUseRef(TypedDict):
@@ -94,21 +71,6 @@ class ParcelRef(TypedDict):
     display: str
 
 
-class SearchResult(TypedDict):
-    id: int
-    identifier: str
-    display: str
-    address: str
-    land_use: LandUseRef
-    admin_unit: UnitRef
-    match: Literal["identifier", "address"]
-    score: float
-    retired: bool
-    bbox: list[float]  # west, south, east, north in WGS84
-    point: list[float]  # lon, lat of a point on the parcel's surface
-    centroid: list[float]  # deprecated: the same as point
-
-
 class ZoningShare(TypedDict):
     code: str
     name: str
@@ -127,6 +89,7 @@ class ParcelSheet(TypedDict):
     identifier: str
     display: str
     address: str
+    lot_address: str  # where it lies by lot number (profile.lot_address)
     land_use: LandUseDetail
     registered_area: float
     computed_area: float
@@ -146,86 +109,17 @@ class ParcelSheet(TypedDict):
     geometry: dict[str, Any]
 
 
-# --- search ------------------------------------------------------------------------------
-
-# A search picks parcel ids with a score and a rank (`chosen`), then this statement
-# describes them; boxes and points are computed for the chosen few only. The point is
-# on the parcel's surface: a concave parcel's centroid can lie outside it (in 37 of
-# 1,092 test parcels), where a lookup at the point finds a neighbour or nothing.
-_RESULTS_SQL = """
-WITH chosen AS ({chosen})
-SELECT p.id, p.identifier, p.address, p.land_use, p.valid_to,
-       u.code AS unit_code, u.name AS unit_name, chosen.score,
-       ST_XMin(g.box) AS west, ST_YMin(g.box) AS south,
-       ST_XMax(g.box) AS east, ST_YMax(g.box) AS north,
-       ST_X(g.centre) AS lon, ST_Y(g.centre) AS lat
-FROM chosen
-JOIN parcels_parcel p ON p.id = chosen.id
-JOIN parcels_administrativeunit u ON u.id = p.admin_unit_id
-CROSS JOIN LATERAL (
-    SELECT Box2D(ST_Transform(p.boundary, 4326)) AS box,
-           ST_Transform(ST_PointOnSurface(p.boundary), 4326) AS centre
-) g
-ORDER BY chosen.rank
-"""
-
 # The current parcel with the identifier, else the one retired last: an old
 # certificate still finds its parcel. Index: parcels_par_identif_65285e_idx.
-_EXACT_CHOSEN = """
-SELECT id, %(score)s::float8 AS score, 1 AS rank
+_BY_IDENTIFIER = sql.statement(
+    "parcel_by_identifier",
+    """
+SELECT id
 FROM parcels_parcel
 WHERE identifier = %(identifier)s
 ORDER BY valid_to DESC NULLS FIRST, valid_from DESC
 LIMIT 1
-"""
-
-# Identifiers that end with the suffix, one row per identifier as above, current ones
-# first. Index: parcel_identifier_reversed (migration 0003), a prefix scan.
-_SUFFIX_CHOSEN = """
-SELECT id, %(score)s::float8 AS score,
-       row_number() OVER (ORDER BY valid_to IS NOT NULL, identifier) AS rank
-FROM (
-    SELECT DISTINCT ON (identifier) id, identifier, valid_to
-    FROM parcels_parcel
-    WHERE reverse(identifier) LIKE %(reversed_prefix)s AND length(identifier) = %(length)s
-    ORDER BY identifier, valid_to DESC NULLS FIRST, valid_from DESC
-) latest
-ORDER BY rank
-LIMIT %(limit)s
-"""
-
-# Current parcels whose address has words like the query's, folded the same way on
-# both sides as in the index expression (landinfo_unaccent, migration 0003), so that
-# the GiST trigram index parcel_address_trgm serves both the filter (`%>`: word
-# similarity above pg_trgm.word_similarity_threshold, 0.6 unless the database sets
-# it) and the nearest-first order (`<<->`), and stops after the pool. The pool is then
-# ranked by word similarity, ties by whole-address similarity: "Số 12 Phố Huế" before
-# "Số 5 Ngõ 12 Phố Huế" for "12 pho hue".
-_ADDRESS_CHOSEN = """
-SELECT id, score, row_number() OVER (ORDER BY score DESC, closeness DESC, identifier) AS rank
-FROM (
-    SELECT id, identifier,
-           word_similarity(landinfo_unaccent(%(q)s), landinfo_unaccent(address)) AS score,
-           similarity(landinfo_unaccent(%(q)s), landinfo_unaccent(address)) AS closeness
-    FROM parcels_parcel
-    WHERE valid_to IS NULL AND landinfo_unaccent(address) %%> landinfo_unaccent(%(q)s)
-    ORDER BY landinfo_unaccent(%(q)s) <<-> landinfo_unaccent(address)
-    LIMIT %(pool)s
-) pool
-ORDER BY rank
-LIMIT %(limit)s
-"""
-
-_EXACT = sql.statement(
-    "search_exact",
-    _RESULTS_SQL.format(chosen=_EXACT_CHOSEN),
-    {"identifier": "text", "score": "float8"},
-)
-
-
-_BY_IDENTIFIER = sql.statement(
-    "parcel_by_identifier",
-    _EXACT_CHOSEN.replace("%(score)s::float8", "1.0"),
+""",
     {"identifier": "text"},
 )
 
@@ -265,123 +159,6 @@ def parcel_reference(ref: str) -> ParcelReference:
     return ParcelReference(rows[0]["id"], "")
 
 
-def search_parcels(
-    query: str, *, limit: int = SEARCH_LIMIT_DEFAULT, unit_code: str | None = None
-) -> list[SearchResult]:
-    """Return the parcels that `query` names, best first: by identifier, else by address.
-
-    An identifier in any spelling the profile reads finds its parcel (the current one,
-    else the last retired one); a short spelling ("12/345") finds it in `unit_code`, or
-    without a unit in every commune that has it. Only when no identifier matches is
-    `query` read as an address: accent-insensitive and typo-tolerant trigram matching on
-    current parcels. Both texts are read as typed text is (`normalize_text`): what
-    nobody sees changes nothing. At most three queries (one to check `unit_code`), one
-    for a well-formed identifier.
-    """
-    # PostgreSQL text cannot hold NUL; typed text never does, pasted binary might.
-    if "\x00" in query or (unit_code and "\x00" in unit_code):
-        raise InvalidSearch("Remove the NUL characters from the search.")
-    query = normalize_text(query)
-    unit_code = normalize_text(unit_code or "") or None
-    if not query:
-        raise InvalidSearch("Type a parcel identifier or an address to search for.")
-    if len(query) > SEARCH_QUERY_MAX_LENGTH:
-        raise InvalidSearch(
-            f"The search text is {len(query)} characters long; "
-            f"shorten it to at most {SEARCH_QUERY_MAX_LENGTH}."
-        )
-    if not 1 <= limit <= SEARCH_LIMIT_MAX:
-        raise InvalidSearch(f"Ask for 1 to {SEARCH_LIMIT_MAX} results; got {limit}.")
-    if unit_code is not None and not AdministrativeUnit.objects.filter(code=unit_code).exists():
-        raise InvalidSearch(
-            f"No administrative unit has the code {unit_code!r}; give the code of the "
-            f"commune (Korea: legal dong) to search in, or leave it out."
-        )
-    profile = get_profile()
-    results = _identifier_matches(profile, query, unit_code=unit_code, limit=limit)
-    # Text without a letter or digit has no trigram: nothing to look for.
-    if results or not any(char.isalnum() for char in query):
-        return results
-    rows = _results(_ADDRESS_CHOSEN, q=query, pool=max(limit, _ADDRESS_POOL), limit=limit)
-    return [_search_result(profile, row, "address") for row in rows]
-
-
-def _identifier_matches(
-    profile: JurisdictionProfile, query: str, *, unit_code: str | None, limit: int
-) -> list[SearchResult]:
-    try:
-        identifier = profile.parse_identifier(query, unit_code=unit_code)
-    except InvalidParcelIdentifier:
-        identifier = None
-    if identifier is not None:
-        rows = sql.fetch_prepared(
-            Parcel,
-            _EXACT,
-            {"identifier": profile.format_identifier(identifier), "score": _EXACT_SCORE},
-        )
-        return [_search_result(profile, row, "identifier") for row in rows]
-    suffix = _short_spelling_suffix(profile, query)
-    if suffix is None:
-        return []
-    rows = _results(
-        _SUFFIX_CHOSEN,
-        score=_SUFFIX_SCORE,
-        reversed_prefix=_like_prefix(suffix[::-1]),
-        length=len(_PLACEHOLDER_UNIT[profile.key]) + len(suffix),
-        limit=limit,
-    )
-    return [_search_result(profile, row, "identifier") for row in rows]
-
-
-def _short_spelling_suffix(profile: JurisdictionProfile, query: str) -> str | None:
-    """Return the end every commune's identifier would have for a spelling without a unit.
-
-    "tờ 12 thửa 345" gives "-12-345" in Vietnam; "산 12-3" gives "200120003" in Korea.
-    None when `query` is no such spelling.
-    """
-    placeholder = _PLACEHOLDER_UNIT.get(profile.key)
-    if placeholder is None:
-        return None
-    try:
-        identifier = profile.parse_identifier(query, unit_code=placeholder)
-    except InvalidParcelIdentifier:
-        return None
-    canonical = profile.format_identifier(identifier)
-    if identifier.unit_code != placeholder or not canonical.startswith(placeholder):
-        return None
-    return canonical[len(placeholder) :]
-
-
-def _like_prefix(text: str) -> str:
-    """Return the LIKE pattern of strings that start with `text`."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
-
-
-def _results(chosen: str, **params: Any) -> list[dict[str, Any]]:
-    return sql.fetch_rows(Parcel, _RESULTS_SQL.format(chosen=chosen), params)
-
-
-def _search_result(
-    profile: JurisdictionProfile, row: dict[str, Any], match: Literal["identifier", "address"]
-) -> SearchResult:
-    land_use = _land_use(profile, row["land_use"])
-    return {
-        "id": row["id"],
-        "identifier": row["identifier"],
-        "display": profile.display_stored(row["identifier"]),
-        "address": row["address"],
-        "land_use": {"code": land_use["code"], "name": land_use["name"]},
-        "admin_unit": {"code": row["unit_code"], "name": row["unit_name"]},
-        "match": match,
-        "score": round(row["score"], 3),
-        "retired": row["valid_to"] is not None,
-        "bbox": [round(row[side], 6) for side in ("west", "south", "east", "north")],
-        "point": [round(row["lon"], 6), round(row["lat"], 6)],
-        "centroid": [round(row["lon"], 6), round(row["lat"], 6)],
-    }
-
-
 # --- the parcel sheet -------------------------------------------------------------------
 
 # Parcels in force on the day within the tolerance of a WGS84 point. The point is
@@ -409,7 +186,7 @@ LIMIT %(most)s
 _SHEET_SQL = """
 SELECT p.id, p.identifier, p.address, p.land_use, p.registered_area, p.map_scale,
        p.valid_from, p.valid_to,
-       u.code AS unit_code, u.name AS unit_name,
+       u.code AS unit_code, u.name AS unit_name, u.level AS unit_level,
        a1.code AS a1_code, a1.name AS a1_name, a1.level AS a1_level,
        a2.code AS a2_code, a2.name AS a2_name, a2.level AS a2_level,
        a3.code AS a3_code, a3.name AS a3_name, a3.level AS a3_level,
@@ -539,6 +316,17 @@ def sheet_from_row(
         "identifier": row["identifier"],
         "display": profile.display_stored(row["identifier"]),
         "address": row["address"],
+        "lot_address": profile.lot_address(
+            row["identifier"],
+            [
+                *(
+                    (row[f"{a}_level"], row[f"{a}_name"])
+                    for a in ("a3", "a2", "a1")
+                    if row[f"{a}_name"] is not None
+                ),
+                (row["unit_level"], row["unit_name"]),
+            ],
+        ),
         "land_use": _land_use(profile, row["land_use"]),
         "registered_area": registered_area,
         "computed_area": round(row["computed_area"], 1),

@@ -46,10 +46,27 @@ class ParcelRefSerializer(serializers.Serializer):
 
 
 class SearchResultSerializer(ParcelRefSerializer):
-    address = serializers.CharField()
+    address = serializers.CharField(help_text="The address on record (a road address in Korea).")
+    lot_address = serializers.CharField(
+        help_text="Where the parcel lies by lot number, as the register writes it: "
+        "'thửa đất số 108, tờ bản đồ số 4, Phường X, Tỉnh Y'; '서울특별시 종로구 청운동 1-1'."
+    )
     land_use = LandUseRefSerializer()
     admin_unit = UnitRefSerializer()
-    match = serializers.ChoiceField(choices=["identifier", "address"])
+    match = serializers.ChoiceField(
+        choices=["identifier", "address"],
+        help_text="What of the text matched: the parcel's identifier or lot number, or "
+        "words of its address.",
+    )
+    quality = serializers.ChoiceField(
+        choices=["exact", "prefix", "fuzzy"],
+        help_text="exact: every word as typed; prefix: the last word completed; fuzzy: a "
+        "word spelled differently. Results come in this order.",
+    )
+    place = UnitRefSerializer(
+        allow_null=True,
+        help_text="The place named in the text that the parcel was found in, if any.",
+    )
     score = serializers.FloatField(min_value=0, max_value=1)
     retired = serializers.BooleanField(
         help_text="True only when the identifier names no current parcel, only a retired one."
@@ -79,6 +96,16 @@ class SearchResponseSerializer(serializers.Serializer):
         "otherwise (a person's name or ID number typed by mistake is not repeated).",
     )
     results = SearchResultSerializer(many=True)
+    places = UnitRefSerializer(
+        many=True,
+        help_text="The administrative units the text was read to name (its commune, "
+        "district, province, by current or former names); results lie in all of them.",
+    )
+    message = serializers.CharField(
+        allow_blank=True,
+        help_text="Why nothing was found, when the text says it (e.g. it names a unit the "
+        "register does not have); empty otherwise.",
+    )
 
 
 class ZoningShareSerializer(serializers.Serializer):

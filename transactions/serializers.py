@@ -31,7 +31,11 @@ class RightSerializer(serializers.Serializer):
 
 
 class SheetSerializer(ParcelRefSerializer):
-    address = serializers.CharField()
+    address = serializers.CharField(help_text="The address on record (a road address in Korea).")
+    lot_address = serializers.CharField(
+        help_text="Where the parcel lies by lot number, as the register writes it: "
+        "'thửa đất số 108, tờ bản đồ số 4, Phường X, Tỉnh Y'; '서울특별시 종로구 청운동 1-1'."
+    )
     land_use = LandUseSerializer()
     registered_area = serializers.FloatField(help_text="m², as on the certificate.")
     computed_area = serializers.FloatField(

@@ -15,11 +15,14 @@ import datetime as dt
 import functools
 import re
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from landinfo.profiles.text import is_invisible, normalize_text, quote_input
+
+# A remark closing a unit's name, e.g. "Tỉnh Mẫu (dữ liệu tổng hợp)": no part of an address.
+_ADDRESS_REMARK = re.compile(r"\s*\([^()]*\)\s*$")
 
 if TYPE_CHECKING:
     import numpy as np
@@ -227,6 +230,25 @@ class JurisdictionProfile(abc.ABC):
             return self.display_identifier(self.parse_identifier(identifier))
         except InvalidParcelIdentifier:
             return identifier
+
+    def lot_address(self, identifier: str, units: Sequence[tuple[int, str]]) -> str:
+        """Return the parcel's lot address: where it lies by lot number, as the register writes it.
+
+        `units` are (level, name) of the parcel's unit and those above it, province
+        first. A remark in parentheses at the end of a unit's name ("(dữ liệu tổng hợp)")
+        is no part of an address. An identifier the profile cannot read is written as
+        stored, after the units.
+        """
+        names = [(level, _ADDRESS_REMARK.sub("", name)) for level, name in units]
+        try:
+            parsed = self.parse_identifier(identifier)
+        except InvalidParcelIdentifier:
+            return " ".join([*(name for _, name in names), identifier])
+        return self._lot_address(parsed, names)
+
+    @abc.abstractmethod
+    def _lot_address(self, identifier: ParcelIdentifier, units: list[tuple[int, str]]) -> str:
+        """Return the lot address of `identifier` in `units` (province first)."""
 
     def map_label(self, identifier: ParcelIdentifier) -> str:
         """Return the short number printed inside the parcel on a map ("345", "산 12-3")."""

@@ -491,6 +491,13 @@ class KoreaProfile(JurisdictionProfile):
         lot = f"{main}-{sub}" if sub else f"{main}"
         return f"{_PREFIX_BY_LEDGER[ledger]}{lot}"
 
+    def _lot_address(self, identifier: ParcelIdentifier, units: list[tuple[int, str]]) -> str:
+        """Return the lot address (소재지 지번): "서울특별시 종로구 청운동 산 12-3".
+
+        시도, 시군구, 읍면동 and 리 as the land ledger (토지대장) prints them, then the lot.
+        """
+        return " ".join([*(name for _, name in units), self.display_identifier(identifier)])
+
     def normalize_national_id(self, text: str, *, kind: str, today: dt.date | None = None) -> str:
         """Return the registration number in `text` as 13 (or 10) digits; see the rules above."""
         digits = compact_number(text)

@@ -622,6 +622,20 @@ class VietnamProfile(JurisdictionProfile):
         _, sheet, parcel = _unpack(identifier)
         return f"tờ {sheet} thửa {parcel}"
 
+    def _lot_address(self, identifier: ParcelIdentifier, units: list[tuple[int, str]]) -> str:
+        """Return "thửa đất số 345, tờ bản đồ số 12, Phường X, Tỉnh Y".
+
+        Two levels of local government since 1 July 2025 (Resolution 202/2025/QH15 and
+        the amended Law on Local Government): the commune, ward or special zone, and the
+        province or centrally-run city; a district still stored above a commune is left
+        out, as addresses no longer carry it.
+        """
+        _, sheet, parcel = _unpack(identifier)
+        places = [units[-1][1]] if units else []
+        if len(units) > 1:
+            places.append(units[0][1])
+        return ", ".join([f"thửa đất số {parcel}", f"tờ bản đồ số {sheet}", *places])
+
     def map_label(self, identifier: ParcelIdentifier) -> str:
         """Return the parcel number alone: a cadastral map sheet prints "345", not the sheet."""
         return str(_unpack(identifier)[2])

@@ -197,7 +197,7 @@ def test_a_house_number_ranks_that_house_first(client, street, text):
     answer = search(client, text)
     assert answer["results"][0]["id"] == street["h12"].pk
     assert answer["results"][0]["match"] == "address"
-    assert answer["results"][0]["score"] == 1.0
+    assert answer["results"][0]["quality"] == "exact"
     scores = [result["score"] for result in answer["results"]]
     assert scores == sorted(scores, reverse=True)
     assert all(0 < score <= 1 for score in scores)
@@ -227,8 +227,10 @@ def test_limit_caps_the_results(client, street):
 
 
 @pytest.mark.every_profile
-def test_an_address_search_takes_one_query(client, street, django_assert_max_num_queries):
-    with django_assert_max_num_queries(1):
+def test_an_address_search_takes_a_query_per_tier(client, street, django_assert_max_num_queries):
+    # The places named, every word as typed, then the last word's completions and
+    # the addresses with them (fewer than ten were found as typed).
+    with django_assert_max_num_queries(4):
         assert found(client, "pho hue")
 
 
@@ -241,7 +243,7 @@ def test_an_address_search_takes_one_query(client, street, django_assert_max_num
 )
 def test_nothing_found_is_an_empty_list(client, street, twelve_345, text):
     # Not a parcel: the text is not echoed (it may be a person's name or ID number).
-    assert search(client, text) == {"query": "", "results": []}
+    assert search(client, text) == {"query": "", "results": [], "places": [], "message": ""}
 
 
 @pytest.mark.every_profile

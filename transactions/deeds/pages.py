@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy
 from landinfo.dates import register_day
 from landinfo.profiles import get_profile
 from parcels.models import Parcel
-from parcels.selectors import InvalidSearch, search_parcels
+from parcels.search.engine import InvalidSearch, search_parcels
 from transactions import audit
 from transactions.deeds import forms, kinds, services
 from transactions.deeds.payloads import MORTGAGE, OWNERSHIP

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from parcels.selectors import InvalidSearch, search_parcels
+from parcels.search.engine import InvalidSearch, search_parcels
 from transactions.deeds import forms
 from transactions.deeds.kinds import KINDS, deed_links
 from transactions.deeds.pages import search_example

@@ -1,0 +1,562 @@
+"""Parcel search: what a citizen types, read as an identifier, a place and lot, or an address.
+
+The order people can follow (issue 16): an identifier or a lot number in the place
+named, then an address whose every word was typed, then one whose last word is still
+being typed (a prefix), then one with a word mistyped. Each tier is asked for only when
+the ones before it found fewer than asked for, and a place the text names bounds every
+tier: nothing outside "Phường Mẫu 2" is shown for "... Phường Mẫu 2".
+
+The index, after Nominatim's design (migration 0007): words of addresses in a GIN index
+(one tsvector of bare words per parcel, no positions), the small table of words
+(SearchWord) for completing the word being typed (btree prefix) and for correcting a
+mistyped one (trigram), keys of units' names in GIN indexes, and the btree indexes of
+identifiers. Every statement runs on one of them; none scans the addresses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict
+
+from landinfo import sql
+from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
+from landinfo.profiles.text import normalize_text
+from parcels.models import AdministrativeUnit, Parcel, SearchWord
+from parcels.search.places import Reading, names_unknown_place, read_places
+from parcels.search.text import Word, read_words, tsquery_word
+from parcels.selectors import LandUseRef, UnitRef
+
+SEARCH_LIMIT_DEFAULT = 10
+SEARCH_LIMIT_MAX = 50
+SEARCH_QUERY_MAX_LENGTH = 200
+
+Match = Literal["identifier", "address"]
+Quality = Literal["exact", "prefix", "fuzzy"]
+
+# Scores follow the tiers, so that a higher score never ranks lower: an identifier 1,
+# a lot number found in every commune 0.9, then addresses by tier, less 0.01 for each
+# word of the address that was not typed (up to 20).
+_EXACT_SCORE = 1.0
+_SUFFIX_SCORE = 0.9
+_ADDRESS_SCORE: dict[Quality, float] = {"exact": 0.8, "prefix": 0.6, "fuzzy": 0.4}
+
+# A unit code of the profile's shape that numbers no real parcel: "12/345" is read with
+# it to learn the end of the identifier that any commune would give ("...-12-345").
+_PLACEHOLDER_UNIT = {"vn": "00000", "kr": "0000000000"}
+
+# Addresses taken from the index per tier before they are ranked. The index gives them
+# in no order, so that a common word costs what a rare one does; ranking a bounded pool
+# (fewest untyped words first) puts "Số 12 Phố Huế" before "Số 5 Ngõ 12 Phố Huế".
+_POOL = 200
+# Words the word being typed may become, most common first.
+_COMPLETIONS = 40
+# Spellings tried for a word the register does not have, and how alike they must be.
+_CORRECTIONS = 3
+_CORRECTION_SIMILARITY = 0.4
+# Lot numbers are looked up per commune of the places named up to this many communes;
+# beyond, by the end of the identifier in those communes.
+_EXACT_UNITS_MAX = 200
+
+# Words that label a part of a lot address, left out before the rest is read as a lot
+# number: "Địa chỉ: ...", "소재지 ...", "지번 ...".
+_LABEL_WORDS = re.compile(
+    r"(?i)\b(?:địa chỉ|dia chi|địa điểm|dia diem|address|location)\b\s*:?|소재지|지번(?!\w)"
+)
+
+
+_REMARK = re.compile(r"\([^()]*\)")
+_FOREST_LOT_AFTER_PLACE = re.compile(r"([동리가])산(?=\s*[0-9０-９])")
+
+
+class InvalidSearch(ValueError):
+    """Raised when search parameters cannot be used; the message says what to change."""
+
+
+class SearchResult(TypedDict):
+    id: int
+    identifier: str
+    display: str
+    address: str
+    lot_address: str
+    land_use: LandUseRef
+    admin_unit: UnitRef
+    match: Match
+    quality: Quality
+    place: UnitRef | None  # the place of the query the parcel was found in
+    score: float
+    retired: bool
+    bbox: list[float]  # west, south, east, north in WGS84
+    point: list[float]  # lon, lat of a point on the parcel's surface
+    centroid: list[float]  # deprecated: the same as point
+
+
+@dataclass
+class SearchAnswer:
+    results: list[SearchResult]
+    places: list[UnitRef] = field(default_factory=list)  # the places the text was read to name
+    message: str = ""  # why nothing was found, when the text says it
+
+
+# Describes the parcels a tier chose (`chosen`: id, score, rank); boxes and points are
+# computed for those few only. The point lies on the parcel's surface: a concave
+# parcel's centroid can lie outside it. Units above the parcel's give its lot address.
+_RESULTS_SQL = """
+WITH chosen AS ({chosen})
+SELECT p.id, p.identifier, p.address, p.land_use, p.valid_to, p.admin_unit_id,
+       u.code AS unit_code, u.name AS unit_name, u.level AS unit_level,
+       a1.name AS a1_name, a1.level AS a1_level, a2.name AS a2_name, a2.level AS a2_level,
+       a3.name AS a3_name, a3.level AS a3_level, chosen.score,
+       ST_XMin(g.box) AS west, ST_YMin(g.box) AS south,
+       ST_XMax(g.box) AS east, ST_YMax(g.box) AS north,
+       ST_X(g.centre) AS lon, ST_Y(g.centre) AS lat
+FROM chosen
+JOIN parcels_parcel p ON p.id = chosen.id
+JOIN parcels_administrativeunit u ON u.id = p.admin_unit_id
+LEFT JOIN parcels_administrativeunit a1 ON a1.id = u.parent_id
+LEFT JOIN parcels_administrativeunit a2 ON a2.id = a1.parent_id
+LEFT JOIN parcels_administrativeunit a3 ON a3.id = a2.parent_id
+CROSS JOIN LATERAL (
+    SELECT Box2D(ST_Transform(p.boundary, 4326)) AS box,
+           ST_Transform(ST_PointOnSurface(p.boundary), 4326) AS centre
+) g
+ORDER BY chosen.rank
+"""
+
+# The parcel with each identifier: the one in force on `day` when asked, else the
+# current one, else the one retired last (an old certificate still finds its parcel).
+# Index: parcels_par_identif_65285e_idx.
+_EXACT_CHOSEN = """
+SELECT id, %(score)s::float8 AS score, row_number() OVER (ORDER BY identifier) AS rank
+FROM (
+    SELECT DISTINCT ON (identifier) id, identifier
+    FROM parcels_parcel
+    WHERE identifier = ANY(%(identifiers)s::text[])
+      AND (%(day)s::date IS NULL OR (valid_from <= %(day)s::date
+           AND (valid_to IS NULL OR valid_to > %(day)s::date)))
+    ORDER BY identifier, valid_to DESC NULLS FIRST, valid_from DESC
+) latest
+ORDER BY rank
+LIMIT %(limit)s
+"""
+
+_EXACT = sql.statement(
+    "search_exact",
+    _RESULTS_SQL.format(chosen=_EXACT_CHOSEN),
+    {"identifiers": "text[]", "score": "float8", "day": "date", "limit": "int"},
+)
+
+# Identifiers that end with the suffix, one parcel per identifier as above, current
+# ones first. Index: parcel_identifier_reversed (migration 0003), a prefix scan.
+_SUFFIX_CHOSEN = """
+SELECT id, %(score)s::float8 AS score,
+       row_number() OVER (ORDER BY valid_to IS NOT NULL, identifier) AS rank
+FROM (
+    SELECT DISTINCT ON (identifier) id, identifier, valid_to
+    FROM parcels_parcel
+    WHERE reverse(identifier) LIKE %(reversed_prefix)s AND length(identifier) = %(length)s
+      AND (%(units)s::bigint[] IS NULL OR admin_unit_id = ANY(%(units)s::bigint[]))
+      AND (%(day)s::date IS NULL OR (valid_from <= %(day)s::date
+           AND (valid_to IS NULL OR valid_to > %(day)s::date)))
+    ORDER BY identifier, valid_to DESC NULLS FIRST, valid_from DESC
+) latest
+ORDER BY rank
+LIMIT %(limit)s
+"""
+
+# Parcels whose address has every word of the query (GIN index parcel_address_words),
+# in force on the day (current when no day is asked), in the places named; a pool of
+# them in no order, ranked by how many of the address's words were not typed, then by
+# how alike the two texts are, then by identifier.
+_ADDRESS_CHOSEN = """
+SELECT id, %(score)s - least(extra, 20) * 0.01 AS score,
+       row_number() OVER (ORDER BY extra, closeness DESC, identifier) AS rank
+FROM (
+    SELECT id, identifier,
+           (SELECT count(*) FROM unnest(tsvector_to_array(landinfo_search_document(address))) w
+             WHERE w <> ALL(%(typed)s::text[])) AS extra,
+           similarity(landinfo_unaccent(address), %(folded)s) AS closeness
+    FROM (
+        SELECT id, identifier, address
+        FROM parcels_parcel
+        WHERE landinfo_search_document(address) @@ %(query)s::tsquery
+          AND (CASE WHEN %(day)s::date IS NULL THEN valid_to IS NULL
+                    ELSE valid_from <= %(day)s::date
+                         AND (valid_to IS NULL OR valid_to > %(day)s::date) END)
+          AND (%(units)s::bigint[] IS NULL OR admin_unit_id = ANY(%(units)s::bigint[]))
+          AND id <> ALL(%(seen)s::bigint[])
+        LIMIT %(pool)s
+    ) pool
+) ranked
+ORDER BY rank
+LIMIT %(limit)s
+"""
+
+# The words the word being typed may become, most common first (index searchword_prefix).
+_COMPLETIONS_SQL = """
+SELECT word FROM parcels_searchword
+WHERE word LIKE %(prefix)s AND word <> %(word)s
+ORDER BY parcels DESC, word
+LIMIT %(most)s
+"""
+
+# Which of the typed words the register has (primary key of parcels_searchword).
+_KNOWN_SQL = "SELECT word FROM parcels_searchword WHERE word = ANY(%(words)s::text[])"
+
+# The words of the register most like a mistyped one: sharing enough trigrams (index
+# searchword_trgm), or, for a short word whose trigrams say little ("hye" and "hue"
+# share one of seven), one letter away (index searchword_length bounds the candidates).
+_CORRECTIONS_SQL = """
+SELECT word FROM (
+    SELECT word, parcels FROM parcels_searchword
+    WHERE word %% %(word)s AND similarity(word, %(word)s) >= %(least)s
+    UNION
+    SELECT word, parcels FROM parcels_searchword
+    WHERE length(%(word)s) <= %(short)s
+      AND length(word) BETWEEN length(%(word)s) - 1 AND length(%(word)s) + 1
+      AND levenshtein(word, %(word)s) <= 1
+) candidate
+ORDER BY levenshtein(word, %(word)s), similarity(word, %(word)s) DESC, parcels DESC, word
+LIMIT %(most)s
+"""
+# Words up to this long are corrected by edit distance too.
+_SHORT_WORD = 5
+
+
+@dataclass
+class _Query:
+    profile: JurisdictionProfile
+    text: str
+    limit: int
+    day: dt.date | None
+    unit_ids: dict[int, str] | None  # from the `unit` parameter
+
+
+def search(
+    query: str,
+    *,
+    limit: int = SEARCH_LIMIT_DEFAULT,
+    unit_code: str | None = None,
+    as_of: dt.date | None = None,
+) -> SearchAnswer:
+    """Return the parcels that `query` names, best first, and the places it was read to name.
+
+    An identifier in any spelling the profile reads finds its parcel (the current one,
+    else the last retired one; with `as_of`, the one in force that day). A lot number
+    with the names of its place ("tờ 4 thửa 108, Phường Mẫu 2", "예시1동 362-1번지")
+    finds the lot in the units named; without them in `unit_code`, or in every commune.
+    Any other text is read as an address. `query` is read as typed text is
+    (`normalize_text`): what nobody sees changes nothing. Two to nine queries, each on
+    an index.
+    """
+    query, unit_code = _checked(query, unit_code, limit)
+    profile = get_profile()
+    unit_ids = _unit_ids(unit_code)
+    request = _Query(profile, query, limit, as_of, unit_ids)
+    results = _identifier_matches(request, unit_code)
+    if results or not any(char.isalnum() for char in query):
+        return SearchAnswer(results)
+    # A remark in parentheses ("Tỉnh Mẫu (dữ liệu tổng hợp)", "(cũ)") names nothing;
+    # "청운동산12" is 청운동 산 12 (a forest-ledger lot), not the word 동산 (a hill).
+    request.text = _FOREST_LOT_AFTER_PLACE.sub(r"\1 산", _REMARK.sub(" ", query))
+    words = read_words(request.text)
+    reading = read_places(words)
+    places = [
+        UnitRef(code=code, name=name) for place in reading.places for code, name in place.names
+    ]
+    units = _narrowed(reading.units, unit_ids)
+    results = _lot_matches(request, reading, units)
+    if not results:
+        results = _address_matches(request, words, reading, units)
+    if not results and reading.places:
+        # A street named like a unit ("Lê Lợi"): read the words as an address alone.
+        results = _address_matches(request, words, Reading([], None, words), unit_ids)
+    message = ""
+    if not results and names_unknown_place(words, reading):
+        message = (
+            "The register has no administrative unit of that name; check its spelling, "
+            "or leave the place out."
+        )
+    return SearchAnswer(results, places, message)
+
+
+def search_parcels(
+    query: str, *, limit: int = SEARCH_LIMIT_DEFAULT, unit_code: str | None = None
+) -> list[SearchResult]:
+    """Return the parcels that `query` names, best first (`search`, results only)."""
+    return search(query, limit=limit, unit_code=unit_code).results
+
+
+def _checked(query: str, unit_code: str | None, limit: int) -> tuple[str, str | None]:
+    # PostgreSQL text cannot hold NUL; typed text never does, pasted binary might.
+    if "\x00" in query or (unit_code and "\x00" in unit_code):
+        raise InvalidSearch("Remove the NUL characters from the search.")
+    query = normalize_text(query)
+    unit_code = normalize_text(unit_code or "") or None
+    if not query:
+        raise InvalidSearch("Type a parcel identifier or an address to search for.")
+    if len(query) > SEARCH_QUERY_MAX_LENGTH:
+        raise InvalidSearch(
+            f"The search text is {len(query)} characters long; "
+            f"shorten it to at most {SEARCH_QUERY_MAX_LENGTH}."
+        )
+    if not 1 <= limit <= SEARCH_LIMIT_MAX:
+        raise InvalidSearch(f"Ask for 1 to {SEARCH_LIMIT_MAX} results; got {limit}.")
+    return query, unit_code
+
+
+def _unit_ids(unit_code: str | None) -> dict[int, str] | None:
+    if unit_code is None:
+        return None
+    found = sql.fetch_rows(
+        AdministrativeUnit,
+        "SELECT id FROM parcels_administrativeunit WHERE code = %(code)s",
+        {"code": unit_code},
+    )
+    if not found:
+        raise InvalidSearch(
+            f"No administrative unit has the code {unit_code!r}; give the code of the "
+            f"commune (Korea: legal dong) to search in, or leave it out."
+        )
+    return {found[0]["id"]: unit_code}
+
+
+def _narrowed(
+    units: dict[int, str] | None, unit_ids: dict[int, str] | None
+) -> dict[int, str] | None:
+    if units is None:
+        return unit_ids
+    if unit_ids is None:
+        return units
+    return {pk: code for pk, code in units.items() if pk in unit_ids}
+
+
+def _identifier_matches(request: _Query, unit_code: str | None) -> list[SearchResult]:
+    """Return the parcel a whole identifier names, or the lots a short spelling names."""
+    profile = request.profile
+    try:
+        identifier = profile.parse_identifier(request.text, unit_code=unit_code)
+    except InvalidParcelIdentifier:
+        identifier = None
+    if identifier is not None:
+        canonical = profile.format_identifier(identifier)
+        return _exact(request, [canonical], place=None)
+    suffix = _short_spelling_suffix(profile, request.text)
+    if suffix is None:
+        return []
+    return _by_suffix(request, suffix, None, place=None)
+
+
+def _lot_matches(
+    request: _Query, reading: Reading, units: dict[int, str] | None
+) -> list[SearchResult]:
+    """Return the lots that the text outside its places names, in those places."""
+    if not reading.places or not units:
+        return []
+    remainder = list(request.text)
+    for named in reading.places:
+        # Blank every character of the place's words and of what separates them.
+        for index in range(_start(reading, named.first), _end(reading, named.last)):
+            remainder[index] = " "
+    rest = _LABEL_WORDS.sub(" ", "".join(remainder)).strip(" ,;:.-")
+    if not rest:
+        return []
+    suffix = _short_spelling_suffix(request.profile, rest)
+    if suffix is None:
+        return []
+    place = _place_ref(reading)
+    codes = sorted(units.values())
+    if len(codes) <= _EXACT_UNITS_MAX:
+        return _exact(request, [code + suffix for code in codes], place=place)
+    return _by_suffix(request, suffix, units, place=place)
+
+
+def _start(reading: Reading, first: int) -> int:
+    return reading.words[first].start
+
+
+def _end(reading: Reading, last: int) -> int:
+    return reading.words[last - 1].end
+
+
+def _place_ref(reading: Reading) -> UnitRef | None:
+    """Return the lowest place the text named (the one results are said to be in)."""
+    if not reading.places:
+        return None
+    lowest = max(reading.places, key=lambda place: place.level)
+    if not lowest.names:
+        return None
+    code, name = lowest.names[0]
+    return UnitRef(code=code, name=name)
+
+
+def _exact(request: _Query, identifiers: list[str], *, place: UnitRef | None) -> list[SearchResult]:
+    rows = sql.fetch_prepared(
+        Parcel,
+        _EXACT,
+        {
+            "identifiers": identifiers,
+            "score": _EXACT_SCORE,
+            "day": request.day,
+            "limit": request.limit,
+        },
+    )
+    return [_result(request.profile, row, "identifier", "exact", place) for row in rows]
+
+
+def _by_suffix(
+    request: _Query, suffix: str, units: dict[int, str] | None, *, place: UnitRef | None
+) -> list[SearchResult]:
+    rows = _results(
+        _SUFFIX_CHOSEN,
+        score=_SUFFIX_SCORE,
+        reversed_prefix=_like_prefix(suffix[::-1]),
+        length=len(_PLACEHOLDER_UNIT[request.profile.key]) + len(suffix),
+        units=sorted(units) if units is not None else None,
+        day=request.day,
+        limit=request.limit,
+    )
+    return [_result(request.profile, row, "identifier", "exact", place) for row in rows]
+
+
+def _short_spelling_suffix(profile: JurisdictionProfile, text: str) -> str | None:
+    """Return the end every commune's identifier would have for a spelling without a unit.
+
+    "tờ 12 thửa 345" gives "-12-345" in Vietnam; "산 12-3" gives "200120003" in Korea.
+    None when `text` is no such spelling.
+    """
+    placeholder = _PLACEHOLDER_UNIT.get(profile.key)
+    if placeholder is None:
+        return None
+    try:
+        identifier = profile.parse_identifier(text, unit_code=placeholder)
+    except InvalidParcelIdentifier:
+        return None
+    canonical = profile.format_identifier(identifier)
+    if identifier.unit_code != placeholder or not canonical.startswith(placeholder):
+        return None
+    return canonical[len(placeholder) :]
+
+
+def _address_matches(
+    request: _Query, words: list[Word], reading: Reading, units: dict[int, str] | None
+) -> list[SearchResult]:
+    """Return addresses with the words outside the places named, tier by tier."""
+    taken = reading.place_words()
+    free = [word.text for index, word in enumerate(words) if index not in taken]
+    # A place alone ("Phường Mẫu 2"): its own words, which addresses in it carry.
+    terms = free or [word.text for word in words]
+    typed = sorted({word.text for word in words})
+    place = _place_ref(reading)
+    found: list[SearchResult] = []
+
+    def tier(query: str, quality: Quality) -> None:
+        rows = _results(
+            _ADDRESS_CHOSEN,
+            query=query,
+            score=_ADDRESS_SCORE[quality],
+            typed=typed,
+            folded=" ".join(word.text for word in words),
+            day=request.day,
+            units=sorted(units) if units is not None else None,
+            seen=[result["id"] for result in found],
+            pool=_POOL,
+            limit=request.limit - len(found),
+        )
+        found.extend(_result(request.profile, row, "address", quality, place) for row in rows)
+
+    exact = [tsquery_word(term) for term in dict.fromkeys(terms)]
+    tier(" & ".join(exact), "exact")
+    if len(found) < request.limit:
+        completions = _completions(terms[-1])
+        if completions:
+            last = " | ".join(tsquery_word(word) for word in completions)
+            tier(" & ".join([*exact[:-1], f"({last})"]), "prefix")
+    if not found:
+        corrected = _corrected(terms)
+        if corrected is not None:
+            tier(corrected, "fuzzy")
+    return found
+
+
+def _completions(word: str) -> list[str]:
+    rows = sql.fetch_rows(
+        SearchWord,
+        _COMPLETIONS_SQL,
+        {"prefix": _like_prefix(word), "word": word, "most": _COMPLETIONS},
+    )
+    return [row["word"] for row in rows]
+
+
+def _corrected(terms: list[str]) -> str | None:
+    """Return the tsquery with each word the register lacks replaced by its likeliest spellings."""
+    known = {
+        row["word"] for row in sql.fetch_rows(SearchWord, _KNOWN_SQL, {"words": sorted(terms)})
+    }
+    missing = [term for term in dict.fromkeys(terms) if term not in known]
+    if not missing:
+        return None
+    parts = []
+    for term in dict.fromkeys(terms):
+        if term in known:
+            parts.append(tsquery_word(term))
+            continue
+        rows = sql.fetch_rows(
+            SearchWord,
+            _CORRECTIONS_SQL,
+            {
+                "word": term,
+                "least": _CORRECTION_SIMILARITY,
+                "short": _SHORT_WORD,
+                "most": _CORRECTIONS,
+            },
+        )
+        if not rows:
+            return None
+        parts.append("(" + " | ".join(tsquery_word(row["word"]) for row in rows) + ")")
+    return " & ".join(parts)
+
+
+def _like_prefix(text: str) -> str:
+    """Return the LIKE pattern of strings that start with `text`."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def _results(chosen: str, **params: Any) -> list[dict[str, Any]]:
+    params.setdefault("day", None)
+    return sql.fetch_rows(Parcel, _RESULTS_SQL.format(chosen=chosen), params)
+
+
+def _result(
+    profile: JurisdictionProfile,
+    row: dict[str, Any],
+    match: Match,
+    quality: Quality,
+    place: UnitRef | None,
+) -> SearchResult:
+    land_use = profile.land_use_or_code(row["land_use"])
+    units = [
+        (row[f"{a}_level"], row[f"{a}_name"])
+        for a in ("a3", "a2", "a1")
+        if row[f"{a}_name"] is not None
+    ] + [(row["unit_level"], row["unit_name"])]
+    point = [round(row["lon"], 6), round(row["lat"], 6)]
+    return {
+        "id": row["id"],
+        "identifier": row["identifier"],
+        "display": profile.display_stored(row["identifier"]),
+        "address": row["address"],
+        "lot_address": profile.lot_address(row["identifier"], units),
+        "land_use": {"code": land_use.code, "name": land_use.name},
+        "admin_unit": {"code": row["unit_code"], "name": row["unit_name"]},
+        "match": match,
+        "quality": quality,
+        "place": place,
+        "score": round(row["score"], 3),
+        "retired": row["valid_to"] is not None,
+        "bbox": [round(row[side], 6) for side in ("west", "south", "east", "north")],
+        "point": point,
+        "centroid": list(point),
+    }

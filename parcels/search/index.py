@@ -1,0 +1,71 @@
+"""Keeping the search index: what the database does by itself, and what a rebuild redoes.
+
+Every write keeps the index current in its own transaction, without code to forget:
+the GIN indexes of migration 0007 are expressions of the address and the unit names,
+which PostgreSQL updates with the row, and statement triggers add new words to the
+word table (parcels_searchword) in the same statement. What no write does is count how
+common a word is (a shared counter would make every deed on a street wait for the
+others) or forget a word no address has any more. `recount_words` does both, as bulk
+loads end and from `manage.py rebuild_search_index`, which also rebuilds the indexes
+(after the tokenising functions changed, or to compact them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Current parcels per word; words of retired parcels and of unit names count 0 but stay,
+# so that an old address still completes and corrects.
+_RECOUNT_SQL = """
+CREATE TEMPORARY TABLE search_word_count ON COMMIT DROP AS
+SELECT w AS word, sum(current)::int AS parcels
+FROM (
+    SELECT unnest(tsvector_to_array(landinfo_search_document(address))) AS w,
+           (valid_to IS NULL)::int AS current
+    FROM parcels_parcel
+    UNION ALL
+    SELECT unnest(landinfo_search_tokens(name)), 0 FROM parcels_administrativeunit
+    UNION ALL
+    SELECT unnest(landinfo_search_tokens(name)), 0 FROM parcels_administrativeunitname
+    UNION ALL
+    SELECT unnest(landinfo_search_tokens(parent_name)), 0 FROM parcels_administrativeunitname
+) words
+GROUP BY w;
+DELETE FROM parcels_searchword s
+WHERE NOT EXISTS (SELECT 1 FROM search_word_count c WHERE c.word = s.word);
+INSERT INTO parcels_searchword (word, parcels)
+SELECT word, parcels FROM search_word_count ORDER BY word
+ON CONFLICT (word) DO UPDATE SET parcels = EXCLUDED.parcels
+WHERE parcels_searchword.parcels IS DISTINCT FROM EXCLUDED.parcels;
+DROP TABLE search_word_count;
+ANALYZE parcels_searchword;
+"""
+
+SEARCH_INDEXES = (
+    "parcel_address_words",
+    "adminunit_name_keys",
+    "adminunitname_name_keys",
+    "adminunitname_parent_keys",
+    "searchword_prefix",
+    "searchword_trgm",
+    "searchword_length",
+)
+
+
+def recount_words(cursor: Any) -> int:
+    """Count each word's current parcels, drop words nothing has; return the words kept.
+
+    Run inside a transaction (the temporary table lives until its end).
+    """
+    cursor.execute(_RECOUNT_SQL)
+    cursor.execute("SELECT count(*) FROM parcels_searchword")
+    return int(cursor.fetchone()[0])
+
+
+def rebuild(cursor: Any) -> int:
+    """Rebuild every index of search from the rows, recount the words; return their number."""
+    for name in SEARCH_INDEXES:
+        cursor.execute(f"REINDEX INDEX {name}")
+    count = recount_words(cursor)
+    cursor.execute("ANALYZE parcels_parcel")
+    return count

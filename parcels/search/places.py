@@ -1,0 +1,190 @@
+"""The places a query names: runs of its words that are the name of an administrative unit.
+
+People write the place of a parcel with the names of its commune, (former) district
+and province, written out or abbreviated ("P.", "Q.", "TX.", "TP."), with or without
+diacritics, in any order; Koreans run the dong into the lot number ("예시1동362-1").
+A unit's name is found by keys (SQL `landinfo_unit_keys`, migration 0007): its words
+run together, and without or with an abbreviated word of kind. A run of the query's
+words is looked up the same way, run together, so spacing never matters. Former names
+and the units a unit used to be part of (AdministrativeUnitName) are keys too.
+
+Runs are taken left to right, longest first, from one query on the GIN indexes of the
+keys; a second query gives each matched unit with the units below it. The places
+narrow each other: "Phường Mẫu 2, Quận Mẫu Trình Diễn" is the units in both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from landinfo import sql
+from parcels.models import AdministrativeUnit
+from parcels.search.text import Word
+
+# The longest run of words tried as a unit's name: "thanh pho ho chi minh" has five,
+# "dac khu truong sa" four; Korean names run into one or three words.
+_LONGEST_NAME = 6
+
+# Words that name the kind of a Vietnamese unit, and Korean suffixes of one: text that
+# has one before (or, in Korean, as the end of) a name the register does not know names
+# a place that does not exist.
+VN_KIND_WORDS = frozenset(
+    {"phuong", "xa", "quan", "huyen", "tinh", "thi", "thanh", "dac", "p", "q", "tp", "tx", "tt"}
+)
+_KR_UNIT_WORD = re.compile(
+    r"^(?:[가-힣]+(?:특별시|광역시|도|시|군|구|읍|면|동|리)|동|리|읍|면|구|군)$"
+)
+
+# The units whose names (current or former) or former parents' names have one of the
+# keys, each with every unit below it (parcels belong to the lowest level there is).
+# Indexes: adminunit_name_keys, adminunitname_name_keys, adminunitname_parent_keys
+# (GIN, migration 0007), then the unit's parent for the descent.
+_PLACES = sql.statement(
+    "search_places",
+    """
+WITH RECURSIVE matched AS (
+    SELECT k.key, u.id AS unit_id, u.code, u.name, u.level, false AS former_parent
+    FROM parcels_administrativeunit u, unnest(landinfo_unit_keys(u.name)) k(key)
+    WHERE landinfo_unit_keys(u.name) && %(keys)s AND k.key = ANY(%(keys)s)
+    UNION ALL
+    SELECT k.key, u.id, u.code, u.name, u.level, false
+    FROM parcels_administrativeunitname n
+    JOIN parcels_administrativeunit u ON u.id = n.unit_id,
+         unnest(landinfo_unit_keys(n.name)) k(key)
+    WHERE landinfo_unit_keys(n.name) && %(keys)s AND k.key = ANY(%(keys)s)
+    UNION ALL
+    SELECT k.key, u.id, u.code, u.name, u.level, true
+    FROM parcels_administrativeunitname n
+    JOIN parcels_administrativeunit u ON u.id = n.unit_id,
+         unnest(landinfo_unit_keys(n.parent_name)) k(key)
+    WHERE landinfo_unit_keys(n.parent_name) && %(keys)s AND k.key = ANY(%(keys)s)
+),
+below(id, code, root) AS (
+    SELECT id, code, id FROM parcels_administrativeunit
+    WHERE id IN (SELECT unit_id FROM matched)
+    UNION ALL
+    SELECT child.id, child.code, below.root
+    FROM parcels_administrativeunit child JOIN below ON child.parent_id = below.id
+)
+SELECT matched.*, units.ids, units.codes
+FROM matched
+JOIN (SELECT root, array_agg(id) AS ids, array_agg(code) AS codes FROM below GROUP BY root) units
+  ON units.root = matched.unit_id
+""",
+    {"keys": "text[]"},
+)
+
+
+@dataclass
+class Place:
+    """A run of the query's words that names units (several units may share a name)."""
+
+    first: int  # index of its first word
+    last: int  # index after its last word
+    names: list[tuple[str, str]]  # (code, name) of the units named, lowest code first
+    units: dict[int, str] = field(default_factory=dict)  # id: code of those and all below
+    level: int = 0  # the lowest level among the units named (1: province)
+
+
+@dataclass
+class Reading:
+    """What a query's words say of places: the runs that name units, and where they meet."""
+
+    places: list[Place]
+    units: dict[int, str] | None  # units every place contains (id: code); None: no place
+    words: Sequence[Word] = ()  # the query's words the places index into
+
+    def place_words(self) -> set[int]:
+        return {index for place in self.places for index in range(place.first, place.last)}
+
+
+def read_places(words: Sequence[Word]) -> Reading:
+    """Return the places named in `words`. Two queries when a run could be a name, else none."""
+    runs = {
+        "".join(word.text for word in words[i:j])
+        for i in range(len(words))
+        for j in range(i + 1, min(len(words), i + _LONGEST_NAME) + 1)
+    }
+    runs = {run for run in runs if not run.isdigit()}
+    if not runs:
+        return Reading([], None, words)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in sql.fetch_prepared(AdministrativeUnit, _PLACES, {"keys": sorted(runs)}):
+        found.setdefault(row["key"], []).append(row)
+    places = _take_runs(words, found)
+    if not places:
+        return Reading([], None, words)
+    for place in places:
+        _describe(place, found["".join(word.text for word in words[place.first : place.last])])
+    units: dict[int, str] | None = None
+    for place in sorted(places, key=lambda place: place.level):
+        narrowed = (
+            place.units
+            if units is None
+            else {pk: code for pk, code in units.items() if pk in place.units}
+        )
+        # Places that contain no common unit (a former district with its new province
+        # written wrong): the lowest level named wins.
+        units = narrowed if narrowed else place.units
+    return Reading(places, units, words)
+
+
+def _take_runs(words: Sequence[Word], found: dict[str, list[dict[str, Any]]]) -> list[Place]:
+    places: list[Place] = []
+    i = 0
+    while i < len(words):
+        if i and words[i - 1].text in VN_KIND_WORDS and not (places and places[-1].last == i):
+            # "Phường Mẫu 9": had the ward existed, its whole name would have matched
+            # with "Phường"; "Mẫu" alone (another unit's name without its kind) is not it.
+            i += 1
+            continue
+        for j in range(min(len(words), i + _LONGEST_NAME), i, -1):
+            key = "".join(word.text for word in words[i:j])
+            if key in found:
+                places.append(Place(i, j, []))
+                i = j
+                break
+        else:
+            i += 1
+    return places
+
+
+def _describe(place: Place, rows: list[dict[str, Any]]) -> None:
+    """Give `place` the units its rows name, every unit below them, and its level."""
+    named = {}
+    levels = []
+    for row in rows:
+        place.units.update(zip(row["ids"], row["codes"], strict=True))
+        if row["former_parent"]:
+            levels.append(row["level"] - 1)  # the unit it was part of, one level up
+        else:
+            named[row["code"]] = row["name"]
+            levels.append(row["level"])
+    place.names = sorted(named.items())
+    place.level = max(levels)
+
+
+def names_unknown_place(words: Sequence[Word], reading: Reading) -> bool:
+    """Return whether the words outside known places look like the name of a unit.
+
+    "Phường Xyz 12" names a ward the register does not have; so does "없는동 12-3".
+    A word of kind alone at the end ("Phố Huế, P") is being typed, not a name.
+    """
+    taken = reading.place_words()
+    free = [(index, word.text) for index, word in enumerate(words) if index not in taken]
+    for position, (index, text) in enumerate(free):
+        if _KR_UNIT_WORD.match(text):
+            return True
+        following = free[position + 1] if position + 1 < len(free) else None
+        if (
+            text in VN_KIND_WORDS
+            and following is not None
+            and following[0] == index + 1
+            and following[1].isalpha()
+            and following[1] not in VN_KIND_WORDS
+        ):
+            return True
+    return False

@@ -1,0 +1,264 @@
+"""Search as people write places and lots: units by name, former names, tiers, the index kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import random
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from landinfo.profiles import get_profile
+from parcels.models import AdministrativeUnit, AdministrativeUnitName, Parcel, SearchWord
+from parcels.search.engine import search
+from parcels.search.text import folded_words
+from tests.factories import AdministrativeUnitFactory, ParcelFactory, unit_code
+
+pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
+
+vietnam_only = pytest.mark.skipif(get_profile().key != "vn", reason="Vietnamese places")
+korea_only = pytest.mark.skipif(get_profile().key != "kr", reason="Korean places")
+
+
+def lot(unit: AdministrativeUnit, text: str) -> str:
+    return get_profile().normalize_identifier(text, unit_code=unit.code)
+
+
+def first(text: str, **options) -> str | None:
+    results = search(text, **options).results
+    return results[0]["identifier"] if results else None
+
+
+# --- reading text as the index does -------------------------------------------------------
+
+TRICKY = [
+    "Số 12A/3 Phố Huế, P. Mẫu 2",
+    "예시1동362-1번지",
+    "ＡＢ１２ full-width",
+    "e\u0301 decomposed, ß, ǅ, Ⅻ, ①",
+    "Ngõ 5/7-9 (dữ liệu tổng hợp)",
+    "o'neil \\ back-slash; tab\tnew\nline",
+    "ĐẮK LẮK Đồng Mả đ",
+    "서울특별시 종로구 세종대로 209",
+]
+
+
+def test_python_reads_text_into_the_words_the_index_holds() -> None:
+    draw = random.Random()
+    alphabet = "aĂâđĐêôơưÀỹ 0123456789-/,.()가힣동산１Ａ\u0301"
+    samples = TRICKY + [
+        "".join(draw.choice(alphabet) for _ in range(draw.randrange(1, 30))) for _ in range(300)
+    ]
+    with connection.cursor() as cursor:
+        for text in samples:
+            cursor.execute("SELECT landinfo_search_tokens(%s)", [text])
+            assert cursor.fetchone()[0] == folded_words(text), text
+
+
+@pytest.mark.parametrize(
+    ("name", "keys"),
+    [
+        ("Phường Mẫu 2", {"phuongmau2", "mau2", "pmau2"}),
+        ("Thành phố Hà Nội", {"thanhphohanoi", "hanoi", "tphanoi"}),
+        ("Tỉnh Mẫu (dữ liệu tổng hợp)", {"tinhmau", "mau", "tmau"}),
+        ("Phường 12", {"phuong12"}),  # never "12": a house number is no ward
+        ("서울특별시", {"서울특별시", "서울", "서울시"}),
+        ("경기도", {"경기도", "경기"}),
+        ("예시1동", {"예시1동"}),
+    ],
+)
+def test_a_unit_is_found_by_its_name_run_together_with_or_without_its_kind(name, keys) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT landinfo_unit_keys(%s)", [name])
+        assert set(cursor.fetchone()[0]) == keys
+
+
+# --- places and lots (Vietnam) ------------------------------------------------------------
+
+
+@pytest.fixture
+def vn_place():
+    province = AdministrativeUnitFactory(code="98", name="Tỉnh Thử", level=1)
+    district = AdministrativeUnitFactory(
+        code="9801", name="Quận Ba Đình Thử", level=2, parent=province
+    )
+    ward = AdministrativeUnitFactory(
+        code=unit_code(2), name="Phường Mẫu 2", level=3, parent=district
+    )
+    other = AdministrativeUnitFactory(
+        code=unit_code(3), name="Phường Mẫu 3", level=3, parent=district
+    )
+    AdministrativeUnitName.objects.create(
+        unit=ward, name="Phường Trúc Bạch", parent_name="Quận Cũ", valid_to=dt.date(2025, 7, 1)
+    )
+    here = ParcelFactory(admin_unit=ward, identifier=lot(ward, "tờ 4 thửa 108"))
+    there = ParcelFactory(admin_unit=other, identifier=lot(other, "tờ 4 thửa 108"))
+    return {"ward": ward, "other": other, "here": here, "there": there}
+
+
+@vietnam_only
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tờ 4 thửa 108, Phường Mẫu 2",  # the label the sheet and the search box show
+        "to 4 thua 108 phuong mau 2",
+        "tờ 4 thửa 108, P. Mẫu 2",
+        "P.Mẫu 2 tờ 4 thửa 108",
+        "Mẫu 2, tờ 4 thửa 108",
+        "thửa đất số 108, tờ bản đồ số 4, Phường Mẫu 2, Tỉnh Thử",
+        "tờ 4 thửa 108, Phường Mẫu 2, Q. Ba Đình Thử, Tỉnh Thử",
+        "Địa chỉ: Phường Mẫu 2; thửa 108 tờ 4",
+        "tờ 4 thửa 108, Phường Trúc Bạch, Quận Cũ",  # a certificate from before 2025
+        "4/108 Phường Trúc Bạch",
+    ],
+)
+def test_a_lot_with_its_place_finds_that_lot_only(vn_place, text) -> None:
+    answer = search(text)
+    assert [result["id"] for result in answer.results] == [vn_place["here"].pk]
+    assert answer.results[0]["match"] == "identifier"
+    assert answer.results[0]["place"]["code"] == vn_place["ward"].code
+
+
+@vietnam_only
+def test_a_lot_in_a_district_is_found_in_each_of_its_communes(vn_place) -> None:
+    found = {result["id"] for result in search("Quận Ba Đình Thử tờ 4 thửa 108").results}
+    assert found == {vn_place["here"].pk, vn_place["there"].pk}
+
+
+@vietnam_only
+@pytest.mark.parametrize("text", ["tờ 4 thửa 108, Phường Không Có", "Phường Mẫu 9, 4/108"])
+def test_a_place_the_register_does_not_have_says_so(vn_place, text) -> None:
+    answer = search(text)
+    assert answer.results == []
+    assert "no administrative unit of that name" in answer.message
+
+
+@vietnam_only
+def test_within_a_named_place_nothing_from_elsewhere_ranks(vn_place) -> None:
+    ward, other = vn_place["ward"], vn_place["other"]
+    inside = ParcelFactory(admin_unit=ward, address="Số 5 Phố Huế, Phường Mẫu 2")
+    ParcelFactory(admin_unit=other, address="Số 5 Phố Huế, Phường Mẫu 3")
+    answer = search("5 Phố Huế, P. Mẫu 2")
+    assert [result["id"] for result in answer.results] == [inside.pk]
+    assert answer.places == [{"code": ward.code, "name": ward.name}]
+
+
+# --- places and lots (Korea) --------------------------------------------------------------
+
+
+@pytest.fixture
+def kr_place():
+    city = AdministrativeUnitFactory(code="9800000000", name="예시특별시", level=1)
+    gu = AdministrativeUnitFactory(code="9801000000", name="종로구", level=2, parent=city)
+    dong = AdministrativeUnitFactory(code="9801010100", name="청운동", level=3, parent=gu)
+    lots = {
+        text: ParcelFactory(
+            admin_unit=dong, identifier=lot(dong, text), address=f"종로구 세종대로 {k}"
+        )
+        for k, text in enumerate(["32-1", "362-1", "산 12-3", "12"], start=200)
+    }
+    return {"dong": dong, **lots}
+
+
+@korea_only
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("청운동 362-1", "362-1"),  # dong name and lot number, as most Koreans search
+        ("청운동 362-1번지", "362-1"),
+        ("청운동362-1", "362-1"),
+        ("예시특별시 종로구 청운동 362-1", "362-1"),
+        ("예시시 종로구 청운동 362-1", "362-1"),
+        ("종로구 청운동 32-1", "32-1"),
+        ("청운동 산 12-3", "산 12-3"),
+        ("청운동산12-3", "산 12-3"),
+        ("청운동 12번지", "12"),
+    ],
+)
+def test_a_lot_number_in_its_dong_ranks_that_lot_first(kr_place, text, wanted) -> None:
+    assert first(text) == kr_place[wanted].identifier
+
+
+@korea_only
+@pytest.mark.parametrize("text", ["세종대로 201", "종로구 세종대로 201", "세종대로201"])
+def test_a_road_name_address_finds_its_building(kr_place, text) -> None:
+    assert first(text) == kr_place["362-1"].identifier
+
+
+# --- tiers: exact, prefix, fuzzy -----------------------------------------------------------
+
+
+@pytest.fixture
+def streets():
+    unit = AdministrativeUnitFactory(code=unit_code(5), name="Phường Mẫu 5")
+    return {
+        key: ParcelFactory(admin_unit=unit, address=address)
+        for key, address in {
+            "12": "Số 12 Trường Chinh, Phường Mẫu 5",
+            "125": "Số 125 Trường Chinh, Phường Mẫu 5",
+            "lane": "Số 5 Ngõ 12 Trường Chinh, Phường Mẫu 5",
+        }.items()
+    }
+
+
+def test_whole_words_rank_before_a_completed_word_and_fewer_untyped_words_first(streets):
+    results = search("12 truong chinh").results
+    assert [r["id"] for r in results] == [streets[k].pk for k in ("12", "lane")]
+    assert [r["quality"] for r in results] == ["exact", "exact"]
+    typed = search("12 truong chi").results  # the last word still being typed
+    assert [r["quality"] for r in typed] == ["prefix", "prefix"]
+    assert typed[0]["id"] == streets["12"].pk
+
+
+@pytest.mark.parametrize("text", ["truong chinhh", "truong chnh", "truonq chinh"])
+def test_a_mistyped_word_is_corrected_from_the_words_the_register_has(streets, text):
+    results = search(text).results
+    assert {r["id"] for r in results} == {s.pk for s in streets.values()}
+    assert {r["quality"] for r in results} == {"fuzzy"}
+
+
+def test_scores_fall_with_the_rank(streets):
+    for text in ["12 truong chinh", "truong ch", "truong chinhh"]:
+        scores = [result["score"] for result in search(text).results]
+        assert scores == sorted(scores, reverse=True), text
+
+
+# --- the index is current in the transaction that writes --------------------------------
+
+
+def test_a_new_address_and_its_words_are_found_in_the_writing_transaction():
+    unit = AdministrativeUnitFactory(code=unit_code(6), name="Phường Mẫu 6")
+    parcel = ParcelFactory(admin_unit=unit, address="Số 9 Phố Quỳnh Lôi")
+    assert SearchWord.objects.filter(word="quynh").exists()
+    assert first("9 pho quynh loi") == parcel.identifier
+    assert first("pho quynh lo") == parcel.identifier  # completed from the word table
+    Parcel.objects.filter(pk=parcel.pk).update(address="Số 9 Phố Vọng")
+    assert first("9 pho quynh loi") is None
+    assert first("9 pho vong") == parcel.identifier
+
+
+def test_a_retired_parcel_is_found_by_address_on_a_day_it_was_in_force():
+    unit = AdministrativeUnitFactory(code=unit_code(7), name="Phường Mẫu 7")
+    parcel = ParcelFactory(
+        admin_unit=unit,
+        address="Số 3 Phố Hàng Cót",
+        valid_from=dt.date(2001, 1, 1),
+        valid_to=dt.date(2020, 1, 1),
+    )
+    assert search("3 hang cot").results == []
+    (result,) = search("3 hang cot", as_of=dt.date(2010, 1, 1)).results
+    assert result["id"] == parcel.pk
+
+
+def test_the_rebuild_command_recounts_and_prunes_the_words():
+    unit = AdministrativeUnitFactory(code=unit_code(8), name="Phường Mẫu 8")
+    ParcelFactory(admin_unit=unit, address="Số 1 Phố Lãn Ông")
+    ParcelFactory(admin_unit=unit, address="Số 2 Phố Lãn Ông")
+    SearchWord.objects.create(word="khongconnua", parcels=7)
+    out = io.StringIO()
+    call_command("rebuild_search_index", stdout=out)
+    assert "Rebuilt the search index" in out.getvalue()
+    assert SearchWord.objects.get(word="lan").parcels == 2
+    assert not SearchWord.objects.filter(word="khongconnua").exists()
