@@ -17,6 +17,7 @@ stores.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 # Letters with a stroke have no Unicode decomposition, so stripping combining marks
@@ -114,6 +115,9 @@ def _carries_marks(char: str) -> bool:
     return unicodedata.category(char)[0] in "LNM"
 
 
+# Parsers normalise the same text several times per request (search reads a query as
+# an identifier, then a lot, then words); the function is pure, so repeats are free.
+@functools.lru_cache(maxsize=4096)
 def normalize_text(text: str) -> str:
     """Return `text` as it reads: NFC, one ASCII space between words, trimmed.
 

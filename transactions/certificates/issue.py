@@ -185,6 +185,7 @@ class Certificate:
     identifier: str
     display: str  # as certificates print it ("Tờ 12, thửa 345")
     address: str
+    lot_address: str  # where it lies by lot number (profile.lot_address)
     admin_unit: list[str]  # names, province first, the parcel's own unit last
     land_use_code: str
     land_use_name: str  # in the profile's language
@@ -682,6 +683,7 @@ def _sheet_fields(sheet: Sheet) -> dict[str, Any]:
         "identifier": sheet["identifier"],
         "display": sheet["display"],
         "address": sheet["address"],
+        "lot_address": sheet["lot_address"],
         "admin_unit": [unit["name"] for unit in sheet["admin_unit"]["parents"]]
         + [sheet["admin_unit"]["name"]],
         "land_use_code": sheet["land_use"]["code"],

@@ -623,6 +623,7 @@ def _descriptive(certificate: Certificate, styles: _Styles) -> list[Flowable]:
     else:
         land_use = certificate.land_use_name_en
     rows = [
+        (gettext("Lot address"), certificate.lot_address),
         (gettext("Address"), certificate.address),
         # Province first, as the register names them; the same order in every language.
         (gettext("Administrative unit"), ", ".join(certificate.admin_unit)),

@@ -24,7 +24,8 @@ from shapely.geometry import Polygon
 from landinfo.profiles import PROFILES, get_profile
 from parcels import importing
 from parcels.importing import run as importing_run
-from parcels.models import AdministrativeUnit, Parcel
+from parcels.models import AdministrativeUnit, Parcel, SearchWord
+from parcels.search.engine import search
 from tests.factories import AdministrativeUnitFactory, ParcelFactory
 
 pytestmark = [
@@ -146,6 +147,19 @@ def test_geopackage_in_utm_imports_every_feature_in_storage_srid_with_areas_kept
         assert parcel.address == f"Số {n + 1} phố Hàng Bạc, Hoàn Kiếm"
         assert parcel.admin_unit == commune
         assert parcel.valid_to is None
+
+
+def test_what_an_import_writes_is_searchable_when_it_commits(tmp_path, commune):
+    rows = valid_rows(3)
+    rows[2]["diaChi"] = "Số 3 ngõ Tạm Thương, Hoàn Kiếm"
+    path = tmp_path / "thua.gpkg"
+    parcels_frame(rows).to_file(path, layer="thua_dat", driver="GPKG")
+    run(path)
+    assert SearchWord.objects.filter(word="thuong").exists()  # a word the file brought
+    (found,) = search("3 ngo tam thuong").results
+    assert found["identifier"] == "00004-1-3"
+    (by_lot,) = search("tờ 1 thửa 2, Phường Hàng Bạc").results
+    assert by_lot["identifier"] == "00004-1-2"
 
 
 def test_land_use_codes_are_read_in_any_case_and_with_invisible_characters(tmp_path, commune):

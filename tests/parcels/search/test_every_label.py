@@ -197,6 +197,15 @@ def _same(a: str, b: str) -> bool:
 
 def test_every_label_finds_its_parcel_first(demo_lots: list[Lot]) -> None:
     draw = random.Random(SEED)
+    answers: dict[tuple[str, Any, int], list[Any]] = {}
+
+    def search_once(label: str, *, as_of: Any = None, limit: int) -> list[Any]:
+        # Parcels of one field share its address: each distinct label is searched once.
+        key = (label, as_of, limit)
+        if key not in answers:
+            answers[key] = search(label, limit=limit, as_of=as_of).results
+        return answers[key]
+
     by_address: dict[str, list[int]] = defaultdict(list)
     for lot in demo_lots:
         if lot.current:
@@ -208,7 +217,7 @@ def test_every_label_finds_its_parcel_first(demo_lots: list[Lot]) -> None:
         if lot.current or not lot.shadowed:
             for label in lot_labels(lot, draw):
                 searched += 1
-                results = search(label, limit=3, as_of=day).results
+                results = search_once(label, limit=3, as_of=day)
                 if not results or results[0]["id"] != lot.id:
                     first = results[0]["identifier"] if results else "nothing"
                     misses.append(f"{label!r} ({lot.identifier}) found {first}")
@@ -216,7 +225,7 @@ def test_every_label_finds_its_parcel_first(demo_lots: list[Lot]) -> None:
             sharing = by_address[fold_text(lot.address)]
             for label in address_labels(lot, draw):
                 searched += 1
-                results = search(label, limit=SEARCH_LIMIT_MAX).results
+                results = search_once(label, limit=min(SEARCH_LIMIT_MAX, len(sharing) + 1))
                 ids = [result["id"] for result in results]
                 if (
                     not results

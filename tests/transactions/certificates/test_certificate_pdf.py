@@ -135,6 +135,7 @@ def vietnamese_certificate(language: str = "vi", **changes: object) -> Certifica
         identifier="VN-01-00277-12-345",
         display="Tờ 12, thửa 345",
         address="Số 18 ngõ 42 phố Đội Cấn, phường Ngọc Hà",
+        lot_address="thửa đất số 345, tờ bản đồ số 12, Phường Ngọc Hà, Thành phố Hà Nội",
         admin_unit=["Thành phố Hà Nội", "Quận Ba Đình", "Phường Ngọc Hà"],
         land_use_code="ODT",
         land_use_name="Đất ở tại đô thị",

@@ -554,6 +554,41 @@ def test_subdivision_then_merge_back(client, notary):
 
 
 @pytest.mark.every_profile
+def test_search_finds_what_a_subdivision_made_and_its_parent_on_a_day_before(client, notary):
+    parcel = ParcelFactory(address="Số 7 Phố Hàng Khay, Phường Mẫu 1")
+    as_user(client, notary)
+    register(client, parcel, (person("A B", 1), "1/1"))
+    children = _halves(parcel)
+    children[1]["address"] = "Số 7B Phố Hàng Khay"
+    response = post(
+        client,
+        {
+            "kind": "subdivision",
+            "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
+            "effective_date": "2022-01-01",
+            "crs": STORAGE_SRID,
+            "children": children,
+        },
+    )
+    assert response.status_code == 201, response.content
+    made = response.json()["parcels_created"]
+
+    def found(q: str, **params: str) -> list[int]:
+        answer = client.get("/api/parcels/search", {"q": q, **params})
+        assert answer.status_code == 200, answer.content
+        return [result["id"] for result in answer.json()["results"]]
+
+    # The new address and its new word ("7b" reads as 7 b) are searchable at once.
+    assert found("7B Hàng Khay") == [made[1]]
+    assert found("so 7 pho hang khay, phuong mau 1") == [made[0]]  # the parent's address
+    assert found("7 hang khay", as_of="2021-06-01") == [parcel.pk]
+    new = Parcel.objects.get(pk=made[0])
+    lot = get_profile().display_stored(new.identifier)
+    assert found(f"{lot}, {new.admin_unit.name}") == [made[0]]
+
+
+@pytest.mark.every_profile
 def test_a_subdivisions_land_use_is_read_in_any_case_and_with_invisible_characters(client, notary):
     parcel = ParcelFactory()
     as_user(client, notary)
