@@ -3,7 +3,14 @@
 from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
 
-from parcels.models import AdministrativeUnit, LandPrice, Parcel, ParcelLineage, ZoningZone
+from parcels.models import (
+    AdministrativeUnit,
+    AdministrativeUnitName,
+    LandPrice,
+    Parcel,
+    ParcelLineage,
+    ZoningZone,
+)
 
 
 class LandPriceInline(admin.TabularInline):
@@ -26,12 +33,19 @@ class ParentsInline(admin.TabularInline):
     has_add_permission = has_delete_permission = has_change_permission
 
 
+class FormerNamesInline(admin.TabularInline):
+    # The names a unit had before a merger or renaming: search finds it by them.
+    model = AdministrativeUnitName
+    extra = 0
+
+
 @admin.register(AdministrativeUnit)
 class AdministrativeUnitAdmin(LeafletGeoAdmin):
     list_display = ("code", "name", "level", "parent")
     list_filter = ("level",)
-    search_fields = ("code", "name")
+    search_fields = ("code", "name", "former_names__name")
     raw_id_fields = ("parent",)
+    inlines = (FormerNamesInline,)
 
 
 @admin.register(Parcel)

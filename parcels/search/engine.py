@@ -66,6 +66,10 @@ _LABEL_WORDS = re.compile(
 )
 
 
+_NO_SUCH_LOT = (
+    "No parcel has this lot number in the register (in the place named, if any); check "
+    "the numbers, or search by address."
+)
 _REMARK = re.compile(r"\([^()]*\)")
 _FOREST_LOT_AFTER_PLACE = re.compile(r"([동리가])산(?=\s*[0-9０-９])")
 
@@ -222,6 +226,9 @@ LIMIT %(most)s
 """
 # Words up to this long are corrected by edit distance too.
 _SHORT_WORD = 5
+# A text with more words the register lacks than this is not corrected: it is no typo
+# of an address (and each correction costs a query).
+_MOST_CORRECTED = 3
 
 
 @dataclass
@@ -254,9 +261,12 @@ def search(
     profile = get_profile()
     unit_ids = _unit_ids(unit_code)
     request = _Query(profile, query, limit, as_of, unit_ids)
-    results = _identifier_matches(request, unit_code)
-    if results or not any(char.isalnum() for char in query):
-        return SearchAnswer(results)
+    lots = _identifier_matches(request, unit_code)
+    if lots is not None:
+        # A lot number names that lot only: no address ranks in its place.
+        return SearchAnswer(lots, message="" if lots else _NO_SUCH_LOT)
+    if not any(char.isalnum() for char in query):
+        return SearchAnswer([])
     # A remark in parentheses ("Tỉnh Mẫu (dữ liệu tổng hợp)", "(cũ)") names nothing;
     # "청운동산12" is 청운동 산 12 (a forest-ledger lot), not the word 동산 (a hill).
     request.text = _FOREST_LOT_AFTER_PLACE.sub(r"\1 산", _REMARK.sub(" ", query))
@@ -266,9 +276,10 @@ def search(
         UnitRef(code=code, name=name) for place in reading.places for code, name in place.names
     ]
     units = _narrowed(reading.units, unit_ids)
-    results = _lot_matches(request, reading, units)
-    if not results:
-        results = _address_matches(request, words, reading, units)
+    lots = _lot_matches(request, reading, units)
+    if lots is not None:
+        return SearchAnswer(lots, places, "" if lots else _NO_SUCH_LOT)
+    results = _address_matches(request, words, reading, units)
     if not results and reading.places:
         # A street named like a unit ("Lê Lợi"): read the words as an address alone.
         results = _address_matches(request, words, Reading([], None, words), unit_ids)
@@ -332,8 +343,11 @@ def _narrowed(
     return {pk: code for pk, code in units.items() if pk in unit_ids}
 
 
-def _identifier_matches(request: _Query, unit_code: str | None) -> list[SearchResult]:
-    """Return the parcel a whole identifier names, or the lots a short spelling names."""
+def _identifier_matches(request: _Query, unit_code: str | None) -> list[SearchResult] | None:
+    """Return the parcel a whole identifier names, or the lots a short spelling names.
+
+    None when the text is neither.
+    """
     profile = request.profile
     try:
         identifier = profile.parse_identifier(request.text, unit_code=unit_code)
@@ -344,16 +358,19 @@ def _identifier_matches(request: _Query, unit_code: str | None) -> list[SearchRe
         return _exact(request, [canonical], place=None)
     suffix = _short_spelling_suffix(profile, request.text)
     if suffix is None:
-        return []
-    return _by_suffix(request, suffix, None, place=None)
+        return None
+    return _by_suffix(request, suffix, request.unit_ids, place=None)
 
 
 def _lot_matches(
     request: _Query, reading: Reading, units: dict[int, str] | None
-) -> list[SearchResult]:
-    """Return the lots that the text outside its places names, in those places."""
-    if not reading.places or not units:
-        return []
+) -> list[SearchResult] | None:
+    """Return the lots that the text outside its places names, in those places.
+
+    None when the rest of the text is no lot number.
+    """
+    if not reading.places or units is None:
+        return None
     remainder = list(request.text)
     for named in reading.places:
         # Blank every character of the place's words and of what separates them.
@@ -361,10 +378,12 @@ def _lot_matches(
             remainder[index] = " "
     rest = _LABEL_WORDS.sub(" ", "".join(remainder)).strip(" ,;:.-")
     if not rest:
-        return []
+        return None
     suffix = _short_spelling_suffix(request.profile, rest)
     if suffix is None:
-        return []
+        return None
+    if not units:
+        return []  # places that share no unit (intersection empty): no lot is in both
     place = _place_ref(reading)
     codes = sorted(units.values())
     if len(codes) <= _EXACT_UNITS_MAX:
@@ -495,7 +514,7 @@ def _corrected(terms: list[str]) -> str | None:
         row["word"] for row in sql.fetch_rows(SearchWord, _KNOWN_SQL, {"words": sorted(terms)})
     }
     missing = [term for term in dict.fromkeys(terms) if term not in known]
-    if not missing:
+    if not missing or len(missing) > _MOST_CORRECTED:
         return None
     parts = []
     for term in dict.fromkeys(terms):

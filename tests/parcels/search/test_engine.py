@@ -262,3 +262,36 @@ def test_the_rebuild_command_recounts_and_prunes_the_words():
     assert "Rebuilt the search index" in out.getvalue()
     assert SearchWord.objects.get(word="lan").parcels == 2
     assert not SearchWord.objects.filter(word="khongconnua").exists()
+
+
+def test_a_text_of_many_unknown_words_is_not_corrected_word_by_word(
+    streets, django_assert_max_num_queries
+):
+    text = " ".join(f"xq{n}z" for n in range(30)) + " truong chinh"
+    with django_assert_max_num_queries(6):
+        assert search(text).results == []
+
+
+@vietnam_only
+@pytest.mark.parametrize(
+    "text", ["tờ 4 thửa 9999, Phường Mẫu 2", "tờ 4 thửa 9999", "Phường Mẫu 2 4/9999"]
+)
+def test_a_lot_number_that_does_not_exist_finds_nothing_and_says_so(vn_place, text) -> None:
+    ParcelFactory(admin_unit=vn_place["ward"], address="Số 4 Phố Thửa, Phường Mẫu 2")
+    answer = search(text)
+    assert answer.results == []
+    assert "No parcel has this lot number" in answer.message
+
+
+def test_a_units_former_names_are_kept_in_the_admin(client, django_user_model):
+    unit = AdministrativeUnitFactory(code=unit_code(9), name="Phường Mẫu 9")
+    AdministrativeUnitName.objects.create(
+        unit=unit, name="Phường Cũ Chín", parent_name="Quận Cũ", valid_to=dt.date(2025, 7, 1)
+    )
+    admin = django_user_model.objects.create_superuser("root9", "root9@example.org", "x")
+    client.force_login(admin)
+    page = client.get(f"/admin/parcels/administrativeunit/{unit.pk}/change/")
+    assert page.status_code == 200
+    assert "Phường Cũ Chín" in page.content.decode()
+    listing = client.get("/admin/parcels/administrativeunit/", {"q": "Cũ Chín"})
+    assert "Phường Mẫu 9" in listing.content.decode()
