@@ -38,8 +38,8 @@ CREATE FUNCTION landinfo_search_document(text) RETURNS tsvector
 # Vietnam without the leading word that names its kind ("mau2") or with that word
 # abbreviated as addresses write it ("pmau2", "qbadinh", "tphanoi"); in Korea a
 # metropolitan city or province without its suffix ("서울", "서울시", "경기"). A key of
-# digits alone is never made: "Phường 12" is not found by a house number 12. Words in
-# parentheses ("(dữ liệu tổng hợp)") are no part of a key.
+# digits alone is never made: "Phường 12" is found as "P.12" or "P12", never by a
+# house number 12. Words in parentheses ("(dữ liệu tổng hợp)") are no part of a key.
 CREATE_UNIT_KEYS = r"""
 CREATE FUNCTION landinfo_unit_keys(name text) RETURNS text[]
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
@@ -66,8 +66,9 @@ BEGIN
            AND words[1:cardinality(kind.type_words)] = kind.type_words THEN
             bare := array_to_string(words[cardinality(kind.type_words) + 1:], '');
             IF bare !~ '^[0-9]+$' THEN
-                keys := keys || bare || (kind.short || bare);
+                keys := keys || bare;
             END IF;
+            keys := keys || (kind.short || bare);
             RETURN keys;
         END IF;
     END LOOP;

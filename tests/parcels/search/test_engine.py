@@ -63,7 +63,8 @@ def test_python_reads_text_into_the_words_the_index_holds() -> None:
         ("Phường Mẫu 2", {"phuongmau2", "mau2", "pmau2"}),
         ("Thành phố Hà Nội", {"thanhphohanoi", "hanoi", "tphanoi"}),
         ("Tỉnh Mẫu (dữ liệu tổng hợp)", {"tinhmau", "mau", "tmau"}),
-        ("Phường 12", {"phuong12"}),  # never "12": a house number is no ward
+        ("Phường 12", {"phuong12", "p12"}),  # never "12": a house number is no ward
+        ("Quận 1", {"quan1", "q1"}),
         ("서울특별시", {"서울특별시", "서울", "서울시"}),
         ("경기도", {"경기도", "경기"}),
         ("예시1동", {"예시1동"}),
