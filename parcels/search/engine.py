@@ -49,7 +49,7 @@ _PLACEHOLDER_UNIT = {"vn": "00000", "kr": "0000000000"}
 # Addresses taken from the index per tier before they are ranked. The index gives them
 # in no order, so that a common word costs what a rare one does; ranking a bounded pool
 # (fewest untyped words first) puts "Số 12 Phố Huế" before "Số 5 Ngõ 12 Phố Huế".
-_POOL = 200
+_POOL = 100
 # Words the word being typed may become, most common first.
 _COMPLETIONS = 40
 # Spellings tried for a word the register does not have, and how alike they must be.
@@ -178,8 +178,7 @@ SELECT id, %(score)s - least(extra, 20) * 0.01 AS score,
        row_number() OVER (ORDER BY extra, closeness DESC, identifier) AS rank
 FROM (
     SELECT id, identifier,
-           (SELECT count(*) FROM unnest(tsvector_to_array(landinfo_search_document(address))) w
-             WHERE w <> ALL(%(typed)s::text[])) AS extra,
+           length(ts_delete(landinfo_search_document(address), %(typed)s::text[])) AS extra,
            similarity(landinfo_unaccent(address), %(folded)s) AS closeness
     FROM (
         SELECT id, identifier, address
