@@ -40,6 +40,7 @@ Quality = Literal["exact", "prefix", "fuzzy"]
 # word of the address that was not typed (up to 20).
 _EXACT_SCORE = 1.0
 _SUFFIX_SCORE = 0.9
+_CONTINUED_SCORE = 0.7  # a lot whose number goes on from the one being typed
 _ADDRESS_SCORE: dict[Quality, float] = {"exact": 0.8, "prefix": 0.6, "fuzzy": 0.4}
 
 # A unit code of the profile's shape that numbers no real parcel: "12/345" is read with
@@ -58,6 +59,8 @@ _CORRECTION_SIMILARITY = 0.4
 # Lot numbers are looked up per commune of the places named up to this many communes;
 # beyond, by the end of the identifier in those communes.
 _EXACT_UNITS_MAX = 200
+# The lots a number being typed may become are suggested in up to this many communes.
+_CONTINUED_UNITS_MAX = 20
 
 # Words that label a part of a lot address, left out before the rest is read as a lot
 # number: "Địa chỉ: ...", "소재지 ...", "지번 ...".
@@ -149,6 +152,39 @@ _EXACT = sql.statement(
     "search_exact",
     _RESULTS_SQL.format(chosen=_EXACT_CHOSEN),
     {"identifiers": "text[]", "score": "float8", "day": "date", "limit": "int"},
+)
+
+# Lots whose identifiers lie in the ranges (a lot number being typed may become them),
+# in force on the day or current, shortest identifier first: 36-1 before 360.
+# Index: parcels_par_identif_65285e_idx, a range scan per range.
+_CONTINUED = sql.statement(
+    "search_continued",
+    _RESULTS_SQL.format(
+        chosen="""
+SELECT id, %(score)s::float8 AS score,
+       row_number() OVER (ORDER BY length(identifier), identifier) AS rank
+FROM (
+    SELECT DISTINCT ON (p.identifier) p.id, p.identifier
+    FROM unnest(%(low)s::text[], %(high)s::text[]) AS r(low, high)
+    JOIN parcels_parcel p ON p.identifier BETWEEN r.low AND r.high
+    WHERE p.identifier <> ALL(%(found)s::text[])
+      AND (CASE WHEN %(day)s::date IS NULL THEN p.valid_to IS NULL
+                ELSE p.valid_from <= %(day)s::date
+                     AND (p.valid_to IS NULL OR p.valid_to > %(day)s::date) END)
+    ORDER BY p.identifier, p.valid_to DESC NULLS FIRST, p.valid_from DESC
+) latest
+ORDER BY rank
+LIMIT %(limit)s
+"""
+    ),
+    {
+        "low": "text[]",
+        "high": "text[]",
+        "found": "text[]",
+        "score": "float8",
+        "day": "date",
+        "limit": "int",
+    },
 )
 
 # Identifiers that end with the suffix, one parcel per identifier as above, current
@@ -385,9 +421,61 @@ def _lot_matches(
         return []  # places that share no unit (intersection empty): no lot is in both
     place = _place_ref(reading)
     codes = sorted(units.values())
-    if len(codes) <= _EXACT_UNITS_MAX:
-        return _exact(request, [code + suffix for code in codes], place=place)
-    return _by_suffix(request, suffix, units, place=place)
+    if len(codes) > _EXACT_UNITS_MAX:
+        return _by_suffix(request, suffix, units, place=place)
+    found = _exact(request, [code + suffix for code in codes], place=place)
+    if len(found) < request.limit and rest[-1].isdigit() and len(codes) <= _CONTINUED_UNITS_MAX:
+        # "청운동 362" while "362-1" is being typed: the lots it may become come next.
+        ranges = [
+            (code + low, code + high)
+            for code in codes
+            for low, high in _continuations(request.profile, suffix)
+        ]
+        found += _continued(request, ranges, [r["identifier"] for r in found], place=place)
+    return found
+
+
+def _continuations(profile: JurisdictionProfile, suffix: str) -> list[tuple[str, str]]:
+    """Return ranges of identifier ends that a lot number being typed may become.
+
+    Korea (suffix: ledger, main and sub number, 4 digits each): the sub lots of the
+    main number typed, and main numbers one digit longer; or, with a sub number typed,
+    sub numbers one digit longer. Vietnam ("-sheet-parcel"): parcel numbers one and two
+    digits longer. Ranges of equal-length digits compare alike in every collation.
+    """
+    if profile.key == "kr":
+        ledger, main, sub = suffix[0], int(suffix[1:5]), int(suffix[5:9])
+        if sub:
+            subs = [sub * 10 + d for d in range(10) if sub * 10 + d <= 9999]
+            return [(f"{ledger}{main:04d}{s:04d}",) * 2 for s in subs]
+        longer = [main * 10 + d for d in range(10) if main * 10 + d <= 9999]
+        return [(f"{ledger}{main:04d}0001", f"{ledger}{main:04d}9999")] + [
+            (f"{ledger}{m:04d}0000", f"{ledger}{m:04d}9999") for m in longer
+        ]
+    head, _, number = suffix.rpartition("-")
+    parcel = int(number)
+    longer = [parcel * 10 + d for d in range(10)] + [parcel * 100 + d for d in range(100)]
+    return [(f"{head}-{n}",) * 2 for n in longer if n <= 99999]
+
+
+def _continued(
+    request: _Query, ranges: list[tuple[str, str]], found: list[str], *, place: UnitRef | None
+) -> list[SearchResult]:
+    if not ranges:
+        return []
+    rows = sql.fetch_prepared(
+        Parcel,
+        _CONTINUED,
+        {
+            "low": [low for low, _ in ranges],
+            "high": [high for _, high in ranges],
+            "found": found,
+            "score": _CONTINUED_SCORE,
+            "day": request.day,
+            "limit": request.limit - len(found),
+        },
+    )
+    return [_result(request.profile, row, "identifier", "prefix", place) for row in rows]
 
 
 def _start(reading: Reading, first: int) -> int:

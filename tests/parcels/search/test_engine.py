@@ -296,3 +296,28 @@ def test_a_units_former_names_are_kept_in_the_admin(client, django_user_model):
     assert "Phường Cũ Chín" in page.content.decode()
     listing = client.get("/admin/parcels/administrativeunit/", {"q": "Cũ Chín"})
     assert "Phường Mẫu 9" in listing.content.decode()
+
+
+@korea_only
+def test_a_lot_number_being_typed_suggests_the_lots_it_may_become(kr_place) -> None:
+    results = search("청운동 362").results
+    assert [r["identifier"] for r in results] == [kr_place["362-1"].identifier]
+    assert results[0]["quality"] == "prefix"  # no lot 362 itself: 362-1 is a suggestion
+    typed = search("청운동 32").results  # 32-1 goes on from 32
+    assert [(r["identifier"], r["quality"]) for r in typed] == [
+        (kr_place["32-1"].identifier, "prefix")
+    ]
+    exact = search("청운동 12").results  # 12 exists: it comes first, exact
+    assert (exact[0]["identifier"], exact[0]["quality"]) == (kr_place["12"].identifier, "exact")
+
+
+@vietnam_only
+def test_a_parcel_number_being_typed_suggests_the_numbers_it_may_become(vn_place) -> None:
+    ward = vn_place["ward"]
+    longer = ParcelFactory(admin_unit=ward, identifier=lot(ward, "tờ 4 thửa 1087"))
+    ParcelFactory(admin_unit=ward, identifier=lot(ward, "tờ 5 thửa 1081"))  # another sheet
+    results = search("Phường Mẫu 2 tờ 4 thửa 108").results
+    assert [(r["id"], r["quality"]) for r in results] == [
+        (vn_place["here"].pk, "exact"),
+        (longer.pk, "prefix"),
+    ]
