@@ -926,17 +926,18 @@
   }
 
   /**
-   * Return the spans of `text` that the typed words match: each whole word typed, and
-   * the start of a word that completes the last one typed ("Trường Chi" → Chi|nh).
+   * Return the spans of `text` that the typed words match: each whole word typed and,
+   * when the server `completing` the last word found it, the start of the words that
+   * complete it ("Trường Chi" → Chi|nh).
    */
-  function matchedSpans(text, typed) {
+  function matchedSpans(text, typed, completing) {
     if (!typed.length) return [];
     const whole = new Set(typed.map((word) => word.text));
     const last = typed[typed.length - 1].text;
     const spans = [];
     for (const word of readWords(text)) {
       if (whole.has(word.text)) spans.push([word.start, word.end]);
-      else if (word.text.startsWith(last)) spans.push([word.start, word.ends[last.length - 1]]);
+      else if (completing && word.text.startsWith(last)) spans.push([word.start, word.ends[last.length - 1]]);
     }
     return spans;
   }
@@ -1070,7 +1071,7 @@
         result.retired ? h("span", { class: "badge badge-retired" }, gettext("Retired")) : null,
         result.land_use ? h("span", { class: "option-use", title: result.land_use.name }, result.land_use.code) : null
       ),
-      h("div", { class: "option-matched" }, marked(matched, matchedSpans(matched, typed))),
+      h("div", { class: "option-matched" }, marked(matched, matchedSpans(matched, typed, result.quality === "prefix"))),
       h("div", { class: "option-details" }, details.flatMap((detail, i) => (i ? [" · ", detail] : [detail])))
     );
   }
