@@ -220,3 +220,24 @@ def test_arrow_keys_and_enter_open_the_active_suggestion_and_its_count_is_read_o
     page.wait_for_selector(f'#sheet[data-state="ready"][data-parcel-id="{ids[1]}"]')
     assert page.is_hidden("#search-results")
     session.assert_clean()
+
+
+def test_the_page_reads_words_as_the_index_does(open_map, register, profile):
+    """The marks are placed by the page's reading of words: it must be the index's."""
+    from parcels.models import AdministrativeUnit, Parcel
+    from parcels.search.text import folded_words
+
+    texts = [
+        *Parcel.objects.values_list("address", flat=True),
+        *AdministrativeUnit.objects.values_list("name", flat=True),
+        "Tờ bản đồ SỐ 12, thửa ĐẤT số 345",
+        "to\u0300 4 thu\u031ba 108",  # typed with combining accents
+        "예시1동362-1번지",
+        "ＡＢＣ１２ ① Ðông",  # full-width, a circled digit, an eth
+    ]
+    session = open_map("/")
+    read = session.page.evaluate(
+        "texts => texts.map(text => window.landinfo.readWords(text).map(word => word.text))",
+        texts,
+    )
+    assert read == [folded_words(text) for text in texts]

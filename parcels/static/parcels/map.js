@@ -882,8 +882,9 @@
   };
 
   // The server's reasons for finding nothing are in English (parcels/search/engine.py):
-  // named here for the catalogue, translated when shown.
-  const SERVER_MESSAGES = [gettext_noop("The register has no administrative unit of that name; check its spelling, or leave the place out.")];
+  // each is named here for the catalogue and shown translated; any other, as it came.
+  const SERVER_MESSAGES = new Set([gettext_noop("The register has no administrative unit of that name; check its spelling, or leave the place out.")]);
+  const serverMessage = (text) => (SERVER_MESSAGES.has(text) ? gettext(text) : text);
 
   const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u;
 
@@ -1003,7 +1004,7 @@
         search.asking = null;
         search.query = query;
         search.results = nearestFirst(answer.results || []);
-        search.empty = answer.message ? gettext(answer.message) : gettext("No parcel or address matches.");
+        search.empty = answer.message ? serverMessage(answer.message) : gettext("No parcel or address matches.");
         renderResults();
         const count = search.results.length;
         announce(count ? named(ngettext("%(count)s suggestion", "%(count)s suggestions", count), { count: count }) : search.empty);
@@ -1127,11 +1128,12 @@
     input.addEventListener("input", () => {
       const typedAt = performance.now();
       const query = input.value.trim();
-      if (query === search.asking) return; // a space typed after a word: the same question
       window.clearTimeout(search.timer);
+      if (query === search.asking) return; // a space after a word: the same question
       // The answer to the text before this keystroke would be stale: drop it.
       if (search.controller) search.controller.abort();
       search.asking = null;
+      if (query === search.query && !elements.results.hidden) return; // a letter taken back
       if (query.length < 2) {
         search.query = "";
         search.results = [];
@@ -1328,6 +1330,7 @@
       openParcel: openParcel,
       openAt: openAt,
       setAsOf: setAsOf,
+      readWords: readWords,
       isIdle: () => moving === 0 && !map._animatingZoom && tilesLoaded,
     };
   };
