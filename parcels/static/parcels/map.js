@@ -12,13 +12,18 @@
   const config = JSON.parse(document.getElementById("landinfo-config").textContent);
   const LANG = document.documentElement.lang || config.profile.language;
   const gettext = window.gettext || ((text) => text);
+  const gettext_noop = window.gettext_noop || ((text) => text);
+  const ngettext = window.ngettext || ((singular, plural, count) => (count === 1 ? singular : plural));
   const interpolate = window.interpolate || ((text) => text);
   const named = (text, values) => interpolate(text, values, true);
 
   // The zoom from which the tile server sends the `parcels` layer (see parcels/tiles.py);
   // below it the map shows administrative units and zoning, and says to zoom in.
   const PARCELS_MIN_ZOOM = config.tiles.parcelsMinZoom;
-  const SEARCH_DELAY_MS = 120;
+  // The wait after a keystroke before asking for suggestions: a word typed at speed is
+  // one request, and they still show within ~150 ms of the last key (the server answers
+  // in ~20 ms on a 1M register). A newer keystroke aborts the request of an older text.
+  const SEARCH_DELAY_MS = 80;
   const SEARCH_LIMIT = 8;
   const PHONE_QUERY = window.matchMedia("(max-width: 600px)");
 
@@ -196,6 +201,7 @@
     request: null, // AbortController of the sheet request in flight
     sequence: 0, // the newest sheet request; older answers are dropped
     timings: [], // search → sheet durations, read by the end-to-end tests
+    suggestTimings: [], // last keystroke → suggestions shown, and of it the request's time (tests read it)
   };
 
   const elements = {};
@@ -863,37 +869,159 @@
     controller: null,
     query: "", // the text the shown results answer
     results: [],
+    empty: "", // what the list says when it has no results (the server's reason, an error)
     active: -1,
     pending: null, // promise of the request in flight
+    asking: null, // the text of the request in flight
   };
 
+  // What a suggestion says of how its address was found; exact matches say nothing.
+  const QUALITY_NOTES = {
+    prefix: gettext("completing the word"),
+    fuzzy: gettext("similar spelling"),
+  };
+
+  // The server's reasons for finding nothing are in English (parcels/search/engine.py):
+  // each is named here for the catalogue and shown translated; any other, as it came.
+  const SERVER_MESSAGES = new Set([gettext_noop("The register has no administrative unit of that name; check its spelling, or leave the place out.")]);
+  const serverMessage = (text) => (SERVER_MESSAGES.has(text) ? gettext(text) : text);
+
+  const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u;
+
+  /** Return `char` folded as the search index folds it: no case, no diacritics, "đ" as "d". */
+  function foldChar(char) {
+    const bare = char.normalize("NFKC").toLowerCase().normalize("NFKD").replace(/\p{M}/gu, "");
+    return bare.replace(/[đð]/g, "d").normalize("NFC");
+  }
+
   /**
-   * Return `results` with the parcels of the commune on the sheet first: "12/345" is
-   * found in every commune, and the one being looked at is the likeliest meant.
+   * Return the words of `text` as the index reads them (parcels/search/text.py): folded,
+   * cut at anything not a letter or digit and between digits and letters ("예시1동" is
+   * 예시 1 동). Each word keeps its span in `text` and, for each folded length, the end
+   * of the typed text it came from (to mark the start of a word being completed).
+   */
+  function readWords(text) {
+    const words = [];
+    let word = null;
+    let position = 0;
+    for (const char of text) {
+      const next = position + char.length;
+      for (const folded of foldChar(char)) {
+        if (!LETTER_OR_DIGIT.test(folded)) {
+          word = null;
+          continue;
+        }
+        const digit = folded >= "0" && folded <= "9";
+        if (word && word.digit !== digit) word = null;
+        if (!word) {
+          word = { text: "", start: position, end: next, digit: digit, ends: [] };
+          words.push(word);
+        }
+        word.text += folded;
+        word.end = next;
+        word.ends.push(next);
+      }
+      position = next;
+    }
+    return words;
+  }
+
+  /**
+   * Return the spans of `text` that the typed words match: each whole word typed and,
+   * when the server `completing` the last word found it, the start of the words that
+   * complete it ("Trường Chi" → Chi|nh).
+   */
+  function matchedSpans(text, typed, completing) {
+    if (!typed.length) return [];
+    const whole = new Set(typed.map((word) => word.text));
+    const last = typed[typed.length - 1].text;
+    const spans = [];
+    for (const word of readWords(text)) {
+      if (whole.has(word.text)) spans.push([word.start, word.end]);
+      else if (completing && word.text.startsWith(last)) spans.push([word.start, word.ends[last.length - 1]]);
+    }
+    return spans;
+  }
+
+  /** Return `text` as nodes with `spans` in <mark>; spans apart by spaces or hyphens are one. */
+  function marked(text, spans) {
+    const joined = [];
+    for (const [start, end] of spans) {
+      const previous = joined[joined.length - 1];
+      if (previous && /^[\s\-/.]*$/.test(text.slice(previous[1], start))) previous[1] = end;
+      else joined.push([start, end]);
+    }
+    const nodes = [];
+    let at = 0;
+    for (const [start, end] of joined) {
+      if (start > at) nodes.push(text.slice(at, start));
+      nodes.push(h("mark", {}, text.slice(start, end)));
+      at = end;
+    }
+    if (at < text.length) nodes.push(text.slice(at));
+    return nodes;
+  }
+
+  /**
+   * Return `results` with, among identifier matches ranked equal, those of the commune on
+   * the sheet first: "12/345" is found in every commune, and the one being looked at is
+   * the likeliest meant. Every other order is the server's.
    */
   function nearestFirst(results) {
     const unit = state.parcel && state.parcel.admin_unit ? state.parcel.admin_unit.code : null;
     if (!unit) return results;
-    const here = (result) => (result.match === "identifier" && result.admin_unit && result.admin_unit.code === unit ? 0 : 1);
-    return results.map((result, index) => [here(result), index, result]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((entry) => entry[2]);
+    const here = (result) => result.admin_unit && result.admin_unit.code === unit;
+    const ordered = [];
+    let start = 0;
+    while (start < results.length) {
+      const first = results[start];
+      const tied = (result) => first.match === "identifier" && result.match === "identifier" && result.score === first.score;
+      let end = start + 1;
+      while (end < results.length && tied(results[end])) end += 1;
+      const run = results.slice(start, end);
+      ordered.push(...run.filter(here), ...run.filter((result) => !here(result)));
+      start = end;
+    }
+    return ordered;
   }
 
-  function runSearch(query) {
+  /** Say to screen readers what the last answer holds (not on every keystroke: once an answer is in). */
+  function announce(text) {
+    const status = elements.searchStatus;
+    // The same words again are not read again; a no-break space at the end makes them new.
+    status.textContent = status.textContent === text ? text + "\u00a0" : text;
+  }
+
+  /** Ask for the suggestions of `query`; `typedAt`, the last keystroke, times how soon they show. */
+  function runSearch(query, typedAt) {
     if (search.controller) search.controller.abort();
     search.controller = new AbortController();
+    search.asking = query;
     const signal = search.controller.signal;
+    const askedAt = performance.now();
     search.pending = getJSON(withQuery(config.urls.search, { q: query, limit: SEARCH_LIMIT }), signal)
       .then((answer) => {
+        search.asking = null;
         search.query = query;
         search.results = nearestFirst(answer.results || []);
+        search.empty = answer.message ? serverMessage(answer.message) : gettext("No parcel or address matches.");
         renderResults();
+        const count = search.results.length;
+        announce(count ? named(ngettext("%(count)s suggestion", "%(count)s suggestions", count), { count: count }) : search.empty);
+        if (typedAt) {
+          const now = performance.now();
+          state.suggestTimings.push({ query: query, ms: Math.round(now - typedAt), request: Math.round(now - askedAt) });
+        }
         return search.results;
       })
       .catch((error) => {
         if (error.name === "AbortError") return null;
+        search.asking = null;
         search.query = query;
         search.results = [];
-        renderResults(error instanceof HttpError && error.status === 400 ? error.detail || gettext("Type a parcel number or an address.") : errorText(error));
+        search.empty = error instanceof HttpError && error.status === 400 ? error.detail || gettext("Type a parcel number or an address.") : errorText(error);
+        renderResults();
+        announce(search.empty);
         return [];
       });
     return search.pending;
@@ -906,40 +1034,59 @@
     search.active = -1;
   }
 
-  function renderResults(problem) {
+  /**
+   * Return the option of `result`: its lot; then the part of it the text matched (the
+   * lot address for a lot number or identifier, else the street address) with the typed
+   * words marked; then how it was found, the place named, and its identifier.
+   */
+  function suggestion(result, index, typed) {
+    const byLot = result.match === "identifier";
+    const matched = (byLot ? result.lot_address : result.address) || result.display || result.identifier;
+    const unit = result.admin_unit ? result.admin_unit.name : "";
+    const quality = QUALITY_NOTES[result.quality];
+    const details = [
+      quality ? h("span", { class: "option-quality" }, quality) : null,
+      // A lot address spells out its place already; a street address may not.
+      result.place && !(byLot && matched.includes(result.place.name)) ? named(gettext("in %(place)s"), { place: result.place.name }) : null,
+      byLot ? result.address : null,
+      !byLot && !(result.place && result.admin_unit && result.place.code === result.admin_unit.code) ? unit : null,
+      result.identifier,
+    ].filter(Boolean);
+    return h(
+      "li",
+      {
+        id: "search-option-" + index,
+        class: "search-option",
+        role: "option",
+        "aria-selected": "false",
+        "data-parcel-id": result.id,
+        "data-match": result.match,
+        "data-quality": result.quality,
+        onmousedown: (event) => event.preventDefault(), // keep focus in the box
+        onclick: () => choose(index),
+      },
+      h(
+        "div",
+        { class: "option-main" },
+        h("strong", {}, result.display || result.identifier),
+        result.retired ? h("span", { class: "badge badge-retired" }, gettext("Retired")) : null,
+        result.land_use ? h("span", { class: "option-use", title: result.land_use.name }, result.land_use.code) : null
+      ),
+      h("div", { class: "option-matched" }, marked(matched, matchedSpans(matched, typed, result.quality === "prefix"))),
+      h("div", { class: "option-details" }, details.flatMap((detail, i) => (i ? [" · ", detail] : [detail])))
+    );
+  }
+
+  function renderResults() {
     const list = elements.results;
     list.replaceChildren();
     search.active = -1;
     elements.searchInput.removeAttribute("aria-activedescendant");
-    if (problem || !search.results.length) {
-      list.append(h("li", { class: "search-empty", role: "option", "aria-disabled": "true" }, problem || gettext("No parcel or address matches.")));
+    if (!search.results.length) {
+      list.append(h("li", { class: "search-empty", role: "option", "aria-disabled": "true" }, search.empty || gettext("No parcel or address matches.")));
     }
-    search.results.forEach((result, index) => {
-      const unit = result.admin_unit ? result.admin_unit.name : "";
-      list.append(
-        h(
-          "li",
-          {
-            id: "search-option-" + index,
-            class: "search-option",
-            role: "option",
-            "aria-selected": "false",
-            "data-parcel-id": result.id,
-            onmousedown: (event) => event.preventDefault(), // keep focus in the box
-            onclick: () => choose(index),
-          },
-          h(
-            "div",
-            { class: "option-main" },
-            h("strong", {}, result.display || result.identifier),
-            result.retired ? h("span", { class: "badge badge-retired" }, gettext("Retired")) : null,
-            result.land_use ? h("span", { class: "option-use" }, result.land_use.code) : null
-          ),
-          h("div", { class: "option-address" }, result.address || result.identifier),
-          h("div", { class: "option-unit muted" }, [unit, result.identifier].filter(Boolean).join(" · "))
-        )
-      );
-    });
+    const typed = readWords(search.query);
+    search.results.forEach((result, index) => list.append(suggestion(result, index, typed)));
     list.hidden = false;
     elements.searchInput.setAttribute("aria-expanded", "true");
   }
@@ -979,16 +1126,21 @@
   function setupSearch() {
     const input = elements.searchInput;
     input.addEventListener("input", () => {
-      window.clearTimeout(search.timer);
+      const typedAt = performance.now();
       const query = input.value.trim();
+      window.clearTimeout(search.timer);
+      if (query === search.asking) return; // a space after a word: the same question
+      // The answer to the text before this keystroke would be stale: drop it.
+      if (search.controller) search.controller.abort();
+      search.asking = null;
+      if (query === search.query && !elements.results.hidden) return; // a letter taken back
       if (query.length < 2) {
-        if (search.controller) search.controller.abort();
         search.query = "";
         search.results = [];
         closeResults();
         return;
       }
-      search.timer = window.setTimeout(() => runSearch(query), SEARCH_DELAY_MS);
+      search.timer = window.setTimeout(() => runSearch(query, typedAt), SEARCH_DELAY_MS);
     });
     input.addEventListener("keydown", (event) => {
       const open = !elements.results.hidden;
@@ -1002,9 +1154,16 @@
       } else if (event.key === "ArrowUp") {
         event.preventDefault();
         if (open) setActive(search.active - 1);
+        else if (search.results.length) {
+          renderResults();
+          setActive(-1); // the last
+        }
       } else if (event.key === "Escape") {
-        if (open) closeResults();
-        else input.value = "";
+        // A search box clears itself on Escape: the first closes the list, the text stays.
+        if (open) {
+          event.preventDefault();
+          closeResults();
+        } else input.value = "";
       }
     });
     input.addEventListener("blur", () => window.setTimeout(closeResults, 150));
@@ -1097,6 +1256,7 @@
       searchForm: byId("search-form"),
       searchInput: byId("search-input"),
       results: byId("search-results"),
+      searchStatus: byId("search-status"),
       asOfInput: byId("as-of-input"),
       asOfClear: byId("as-of-clear"),
       history: null,
@@ -1170,6 +1330,7 @@
       openParcel: openParcel,
       openAt: openAt,
       setAsOf: setAsOf,
+      readWords: readWords,
       isIdle: () => moving === 0 && !map._animatingZoom && tilesLoaded,
     };
   };
