@@ -29,7 +29,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from landinfo import params as public
-from landinfo.profiles.text import normalize_text
 from landinfo.security import rate_limited
 from parcels import selectors, serializers
 from parcels.search import engine
@@ -117,13 +116,14 @@ def search(request: Request) -> Response:
         )
     except engine.InvalidSearch as error:
         raise ParseError(str(error)) from error
-    # The text is echoed only when it named a parcel: anything else may be a person's
-    # name or ID number typed into the public search, and the answer is not to repeat
-    # it (to caches, proxies, screenshots); tests/test_personal_data.py checks it.
+    # The text is echoed only when it named a parcel, and only what was read as its
+    # identifier or lot and place (a remark in parentheses is not): anything else may
+    # be a person's name or ID number typed into the public search, and the answer is
+    # not to repeat it (to caches, proxies, screenshots); tests/test_personal_data.py.
     named_parcel = any(result["match"] == "identifier" for result in answer.results)
     return Response(
         {
-            "query": normalize_text(query) if named_parcel else "",
+            "query": answer.text if named_parcel else "",
             "results": answer.results,
             "places": answer.places,
             "message": answer.message,

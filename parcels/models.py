@@ -98,6 +98,10 @@ class SearchWord(models.Model):
     parcels = models.IntegerField(
         default=0, help_text="Current parcels whose address had the word at the last rebuild."
     )
+    # Whether the word is in a unit's name (current or former, or a former parent's):
+    # a place being typed after a lot ("..., Phường Mẫ") is told from words that name
+    # no place ("..., Phường Không Có").
+    in_place_name = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.word

@@ -54,9 +54,9 @@ class SearchResultSerializer(ParcelRefSerializer):
     land_use = LandUseRefSerializer()
     admin_unit = UnitRefSerializer()
     match = serializers.ChoiceField(
-        choices=["identifier", "address"],
-        help_text="What of the text matched: the parcel's identifier or lot number, or "
-        "words of its address.",
+        choices=["identifier", "place", "address"],
+        help_text="What of the text matched: the parcel's identifier or lot number, the "
+        "places named alone (the parcel lies there), or words of its address.",
     )
     quality = serializers.ChoiceField(
         choices=["exact", "prefix", "fuzzy"],
@@ -92,8 +92,9 @@ class SearchResultSerializer(ParcelRefSerializer):
 class SearchResponseSerializer(serializers.Serializer):
     query = serializers.CharField(
         allow_blank=True,
-        help_text="The search text when it named a parcel by its identifier; empty "
-        "otherwise (a person's name or ID number typed by mistake is not repeated).",
+        help_text="The search text read as an identifier or lot with its place (remarks "
+        "in parentheses and labels left out) when it named a parcel so; empty otherwise "
+        "(a person's name or ID number typed by mistake is not repeated).",
     )
     results = SearchResultSerializer(many=True)
     places = UnitRefSerializer(

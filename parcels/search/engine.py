@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypedDict
 
 from landinfo import sql
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
 from landinfo.profiles.text import normalize_text
 from parcels.models import AdministrativeUnit, Parcel, SearchWord
-from parcels.search.places import Reading, names_unknown_place, read_places
+from parcels.search.places import VN_KIND_WORDS, Reading, names_unknown_place, read_places
 from parcels.search.text import Word, read_words, tsquery_word
 from parcels.selectors import LandUseRef, UnitRef
 
@@ -32,7 +32,7 @@ SEARCH_LIMIT_DEFAULT = 10
 SEARCH_LIMIT_MAX = 50
 SEARCH_QUERY_MAX_LENGTH = 200
 
-Match = Literal["identifier", "address"]
+Match = Literal["identifier", "place", "address"]
 Quality = Literal["exact", "prefix", "fuzzy"]
 
 # Scores follow the tiers, so that a higher score never ranks lower: an identifier 1,
@@ -62,10 +62,14 @@ _EXACT_UNITS_MAX = 200
 # The lots a number being typed may become are suggested in up to this many communes.
 _CONTINUED_UNITS_MAX = 20
 
-# Words that label a part of a lot address, left out before the rest is read as a lot
-# number: "Địa chỉ: ...", "소재지 ...", "지번 ...".
+# Labels copied with a value from a sheet, certificate, export or paper record, left
+# out: "Mã thửa: 90001-1-5", "Vị trí thửa đất ...", "Địa chỉ: ...", "고유번호 ...",
+# "소재지 지번 ...", "도로명주소: ...". Longest first: "vị trí thửa đất" before "vị trí".
 _LABEL_WORDS = re.compile(
-    r"(?i)\b(?:địa chỉ|dia chi|địa điểm|dia diem|address|location)\b\s*:?|소재지|지번(?!\w)"
+    r"(?i)(?:\b(?:vị trí thửa đất|vi tri thua dat|mã thửa đất|ma thua dat|mã thửa|ma thua|"
+    r"địa chỉ|dia chi|địa điểm|dia diem|vị trí|vi tri|lot address|address|location|"
+    r"identifier|pnu)\b|소재지 지번|소재지|필지고유번호|고유번호|도로명주소|지번주소|지번(?![0-9가-힣])|"
+    r"주소)\s*:?"
 )
 
 
@@ -73,6 +77,51 @@ _NO_SUCH_LOT = (
     "No parcel has this lot number in the register (in the place named, if any); check "
     "the numbers, or search by address."
 )
+_NO_SUCH_LOT_THAT_DAY = (
+    "No parcel had this lot number on that day (in the place named, if any); check the "
+    "numbers and the date."
+)
+_NO_SUCH_PLACE = (
+    "The register has no administrative unit of that name; check its spelling, or leave "
+    "the place out."
+)
+_PLACES_APART = (
+    "The places named do not lie in one another (or not in the unit searched in); check "
+    "them, or name one."
+)
+# Words that label the numbers of a lot (folded): a text of these and numbers only is
+# a lot, which either is read as one or is not found, never read as an address.
+_LOT_WORDS = frozenset(
+    {
+        "to",
+        "ban",
+        "do",
+        "so",
+        "thua",
+        "dat",
+        "t",
+        "th",
+        "tbd",
+        "bd",
+        "sheet",
+        "parcel",
+        "plot",
+        "map",
+        "lot",
+        "no",
+        "san",
+        "산",
+        "번지",
+        "번",
+        "호",
+        "의",
+        "지번",
+        "임야",
+    }
+)
+# Words at the end that may still be being typed are left out up to this many times
+# ("Thành phố Hồ Chí Mi" is being typed after a lot).
+_MOST_DROPPED = 4
 _REMARK = re.compile(r"\([^()]*\)")
 _FOREST_LOT_AFTER_PLACE = re.compile(r"([동리가])산(?=\s*[0-9０-９])")
 
@@ -104,6 +153,10 @@ class SearchAnswer:
     results: list[SearchResult]
     places: list[UnitRef] = field(default_factory=list)  # the places the text was read to name
     message: str = ""  # why nothing was found, when the text says it
+    # The text read as a lot or identifier (remarks and labels left out), else "".
+    text: str = ""
+    # The text was read for what it is (a lot, places apart): no shorter reading helps.
+    settled: bool = False
 
 
 # Describes the parcels a tier chose (`chosen`: id, score, rank); boxes and points are
@@ -232,12 +285,44 @@ ORDER BY rank
 LIMIT %(limit)s
 """
 
+# A unit and every unit below it (index: the unit's parent).
+_UNIT_AND_BELOW_SQL = """
+WITH RECURSIVE below(id, code) AS (
+    SELECT id, code FROM parcels_administrativeunit WHERE code = %(code)s
+    UNION ALL
+    SELECT child.id, child.code
+    FROM parcels_administrativeunit child JOIN below ON child.parent_id = below.id
+)
+SELECT id, code FROM below
+"""
+
+# Parcels in the places named, when the text names nothing else: in force on the day
+# or current, lowest identifier first. Index: parcels_par_admin_u_* (unit, land use).
+_IN_PLACES_CHOSEN = """
+SELECT id, %(score)s::float8 AS score, row_number() OVER (ORDER BY identifier) AS rank
+FROM (
+    SELECT id, identifier FROM parcels_parcel
+    WHERE admin_unit_id = ANY(%(units)s::bigint[])
+      AND (CASE WHEN %(day)s::date IS NULL THEN valid_to IS NULL
+                ELSE valid_from <= %(day)s::date
+                     AND (valid_to IS NULL OR valid_to > %(day)s::date) END)
+    LIMIT %(pool)s
+) pool
+ORDER BY rank
+LIMIT %(limit)s
+"""
+
 # The words the word being typed may become, most common first (index searchword_prefix).
 _COMPLETIONS_SQL = """
 SELECT word FROM parcels_searchword
 WHERE word LIKE %(prefix)s AND word <> %(word)s
 ORDER BY parcels DESC, word
 LIMIT %(most)s
+"""
+
+# Whether a word of some unit's name starts with the word (index searchword_prefix).
+_PLACE_WORD_SQL = """
+SELECT 1 FROM parcels_searchword WHERE word LIKE %(prefix)s AND in_place_name LIMIT 1
 """
 
 # Which of the typed words the register has (primary key of parcels_searchword).
@@ -272,7 +357,8 @@ class _Query:
     text: str
     limit: int
     day: dt.date | None
-    unit_ids: dict[int, str] | None  # from the `unit` parameter
+    unit_ids: dict[int, str] | None  # the `unit` parameter's unit and every unit below it
+    unit_code: str | None = None
 
 
 def search(
@@ -288,50 +374,119 @@ def search(
     else the last retired one; with `as_of`, the one in force that day). A lot number
     with the names of its place ("tờ 4 thửa 108, Phường Mẫu 2", "예시1동 362-1번지")
     finds the lot in the units named; without them in `unit_code`, or in every commune.
-    Any other text is read as an address. `query` is read as typed text is
+    Places alone give parcels in them; any other text is read as an address. Remarks
+    in parentheses and labels copied with a value ("Địa chỉ:", "고유번호") are left out.
+    When nothing is found and the last words may still be being typed ("..., Phường
+    Mẫ"), the text without them is read again. `query` is read as typed text is
     (`normalize_text`): what nobody sees changes nothing. Two to nine queries, each on
     an index.
     """
     query, unit_code = _checked(query, unit_code, limit)
-    profile = get_profile()
-    unit_ids = _unit_ids(unit_code)
-    request = _Query(profile, query, limit, as_of, unit_ids)
-    lots = _identifier_matches(request, unit_code)
+    text = _readable(query)
+    if not any(char.isalnum() for char in text):
+        return SearchAnswer([])
+    request = _Query(get_profile(), text, limit, as_of, _unit_ids(unit_code), unit_code)
+    answer = _answer(request)
+    retry = text
+    for _ in range(_MOST_DROPPED):
+        if answer.results or answer.settled:
+            break
+        retry = _without_last_word(retry)
+        if not retry:
+            break
+        again = _answer(replace(request, text=retry))
+        if again.results:
+            for result in again.results:
+                result["quality"] = "prefix" if result["quality"] == "exact" else result["quality"]
+            answer = replace(again, message="")
+    return answer
+
+
+def _answer(request: _Query) -> SearchAnswer:
+    """Return what `request.text` names: an identifier, a lot in its places, places, an address."""
+    lots = _identifier_matches(request)
     if lots is not None:
         # A lot number names that lot only: no address ranks in its place.
-        return SearchAnswer(lots, message="" if lots else _NO_SUCH_LOT)
-    if not any(char.isalnum() for char in query):
-        return SearchAnswer([])
-    # A remark in parentheses ("Tỉnh Mẫu (dữ liệu tổng hợp)", "(cũ)") names nothing;
-    # "청운동산12" is 청운동 산 12 (a forest-ledger lot), not the word 동산 (a hill).
-    request.text = _FOREST_LOT_AFTER_PLACE.sub(r"\1 산", _REMARK.sub(" ", query))
+        return SearchAnswer(lots, text=request.text, message=_no_lot(request, lots), settled=True)
     words = read_words(request.text)
     reading = read_places(words)
-    places = [
-        UnitRef(code=code, name=name) for place in reading.places for code, name in place.names
-    ]
-    units = _narrowed(reading.units, unit_ids)
+    places = _place_refs(reading)
+    units = _narrowed(reading.units, request.unit_ids)
+    if reading.apart or units == {}:
+        return SearchAnswer([], places, _PLACES_APART, settled=True)
     lots = _lot_matches(request, reading, units)
     if lots is not None:
-        return SearchAnswer(lots, places, "" if lots else _NO_SUCH_LOT)
+        return SearchAnswer(lots, places, _no_lot(request, lots), text=request.text, settled=True)
+    free = [word for index, word in enumerate(words) if index not in reading.place_words()]
+    if reading.places and not free and units:
+        return SearchAnswer(_in_places(request, units, _place_ref(reading)), places)
     results = _address_matches(request, words, reading, units)
-    if not results and reading.places:
-        # A street named like a unit ("Lê Lợi"): read the words as an address alone.
-        results = _address_matches(request, words, Reading([], None, words), unit_ids)
-    message = ""
-    if not results and names_unknown_place(words, reading):
-        message = (
-            "The register has no administrative unit of that name; check its spelling, "
-            "or leave the place out."
+    lot_like = bool(free) and all(_is_lot_word(word.text) for word in free)
+    if not results and reading.places and not lot_like:
+        # A street named like a unit ("Lê Lợi"): read the words as an address alone,
+        # as typed (no correction guesses a street the place was not).
+        results = _address_matches(
+            request, words, Reading([], None, words), request.unit_ids, correct=False
         )
-    return SearchAnswer(results, places, message)
+    if results:
+        return SearchAnswer(results, places)
+    if lot_like:
+        # "thửa 5", "15.1", "9999": a lot number that cannot be read is no address.
+        return SearchAnswer([], places, _lot_spelling(request))
+    message = _NO_SUCH_PLACE if names_unknown_place(request.text, words, reading) else ""
+    return SearchAnswer([], places, message)
 
 
-def search_parcels(
-    query: str, *, limit: int = SEARCH_LIMIT_DEFAULT, unit_code: str | None = None
-) -> list[SearchResult]:
-    """Return the parcels that `query` names, best first (`search`, results only)."""
-    return search(query, limit=limit, unit_code=unit_code).results
+def _readable(query: str) -> str:
+    """Return the query without what names nothing: remarks in parentheses, field labels.
+
+    "청운동산12" becomes 청운동 산 12 (a forest-ledger lot), not the word 동산 (a hill).
+    """
+    text = _LABEL_WORDS.sub(" ", _REMARK.sub(" ", query))
+    return _FOREST_LOT_AFTER_PLACE.sub(r"\1 산", text).strip(" ,;:")
+
+
+def _without_last_word(text: str) -> str:
+    """Return `text` without its last word if it may be a place's name being typed, else "".
+
+    It may when it is a word of kind whose name is still to come ("..., Phường") or the
+    start of a word of some unit's name ("Mẫ" of "Mẫu"); "..., Phường Không Có" names
+    no place, and keeps its answer (none, and why). Numbers are never dropped: a lot's
+    are read as it is typed (`_continuations`), an address's by the prefix tier.
+    """
+    words = read_words(text)
+    if len(words) < 2 or _has_digit(words[-1].text):
+        return ""
+    last = words[-1].text
+    if last not in VN_KIND_WORDS and not sql.fetch_rows(
+        SearchWord, _PLACE_WORD_SQL, {"prefix": _like_prefix(last)}
+    ):
+        return ""
+    return text[: words[-1].start].rstrip(" ,;:.")
+
+
+def _no_lot(request: _Query, lots: list[SearchResult]) -> str:
+    if lots:
+        return ""
+    if request.day is not None:
+        return _NO_SUCH_LOT_THAT_DAY
+    return _NO_SUCH_LOT
+
+
+def _lot_spelling(request: _Query) -> str:
+    return (
+        "Write a lot with all its numbers and its place, e.g. "
+        f"{request.profile.search_example.split(' · ')[0]!r} with the name of its commune."
+    )
+
+
+def _is_lot_word(word: str) -> bool:
+    return word.isdigit() or word in _LOT_WORDS
+
+
+def _place_refs(reading: Reading) -> list[UnitRef]:
+    named = {code: name for place in reading.places for code, name in place.names}
+    return [UnitRef(code=code, name=name) for code, name in named.items()]
 
 
 def _checked(query: str, unit_code: str | None, limit: int) -> tuple[str, str | None]:
@@ -353,19 +508,16 @@ def _checked(query: str, unit_code: str | None, limit: int) -> tuple[str, str | 
 
 
 def _unit_ids(unit_code: str | None) -> dict[int, str] | None:
+    """Return the unit `unit_code` and every unit below it (id: code), as exports read it."""
     if unit_code is None:
         return None
-    found = sql.fetch_rows(
-        AdministrativeUnit,
-        "SELECT id FROM parcels_administrativeunit WHERE code = %(code)s",
-        {"code": unit_code},
-    )
+    found = sql.fetch_rows(AdministrativeUnit, _UNIT_AND_BELOW_SQL, {"code": unit_code})
     if not found:
         raise InvalidSearch(
             f"No administrative unit has the code {unit_code!r}; give the code of the "
             f"commune (Korea: legal dong) to search in, or leave it out."
         )
-    return {found[0]["id"]: unit_code}
+    return {row["id"]: row["code"] for row in found}
 
 
 def _narrowed(
@@ -378,14 +530,14 @@ def _narrowed(
     return {pk: code for pk, code in units.items() if pk in unit_ids}
 
 
-def _identifier_matches(request: _Query, unit_code: str | None) -> list[SearchResult] | None:
+def _identifier_matches(request: _Query) -> list[SearchResult] | None:
     """Return the parcel a whole identifier names, or the lots a short spelling names.
 
     None when the text is neither.
     """
     profile = request.profile
     try:
-        identifier = profile.parse_identifier(request.text, unit_code=unit_code)
+        identifier = profile.parse_identifier(request.text, unit_code=request.unit_code)
     except InvalidParcelIdentifier:
         identifier = None
     if identifier is not None:
@@ -414,6 +566,8 @@ def _lot_matches(
     rest = _LABEL_WORDS.sub(" ", "".join(remainder)).strip(" ,;:.-")
     if not rest:
         return None
+    if rest.endswith("번"):
+        rest += "지"  # "362-1번" is "362-1번지" being typed
     suffix = _short_spelling_suffix(request.profile, rest)
     if suffix is None:
         return None
@@ -526,6 +680,18 @@ def _by_suffix(
     return [_result(request.profile, row, "identifier", "exact", place) for row in rows]
 
 
+def _in_places(request: _Query, units: dict[int, str], place: UnitRef | None) -> list[SearchResult]:
+    rows = _results(
+        _IN_PLACES_CHOSEN,
+        units=sorted(units),
+        score=_ADDRESS_SCORE["exact"],
+        day=request.day,
+        pool=_POOL,
+        limit=request.limit,
+    )
+    return [_result(request.profile, row, "place", "exact", place) for row in rows]
+
+
 def _short_spelling_suffix(profile: JurisdictionProfile, text: str) -> str | None:
     """Return the end every commune's identifier would have for a spelling without a unit.
 
@@ -546,7 +712,12 @@ def _short_spelling_suffix(profile: JurisdictionProfile, text: str) -> str | Non
 
 
 def _address_matches(
-    request: _Query, words: list[Word], reading: Reading, units: dict[int, str] | None
+    request: _Query,
+    words: list[Word],
+    reading: Reading,
+    units: dict[int, str] | None,
+    *,
+    correct: bool = True,
 ) -> list[SearchResult]:
     """Return addresses with the words outside the places named, tier by tier."""
     taken = reading.place_words()
@@ -579,7 +750,7 @@ def _address_matches(
         if completions:
             last = " | ".join(tsquery_word(word) for word in completions)
             tier(" & ".join([*exact[:-1], f"({last})"]), "prefix")
-    if not found:
+    if correct and not found and not all(_is_lot_word(term) for term in terms):
         corrected = _corrected(terms)
         if corrected is not None:
             tier(corrected, "fuzzy")
@@ -600,12 +771,20 @@ def _corrected(terms: list[str]) -> str | None:
     known = {
         row["word"] for row in sql.fetch_rows(SearchWord, _KNOWN_SQL, {"words": sorted(terms)})
     }
-    missing = [term for term in dict.fromkeys(terms) if term not in known]
+    unique = list(dict.fromkeys(terms))
+    # A number is never "corrected": house 1281 is not house 121.
+    if any(term not in known and _has_digit(term) for term in unique):
+        return None
+    missing = [term for term in unique if term not in known]
+    if not missing:
+        # Every word is one the register has, and together they find nothing: one may
+        # be a typo that made another real word ("Trưng Chinh" for "Trường Chinh").
+        missing = [term for term in unique if not _has_digit(term)]
     if not missing or len(missing) > _MOST_CORRECTED:
         return None
     parts = []
-    for term in dict.fromkeys(terms):
-        if term in known:
+    for term in unique:
+        if term not in missing:
             parts.append(tsquery_word(term))
             continue
         rows = sql.fetch_rows(
@@ -618,10 +797,17 @@ def _corrected(terms: list[str]) -> str | None:
                 "most": _CORRECTIONS,
             },
         )
-        if not rows:
+        spellings = [row["word"] for row in rows]
+        if term in known:
+            spellings.append(term)
+        if not spellings:
             return None
-        parts.append("(" + " | ".join(tsquery_word(row["word"]) for row in rows) + ")")
+        parts.append("(" + " | ".join(tsquery_word(word) for word in spellings) + ")")
     return " & ".join(parts)
+
+
+def _has_digit(word: str) -> bool:
+    return any(char.isdigit() for char in word)
 
 
 def _like_prefix(text: str) -> str:

@@ -18,25 +18,26 @@ from typing import Any
 # so that an old address still completes and corrects.
 _RECOUNT_SQL = """
 CREATE TEMPORARY TABLE search_word_count ON COMMIT DROP AS
-SELECT w AS word, sum(current)::int AS parcels
+SELECT w AS word, sum(current)::int AS parcels, bool_or(place) AS in_place_name
 FROM (
     SELECT unnest(tsvector_to_array(landinfo_search_document(address))) AS w,
-           (valid_to IS NULL)::int AS current
+           (valid_to IS NULL)::int AS current, false AS place
     FROM parcels_parcel
     UNION ALL
-    SELECT unnest(landinfo_search_tokens(name)), 0 FROM parcels_administrativeunit
+    SELECT unnest(landinfo_search_tokens(name)), 0, true FROM parcels_administrativeunit
     UNION ALL
-    SELECT unnest(landinfo_search_tokens(name)), 0 FROM parcels_administrativeunitname
-    UNION ALL
-    SELECT unnest(landinfo_search_tokens(parent_name)), 0 FROM parcels_administrativeunitname
+    SELECT unnest(landinfo_search_tokens(name || ' ' || parent_name)), 0, true
+    FROM parcels_administrativeunitname
 ) words
 GROUP BY w;
 DELETE FROM parcels_searchword s
 WHERE NOT EXISTS (SELECT 1 FROM search_word_count c WHERE c.word = s.word);
-INSERT INTO parcels_searchword (word, parcels)
-SELECT word, parcels FROM search_word_count ORDER BY word
-ON CONFLICT (word) DO UPDATE SET parcels = EXCLUDED.parcels
-WHERE parcels_searchword.parcels IS DISTINCT FROM EXCLUDED.parcels;
+INSERT INTO parcels_searchword (word, parcels, in_place_name)
+SELECT word, parcels, in_place_name FROM search_word_count ORDER BY word
+ON CONFLICT (word) DO UPDATE
+SET parcels = EXCLUDED.parcels, in_place_name = EXCLUDED.in_place_name
+WHERE (parcels_searchword.parcels, parcels_searchword.in_place_name)
+      IS DISTINCT FROM (EXCLUDED.parcels, EXCLUDED.in_place_name);
 DROP TABLE search_word_count;
 ANALYZE parcels_searchword;
 """

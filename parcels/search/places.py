@@ -34,6 +34,11 @@ _LONGEST_NAME = 6
 VN_KIND_WORDS = frozenset(
     {"phuong", "xa", "quan", "huyen", "tinh", "thi", "thanh", "dac", "p", "q", "tp", "tx", "tt"}
 )
+_KIND_WORDS_WRITTEN_OUT = frozenset({"phuong", "xa", "quan", "huyen", "tinh"})
+_KIND_PAIRS = frozenset({"thanh pho", "thi xa", "thi tran", "dac khu"})
+_KIND_ABBREVIATIONS = frozenset({"p", "q", "x", "h", "tp", "tx", "tt"})
+# Korean kinds that end a unit's name and may run into the lot number typed after it.
+_KR_KINDS = ("동", "리", "가", "읍", "면")
 _KR_UNIT_WORD = re.compile(
     r"^(?:[가-힣]+(?:특별시|광역시|도|시|군|구|읍|면|동|리)|동|리|읍|면|구|군)$"
 )
@@ -96,6 +101,7 @@ class Reading:
     places: list[Place]
     units: dict[int, str] | None  # units every place contains (id: code); None: no place
     words: Sequence[Word] = ()  # the query's words the places index into
+    apart: bool = False  # two places named share no unit ("Phường Mẫu 1, Phường Mẫu 2")
 
     def place_words(self) -> set[int]:
         return {index for place in self.places for index in range(place.first, place.last)}
@@ -120,16 +126,13 @@ def read_places(words: Sequence[Word]) -> Reading:
     for place in places:
         _describe(place, found["".join(word.text for word in words[place.first : place.last])])
     units: dict[int, str] | None = None
-    for place in sorted(places, key=lambda place: place.level):
-        narrowed = (
+    for place in places:
+        units = (
             place.units
             if units is None
             else {pk: code for pk, code in units.items() if pk in place.units}
         )
-        # Places that contain no common unit (a former district with its new province
-        # written wrong): the lowest level named wins.
-        units = narrowed if narrowed else place.units
-    return Reading(places, units, words)
+    return Reading(places, units, words, apart=not units)
 
 
 def _take_runs(words: Sequence[Word], found: dict[str, list[dict[str, Any]]]) -> list[Place]:
@@ -143,13 +146,29 @@ def _take_runs(words: Sequence[Word], found: dict[str, list[dict[str, Any]]]) ->
             continue
         for j in range(min(len(words), i + _LONGEST_NAME), i, -1):
             key = "".join(word.text for word in words[i:j])
-            if key in found:
+            if key in found and _whole(words, i, j):
                 places.append(Place(i, j, []))
                 i = j
                 break
         else:
             i += 1
     return places
+
+
+def _whole(words: Sequence[Word], first: int, last: int) -> bool:
+    """Return whether words `first`..`last` were typed as a whole name, not inside a longer one.
+
+    "예시7동" is typed as one: its first word "예시" (a province's name without 도) is no
+    place there. A name typed whole ends where a space or mark follows, or, in Korean,
+    with its kind (동, 리, 가, ...) run into the lot number ("예시1동362-1").
+    """
+    starts_inside = first > 0 and words[first].start == words[first - 1].end
+    ends_inside = (
+        last < len(words)
+        and words[last].start == words[last - 1].end
+        and not words[last - 1].text.endswith(_KR_KINDS)
+    )
+    return not (starts_inside or ends_inside)
 
 
 def _describe(place: Place, rows: list[dict[str, Any]]) -> None:
@@ -167,24 +186,39 @@ def _describe(place: Place, rows: list[dict[str, Any]]) -> None:
     place.level = max(levels)
 
 
-def names_unknown_place(words: Sequence[Word], reading: Reading) -> bool:
-    """Return whether the words outside known places look like the name of a unit.
+def names_unknown_place(text: str, words: Sequence[Word], reading: Reading) -> bool:
+    """Return whether the words outside known places name a unit the register lacks.
 
-    "Phường Xyz 12" names a ward the register does not have; so does "없는동 12-3".
-    A word of kind alone at the end ("Phố Huế, P") is being typed, not a name.
+    "Phường Xyz", "P. Xyz" and "TP. Xyz" name a ward or city; "없는동 12-3" a dong,
+    being followed by a lot number. A person's name ending like one ("홍길동"), a word
+    of kind at the end ("Phố Huế, P") or a lone letter ("a b p c") names none.
     """
     taken = reading.place_words()
-    free = [(index, word.text) for index, word in enumerate(words) if index not in taken]
-    for position, (index, text) in enumerate(free):
-        if _KR_UNIT_WORD.match(text):
-            return True
+    free = [(index, word) for index, word in enumerate(words) if index not in taken]
+    for position, (index, word) in enumerate(free):
         following = free[position + 1] if position + 1 < len(free) else None
-        if (
-            text in VN_KIND_WORDS
-            and following is not None
-            and following[0] == index + 1
-            and following[1].isalpha()
-            and following[1] not in VN_KIND_WORDS
-        ):
-            return True
+        adjacent = following is not None and following[0] == index + 1
+        if _KR_UNIT_WORD.match(word.text):
+            if adjacent and following is not None and following[1].text.isdigit():
+                return True
+            continue
+        if adjacent and following is not None and _names_kind(text, words, index):
+            name = following[1].text
+            if name.isalpha() and name not in VN_KIND_WORDS:
+                return True
     return False
+
+
+def _names_kind(text: str, words: Sequence[Word], index: int) -> bool:
+    """Return whether word `index` is a Vietnamese word of kind as typed ("Phường", "P.")."""
+    word = words[index]
+    if word.text in _KIND_WORDS_WRITTEN_OUT:
+        return True
+    pair = " ".join(w.text for w in words[index : index + 2])
+    if pair in _KIND_PAIRS:
+        return False  # "thanh pho", "thi xa": the name comes after both words
+    if index and f"{words[index - 1].text} {word.text}" in _KIND_PAIRS:
+        return True
+    # An abbreviation counts when written as one: "P." or "TP", not a lone "p".
+    typed = text[word.start : word.end + 1]
+    return word.text in _KIND_ABBREVIATIONS and (typed.endswith(".") or typed[:1].isupper())

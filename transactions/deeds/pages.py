@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy
 from landinfo.dates import register_day
 from landinfo.profiles import get_profile
 from parcels.models import Parcel
-from parcels.search.engine import InvalidSearch, search_parcels
+from parcels.search import engine
 from transactions import audit
 from transactions.deeds import forms, kinds, services
 from transactions.deeds.payloads import MORTGAGE, OWNERSHIP
@@ -280,9 +280,11 @@ class DeedPage:
         query = self.request.GET.get("q", "").strip()
         if query:
             try:
-                results = search_parcels(query, limit=10)
-            except InvalidSearch as error:
+                answer = engine.search(query, limit=10)
+            except engine.InvalidSearch as error:
                 problem = str(error)
+            else:
+                results, problem = answer.results, answer.message
         return render(
             self.request,
             "transactions/choose_parcel.html",
@@ -499,11 +501,12 @@ class MergePage(DeedPage):
             # only parcels of one unit can be merged.
             unit = self.parcels[0].admin_unit.code
             try:
-                found = search_parcels(query, limit=10, unit_code=unit)
-            except InvalidSearch as error:
+                answer = engine.search(query, limit=10, unit_code=unit)
+            except engine.InvalidSearch as error:
                 problem = str(error)
             else:
-                results = [r for r in found if r["id"] not in chosen]
+                results = [r for r in answer.results if r["id"] not in chosen]
+                problem = answer.message
         return {
             "search": forms.ParcelSearchForm(self.request.GET),
             "query": query,

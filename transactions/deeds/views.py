@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from parcels.search.engine import InvalidSearch, search_parcels
+from parcels.search import engine
 from transactions.deeds import forms
 from transactions.deeds.kinds import KINDS, deed_links
 from transactions.deeds.pages import search_example
@@ -54,9 +54,11 @@ def deed_index(request: HttpRequest) -> HttpResponse:
     problem = ""
     if query:
         try:
-            results = search_parcels(query, limit=10)
-        except InvalidSearch as error:
+            answer = engine.search(query, limit=10)
+        except engine.InvalidSearch as error:
             problem = str(error)
+        else:
+            results, problem = answer.results, answer.message
     return render(
         request,
         "transactions/deed_index.html",

@@ -470,6 +470,7 @@
     if (parcel.status === "retired") {
       fact(gettext("Status"), h("span", { class: "badge badge-retired" }, gettext("Retired")), " ", parcel.valid_to ? named(gettext("since %(date)s"), { date: formatDate(parcel.valid_to) }) : "");
     }
+    if (parcel.lot_address) fact(gettext("Lot address"), parcel.lot_address);
     fact(gettext("Address"), parcel.address || "—");
     if (parcel.admin_unit) {
       const parents = (parcel.admin_unit.parents || []).slice().sort((a, b) => (b.level || 0) - (a.level || 0));
@@ -999,7 +1000,7 @@
     search.asking = query;
     const signal = search.controller.signal;
     const askedAt = performance.now();
-    search.pending = getJSON(withQuery(config.urls.search, { q: query, limit: SEARCH_LIMIT }), signal)
+    search.pending = getJSON(withQuery(config.urls.search, { q: query, limit: SEARCH_LIMIT, as_of: state.asOf }), signal)
       .then((answer) => {
         search.asking = null;
         search.query = query;
@@ -1120,7 +1121,14 @@
       return;
     }
     const results = search.query === query && search.results.length ? search.results : await runSearch(query);
-    if (results && results.length && elements.searchInput.value.trim() === query) choose(0, startedAt);
+    if (!results || !results.length || elements.searchInput.value.trim() !== query) return;
+    // Enter opens what the text names exactly; a completion or a spelling guess is
+    // shown marked, first in the list, for the person to pick (Enter again).
+    if (results[0].quality === "exact" || results[0].quality === undefined) choose(0, startedAt);
+    else {
+      if (elements.results.hidden) renderResults();
+      setActive(0);
+    }
   }
 
   function setupSearch() {
@@ -1189,6 +1197,9 @@
     elements.banner.hidden = !asOf;
     elements.banner.textContent = asOf ? named(gettext("The register as it stood on %(date)s"), { date: formatDate(asOf) }) : "";
     if (!changed) return;
+    // Suggestions answered for another day: the next search asks again.
+    search.query = "";
+    search.results = [];
     if (state.tiles && state.tiles._url !== urls.tiles(asOf)) state.tiles.setUrl(urls.tiles(asOf));
     if (state.parcelId !== null && options.reload !== false) {
       const parcel = state.parcel;

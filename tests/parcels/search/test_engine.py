@@ -321,3 +321,131 @@ def test_a_parcel_number_being_typed_suggests_the_numbers_it_may_become(vn_place
         (vn_place["here"].pk, "exact"),
         (longer.pk, "prefix"),
     ]
+
+
+# --- what outsiders typed (issue 16's outsider round) ----------------------------------
+
+
+@pytest.mark.parametrize("text", ["(Phố Huế)", "(1)", "( cũ )", "(예시1동)"])
+def test_a_remark_alone_is_no_search_and_no_error(client, text) -> None:
+    answer = client.get("/api/parcels/search", {"q": text})
+    assert answer.status_code == 200
+    assert answer.json()["results"] == []
+
+
+@vietnam_only
+def test_a_remark_is_never_echoed_with_the_lot_it_follows(client, vn_place) -> None:
+    text = "tờ 4 thửa 108, Phường Mẫu 2 (chủ: Nguyễn Bích Nga, CCCD 001190000123)"
+    answer = client.get("/api/parcels/search", {"q": text}).json()
+    assert [r["id"] for r in answer["results"]] == [vn_place["here"].pk]
+    assert "Nga" not in answer["query"] and "001190000123" not in answer["query"]
+
+
+@vietnam_only
+@pytest.mark.parametrize("text", ["thửa 5", "thua 108", "9999", "tờ 4", "Phường Mẫu 2, thửa 5"])
+def test_a_lot_without_all_its_numbers_finds_no_other_parcel(vn_place, text) -> None:
+    ParcelFactory(admin_unit=vn_place["ward"], address="Xứ đồng Đồng Chùa 5, Phường Mẫu 2")
+    answer = search(text)
+    assert answer.results == []
+    assert answer.message
+
+
+def test_a_house_number_that_does_not_exist_is_not_corrected_into_another(streets) -> None:
+    assert search("Số 1281 Trường Chinh").results == []
+    assert search("Số 121 truong chinh").results == []
+
+
+@vietnam_only
+def test_typing_a_lot_address_keeps_its_parcel_on_every_keystroke(vn_place) -> None:
+    label = "thửa đất số 108, tờ bản đồ số 4, Phường Mẫu 2, Tỉnh Thử"
+    start = label.index("4,") + 1
+    for end in range(start, len(label) + 1):
+        results = search(label[:end]).results
+        assert results and results[0]["id"] == vn_place["here"].pk, label[:end]
+
+
+@korea_only
+def test_typing_a_korean_lot_address_keeps_its_parcel(kr_place) -> None:
+    label = "예시특별시 종로구 청운동 362-1번지"
+    for end in range(label.index("362-1") + 5, len(label) + 1):
+        results = search(label[:end]).results
+        assert results and results[0]["id"] == kr_place["362-1"].pk, label[:end]
+
+
+@vietnam_only
+@pytest.mark.parametrize(
+    "text", ["Tỉnh Thử", "Quận Ba Đình Thử", "Phường Trúc Bạch", "Phường Mẫu 2, Tỉnh Thử"]
+)
+def test_a_place_alone_gives_parcels_in_it(vn_place, text) -> None:
+    results = search(text).results
+    assert vn_place["here"].pk in {r["id"] for r in results}
+    assert {r["match"] for r in results} == {"place"}
+
+
+@vietnam_only
+@pytest.mark.parametrize(
+    "text", ["tờ 4 thửa 108, Phường Mẫu 2, Phường Mẫu 3", "Phường Trúc Bạch, Phường Mẫu 3 4/108"]
+)
+def test_places_that_do_not_lie_in_one_another_say_so(vn_place, text) -> None:
+    answer = search(text)
+    assert answer.results == []
+    assert "do not lie in one another" in answer.message
+
+
+@vietnam_only
+def test_a_district_code_searches_its_communes(vn_place) -> None:
+    found = {r["id"] for r in search("4/108", unit_code="9801").results}
+    assert found == {vn_place["here"].pk, vn_place["there"].pk}
+
+
+@vietnam_only
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mã thửa: {identifier}",
+        "Vị trí thửa đất thửa đất số 108, tờ bản đồ số 4, Phường Mẫu 2, Tỉnh Thử",
+        "Địa chỉ: tờ 4 thửa 108, P. Mẫu 2",
+    ],
+)
+def test_labels_copied_with_a_value_are_left_out(vn_place, text) -> None:
+    assert first(text.format(identifier=vn_place["here"].identifier)) == vn_place["here"].identifier
+
+
+@korea_only
+@pytest.mark.parametrize(
+    "text", ["고유번호: {pnu}", "소재지 지번 청운동 362-1", "도로명주소: 종로구 세종대로 201"]
+)
+def test_korean_labels_copied_with_a_value_are_left_out(kr_place, text) -> None:
+    wanted = kr_place["362-1"]
+    assert first(text.format(pnu=wanted.identifier)) == wanted.identifier
+
+
+@pytest.mark.parametrize("text", ["홍길동", "김현동", "a b c p q x h z"])
+def test_names_and_letters_are_not_taken_for_places(streets, text) -> None:
+    assert search(text).message == ""
+
+
+@korea_only
+def test_a_dong_the_register_lacks_never_finds_a_lot_elsewhere(kr_place) -> None:
+    answer = search("청운9동 362-1")
+    assert answer.results == []
+    assert "no administrative unit" in answer.message
+
+
+def test_a_typo_that_makes_another_real_word_is_corrected(streets) -> None:
+    ParcelFactory(admin_unit=streets["12"].admin_unit, address="Số 7 Phố Trung Hòa")
+    results = search("12 Trưng Chinh").results  # "trung" is a word of the register
+    assert results and results[0]["id"] == streets["12"].pk
+    assert results[0]["quality"] == "fuzzy"
+
+
+@vietnam_only
+def test_a_place_named_many_times_is_listed_once(vn_place) -> None:
+    assert len(search(" ".join(["P. Mẫu 2"] * 10)).places) == 1
+
+
+@vietnam_only
+def test_a_lot_not_yet_made_on_the_day_asked_says_so(vn_place) -> None:
+    answer = search("tờ 4 thửa 108, Phường Mẫu 2", as_of=dt.date(1990, 1, 1))
+    assert answer.results == []
+    assert "on that day" in answer.message
