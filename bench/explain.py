@@ -27,6 +27,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parcels", type=int, default=1_000_000)
     parser.add_argument("--plans", action="store_true", help="print every plan, not only slow ones")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the replay session, to try one (gin_fuzzy_search_limit=2000)",
+    )
     parser.add_argument("queries", nargs="+")
     options = parser.parse_args()
     ctx = _context(options.parcels, False, 8799)
@@ -34,6 +41,9 @@ def main() -> None:
     found = [searches.Sample("explain", query, "") for query in options.queries]
     captured, prepares = searches.capture(found)
     with closing(ctx.connect()) as connection, connection.cursor() as cursor:
+        for setting in options.set:
+            name, _, value = setting.partition("=")
+            cursor.execute("SELECT set_config(%s, %s, false)", [name, value])
         for name, prepare in prepares.items():
             cursor.execute(prepare)
             print(f"(prepared {name})")
