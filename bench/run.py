@@ -43,9 +43,11 @@ from environ import Env
 from bench.harness import BENCH, ROOT, Context, Measure, Row, libpq, with_database
 from landinfo import gunicorn_conf
 
-SECTIONS = ("lookups", "tiles", "transfers", "exports", "flood", "map")
-# Marks a bench database whose generation finished: COMMENT ON DATABASE.
-_MARK = "landinfo-bench parcels={parcels} seed=1"
+SECTIONS = ("lookups", "tiles", "transfers", "exports", "flood", "map", "suggest", "searchcost")
+# Marks a bench database whose generation finished: COMMENT ON DATABASE. "names=country":
+# generated districts with the country's street and commune names (issue 16); a database
+# marked otherwise is generated again.
+_MARK = "landinfo-bench parcels={parcels} seed=1 names=country"
 # gunicorn as `make demo` and docker/ run it (landinfo/gunicorn_conf.py); these two
 # override its processes and threads for an experiment.
 GUNICORN_WORKERS = int(os.environ.get("LANDINFO_BENCH_WORKERS", gunicorn_conf.workers))
@@ -59,6 +61,11 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", choices=SECTIONS, help="run these sections only")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="make (or check) the bench database and stop: a 10M register takes hours",
+    )
     options = parser.parse_args()
     output = options.output or (
         ROOT / "var" / "bench" / "RESULTS-smoke.md" if options.smoke else BENCH / "RESULTS.md"
@@ -66,6 +73,9 @@ def main() -> int:
     started = time.perf_counter()
     ctx = _context(options.parcels, options.smoke, options.port)
     _prepare_database(ctx)
+    if options.prepare_only:
+        print(*ctx.notes, sep="\n")
+        return 0
     rows: list[Row] = []
     failed: list[str] = []
     with _gunicorn(ctx, options.port):
@@ -176,8 +186,10 @@ def _prepare_database(ctx: Context) -> None:
         ctx.notes.append(
             f"`generate_parcels --count {ctx.parcels}` took {seconds:.0f} s in this run."
         )
+        started = time.perf_counter()
         with closing(ctx.connect(superuser=True)) as connection, connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
+        ctx.notes.append(f"`VACUUM ANALYZE` took {time.perf_counter() - started:.0f} s.")
         with admin.cursor() as cursor:
             cursor.execute(f"COMMENT ON DATABASE \"{name}\" IS '{mark}'")
     admin.close()

@@ -20,6 +20,7 @@ TABLES = (
     "parcels_parcel",
     "parcels_landprice",
     "parcels_parcellineage",
+    "parcels_searchword",
     "transactions_right",
     "transactions_party",
     "transactions_journalentry",
