@@ -324,7 +324,8 @@ ORDER BY rank
 LIMIT %(limit)s
 """
 
-# The words the word being typed may become, most common first (index searchword_prefix).
+# The words the word being typed may become, most common first (the primary key's
+# text_pattern_ops index, parcels_searchword_word_*_like).
 _COMPLETIONS_SQL = """
 SELECT word FROM parcels_searchword
 WHERE word LIKE %(prefix)s AND word <> %(word)s
@@ -332,7 +333,7 @@ ORDER BY parcels DESC, word
 LIMIT %(most)s
 """
 
-# Whether a word of some unit's name starts with the word (index searchword_prefix).
+# Whether a word of some unit's name starts with the word (the same prefix index).
 _PLACE_WORD_SQL = """
 SELECT 1 FROM parcels_searchword WHERE word LIKE %(prefix)s AND in_place_name LIMIT 1
 """

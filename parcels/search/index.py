@@ -47,7 +47,6 @@ SEARCH_INDEXES = (
     "adminunit_name_keys",
     "adminunitname_name_keys",
     "adminunitname_parent_keys",
-    "searchword_prefix",
     "searchword_trgm",
     "searchword_length",
 )
@@ -67,6 +66,7 @@ def rebuild(cursor: Any) -> int:
     """Rebuild every index of search from the rows, recount the words; return their number."""
     for name in SEARCH_INDEXES:
         cursor.execute(f"REINDEX INDEX {name}")
+    cursor.execute("REINDEX TABLE parcels_searchword")  # its primary key's prefix index too
     count = recount_words(cursor)
     cursor.execute("ANALYZE parcels_parcel")
     return count
