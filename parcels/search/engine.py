@@ -166,6 +166,21 @@ class SearchAnswer:
     settled: bool = False
 
 
+# The lifespan tests of search, on the parameter `day` (sql.alive's half-open rule):
+# in force that day, else (no day asked) any parcel, for identifiers, whose callers
+# then prefer the current one; or the current one, for everything else.
+def _lifespan(alias: str, no_day: str) -> str:
+    return f"(CASE WHEN %(day)s::date IS NULL THEN {no_day} ELSE {sql.alive(alias)} END)"
+
+
+def _with_lifespans(statement: str) -> str:
+    return (
+        statement.replace("{on_day_or_any}", _lifespan("", "true"))
+        .replace("{on_day_or_current}", _lifespan("", "valid_to IS NULL"))
+        .replace("{on_day_or_current_p}", _lifespan("p", "p.valid_to IS NULL"))
+    )
+
+
 # Describes the parcels a tier chose (`chosen`: id, score, rank); boxes and points are
 # computed for those few only. The point lies on the parcel's surface: a concave
 # parcel's centroid can lie outside it. Units above the parcel's give its lot address.
@@ -194,19 +209,20 @@ ORDER BY chosen.rank
 # The parcel with each identifier: the one in force on `day` when asked, else the
 # current one, else the one retired last (an old certificate still finds its parcel).
 # Index: parcels_par_identif_65285e_idx.
-_EXACT_CHOSEN = """
+_EXACT_CHOSEN = _with_lifespans(
+    """
 SELECT id, %(score)s::float8 AS score, row_number() OVER (ORDER BY identifier) AS rank
 FROM (
     SELECT DISTINCT ON (identifier) id, identifier
     FROM parcels_parcel
     WHERE identifier = ANY(%(identifiers)s::text[])
-      AND (%(day)s::date IS NULL OR (valid_from <= %(day)s::date
-           AND (valid_to IS NULL OR valid_to > %(day)s::date)))
+      AND {on_day_or_any}
     ORDER BY identifier, valid_to DESC NULLS FIRST, valid_from DESC
 ) latest
 ORDER BY rank
 LIMIT %(limit)s
 """
+)
 
 _EXACT = sql.statement(
     "search_exact",
@@ -220,7 +236,8 @@ _EXACT = sql.statement(
 _CONTINUED = sql.statement(
     "search_continued",
     _RESULTS_SQL.format(
-        chosen="""
+        chosen=_with_lifespans(
+            """
 SELECT id, %(score)s::float8 AS score,
        row_number() OVER (ORDER BY length(identifier), identifier) AS rank
 FROM (
@@ -228,14 +245,13 @@ FROM (
     FROM unnest(%(low)s::text[], %(high)s::text[]) AS r(low, high)
     JOIN parcels_parcel p ON p.identifier BETWEEN r.low AND r.high
     WHERE p.identifier <> ALL(%(found)s::text[])
-      AND (CASE WHEN %(day)s::date IS NULL THEN p.valid_to IS NULL
-                ELSE p.valid_from <= %(day)s::date
-                     AND (p.valid_to IS NULL OR p.valid_to > %(day)s::date) END)
+      AND {on_day_or_current_p}
     ORDER BY p.identifier, p.valid_to DESC NULLS FIRST, p.valid_from DESC
 ) latest
 ORDER BY rank
 LIMIT %(limit)s
 """
+        )
     ),
     {
         "low": "text[]",
@@ -249,7 +265,8 @@ LIMIT %(limit)s
 
 # Identifiers that end with the suffix, one parcel per identifier as above, current
 # ones first. Index: parcel_identifier_reversed (migration 0003), a prefix scan.
-_SUFFIX_CHOSEN = """
+_SUFFIX_CHOSEN = _with_lifespans(
+    """
 SELECT id, %(score)s::float8 AS score,
        row_number() OVER (ORDER BY valid_to IS NOT NULL, identifier) AS rank
 FROM (
@@ -257,19 +274,20 @@ FROM (
     FROM parcels_parcel
     WHERE reverse(identifier) LIKE %(reversed_prefix)s AND length(identifier) = %(length)s
       AND (%(units)s::bigint[] IS NULL OR admin_unit_id = ANY(%(units)s::bigint[]))
-      AND (%(day)s::date IS NULL OR (valid_from <= %(day)s::date
-           AND (valid_to IS NULL OR valid_to > %(day)s::date)))
+      AND {on_day_or_any}
     ORDER BY identifier, valid_to DESC NULLS FIRST, valid_from DESC
 ) latest
 ORDER BY rank
 LIMIT %(limit)s
 """
+)
 
 # Parcels whose address has every word of the query (GIN index parcel_address_words),
 # in force on the day (current when no day is asked), in the places named; a pool of
 # them in no order, ranked by how many of the address's words were not typed, then by
 # how alike the two texts are, then by identifier.
-_ADDRESS_CHOSEN = """
+_ADDRESS_CHOSEN = _with_lifespans(
+    """
 SELECT id, %(score)s - least(extra, 20) * 0.01 AS score,
        row_number() OVER (ORDER BY extra, closeness DESC, identifier) AS rank
 FROM (
@@ -282,9 +300,7 @@ FROM (
             SELECT id, identifier, address
             FROM parcels_parcel
             WHERE landinfo_search_document(address) @@ %(query)s::tsquery
-              AND (CASE WHEN %(day)s::date IS NULL THEN valid_to IS NULL
-                        ELSE valid_from <= %(day)s::date
-                             AND (valid_to IS NULL OR valid_to > %(day)s::date) END)
+              AND {on_day_or_current}
               AND (%(units)s::bigint[] IS NULL OR admin_unit_id = ANY(%(units)s::bigint[]))
               AND id <> ALL(%(seen)s::bigint[])
             LIMIT %(pool)s
@@ -296,6 +312,7 @@ FROM (
 ORDER BY rank
 LIMIT %(limit)s
 """
+)
 
 # A unit and every unit below it (index: the unit's parent).
 _UNIT_AND_BELOW_SQL = """
@@ -310,19 +327,19 @@ SELECT id, code FROM below
 
 # Parcels in the places named, when the text names nothing else: in force on the day
 # or current, lowest identifier first. Index: parcels_par_admin_u_* (unit, land use).
-_IN_PLACES_CHOSEN = """
+_IN_PLACES_CHOSEN = _with_lifespans(
+    """
 SELECT id, %(score)s::float8 AS score, row_number() OVER (ORDER BY identifier) AS rank
 FROM (
     SELECT id, identifier FROM parcels_parcel
     WHERE admin_unit_id = ANY(%(units)s::bigint[])
-      AND (CASE WHEN %(day)s::date IS NULL THEN valid_to IS NULL
-                ELSE valid_from <= %(day)s::date
-                     AND (valid_to IS NULL OR valid_to > %(day)s::date) END)
+      AND {on_day_or_current}
     LIMIT %(pool)s
 ) pool
 ORDER BY rank
 LIMIT %(limit)s
 """
+)
 
 # The words the word being typed may become, most common first (the primary key's
 # text_pattern_ops index, parcels_searchword_word_*_like).
