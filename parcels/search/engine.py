@@ -450,9 +450,12 @@ def _answer(request: _Query) -> SearchAnswer:
     free = [word for index, word in enumerate(words) if index not in reading.place_words()]
     if reading.places and not free and units:
         return SearchAnswer(_in_places(request, units, _place_ref(reading)), places)
+    if free and all(_is_lot_word(word.text) for word in free):
+        # "thửa 5", "15.1", "9999": a lot number that cannot be read is no address
+        # (a Korean dong and a number is a lot, never a building on some road).
+        return SearchAnswer([], places, _lot_spelling(request))
     results = _address_matches(request, words, reading, units)
-    lot_like = bool(free) and all(_is_lot_word(word.text) for word in free)
-    if not results and reading.places and not lot_like:
+    if not results and reading.places:
         # A street named like a unit ("Lê Lợi"): read the words as an address alone,
         # as typed (no correction guesses a street the place was not).
         results = _address_matches(
@@ -460,9 +463,6 @@ def _answer(request: _Query) -> SearchAnswer:
         )
     if results:
         return SearchAnswer(results, places)
-    if lot_like:
-        # "thửa 5", "15.1", "9999": a lot number that cannot be read is no address.
-        return SearchAnswer([], places, _lot_spelling(request))
     message = _NO_SUCH_PLACE if names_unknown_place(request.text, words, reading) else ""
     return SearchAnswer([], places, message)
 

@@ -449,3 +449,11 @@ def test_a_lot_not_yet_made_on_the_day_asked_says_so(vn_place) -> None:
     answer = search("tờ 4 thửa 108, Phường Mẫu 2", as_of=dt.date(1990, 1, 1))
     assert answer.results == []
     assert "on that day" in answer.message
+
+
+@korea_only
+@pytest.mark.parametrize("text", ["청운동 362.1", "청운동 362/1", "청운동 0"])
+def test_a_dong_and_an_unreadable_lot_finds_no_building_by_its_number(kr_place, text) -> None:
+    answer = search(text)
+    assert answer.results == []
+    assert answer.message
