@@ -1,12 +1,14 @@
 """Parcel search: what a citizen types, read as an identifier, a place and lot, or an address.
 
 The order people can follow (issue 16): an identifier or a lot number in the place
-named, then an address whose every word was typed, then one whose last word is still
-being typed (a prefix), then one with a word mistyped. Each tier is asked for only when
-the ones before it found fewer than asked for, and a place the text names bounds every
-tier: nothing outside "Phường Mẫu 2" is shown for "... Phường Mẫu 2".
+named (a lot names that lot only, or nothing), then places alone, then an address whose
+every word was typed, then one whose last word is still being typed (a prefix), then
+one with a word mistyped. Each tier is asked for only when the ones before it found
+fewer than asked for, and a place the text names bounds every tier: nothing outside
+"Phường Mẫu 2" is shown for "... Phường Mẫu 2". When nothing is found, trailing words
+that may be a place still being typed are left out and the text is read again.
 
-The index, after Nominatim's design (migration 0007): words of addresses in a GIN index
+The index, after Nominatim's design (migrations 0007-0010): words of addresses in a GIN index
 (one tsvector of bare words per parcel, no positions), the small table of words
 (SearchWord) for completing the word being typed (btree prefix) and for correcting a
 mistyped one (trigram), keys of units' names in GIN indexes, and the btree indexes of
@@ -408,8 +410,8 @@ def search(
     in parentheses and labels copied with a value ("Địa chỉ:", "고유번호") are left out.
     When nothing is found and the last words may still be being typed ("..., Phường
     Mẫ"), the text without them is read again. `query` is read as typed text is
-    (`normalize_text`): what nobody sees changes nothing. Two to nine queries, each on
-    an index.
+    (`normalize_text`): what nobody sees changes nothing. One to five queries, each on
+    an index, and as many again for each trailing word left out (at most four).
     """
     query, unit_code = _checked(query, unit_code, limit)
     text = _readable(query)
