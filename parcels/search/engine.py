@@ -22,12 +22,14 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypedDict
 
+from django.utils.translation import gettext, gettext_lazy
+
 from landinfo import sql
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
 from landinfo.profiles.text import normalize_text
 from parcels.models import AdministrativeUnit, Parcel, SearchWord
-from parcels.search.places import VN_KIND_WORDS, Reading, names_unknown_place, read_places
-from parcels.search.text import Word, read_words, tsquery_word
+from parcels.search.places import VN_KIND_WORDS, Reading, read_places, unknown_place
+from parcels.search.text import Word, folded_words, read_words, tsquery_word
 from parcels.selectors import LandUseRef, UnitRef
 
 SEARCH_LIMIT_DEFAULT = 10
@@ -82,19 +84,19 @@ _LABEL_WORDS = re.compile(
 )
 
 
-_NO_SUCH_LOT = (
+_NO_SUCH_LOT = gettext_lazy(
     "No parcel has this lot number in the register (in the place named, if any); check "
     "the numbers, or search by address."
 )
-_NO_SUCH_LOT_THAT_DAY = (
+_NO_SUCH_LOT_THAT_DAY = gettext_lazy(
     "No parcel had this lot number on that day (in the place named, if any); check the "
     "numbers and the date."
 )
-_NO_SUCH_PLACE = (
+_NO_SUCH_PLACE = gettext_lazy(
     "The register has no administrative unit of that name; check its spelling, or leave "
     "the place out."
 )
-_PLACES_APART = (
+_PLACES_APART = gettext_lazy(
     "The places named do not lie in one another (or not in the unit searched in); check "
     "them, or name one."
 )
@@ -131,7 +133,15 @@ _LOT_WORDS = frozenset(
 # Words at the end that may still be being typed are left out up to this many times
 # ("Thành phố Hồ Chí Mi" is being typed after a lot).
 _MOST_DROPPED = 4
-_REMARK = re.compile(r"\([^()]*\)")
+# A remark in brackets of any kind, ASCII or full-width, or opened and never closed.
+_REMARK = re.compile(r"[(（\[［{｛【][^)）\]］}｝】]*(?:[)）\]］}｝】]|$)")
+# How each profile writes a lot, for the message that asks for one.
+_LOT_EXAMPLE = {"vn": "“tờ 12 thửa 345”", "kr": "“12-3”, “산 12-3”"}
+
+# Parts of a line the register prints ("display · identifier", "a | b").
+_PARTS = re.compile(r"\s+[·•|]\s+")
+_MOST_PARTS = 4
+_KOREAN_BEING_TYPED = re.compile(r"(?:[ㄱ-ㅎㅏ-ㅣ]|버|번[ㄱ-ㅎ])$")
 _FOREST_LOT_AFTER_PLACE = re.compile(r"([동리가])산(?=\s*[0-9０-９])")
 
 
@@ -166,6 +176,9 @@ class SearchAnswer:
     text: str = ""
     # The text was read for what it is (a lot, places apart): no shorter reading helps.
     settled: bool = False
+    # The text ends with a place it names ("..., Xã Đồng Tâm"): its last words are no
+    # place still being typed, and are never left out to find something elsewhere.
+    ends_in_place: bool = False
 
 
 # The lifespan tests of search, on the parameter `day` (sql.alive's half-open rule):
@@ -418,10 +431,21 @@ def search(
     if not any(char.isalnum() for char in text):
         return SearchAnswer([])
     request = _Query(get_profile(), text, limit, as_of, _unit_ids(unit_code), unit_code)
+    parts = [part for part in _PARTS.split(text) if any(char.isalnum() for char in part)]
+    if len(parts) > 1:
+        # A line copied whole: "tờ 4 thửa 108 · 90002-4-108", "<lot address> · <address>",
+        # "Mã thửa: 90002-4-108 · Trạng thái: ...": its parts name one parcel.
+        return _best_part([_read(replace(request, text=part)) for part in parts[:_MOST_PARTS]])
+    return _read(request)
+
+
+def _read(request: _Query) -> SearchAnswer:
+    """Return what the text names, reading it again without a place still being typed."""
+    text = request.text
     answer = _answer(request)
     retry = text
     for _ in range(_MOST_DROPPED):
-        if answer.results or answer.settled:
+        if answer.results or answer.settled or answer.ends_in_place:
             break
         retry = _without_last_word(retry)
         if not retry:
@@ -432,6 +456,16 @@ def search(
                 result["quality"] = "prefix" if result["quality"] == "exact" else result["quality"]
             answer = replace(again, message="")
     return answer
+
+
+def _best_part(answers: list[SearchAnswer]) -> SearchAnswer:
+    """Return the answer of the part that names a parcel most exactly: an identifier first."""
+    for answer in answers:
+        first = answer.results[0] if answer.results else None
+        if first is not None and (first["match"], first["quality"]) == ("identifier", "exact"):
+            return answer
+    found = [answer for answer in answers if answer.results]
+    return found[0] if found else answers[0]
 
 
 def _answer(request: _Query) -> SearchAnswer:
@@ -445,28 +479,34 @@ def _answer(request: _Query) -> SearchAnswer:
     places = _place_refs(reading)
     units = _narrowed(reading.units, request.unit_ids)
     if reading.apart or units == {}:
-        return SearchAnswer([], places, _PLACES_APART, settled=True)
+        return SearchAnswer([], places, str(_PLACES_APART), settled=True)
     lots = _lot_matches(request, reading, units)
     if lots is not None:
         return SearchAnswer(lots, places, _no_lot(request, lots), text=request.text, settled=True)
     free = [word for index, word in enumerate(words) if index not in reading.place_words()]
+    # A text that ends with a place it names is not a place still being typed.
+    ends = bool(reading.places) and reading.places[-1].last == len(words)
     if reading.places and not free and units:
         return SearchAnswer(_in_places(request, units, _place_ref(reading)), places)
     if free and all(_is_lot_word(word.text) for word in free):
         # "thửa 5", "15.1", "9999": a lot number that cannot be read is no address
         # (a Korean dong and a number is a lot, never a building on some road).
         return SearchAnswer([], places, _lot_spelling(request))
+    unknown = unknown_place(request.text, words, reading)
     results = _address_matches(request, words, reading, units)
-    if not results and reading.places:
+    if unknown:
+        # "Phường Mẫu 9": the unit is not in the register, so no parcel is in it; an
+        # address with those very words in that order ("Số 5 Xã Đàn") still is.
+        results = [r for r in results if _has_run(folded_words(r["address"]), unknown)]
+    if not results and reading.places and not unknown:
         # A street named like a unit ("Lê Lợi"): read the words as an address alone,
         # as typed (no correction guesses a street the place was not).
         results = _address_matches(
             request, words, Reading([], None, words), request.unit_ids, correct=False
         )
     if results:
-        return SearchAnswer(results, places)
-    message = _NO_SUCH_PLACE if names_unknown_place(request.text, words, reading) else ""
-    return SearchAnswer([], places, message)
+        return SearchAnswer(results, places, ends_in_place=ends)
+    return SearchAnswer([], places, str(_NO_SUCH_PLACE) if unknown else "", ends_in_place=ends)
 
 
 def _readable(query: str) -> str:
@@ -501,15 +541,16 @@ def _no_lot(request: _Query, lots: list[SearchResult]) -> str:
     if lots:
         return ""
     if request.day is not None:
-        return _NO_SUCH_LOT_THAT_DAY
-    return _NO_SUCH_LOT
+        return str(_NO_SUCH_LOT_THAT_DAY)
+    return str(_NO_SUCH_LOT)
 
 
 def _lot_spelling(request: _Query) -> str:
-    return (
-        "Write a lot with all its numbers and its place, e.g. "
-        f"{request.profile.search_example.split(' · ')[0]!r} with the name of its commune."
-    )
+    example = _LOT_EXAMPLE.get(request.profile.key, "")
+    return gettext(
+        "Write a lot with all its numbers and its place, e.g. %(example)s with the name of "
+        "its commune."
+    ) % {"example": example}
 
 
 def _is_lot_word(word: str) -> bool:
@@ -598,8 +639,15 @@ def _lot_matches(
     rest = _LABEL_WORDS.sub(" ", "".join(remainder)).strip(" ,;:.-")
     if not rest:
         return None
+    # "362-1ㅂ", "362-1버", "362-1번", "362-1번ㅈ": 번지 being composed on a keyboard.
+    rest = _KOREAN_BEING_TYPED.sub("", rest).rstrip()
     if rest.endswith("번"):
-        rest += "지"  # "362-1번" is "362-1번지" being typed
+        rest += "지"
+    whole = _whole_identifier(request.profile, rest)
+    if whole is not None:
+        # "Phường Mẫu 1 90002-4-108": the identifier, if it lies in the places named.
+        code = whole.split("-")[0] if request.profile.key == "vn" else whole[:10]
+        return _exact(request, [whole], place=_place_ref(reading)) if code in units.values() else []
     suffix = _short_spelling_suffix(request.profile, rest)
     if suffix is None:
         return None
@@ -724,6 +772,14 @@ def _in_places(request: _Query, units: dict[int, str], place: UnitRef | None) ->
     return [_result(request.profile, row, "place", "exact", place) for row in rows]
 
 
+def _whole_identifier(profile: JurisdictionProfile, text: str) -> str | None:
+    """Return the canonical identifier `text` spells whole (its unit in it), else None."""
+    try:
+        return profile.format_identifier(profile.parse_identifier(text))
+    except InvalidParcelIdentifier:
+        return None
+
+
 def _short_spelling_suffix(profile: JurisdictionProfile, text: str) -> str | None:
     """Return the end every commune's identifier would have for a spelling without a unit.
 
@@ -837,6 +893,12 @@ def _corrected(terms: list[str]) -> str | None:
             return None
         parts.append("(" + " | ".join(tsquery_word(word) for word in spellings) + ")")
     return " & ".join(parts)
+
+
+def _has_run(words: list[str], run: list[str]) -> bool:
+    """Return whether `run` occurs in `words` as consecutive words."""
+    width = len(run)
+    return any(words[i : i + width] == run for i in range(len(words) - width + 1))
 
 
 def _has_digit(word: str) -> bool:

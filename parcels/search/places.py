@@ -186,12 +186,14 @@ def _describe(place: Place, rows: list[dict[str, Any]]) -> None:
     place.level = max(levels)
 
 
-def names_unknown_place(text: str, words: Sequence[Word], reading: Reading) -> bool:
-    """Return whether the words outside known places name a unit the register lacks.
+def unknown_place(text: str, words: Sequence[Word], reading: Reading) -> list[str]:
+    """Return the words of a unit the text names and the register lacks; [] when none.
 
-    "Phường Xyz", "P. Xyz" and "TP. Xyz" name a ward or city; "없는동 12-3" a dong,
-    being followed by a lot number. A person's name ending like one ("홍길동"), a word
-    of kind at the end ("Phố Huế, P") or a lone letter ("a b p c") names none.
+    "Phường Xyz", "P. Xyz" and "TP. Xyz" name a ward or city ("Phường Mẫu 9": with the
+    number after it); "없는동 12-3" and "예시7동 3" a dong, being followed by a number. A
+    person's name ending like one ("홍길동"), a word of kind at the end ("Phố Huế, P")
+    or a lone letter ("a b p c") names none. The words let an address that has them
+    in this order ("Số 5 Xã Đàn", a street) still be found.
     """
     taken = reading.place_words()
     free = [(index, word) for index, word in enumerate(words) if index not in taken]
@@ -200,13 +202,19 @@ def names_unknown_place(text: str, words: Sequence[Word], reading: Reading) -> b
         adjacent = following is not None and following[0] == index + 1
         if _KR_UNIT_WORD.match(word.text):
             if adjacent and following is not None and following[1].text.isdigit():
-                return True
+                first = index
+                while first and words[first].start == words[first - 1].end:
+                    first -= 1  # the whole typed word: "예시7동" is 예시 7 동
+                return [w.text for w in words[first : index + 2]]
             continue
         if adjacent and following is not None and _names_kind(text, words, index):
             name = following[1].text
             if name.isalpha() and name not in VN_KIND_WORDS:
-                return True
-    return False
+                last = index + 2
+                if last < len(words) and words[last].text.isdigit() and last not in taken:
+                    last += 1  # "Phường Mẫu 9"
+                return [w.text for w in words[index:last]]
+    return []
 
 
 def _names_kind(text: str, words: Sequence[Word], index: int) -> bool:

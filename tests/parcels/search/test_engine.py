@@ -9,6 +9,7 @@ import random
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import translation
 
 from landinfo.profiles import get_profile
 from parcels.models import AdministrativeUnit, AdministrativeUnitName, Parcel, SearchWord
@@ -17,6 +18,14 @@ from parcels.search.text import folded_words
 from tests.factories import AdministrativeUnitFactory, ParcelFactory, unit_code
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    # Messages are checked in English; the API answers in the request's language.
+    with translation.override("en"):
+        yield
+
 
 vietnam_only = pytest.mark.skipif(get_profile().key != "vn", reason="Vietnamese places")
 korea_only = pytest.mark.skipif(get_profile().key != "kr", reason="Korean places")
@@ -457,3 +466,71 @@ def test_a_dong_and_an_unreadable_lot_finds_no_building_by_its_number(kr_place, 
     answer = search(text)
     assert answer.results == []
     assert answer.message
+
+
+# --- the second outsider round ------------------------------------------------------------
+
+
+@vietnam_only
+def test_a_former_name_at_the_end_is_never_left_out_to_find_something_elsewhere(vn_place):
+    ParcelFactory(admin_unit=vn_place["other"], address="Số 512 Phố Huế, Phường Mẫu 3")
+    answer = search("Số 512 Phố Huế, Phường Trúc Bạch")  # Mẫu 2's former name
+    assert answer.results == []
+
+
+@vietnam_only
+@pytest.mark.parametrize("text", ["Phường Mẫu 9", "Số 9 Phố Huế, Phường Mẫu 9"])
+def test_a_unit_the_register_lacks_shows_no_parcel_elsewhere(vn_place, text) -> None:
+    ParcelFactory(admin_unit=vn_place["ward"], address="Số 9 Phố Huế, Phường Mẫu 2")
+    answer = search(text)
+    assert answer.results == []
+    assert "no administrative unit" in answer.message
+
+
+def test_a_street_named_like_a_unit_is_still_found(streets) -> None:
+    parcel = ParcelFactory(admin_unit=streets["12"].admin_unit, address="Số 5 Xã Đàn")
+    assert first("Số 5 Xã Đàn") == parcel.identifier
+
+
+@vietnam_only
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tờ 4 thửa 108 Phường Mẫu 2 （CCCD 079201001234）",
+        "tờ 4 thửa 108, Phường Mẫu 2 [ghi chú]",
+        "tờ 4 thửa 108, Phường Mẫu 2 (Nguyễn Văn A",
+        "tờ 4 thửa 108 · {identifier}",
+        "thửa đất số 108, tờ bản đồ số 4, Phường Mẫu 2, Tỉnh Thử · Số 1 Phố Huế",
+        "Mã thửa: {identifier} · Trạng thái: Đang có hiệu lực",
+        "Phường Mẫu 2 {identifier}",
+    ],
+)
+def test_lines_copied_whole_find_their_parcel(vn_place, text) -> None:
+    here = vn_place["here"]
+    assert first(text.format(identifier=here.identifier)) == here.identifier
+
+
+@vietnam_only
+def test_a_whole_identifier_outside_the_place_named_is_not_found(vn_place) -> None:
+    assert search(f"Phường Mẫu 3 {vn_place['here'].identifier}").results == []
+
+
+@korea_only
+@pytest.mark.parametrize("typed", ["ㅂ", "버", "번", "번ㅈ", "번지"])
+def test_a_lot_stays_while_beonji_is_composed(kr_place, typed) -> None:
+    assert first(f"청운동 362-1{typed}") == kr_place["362-1"].identifier
+
+
+@korea_only
+def test_a_dong_the_register_lacks_and_a_number_finds_no_lot_elsewhere(kr_place) -> None:
+    answer = search("청운9동 12")
+    assert answer.results == []
+
+
+@vietnam_only
+def test_messages_are_in_the_language_asked(client, vn_place) -> None:
+    answer = client.get(
+        "/api/parcels/search", {"q": "tờ 4 thửa 9999, Phường Mẫu 2"}, HTTP_ACCEPT_LANGUAGE="ko"
+    ).json()
+    assert answer["results"] == []
+    assert "필지" in answer["message"]
