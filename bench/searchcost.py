@@ -330,21 +330,4 @@ class _Poster:
         return self._post({**self._base(item, "subdivision"), "children": children, "crs": srid})
 
     def sale(self, item: transfers.Work) -> bool:
-        return self._post(
-            {
-                **self._base(item, "transfer"),
-                "transfer_type": "sale",
-                "price": "1000",
-                "transferors": [{"party": item.holder, "share": "1/1"}],
-                "recipients": [
-                    {
-                        "party": {
-                            "kind": "person",
-                            "name": f"Người Mua {item.parcel}",
-                            "national_id": item.buyer,
-                        },
-                        "share": "1/1",
-                    }
-                ],
-            }
-        )
+        return self._post({**self._base(item, "transfer"), **transfers.sale_terms(item)})

@@ -75,6 +75,25 @@ class Work:
     buyer: str  # the recipient's national ID, new to the register
 
 
+def sale_terms(item: Work) -> dict[str, Any]:
+    """Return the terms of the sale of `item`'s parcel to its buyer, as the deed API takes them."""
+    return {
+        "transfer_type": "sale",
+        "price": "1000",
+        "transferors": [{"party": item.holder, "share": "1/1"}],
+        "recipients": [
+            {
+                "party": {
+                    "kind": "person",
+                    "name": f"Người Mua {item.parcel}",
+                    "national_id": item.buyer,
+                },
+                "share": "1/1",
+            }
+        ],
+    }
+
+
 def run(ctx: Context) -> list[Row]:
     """Return one row per number of notaries: LandInfo's transfers/s beside pgbench's."""
     pgbench = shutil.which("pgbench")
@@ -255,19 +274,7 @@ def _ours(
                 "parcel": item.parcel,
                 "effective_date": day.isoformat(),
                 "expected_last_entry": item.last_entry,
-                "transfer_type": "sale",
-                "price": "1000",
-                "transferors": [{"party": item.holder, "share": "1/1"}],
-                "recipients": [
-                    {
-                        "party": {
-                            "kind": "person",
-                            "name": f"Người Mua {item.parcel}",
-                            "national_id": item.buyer,
-                        },
-                        "share": "1/1",
-                    }
-                ],
+                **sale_terms(item),
             }
         )
         headers = {
