@@ -307,14 +307,14 @@ SELECT id, %(score)s - least(extra, 20) * 0.01 AS score,
        row_number() OVER (ORDER BY extra, closeness DESC, identifier) AS rank
 FROM (
     SELECT id, identifier,
-           length(ts_delete(landinfo_search_document(address), %(typed)s::text[])) AS extra,
-           similarity(landinfo_unaccent(address), %(folded)s) AS closeness
+           length(ts_delete(array_to_tsvector(search_words), %(typed)s::text[])) AS extra,
+           similarity(array_to_string(search_words, ' '), %(folded)s) AS closeness
     FROM (
-        SELECT id, identifier, address
+        SELECT id, identifier, search_words
         FROM (
-            SELECT id, identifier, address
+            SELECT id, identifier, address, search_words
             FROM parcels_parcel
-            WHERE landinfo_search_document(address) @@ %(query)s::tsquery
+            WHERE landinfo_parcel_document(search_words, admin_unit_id) @@ %(query)s::tsquery
               AND {on_day_or_current}
               AND (%(units)s::bigint[] IS NULL OR admin_unit_id = ANY(%(units)s::bigint[]))
               AND id <> ALL(%(seen)s::bigint[])
@@ -389,6 +389,8 @@ SELECT word FROM (
 ORDER BY levenshtein(word, %(word)s), similarity(word, %(word)s) DESC, parcels DESC, word
 LIMIT %(most)s
 """
+# A search in more units than this filters them after the index (_unit_keys).
+_MOST_UNIT_KEYS = 64
 # Words up to this long are corrected by edit distance too.
 _SHORT_WORD = 5
 # A text with more words the register lacks than this is not corrected: it is no typo
@@ -476,6 +478,9 @@ def _answer(request: _Query) -> SearchAnswer:
         return SearchAnswer(lots, text=request.text, message=_no_lot(request, lots), settled=True)
     words = read_words(request.text)
     reading = read_places(words)
+    if reading.apart or _narrowed(reading.units, request.unit_ids) == {}:
+        # "Lê Lợi, Quận 1": the ward Lê Lợi is elsewhere, the street may be in Quận 1.
+        reading = reading.without_bare()
     places = _place_refs(reading)
     units = _narrowed(reading.units, request.unit_ids)
     if reading.apart or units == {}:
@@ -487,6 +492,13 @@ def _answer(request: _Query) -> SearchAnswer:
     # A text that ends with a place it names is not a place still being typed.
     ends = bool(reading.places) and reading.places[-1].last == len(words)
     if reading.places and not free and units:
+        if all(reading.bare(place) for place in reading.places):
+            # "Lê Lợi": a street's name before a ward's, when an address has it.
+            streets = _address_matches(
+                request, words, Reading([], None, words), request.unit_ids, correct=False
+            )
+            if streets:
+                return SearchAnswer(streets, places)
         return SearchAnswer(_in_places(request, units, _place_ref(reading)), places)
     if free and all(_is_lot_word(word.text) for word in free):
         # "thửa 5", "15.1", "9999": a lot number that cannot be read is no address
@@ -832,18 +844,34 @@ def _address_matches(
         )
         found.extend(_result(request.profile, row, "address", quality, place) for row in rows)
 
+    within = _unit_keys(units)
     exact = [tsquery_word(term) for term in dict.fromkeys(terms)]
-    tier(" & ".join(exact), "exact")
+    tier(" & ".join([*exact, *within]), "exact")
     if len(found) < request.limit:
         completions = _completions(terms[-1])
         if completions:
             last = " | ".join(tsquery_word(word) for word in completions)
-            tier(" & ".join([*exact[:-1], f"({last})"]), "prefix")
+            before = [tsquery_word(term) for term in dict.fromkeys(terms[:-1])]
+            tier(" & ".join([*before, f"({last})", *within]), "prefix")
     if correct and not found and not all(_is_lot_word(term) for term in terms):
         corrected = _corrected(terms)
         if corrected is not None:
-            tier(corrected, "fuzzy")
+            tier(" & ".join([corrected, *within]), "fuzzy")
     return found
+
+
+def _unit_keys(units: dict[int, str] | None) -> list[str]:
+    """Return the tsquery term "in one of these units", or none when it would not help.
+
+    The indexed document holds one key per parcel, "#<unit id>" (migration 0011), so
+    that GIN intersects the places with the words: for a ward named, it reads the
+    ward's few thousand parcels instead of every parcel of the country with a common
+    word. Each key ORed costs a check of every parcel it holds, so over many units (a
+    province named) the rows are filtered after the index instead, as before.
+    """
+    if not units or len(units) > _MOST_UNIT_KEYS:
+        return []
+    return ["(" + " | ".join(tsquery_word(f"#{pk}") for pk in sorted(units)) + ")"]
 
 
 def _completions(word: str) -> list[str]:

@@ -1,8 +1,9 @@
 """Keeping the search index: what the database does by itself, and what a rebuild redoes.
 
 Every write keeps the index current in its own transaction, without code to forget:
-the GIN indexes of migration 0007 are expressions of the address and the unit names,
-which PostgreSQL updates with the row, and statement triggers add new words to the
+the parcel's words are a stored generated column of its address (migration 0011), the
+GIN indexes are expressions of those words and of the unit names, which PostgreSQL
+updates with the row, and statement triggers add new words to the
 word table (parcels_searchword) in the same statement. What no write does is count how
 common a word is (a shared counter would make every deed on a street wait for the
 others) or forget a word no address has any more. `recount_words` does both, as bulk
@@ -20,7 +21,7 @@ _RECOUNT_SQL = """
 CREATE TEMPORARY TABLE search_word_count ON COMMIT DROP AS
 SELECT w AS word, sum(current)::int AS parcels, bool_or(place) AS in_place_name
 FROM (
-    SELECT unnest(tsvector_to_array(landinfo_search_document(address))) AS w,
+    SELECT unnest(tsvector_to_array(array_to_tsvector(search_words))) AS w,
            (valid_to IS NULL)::int AS current, false AS place
     FROM parcels_parcel
     UNION ALL
@@ -62,8 +63,17 @@ def recount_words(cursor: Any) -> int:
     return int(cursor.fetchone()[0])
 
 
+# Rows whose stored words are not what the tokenising function now reads: an update
+# (of nothing) makes PostgreSQL compute the generated column again.
+_REREAD_SQL = """
+UPDATE parcels_parcel SET address = address
+WHERE search_words IS DISTINCT FROM landinfo_search_tokens(address)
+"""
+
+
 def rebuild(cursor: Any) -> int:
-    """Rebuild every index of search from the rows, recount the words; return their number."""
+    """Read every address again, rebuild search's indexes, recount the words; return their number."""
+    cursor.execute(_REREAD_SQL)
     for name in SEARCH_INDEXES:
         cursor.execute(f"REINDEX INDEX {name}")
     cursor.execute("REINDEX TABLE parcels_searchword")  # its primary key's prefix index too

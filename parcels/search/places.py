@@ -106,6 +106,23 @@ class Reading:
     def place_words(self) -> set[int]:
         return {index for place in self.places for index in range(place.first, place.last)}
 
+    def bare(self, place: Place) -> bool:
+        """Return whether `place` was typed as a bare name, which a street may also have.
+
+        "Lê Lợi" is a ward's name without "Phường" and, far more often, a street's;
+        "Phường Lê Lợi", "P. Lê Lợi" and "청운동" name the unit only.
+        """
+        first, last = self.words[place.first].text, self.words[place.last - 1].text
+        return (
+            first not in VN_KIND_WORDS
+            and not _KR_UNIT_WORD.match(last)
+            and not last.endswith(_KR_KINDS)
+        )
+
+    def without_bare(self) -> Reading:
+        """Return the reading with the places typed as bare names left to be address words."""
+        return _narrowed([place for place in self.places if not self.bare(place)], self.words)
+
 
 def read_places(words: Sequence[Word]) -> Reading:
     """Return the places named in `words`. Two queries when a run could be a name, else none."""
@@ -125,6 +142,13 @@ def read_places(words: Sequence[Word]) -> Reading:
         return Reading([], None, words)
     for place in places:
         _describe(place, found["".join(word.text for word in words[place.first : place.last])])
+    return _narrowed(places, words)
+
+
+def _narrowed(places: list[Place], words: Sequence[Word]) -> Reading:
+    """Return the reading of `places`: the units each of them contains."""
+    if not places:
+        return Reading([], None, words)
     units: dict[int, str] | None = None
     for place in places:
         units = (

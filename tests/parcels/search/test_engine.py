@@ -534,3 +534,59 @@ def test_messages_are_in_the_language_asked(client, vn_place) -> None:
     ).json()
     assert answer["results"] == []
     assert "필지" in answer["message"]
+
+
+def test_the_rebuild_reads_every_address_again_when_the_reading_of_text_changed():
+    unit = AdministrativeUnitFactory(code=unit_code(8), name="Phường Mẫu 8")
+    parcel = ParcelFactory(admin_unit=unit, address="Số 5 Phố Lãn Ông")
+    with connection.cursor() as cursor:
+        # A release that reads one more word out of every text (rolled back with the test).
+        cursor.execute(
+            "ALTER FUNCTION landinfo_search_tokens(text) RENAME TO landinfo_search_tokens_was;"
+            "CREATE FUNCTION landinfo_search_tokens(text) RETURNS text[] LANGUAGE sql "
+            "IMMUTABLE STRICT RETURN landinfo_search_tokens_was($1) || ARRAY['moithem'];"
+        )
+    assert search("lan ong moithem").results == []
+    call_command("rebuild_search_index", stdout=io.StringIO())
+    (result,) = search("lan ong moithem").results
+    assert result["id"] == parcel.pk
+    assert SearchWord.objects.filter(word="moithem").exists()
+
+
+def test_a_place_of_many_units_finds_its_parcels_without_the_units_in_the_query():
+    top = AdministrativeUnitFactory(
+        code=unit_code(30), name="Tỉnh Rộng Lớn", level=AdministrativeUnit.Level.PROVINCE
+    )
+    wards = [
+        AdministrativeUnitFactory(code=unit_code(31 + n), name=f"Xã Nhỏ {n}", parent=top)
+        for n in range(70)
+    ]
+    inside = ParcelFactory(admin_unit=wards[-1], address="Số 9 Đường Hoa Sữa")
+    ParcelFactory(address="Số 9 Đường Hoa Sữa")
+    results = search("Số 9 Đường Hoa Sữa, Tỉnh Rộng Lớn").results
+    assert [result["id"] for result in results] == [inside.pk]
+
+
+@vietnam_only
+def test_a_ward_named_like_a_street_gives_the_street_first_unless_named_as_a_ward(vn_place):
+    # The ward Phường Mẫu 2 was "Phường Trúc Bạch"; a street elsewhere has the name too.
+    street = ParcelFactory(admin_unit=vn_place["other"], address="Số 7 Phố Trúc Bạch")
+    answer = search("Trúc Bạch")
+    assert answer.results[0]["id"] == street.pk
+    assert answer.results[0]["match"] == "address"
+    assert [place["code"] for place in answer.places] == [vn_place["ward"].code]
+    as_ward = search("Phường Trúc Bạch").results
+    assert {result["id"] for result in as_ward} == {vn_place["here"].pk}
+    assert {result["match"] for result in as_ward} == {"place"}
+
+
+@vietnam_only
+def test_a_street_named_like_a_ward_of_another_district_is_found_in_the_district_named(vn_place):
+    district = AdministrativeUnitFactory(
+        code="9802", name="Quận Hai Thử", level=AdministrativeUnit.Level.DISTRICT
+    )
+    ward = AdministrativeUnitFactory(code=unit_code(40), name="Phường Bốn Mươi", parent=district)
+    street = ParcelFactory(admin_unit=ward, address="Số 3 Phố Trúc Bạch")
+    (result,) = search("Phố Trúc Bạch, Quận Hai Thử").results
+    assert result["id"] == street.pk
+    assert search("Phường Trúc Bạch, Quận Hai Thử").message  # a ward elsewhere: said so
