@@ -18,6 +18,7 @@ identifiers. Every statement runs on one of them; none scans the addresses.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypedDict
@@ -819,19 +820,27 @@ def _address_matches(
     *,
     correct: bool = True,
 ) -> list[SearchResult]:
-    """Return addresses with the words outside the places named, tier by tier."""
+    """Return addresses with the words outside the places named, tier by tier.
+
+    Each tier is asked only for what the ones before it left: words typed together as
+    they stand in the address ("Lê Lợi", not "Lê Quý Đôn, Phường Long Lợi"), then the
+    words anywhere in it, then the last word completed, then mistyped words corrected.
+    """
     taken = reading.place_words()
-    free = [word.text for index, word in enumerate(words) if index not in taken]
+    free = [(index, word.text) for index, word in enumerate(words) if index not in taken]
     # A place alone ("Phường Mẫu 2"): its own words, which addresses in it carry.
-    terms = free or [word.text for word in words]
+    at = free or [(index, word.text) for index, word in enumerate(words)]
+    terms = [term for _, term in at]
     typed = sorted({word.text for word in words})
     place = _place_ref(reading)
     found: list[SearchResult] = []
 
-    def tier(query: str, quality: Quality) -> None:
+    def tier(parts: list[str], quality: Quality) -> None:
+        if len(found) >= request.limit:
+            return
         rows = _results(
             _ADDRESS_CHOSEN,
-            query=query,
+            query=" & ".join([*dict.fromkeys(parts), *_unit_keys(units)]),
             score=_ADDRESS_SCORE[quality],
             typed=typed,
             folded=" ".join(word.text for word in words),
@@ -844,20 +853,45 @@ def _address_matches(
         )
         found.extend(_result(request.profile, row, "address", quality, place) for row in rows)
 
-    within = _unit_keys(units)
-    exact = [tsquery_word(term) for term in dict.fromkeys(terms)]
-    tier(" & ".join([*exact, *within]), "exact")
-    if len(found) < request.limit:
-        completions = _completions(terms[-1])
-        if completions:
-            last = " | ".join(tsquery_word(word) for word in completions)
-            before = [tsquery_word(term) for term in dict.fromkeys(terms[:-1])]
-            tier(" & ".join([*before, f"({last})", *within]), "prefix")
+    exact = [tsquery_word(term) for term in terms]
+    together = _together(at)
+    if together != exact:
+        tier(together, "exact")
+    tier(exact, "exact")
+    completions = _completions(terms[-1]) if len(found) < request.limit else []
+    if completions:
+        last = " | ".join(tsquery_word(word) for word in completions)
+        before, ends_name = at[:-1], bool(at[:-1]) and _name_pair(at[-2], at[-1])
+        if ends_name:
+            # "Lê Lợ": the pairs the completed name may have ("le loi", "le long", ...).
+            pairs = " | ".join(tsquery_word(f"{at[-2][1]} {word}") for word in completions)
+            tier([*_together(before), f"({pairs})"], "prefix")
+        tier([*(tsquery_word(term) for _, term in before), f"({last})"], "prefix")
     if correct and not found and not all(_is_lot_word(term) for term in terms):
         corrected = _corrected(terms)
         if corrected is not None:
-            tier(" & ".join([corrected, *within]), "fuzzy")
+            tier([corrected], "fuzzy")
     return found
+
+
+def _together(at: list[tuple[int, str]]) -> list[str]:
+    """Return the tsquery terms of words typed together: name words in pairs, others alone.
+
+    The index holds each pair of adjacent words of an address that are not numbers
+    ("le loi", migration 0012); numbers are asked alone, so "Lê Lợi 12" finds "Số 12
+    Lê Lợi".
+    """
+    parts, paired = [], set()
+    for first, second in itertools.pairwise(at):
+        if _name_pair(first, second):
+            parts.append(tsquery_word(f"{first[1]} {second[1]}"))
+            paired |= {first[0], second[0]}
+    return parts + [tsquery_word(term) for index, term in at if index not in paired]
+
+
+def _name_pair(first: tuple[int, str], second: tuple[int, str]) -> bool:
+    """Return whether two words were typed next to each other and neither is a number."""
+    return second[0] == first[0] + 1 and not _has_digit(first[1]) and not _has_digit(second[1])
 
 
 def _unit_keys(units: dict[int, str] | None) -> list[str]:

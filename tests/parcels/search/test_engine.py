@@ -590,3 +590,19 @@ def test_a_street_named_like_a_ward_of_another_district_is_found_in_the_district
     (result,) = search("Phố Trúc Bạch, Quận Hai Thử").results
     assert result["id"] == street.pk
     assert search("Phường Trúc Bạch, Quận Hai Thử").message  # a ward elsewhere: said so
+
+
+@pytest.mark.parametrize("text", ["Lê Lợi", "le loi", "Lê Lợ", "Lê Lợi 12", "12 Lê Lợi"])
+def test_words_typed_together_rank_where_the_address_has_them_together(text):
+    unit = AdministrativeUnitFactory(code=unit_code(11), name="Phường Mẫu 11")
+    # Fewer untyped words, but "Lê" and "Lợi" apart: ranked first by words alone.
+    apart = ParcelFactory(admin_unit=unit, address="Lê Văn Lợi")
+    street = ParcelFactory(admin_unit=unit, address="Số 12 Lê Lợi, Phường Mẫu 11")
+    results = [result["id"] for result in search(text).results]
+    assert results[0] == street.pk
+    if not _has_number(text):
+        assert results == [street.pk, apart.pk]
+
+
+def _has_number(text: str) -> bool:
+    return any(char.isdigit() for char in text)
