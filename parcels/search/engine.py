@@ -29,6 +29,7 @@ from landinfo import sql
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
 from landinfo.profiles.text import normalize_text
 from parcels.models import AdministrativeUnit, Parcel, SearchWord
+from parcels.search import frequent
 from parcels.search.places import VN_KIND_WORDS, Reading, read_places, unknown_place
 from parcels.search.text import Word, folded_words, read_words, tsquery_word
 from parcels.selectors import LandUseRef, UnitRef
@@ -327,6 +328,19 @@ FROM (
 ) ranked
 ORDER BY rank
 LIMIT %(limit)s
+"""
+)
+
+# How many parcels of a pool the index gives for a query (parcels.search.frequent).
+_POOLED_SQL = _with_lifespans(
+    """
+SELECT count(*) AS pooled FROM (
+    SELECT 1 FROM parcels_parcel
+    WHERE landinfo_parcel_document(search_words, admin_unit_id) @@ %(query)s::tsquery
+      AND {on_day_or_current}
+      AND id <> ALL(%(seen)s::bigint[])
+    LIMIT %(pool)s
+) pool
 """
 )
 
@@ -835,12 +849,15 @@ def _address_matches(
     place = _place_ref(reading)
     found: list[SearchResult] = []
 
-    def tier(parts: list[str], quality: Quality) -> None:
+    def tier(parts: list[str], quality: Quality, alone: str | None = None) -> None:
         if len(found) >= request.limit:
             return
+        query = " & ".join([*dict.fromkeys(parts), *_unit_keys(units)])
+        if alone is not None and units is None:
+            query = _in_first_units(query, alone, request.day, [r["id"] for r in found])
         rows = _results(
             _ADDRESS_CHOSEN,
-            query=" & ".join([*dict.fromkeys(parts), *_unit_keys(units)]),
+            query=query,
             score=_ADDRESS_SCORE[quality],
             typed=typed,
             folded=" ".join(word.text for word in words),
@@ -857,7 +874,7 @@ def _address_matches(
     together = _together(at)
     if together != exact:
         tier(together, "exact")
-    tier(exact, "exact")
+    tier(exact, "exact", alone=terms[0] if len(set(terms)) == 1 else None)
     completions = _completions(terms[-1]) if len(found) < request.limit else []
     if completions:
         last = " | ".join(tsquery_word(word) for word in completions)
@@ -872,6 +889,18 @@ def _address_matches(
         if corrected is not None:
             tier([corrected], "fuzzy")
     return found
+
+
+def _in_first_units(query: str, word: str, day: dt.date | None, seen: list[int]) -> str:
+    """Return `query` limited to the first units when they hold a whole pool of a common word."""
+    first = frequent.first_units(word, _POOL)
+    if not first:
+        return query
+    narrowed = " & ".join([query, *_unit_keys(dict.fromkeys(first, ""))])
+    rows = sql.fetch_rows(
+        Parcel, _POOLED_SQL, {"query": narrowed, "day": day, "seen": seen, "pool": _POOL}
+    )
+    return narrowed if rows[0]["pooled"] == _POOL else query
 
 
 def _together(at: list[tuple[int, str]]) -> list[str]:

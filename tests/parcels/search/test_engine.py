@@ -606,3 +606,27 @@ def test_words_typed_together_rank_where_the_address_has_them_together(text):
 
 def _has_number(text: str) -> bool:
     return any(char.isdigit() for char in text)
+
+
+@pytest.mark.parametrize("in_first", [20, 2])
+def test_a_common_word_is_asked_in_the_first_units_when_they_hold_a_pool(monkeypatch, in_first):
+    from parcels.search import engine, frequent, index
+
+    units = [
+        AdministrativeUnitFactory(code=unit_code(60 + n), name=f"Xã Thử Số {n}") for n in range(5)
+    ]
+    # The first unit's parcels are written last: the index alone would pool the others'.
+    for number, unit in reversed(list(enumerate(units))):
+        for house in range(in_first if number == 0 else 20):
+            ParcelFactory(admin_unit=unit, address=f"Số {house} Phố Hoa Sữa")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE parcels_parcel")
+        index.recount_words(cursor)
+    monkeypatch.setattr(engine, "_POOL", 5)
+    monkeypatch.setattr(frequent, "_MARGIN", 2)
+    assert frequent.first_units("hoa", 5) == [units[0].pk]
+    found = {result["admin_unit"]["code"] for result in search("hoa").results}
+    if in_first >= 5:
+        assert found == {units[0].code}  # a whole pool there: no need to read further
+    else:
+        assert found - {units[0].code}  # too few there: asked everywhere
