@@ -81,7 +81,8 @@ _CONTINUED_UNITS_MAX = 20
 _LABEL_WORDS = re.compile(
     r"(?i)(?:\b(?:vị trí thửa đất|vi tri thua dat|mã thửa đất|ma thua dat|mã thửa|ma thua|"
     r"địa chỉ|dia chi|địa điểm|dia diem|vị trí|vi tri|lot address|address|location|"
-    r"identifier|pnu)\b|소재지 지번|소재지|필지고유번호|고유번호|도로명주소|지번주소|지번(?![0-9가-힣])|"
+    r"identifier|pnu|thửa đất(?=\s*:)|thua dat(?=\s*:)|trạng thái|trang thai|"
+    r"landinfo — sổ địa chính điện tử|giấy trích lục thông tin thửa đất)\b|소재지 지번|소재지|필지고유번호|고유번호|도로명주소|지번주소|지번(?![0-9가-힣])|"
     r"주소)\s*:?"
 )
 
@@ -132,6 +133,14 @@ _LOT_WORDS = frozenset(
         "임야",
     }
 )
+_PARTS_APART = gettext_lazy(
+    "The parts of the text name different parcels or places; search for one of them."
+)
+# Words an address may or may not write before a street's name ("đường Trường Chinh",
+# "phố Huế", "số nhà 4"): asked for only where typed together with the name.
+_STREET_WORDS = frozenset({"duong", "pho", "nha"})
+# Lot words that say "number" and no more: "Số 4" is a house as often as a lot.
+_NUMBER_WORDS = frozenset({"so", "no"})
 # Words at the end that may still be being typed are left out up to this many times
 # ("Thành phố Hồ Chí Mi" is being typed after a lot).
 _MOST_DROPPED = 4
@@ -142,7 +151,10 @@ _LOT_EXAMPLE = {"vn": "“tờ 12 thửa 345”", "kr": "“12-3”, “산 12-3
 
 # Parts of a line the register prints ("display · identifier", "a | b").
 _PARTS = re.compile(r"\s+[·•|]\s+")
+# Quotation marks around a value copied from JSON, CSV or a letter: no part of a name.
+_QUOTES = re.compile(r"[\"“”„‟«»‹›「」『』]|(?<!\w)'|'(?!\w)")
 _MOST_PARTS = 4
+_HANGUL_WORD = re.compile(r"^[가-힣]+$")
 _KOREAN_BEING_TYPED = re.compile(r"(?:[ㄱ-ㅎㅏ-ㅣ]|버|번[ㄱ-ㅎ])$")
 _FOREST_LOT_AFTER_PLACE = re.compile(r"([동리가])산(?=\s*[0-9０-９])")
 
@@ -181,6 +193,8 @@ class SearchAnswer:
     # The text ends with a place it names ("..., Xã Đồng Tâm"): its last words are no
     # place still being typed, and are never left out to find something elsewhere.
     ends_in_place: bool = False
+    # The codes of the units the places named contain; None when it names none.
+    within: frozenset[str] | None = None
 
 
 # The lifespan tests of search, on the parameter `day` (sql.alive's half-open rule):
@@ -309,7 +323,8 @@ SELECT id, %(score)s - least(extra, 20) * 0.01 AS score,
        row_number() OVER (ORDER BY extra, closeness DESC, identifier) AS rank
 FROM (
     SELECT id, identifier,
-           length(ts_delete(array_to_tsvector(search_words), %(typed)s::text[])) AS extra,
+           (SELECT count(*) FROM unnest(search_words) w WHERE w <> ALL(%(typed)s::text[]))
+               AS extra,
            similarity(array_to_string(search_words, ' '), %(folded)s) AS closeness
     FROM (
         SELECT id, identifier, search_words
@@ -443,7 +458,8 @@ def search(
     (`normalize_text`): what nobody sees changes nothing. One to five queries, each on
     an index, and as many again for each trailing word left out (at most four).
     """
-    query, unit_code = _checked(query, unit_code, limit)
+    # The fields of a row copied from an export are parts, as " · " separates them.
+    query, unit_code = _checked(query.replace("\t", " | "), unit_code, limit)
     text = _readable(query)
     if not any(char.isalnum() for char in text):
         return SearchAnswer([])
@@ -452,7 +468,8 @@ def search(
     if len(parts) > 1:
         # A line copied whole: "tờ 4 thửa 108 · 90002-4-108", "<lot address> · <address>",
         # "Mã thửa: 90002-4-108 · Trạng thái: ...": its parts name one parcel.
-        return _best_part([_read(replace(request, text=part)) for part in parts[:_MOST_PARTS]])
+        answers = [_read(replace(request, text=part)) for part in parts[:_MOST_PARTS]]
+        return _best_part(answers, request.limit)
     return _read(request)
 
 
@@ -475,14 +492,29 @@ def _read(request: _Query) -> SearchAnswer:
     return answer
 
 
-def _best_part(answers: list[SearchAnswer]) -> SearchAnswer:
-    """Return the answer of the part that names a parcel most exactly: an identifier first."""
-    for answer in answers:
-        first = answer.results[0] if answer.results else None
-        if first is not None and (first["match"], first["quality"]) == ("identifier", "exact"):
-            return answer
+def _best_part(answers: list[SearchAnswer], limit: int) -> SearchAnswer:
+    """Return the answer of the part that names a parcel most exactly, if the parts agree.
+
+    An identifier or lot first, the one that names fewest parcels. The other parts must
+    not contradict it: a place named must hold its parcel, a lot read in another part
+    must be it ("tờ 4 thửa 108 · Phường Mẫu 3", "tờ 4 thửa 108 · 90003-2-139").
+    """
     found = [answer for answer in answers if answer.results]
-    return found[0] if found else answers[0]
+    if not found:
+        return answers[0]
+    settled = [answer for answer in found if answer.settled]
+    best = min(settled, key=lambda answer: len(answer.results)) if settled else found[0]
+    others = [answer for answer in answers if answer is not best]
+    inside = [
+        result
+        for result in best.results
+        if all(o.within is None or result["admin_unit"]["code"] in o.within for o in others)
+    ]
+    lots = [{r["id"] for r in o.results} for o in others if o.settled and o.results]
+    if inside and not any(len(ids) < limit and inside[0]["id"] not in ids for ids in lots):
+        return replace(best, results=inside)
+    places = list({ref["code"]: ref for answer in answers for ref in answer.places}.values())
+    return SearchAnswer([], places, str(_PARTS_APART), settled=True)
 
 
 def _answer(request: _Query) -> SearchAnswer:
@@ -496,26 +528,33 @@ def _answer(request: _Query) -> SearchAnswer:
     if reading.apart or _narrowed(reading.units, request.unit_ids) == {}:
         # "Lê Lợi, Quận 1": the ward Lê Lợi is elsewhere, the street may be in Quận 1.
         reading = reading.without_bare()
-    places = _place_refs(reading)
     units = _narrowed(reading.units, request.unit_ids)
     if reading.apart or units == {}:
-        return SearchAnswer([], places, str(_PLACES_APART), settled=True)
+        return SearchAnswer([], _place_refs(reading), str(_PLACES_APART), settled=True)
+    answer = _in_places_read(request, words, reading, units)
+    return replace(answer, within=frozenset(units.values()) if units else None)
+
+
+def _in_places_read(
+    request: _Query, words: list[Word], reading: Reading, units: dict[int, str] | None
+) -> SearchAnswer:
+    """Return what the text names outside the places it was read to name."""
+    places = _place_refs(reading)
     lots = _lot_matches(request, reading, units)
     if lots is not None:
         return SearchAnswer(lots, places, _no_lot(request, lots), text=request.text, settled=True)
-    free = [word for index, word in enumerate(words) if index not in reading.place_words()]
+    free = [word.text for index, word in enumerate(words) if index not in reading.place_words()]
     # A text that ends with a place it names is not a place still being typed.
     ends = bool(reading.places) and reading.places[-1].last == len(words)
-    if reading.places and not free and units:
-        if all(reading.bare(place) for place in reading.places):
-            # "Lê Lợi": a street's name before a ward's, when an address has it.
-            streets = _address_matches(
-                request, words, Reading([], None, words), request.unit_ids, correct=False
-            )
-            if streets:
-                return SearchAnswer(streets, places)
-        return SearchAnswer(_in_places(request, units, _place_ref(reading)), places)
-    if free and all(_is_lot_word(word.text) for word in free):
+    if reading.places and (not free or _reads_as_lot(free) or _STREET_WORDS.issuperset(free)):
+        # "Lê Lợi", "Hòa Bình 7": a street's name before a ward's, when an address has it.
+        streets = _as_streets(request, words, reading)
+        if streets or (free and _STREET_WORDS.issuperset(free)):
+            # "đường Hòa Bình" names a street only: none there, and nothing shorter helps.
+            return SearchAnswer(streets, places, settled=not streets)
+        if not free and units:
+            return SearchAnswer(_in_places(request, units, _place_ref(reading)), places)
+    if free and _reads_as_lot(free):
         # "thửa 5", "15.1", "9999": a lot number that cannot be read is no address
         # (a Korean dong and a number is a lot, never a building on some road).
         return SearchAnswer([], places, _lot_spelling(request))
@@ -536,12 +575,39 @@ def _answer(request: _Query) -> SearchAnswer:
     return SearchAnswer([], places, str(_NO_SUCH_PLACE) if unknown else "", ends_in_place=ends)
 
 
+def _as_streets(request: _Query, words: list[Word], reading: Reading) -> list[SearchResult]:
+    """Return the addresses with the words as typed when every place was a bare name."""
+    if not all(reading.bare(place) for place in reading.places):
+        return []
+    return _address_matches(
+        request, words, Reading([], None, words), request.unit_ids, correct=False
+    )
+
+
+def _reads_as_lot(free: list[str]) -> bool:
+    """Return whether words outside the places can only be a lot's: "thửa 5", "15.1", "9999".
+
+    "Số 4" is a house being typed, "T" a street: a word of number alone ("số", "no")
+    makes no lot, nor do lot words without a number.
+    """
+    if not all(_is_lot_word(word) for word in free) or not any(map(_has_digit, free)):
+        return False
+    return all(word.isdigit() for word in free) or any(
+        not word.isdigit() and word not in _NUMBER_WORDS for word in free
+    )
+
+
 def _readable(query: str) -> str:
     """Return the query without what names nothing: remarks in parentheses, field labels.
 
     "청운동산12" becomes 청운동 산 12 (a forest-ledger lot), not the word 동산 (a hill).
     """
-    text = _LABEL_WORDS.sub(" ", _REMARK.sub(" ", query))
+    query = _QUOTES.sub(" ", query)
+    without = _REMARK.sub(" ", query)
+    if not any(char.isalnum() for char in without):
+        # "(90002-4-95)", "[tờ 4 thửa 95]": the brackets hold all there is to read.
+        without = re.sub(r"[()（）\[\]［］{}｛｝【】]", " ", query)
+    text = _LABEL_WORDS.sub(" ", without)
     return _FOREST_LOT_AFTER_PLACE.sub(r"\1 산", text).strip(" ,;:")
 
 
@@ -641,6 +707,8 @@ def _identifier_matches(request: _Query) -> list[SearchResult] | None:
     except InvalidParcelIdentifier:
         identifier = None
     if identifier is not None:
+        if request.unit_ids is not None and identifier.unit_code not in request.unit_ids.values():
+            return []  # `unit` asks within a unit, and the identifier lies outside it
         canonical = profile.format_identifier(identifier)
         return _exact(request, [canonical], place=None)
     suffix = _short_spelling_suffix(profile, request.text)
@@ -663,6 +731,8 @@ def _lot_matches(
         # Blank every character of the place's words and of what separates them.
         for index in range(_start(reading, named.first), _end(reading, named.last)):
             remainder[index] = " "
+    if request.profile.key == "kr":
+        _blank_unknown_places(remainder, _start(reading, reading.places[0].first))
     rest = _LABEL_WORDS.sub(" ", "".join(remainder)).strip(" ,;:.-")
     if not rest:
         return None
@@ -670,6 +740,8 @@ def _lot_matches(
     rest = _KOREAN_BEING_TYPED.sub("", rest).rstrip()
     if rest.endswith("번"):
         rest += "지"
+    if request.profile.key == "kr":
+        rest = _without_category(request.profile, rest)
     whole = _whole_identifier(request.profile, rest)
     if whole is not None:
         # "Phường Mẫu 1 90002-4-108": the identifier, if it lies in the places named.
@@ -694,6 +766,26 @@ def _lot_matches(
         ]
         found += _continued(request, ranges, [r["identifier"] for r in found], place=place)
     return found
+
+
+def _blank_unknown_places(remainder: list[str], place_starts: int) -> None:
+    """Blank the Korean words before the places the register knows ("서울 예시1동 20").
+
+    They name a place it does not know (a city, a misspelling); the lot after a known
+    dong is still that lot. A road after the place ("종로구 세종대로 201") stays.
+    """
+    for word in re.finditer(r"\S+", "".join(remainder[:place_starts])):
+        if _HANGUL_WORD.match(word.group()) and word.group() not in _LOT_WORDS:
+            remainder[word.start() : word.end()] = [" "] * (word.end() - word.start())
+
+
+def _without_category(profile: JurisdictionProfile, rest: str) -> str:
+    """Return a Korean lot without its land category after it ("예시1동 20 대")."""
+    words = rest.split()
+    categories = {land_use.name for land_use in profile.land_uses}
+    while len(words) > 1 and words[-1] in categories:
+        words.pop()
+    return " ".join(words)
 
 
 def _continuations(profile: JurisdictionProfile, suffix: str) -> list[tuple[str, str]]:
@@ -845,7 +937,11 @@ def _address_matches(
     # A place alone ("Phường Mẫu 2"): its own words, which addresses in it carry.
     at = free or [(index, word.text) for index, word in enumerate(words)]
     terms = [term for _, term in at]
-    typed = sorted({word.text for word in words})
+    # Ranked by the address's words outside those typed here: a ward's own number
+    # ("Phường Mẫu 2") is no house number 2.
+    typed = sorted(set(terms))
+    # "đường", "phố", "số nhà" before a street the address may not write.
+    needed = [term for term in terms if term not in _STREET_WORDS] or terms
     place = _place_ref(reading)
     found: list[SearchResult] = []
 
@@ -860,7 +956,7 @@ def _address_matches(
             query=query,
             score=_ADDRESS_SCORE[quality],
             typed=typed,
-            folded=" ".join(word.text for word in words),
+            folded=" ".join(terms),
             day=request.day,
             units=sorted(units) if units is not None else None,
             seen=[result["id"] for result in found],
@@ -870,7 +966,7 @@ def _address_matches(
         )
         found.extend(_result(request.profile, row, "address", quality, place) for row in rows)
 
-    exact = [tsquery_word(term) for term in terms]
+    exact = [tsquery_word(term) for term in needed]
     together = _together(at)
     if together != exact:
         tier(together, "exact")
@@ -883,9 +979,10 @@ def _address_matches(
             # "Lê Lợ": the pairs the completed name may have ("le loi", "le long", ...).
             pairs = " | ".join(tsquery_word(f"{at[-2][1]} {word}") for word in completions)
             tier([*_together(before), f"({pairs})"], "prefix")
-        tier([*(tsquery_word(term) for _, term in before), f"({last})"], "prefix")
-    if correct and not found and not all(_is_lot_word(term) for term in terms):
-        corrected = _corrected(terms)
+        required = [term for _, term in before if term not in _STREET_WORDS]
+        tier([*map(tsquery_word, required), f"({last})"], "prefix")
+    if correct and not found and not all(_is_lot_word(term) for term in needed):
+        corrected = _corrected(needed)
         if corrected is not None:
             tier([corrected], "fuzzy")
     return found

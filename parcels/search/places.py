@@ -233,9 +233,15 @@ def unknown_place(text: str, words: Sequence[Word], reading: Reading) -> list[st
             continue
         if adjacent and following is not None and _names_kind(text, words, index):
             name = following[1].text
-            if name.isalpha() and name not in VN_KIND_WORDS:
+            # "Phường Xyz", and "Phường 12", "Q.3" where the register has no such ward.
+            if name.isdigit() or (name.isalpha() and name not in VN_KIND_WORDS):
                 last = index + 2
-                if last < len(words) and words[last].text.isdigit() and last not in taken:
+                if (
+                    name.isalpha()
+                    and last < len(words)
+                    and words[last].text.isdigit()
+                    and last not in taken
+                ):
                     last += 1  # "Phường Mẫu 9"
                 return [w.text for w in words[index:last]]
     return []

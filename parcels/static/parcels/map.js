@@ -1107,6 +1107,8 @@
     if (!result) return;
     closeResults();
     elements.searchInput.value = result.display && result.admin_unit ? result.display + ", " + result.admin_unit.name : result.display || result.identifier;
+    // The list closed and focus stays in the box: say what opened beside it.
+    announce(named(gettext("Opened on the map: %(parcel)s"), { parcel: elements.searchInput.value }));
     const anchor = surfacePoint(result.point);
     openParcel(result.id, { fit: true, bbox: result.bbox, anchor: anchor, startedAt: startedAt || performance.now(), query: search.query });
   }

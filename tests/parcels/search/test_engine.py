@@ -630,3 +630,109 @@ def test_a_common_word_is_asked_in_the_first_units_when_they_hold_a_pool(monkeyp
         assert found == {units[0].code}  # a whole pool there: no need to read further
     else:
         assert found - {units[0].code}  # too few there: asked everywhere
+
+
+# --- the third outsider round -------------------------------------------------------------
+
+
+@vietnam_only
+def test_the_wards_number_and_a_former_districts_number_are_no_house_numbers():
+    district = AdministrativeUnitFactory(
+        code="9803", name="Quận Ba Thử", level=AdministrativeUnit.Level.DISTRICT
+    )
+    ward = AdministrativeUnitFactory(code=unit_code(4), name="Phường Mẫu 4", parent=district)
+    AdministrativeUnitName.objects.create(
+        unit=ward, name="Phường Tân Lập", parent_name="Huyện Mẫu Cũ 1", valid_to=dt.date(2025, 7, 1)
+    )
+    ParcelFactory(admin_unit=ward, address="Số 1 Ngõ 393 Trường Chinh, Phường Mẫu 4")
+    four = ParcelFactory(admin_unit=ward, address="Số 4 Ngõ 393 Trường Chinh, Phường Mẫu 4")
+    text = "Số 4 Ngõ 393 Trường Chinh, Phường Tân Lập, Huyện Mẫu Cũ 1"
+    assert search(text).results[0]["id"] == four.pk
+
+
+@vietnam_only
+@pytest.mark.parametrize("text", ["Phường 12", "Trường Chinh, Phường 4", "Trường Chinh, Q.3"])
+def test_a_numbered_ward_the_register_lacks_finds_nothing_and_says_so(streets, text):
+    answer = search(text)
+    assert answer.results == []
+    assert "no administrative unit" in answer.message
+
+
+@vietnam_only
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("đường Trường Chinh 12", "12"),
+        ("Số 12 đường Trường Chinh", "12"),
+        ("số nhà 12 phố Trường Chinh", "12"),
+        ("số 5, ngõ 12, đường Trường Chinh", "lane"),
+    ],
+)
+def test_a_street_is_found_with_the_words_people_write_before_it(streets, text, key):
+    (first, *_) = search(text).results
+    assert first["id"] == streets[key].pk
+    assert first["quality"] == "exact"
+
+
+@vietnam_only
+@pytest.mark.parametrize("text", ["Số", "Số 12", "số 12 ", "T", "Tr"])
+def test_an_address_being_typed_from_its_house_number_is_no_lot(streets, text):
+    answer = search(text)
+    assert "Write a lot" not in answer.message
+    assert answer.results
+
+
+@vietnam_only
+def test_a_street_named_like_a_ward_is_found_with_its_house_number(vn_place):
+    street = ParcelFactory(admin_unit=vn_place["other"], address="Số 7 Phố Trúc Bạch")
+    for text in ("Trúc Bạch 7", "Trúc Bạch số 7", "đường Trúc Bạch"):
+        assert search(text).results[0]["id"] == street.pk, text
+
+
+@vietnam_only
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"{id}"',
+        "“{id}”",
+        "({id})",
+        "[tờ 4 thửa 108, Phường Mẫu 2]",
+        "{id}\tODT\t215.3\tSố 42 Ngõ 725 Trường Chinh\t{code}\tPhường Mẫu 2",
+        "tờ 4 thửa 108 · {id}",
+        "tờ 4 thửa 108 · Phường Mẫu 2",
+    ],
+)
+def test_values_copied_with_quotes_brackets_or_from_a_row_find_their_parcel(vn_place, text):
+    here = vn_place["here"]
+    typed = text.format(id=here.identifier, code=vn_place["ward"].code)
+    assert first(typed) == here.identifier
+
+
+@vietnam_only
+@pytest.mark.parametrize("text", ["tờ 4 thửa 108 · Phường Mẫu 6", "tờ 4 thửa 108 · {code}-4-1"])
+def test_parts_of_a_line_that_name_other_places_or_parcels_find_nothing_and_say_so(vn_place, text):
+    ward = vn_place["ward"]
+    AdministrativeUnitFactory(code=unit_code(6), name="Phường Mẫu 6")
+    ParcelFactory(admin_unit=ward, identifier=lot(ward, "tờ 4 thửa 1"))
+    answer = search(text.format(code=ward.code))
+    assert answer.results == []
+    assert "different parcels or places" in answer.message
+
+
+@korea_only
+@pytest.mark.parametrize("text", ["서울 청운동 362-1", "없는시 청운동 362-1", "청운동 362-1 대"])
+def test_a_korean_lot_is_found_with_an_unknown_place_before_it_or_its_category_after(
+    kr_place, text
+):
+    (result, *_) = search(text).results
+    assert result["id"] == kr_place["362-1"].pk
+    assert result["match"] == "identifier"
+
+
+@vietnam_only
+def test_a_whole_identifier_outside_the_unit_searched_in_is_not_found(vn_place):
+    here = vn_place["here"]
+    assert first(here.identifier, unit_code=vn_place["ward"].code) == here.identifier
+    answer = search(here.identifier, unit_code=vn_place["other"].code)
+    assert answer.results == []
+    assert "No parcel has this lot number" in answer.message
