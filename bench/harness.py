@@ -122,7 +122,10 @@ class Context:
         Close it with contextlib.closing: psycopg2's own `with connection` opens a
         transaction block (where VACUUM cannot run) and does not close.
         """
-        connection = psycopg2.connect(self.superuser_url if superuser else self.database_url)
+        # As the application's sessions are (landinfo/settings.py): no JIT.
+        connection = psycopg2.connect(
+            self.superuser_url if superuser else self.database_url, options="-c jit=off"
+        )
         connection.autocommit = True
         return connection
 

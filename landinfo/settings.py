@@ -260,6 +260,11 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 # A kept connection the server closed (restart, failover) is replaced before the request
 # uses it, rather than failing that request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No JIT: the register runs short indexed statements, and PostgreSQL compiles any whose
+# estimate is large (lots being typed, read from an array of ranges: 2 ms of work) for
+# 300-500 ms first (bench/README.md, "Search at 1M"). Exports turned it off already.
+_options = DATABASES["default"].setdefault("OPTIONS", {})
+_options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 # Lets parallel test runs (several checkouts, one cluster) use distinct test databases.
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
