@@ -16,6 +16,41 @@ from django.db import migrations
 #
 # Changing landinfo_search_tokens now means rewriting the column: drop and re-add it
 # (PostgreSQL 15 has no ALTER COLUMN ... SET EXPRESSION), which rebuilds the index.
+# New words of parcels into the word table, as migration 0009 wrote it but for the words
+# of parcels, read from PARCEL_WORDS.
+TRIGGER = r"""
+CREATE OR REPLACE FUNCTION landinfo_add_search_words() RETURNS trigger
+    LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'parcels_parcel' THEN
+        INSERT INTO public.parcels_searchword (word, parcels, in_place_name)
+        SELECT DISTINCT w, 0, false
+        FROM new_rows, unnest(PARCEL_WORDS) w
+        ORDER BY w
+        ON CONFLICT (word) DO NOTHING;
+    ELSIF TG_TABLE_NAME = 'parcels_administrativeunit' THEN
+        INSERT INTO public.parcels_searchword (word, parcels, in_place_name)
+        SELECT DISTINCT w, 0, true
+        FROM new_rows, unnest(public.landinfo_search_tokens(new_rows.name)) w
+        ORDER BY w
+        ON CONFLICT (word) DO UPDATE SET in_place_name = true
+        WHERE NOT parcels_searchword.in_place_name;
+    ELSE
+        INSERT INTO public.parcels_searchword (word, parcels, in_place_name)
+        SELECT DISTINCT w, 0, true
+        FROM new_rows,
+             unnest(public.landinfo_search_tokens(new_rows.name || ' ' || new_rows.parent_name)) w
+        ORDER BY w
+        ON CONFLICT (word) DO UPDATE SET in_place_name = true
+        WHERE NOT parcels_searchword.in_place_name;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+"""
+
 FORWARD = """
 ALTER TABLE parcels_parcel
     ADD COLUMN search_words text[]
@@ -29,68 +64,11 @@ DROP INDEX parcel_address_words;
 CREATE INDEX parcel_address_words ON parcels_parcel
     USING gin (landinfo_parcel_document(search_words, admin_unit_id));
 DROP FUNCTION landinfo_search_document(text);
+""" + TRIGGER.replace("PARCEL_WORDS", "new_rows.search_words")
 
-CREATE OR REPLACE FUNCTION landinfo_add_search_words() RETURNS trigger
-    LANGUAGE plpgsql
-AS $$
-BEGIN
-    IF TG_TABLE_NAME = 'parcels_parcel' THEN
-        INSERT INTO public.parcels_searchword (word, parcels, in_place_name)
-        SELECT DISTINCT w, 0, false
-        FROM new_rows, unnest(new_rows.search_words) w
-        ORDER BY w
-        ON CONFLICT (word) DO NOTHING;
-    ELSIF TG_TABLE_NAME = 'parcels_administrativeunit' THEN
-        INSERT INTO public.parcels_searchword (word, parcels, in_place_name)
-        SELECT DISTINCT w, 0, true
-        FROM new_rows, unnest(public.landinfo_search_tokens(new_rows.name)) w
-        ORDER BY w
-        ON CONFLICT (word) DO UPDATE SET in_place_name = true
-        WHERE NOT parcels_searchword.in_place_name;
-    ELSE
-        INSERT INTO public.parcels_searchword (word, parcels, in_place_name)
-        SELECT DISTINCT w, 0, true
-        FROM new_rows,
-             unnest(public.landinfo_search_tokens(new_rows.name || ' ' || new_rows.parent_name)) w
-        ORDER BY w
-        ON CONFLICT (word) DO UPDATE SET in_place_name = true
-        WHERE NOT parcels_searchword.in_place_name;
-    END IF;
-    RETURN NULL;
-END
-$$;
-"""
-
-BACKWARD = """
-CREATE OR REPLACE FUNCTION landinfo_add_search_words() RETURNS trigger
-    LANGUAGE plpgsql
-AS $$
-BEGIN
-    IF TG_TABLE_NAME = 'parcels_parcel' THEN
-        INSERT INTO public.parcels_searchword (word, parcels, in_place_name)
-        SELECT DISTINCT w, 0, false
-        FROM new_rows, unnest(public.landinfo_search_tokens(new_rows.address)) w
-        ORDER BY w
-        ON CONFLICT (word) DO NOTHING;
-    ELSIF TG_TABLE_NAME = 'parcels_administrativeunit' THEN
-        INSERT INTO public.parcels_searchword (word, parcels, in_place_name)
-        SELECT DISTINCT w, 0, true
-        FROM new_rows, unnest(public.landinfo_search_tokens(new_rows.name)) w
-        ORDER BY w
-        ON CONFLICT (word) DO UPDATE SET in_place_name = true
-        WHERE NOT parcels_searchword.in_place_name;
-    ELSE
-        INSERT INTO public.parcels_searchword (word, parcels, in_place_name)
-        SELECT DISTINCT w, 0, true
-        FROM new_rows,
-             unnest(public.landinfo_search_tokens(new_rows.name || ' ' || new_rows.parent_name)) w
-        ORDER BY w
-        ON CONFLICT (word) DO UPDATE SET in_place_name = true
-        WHERE NOT parcels_searchword.in_place_name;
-    END IF;
-    RETURN NULL;
-END
-$$;
+BACKWARD = (
+    TRIGGER.replace("PARCEL_WORDS", "public.landinfo_search_tokens(new_rows.address)")
+    + """
 CREATE FUNCTION landinfo_search_document(text) RETURNS tsvector
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN array_to_tsvector(public.landinfo_search_tokens($1));
@@ -100,6 +78,7 @@ CREATE INDEX parcel_address_words ON parcels_parcel
 DROP FUNCTION landinfo_parcel_document(text[], bigint);
 ALTER TABLE parcels_parcel DROP COLUMN search_words;
 """
+)
 
 
 class Migration(migrations.Migration):

@@ -937,9 +937,7 @@ def _address_matches(
     # A place alone ("Phường Mẫu 2"): its own words, which addresses in it carry.
     at = free or [(index, word.text) for index, word in enumerate(words)]
     terms = [term for _, term in at]
-    # Ranked by the address's words outside those typed here: a ward's own number
-    # ("Phường Mẫu 2") is no house number 2.
-    typed = sorted(set(terms))
+    typed = sorted(set(terms))  # ranked by those: a ward's "2" is no house number 2
     # "đường", "phố", "số nhà" before a street the address may not write.
     needed = [term for term in terms if term not in _STREET_WORDS] or terms
     place = _place_ref(reading)
@@ -972,20 +970,30 @@ def _address_matches(
         tier(together, "exact")
     tier(exact, "exact", alone=terms[0] if len(set(terms)) == 1 else None)
     completions = _completions(terms[-1]) if len(found) < request.limit else []
-    if completions:
-        last = " | ".join(tsquery_word(word) for word in completions)
-        before, ends_name = at[:-1], bool(at[:-1]) and _name_pair(at[-2], at[-1])
-        if ends_name:
-            # "Lê Lợ": the pairs the completed name may have ("le loi", "le long", ...).
-            pairs = " | ".join(tsquery_word(f"{at[-2][1]} {word}") for word in completions)
-            tier([*_together(before), f"({pairs})"], "prefix")
-        required = [term for _, term in before if term not in _STREET_WORDS]
-        tier([*map(tsquery_word, required), f"({last})"], "prefix")
+    for parts in _completed(at, completions):
+        tier(parts, "prefix")
     if correct and not found and not all(_is_lot_word(term) for term in needed):
         corrected = _corrected(needed)
         if corrected is not None:
             tier([corrected], "fuzzy")
     return found
+
+
+def _completed(at: list[tuple[int, str]], completions: list[str]) -> list[list[str]]:
+    """Return the tsquery terms of the text with its last word completed, pairs first.
+
+    "Lê Lợ": the pairs the completed name may make ("le loi", "le long", ...), then the
+    words before with any completion anywhere.
+    """
+    if not completions:
+        return []
+    before, asked = at[:-1], []
+    if before and _name_pair(at[-2], at[-1]):
+        pairs = " | ".join(tsquery_word(f"{at[-2][1]} {word}") for word in completions)
+        asked.append([*_together(before), f"({pairs})"])
+    required = [tsquery_word(term) for _, term in before if term not in _STREET_WORDS]
+    last = " | ".join(tsquery_word(word) for word in completions)
+    return [*asked, [*required, f"({last})"]]
 
 
 def _in_first_units(query: str, word: str, day: dt.date | None, seen: list[int]) -> str:
