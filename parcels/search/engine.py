@@ -81,7 +81,7 @@ _CONTINUED_UNITS_MAX = 20
 _LABEL_WORDS = re.compile(
     r"(?i)(?:\b(?:vị trí thửa đất|vi tri thua dat|mã thửa đất|ma thua dat|mã thửa|ma thua|"
     r"địa chỉ|dia chi|địa điểm|dia diem|vị trí|vi tri|lot address|address|location|"
-    r"identifier|pnu|thửa đất(?=\s*:)|thua dat(?=\s*:)|trạng thái|trang thai|"
+    r"identifier|pnu|thửa đất(?=\s*:\s*[0-9]+[-.][0-9])|thua dat(?=\s*:\s*[0-9]+[-.][0-9])|trạng thái|trang thai|"
     r"landinfo — sổ địa chính điện tử|giấy trích lục thông tin thửa đất)\b|소재지 지번|소재지|필지고유번호|고유번호|도로명주소|지번주소|지번(?![0-9가-힣])|"
     r"주소)\s*:?"
 )
@@ -139,6 +139,10 @@ _PARTS_APART = gettext_lazy(
 # Words an address may or may not write before a street's name ("đường Trường Chinh",
 # "phố Huế", "số nhà 4"): asked for only where typed together with the name.
 _STREET_WORDS = frozenset({"duong", "pho", "nha"})
+# Words that label the number after them in an address: the house ("số"), the alley
+# (the North's "ngõ", the South's "hẻm", Huế's "kiệt", one thing), the sub-alley.
+_ALLEY_WORDS = frozenset({"ngo", "hem", "kiet"})
+_NUMBER_LABELS = frozenset({"so", "ngach"}) | _ALLEY_WORDS
 # Lot words that say "number" and no more: "Số 4" is a house as often as a lot.
 _NUMBER_WORDS = frozenset({"so", "no"})
 # Words at the end that may still be being typed are left out up to this many times
@@ -469,6 +473,12 @@ def search(
         # A line copied whole: "tờ 4 thửa 108 · 90002-4-108", "<lot address> · <address>",
         # "Mã thửa: 90002-4-108 · Trạng thái: ...": its parts name one parcel.
         answers = [_read(replace(request, text=part)) for part in parts[:_MOST_PARTS]]
+        if not any(answer.settled and answer.results for answer in answers):
+            # No part names a lot: the parts may be the fields of one ("tờ 4 | thửa 108
+            # | Phường Mẫu 2"), or a place and an address in it.
+            whole = _read(replace(request, text=", ".join(parts)))
+            if whole.results:
+                return whole
         return _best_part(answers, request.limit)
     return _read(request)
 
@@ -503,6 +513,8 @@ def _best_part(answers: list[SearchAnswer], limit: int) -> SearchAnswer:
     if not found:
         return answers[0]
     settled = [answer for answer in found if answer.settled]
+    # A place alone names no parcel: an address in another part is what is asked.
+    found.sort(key=lambda answer: answer.results[0]["match"] == "place")
     best = min(settled, key=lambda answer: len(answer.results)) if settled else found[0]
     others = [answer for answer in answers if answer is not best]
     inside = [
@@ -565,11 +577,10 @@ def _in_places_read(
         # address with those very words in that order ("Số 5 Xã Đàn") still is.
         results = [r for r in results if _has_run(folded_words(r["address"]), unknown)]
     if not results and reading.places and not unknown:
-        # A street named like a unit ("Lê Lợi"): read the words as an address alone,
-        # as typed (no correction guesses a street the place was not).
-        results = _address_matches(
-            request, words, Reading([], None, words), request.unit_ids, correct=False
-        )
+        # A street named like a unit ("Lê Lợi 5"): the words as an address alone, as
+        # typed (no correction guesses a street the place was not); a unit named with
+        # its kind ("Phường Mẫu 3") is that unit only.
+        results = _as_streets(request, words, reading)
     if results:
         return SearchAnswer(results, places, ends_in_place=ends)
     return SearchAnswer([], places, str(_NO_SUCH_PLACE) if unknown else "", ends_in_place=ends)
@@ -604,7 +615,7 @@ def _readable(query: str) -> str:
     """
     query = _QUOTES.sub(" ", query)
     without = _REMARK.sub(" ", query)
-    if not any(char.isalnum() for char in without):
+    if not any(char.isalnum() for char in _LABEL_WORDS.sub(" ", without)):
         # "(90002-4-95)", "[tờ 4 thửa 95]": the brackets hold all there is to read.
         without = re.sub(r"[()（）\[\]［］{}｛｝【】]", " ", query)
     text = _LABEL_WORDS.sub(" ", without)
@@ -964,8 +975,8 @@ def _address_matches(
         )
         found.extend(_result(request.profile, row, "address", quality, place) for row in rows)
 
-    exact = [tsquery_word(term) for term in needed]
-    together = _together(at)
+    exact = _terms(at, names=False)
+    together = _terms(at, names=True)
     if together != exact:
         tier(together, "exact")
     tier(exact, "exact", alone=terms[0] if len(set(terms)) == 1 else None)
@@ -975,25 +986,29 @@ def _address_matches(
     if correct and not found and not all(_is_lot_word(term) for term in needed):
         corrected = _corrected(needed)
         if corrected is not None:
-            tier([corrected], "fuzzy")
+            tier([corrected, *_labels(at)], "fuzzy")  # "Số 3 Trường Chin" is no house 300
     return found
 
 
 def _completed(at: list[tuple[int, str]], completions: list[str]) -> list[list[str]]:
     """Return the tsquery terms of the text with its last word completed, pairs first.
 
-    "Lê Lợ": the pairs the completed name may make ("le loi", "le long", ...), then the
-    words before with any completion anywhere.
+    "Lê Lợ": the pairs the completed name may make ("le loi", "le long", ...); "Số 4":
+    the houses 4x; then the words before with any completion anywhere.
     """
     if not completions:
         return []
     before, asked = at[:-1], []
     if before and _name_pair(at[-2], at[-1]):
         pairs = " | ".join(tsquery_word(f"{at[-2][1]} {word}") for word in completions)
-        asked.append([*_together(before), f"({pairs})"])
-    required = [tsquery_word(term) for _, term in before if term not in _STREET_WORDS]
+        asked.append([*_terms(before, names=True), f"({pairs})"])
+    elif before and _labelled(at[-2], at[-1]):
+        numbers = [word for word in completions if word.isdigit()]
+        if numbers:
+            pairs = " | ".join(_label_term(at[-2][1], number) for number in numbers)
+            asked.append([*_terms(before[:-1], names=True), f"({pairs})"])
     last = " | ".join(tsquery_word(word) for word in completions)
-    return [*asked, [*required, f"({last})"]]
+    return [*asked, [*_terms(before, names=False), f"({last})"]]
 
 
 def _in_first_units(query: str, word: str, day: dt.date | None, seen: list[int]) -> str:
@@ -1008,24 +1023,50 @@ def _in_first_units(query: str, word: str, day: dt.date | None, seen: list[int])
     return narrowed if rows[0]["pooled"] == _POOL else query
 
 
-def _together(at: list[tuple[int, str]]) -> list[str]:
-    """Return the tsquery terms of words typed together: name words in pairs, others alone.
+def _terms(at: list[tuple[int, str]], *, names: bool) -> list[str]:
+    """Return the tsquery terms of the words typed: pairs where the index has them.
 
-    The index holds each pair of adjacent words of an address that are not numbers
-    ("le loi", migration 0012); numbers are asked alone, so "Lê Lợi 12" finds "Số 12
-    Lê Lợi".
+    The index holds each pair of adjacent words of an address whose first is not a
+    number ("le loi", "so 3", migration 0012). A number after its label ("Số 3", "Ngõ
+    4", "Hẻm 4") is always asked as the pair: "Số 3" is no ward's 3. With `names`, name
+    words typed together are asked as pairs too ("Lê Lợi", not "Lê Quý Đôn, Phường Long
+    Lợi"); without, they are asked alone, and words of a street's kind ("đường") not at
+    all. Other numbers are alone: "Lê Lợi 12" finds "Số 12 Lê Lợi".
     """
     parts, paired = [], set()
     for first, second in itertools.pairwise(at):
-        if _name_pair(first, second):
+        if _labelled(first, second):
+            parts.append(_label_term(first[1], second[1]))
+        elif names and _name_pair(first, second):
             parts.append(tsquery_word(f"{first[1]} {second[1]}"))
-            paired |= {first[0], second[0]}
-    return parts + [tsquery_word(term) for index, term in at if index not in paired]
+        else:
+            continue
+        paired |= {first[0], second[0]}
+    alone = [term for index, term in at if index not in paired]
+    if not names:
+        alone = [term for term in alone if term not in _STREET_WORDS] or alone
+    return list(dict.fromkeys(parts + [tsquery_word(term) for term in alone]))
 
 
 def _name_pair(first: tuple[int, str], second: tuple[int, str]) -> bool:
     """Return whether two words were typed next to each other and neither is a number."""
     return second[0] == first[0] + 1 and not _has_digit(first[1]) and not _has_digit(second[1])
+
+
+def _labelled(first: tuple[int, str], second: tuple[int, str]) -> bool:
+    """Return whether a number was typed right after its label ("Số 3", "ngõ 12")."""
+    return second[0] == first[0] + 1 and first[1] in _NUMBER_LABELS and second[1].isdigit()
+
+
+def _labels(at: list[tuple[int, str]]) -> list[str]:
+    """Return the tsquery terms of the labelled numbers typed ("Số 3": 'so 3')."""
+    return [_label_term(a[1], b[1]) for a, b in itertools.pairwise(at) if _labelled(a, b)]
+
+
+def _label_term(label: str, number: str) -> str:
+    """Return the tsquery term of a labelled number; an alley is a ngõ, hẻm or kiệt."""
+    labels = sorted(_ALLEY_WORDS) if label in _ALLEY_WORDS else [label]
+    return "(" + " | ".join(tsquery_word(f"{word} {number}") for word in labels) + ")"
 
 
 def _unit_keys(units: dict[int, str] | None) -> list[str]:

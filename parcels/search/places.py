@@ -37,6 +37,8 @@ VN_KIND_WORDS = frozenset(
 _KIND_WORDS_WRITTEN_OUT = frozenset({"phuong", "xa", "quan", "huyen", "tinh"})
 _KIND_PAIRS = frozenset({"thanh pho", "thi xa", "thi tran", "dac khu"})
 _KIND_ABBREVIATIONS = frozenset({"p", "q", "x", "h", "tp", "tx", "tt"})
+# Words of a street's or an alley's kind: a name after one is the street's.
+_STREET_KINDS = frozenset({"duong", "pho", "ngo", "hem", "kiet"})
 # Korean kinds that end a unit's name and may run into the lot number typed after it.
 _KR_KINDS = ("동", "리", "가", "읍", "면")
 _KR_UNIT_WORD = re.compile(
@@ -166,6 +168,10 @@ def _take_runs(words: Sequence[Word], found: dict[str, list[dict[str, Any]]]) ->
         if i and words[i - 1].text in VN_KIND_WORDS and not (places and places[-1].last == i):
             # "Phường Mẫu 9": had the ward existed, its whole name would have matched
             # with "Phường"; "Mẫu" alone (another unit's name without its kind) is not it.
+            i += 1
+            continue
+        if i and words[i - 1].text in _STREET_KINDS and words[i].text not in VN_KIND_WORDS:
+            # "đường Quang Trung", "phố Nam Hà": a street's name, though a ward's too.
             i += 1
             continue
         for j in range(min(len(words), i + _LONGEST_NAME), i, -1):

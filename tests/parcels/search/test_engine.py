@@ -736,3 +736,64 @@ def test_a_whole_identifier_outside_the_unit_searched_in_is_not_found(vn_place):
     answer = search(here.identifier, unit_code=vn_place["other"].code)
     assert answer.results == []
     assert "No parcel has this lot number" in answer.message
+
+
+# --- the fourth outsider round ------------------------------------------------------------
+
+
+@vietnam_only
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("Số 3 Trường Chinh, Phường Mẫu 3", None),  # no house 3: not "Số 300", the ward's 3
+        ("Số 3", "Số 3 Ngõ 9 Trường Chinh, Phường Mẫu 4"),
+        ("Số 300 Trường Chinh", "Số 300 Trường Chinh, Phường Mẫu 3"),
+        ("Số 5 Hẻm 9 Trường Chinh", "Số 5 Ngõ 9 Trường Chinh, Phường Mẫu 3"),
+        ("số 5 kiệt 9 đường Trường Chinh", "Số 5 Ngõ 9 Trường Chinh, Phường Mẫu 3"),
+        ("Số 14 Ngõ 3 Trường Chinh", None),  # no ngõ 3
+    ],
+)
+def test_a_number_after_its_label_is_that_number_not_a_wards(text, wanted):
+    three = AdministrativeUnitFactory(code=unit_code(3), name="Phường Mẫu 3")
+    four = AdministrativeUnitFactory(code=unit_code(4), name="Phường Mẫu 4")
+    for unit, address in [
+        (three, "Số 300 Trường Chinh, Phường Mẫu 3"),
+        (three, "Số 5 Ngõ 9 Trường Chinh, Phường Mẫu 3"),
+        (four, "Số 3 Ngõ 9 Trường Chinh, Phường Mẫu 4"),
+        (four, "Số 14 Ngõ 185 Trường Chinh, Phường Mẫu 4"),
+    ]:
+        ParcelFactory(admin_unit=unit, address=address)
+    results = search(text).results
+    assert (results[0]["address"] if results else None) == wanted
+
+
+@vietnam_only
+def test_a_name_after_a_streets_kind_is_the_streets_not_a_wards(vn_place):
+    # "Trúc Bạch" was a ward's name; "đường Trúc Bạch" names a street, which has no house 12.
+    ParcelFactory(admin_unit=vn_place["ward"], address="Số 12 Phố Huế, Phường Mẫu 2")
+    assert search("Số 12 đường Trúc Bạch").results == []
+
+
+@vietnam_only
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Phường Mẫu 2 | Số 42 Ngõ 725 Trường Chinh",
+        "tờ 4\tthửa 108\tPhường Mẫu 2",
+        "Tờ bản đồ số: 4 | Thửa đất số: 108 | Phường Mẫu 2",
+        "Địa chỉ: [tờ 4 thửa 108, Phường Mẫu 2]",
+    ],
+)
+def test_the_fields_of_one_lot_or_address_in_parts_are_read_together(vn_place, text):
+    here = vn_place["here"]
+    here.address = "Số 42 Ngõ 725 Trường Chinh, Phường Mẫu 2"
+    here.save()
+    assert first(text) == here.identifier
+
+
+@vietnam_only
+def test_a_place_part_and_an_address_elsewhere_say_the_parts_differ(vn_place):
+    ParcelFactory(admin_unit=vn_place["other"], address="Số 284 Trường Chinh, Phường Mẫu 3")
+    answer = search("Phường Mẫu 2 | Số 284 Trường Chinh")
+    assert answer.results == []
+    assert "different parcels or places" in answer.message
