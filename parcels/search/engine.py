@@ -531,8 +531,18 @@ def _best_part(answers: list[SearchAnswer], limit: int) -> SearchAnswer:
         for result in best.results
         if all(o.within is None or result["admin_unit"]["code"] in o.within for o in others)
     ]
-    lots = [{r["id"] for r in o.results} for o in others if o.settled and o.results]
-    if inside and not any(len(ids) < limit and inside[0]["id"] not in ids for ids in lots):
+    # Another part that names parcels exactly, all of them (fewer than asked for): the
+    # parcel must be one of them ("tờ 4 thửa 108 · Số 531 Đại Cồ Việt" is not).
+    named = [
+        {result["id"] for result in other.results}
+        for other in others
+        if other.results
+        and len(other.results) < limit
+        and other.results[0]["quality"] == "exact"
+        and other.results[0]["match"] != "place"
+    ]
+    inside = [result for result in inside if all(result["id"] in ids for ids in named)]
+    if inside:
         return replace(best, results=inside)
     places = list({ref["code"]: ref for answer in answers for ref in answer.places}.values())
     return SearchAnswer([], places, str(_PARTS_APART), settled=True)
@@ -955,7 +965,7 @@ def _address_matches(
     taken = reading.place_words()
     free = [(index, word.text) for index, word in enumerate(words) if index not in taken]
     # A place alone ("Phường Mẫu 2"): its own words, which addresses in it carry.
-    at = free or [(index, word.text) for index, word in enumerate(words)]
+    at = _without_house_word(free or [(index, word.text) for index, word in enumerate(words)])
     terms = [term for _, term in at]
     typed = sorted(set(terms))  # ranked by those: a ward's "2" is no house number 2
     # "đường", "phố", "số nhà" before a street the address may not write.
@@ -1055,6 +1065,18 @@ def _terms(at: list[tuple[int, str]], *, names: bool) -> list[str]:
     if not names:
         alone = [term for term in alone if term not in _STREET_WORDS] or alone
     return list(dict.fromkeys(parts + [tsquery_word(term) for term in alone]))
+
+
+def _without_house_word(at: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Return the words without "nhà" of "số nhà 4", the number then right after "số"."""
+    kept: list[tuple[int, str]] = []
+    shift = 0
+    for index, term in at:
+        if term == "nha" and kept and kept[-1] == (index - 1 - shift, "so"):
+            shift += 1
+            continue
+        kept.append((index - shift, term))
+    return kept
 
 
 def _name_pair(first: tuple[int, str], second: tuple[int, str]) -> bool:

@@ -797,3 +797,37 @@ def test_a_place_part_and_an_address_elsewhere_say_the_parts_differ(vn_place):
     answer = search("Phường Mẫu 2 | Số 284 Trường Chinh")
     assert answer.results == []
     assert "different parcels or places" in answer.message
+
+
+# --- the fifth outsider round -------------------------------------------------------------
+
+
+@vietnam_only
+@pytest.mark.parametrize("text", ["số nhà 4", "số nhà 4 Trường Chinh, Phường Mẫu 4"])
+def test_so_nha_and_its_number_are_the_house_not_the_wards_number(text):
+    four = AdministrativeUnitFactory(code=unit_code(4), name="Phường Mẫu 4")
+    ParcelFactory(admin_unit=four, address="Số 499 Trường Chinh, Phường Mẫu 4")
+    house = ParcelFactory(admin_unit=four, address="Số 4 Ngõ 9 Trường Chinh, Phường Mẫu 4")
+    assert search(text).results[0]["id"] == house.pk
+
+
+@vietnam_only
+@pytest.mark.parametrize(
+    "text",
+    ["tờ 4 thửa 108 · Số 531 Đại Cồ Việt", "Số 531 Đại Cồ Việt | Số 42 Ngõ 725 Trường Chinh"],
+)
+def test_parts_naming_different_addresses_find_nothing_and_say_so(vn_place, text):
+    here = vn_place["here"]
+    here.address = "Số 42 Ngõ 725 Trường Chinh, Phường Mẫu 2"
+    here.save()
+    ParcelFactory(admin_unit=vn_place["other"], address="Số 531 Đại Cồ Việt, Phường Mẫu 3")
+    answer = search(text)
+    assert answer.results == []
+    assert "different parcels or places" in answer.message
+
+
+@vietnam_only
+def test_a_lot_in_several_communes_and_its_address_name_the_one_that_has_both(vn_place):
+    vn_place["there"].address = "Số 244 Ngõ 757 Trường Chinh, Phường Mẫu 3"
+    vn_place["there"].save()
+    assert first("tờ 4 thửa 108 | Số 244 Ngõ 757 Trường Chinh") == vn_place["there"].identifier
