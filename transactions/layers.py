@@ -75,7 +75,9 @@ RIGHTS = Columns(
 )
 
 # What happened to parcels between %(start)s and %(end)s (both included): made by a
-# deed (created), retired, or transferred. One row per parcel and change.
+# deed (created), retired, or transferred. One row per parcel and change. The period
+# is of the days the changes took effect; a deed recorded today may take effect on an
+# earlier day, so a mirror polls by journal order (the id), over every day ('../..').
 CHANGES = Layer(
     name="changes",
     title="Changes",
@@ -103,7 +105,10 @@ CHANGES = Layer(
         JOIN {_UNIT} u ON u.id = p.admin_unit_id
         LEFT JOIN {_ENTRY} je ON je.sequence = c.entry
     """,  # noqa: S608  (table names from Django)
-    id_sql="c.change || '-' || c.parcel_id || '-' || coalesce(c.entry, 0)",
+    # The id sorts in journal order (the entry's sequence, zero-padded, first): the
+    # journal only grows, so a client that pages with `after` (the last id it read)
+    # and polls again later gets every later change exactly once, a feed to mirror.
+    id_sql="lpad(coalesce(c.entry, 0)::text, 12, '0') || '-' || c.change || '-' || c.parcel_id",
     geometry_sql="p.boundary",
     geometry_type="MultiPolygon",
     columns=[

@@ -19,7 +19,7 @@ a filter value never becomes SQL text. Geometry is selected in the CRS asked for
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -106,6 +106,9 @@ class Layer:
     # None when the layer has no lifespan.
     current_sql: str | None = None
     as_of_sql: str | None = None
+    # The condition for rows in force at any time from %(start)s to %(end)s (both
+    # included); None when the layer has no lifespan or reads a period itself.
+    during_sql: str | None = None
     # Named filters a planner chooses (admin unit, land use, zoning); the value is
     # bound as %(filter_<name>)s.
     filters: Mapping[str, str] = field(default_factory=dict)
@@ -198,6 +201,12 @@ def get_layer(name: str) -> Layer:
 def current(alias: str) -> str:
     """Return the condition that a row of `alias` is in force today (still open)."""
     return f"{alias}.valid_to IS NULL"
+
+
+def during(alias: str) -> str:
+    """Return the condition that a row of `alias` was in force at any time from %(start)s
+    to %(end)s (both included): begun by the end, not retired before the start."""
+    return f"{alias}.valid_from <= %(end)s AND ({alias}.valid_to IS NULL OR {alias}.valid_to > %(start)s)"
 
 
 def in_unit(column: str) -> str:
@@ -348,6 +357,7 @@ PARCELS = register_layer(
         ],
         current_sql=current("p"),
         as_of_sql=alive("p", "as_of"),
+        during_sql=during("p"),
         filters={
             "admin_unit": in_unit("p.admin_unit_id"),
             "land_use": LAND_USE,
@@ -380,6 +390,7 @@ ZONING = register_layer(
         ],
         current_sql=current("z"),
         as_of_sql=alive("z", "as_of"),
+        during_sql=during("z"),
         filters={
             "zoning": "z.code = %(filter_zoning)s",
             "admin_unit": f"""ST_Intersects(z.boundary, (
@@ -416,6 +427,7 @@ LAND_PRICES = register_layer(
         # that day, up to that year.
         current_sql=current("p"),
         as_of_sql=alive("p", "as_of") + " AND lp.year <= extract(year FROM %(as_of)s::date)",
+        during_sql=during("p") + " AND lp.year <= extract(year FROM %(end)s::date)",
         filters={"admin_unit": in_unit("p.admin_unit_id"), "land_use": LAND_USE},
     )
 )
@@ -458,6 +470,24 @@ class Query:
     params: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    """One key of a page's order: a column of the page's FROM, ascending or descending.
+
+    Ascending puts empty values last, descending first (PostgreSQL's defaults), and the
+    keyset cursor (`after`) follows the same rule.
+    """
+
+    column: Column
+    descending: bool = False
+
+    def order(self, expression: str) -> str:
+        return f"{expression} {'DESC NULLS FIRST' if self.descending else 'ASC NULLS LAST'}"
+
+
+_SQL_TYPES = {"string": "text", "integer": "bigint", "number": "float8", "date": "date"}
+
+
 @dataclass(slots=True)
 class _Selection:
     """The conditions of a selection and the parameters they bind."""
@@ -481,8 +511,13 @@ def _check_period(layer: Layer, start: dt.date | None, end: dt.date | None) -> N
         raise InvalidLayerRequest("The period's start is after its end.")
 
 
-def _lifespan(layer: Layer, as_of: dt.date | None) -> list[str]:
-    """Return the condition of the rows in force on `as_of` (today when None), if dated."""
+def _lifespan(
+    layer: Layer, as_of: dt.date | None, start: dt.date | None, end: dt.date | None
+) -> list[str]:
+    """Return the condition of the rows in force on `as_of`, or at any time from `start`
+    to `end`, or today (when neither is given), if the layer is dated."""
+    if not layer.needs_period and start is not None and end is not None and layer.during_sql:
+        return [layer.during_sql]
     if as_of is not None and layer.as_of_sql:
         return [layer.as_of_sql]
     return [layer.current_sql] if layer.current_sql else []
@@ -542,22 +577,34 @@ def _selection(
     end: dt.date | None,
     filters: Mapping[str, str] | None,
     properties: Mapping[str, str] | None,
+    condition: Query | None = None,
 ) -> _Selection:
-    """Return the conditions, those of them on properties, and the parameters they bind."""
+    """Return the conditions, those of them on properties, and the parameters they bind.
+
+    `condition` is SQL of our own over the layer's queryable columns (a CQL2 filter
+    translated by ogc/cql.py) with its parameters; it counts as a condition on
+    properties (it may name tables other than the main one).
+    """
     # %(day)s: the day attributes (zoning, prices, rights) are read on.
     params: dict[str, Any] = {
         "as_of": as_of,
-        "day": as_of or timezone.localdate(),
+        # Over a period, attributes are read on its last day.
+        "day": as_of
+        or (end if end is not None and not layer.needs_period else None)
+        or timezone.localdate(),
         "start": start,
         "end": end,
         "srid": srid,
     }
     _check_period(layer, start, end)
-    where = _lifespan(layer, as_of)
+    where = _lifespan(layer, as_of, start, end)
     if bbox is not None:
         where.append(_bbox_condition(layer, bbox, bbox_srid, params))
     where += _filter_conditions(layer, filters or {}, params)
     on_properties = _property_conditions(layer, properties or {}, params)
+    if condition is not None:
+        params.update(condition.params)
+        on_properties.append(f"({condition.sql})")
     return _Selection(where + on_properties, on_properties, params)
 
 
@@ -570,12 +617,47 @@ def _select(layer: Layer) -> str:
     )
 
 
-def _page_sql(layer: Layer, selection: _Selection) -> str:
-    """Return the statement of one page (%(limit)s rows from %(offset)s, in id order)."""
+def _order_by(layer: Layer, sort: Sequence[SortKey], alias: str | None = None) -> str:
+    """Return the ORDER BY list of a page: the sort keys, then the id (`alias`: outer names)."""
+    keys = [key.order(f'{alias}."{key.column.name}"' if alias else key.column.sql) for key in sort]
+    return ", ".join([*keys, f"{alias}.id" if alias else layer.id_sql])
+
+
+def _after(
+    layer: Layer, sort: Sequence[SortKey], cursor: Sequence[Any], params: dict[str, Any]
+) -> str:
+    """Return the condition of the rows after `cursor` (the last row's keys, then its id).
+
+    Spelled out key by key (k1 after v1, or k1 equal and k2 after v2, ...): the keys may
+    mix directions and be empty, which a row comparison cannot express.
+    """
+    condition = f"{layer.id_sql} > %(after_id)s"
+    params["after_id"] = cursor[-1]
+    for position in reversed(range(len(sort))):
+        key, value = sort[position], cursor[position]
+        column = key.column.sql
+        name = f"%(after_{position})s::{_SQL_TYPES[key.column.type]}"
+        params[f"after_{position}"] = value
+        if value is None:  # empty: last when ascending, first when descending
+            later = "false" if not key.descending else f"({column}) IS NOT NULL"
+            same = f"({column}) IS NULL"
+        else:
+            later = (
+                f"(({column}) < {name})"
+                if key.descending
+                else f"(({column}) > {name} OR ({column}) IS NULL)"
+            )
+            same = f"({column}) = {name}"
+        condition = f"({later} OR ({same} AND {condition}))"
+    return condition
+
+
+def _page_sql(layer: Layer, selection: _Selection, sort: Sequence[SortKey] = ()) -> str:
+    """Return the statement of one page (%(limit)s rows from %(offset)s, in sort then id order)."""
     page = (
         f"SELECT {layer.id_sql} FROM {layer.page_from_sql or layer.source()}\n"  # noqa: S608
         f"WHERE {selection.conditions()}\n"
-        f"ORDER BY {layer.id_sql} LIMIT %(limit)s OFFSET %(offset)s"
+        f"ORDER BY {_order_by(layer, sort)} LIMIT %(limit)s OFFSET %(offset)s"
     )
     if layer.page_from_sql is not None:
         # A layer with costly joins per row pages on a plain table: its chosen ids
@@ -586,14 +668,14 @@ def _page_sql(layer: Layer, selection: _Selection) -> str:
             f"SELECT f.* FROM ({page}) AS chosen(id)\n"  # noqa: S608 - the layer's own SQL
             f"CROSS JOIN LATERAL (\n{_select(layer)}FROM {layer.source()}\n"
             f"WHERE {layer.id_sql} = chosen.id\n) f\n"
-            "ORDER BY f.id"
+            f"ORDER BY {_order_by(layer, sort, 'f')}"
         )
     # A layer whose rows are computed (changes: events of a union) has no index on
     # its id to look rows up one at a time: the page filters the rows it computes.
     return (
         f"{_select(layer)}FROM {layer.source()}\n"
         f"WHERE {layer.id_sql} IN ({page})\n"
-        f"ORDER BY {layer.id_sql}"
+        f"ORDER BY {_order_by(layer, sort)}"
     )
 
 
@@ -624,10 +706,12 @@ def query(
     end: dt.date | None = None,
     filters: Mapping[str, str] | None = None,
     properties: Mapping[str, str] | None = None,
+    condition: Query | None = None,
     feature_id: str | None = None,
     limit: int | None = None,
     offset: int = 0,
-    after: int | str | None = None,
+    after: Any = None,
+    sort: Sequence[SortKey] = (),
 ) -> Query:
     """Return the SELECT of `layer`: id, one column per field, and `geom` in `srid`.
 
@@ -637,8 +721,10 @@ def query(
     - `start`/`end` bound the changes layer's period (required there);
     - `filters` are the layer's named filters (admin_unit, land_use, zoning);
     - `properties` are simple equality filters on queryable fields (OGC API);
-    - `feature_id` selects one feature; `limit`/`offset` page in id order, from the
-      first id above `after` (a keyset cursor: the last id of the previous page).
+    - `condition` is a translated CQL2 filter (SQL of ours and its parameters);
+    - `feature_id` selects one feature; `limit`/`offset` page in `sort` order then id
+      order, after `after` (a keyset cursor: the last id of the previous page, or with
+      `sort` the list of its keys' values then its id).
 
     A page picks its ids on `page_from_sql` first and joins only those: the cost of a
     page does not grow with its offset by the joins of the rows it skips.
@@ -653,6 +739,7 @@ def query(
         end=end,
         filters=filters,
         properties=properties,
+        condition=condition,
     )
     if feature_id is not None:
         selection.params["feature_id"] = feature_id
@@ -662,9 +749,11 @@ def query(
         return Query(sql=sql, params=selection.params)
     selection.params.update(limit=limit, offset=offset)
     if after is not None:
-        selection.params["after"] = after
-        selection.where.append(f"{layer.id_sql} > %(after)s")
-    return Query(sql=_page_sql(layer, selection), params=selection.params)
+        cursor = list(after) if sort else [after]
+        if len(cursor) != len(sort) + 1:
+            raise InvalidLayerRequest("The page cursor does not fit the sort order.")
+        selection.where.append(_after(layer, sort, cursor, selection.params))
+    return Query(sql=_page_sql(layer, selection, sort), params=selection.params)
 
 
 def count_query(
@@ -677,6 +766,7 @@ def count_query(
     end: dt.date | None = None,
     filters: Mapping[str, str] | None = None,
     properties: Mapping[str, str] | None = None,
+    condition: Query | None = None,
     srid: int = STORAGE_SRID,
 ) -> Query:
     """Return the statement counting the features `query` selects with the same arguments."""
@@ -690,6 +780,7 @@ def count_query(
         end=end,
         filters=filters,
         properties=properties,
+        condition=condition,
     )
     sql = (
         f"SELECT count(*) FROM {layer.page_from_sql or layer.source()}\n"  # noqa: S608

@@ -19,8 +19,10 @@ today.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
+import json
 import math
 import re
 import time
@@ -30,6 +32,7 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from pyproj import CRS, Transformer
 
 from landinfo import params as public
@@ -37,9 +40,9 @@ from landinfo.sql import read_cursor
 from landinfo.srid import STORAGE_SRID, WEB_MERCATOR, WGS84
 from parcels.models import Parcel
 from parcels.publishing import layers
-from parcels.publishing.layers import Layer
+from parcels.publishing.layers import Column, Layer, SortKey
+from parcels.publishing.ogc import cql
 
-JSON = "application/json"
 JSON = "application/json"
 GEOJSON = "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
@@ -54,16 +57,41 @@ _EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{}"
 LIMIT_DEFAULT = 1000
 EXTENT_CACHE_SECONDS = 300  # a collection's extent moves only with new parcels at its edge
 
+_FEATURES = "http://www.opengis.net/spec/ogcapi-features-{}/1.0/conf/{}"
 CONFORMANCE = (
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    _FEATURES.format(1, "core"),
+    _FEATURES.format(1, "geojson"),
+    _FEATURES.format(1, "oas30"),
+    _FEATURES.format(2, "crs"),
+    # Part 3 (filtering) with the CQL2 classes ogc/cql.py implements.
+    _FEATURES.format(3, "queryables"),
+    _FEATURES.format(3, "queryables-query-parameters"),
+    _FEATURES.format(3, "filter"),
+    _FEATURES.format(3, "features-filter"),
+    *cql.CONFORMANCE,
+    # Part 5 (schemas) and the sorting of Part 8, both drafts at the time of writing.
+    _FEATURES.format(5, "schemas"),
+    _FEATURES.format(8, "sorting"),
 )
 
 # Parameters of /items that are not attribute filters.
 _ITEMS_PARAMETERS = frozenset(
-    {"f", "limit", "offset", "after", "bbox", "bbox-crs", "datetime", "crs"}
+    {
+        "f",
+        "limit",
+        "offset",
+        "after",
+        "bbox",
+        "bbox-crs",
+        "datetime",
+        "crs",
+        "filter",
+        "filter-lang",
+        "filter-crs",
+        "sortby",
+        "properties",
+        "skipGeometry",
+    }
 )
 # The parameters of one feature (/items/<id>): no paging, no filters.
 ITEM_PARAMETERS = frozenset({"f", "crs", "datetime"})
@@ -238,6 +266,13 @@ def collection(layer: Layer, base: str) -> dict[str, Any]:
                 SCHEMA_JSON,
                 "Queryable attributes",
             ),
+            link(f"{here}/schema", "describedby", SCHEMA_JSON, "Schema of the features"),
+            link(
+                f"{here}/schema",
+                "http://www.opengis.net/def/rel/ogc/1.0/schema",
+                SCHEMA_JSON,
+                "Schema of the features",
+            ),
         ],
         "crs": list(SUPPORTED_CRS),
         "storageCrs": STORAGE_CRS.uri,
@@ -264,23 +299,76 @@ _JSON_TYPES = {
 }
 
 
-def queryables(layer: Layer, base: str) -> dict[str, Any]:
-    """Return the JSON Schema of the attributes usable as `?name=value` filters."""
-    properties: dict[str, Any] = {
-        f.name: {"title": f.name, "description": f.description, **_JSON_TYPES[f.type]}
-        for f in layer.fields
-        if f.queryable
+# The roles of Part 5 (x-ogc-role) a column may play: a feature's lifespan, its instant.
+_ROLES = {
+    "valid_from": "primary-interval-start",
+    "valid_to": "primary-interval-end",
+    "date": "primary-instant",
+}
+_NAMED_FILTERS = {
+    "admin_unit": gettext_noop(
+        "Code of an administrative unit: the features in it or in any unit below it."
+    ),
+    "zoning": gettext_noop("Code of a zoning zone: the features that lie in it."),
+    "land_use": gettext_noop("Land-use code, or its name as a deed writes it."),
+}
+
+
+def _property_schema(column: Column) -> dict[str, Any]:
+    """Return the JSON Schema of one column, its title in the request's language."""
+    schema: dict[str, Any] = {
+        "title": gettext(column.description).rstrip("."),
+        **_JSON_TYPES[column.type],
     }
-    for name in layer.filters:
-        properties.setdefault(name, {"title": name, "type": "string"})
+    if column.name in _ROLES:
+        schema["x-ogc-role"] = _ROLES[column.name]
+    return schema
+
+
+def _geometry_schema(layer: Layer) -> dict[str, Any]:
+    return {
+        "title": gettext("Boundary"),
+        "format": f"geometry-{layer.geometry_type.lower()}",
+        "x-ogc-role": "primary-geometry",
+    }
+
+
+def _json_schema(layer: Layer, here: str, properties: dict[str, Any]) -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"{base}/collections/{layer.name}/queryables",
+        "$id": here,
         "type": "object",
-        "title": layer.title,
+        "title": gettext(layer.title),
+        "description": gettext(layer.description),
         "properties": properties,
         "additionalProperties": False,
     }
+
+
+def queryables(layer: Layer, base: str) -> dict[str, Any]:
+    """Return the JSON Schema of what a filter may name: as `?name=value` or in CQL2.
+
+    The named filters are queryables too (compared with = in CQL2); the geometry is the
+    spatial queryable (S_INTERSECTS and the other spatial functions).
+    """
+    properties: dict[str, Any] = {f.name: _property_schema(f) for f in layer.fields if f.queryable}
+    for name in layer.filters:
+        properties.setdefault(
+            name, {"title": gettext(_NAMED_FILTERS.get(name, name)), "type": "string"}
+        )
+    properties[cql.GEOMETRY] = _geometry_schema(layer)
+    return _json_schema(layer, f"{base}/collections/{layer.name}/queryables", properties)
+
+
+def schema(layer: Layer, base: str) -> dict[str, Any]:
+    """Return the schema of the features' properties (Part 5): every column, typed.
+
+    GDAL and QGIS read the field types here instead of guessing them from the first
+    page, where an empty `valid_to` looked like text and a round price like an integer.
+    """
+    properties: dict[str, Any] = {f.name: _property_schema(f) for f in layer.fields}
+    properties[cql.GEOMETRY] = _geometry_schema(layer)
+    return _json_schema(layer, f"{base}/collections/{layer.name}/schema", properties)
 
 
 # --- features ----------------------------------------------------------------------
@@ -292,13 +380,19 @@ class ItemsRequest:
 
     limit: int = LIMIT_DEFAULT
     offset: int = 0
-    after: int | str | None = None  # keyset cursor: the last id of the previous page
+    # The keyset cursor: the last id of the previous page, or with `sort` the list of
+    # its keys' values then its id.
+    after: Any = None
     bbox: tuple[float, float, float, float] | None = None
     bbox_crs: OutputCrs = SUPPORTED_CRS[CRS84]
     crs: OutputCrs = SUPPORTED_CRS[CRS84]
     when: When = field(default_factory=When)  # as_of, or start and end
     filters: Mapping[str, str] | None = None
-    properties: Mapping[str, str] | None = None
+    properties: Mapping[str, str] | None = None  # ?name=value equality filters
+    condition: layers.Query | None = None  # the CQL2 filter as SQL
+    sort: tuple[SortKey, ...] = ()
+    returned: tuple[str, ...] | None = None  # `properties=`: the columns a feature carries
+    skip_geometry: bool = False
 
 
 def limit_max() -> int:
@@ -381,24 +475,130 @@ def parse_when(layer: Layer, text: str | None) -> When:
         if "/" not in text:
             day = _day(text)
             return {"start": day, "end": day}
-        first, _, last = text.partition("/")
-        start = dt.date.min if first in ("", "..") else _day(first)
-        end = timezone.localdate() if last in ("", "..") else _day(last)
-        if start > end:
-            raise InvalidParameter(f"datetime={text!r}: the period ends before it starts.")
+        start, end = _interval(text)
         return {"start": start, "end": end}
     if not text:
         return {}
     if "/" in text:
-        raise InvalidParameter(
-            f"Collection {layer.name} answers the register on one day: give datetime as a "
-            f"date or date-time, not the interval {text!r}."
-        )
+        start, end = _interval(text)
+        if layer.during_sql is None:  # no lifespan: every feature is in force
+            return {}
+        return {"start": start, "end": end}
     return {"as_of": _day(text)}
 
 
-def items_request(layer: Layer, params: Mapping[str, str]) -> ItemsRequest:
-    """Check the query parameters of /items; raise InvalidParameter naming the wrong one."""
+def _interval(text: str) -> tuple[dt.date, dt.date]:
+    """Return the days of `start/end` ('..' or nothing for an open end)."""
+    first, _, last = text.partition("/")
+    start = dt.date.min if first in ("", "..") else _day(first)
+    end = dt.date.max if last in ("", "..") else _day(last)
+    if start > end:
+        raise InvalidParameter(f"datetime={text!r}: the period ends before it starts.")
+    return start, end
+
+
+def _condition(layer: Layer, params: Mapping[str, str], posted: str | None) -> layers.Query | None:
+    """Return the CQL2 filter (`filter`, or a posted CQL2 JSON body) as SQL, or None."""
+    text = posted if posted is not None else params.get("filter")
+    if text is None or not text.strip():
+        return None
+    language = "cql2-json" if posted is not None else params.get("filter-lang")
+    filter_crs = resolve_crs(params.get("filter-crs"), "filter-crs")
+    try:
+        expression = cql.parse(text, language)
+        return cql.to_sql(
+            layer, expression, srid=filter_crs.srid, north_first=filter_crs.north_first
+        )
+    except cql.FilterError as refusal:
+        raise InvalidParameter(str(refusal)) from None
+
+
+def _sortable(layer: Layer) -> dict[str, Column]:
+    # A page is ordered on the FROM it picks its rows from: the queryable columns.
+    return {f.name: f for f in layer.fields if f.queryable}
+
+
+def _sort(layer: Layer, text: str | None) -> tuple[SortKey, ...]:
+    """Return the keys of `sortby` (`name`, `+name` ascending, `-name` descending)."""
+    if not text:
+        return ()
+    sortable = _sortable(layer)
+    keys = []
+    for part in text.split(","):
+        name = part.strip()
+        descending = name.startswith("-")
+        name = name.lstrip("+-").strip()
+        if name not in sortable:
+            raise InvalidParameter(
+                f"sortby: {name!r} is not a sortable property of {layer.name}; "
+                f"sort by {', '.join(sortable)} ('-' before a name for descending)."
+            )
+        keys.append(SortKey(sortable[name], descending))
+    if len({key.column.name for key in keys}) < len(keys):
+        raise InvalidParameter(f"sortby={text!r} names a property twice.")
+    return tuple(keys)
+
+
+def _returned(layer: Layer, text: str | None) -> tuple[str, ...] | None:
+    """Return the columns `properties=` keeps, in the layer's order (None: all)."""
+    if text is None:
+        return None
+    asked = [name.strip() for name in text.split(",") if name.strip()]
+    names = [f.name for f in layer.fields]
+    if unknown := [name for name in asked if name not in names]:
+        raise InvalidParameter(
+            f"properties: {', '.join(map(repr, unknown))} not in {layer.name}; "
+            f"it has {', '.join(names)}."
+        )
+    return tuple(name for name in names if name in asked)
+
+
+def _flag(name: str, text: str | None) -> bool:
+    if text is None or text.lower() in ("false", "0", ""):
+        return False
+    if text.lower() in ("true", "1"):
+        return True
+    raise InvalidParameter(f"{name} is true or false; got {text!r}.")
+
+
+def _cursor(layer: Layer, text: str | None, sort: tuple[SortKey, ...]) -> Any:
+    """Return the keyset cursor `after` carries: an id, or with a sort an opaque token."""
+    if not text:
+        return None
+    if sort:
+        return decode_cursor(text, len(sort) + 1)
+    return _integer("after", text, minimum=0) if layer.id_type == "integer" else text
+
+
+def encode_cursor(values: list[Any]) -> str:
+    """Return the `after` token of a sorted page: its last row's keys and id, url-safe."""
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str, length: int) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (ValueError, TypeError):
+        values = None
+    if (
+        not isinstance(values, list)
+        or len(values) != length
+        or not all(v is None or isinstance(v, str | int | float) for v in values)
+    ):
+        raise InvalidParameter(
+            "after is the cursor of the `next` link of a page with the same sortby; "
+            "start from the first page."
+        )
+    return values
+
+
+def items_request(
+    layer: Layer, params: Mapping[str, str], posted: str | None = None
+) -> ItemsRequest:
+    """Check the query parameters of /items; raise InvalidParameter naming the wrong one.
+
+    `posted` is a CQL2 JSON filter sent as the body of a POST (as pygeoapi takes it).
+    """
     queryable = {f.name for f in layer.fields if f.queryable}
     unknown = set(params) - _ITEMS_PARAMETERS - queryable - set(layer.filters)
     if unknown:
@@ -412,9 +612,7 @@ def items_request(layer: Layer, params: Mapping[str, str]) -> ItemsRequest:
         # the maximum is used.
         limit = min(_integer("limit", params["limit"], minimum=1), limit_max())
     offset = _integer("offset", params["offset"], minimum=0) if params.get("offset") else 0
-    after: int | str | None = params.get("after") or None
-    if after is not None and layer.id_type == "integer":
-        after = _integer("after", str(after), minimum=0)
+    sort = _sort(layer, params.get("sortby"))
     bbox_crs = resolve_crs(params.get("bbox-crs"), "bbox-crs")
     bbox = _bbox(params["bbox"], bbox_crs) if params.get("bbox") else None
     filters = {name: params[name] for name in layer.filters if name in params}
@@ -424,24 +622,35 @@ def items_request(layer: Layer, params: Mapping[str, str]) -> ItemsRequest:
     return ItemsRequest(
         limit=limit,
         offset=offset,
-        after=after,
+        after=_cursor(layer, params.get("after"), sort),
         bbox=bbox,
         bbox_crs=bbox_crs,
         crs=resolve_crs(params.get("crs"), "crs"),
         when=parse_when(layer, params.get("datetime")),
         filters=filters,
         properties=properties,
+        condition=_condition(layer, params, posted),
+        sort=sort,
+        returned=_returned(layer, params.get("properties")),
+        skip_geometry=_flag("skipGeometry", params.get("skipGeometry")),
     )
 
 
-def _feature_sql(layer: Layer, crs: OutputCrs) -> str:
+def _feature_sql(
+    layer: Layer,
+    crs: OutputCrs,
+    returned: tuple[str, ...] | None = None,
+    skip_geometry: bool = False,
+) -> str:
     geometry = "ST_FlipCoordinates(q.geom)" if crs.north_first else "q.geom"
+    geojson = "NULL::json" if skip_geometry else f"ST_AsGeoJSON({geometry}, {crs.decimals})::json"
     # Properties in the layer's field order (to_jsonb would sort them): clients such as
     # GDAL take the schema from the first feature. Field names are ours, never input.
-    properties = ", ".join(f"'{f.name}', q.\"{f.name}\"" for f in layer.fields)
+    kept = [f for f in layer.fields if returned is None or f.name in returned]
+    properties = ", ".join(f"'{f.name}', q.\"{f.name}\"" for f in kept)
     return (
         "json_build_object('type', 'Feature', 'id', q.id, "
-        f"'geometry', ST_AsGeoJSON({geometry}, {crs.decimals})::json, "
+        f"'geometry', {geojson}, "
         f"'properties', json_build_object({properties}))"
     )
 
@@ -457,6 +666,7 @@ def _layer_query(
             bbox_srid=request.bbox_crs.srid,
             filters=request.filters,
             properties=request.properties,
+            condition=request.condition,
             **request.when,
             **extra,
         )
@@ -478,12 +688,21 @@ class Page:
 def page_sql(layer: Layer, request: ItemsRequest) -> layers.Query:
     """Return the statement of one page: its features' JSON, their count and last id."""
     page = _layer_query(
-        layer, request, limit=request.limit, offset=request.offset, after=request.after
+        layer,
+        request,
+        limit=request.limit,
+        offset=request.offset,
+        after=request.after,
+        sort=request.sort,
     )
-    # The subquery is ordered by id; json_agg keeps the order it is fed.
+    feature = _feature_sql(layer, request.crs, request.returned, request.skip_geometry)
+    # The subquery is in page order; json_agg and array_agg keep the order they are fed,
+    # so the last element is the last row's cursor (its sort keys, then its id).
+    keys = ", ".join([*(f'q."{key.column.name}"' for key in request.sort), "q.id"])
     return layers.Query(
-        sql=f"SELECT coalesce(json_agg({_feature_sql(layer, request.crs)}), '[]'::json)::text, "  # noqa: S608
-        f"count(*), max(q.id) FROM ({page.sql}) q",
+        sql=f"SELECT coalesce(json_agg({feature}), '[]'::json)::text, "  # noqa: S608
+        f"count(*), (array_agg(json_build_array({keys})::text))[count(*)] "
+        f"FROM ({page.sql}) q",
         params=page.params,
     )
 
@@ -499,7 +718,11 @@ def features_page(layer: Layer, request: ItemsRequest) -> Page:
     statement = page_sql(layer, request)
     with read_cursor(Parcel) as cursor:  # a replica may serve reads
         cursor.execute(statement.sql, statement.params)
-        features, returned, last_id = cursor.fetchone()
+        features, returned, last = cursor.fetchone()
+        last_keys = json.loads(last) if last is not None else None
+        last_id = None
+        if last_keys is not None:
+            last_id = encode_cursor(last_keys) if request.sort else last_keys[-1]
         matched = None
         if request.after is None:
             counted = _layer_query(layer, request, build=layers.count_query)
@@ -507,7 +730,13 @@ def features_page(layer: Layer, request: ItemsRequest) -> Page:
             matched = cursor.fetchone()[0]
         more = False
         if returned == request.limit:
-            following = _layer_query(layer, request, limit=1, after=last_id)
+            following = _layer_query(
+                layer,
+                request,
+                limit=1,
+                after=last_keys if request.sort else last_id,
+                sort=request.sort,
+            )
             cursor.execute(f"SELECT EXISTS ({following.sql})", following.params)
             more = cursor.fetchone()[0]
     return Page(features, returned, matched, last_id, more)

@@ -12,6 +12,7 @@ from typing import Any
 from landinfo import params as public
 from parcels.publishing import layers
 from parcels.publishing.layers import Layer
+from parcels.publishing.ogc import cql
 from parcels.publishing.ogc.core import (
     GEOJSON,
     ITEM_PARAMETERS,
@@ -59,11 +60,9 @@ def _items_parameters(layer: Layer) -> list[dict[str, Any]]:
         ),
         _parameter(
             "after",
-            "Only the features whose id follows this one (the last id of the previous "
-            "page): the cursor the `next` link carries.",
-            {"type": "integer", "minimum": 0, "maximum": public.BIGINT_MAX}
-            if layer.id_type == "integer"
-            else {"type": "string"},
+            "Only the features that follow this one: the cursor the `next` link carries "
+            "(the last id of the previous page; with sortby, an opaque token).",
+            {"type": "string"},
         ),
         _parameter(
             "bbox",
@@ -81,6 +80,7 @@ def _items_parameters(layer: Layer) -> list[dict[str, Any]]:
             "(CRS84: longitude first).",
             crs_schema,
         ),
+        *_query_parameters(layer, crs_schema),
     ]
     parameters += [
         _parameter(f.name, f"Equal to: {f.description}", {"type": "string"})
@@ -91,6 +91,38 @@ def _items_parameters(layer: Layer) -> list[dict[str, Any]]:
         _parameter(name, f"Named filter {name}.", {"type": "string"}) for name in layer.filters
     ]
     return parameters
+
+
+def _query_parameters(layer: Layer, crs_schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the parameters of Part 3 (filter), sorting, property selection."""
+    names = [f.name for f in layer.fields]
+    return [
+        _parameter(
+            "filter",
+            "A CQL2 filter (Part 3) over the queryables (see /queryables), e.g. "
+            "registered_area > 500 AND S_INTERSECTS(geometry, BBOX(105.8,21.0,105.9,21.1)).",
+            {"type": "string"},
+        ),
+        _parameter(
+            "filter-lang",
+            "The encoding of filter.",
+            {"type": "string", "enum": list(cql.LANGUAGES), "default": "cql2-text"},
+        ),
+        _parameter("filter-crs", "The CRS of the filter's geometries.", crs_schema),
+        _parameter(
+            "sortby",
+            "Properties to sort by, comma-separated; '-' before a name for descending.",
+            {"type": "array", "items": {"type": "string"}},
+        ),
+        _parameter(
+            "properties",
+            "Only these properties in each feature, comma-separated.",
+            {"type": "array", "items": {"type": "string", "enum": names}},
+        ),
+        _parameter(
+            "skipGeometry", "Features without geometry.", {"type": "boolean", "default": False}
+        ),
+    ]
 
 
 def _response(description: str, media_type: str) -> dict[str, Any]:
@@ -181,12 +213,12 @@ def _collection_paths(layer: Layer) -> dict[str, Any]:
             f"queryables_{layer.name}",
             {"200": _response("JSON Schema.", SCHEMA_JSON), **_errors()},
         ),
-        f"{here}/items": _operation(
-            f"{layer.title}: features",
-            f"items_{layer.name}",
-            {"200": _response("A FeatureCollection.", GEOJSON), **_rate_limited()},
-            _items_parameters(layer),
+        f"{here}/schema": _operation(
+            f"{layer.title}: schema of the features",
+            f"schema_{layer.name}",
+            {"200": _response("JSON Schema.", SCHEMA_JSON), **_errors()},
         ),
+        f"{here}/items": _items_operations(layer),
         f"{here}/items/{{featureId}}": _operation(
             f"{layer.title}: one feature",
             f"item_{layer.name}",
@@ -197,6 +229,25 @@ def _collection_paths(layer: Layer) -> dict[str, Any]:
             ],
         ),
     }
+
+
+def _items_operations(layer: Layer) -> dict[str, Any]:
+    """Return the items path: GET, and POST of a CQL2 JSON filter as the body."""
+    responses = {"200": _response("A FeatureCollection.", GEOJSON), **_rate_limited()}
+    path = _operation(
+        f"{layer.title}: features", f"items_{layer.name}", responses, _items_parameters(layer)
+    )
+    path["post"] = {
+        "summary": f"{layer.title}: features matching a CQL2 JSON filter",
+        "operationId": f"items_{layer.name}_by_filter",
+        "parameters": [p for p in _items_parameters(layer) if p.get("name") != "filter"],
+        "requestBody": {
+            "required": True,
+            "content": {"application/query-cql-json": {"schema": {"type": "object"}}},
+        },
+        "responses": responses,
+    }
+    return path
 
 
 def _limit() -> dict[str, Any]:

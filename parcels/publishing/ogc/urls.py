@@ -12,6 +12,7 @@ urlpatterns = [
     path("collections", ogc.collections_view, name="collections"),
     path("collections/<str:name>", ogc.collection_view, name="collection"),
     path("collections/<str:name>/queryables", ogc.queryables_view, name="queryables"),
+    path("collections/<str:name>/schema", ogc.schema_view, name="schema"),
     path("collections/<str:name>/items", ogc.items_view, name="items"),
     path("collections/<str:name>/items/<str:feature_id>", ogc.item_view, name="item"),
 ]

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods
 
 from landinfo.security import rate_limited
 from parcels.publishing.ogc.core import (
@@ -41,6 +41,7 @@ from parcels.publishing.ogc.core import (
     parse_when,
     queryables,
     resolve_crs,
+    schema,
 )
 from parcels.publishing.ogc.openapi import openapi
 
@@ -67,8 +68,12 @@ def _refusal(error: OGCError) -> JsonResponse:
     return JsonResponse(error.document(), status=error.status)
 
 
-def _ogc_view(view: Any) -> Any:
-    """Make `view` a read-only endpoint whose OGCError becomes its status and document."""
+def _ogc_view(view: Any, *, query_by_post: bool = False) -> Any:
+    """Make `view` a read-only endpoint whose OGCError becomes its status and document.
+
+    `query_by_post`: a POST is a query too (a CQL2 JSON filter as its body, as pygeoapi
+    takes it); it reads, like a GET.
+    """
 
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
@@ -79,8 +84,34 @@ def _ogc_view(view: Any) -> Any:
 
     wrapped.__doc__ = view.__doc__
     wrapped.__name__ = view.__name__
-    # Exempt so that a POST is told 405 rather than 403: nothing here writes.
-    return csrf_exempt(require_safe(wrapped))
+    # Exempt so that a POST is told 405 (or read as a query) rather than 403: nothing
+    # here writes.
+    methods = ["GET", "HEAD", "POST"] if query_by_post else ["GET", "HEAD"]
+    return csrf_exempt(require_http_methods(methods)(wrapped))
+
+
+def _posted_filter(request: HttpRequest) -> str | None:
+    """Return the CQL2 JSON filter a POST carries as its body (None for a GET)."""
+    if request.method != "POST":
+        return None
+    kind = request.content_type or ""
+    if kind not in ("application/query-cql-json", "application/json"):
+        raise InvalidParameter(
+            f"A POST to /items carries a CQL2 JSON filter as application/query-cql-json; "
+            f"got {kind or 'no Content-Type'!r}."
+        )
+    try:
+        return request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidParameter("The CQL2 JSON filter is not UTF-8 text.") from None
+
+
+def _link_header(links: list[dict[str, str]]) -> str:
+    """Return links as an HTTP Link header (RFC 8288), for clients that read headers."""
+    return ", ".join(
+        f'<{item["href"].replace(",", "%2C")}>; rel="{item["rel"]}"; type="{item["type"]}"'
+        for item in links
+    )
 
 
 @_ogc_view
@@ -119,6 +150,12 @@ def queryables_view(request: HttpRequest, name: str) -> HttpResponse:
     return _json(queryables(layer_named(name), _base(request)), SCHEMA_JSON)
 
 
+@_ogc_view
+def schema_view(request: HttpRequest, name: str) -> HttpResponse:
+    """Return the schema of one collection's features (Part 5)."""
+    return _json(schema(layer_named(name), _base(request)), SCHEMA_JSON)
+
+
 def _page_links(request: HttpRequest, name: str, items: ItemsRequest, page: Page) -> list:
     here = request.build_absolute_uri(request.path)
     base = _base(request)
@@ -130,6 +167,12 @@ def _page_links(request: HttpRequest, name: str, items: ItemsRequest, page: Page
     links = [
         link(request.build_absolute_uri(), "self", GEOJSON, "This page"),
         link(f"{base}/collections/{name}", "collection", JSON, "The collection"),
+        link(
+            f"{base}/collections/{name}/queryables",
+            "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+            SCHEMA_JSON,
+            "Queryable attributes",
+        ),
     ]
     if page.more:
         links.append(link(at(after=page.last_id), "next", GEOJSON, "Next page"))
@@ -141,12 +184,10 @@ def _page_links(request: HttpRequest, name: str, items: ItemsRequest, page: Page
     return links
 
 
-@rate_limited("ogc")
-@_ogc_view
-def items_view(request: HttpRequest, name: str) -> HttpResponse:
+def _items(request: HttpRequest, name: str) -> HttpResponse:
     """Return a page of features as a GeoJSON FeatureCollection made by PostGIS."""
     layer = layer_named(name)
-    items = items_request(layer, request.GET.dict())
+    items = items_request(layer, request.GET.dict(), _posted_filter(request))
     page = features_page(layer, items)
     head: dict[str, Any] = {"type": "FeatureCollection"}
     if page.matched is not None:
@@ -160,7 +201,11 @@ def items_view(request: HttpRequest, name: str) -> HttpResponse:
     body = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ' + page.features + "}"
     response = HttpResponse(body, content_type=GEOJSON)
     response["Content-Crs"] = f"<{items.crs.uri}>"
+    response["Link"] = _link_header(head["links"])
     return response
+
+
+items_view = rate_limited("ogc")(_ogc_view(_items, query_by_post=True))
 
 
 @rate_limited("ogc")

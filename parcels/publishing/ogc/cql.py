@@ -1,0 +1,482 @@
+"""CQL2 filters (OGC API – Features Part 3) as SQL over a layer, with bound parameters.
+
+`cql2` (cql2-rs) reads both encodings, CQL2 text and CQL2 JSON, and validates them
+against the standard's JSON Schema; this module walks the standard JSON it gives
+back and writes one SQL condition over the layer's FROM clause. Nothing the client
+sent becomes SQL text: a property is looked up in the layer's columns (its SQL is
+ours), every literal is a bound parameter (`%(cql_N)s`), every operator and function
+is one of the table below. What is not there is refused with a 400 naming it.
+
+Types are checked before PostgreSQL sees the statement, so a mistyped filter is a
+clear refusal, not a database error: text compares with text, numbers with numbers,
+dates with dates (a date may be typed as 'YYYY-MM-DD' text), geometry with geometry.
+
+- Literal geometries are in the `filter-crs` (CRS84 by default) and are checked with
+  shapely (valid, finite, somewhere in the storage CRS) before PostGIS transforms them.
+- A timestamp is compared as its day in the register's time zone: the layers' dates are
+  days in law, not moments.
+- Temporal predicates follow Allen's relations on closed intervals of days; an instant
+  is an interval of one day, '..' an open end. `INTERVAL(valid_from, valid_to)` is a
+  feature's lifespan, its NULL end (still in force) an open end.
+- `LIKE` takes CQL2's wildcards, which are PostgreSQL's ('%', '_', escape '\\').
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import cql2
+import shapely
+import shapely.geometry
+import shapely.validation
+from django.utils import timezone
+from pyproj import Transformer
+
+from landinfo.profiles.text import quote_input
+from landinfo.srid import STORAGE_SRID
+from parcels.publishing import layers
+from parcels.publishing.layers import Layer
+
+GEOMETRY = "geometry"  # the name of every layer's geometry in filters and queryables
+MAX_FILTER_LENGTH = 20_000  # characters: a filter is a question, not a data upload
+MAX_NODES = 2_000  # operators, properties and literals in one filter
+
+_COMPARISONS = {"=": "=", "<>": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
+_ARITHMETIC = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%", "div": "/", "^": "^"}
+_SPATIAL = {
+    "s_intersects": "ST_Intersects",
+    "s_disjoint": "ST_Disjoint",
+    "s_contains": "ST_Contains",
+    "s_within": "ST_Within",
+    "s_touches": "ST_Touches",
+    "s_crosses": "ST_Crosses",
+    "s_overlaps": "ST_Overlaps",
+    "s_equals": "ST_Equals",
+}
+# Allen's relations on closed day intervals [s1, e1] and [s2, e2].
+_TEMPORAL: dict[str, str] = {
+    "t_after": "{s1} > {e2}",
+    "t_before": "{e1} < {s2}",
+    "t_contains": "{s1} < {s2} AND {e1} > {e2}",
+    "t_disjoint": "({e1} < {s2} OR {s1} > {e2})",
+    "t_during": "{s1} > {s2} AND {e1} < {e2}",
+    "t_equals": "{s1} = {s2} AND {e1} = {e2}",
+    "t_finishedby": "{s1} < {s2} AND {e1} = {e2}",
+    "t_finishes": "{s1} > {s2} AND {e1} = {e2}",
+    "t_intersects": "{s1} <= {e2} AND {e1} >= {s2}",
+    "t_meets": "{e1} = {s2}",
+    "t_metby": "{s1} = {e2}",
+    "t_overlappedby": "{s2} < {s1} AND {e2} > {s1} AND {e2} < {e1}",
+    "t_overlaps": "{s1} < {s2} AND {e1} > {s2} AND {e1} < {e2}",
+    "t_startedby": "{s1} = {s2} AND {e1} > {e2}",
+    "t_starts": "{s1} = {s2} AND {e1} < {e2}",
+}
+_NUMERIC = frozenset({"integer", "number"})
+
+# The conformance classes of CQL2 this module implements (declared by /conformance).
+CONFORMANCE = tuple(
+    f"http://www.opengis.net/spec/cql2/1.0/conf/{name}"
+    for name in (
+        "cql2-text",
+        "cql2-json",
+        "basic-cql2",
+        "advanced-comparison-operators",
+        "case-insensitive-comparison",
+        "accent-insensitive-comparison",
+        "basic-spatial-functions",
+        "basic-spatial-functions-plus",
+        "spatial-functions",
+        "temporal-functions",
+        "arithmetic",
+        "property-property",
+    )
+)
+LANGUAGES = ("cql2-text", "cql2-json")
+
+
+class FilterError(ValueError):
+    """A filter the layer cannot answer: its message names what is wrong (a 400)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """An SQL expression and what it is: string, integer, number, date, boolean, geometry."""
+
+    sql: str
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A closed interval of days as two SQL expressions (an open end is ±infinity)."""
+
+    start: str
+    end: str
+
+
+def parse(text: str, language: str | None) -> Any:
+    """Return the standard CQL2 JSON of a filter given as text or JSON; FilterError if malformed."""
+    if len(text) > MAX_FILTER_LENGTH:
+        raise FilterError(f"The filter is over {MAX_FILTER_LENGTH} characters.")
+    language = (language or "cql2-text").lower()
+    if language not in LANGUAGES:
+        raise FilterError(
+            f"filter-lang={quote_input(language)} is not offered; use {' or '.join(LANGUAGES)}."
+        )
+    try:
+        expression = cql2.parse_json(text) if language == "cql2-json" else cql2.parse_text(text)
+        standard = expression.to_json()
+        if not (isinstance(standard, bool) or (isinstance(standard, dict) and "op" in standard)):
+            raise FilterError(
+                "A filter is a condition (a comparison, a predicate, and/or/not); "
+                f"{_show(standard)} is a value."
+            )
+        expression.validate()
+    except (cql2.ParseError, cql2.ValidationError, ValueError) as error:
+        if isinstance(error, FilterError):
+            raise
+        # The parser's message points at the place in the text; the schema's repeats the
+        # whole filter back, which is kept short.
+        raise FilterError(f"The {language} filter cannot be read: {str(error)[:600]}") from None
+    return standard
+
+
+@dataclass(slots=True)
+class _Translation:
+    """One filter being written as SQL over `layer`: its parameters and node count."""
+
+    layer: Layer
+    srid: int  # the CRS of literal geometries
+    north_first: bool
+    params: dict[str, Any] = field(default_factory=dict)
+    nodes: int = 0
+
+    def bind(self, value: Any) -> str:
+        name = f"cql_{len(self.params)}"
+        self.params[name] = value
+        return f"%({name})s"
+
+    def count(self) -> None:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise FilterError(f"The filter has over {MAX_NODES} terms.")
+
+    # --- conditions ---------------------------------------------------------------
+
+    def condition(self, node: Any) -> str:
+        """Return the SQL of a node that must be true or false."""
+        self.count()
+        if isinstance(node, bool):
+            return "true" if node else "false"
+        if not isinstance(node, Mapping) or "op" not in node:
+            raise FilterError(
+                f"A filter is a condition (a comparison, a predicate, and/or/not); "
+                f"{_show(node)} is a value."
+            )
+        op, args = str(node["op"]).lower(), list(node.get("args") or [])
+        handler = self._CONDITIONS.get(op)
+        if handler is not None:
+            return handler(self, op, args)
+        if op in _COMPARISONS:
+            return self.comparison(op, args)
+        if op in _SPATIAL:
+            return self.spatial(op, args)
+        if op in _TEMPORAL:
+            return self.temporal(op, args)
+        if op.startswith("a_"):
+            raise FilterError(f"Array operators ({op}) are not offered: no attribute is an array.")
+        raise FilterError(f"{_show_op(op)} is not a condition this API knows.")
+
+    def logical(self, op: str, args: list[Any]) -> str:
+        if op == "not":
+            return f"NOT ({self.condition(args[0])})"
+        return "(" + f" {op.upper()} ".join(f"({self.condition(a)})" for a in args) + ")"
+
+    def comparison(self, op: str, args: list[Any]) -> str:
+        for name, value in (args[:2], args[1::-1]):
+            if op == "=" and self.named_filter(name) and isinstance(value, str):
+                # A named filter (a unit with everything below it, a zoning code) is
+                # the layer's own SQL, its value bound under a name of this filter's.
+                filter_name = name["property"]
+                parameter = self.bind(value)
+                return (
+                    "("
+                    + self.layer.filters[filter_name].replace(
+                        f"%(filter_{filter_name})s", parameter
+                    )
+                    + ")"
+                )
+        left, right = self.comparable(args[0], args[1], op)
+        return f"({left.sql}) {_COMPARISONS[op]} ({right.sql})"
+
+    def like(self, op: str, args: list[Any]) -> str:
+        left, pattern = self.expression(args[0]), self.expression(args[1])
+        for value in (left, pattern):
+            if value.type != "string":
+                raise FilterError(f"LIKE compares text; {_show(args[0])} is {value.type}.")
+        return f"({left.sql}) LIKE ({pattern.sql})"
+
+    def between(self, op: str, args: list[Any]) -> str:
+        subject = self.expression(args[0])
+        low, high = (self.literal_for(subject, arg, "BETWEEN") for arg in args[1:3])
+        return f"({subject.sql}) BETWEEN ({low.sql}) AND ({high.sql})"
+
+    def in_list(self, op: str, args: list[Any]) -> str:
+        subject = self.expression(args[0])
+        values = args[1] if isinstance(args[1], list) else [args[1]]
+        members = [self.literal_for(subject, value, "IN").sql for value in values]
+        return f"({subject.sql}) IN ({', '.join(members)})"
+
+    def is_null(self, op: str, args: list[Any]) -> str:
+        return f"({self.expression(args[0]).sql}) IS NULL"
+
+    _CONDITIONS: ClassVar[dict[str, Callable[[_Translation, str, list[Any]], str]]] = {
+        "and": logical,
+        "or": logical,
+        "not": logical,
+        "like": like,
+        "between": between,
+        "in": in_list,
+        "isnull": is_null,
+    }
+
+    def comparable(self, a: Any, b: Any, op: str) -> tuple[Value, Value]:
+        """Return both sides of a comparison, a text side read as the other's type if need be."""
+        left, right = self.expression(a), self.expression(b)
+        if left.type == right.type or {left.type, right.type} <= _NUMERIC:
+            return left, right
+        if right.type == "string" and _is_text_literal(b):
+            return left, self.literal_for(left, b, op)
+        if left.type == "string" and _is_text_literal(a):
+            return self.literal_for(right, a, op), right
+        raise FilterError(
+            f"{op} compares like with like; {_show(a)} is {left.type}, {_show(b)} is {right.type}."
+        )
+
+    def literal_for(self, subject: Value, node: Any, op: str) -> Value:
+        """Return the literal `node` as a value of the subject's type (dates may be text)."""
+        value = self.expression(node)
+        if value.type == subject.type or {value.type, subject.type} <= _NUMERIC:
+            return value
+        if subject.type == "date" and _is_text_literal(node):
+            return Value(self.bind(_date(str(node))), "date")
+        raise FilterError(f"{op} needs {subject.type} values; {_show(node)} is {value.type}.")
+
+    def spatial(self, op: str, args: list[Any]) -> str:
+        left, right = (self.expression(arg) for arg in args[:2])
+        for arg, value in zip(args, (left, right), strict=False):
+            if value.type != "geometry":
+                raise FilterError(
+                    f"{op.upper()} compares geometries; {_show(arg)} is {value.type}."
+                )
+        return f"{_SPATIAL[op]}({left.sql}, {right.sql})"
+
+    def temporal(self, op: str, args: list[Any]) -> str:
+        first, second = (self.period(arg, op) for arg in args[:2])
+        return (
+            "("
+            + _TEMPORAL[op].format(s1=first.start, e1=first.end, s2=second.start, e2=second.end)
+            + ")"
+        )
+
+    def period(self, node: Any, op: str) -> Period:
+        if isinstance(node, Mapping) and "interval" in node:
+            bounds = list(node["interval"])
+            start = self.interval_end(bounds[0], "-infinity")
+            end = self.interval_end(bounds[1], "infinity")
+            return Period(start, end)
+        value = self.expression(node)
+        if value.type != "date":
+            raise FilterError(f"{op.upper()} compares dates; {_show(node)} is {value.type}.")
+        return Period(value.sql, value.sql)
+
+    def interval_end(self, bound: Any, infinite: str) -> str:
+        if bound == "..":
+            return f"'{infinite}'::date"
+        if isinstance(bound, str):
+            return self.bind(_date(bound)) + "::date"
+        value = self.expression(bound)
+        if value.type != "date":
+            raise FilterError(f"An interval's ends are dates; {_show(bound)} is {value.type}.")
+        # A lifespan's NULL end (still in force) is open.
+        return f"coalesce({value.sql}, '{infinite}'::date)"
+
+    # --- expressions ----------------------------------------------------------------
+
+    def expression(self, node: Any) -> Value:
+        """Return the SQL of a value: a property, a literal, or a function of them."""
+        self.count()
+        if isinstance(node, bool):
+            return Value("true" if node else "false", "boolean")
+        if isinstance(node, int | float):
+            if not math.isfinite(node):
+                raise FilterError(f"{node} is not a number.")
+            return Value(self.bind(node), "number")
+        if isinstance(node, str):
+            return Value(self.bind(node), "string")
+        if not isinstance(node, Mapping):
+            raise FilterError(f"{_show(node)} is not a value a filter can compare.")
+        if "property" in node:
+            return self.property(str(node["property"]))
+        if "date" in node or "timestamp" in node:
+            return Value(self.bind(_date(str(node.get("date") or node.get("timestamp")))), "date")
+        if "bbox" in node:
+            return self.geometry(_bbox_polygon(node["bbox"]))
+        if ("type" in node and "coordinates" in node) or node.get("type") == "GeometryCollection":
+            return self.geometry(node)
+        if "op" in node:
+            return self.function(str(node["op"]).lower(), list(node.get("args") or []))
+        raise FilterError(f"{_show(node)} is not a value a filter can compare.")
+
+    def named_filter(self, node: Any) -> bool:
+        """Tell whether `node` is a property that is one of the layer's named filters only."""
+        if not (isinstance(node, Mapping) and set(node) == {"property"}):
+            return False
+        name = node["property"]
+        return name in self.layer.filters and not any(
+            c.name == name and c.queryable for c in self.layer.fields
+        )
+
+    def property(self, name: str) -> Value:
+        if name == GEOMETRY:
+            return Value(self.layer.geometry_sql, "geometry")
+        if self.named_filter({"property": name}):
+            raise FilterError(
+                f"{name} is a named filter: it is compared with = and a code, "
+                f"as in {name} = '<code>'."
+            )
+        column = next((c for c in self.layer.fields if c.name == name), None)
+        if column is None or not column.queryable:
+            raise FilterError(
+                f"{quote_input(name)} is not a queryable of {self.layer.name}; the queryables "
+                f"are {', '.join(queryable_names(self.layer))}."
+            )
+        return Value(column.sql, column.type)
+
+    def function(self, op: str, args: list[Any]) -> Value:
+        if op in ("casei", "accenti"):
+            value = self.expression(args[0])
+            if value.type != "string":
+                raise FilterError(f"{op.upper()} takes text; {_show(args[0])} is {value.type}.")
+            if op == "casei":
+                return Value(f"lower({value.sql})", "string")
+            return Value(
+                f"public.unaccent('public.unaccent'::regdictionary, {value.sql})", "string"
+            )
+        if op in _ARITHMETIC:
+            left, right = (self.expression(arg) for arg in args[:2])
+            for arg, value in zip(args, (left, right), strict=False):
+                if value.type not in _NUMERIC:
+                    raise FilterError(f"{op} computes with numbers; {_show(arg)} is {value.type}.")
+            if op in ("/", "div", "%"):
+                # Division by zero is no value (the comparison is then not true), not an error.
+                right = Value(f"NULLIF({right.sql}, 0)", right.type)
+            expression = f"(({left.sql})::numeric {_ARITHMETIC[op]} ({right.sql})::numeric)"
+            if op == "div":
+                expression = f"trunc{expression}"
+            return Value(expression, "number")
+        raise FilterError(
+            f"{_show_op(op)} is not a function this API knows; it knows CASEI, ACCENTI and "
+            "+ - * / % div ^."
+        )
+
+    def geometry(self, geojson: Any) -> Value:
+        """Return a literal geometry, checked, in the storage CRS."""
+        try:
+            shape = shapely.geometry.shape(geojson)
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as error:
+            raise FilterError(f"A geometry of the filter cannot be read: {error}.") from None
+        if self.north_first:
+            shape = shapely.transform(shape, lambda xy: xy[:, ::-1])
+        _check_geometry(shape, self.srid)
+        sql = f"ST_Transform(ST_GeomFromText({self.bind(shape.wkt)}, {int(self.srid)}), {STORAGE_SRID})"
+        return Value(sql, "geometry")
+
+
+def queryable_names(layer: Layer) -> list[str]:
+    """Return the names a filter may use on `layer`: queryable columns, named filters, geometry."""
+    names = [c.name for c in layer.fields if c.queryable]
+    return names + [name for name in layer.filters if name not in names] + [GEOMETRY]
+
+
+def to_sql(layer: Layer, expression: Any, *, srid: int, north_first: bool) -> layers.Query:
+    """Return the SQL condition of a parsed CQL2 expression over `layer`, and its parameters.
+
+    `srid` and `north_first` describe the CRS of the filter's literal geometries.
+    """
+    translation = _Translation(layer, srid, north_first)
+    return layers.Query(sql=translation.condition(expression), params=translation.params)
+
+
+def _is_text_literal(node: Any) -> bool:
+    return isinstance(node, str)
+
+
+def _date(text: str) -> dt.date:
+    """Return the day of a date or an RFC 3339 timestamp (in the register's time zone)."""
+    try:
+        if len(text) == len("YYYY-MM-DD"):
+            return dt.date.fromisoformat(text)
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise FilterError(
+            f"{quote_input(text)} is not a date (YYYY-MM-DD) or timestamp (RFC 3339)."
+        ) from None
+    if moment.tzinfo is None:
+        raise FilterError(f"The timestamp {quote_input(text)} needs its offset (Z or +07:00).")
+    return timezone.localtime(moment).date()
+
+
+def _bbox_polygon(bbox: Any) -> dict[str, Any]:
+    numbers = list(bbox) if isinstance(bbox, list) else []
+    if len(numbers) == 6:  # heights are not stored
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    if len(numbers) != 4 or not all(isinstance(n, int | float) for n in numbers):
+        raise FilterError(f"A bbox is 4 (or 6) numbers; got {_show(bbox)}.")
+    minx, miny, maxx, maxy = numbers
+    return {
+        "type": "Polygon",
+        "coordinates": [[[minx, miny], [maxx, miny], [maxx, maxy], [minx, maxy], [minx, miny]]],
+    }
+
+
+def _check_geometry(shape: Any, srid: int) -> None:
+    """Refuse a literal geometry PostGIS could not use: empty, invalid, or off the map."""
+    if shape.is_empty:
+        raise FilterError("A geometry of the filter is empty.")
+    coordinates = shapely.get_coordinates(shape)
+    if not math.isfinite(float(coordinates.sum())):
+        raise FilterError("A geometry of the filter has a coordinate that is not a number.")
+    if not shape.is_valid:
+        raise FilterError(
+            f"A geometry of the filter is not valid: {shapely.validation.explain_validity(shape)}."
+        )
+    xs, ys = _to_storage(srid).transform(coordinates[:, 0], coordinates[:, 1], errcheck=False)
+    if not (all(map(math.isfinite, xs)) and all(map(math.isfinite, ys))):
+        raise FilterError(
+            "A geometry of the filter is not a place in its CRS (e.g. a latitude beyond 90); "
+            "check the coordinates, their order, and filter-crs."
+        )
+
+
+@functools.cache
+def _to_storage(srid: int) -> Transformer:
+    return Transformer.from_crs(srid, STORAGE_SRID, always_xy=True)
+
+
+def _show(node: Any) -> str:
+    """Return a short rendering of a filter node for a message."""
+    if isinstance(node, Mapping) and set(node) == {"property"}:
+        return quote_input(str(node["property"]))
+    text = json.dumps(node, ensure_ascii=False) if not isinstance(node, str) else repr(node)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _show_op(op: str) -> str:
+    return quote_input(op.upper())

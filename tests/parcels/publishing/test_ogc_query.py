@@ -1,0 +1,357 @@
+"""OGC API – Features Parts 3 and 5 and the query parameters: CQL2 filters, schemas,
+sortby with keyset paging, properties, skipGeometry, datetime intervals, the changes feed.
+
+Every filter is checked against the same question asked in Python of every feature,
+over a synthetic district drawn from a seed, so a translation that is wrong for some
+data shows up as a difference, not as a hand-picked count.
+"""
+
+import datetime as dt
+import json
+import random
+
+import pytest
+import shapely
+from django.core.management import call_command
+from django.db import connection
+
+from parcels.publishing import layers
+from parcels.publishing.ogc import core as ogc
+
+pytestmark = pytest.mark.django_db
+
+ITEMS = "/ogc/collections/parcels/items"
+
+
+@pytest.fixture(params=[3, 11])
+def district(request):
+    """Return every current parcel of a 150-parcel synthetic district, as GeoJSON features."""
+    call_command("generate_parcels", count=150, seed=request.param, verbosity=0)
+    ogc.clear_extent_cache()
+    features = _all(request.getfixturevalue("client"), {})
+    assert len(features) >= 100
+    return features
+
+
+def _get(client, path=ITEMS, **params):
+    return client.get(path, params, HTTP_ACCEPT="application/geo+json")
+
+
+def _all(client, params) -> list[dict]:
+    """Return every feature of a query, following the `next` links."""
+    features, url, query = [], ITEMS, {**params, "limit": 1000}
+    while url:
+        response = client.get(url, query, HTTP_ACCEPT="application/geo+json")
+        assert response.status_code == 200, response.content[:500]
+        body = response.json()
+        features += body["features"]
+        following = [link["href"] for link in body["links"] if link["rel"] == "next"]
+        url, query = (following[0].replace("http://testserver", ""), None) if following else (None, None)
+    return features
+
+
+def _ids(features) -> set:
+    return {f["id"] for f in features}
+
+
+def _day(text):
+    return dt.date.fromisoformat(text) if text else None
+
+
+def _cases(features):
+    """Return (CQL2 text, CQL2 JSON, the same question in Python) drawn from the data."""
+    rng = random.Random(len(features))
+    one = rng.choice(features)["properties"]
+    areas = sorted(f["properties"]["registered_area"] for f in features)
+    middle, low, high = areas[len(areas) // 2], areas[len(areas) // 4], areas[3 * len(areas) // 4]
+    uses = sorted({f["properties"]["land_use"] for f in features})[:2]
+    prefix = one["address"][:4]
+    days = sorted(f["properties"]["valid_from"] for f in features)
+    day = days[len(days) // 2]
+    prop = {"property": "registered_area"}
+    return [
+        (
+            f"identifier = '{one['identifier']}'",
+            {"op": "=", "args": [{"property": "identifier"}, one["identifier"]]},
+            lambda p: p["identifier"] == one["identifier"],
+        ),
+        (
+            f"registered_area > {middle} AND land_use IN ('{uses[0]}', '{uses[-1]}')",
+            {
+                "op": "and",
+                "args": [
+                    {"op": ">", "args": [prop, middle]},
+                    {"op": "in", "args": [{"property": "land_use"}, uses]},
+                ],
+            },
+            lambda p: p["registered_area"] > middle and p["land_use"] in uses,
+        ),
+        (
+            f"registered_area BETWEEN {low} AND {high}",
+            {"op": "between", "args": [prop, low, high]},
+            lambda p: low <= p["registered_area"] <= high,
+        ),
+        (
+            f"NOT (registered_area < {middle}) OR land_use = '{uses[0]}'",
+            {
+                "op": "or",
+                "args": [
+                    {"op": "not", "args": [{"op": "<", "args": [prop, middle]}]},
+                    {"op": "=", "args": [{"property": "land_use"}, uses[0]]},
+                ],
+            },
+            lambda p: not p["registered_area"] < middle or p["land_use"] == uses[0],
+        ),
+        (
+            f"address LIKE '{prefix}%'",
+            {"op": "like", "args": [{"property": "address"}, f"{prefix}%"]},
+            lambda p: p["address"].startswith(prefix),
+        ),
+        (
+            f"CASEI(address) LIKE CASEI('{prefix.upper()}%')",
+            {
+                "op": "like",
+                "args": [
+                    {"op": "casei", "args": [{"property": "address"}]},
+                    {"op": "casei", "args": [f"{prefix.upper()}%"]},
+                ],
+            },
+            lambda p: p["address"].lower().startswith(prefix.lower()),
+        ),
+        (
+            f"registered_area * 2 >= {2 * middle}",
+            {"op": ">=", "args": [{"op": "*", "args": [prop, 2]}, 2 * middle]},
+            lambda p: p["registered_area"] * 2 >= 2 * middle,
+        ),
+        (
+            f"valid_from >= DATE('{day}')",
+            {"op": ">=", "args": [{"property": "valid_from"}, {"date": day}]},
+            lambda p: p["valid_from"] >= day,
+        ),
+        (
+            f"T_AFTER(valid_from, DATE('{day}'))",
+            {"op": "t_after", "args": [{"property": "valid_from"}, {"date": day}]},
+            lambda p: p["valid_from"] > day,
+        ),
+        (
+            f"T_INTERSECTS(INTERVAL(valid_from, valid_to), INTERVAL('..', '{day}'))",
+            {
+                "op": "t_intersects",
+                "args": [
+                    {"interval": [{"property": "valid_from"}, {"property": "valid_to"}]},
+                    {"interval": ["..", day]},
+                ],
+            },
+            lambda p: p["valid_from"] <= day,
+        ),
+        (
+            "valid_to IS NULL",
+            {"op": "isNull", "args": [{"property": "valid_to"}]},
+            lambda p: p["valid_to"] is None,
+        ),
+    ]
+
+
+def test_every_filter_selects_what_the_same_question_in_python_selects(client, district):
+    for text, encoded, predicate in _cases(district):
+        expected = {f["id"] for f in district if predicate(f["properties"])}
+        by_text = _ids(_all(client, {"filter": text}))
+        assert by_text == expected, text
+        by_json = _ids(_all(client, {"filter": json.dumps(encoded), "filter-lang": "cql2-json"}))
+        assert by_json == expected, encoded
+        posted = client.post(
+            f"{ITEMS}?limit=1000",
+            json.dumps(encoded),
+            content_type="application/query-cql-json",
+        )
+        assert posted.status_code == 200
+        assert _ids(posted.json()["features"]) == expected, encoded
+        assert posted.json()["numberMatched"] == len(expected)
+
+
+def test_spatial_filters_in_crs84_and_another_filter_crs(client, district):
+    target = random.Random(7).choice(district)
+    shape = shapely.geometry.shape(target["geometry"])
+    inside = shape.representative_point()
+    box = shapely.box(*inside.buffer(1e-7).bounds)
+    expected = {f["id"] for f in district if shapely.geometry.shape(f["geometry"]).intersects(box)}
+    assert target["id"] in expected
+    found = _ids(_all(client, {"filter": f"S_INTERSECTS(geometry, {box.wkt})"}))
+    assert found == expected
+    x1, y1, x2, y2 = box.bounds
+    by_bbox = _ids(_all(client, {"filter": f"S_INTERSECTS(geometry, BBOX({x1},{y1},{x2},{y2}))"}))
+    assert by_bbox == expected
+    # EPSG:4326 is latitude first: the same box with its axes swapped.
+    flipped = shapely.transform(box, lambda xy: xy[:, ::-1])
+    by_4326 = _ids(
+        _all(
+            client,
+            {
+                "filter": f"S_INTERSECTS(geometry, {flipped.wkt})",
+                "filter-crs": "http://www.opengis.net/def/crs/EPSG/0/4326",
+            },
+        )
+    )
+    assert by_4326 == expected
+    within = _ids(_all(client, {"filter": f"S_WITHIN(geometry, {box.wkt})"}))
+    assert within == set()  # a parcel is larger than the tiny box
+    disjoint = _ids(_all(client, {"filter": f"S_DISJOINT(geometry, {box.wkt})"}))
+    assert disjoint == _ids(district) - expected
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"filter": "nosuch = 'x'"}, ["nosuch", "queryables are", "identifier"]),
+        ({"filter": "foo(identifier) = 1"}, ["FOO", "not a function"]),
+        ({"filter": "identifier = 1"}, ["identifier", "string", "number"]),
+        ({"filter": "registered_area LIKE 'x%'"}, ["LIKE compares text"]),
+        ({"filter": "identifier"}, ["is a value"]),
+        ({"filter": "registered_area >"}, ["cannot be read"]),
+        ({"filter": "valid_from > 'yesterday'"}, ["not a date"]),
+        ({"filter": "A_CONTAINS(land_use, ('a'))"}, ["Array operators"]),
+        ({"filter": "zoning > 'a'"}, ["named filter"]),
+        ({"filter": "S_INTERSECTS(geometry, POINT(105 95))"}, ["not a place"]),
+        (
+            {"filter": "S_INTERSECTS(geometry, POLYGON((0 0, 1 1, 1 0, 0 1, 0 0)))"},
+            ["not valid", "Self-intersection"],
+        ),
+        ({"filter": "S_INTERSECTS(land_use, POINT(105 20))"}, ["compares geometries"]),
+        ({"filter": "T_AFTER(identifier, DATE('2020-01-01'))"}, ["compares dates"]),
+        ({"filter": "identifier = 'a'", "filter-lang": "ecql"}, ["not offered"]),
+        ({"filter": "{not json", "filter-lang": "cql2-json"}, ["cannot be read"]),
+        ({"filter": "identifier = '" + "x" * 30_000 + "'"}, ["over"]),
+        ({"filter": " OR ".join(["identifier = 'a'"] * 800)}, ["terms"]),
+        ({"filter": "identifier = 'a'", "filter-crs": "EPSG:2000"}, ["filter-crs"]),
+        ({"sortby": "address,nosuch"}, ["nosuch", "sortable"]),
+        ({"sortby": "zoning"}, ["zoning", "sortable"]),
+        ({"sortby": "address,-address"}, ["twice"]),
+        ({"properties": "identifier,owner"}, ["owner"]),
+        ({"skipGeometry": "maybe"}, ["true or false"]),
+        ({"sortby": "address", "after": "bm90IGEgY3Vyc29y"}, ["cursor"]),
+        ({"after": "12", "sortby": "address"}, ["cursor"]),
+    ],
+)
+def test_a_wrong_query_is_refused_with_a_400_naming_what_is_wrong(client, params, words):
+    response = _get(client, **params)
+    assert response.status_code == 400, response.content[:300]
+    description = response.json()["description"]
+    for word in words:
+        assert word in description, description
+
+
+def test_a_filter_is_data_never_sql(client, district):
+    hostile = "identifier = 'x''); DELETE FROM parcels_parcel; --'"
+    response = _get(client, filter=hostile)
+    assert response.status_code == 200 and response.json()["numberMatched"] == 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM parcels_parcel WHERE valid_to IS NULL")
+        assert cursor.fetchone()[0] == len(district)
+
+
+def test_division_by_zero_is_no_match_not_an_error(client, district):
+    response = _get(client, filter="registered_area / 0 > 1")
+    assert response.status_code == 200 and response.json()["numberMatched"] == 0
+
+
+def test_named_filters_are_queryables_compared_with_equals(client, district):
+    unit = district[0]["properties"]["unit_code"]
+    by_cql = _ids(_all(client, {"filter": f"admin_unit = '{unit}'"}))
+    by_parameter = _ids(_all(client, {"admin_unit": unit}))
+    assert by_cql == by_parameter and district[0]["id"] in by_cql
+    both = _ids(_all(client, {"filter": f"admin_unit = '{unit}' OR admin_unit = 'nowhere'"}))
+    assert both == by_cql
+
+
+@pytest.mark.parametrize(
+    "sortby",
+    ["-registered_area", "land_use,-registered_area", "+valid_to,identifier", "-valid_to,address"],
+)
+def test_sortby_pages_with_a_cursor_through_every_feature_once_in_order(client, district, sortby):
+    pages, url, query = [], ITEMS, {"sortby": sortby, "limit": 7, "filter": "registered_area > 0"}
+    while url:
+        body = client.get(url, query, HTTP_ACCEPT="application/geo+json").json()
+        pages.append(body["features"])
+        following = [link["href"] for link in body["links"] if link["rel"] == "next"]
+        url, query = (following[0].replace("http://testserver", ""), None) if following else (None, None)
+    features = [f for page in pages for f in page]
+    assert [f["id"] for f in features] == [f["id"] for f in _sorted(district, sortby)]
+    assert all(len(page) == 7 for page in pages[:-1])
+
+
+def _sorted(features, sortby):
+    """Sort as the API does: each key ascending with empty values last, or descending
+    with empty values first, then the id."""
+    ordered = sorted(features, key=lambda f: f["id"])
+    for key in reversed(sortby.split(",")):
+        name, descending = key.lstrip("+-"), key.startswith("-")
+        present = [f for f in ordered if f["properties"][name] is not None]
+        empty = [f for f in ordered if f["properties"][name] is None]
+        present.sort(key=lambda f, n=name: f["properties"][n], reverse=descending)
+        if descending:  # a stable descending sort keeps ids ascending among equals
+            present = _stable_descending(ordered, name)
+        ordered = empty + present if descending else present + empty
+    return ordered
+
+
+def _stable_descending(features, name):
+    values = sorted({f["properties"][name] for f in features if f["properties"][name] is not None})
+    rank = {value: position for position, value in enumerate(reversed(values))}
+    present = [f for f in features if f["properties"][name] is not None]
+    return sorted(present, key=lambda f: rank[f["properties"][name]])
+
+
+def test_properties_and_skip_geometry_shape_each_feature(client, district):
+    body = _get(client, properties="registered_area,identifier", skipGeometry="true").json()
+    feature = body["features"][0]
+    assert list(feature["properties"]) == ["identifier", "registered_area"]
+    assert feature["geometry"] is None and feature["type"] == "Feature"
+    whole = _get(client, skipGeometry="false", limit=1).json()["features"][0]
+    assert whole["geometry"]["type"] == "MultiPolygon"
+
+
+def test_the_schema_types_every_property_and_is_linked_as_describedby(client):
+    collection = client.get("/ogc/collections/parcels", HTTP_ACCEPT="application/json").json()
+    described = [link["href"] for link in collection["links"] if link["rel"] == "describedby"]
+    assert described == ["http://testserver/ogc/collections/parcels/schema"]
+    response = client.get("/ogc/collections/parcels/schema", HTTP_ACCEPT="application/schema+json")
+    assert response["Content-Type"] == "application/schema+json"
+    document = response.json()
+    assert document["$id"] == described[0]
+    properties = document["properties"]
+    layer = layers.get_layer("parcels")
+    assert set(properties) == {f.name for f in layer.fields} | {"geometry"}
+    assert properties["valid_to"] == {
+        "title": properties["valid_to"]["title"],
+        "type": "string",
+        "format": "date",
+        "x-ogc-role": "primary-interval-end",
+    }
+    assert properties["price_per_m2"]["type"] == "number"
+    assert properties["holders"]["type"] == "integer"
+    assert properties["geometry"]["x-ogc-role"] == "primary-geometry"
+    assert properties["geometry"]["format"] == "geometry-multipolygon"
+
+
+def test_schema_titles_follow_the_request_language(client):
+    english = client.get("/ogc/collections/parcels/schema", HTTP_ACCEPT_LANGUAGE="en").json()
+    vietnamese = client.get("/ogc/collections/parcels/schema", HTTP_ACCEPT_LANGUAGE="vi").json()
+    korean = client.get("/ogc/collections/parcels/schema", HTTP_ACCEPT_LANGUAGE="ko").json()
+    name = "registered_area"
+    titles = {d["properties"][name]["title"] for d in (english, vietnamese, korean)}
+    assert len(titles) == 3, titles
+    assert len({english["title"], vietnamese["title"], korean["title"]}) == 3
+
+
+def test_the_queryables_name_the_geometry_and_every_filter(client):
+    document = client.get("/ogc/collections/parcels/queryables").json()
+    assert document["properties"]["geometry"]["format"] == "geometry-multipolygon"
+    assert {"identifier", "admin_unit", "zoning", "land_use"} <= set(document["properties"])
+    assert document["additionalProperties"] is False
+
+
+def test_items_answer_with_a_link_header_naming_the_queryables(client, district):
+    response = client.head(ITEMS, HTTP_ACCEPT="application/geo+json")
+    assert response.status_code == 200
+    assert 'rel="http://www.opengis.net/def/rel/ogc/1.0/queryables"' in response["Link"]
+    assert 'rel="self"; type="application/geo+json"' in response["Link"]
