@@ -11,6 +11,7 @@ role this app defines, may read every export job.
 from __future__ import annotations
 
 from landinfo.sql import alive, table
+from landinfo.translation import pgettext_noop
 from parcels.models import AdministrativeUnit, Parcel
 from parcels.publishing import jobs
 from parcels.publishing.layers import (
@@ -37,7 +38,9 @@ RIGHTS = Columns(
             "rights",
             "string",
             "coalesce(rights.kinds, '')",
-            "Kinds of right in force (ownership, mortgage, ...), comma-separated.",
+            pgettext_noop(
+                "GIS layer", "Kinds of right in force (ownership, mortgage, ...), comma-separated."
+            ),
             queryable=False,
         ),
         Column(
@@ -45,7 +48,9 @@ RIGHTS = Columns(
             "holders",
             "integer",
             "coalesce(rights.holders, 0)::int",
-            "Number of holders of the land-use right (never their names).",
+            pgettext_noop(
+                "GIS layer", "Number of holders of the land-use right (never their names)."
+            ),
             queryable=False,
         ),
     ),
@@ -80,10 +85,13 @@ RIGHTS = Columns(
 # earlier day, so a mirror polls by journal order (the id), over every day ('../..').
 CHANGES = Layer(
     name="changes",
-    title="Changes",
+    title=pgettext_noop("GIS layer", "Changes"),
     description=(
-        "Parcels created, retired or transferred between two dates (start and end, "
-        "included), with the journal entry that did it."
+        pgettext_noop(
+            "GIS layer",
+            "Parcels created, retired or transferred between two dates (start and end, "
+            "included), with the journal entry that did it.",
+        )
     ),
     from_sql=f"""
         (
@@ -112,13 +120,55 @@ CHANGES = Layer(
     geometry_sql="p.boundary",
     geometry_type="MultiPolygon",
     columns=[
-        Column("identifier", "identifier", "string", "p.identifier", "Parcel identifier."),
-        Column("change", "change", "string", "c.change", "created, retired or transferred."),
-        Column("date", "date", "date", "c.day", "Day the change took legal effect."),
-        Column("entry", "entry", "integer", "c.entry::int", "Journal entry (sequence)."),
-        Column("deed", "deed", "string", "coalesce(je.kind, '')", "Kind of deed."),
-        Column("land_use", "land_use", "string", "p.land_use", "Land-use code."),
-        Column("unit_code", "unit_code", "string", "u.code", "Administrative unit code."),
+        Column(
+            "identifier",
+            "identifier",
+            "string",
+            "p.identifier",
+            pgettext_noop("GIS layer", "Parcel identifier."),
+        ),
+        Column(
+            "change",
+            "change",
+            "string",
+            "c.change",
+            pgettext_noop("GIS layer", "created, retired or transferred."),
+        ),
+        Column(
+            "date",
+            "date",
+            "date",
+            "c.day",
+            pgettext_noop("GIS layer", "Day the change took legal effect."),
+        ),
+        Column(
+            "entry",
+            "entry",
+            "integer",
+            "c.entry::int",
+            pgettext_noop("GIS layer", "Journal entry (sequence)."),
+        ),
+        Column(
+            "deed",
+            "deed",
+            "string",
+            "coalesce(je.kind, '')",
+            pgettext_noop("GIS layer", "Kind of deed."),
+        ),
+        Column(
+            "land_use",
+            "land_use",
+            "string",
+            "p.land_use",
+            pgettext_noop("GIS layer", "Land-use code."),
+        ),
+        Column(
+            "unit_code",
+            "unit_code",
+            "string",
+            "u.code",
+            pgettext_noop("GIS layer", "Administrative unit code."),
+        ),
     ],
     filters={"admin_unit": in_unit("p.admin_unit_id"), "land_use": LAND_USE},
     needs_period=True,

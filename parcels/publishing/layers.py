@@ -30,6 +30,7 @@ from landinfo.profiles import UnknownLandUse, get_profile
 from landinfo.profiles.text import quote_input
 from landinfo.sql import alive, table
 from landinfo.srid import STORAGE_SRID, WGS84
+from landinfo.translation import pgettext_noop
 from parcels.models import AdministrativeUnit, LandPrice, Parcel, ZoningZone
 
 FieldType = Literal["string", "integer", "number", "date"]
@@ -235,11 +236,14 @@ _ZONE = table(ZoningZone)
 PARCELS = register_layer(
     Layer(
         name="parcels",
-        title="Parcels",
+        title=pgettext_noop("GIS layer", "Parcels"),
         description=(
-            "Land parcels with their identifier, land use, areas, administrative unit, zoning, "
-            "latest official land price and the kinds of right on them. Holders are counted, "
-            "never named."
+            pgettext_noop(
+                "GIS layer",
+                "Land parcels with their identifier, land use, areas, administrative unit, zoning, "
+                "latest official land price and the kinds of right on them. Holders are counted, "
+                "never named.",
+            )
         ),
         from_sql=f"""
         {_PARCEL} p
@@ -291,37 +295,63 @@ PARCELS = register_layer(
         geometry_type="MultiPolygon",
         columns=[
             Column(
-                "identifier", "identifier", "string", "p.identifier", "Canonical parcel identifier."
+                "identifier",
+                "identifier",
+                "string",
+                "p.identifier",
+                pgettext_noop("GIS layer", "Canonical parcel identifier."),
             ),
-            Column("land_use", "land_use", "string", "p.land_use", "Land-use code of the profile."),
+            Column(
+                "land_use",
+                "land_use",
+                "string",
+                "p.land_use",
+                pgettext_noop("GIS layer", "Land-use code of the profile."),
+            ),
             Column(
                 "registered_area",
                 "reg_area",
                 "number",
                 "p.registered_area::float8",
-                "Area on the certificate, m².",
+                pgettext_noop("GIS layer", "Area on the certificate, m²."),
             ),
             Column(
                 "computed_area",
                 "comp_area",
                 "number",
                 "round(ST_Area(p.boundary)::numeric, 2)::float8",
-                "Area of the boundary in the storage CRS, m².",
+                pgettext_noop("GIS layer", "Area of the boundary in the storage CRS, m²."),
                 queryable=False,
             ),
-            Column("address", "address", "string", "p.address", "Address of the parcel."),
             Column(
-                "unit_code", "unit_code", "string", "u.code", "Code of the administrative unit."
+                "address",
+                "address",
+                "string",
+                "p.address",
+                pgettext_noop("GIS layer", "Address of the parcel."),
             ),
             Column(
-                "unit_name", "unit_name", "string", "u.name", "Name of the administrative unit."
+                "unit_code",
+                "unit_code",
+                "string",
+                "u.code",
+                pgettext_noop("GIS layer", "Code of the administrative unit."),
+            ),
+            Column(
+                "unit_name",
+                "unit_name",
+                "string",
+                "u.name",
+                pgettext_noop("GIS layer", "Name of the administrative unit."),
             ),
             Column(
                 "zoning",
                 "zoning",
                 "string",
                 "coalesce(zoning.codes, '')",
-                "Codes of the zoning zones the parcel lies in, comma-separated.",
+                pgettext_noop(
+                    "GIS layer", "Codes of the zoning zones the parcel lies in, comma-separated."
+                ),
                 queryable=False,
             ),
             Column(
@@ -329,7 +359,7 @@ PARCELS = register_layer(
                 "price_year",
                 "integer",
                 "price.year::int",
-                "Year of the latest official land price.",
+                pgettext_noop("GIS layer", "Year of the latest official land price."),
                 queryable=False,
             ),
             Column(
@@ -337,7 +367,7 @@ PARCELS = register_layer(
                 "price_m2",
                 "number",
                 "price.price_per_m2::float8",
-                "Latest official land price per m².",
+                pgettext_noop("GIS layer", "Latest official land price per m²."),
                 queryable=False,
             ),
             Column(
@@ -345,14 +375,24 @@ PARCELS = register_layer(
                 "currency",
                 "string",
                 "price.currency",
-                "ISO 4217 code of the price.",
+                pgettext_noop("GIS layer", "ISO 4217 code of the price."),
                 queryable=False,
             ),
             # The kinds of right and the count of holders are added here by the app of
             # rights (Columns before="valid_from").
-            Column("valid_from", "valid_from", "date", "p.valid_from", "First day in law."),
             Column(
-                "valid_to", "valid_to", "date", "p.valid_to", "Day retired; empty while current."
+                "valid_from",
+                "valid_from",
+                "date",
+                "p.valid_from",
+                pgettext_noop("GIS layer", "First day in law."),
+            ),
+            Column(
+                "valid_to",
+                "valid_to",
+                "date",
+                "p.valid_to",
+                pgettext_noop("GIS layer", "Day retired; empty while current."),
             ),
         ],
         current_sql=current("p"),
@@ -373,19 +413,35 @@ PARCELS = register_layer(
 ZONING = register_layer(
     Layer(
         name="zoning",
-        title="Zoning zones",
-        description="Zones of the land-use plans in force.",
+        title=pgettext_noop("GIS layer", "Zoning zones"),
+        description=pgettext_noop("GIS layer", "Zones of the land-use plans in force."),
         from_sql=f"{_ZONE} z",
         id_sql="z.id",
         geometry_sql="z.boundary",
         geometry_type="MultiPolygon",
         columns=[
-            Column("code", "code", "string", "z.code", "Zone code."),
-            Column("name", "name", "string", "z.name", "Zone name."),
-            Column("plan", "plan", "string", "z.plan", "The plan that sets the zone."),
-            Column("valid_from", "valid_from", "date", "z.valid_from", "First day in force."),
+            Column("code", "code", "string", "z.code", pgettext_noop("GIS layer", "Zone code.")),
+            Column("name", "name", "string", "z.name", pgettext_noop("GIS layer", "Zone name.")),
             Column(
-                "valid_to", "valid_to", "date", "z.valid_to", "Last day + 1; empty while in force."
+                "plan",
+                "plan",
+                "string",
+                "z.plan",
+                pgettext_noop("GIS layer", "The plan that sets the zone."),
+            ),
+            Column(
+                "valid_from",
+                "valid_from",
+                "date",
+                "z.valid_from",
+                pgettext_noop("GIS layer", "First day in force."),
+            ),
+            Column(
+                "valid_to",
+                "valid_to",
+                "date",
+                "z.valid_to",
+                pgettext_noop("GIS layer", "Last day + 1; empty while in force."),
             ),
         ],
         current_sql=current("z"),
@@ -403,8 +459,10 @@ ZONING = register_layer(
 LAND_PRICES = register_layer(
     Layer(
         name="land_prices",
-        title="Official land prices",
-        description="Official land prices per parcel and year (the parcel's boundary).",
+        title=pgettext_noop("GIS layer", "Official land prices"),
+        description=pgettext_noop(
+            "GIS layer", "Official land prices per parcel and year (the parcel's boundary)."
+        ),
         from_sql=f"""
         {_PRICE} lp
         JOIN {_PARCEL} p ON p.id = lp.parcel_id
@@ -414,14 +472,48 @@ LAND_PRICES = register_layer(
         geometry_sql="p.boundary",
         geometry_type="MultiPolygon",
         columns=[
-            Column("identifier", "identifier", "string", "p.identifier", "Parcel identifier."),
-            Column("year", "year", "integer", "lp.year::int", "Year of the price."),
             Column(
-                "price_per_m2", "price_m2", "number", "lp.price_per_m2::float8", "Price per m²."
+                "identifier",
+                "identifier",
+                "string",
+                "p.identifier",
+                pgettext_noop("GIS layer", "Parcel identifier."),
             ),
-            Column("currency", "currency", "string", "lp.currency", "ISO 4217 code."),
-            Column("land_use", "land_use", "string", "p.land_use", "Land-use code."),
-            Column("unit_code", "unit_code", "string", "u.code", "Administrative unit code."),
+            Column(
+                "year",
+                "year",
+                "integer",
+                "lp.year::int",
+                pgettext_noop("GIS layer", "Year of the price."),
+            ),
+            Column(
+                "price_per_m2",
+                "price_m2",
+                "number",
+                "lp.price_per_m2::float8",
+                pgettext_noop("GIS layer", "Price per m²."),
+            ),
+            Column(
+                "currency",
+                "currency",
+                "string",
+                "lp.currency",
+                pgettext_noop("GIS layer", "ISO 4217 code."),
+            ),
+            Column(
+                "land_use",
+                "land_use",
+                "string",
+                "p.land_use",
+                pgettext_noop("GIS layer", "Land-use code."),
+            ),
+            Column(
+                "unit_code",
+                "unit_code",
+                "string",
+                "u.code",
+                pgettext_noop("GIS layer", "Administrative unit code."),
+            ),
         ],
         # A price belongs to its year: "as of" a day means the prices of parcels in force
         # that day, up to that year.
@@ -435,8 +527,10 @@ LAND_PRICES = register_layer(
 ADMIN_UNITS = register_layer(
     Layer(
         name="admin_units",
-        title="Administrative units",
-        description="Provinces, districts, communes and villages with their official codes.",
+        title=pgettext_noop("GIS layer", "Administrative units"),
+        description=pgettext_noop(
+            "GIS layer", "Provinces, districts, communes and villages with their official codes."
+        ),
         from_sql=f"""
         {_UNIT} a
         LEFT JOIN {_UNIT} ap ON ap.id = a.parent_id
@@ -445,11 +539,31 @@ ADMIN_UNITS = register_layer(
         geometry_sql="a.boundary",
         geometry_type="MultiPolygon",
         columns=[
-            Column("code", "code", "string", "a.code", "Official code."),
-            Column("name", "name", "string", "a.name", "Name."),
-            Column("name_en", "name_en", "string", "a.name_en", "Name in English."),
-            Column("level", "level", "integer", "a.level::int", "1 province .. 4 village."),
-            Column("parent_code", "parent", "string", "ap.code", "Code of the unit above."),
+            Column(
+                "code", "code", "string", "a.code", pgettext_noop("GIS layer", "Official code.")
+            ),
+            Column("name", "name", "string", "a.name", pgettext_noop("GIS layer", "Name.")),
+            Column(
+                "name_en",
+                "name_en",
+                "string",
+                "a.name_en",
+                pgettext_noop("GIS layer", "Name in English."),
+            ),
+            Column(
+                "level",
+                "level",
+                "integer",
+                "a.level::int",
+                pgettext_noop("GIS layer", "1 province .. 4 village."),
+            ),
+            Column(
+                "parent_code",
+                "parent",
+                "string",
+                "ap.code",
+                pgettext_noop("GIS layer", "Code of the unit above."),
+            ),
         ],
         filters={"admin_unit": in_unit("a.id")},
     )

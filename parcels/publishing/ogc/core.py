@@ -32,12 +32,13 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import pgettext
 from pyproj import CRS, Transformer
 
 from landinfo import params as public
 from landinfo.sql import read_cursor
 from landinfo.srid import STORAGE_SRID, WEB_MERCATOR, WGS84
+from landinfo.translation import pgettext_noop
 from parcels.models import Parcel
 from parcels.publishing import layers
 from parcels.publishing.layers import Column, Layer, SortKey
@@ -249,8 +250,8 @@ def collection(layer: Layer, base: str) -> dict[str, Any]:
     bbox = _extent_bbox(layer)
     document: dict[str, Any] = {
         "id": layer.name,
-        "title": layer.title,
-        "description": layer.description
+        "title": layer_text(layer.title),
+        "description": layer_text(layer.description)
         + (
             " Query it with datetime=start/end (dates; '..' for an open end)."
             if layer.needs_period
@@ -306,18 +307,23 @@ _ROLES = {
     "date": "primary-instant",
 }
 _NAMED_FILTERS = {
-    "admin_unit": gettext_noop(
-        "Code of an administrative unit: the features in it or in any unit below it."
+    "admin_unit": pgettext_noop(
+        "GIS layer", "Code of an administrative unit: the features in it or in any unit below it."
     ),
-    "zoning": gettext_noop("Code of a zoning zone: the features that lie in it."),
-    "land_use": gettext_noop("Land-use code, or its name as a deed writes it."),
+    "zoning": pgettext_noop("GIS layer", "Code of a zoning zone: the features that lie in it."),
+    "land_use": pgettext_noop("GIS layer", "Land-use code, or its name as a deed writes it."),
 }
+
+
+def layer_text(text: str) -> str:
+    """Return a layer's title or description, or a column's, in the request's language."""
+    return pgettext("GIS layer", text)
 
 
 def _property_schema(column: Column) -> dict[str, Any]:
     """Return the JSON Schema of one column, its title in the request's language."""
     schema: dict[str, Any] = {
-        "title": gettext(column.description).rstrip("."),
+        "title": layer_text(column.description).rstrip("."),
         **_JSON_TYPES[column.type],
     }
     if column.name in _ROLES:
@@ -327,7 +333,7 @@ def _property_schema(column: Column) -> dict[str, Any]:
 
 def _geometry_schema(layer: Layer) -> dict[str, Any]:
     return {
-        "title": gettext("Boundary"),
+        "title": pgettext("GIS layer", "Boundary"),
         "format": f"geometry-{layer.geometry_type.lower()}",
         "x-ogc-role": "primary-geometry",
     }
@@ -338,8 +344,8 @@ def _json_schema(layer: Layer, here: str, properties: dict[str, Any]) -> dict[st
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": here,
         "type": "object",
-        "title": gettext(layer.title),
-        "description": gettext(layer.description),
+        "title": layer_text(layer.title),
+        "description": layer_text(layer.description),
         "properties": properties,
         "additionalProperties": False,
     }
@@ -354,7 +360,7 @@ def queryables(layer: Layer, base: str) -> dict[str, Any]:
     properties: dict[str, Any] = {f.name: _property_schema(f) for f in layer.fields if f.queryable}
     for name in layer.filters:
         properties.setdefault(
-            name, {"title": gettext(_NAMED_FILTERS.get(name, name)), "type": "string"}
+            name, {"title": layer_text(_NAMED_FILTERS.get(name, name)), "type": "string"}
         )
     properties[cql.GEOMETRY] = _geometry_schema(layer)
     return _json_schema(layer, f"{base}/collections/{layer.name}/queryables", properties)

@@ -1,0 +1,14 @@
+"""`pgettext_noop`: mark a message with a context for translation, translated where shown.
+
+Django has gettext_noop but no contextual variant. A layer's title is a module-level
+constant (read before any request has a language), and "Parcels" as a GIS layer is not
+"Parcels" of a deed, so the titles and descriptions of the public layers are marked
+with the context "GIS layer" here and read with `pgettext` when a page or document is
+made. `makemessages` (landinfo/management/commands/makemessages.py) extracts the calls.
+"""
+
+
+def pgettext_noop(context: str, message: str) -> str:
+    """Return `message` untranslated; makemessages extracts it under `context`."""
+    del context  # read by xgettext from the source, not at run time
+    return message
