@@ -267,12 +267,17 @@ def collection(layer: Layer, base: str) -> dict[str, Any]:
                 SCHEMA_JSON,
                 "Queryable attributes",
             ),
-            link(f"{here}/schema", "describedby", SCHEMA_JSON, "Schema of the features"),
             link(
                 f"{here}/schema",
                 "http://www.opengis.net/def/rel/ogc/1.0/schema",
                 SCHEMA_JSON,
                 "Schema of the features",
+            ),
+            # The schema of the GeoJSON encoding (a Feature): GDAL reads its field types
+            # there, from the link spelt describedBy until 3.8.
+            *(
+                link(f"{here}/schema?f=geojson", rel, SCHEMA_JSON, "Schema of a GeoJSON feature")
+                for rel in ("describedby", "describedBy")
             ),
         ],
         "crs": list(SUPPORTED_CRS),
@@ -367,14 +372,32 @@ def queryables(layer: Layer, base: str) -> dict[str, Any]:
 
 
 def schema(layer: Layer, base: str) -> dict[str, Any]:
-    """Return the schema of the features' properties (Part 5): every column, typed.
+    """Return the schema of the features (Part 5): every property typed, the geometry.
 
-    GDAL and QGIS read the field types here instead of guessing them from the first
-    page, where an empty `valid_to` looked like text and a round price like an integer.
+    The logical schema, flat, with the roles of Part 5 (x-ogc-role).
     """
     properties: dict[str, Any] = {f.name: _property_schema(f) for f in layer.fields}
     properties[cql.GEOMETRY] = _geometry_schema(layer)
     return _json_schema(layer, f"{base}/collections/{layer.name}/schema", properties)
+
+
+def feature_schema(layer: Layer, base: str) -> dict[str, Any]:
+    """Return the schema of one feature as GeoJSON encodes it (`describedby`).
+
+    GDAL and QGIS read the field types here instead of guessing them from the first
+    page, where an empty `valid_to` looked like text and a round price like an integer.
+    """
+    properties = {f.name: _property_schema(f) for f in layer.fields}
+    here = f"{base}/collections/{layer.name}/schema?f=geojson"
+    document = _json_schema(layer, here, {})
+    document["required"] = ["type", "geometry", "properties"]
+    document["properties"] = {
+        "type": {"type": "string", "enum": ["Feature"]},
+        "id": {"type": "integer" if layer.id_type == "integer" else "string"},
+        "geometry": _geometry_schema(layer),
+        "properties": {"type": "object", "properties": properties},
+    }
+    return document
 
 
 # --- features ----------------------------------------------------------------------

@@ -98,6 +98,9 @@ CONFORMANCE = tuple(
     )
 )
 LANGUAGES = ("cql2-text", "cql2-json")
+# The draft's name of CQL2 text, which GDAL before 3.7 sends (and looks for in /api to
+# send its -where clauses to the server rather than filter every feature itself).
+ALIASES = {"cql-text": "cql2-text"}
 
 
 class FilterError(ValueError):
@@ -125,6 +128,7 @@ def parse(text: str, language: str | None) -> Any:
     if len(text) > MAX_FILTER_LENGTH:
         raise FilterError(f"The filter is over {MAX_FILTER_LENGTH} characters.")
     language = (language or "cql2-text").lower()
+    language = ALIASES.get(language, language)
     if language not in LANGUAGES:
         raise FilterError(
             f"filter-lang={quote_input(language)} is not offered; use {' or '.join(LANGUAGES)}."
@@ -420,6 +424,7 @@ def _is_text_literal(node: Any) -> bool:
 
 def _date(text: str) -> dt.date:
     """Return the day of a date or an RFC 3339 timestamp (in the register's time zone)."""
+    text = text.removesuffix("T")  # GDAL writes a day as 2020-01-01T
     try:
         if len(text) == len("YYYY-MM-DD"):
             return dt.date.fromisoformat(text)

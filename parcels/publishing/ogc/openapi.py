@@ -106,7 +106,7 @@ def _query_parameters(layer: Layer, crs_schema: dict[str, Any]) -> list[dict[str
         _parameter(
             "filter-lang",
             "The encoding of filter.",
-            {"type": "string", "enum": list(cql.LANGUAGES), "default": "cql2-text"},
+            {"type": "string", "enum": [*cql.LANGUAGES, *cql.ALIASES], "default": "cql2-text"},
         ),
         _parameter("filter-crs", "The CRS of the filter's geometries.", crs_schema),
         _parameter(

@@ -33,6 +33,7 @@ from parcels.publishing.ogc.core import (
     collections,
     conformance,
     feature,
+    feature_schema,
     features_page,
     items_request,
     landing_page,
@@ -107,9 +108,13 @@ def _posted_filter(request: HttpRequest) -> str | None:
 
 
 def _link_header(links: list[dict[str, str]]) -> str:
-    """Return links as an HTTP Link header (RFC 8288), for clients that read headers."""
+    """Return links as an HTTP Link header, for clients that read headers.
+
+    A single relation needs no quotes (RFC 5988's relation-type may be a URI), and
+    clients that split on commas and compare rel as written (ogctests) read it then.
+    """
     return ", ".join(
-        f'<{item["href"].replace(",", "%2C")}>; rel="{item["rel"]}"; type="{item["type"]}"'
+        f'<{item["href"].replace(",", "%2C")}>; rel={item["rel"]}; type="{item["type"]}"'
         for item in links
     )
 
@@ -152,8 +157,12 @@ def queryables_view(request: HttpRequest, name: str) -> HttpResponse:
 
 @_ogc_view
 def schema_view(request: HttpRequest, name: str) -> HttpResponse:
-    """Return the schema of one collection's features (Part 5)."""
-    return _json(schema(layer_named(name), _base(request)), SCHEMA_JSON)
+    """Return the schema of one collection's features (Part 5), or with f=geojson of one
+    GeoJSON feature."""
+    layer = layer_named(name)
+    if request.GET.get("f") == "geojson":
+        return _json(feature_schema(layer, _base(request)), SCHEMA_JSON)
+    return _json(schema(layer, _base(request)), SCHEMA_JSON)
 
 
 def _page_links(request: HttpRequest, name: str, items: ItemsRequest, page: Page) -> list:

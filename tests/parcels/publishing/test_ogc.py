@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 from fractions import Fraction
@@ -389,6 +390,74 @@ def test_ogctests_core_suite_passes(served, tmp_path):
     assert " passed" in result.stdout and "skipped" not in result.stdout, result.stdout[-3000:]
 
 
+# What ogctests 0.1.15's filtering suite (Part 3) can say of any server. Its ct3 reads
+# the queryables URL as a list ([None]: its Link parser stores "iri", ct2 reads "href")
+# and fails inside httpx before asking anything; ct5 and ct7-ct10 then read the sample
+# queryable ct3 never stored (KeyError). Those failures are the suite's own code, not
+# an answer of ours; tests/parcels/publishing/test_ogc_query.py checks what they meant
+# to (the queryables document, filters in both languages, unknown queryables refused,
+# spatial filters in CRS84). If a later ogctests fixes them, this test fails and the
+# expectation is raised to every class passing.
+OGCTESTS_FILTERING_PASS = {"ct1", "ct2", "ct4", "ct6"}
+OGCTESTS_FILTERING_SUITE_BUGS = {
+    "ct3": "TypeError: Invalid type for url.  Expected str or httpx.URL, got <class 'list'>",
+    "ct5": "KeyError: 'queryable'",
+    "ct7": "KeyError: 'queryable'",
+    "ct8": "KeyError: 'queryable'",
+    "ct9": "KeyError: 'additional_properties'",
+    "ct10": "KeyError: 'spatial_queryable'",
+}
+
+
+def _ogctests(served: str, tmp_path: Path, suite: str) -> subprocess.CompletedProcess:
+    path = _ogctests_core().parent / suite
+    # A run of its own: our pytest configuration (pytest-django) must not apply to it.
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    return subprocess.run(  # noqa: S603  (our interpreter and arguments)
+        [
+            str(OGCTESTS_PYTHON),
+            "-m",
+            "pytest",
+            str(path),
+            "-c",
+            str(tmp_path / "pytest.ini"),
+            "--rootdir",
+            str(tmp_path),
+            "-p",
+            "no:django",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-rA",
+            "--tb=line",
+            "-W",
+            "ignore",
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "INSTANCE_URL": served},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.mark.every_profile
+def test_ogctests_filtering_suite_passes_all_it_can_of_any_server(served, tmp_path):
+    result = _ogctests(served, tmp_path, "filtering")
+    outcomes = {
+        ct: status
+        for status, ct in re.findall(r"^(PASSED|FAILED) \S+::test_(ct\d+)", result.stdout, re.M)
+    }
+    assert {ct for ct, status in outcomes.items() if status == "PASSED"} == (
+        OGCTESTS_FILTERING_PASS
+    ), result.stdout[-4000:]
+    assert set(outcomes) == OGCTESTS_FILTERING_PASS | set(OGCTESTS_FILTERING_SUITE_BUGS)
+    for ct, error in OGCTESTS_FILTERING_SUITE_BUGS.items():
+        line = next(line for line in result.stdout.splitlines() if f"::test_{ct} " in line)
+        assert error.split(":")[0] in line, (ct, line)
+    assert OGCTESTS_FILTERING_SUITE_BUGS["ct3"] in result.stdout
+
+
 def _ogr(*args: str) -> str:
     if shutil.which("ogrinfo") is None:
         pytest.skip("GDAL's command-line tools are missing (apt install gdal-bin).")
@@ -405,10 +474,44 @@ def test_gdal_reads_the_parcels_collection(served, tmp_path):
     info = _ogr("ogrinfo", "-ro", "-so", f"OAPIF:{served}", "parcels")
     assert f"Feature Count: {count}" in info
     assert "identifier: String" in info and "land_use: String" in info
+    # The types come from the schema (describedBy), not from the first page, where an
+    # empty valid_to read as text and a round price as an integer.
+    for field in ("valid_to: Date", "registered_area: Real", "price_per_m2: Real"):
+        assert field in info, info
     out = tmp_path / "parcels.gpkg"
     _ogr("ogr2ogr", "-f", "GPKG", str(out), f"OAPIF:{served}", "parcels")
     copied = _ogr("ogrinfo", "-ro", "-so", str(out), "parcels")
     assert f"Feature Count: {count}" in copied
+
+
+@pytest.mark.every_profile
+def test_gdal_sends_its_where_clause_to_the_server_as_a_cql2_filter(served):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT percentile_disc(0.8) WITHIN GROUP (ORDER BY registered_area)::float8, "
+            "min(land_use) FROM parcels_parcel WHERE valid_to IS NULL"
+        )
+        area, land_use = cursor.fetchone()
+        cursor.execute(
+            "SELECT count(*) FROM parcels_parcel WHERE valid_to IS NULL "
+            "AND registered_area > %s AND land_use = %s",
+            [area, land_use],
+        )
+        (expected,) = cursor.fetchone()
+    where = f"registered_area > {area} AND land_use = '{land_use}'"
+    result = subprocess.run(  # noqa: S603  (our arguments)
+        ["ogrinfo", "-ro", "-al", "-q", f"OAPIF:{served}", "parcels", "-where", where],  # noqa: S607
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "CPL_DEBUG": "ON"},
+        check=True,
+    )
+    assert result.stdout.count("OGRFeature(parcels)") == expected > 0
+    # The request GDAL made carries the filter: the server selected the features.
+    fetched = [line for line in result.stderr.splitlines() if "HTTP: Fetch(" in line]
+    assert any("/items?" in line and "filter=" in line for line in fetched), fetched
+    assert "evaluated on client side" not in result.stderr
 
 
 # --- page size and the cost of deep pages -------------------------------------------
