@@ -1,20 +1,24 @@
-"""OGC API – Features (Part 1 Core, Part 2 CRS) over the public layers: the framework-free core.
+"""OGC API – Features (Parts 1, 2, 3 and 5) over the public layers: the framework-free core.
 
 The core builds the documents from the layer registry (`parcels.publishing.layers.LAYERS`:
-landing page, conformance, collections, queryables), checks what /items was asked, and
-makes pages of features; `ogc/openapi.py` generates the API definition from the same
-registry, and `ogc/views.py` holds the thin Django views that read the request, call
-the core, and map `OGCError` to its status with a pygeoapi-style body
-(`{"code": ..., "description": ...}`).
+landing page, conformance, collections, queryables, schemas), checks what /items was
+asked, and makes pages of features; `ogc/openapi.py` generates the API definition from
+the same registry, `ogc/cql.py` translates CQL2 filters (Part 3) to the layer's SQL, and
+`ogc/views.py` holds the thin Django views that read the request, call the core, and
+map `OGCError` to its status with a pygeoapi-style body (`{"code": ..., "description": ...}`).
 
 A page of features is made by PostGIS in one statement: `layers.query(...)` wrapped in
 `json_agg(json_build_object(...))`, returned as one text; Python only adds the links.
 The layers select nothing personal, and nothing here joins a party.
 
-`datetime` answers a day: an instant gives the layer as it stood that day (`as_of`).
-The changes layer reads a period instead: `datetime=start/end` (either end may be
-`..`); an instant is a period of one day, and no `datetime` means every change up to
-today.
+Pages follow `sortby` (then the id) and continue with a keyset cursor (`after`): the
+last id, or with a sort an opaque token of the last row's keys and id, so the hundredth
+page costs what the first does.
+
+`datetime` answers a day: an instant gives the layer as it stood that day (`as_of`); an
+interval `start/end` (either end may be `..`) the features in force at any time in it.
+The changes layer reads a period of the days changes took effect instead: an instant is
+a period of one day, and no `datetime` means every change up to today.
 """
 
 from __future__ import annotations

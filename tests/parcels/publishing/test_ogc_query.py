@@ -17,8 +17,13 @@ from django.db import connection
 
 from parcels.publishing import layers
 from parcels.publishing.ogc import core as ogc
+from tests.factories import current_entry
+from tests.parcels.publishing.test_ogc import register_data  # noqa: F401  (a fixture)
+from tests.transactions.deeds.test_services import rectangle
+from transactions.deeds import services
+from transactions.deeds.services import ChildParcel, DeedInput
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
 ITEMS = "/ogc/collections/parcels/items"
 
@@ -314,14 +319,17 @@ def test_properties_and_skip_geometry_shape_each_feature(client, district):
     assert whole["geometry"]["type"] == "MultiPolygon"
 
 
-def test_the_schema_types_every_property_and_is_linked_as_describedby(client):
+def test_the_schema_types_every_property_and_is_linked_from_the_collection(client):
     collection = client.get("/ogc/collections/parcels", HTTP_ACCEPT="application/json").json()
-    described = [link["href"] for link in collection["links"] if link["rel"] == "describedby"]
-    assert described == ["http://testserver/ogc/collections/parcels/schema"]
-    response = client.get("/ogc/collections/parcels/schema", HTTP_ACCEPT="application/schema+json")
+    rels = {link["rel"]: link["href"] for link in collection["links"]}
+    logical = rels["http://www.opengis.net/def/rel/ogc/1.0/schema"]
+    assert logical == "http://testserver/ogc/collections/parcels/schema"
+    # The schema of the GeoJSON encoding, under the rel GDAL up to 3.8 spells describedBy.
+    assert rels["describedby"] == rels["describedBy"] == logical + "?f=geojson"
+    response = client.get(logical, HTTP_ACCEPT="application/schema+json")
     assert response["Content-Type"] == "application/schema+json"
     document = response.json()
-    assert document["$id"] == described[0]
+    assert document["$id"] == logical
     properties = document["properties"]
     layer = layers.get_layer("parcels")
     assert set(properties) == {f.name for f in layer.fields} | {"geometry"}
@@ -335,6 +343,9 @@ def test_the_schema_types_every_property_and_is_linked_as_describedby(client):
     assert properties["holders"]["type"] == "integer"
     assert properties["geometry"]["x-ogc-role"] == "primary-geometry"
     assert properties["geometry"]["format"] == "geometry-multipolygon"
+    feature = client.get(rels["describedby"]).json()
+    assert feature["properties"]["type"]["enum"] == ["Feature"]
+    assert feature["properties"]["properties"]["properties"]["valid_to"]["format"] == "date"
 
 
 def test_schema_titles_follow_the_request_language(client):
@@ -359,3 +370,53 @@ def test_items_answer_with_a_link_header_naming_the_queryables(client, district)
     assert response.status_code == 200
     assert "rel=http://www.opengis.net/def/rel/ogc/1.0/queryables;" in response["Link"]
     assert 'rel=self; type="application/geo+json"' in response["Link"]
+
+
+# --- the changes layer as a feed -------------------------------------------------------
+
+
+def _pages(client, url, query):
+    """Yield each page's features and the cursor of its `next` link (None at the end)."""
+    while url:
+        body = client.get(url, query, HTTP_ACCEPT="application/geo+json").json()
+        following = [link["href"] for link in body["links"] if link["rel"] == "next"]
+        url = following[0].replace("http://testserver", "") if following else None
+        query = None
+        yield body["features"], url
+
+
+def test_the_changes_feed_gives_every_later_change_once_even_when_backdated(
+    client,
+    register_data,  # noqa: F811  (the fixture imported above)
+    notary,
+):
+    feed = "/ogc/collections/changes/items"
+    seen, last = [], None
+    for features, _ in _pages(client, feed, {"datetime": "../..", "limit": 2}):
+        seen += [f["id"] for f in features]
+        last = features[-1]["id"] if features else last
+    assert seen == sorted(seen) and len(seen) == len(set(seen)) > 2
+    entries = [int(identifier.split("-")[0]) for identifier in seen]
+    assert entries == sorted(entries)  # journal order
+    # A deed recorded now that took effect years ago (a backdated subdivision).
+    target = register_data["parcels"][5]
+    x0, y0, x1, y1 = target.boundary.extent
+    services.subdivide_parcel(
+        parcel_id=target.pk,
+        children=[
+            ChildParcel(rectangle(x0, y0, x0 + 5, y1)),
+            ChildParcel(rectangle(x0 + 5, y0, x1, y1)),
+        ],
+        deed=DeedInput(
+            effective_date=dt.date(2021, 6, 1),
+            recorded_by=notary,
+            expected_last_entry=current_entry(target.pk),
+        ),
+    )
+    later = []
+    for features, _ in _pages(client, feed, {"datetime": "../..", "limit": 2, "after": last}):
+        later += [f for f in features]
+    assert {f["properties"]["change"] for f in later} == {"created", "retired"}
+    assert {f["properties"]["identifier"] for f in later} >= {target.identifier}
+    assert not {f["id"] for f in later} & set(seen)
+    assert all(f["properties"]["date"] == "2021-06-01" for f in later)
