@@ -8,6 +8,7 @@ data shows up as a difference, not as a hand-picked count.
 
 import datetime as dt
 import json
+import os
 import random
 
 import pytest
@@ -28,7 +29,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 ITEMS = "/ogc/collections/parcels/items"
 
 
-@pytest.fixture(params=[3, 11])
+# Two seeds every run; LANDINFO_TEST_SEEDS=5,6,7 adds others (to try many districts).
+SEEDS = [3, 11, *(int(s) for s in os.environ.get("LANDINFO_TEST_SEEDS", "").split(",") if s)]
+
+
+@pytest.fixture(params=SEEDS)
 def district(request):
     """Return every current parcel of a 150-parcel synthetic district, as GeoJSON features."""
     call_command("generate_parcels", count=150, seed=request.param, verbosity=0)
