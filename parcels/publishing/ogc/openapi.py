@@ -47,7 +47,7 @@ def _items_parameters(layer: Layer) -> list[dict[str, Any]]:
         else "A date or date-time: the layer as it stood that day. Intervals are refused."
     )
     parameters = [
-        _parameter("f", "Output format.", {"type": "string", "enum": ["json", "geojson"]}),
+        _parameter("f", "Output format.", {"type": "string", "enum": ["json", "geojson", "html"]}),
         # By reference: GDAL 3.8+ reads the page size only from a $ref'd limit, QGIS
         # from components/parameters/limit.
         {"$ref": "#/components/parameters/limit"},
@@ -135,7 +135,7 @@ def _rate_limited() -> dict[str, Any]:
 
 
 def _f_json() -> list[dict[str, Any]]:
-    return [_parameter("f", "Output format.", {"type": "string", "enum": ["json"]})]
+    return [_parameter("f", "Output format.", {"type": "string", "enum": ["json", "html"]})]
 
 
 def _service_paths() -> dict[str, Any]:
