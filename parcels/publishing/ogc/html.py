@@ -127,6 +127,7 @@ def _html_href(href: str) -> str:
 
 
 def _base(request: HttpRequest) -> str:
+    # As views._base: the absolute URL of /ogc, which every link of the API starts with.
     return request.build_absolute_uri("/ogc").rstrip("/")
 
 
@@ -159,14 +160,8 @@ def _links(document: Mapping[str, Any]) -> list[dict[str, str]]:
         if found.get("rel") in _SELF_RELATIONS:
             continue
         label, has_page = _RELATIONS.get(found.get("rel", ""), (found.get("title", ""), False))
-        shown.append(
-            {
-                "label": str(label),
-                "href": _html_href(found["href"]) if has_page else found["href"],
-                "json": found["href"],
-                "type": found.get("type", ""),
-            }
-        )
+        href = _html_href(found["href"]) if has_page else found["href"]
+        shown.append({"label": str(label), "href": href})
     return shown
 
 

@@ -30,6 +30,8 @@
         }
       },
     }).addTo(map);
+    // Fit in quarter steps: at whole zoom levels a page of parcels may fill half the map.
+    map.options.zoomSnap = 0.25;
     const bounds = drawn.getBounds();
     if (bounds.isValid()) map.fitBounds(bounds, { padding: [16, 16], maxZoom: 19, animate: false });
   };
