@@ -104,6 +104,8 @@ def _operation(
     parameters: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Return the path item of a GET (parameters left out when there are none)."""
+    # Every path also answers as a page (f=html, or a browser's Accept): ogc/html.py.
+    responses["200"]["content"]["text/html"] = {"schema": {"type": "string"}}
     operation: dict[str, Any] = {"summary": summary, "operationId": operation_id}
     if parameters is not None:
         operation["parameters"] = parameters

@@ -116,9 +116,11 @@ def _html_link(href: str) -> dict[str, str]:
     return link(href, "alternate", html.HTML, "This document as HTML")
 
 
-def _with_html_link(request: HttpRequest, document: dict[str, Any]) -> dict[str, Any]:
-    """Add to `document` the link to its HTML page (rel=alternate)."""
-    document.setdefault("links", []).append(_html_link(html.url_as(request, "html")))
+def _with_html_link(
+    request: HttpRequest, document: dict[str, Any], href: str | None = None
+) -> dict[str, Any]:
+    """Add to `document` the link to its HTML page (rel=alternate): `href`, else this URL's."""
+    document.setdefault("links", []).append(_html_link(href or html.url_as(request, "html")))
     return document
 
 
@@ -151,7 +153,8 @@ def landing_view(request: HttpRequest, *, as_html: bool) -> HttpResponse:
     document = landing_page(_base(request))
     if as_html:
         return html.landing(request, document)
-    return _json(_with_html_link(request, document))
+    # /ogc and /ogc/ are one document (QGIS 3.22 cannot follow the redirect).
+    return _json(_with_html_link(request, document, f"{_base(request)}/?f=html"))
 
 
 @_ogc_view

@@ -195,6 +195,9 @@ def test_conformance_declares_html(client):
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html" in classes
     f = _get(client, "/api").json()["paths"]["/collections/parcels/items"]["get"]["parameters"][0]
     assert f["name"] == "f" and "html" in f["schema"]["enum"]
+    # Schemathesis and other clients check each answer's media type against the document.
+    for path in _get(client, "/api").json()["paths"].values():
+        assert "text/html" in path["get"]["responses"]["200"]["content"]
 
 
 # --- pages ---------------------------------------------------------------------------
