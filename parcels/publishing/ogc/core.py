@@ -66,6 +66,7 @@ _FEATURES = "http://www.opengis.net/spec/ogcapi-features-{}/1.0/conf/{}"
 CONFORMANCE = (
     _FEATURES.format(1, "core"),
     _FEATURES.format(1, "geojson"),
+    _FEATURES.format(1, "html"),
     _FEATURES.format(1, "oas30"),
     _FEATURES.format(2, "crs"),
     # Part 3 (filtering) with the CQL2 classes ogc/cql.py implements.

@@ -48,7 +48,7 @@ def _items_parameters(layer: Layer) -> list[dict[str, Any]]:
         else "A date or date-time: the layer as it stood that day. Intervals are refused."
     )
     parameters = [
-        _parameter("f", "Output format.", {"type": "string", "enum": ["json", "geojson"]}),
+        _parameter("f", "Output format.", {"type": "string", "enum": ["json", "geojson", "html"]}),
         # By reference: GDAL 3.8+ reads the page size only from a $ref'd limit, QGIS
         # from components/parameters/limit.
         {"$ref": "#/components/parameters/limit"},
@@ -136,6 +136,8 @@ def _operation(
     parameters: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Return the path item of a GET (parameters left out when there are none)."""
+    # Every path also answers as a page (f=html, or a browser's Accept): ogc/html.py.
+    responses["200"]["content"]["text/html"] = {"schema": {"type": "string"}}
     operation: dict[str, Any] = {"summary": summary, "operationId": operation_id}
     if parameters is not None:
         operation["parameters"] = parameters
@@ -167,7 +169,7 @@ def _rate_limited() -> dict[str, Any]:
 
 
 def _f_json() -> list[dict[str, Any]]:
-    return [_parameter("f", "Output format.", {"type": "string", "enum": ["json"]})]
+    return [_parameter("f", "Output format.", {"type": "string", "enum": ["json", "html"]})]
 
 
 def _service_paths() -> dict[str, Any]:

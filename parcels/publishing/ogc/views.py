@@ -1,23 +1,26 @@
 """The Django views of the OGC API – Features: read the request, call the core, answer.
 
-Each view is read-only (a POST is told 405), checks `f` and Accept, and maps the
-core's `OGCError` to its status and pygeoapi-style document. The features of a page are
-spliced into the response as PostGIS wrote them; only the links are made here.
+Each view is read-only (a POST is told 405), chooses the encoding from `f` and Accept
+(JSON, or the HTML pages of `ogc/html.py`), and maps the core's `OGCError` to its
+status and pygeoapi-style document. The features of a page are spliced into the
+response as PostGIS wrote them; only the links are made here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from landinfo.security import rate_limited
+from parcels.publishing import layers
+from parcels.publishing.ogc import html
 from parcels.publishing.ogc.core import (
     GEOJSON,
     ITEM_PARAMETERS,
@@ -51,18 +54,76 @@ def _base(request: HttpRequest) -> str:
     return request.build_absolute_uri("/ogc").rstrip("/")
 
 
-def _check_format(request: HttpRequest) -> None:
-    """Refuse an `f` or Accept this API cannot answer (it speaks JSON only)."""
+# The encodings `f` names; `geojson` is JSON too (the features' own media type).
+_FORMATS = {"json": JSON, "geojson": JSON, "html": html.HTML}
+
+
+def _media_ranges(accept: str) -> list[tuple[str, float]]:
+    """Return the media ranges of an Accept header with their weights (RFC 9110, 12.5.1)."""
+    ranges = []
+    for part in accept.split(","):
+        media, *parameters = (piece.strip() for piece in part.split(";"))
+        weight = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if media:
+            ranges.append((media.lower(), weight))
+    return ranges
+
+
+def _weight(ranges: list[tuple[str, float]], exact: Any, within: str) -> float:
+    """Return the weight of the most specific range that admits the encoding."""
+    for admits in (exact, lambda media: media == within, lambda media: media == "*/*"):
+        weights = [weight for media, weight in ranges if admits(media)]
+        if weights:
+            return max(weights)
+    return 0.0
+
+
+def _encoding(request: HttpRequest) -> str:
+    """Return the media type to answer in: `f` decides, else Accept; JSON when neither says.
+
+    A browser asks for text/html before */*, and gets the HTML pages; GIS clients ask
+    for JSON or anything, and get JSON. HTML wins only when weighted above JSON.
+    """
     f = request.GET.get("f")
-    if f is not None and f.lower() not in ("json", "geojson"):
-        raise InvalidParameter(f"f={f!r} is not offered; use f=json.")
+    if f is not None:
+        try:
+            return _FORMATS[f.lower()]
+        except KeyError:
+            raise InvalidParameter(f"f={f!r} is not offered; use f=json or f=html.") from None
     accept = request.headers.get("Accept", "")
-    if f is None and accept and not re.search(r"json|\*/\*|application/\*", accept):
-        raise NotAcceptable(f"Only JSON is offered; Accept {accept!r} excludes it.")
+    if not accept:
+        return JSON
+    ranges = _media_ranges(accept)
+    as_json = _weight(ranges, lambda media: "json" in media, "application/*")
+    as_html = _weight(ranges, lambda media: media in (html.HTML, "application/xhtml+xml"), "text/*")
+    if as_html > as_json:
+        return html.HTML
+    if as_json > 0:
+        return JSON
+    raise NotAcceptable(f"JSON and HTML are offered; Accept {accept!r} excludes both.")
 
 
 def _json(document: Any, content_type: str = JSON) -> HttpResponse:
     return HttpResponse(json.dumps(document, ensure_ascii=False), content_type=content_type)
+
+
+def _html_link(href: str) -> dict[str, str]:
+    return link(href, "alternate", html.HTML, "This document as HTML")
+
+
+def _with_html_link(
+    request: HttpRequest, document: dict[str, Any], href: str | None = None
+) -> dict[str, Any]:
+    """Add to `document` the link to its HTML page (rel=alternate): `href`, else this URL's."""
+    document.setdefault("links", []).append(_html_link(href or html.url_as(request, "html")))
+    return document
 
 
 def _refusal(error: OGCError) -> JsonResponse:
@@ -70,7 +131,7 @@ def _refusal(error: OGCError) -> JsonResponse:
 
 
 def _ogc_view(view: Any, *, query_by_post: bool = False) -> Any:
-    """Make `view` a read-only endpoint whose OGCError becomes its status and document.
+    """Make `view` a read-only endpoint told its encoding (`as_html`), OGCError its refusal.
 
     `query_by_post`: a POST is a query too (a CQL2 JSON filter as its body, as pygeoapi
     takes it); it reads, like a GET.
@@ -78,10 +139,13 @@ def _ogc_view(view: Any, *, query_by_post: bool = False) -> Any:
 
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            _check_format(request)
-            return view(request, *args, **kwargs)
+            as_html = _encoding(request) == html.HTML
+            response: HttpResponse = view(request, *args, as_html=as_html, **kwargs)
         except OGCError as error:
-            return _refusal(error)
+            response = _refusal(error)
+        # The same URL answers JSON or HTML by Accept: a cache must keep them apart.
+        patch_vary_headers(response, ("Accept",))
+        return response
 
     wrapped.__doc__ = view.__doc__
     wrapped.__name__ = view.__name__
@@ -120,49 +184,76 @@ def _link_header(links: list[dict[str, str]]) -> str:
 
 
 @_ogc_view
-def landing_view(request: HttpRequest) -> HttpResponse:
+def landing_view(request: HttpRequest, *, as_html: bool) -> HttpResponse:
     """Return the landing page."""
-    return _json(landing_page(_base(request)))
+    document = landing_page(_base(request))
+    if as_html:
+        return html.landing(request, document)
+    # /ogc and /ogc/ are one document (QGIS 3.22 cannot follow the redirect).
+    return _json(_with_html_link(request, document, f"{_base(request)}/?f=html"))
 
 
 @_ogc_view
-def openapi_view(request: HttpRequest) -> HttpResponse:
-    """Return the OpenAPI 3.0 definition."""
-    return _json(openapi(_base(request)), OPENAPI)
+def openapi_view(request: HttpRequest, *, as_html: bool) -> HttpResponse:
+    """Return the OpenAPI 3.0 definition (its HTML page lists the paths)."""
+    document = openapi(_base(request))
+    if as_html:
+        return html.api(request, document)
+    return _json(document, OPENAPI)
 
 
 @_ogc_view
-def conformance_view(request: HttpRequest) -> HttpResponse:
+def conformance_view(request: HttpRequest, *, as_html: bool) -> HttpResponse:
     """Return the conformance declaration."""
-    return _json(conformance())
+    document = conformance()
+    if as_html:
+        return html.conformance(request, document)
+    return _json(_with_html_link(request, document))
 
 
 @_ogc_view
-def collections_view(request: HttpRequest) -> HttpResponse:
+def collections_view(request: HttpRequest, *, as_html: bool) -> HttpResponse:
     """Return the collections."""
-    return _json(collections(_base(request)))
+    base = _base(request)
+    document = collections(base)
+    if as_html:
+        return html.collections(request, document, layers.LAYERS)
+    for entry in document["collections"]:
+        entry["links"].append(_html_link(f"{base}/collections/{entry['id']}?f=html"))
+    return _json(_with_html_link(request, document))
 
 
 @_ogc_view
-def collection_view(request: HttpRequest, name: str) -> HttpResponse:
+def collection_view(request: HttpRequest, name: str, *, as_html: bool) -> HttpResponse:
     """Return one collection's description."""
-    return _json(collection(layer_named(name), _base(request)))
+    layer = layer_named(name)
+    document = collection(layer, _base(request))
+    if as_html:
+        return html.collection(request, layer, document)
+    return _json(_with_html_link(request, document))
 
 
 @_ogc_view
-def queryables_view(request: HttpRequest, name: str) -> HttpResponse:
+def queryables_view(request: HttpRequest, name: str, *, as_html: bool) -> HttpResponse:
     """Return the queryables of one collection."""
-    return _json(queryables(layer_named(name), _base(request)), SCHEMA_JSON)
+    layer = layer_named(name)
+    document = queryables(layer, _base(request))
+    if as_html:
+        return html.schema_page(request, layer, document, "queryables")
+    return _json(_with_html_link(request, document), SCHEMA_JSON)
 
 
 @_ogc_view
-def schema_view(request: HttpRequest, name: str) -> HttpResponse:
-    """Return the schema of one collection's features (Part 5), or with f=geojson of one
-    GeoJSON feature."""
+def schema_view(request: HttpRequest, name: str, *, as_html: bool) -> HttpResponse:
+    """Return the schema of one collection's features (Part 5), or with f=geojson the
+    schema of one GeoJSON feature (what GDAL reads)."""
     layer = layer_named(name)
     if request.GET.get("f") == "geojson":
         return _json(feature_schema(layer, _base(request)), SCHEMA_JSON)
-    return _json(schema(layer, _base(request)), SCHEMA_JSON)
+    document = schema(layer, _base(request))
+    if as_html:
+        return html.schema_page(request, layer, document)
+    return _json(_with_html_link(request, document), SCHEMA_JSON)
 
 
 def _page_links(request: HttpRequest, name: str, items: ItemsRequest, page: Page) -> list:
@@ -193,18 +284,26 @@ def _page_links(request: HttpRequest, name: str, items: ItemsRequest, page: Page
     return links
 
 
-def _items(request: HttpRequest, name: str) -> HttpResponse:
+def _items(request: HttpRequest, name: str, *, as_html: bool) -> HttpResponse:
     """Return a page of features as a GeoJSON FeatureCollection made by PostGIS."""
     layer = layer_named(name)
-    items = items_request(layer, request.GET.dict(), _posted_filter(request))
+    posted = _posted_filter(request)
+    if as_html and posted is None:
+        items = html.page_request(layer, request.GET.dict())
+    else:
+        items = items_request(layer, request.GET.dict(), posted)
+        as_html = False
     page = features_page(layer, items)
+    links = _page_links(request, name, items, page)
+    if as_html:
+        return html.items(request, layer, page, links)
     head: dict[str, Any] = {"type": "FeatureCollection"}
     if page.matched is not None:
         head["numberMatched"] = page.matched
     head |= {
         "numberReturned": page.returned,
         "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "links": _page_links(request, name, items, page),
+        "links": [*links, _html_link(html.url_as(request, "html"))],
     }
     # The features are spliced in as PostGIS wrote them: Python never parses them.
     body = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ' + page.features + "}"
@@ -219,19 +318,24 @@ items_view = rate_limited("ogc")(_ogc_view(_items, query_by_post=True))
 
 @rate_limited("ogc")
 @_ogc_view
-def item_view(request: HttpRequest, name: str, feature_id: str) -> HttpResponse:
+def item_view(request: HttpRequest, name: str, feature_id: str, *, as_html: bool) -> HttpResponse:
     """Return one feature as GeoJSON; 404 when the collection has no such feature."""
     layer = layer_named(name)
     unknown = set(request.GET) - ITEM_PARAMETERS
     if unknown:
         raise InvalidParameter(f"Unknown parameter {', '.join(sorted(unknown))}.")
     crs = resolve_crs(request.GET.get("crs"), "crs")
-    text = feature(layer, feature_id, crs=crs, when=parse_when(layer, request.GET.get("datetime")))
+    when = parse_when(layer, request.GET.get("datetime"))
+    if as_html:
+        text = feature(layer, feature_id, crs=html.MAP_CRS, when=when)
+        return html.item(request, layer, feature_id, text)
+    text = feature(layer, feature_id, crs=crs, when=when)
     base = _base(request)
     here = request.build_absolute_uri(request.path)
     links = [
         link(here, "self", GEOJSON, "This feature"),
         link(f"{base}/collections/{name}", "collection", JSON, "The collection"),
+        _html_link(html.url_as(request, "html")),
     ]
     body = text[:-1] + ', "links" : ' + json.dumps(links) + "}"
     response = HttpResponse(body, content_type=GEOJSON)

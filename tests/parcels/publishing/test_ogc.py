@@ -308,7 +308,7 @@ def test_default_crs_is_crs84_longitude_first(client, register_data):
         ("/collections/parcels/items", {"offset": "-1"}, 400),
         ("/collections/parcels/items", {"datetime": "yesterday"}, 400),
         ("/collections/parcels/items", {"ooga": "booga"}, 400),
-        ("/collections", {"f": "html"}, 400),
+        ("/collections", {"f": "xml"}, 400),
     ],
 )
 def test_refusals_carry_their_status_and_a_message(client, path, params, status):
