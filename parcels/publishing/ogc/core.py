@@ -36,7 +36,7 @@ from landinfo import params as public
 from landinfo.sql import read_cursor
 from landinfo.srid import STORAGE_SRID, WEB_MERCATOR, WGS84
 from parcels.models import Parcel
-from parcels.publishing import layers
+from parcels.publishing import layers, tiles
 from parcels.publishing.layers import Layer
 
 JSON = "application/json"
@@ -59,7 +59,22 @@ CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    # OGC API – Tiles (ogc/tiles.py): vector tilesets of the dataset and per collection.
+    *(
+        f"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{name}"
+        for name in (
+            "core",
+            "tileset",
+            "tilesets-list",
+            "geodata-tilesets",
+            "dataset-tilesets",
+            "mvt",
+            "oas30",
+        )
+    ),
 )
+TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+TILING_SCHEMES = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
 
 # Parameters of /items that are not attribute filters.
 _ITEMS_PARAMETERS = frozenset(
@@ -172,6 +187,8 @@ def landing_page(base: str) -> dict[str, Any]:
             link(f"{base}/api", "service-desc", OPENAPI, "The API definition (OpenAPI 3.0)"),
             link(f"{base}/conformance", "conformance", JSON, "Conformance classes"),
             link(f"{base}/collections", "data", JSON, "The collections"),
+            link(f"{base}/tiles", TILESETS_VECTOR, JSON, "Vector tiles of the register"),
+            link(f"{base}/tileMatrixSets", TILING_SCHEMES, JSON, "Tile matrix sets"),
         ],
     }
 
@@ -237,6 +254,11 @@ def collection(layer: Layer, base: str) -> dict[str, Any]:
                 "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                 SCHEMA_JSON,
                 "Queryable attributes",
+            ),
+            *(
+                [link(f"{here}/tiles", TILESETS_VECTOR, JSON, f"{layer.title} (vector tiles)")]
+                if layer.name in tiles.LAYER_NAMES
+                else []
             ),
         ],
         "crs": list(SUPPORTED_CRS),

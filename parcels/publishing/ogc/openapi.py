@@ -210,9 +210,13 @@ def _limit() -> dict[str, Any]:
 
 def openapi(base: str) -> dict[str, Any]:
     """Return the OpenAPI 3.0 definition of this API, generated from the layer registry."""
+    # Here, not at the top: ogc/tiles.py imports the views, which import this module.
+    from parcels.publishing.ogc.tiles import openapi_paths as tiles_paths
+
     paths = _service_paths()
     for layer in layers.LAYERS.values():
         paths |= _collection_paths(layer)
+    paths |= tiles_paths()
     return {
         "openapi": "3.0.3",
         "info": {
