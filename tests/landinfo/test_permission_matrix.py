@@ -99,6 +99,33 @@ MATRIX: dict[str, Row] = {
         lambda c: f"/ogc/collections/parcels/items/{c['parcel']}",
         {"GET": ALL_200},
     ),
+    # OGC API – Tiles: public, as the map's tiles; the tile below is empty (204).
+    "ogc/tileMatrixSets": (lambda c: "/ogc/tileMatrixSets", {"GET": ALL_200}),
+    "ogc/tileMatrixSets/<str:tms>": (
+        lambda c: "/ogc/tileMatrixSets/WebMercatorQuad",
+        {"GET": ALL_200},
+    ),
+    "ogc/tiles/<str:tms>/style.json": (
+        lambda c: "/ogc/tiles/WebMercatorQuad/style.json",
+        {"GET": ALL_200},
+    ),
+    **{
+        f"ogc/{prefix}tiles{suffix}": (
+            lambda c, path=path: f"/ogc/{path}",
+            {"GET": statuses},
+        )
+        for prefix, base in (("", ""), ("collections/<str:name>/", "collections/parcels/"))
+        for suffix, path, statuses in (
+            ("", f"{base}tiles", ALL_200),
+            ("/<str:tms>", f"{base}tiles/WebMercatorQuad", ALL_200),
+            ("/<str:tms>/tilejson.json", f"{base}tiles/WebMercatorQuad/tilejson.json", ALL_200),
+            (
+                "/<str:tms>/<int:z>/<int:y>/<int:x>",
+                f"{base}tiles/WebMercatorQuad/16/0/0",
+                (204,) * 5,
+            ),
+        )
+    },
     "api/ledger/checkpoints": (lambda c: "/api/ledger/checkpoints", {"GET": ALL_200}),
     "api/transactions/": (
         lambda c: "/api/transactions/",

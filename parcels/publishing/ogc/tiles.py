@@ -382,7 +382,8 @@ def openapi_paths() -> dict[str, Any]:
 
 
 def _map_tiles(request: HttpRequest) -> str:
-    return request.build_absolute_uri(url_template("parcels:tile", "z", "x", "y"))
+    # Joined, not built: build_absolute_uri would escape the template's braces.
+    return request.build_absolute_uri("/").rstrip("/") + url_template("parcels:tile", "z", "x", "y")
 
 
 @_ogc_view
