@@ -33,6 +33,8 @@ from parcels.publishing.ogc.views import _base, _json, _ogc_view
 from parcels.views import url_template
 
 TMS = mvt.TILE_MATRIX_SET
+TMS_ID = str(TMS.id)
+TMS_TITLE = str(TMS.title or TMS_ID)
 TILEJSON = "application/json"  # TileJSON has no registered media type of its own
 TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
 GEODATA = "http://www.opengis.net/def/rel/ogc/1.0/geodata"
@@ -80,8 +82,8 @@ def tileset_of(collection_name: str | None) -> Tileset:
 
 def check_matrix_set(tms_id: str) -> None:
     """Refuse a tile matrix set other than the one the tiles are cut in (404)."""
-    if tms_id != TMS.id:
-        raise NotFound(f"Tile matrix set {tms_id!r} is not offered; the tiles use {TMS.id}.")
+    if tms_id != TMS_ID:
+        raise NotFound(f"Tile matrix set {tms_id!r} is not offered; the tiles use {TMS_ID}.")
 
 
 # --- tile matrix sets -------------------------------------------------------------------
@@ -89,15 +91,15 @@ def check_matrix_set(tms_id: str) -> None:
 
 def tile_matrix_sets(base: str) -> dict[str, Any]:
     """Return the list of tile matrix sets (one)."""
-    here = f"{base}/tileMatrixSets/{TMS.id}"
+    here = f"{base}/tileMatrixSets/{TMS_ID}"
     return {
         "tileMatrixSets": [
             {
-                "id": TMS.id,
-                "title": TMS.title,
+                "id": TMS_ID,
+                "title": TMS_TITLE,
                 "uri": str(TMS.uri),
                 "crs": WEB_MERCATOR_CRS,
-                "links": [link(here, "self", JSON, TMS.title or TMS.id)],
+                "links": [link(here, "self", JSON, TMS_TITLE)],
             }
         ],
         "links": [link(f"{base}/tileMatrixSets", "self", JSON, _("Tile matrix sets"))],
@@ -146,7 +148,7 @@ def _fields(layer: mvt.Layer) -> dict[str, dict[str, Any]]:
 
 def _limits(tileset: Tileset, bbox: list[float] | None) -> list[dict[str, Any]]:
     """Return the rows and columns holding the data at each zoom of the tileset."""
-    limits = []
+    limits: list[dict[str, Any]] = []
     for z in range(tileset.minzoom, mvt.MAX_ZOOM + 1):
         if bbox is None:
             first = morecantile.Tile(0, 0, z)
@@ -168,14 +170,14 @@ def _limits(tileset: Tileset, bbox: list[float] | None) -> list[dict[str, Any]]:
 
 
 def _tile_template(base: str, tileset: Tileset) -> str:
-    return f"{base}/{tileset.path}/{TMS.id}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"
+    return f"{base}/{tileset.path}/{TMS_ID}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"
 
 
 def _tileset_links(base: str, tileset: Tileset) -> list[dict[str, Any]]:
-    here = f"{base}/{tileset.path}/{TMS.id}"
-    links = [
+    here = f"{base}/{tileset.path}/{TMS_ID}"
+    links: list[dict[str, Any]] = [
         link(here, "self", JSON, tileset.title),
-        link(f"{base}/tileMatrixSets/{TMS.id}", TILING_SCHEME, JSON, TMS.title or TMS.id),
+        link(f"{base}/tileMatrixSets/{TMS_ID}", TILING_SCHEME, JSON, TMS_TITLE),
         {
             **link(_tile_template(base, tileset), "item", mvt.MVT_CONTENT_TYPE, _("Tiles")),
             "templated": True,
@@ -204,8 +206,8 @@ def tilesets(base: str, tileset: Tileset) -> dict[str, Any]:
                 "crs": WEB_MERCATOR_CRS,
                 "tileMatrixSetURI": str(TMS.uri),
                 "links": [
-                    link(f"{base}/{tileset.path}/{TMS.id}", "self", JSON, tileset.title),
-                    link(f"{base}/tileMatrixSets/{TMS.id}", TILING_SCHEME, JSON, TMS.id),
+                    link(f"{base}/{tileset.path}/{TMS_ID}", "self", JSON, tileset.title),
+                    link(f"{base}/tileMatrixSets/{TMS_ID}", TILING_SCHEME, JSON, TMS_ID),
                 ],
             }
         ],
@@ -253,7 +255,7 @@ def tilejson(base: str, tileset: Tileset, *, map_tiles: str) -> dict[str, Any]:
     if tileset.collection is None:
         template = map_tiles
     else:
-        template = f"{base}/{tileset.path}/{TMS.id}/{{z}}/{{y}}/{{x}}"
+        template = f"{base}/{tileset.path}/{TMS_ID}/{{z}}/{{y}}/{{x}}"
     bbox = _bbox(tileset, base) or list(TMS.bbox)
     # Open on the first zoom with parcels, where the register is itself.
     zoom = max(
@@ -297,7 +299,7 @@ def _path_parameter(name: str, schema: dict[str, Any], description: str) -> dict
 
 
 _TMS_ID = _path_parameter(
-    "tileMatrixSetId", {"type": "string", "enum": [TMS.id]}, "The tile matrix set."
+    "tileMatrixSetId", {"type": "string", "enum": [TMS_ID]}, "The tile matrix set."
 )
 _TILE = [
     _TMS_ID,
