@@ -58,6 +58,31 @@ def _layer(name: str, kind: str, source_layer: str, **members: Any) -> dict[str,
     return {"id": name, "type": kind, "source": SOURCE, "source-layer": source_layer, **members}
 
 
+def _admin_layers() -> list[dict[str, Any]]:
+    """Return the units' lines: provinces and districts solid and wide, the others dashed."""
+    return [
+        _layer(
+            "admin-major",
+            "line",
+            "admin_units",
+            filter=["<=", ["get", "level"], 2],
+            paint={"line-color": PALETTE["adminLine"], "line-width": 3, "line-opacity": 0.85},
+        ),
+        _layer(
+            "admin-minor",
+            "line",
+            "admin_units",
+            filter=[">", ["get", "level"], 2],
+            paint={
+                "line-color": PALETTE["adminLine"],
+                "line-width": 2,
+                "line-opacity": 0.85,
+                "line-dasharray": [3, 2],
+            },
+        ),
+    ]
+
+
 def _style_layers() -> list[dict[str, Any]]:
     """Return the style's layers, bottom to top: fills, then outlines of zones and units."""
     parcels_from = next(layer.minzoom for layer in tiles.LAYERS if layer.name == "parcels")
@@ -98,26 +123,7 @@ def _style_layers() -> list[dict[str, Any]]:
                 "line-dasharray": [4, 3],
             },
         ),
-        # Provinces and districts solid and wide; communes and villages dashed.
-        _layer(
-            "admin-major",
-            "line",
-            "admin_units",
-            filter=["<=", ["get", "level"], 2],
-            paint={"line-color": PALETTE["adminLine"], "line-width": 3, "line-opacity": 0.85},
-        ),
-        _layer(
-            "admin-minor",
-            "line",
-            "admin_units",
-            filter=[">", ["get", "level"], 2],
-            paint={
-                "line-color": PALETTE["adminLine"],
-                "line-width": 2,
-                "line-opacity": 0.85,
-                "line-dasharray": [3, 2],
-            },
-        ),
+        *_admin_layers(),
     ]
 
 
