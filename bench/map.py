@@ -49,7 +49,9 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1280, "height": 800}
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
-ZOOM = 16  # the first zoom with parcels (parcels/publishing/tiles.py), where a view holds the most
+# The first zoom with parcels' identifiers and every vertex (parcels/publishing/tiles.py;
+# z15 draws them simplified), where a view holds the most of them.
+ZOOM = 16
 TILE_PATH = "/tiles/parcels/"
 # 60 Hz: a frame interval above this (with a little timer jitter) missed a vsync.
 VSYNC_MS = 1000 / 60

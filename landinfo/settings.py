@@ -188,6 +188,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.gis",
     "django.contrib.postgres",
+    "corsheaders",
     "rest_framework",
     "drf_spectacular",
     "leaflet",
@@ -203,6 +204,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so it sees every response last: redirects carry absolute URLs (GIS clients).
     "landinfo.middleware.AbsoluteLocationMiddleware",
+    # As high as it can be (django-cors-headers asks): before anything that may answer
+    # (CommonMiddleware, WhiteNoise), so refusals and preflights carry the CORS headers too.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "landinfo.security.PermissionsPolicyMiddleware",
@@ -359,6 +363,36 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # I": parcels are found by number, address or click); allow geolocation=(self) if it gets one.
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
+# CORS (django-cors-headers): pages of any site may read the public reads (a MapLibre or
+# OpenLayers map, a planner's notebook): the parcels' JSON API, tiles, the OGC API and the
+# exports. Never with credentials, and on no other path: a page of another site cannot
+# send a signed-in notary's cookie with its request, nor read what the site's own pages,
+# forms, sign-in, the deed API or the holders' personal data answer.
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_URLS_REGEX = (
+    r"^/(?:"
+    r"api/parcels/(?:search|at|[^/]+|[^/]+/history)"  # not /holders: personal data
+    r"|api/ledger/checkpoints|api/schema/"
+    r"|tiles/.*|ogc|ogc/.*|exports/.*"
+    r")$"
+)
+CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
+# What a client may send beyond the safelisted headers: none of credentials (Authorization,
+# X-CSRFToken); the conditional headers a tile or page cache revalidates with.
+CORS_ALLOW_HEADERS = ("accept", "accept-language", "if-none-match", "if-modified-since")
+# What a GIS client reads of an answer: the CRS of features (OGC API – Features Part 2),
+# ETag for revalidation, Link, when to ask again after a 429, an export's file name and size.
+CORS_EXPOSE_HEADERS = (
+    "Content-Crs",
+    "ETag",
+    "Link",
+    "Retry-After",
+    "Content-Disposition",
+    "X-Feature-Count",
+)
+CORS_PREFLIGHT_MAX_AGE = 86_400
+
 # Content Security Policy (django-csp 4): scripts only from our origin or with the
 # request's nonce; images also from the base map's tile host when one is set.
 # A tile template's "{s}" subdomain becomes the CSP wildcard "*".
@@ -479,7 +513,7 @@ LEAFLET_CONFIG = {
         else []
     ),
     "DEFAULT_CENTER": _PROFILE.map_center,
-    "DEFAULT_ZOOM": 16,  # parcels are drawn from z16 (parcels/publishing/tiles.py)
+    "DEFAULT_ZOOM": 16,  # parcels are drawn from z15, with their identifiers from z16 (tiles.py)
     "MIN_ZOOM": 5,
     "MAX_ZOOM": 21,
     "RESET_VIEW": False,

@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from landinfo.profiles import get_profile
-from parcels.publishing import tiles
+from parcels.publishing import style, tiles
 
 # Stand in for path arguments in reverse(), so that a URL can be handed to the browser as
 # a template: integers the URL patterns accept and no real path contains.
@@ -45,8 +45,7 @@ def url_template(name: str, *arguments: str) -> str:
 
 def _layer_min_zoom(name: str) -> int:
     """Return the lowest zoom at which the tiles carry layer `name`."""
-    layer = next(layer for layer in tiles.LAYERS if layer.name == name)
-    return min(zoom for zoom, _ in layer.rows_from_zoom)
+    return next(layer.minzoom for layer in tiles.LAYERS if layer.name == name)
 
 
 def map_config(user: AbstractUser | AnonymousUser | None = None) -> dict[str, Any]:
@@ -89,6 +88,7 @@ def _own_config() -> dict[str, Any]:
             "search": reverse("parcels:search"),
             "tiles": url_template("parcels:tile", "z", "x", "y"),
         },
+        "palette": style.PALETTE,
         "landUses": {
             land_use.code: {
                 "name": land_use.name,

@@ -5,20 +5,27 @@ GiST-indexed), so nothing is transformed at read time and Python never loops ove
 features: the view validates z/x/y, runs one parameterised statement and returns
 its bytes. Tiles carry identifiers, land use, zoning and administrative units:
 the statement reads no party, right or journal table, so nothing personal can leak.
+The grid is the OGC WebMercatorQuad tile matrix set, read from `morecantile`
+(`TILE_MATRIX_SET`); the OGC API – Tiles (ogc/tiles.py) serves the same bytes.
 
-The zoom policy is the table `LAYERS`. Parcels appear from z16, where a median urban
-lot (≈300 m², ≈18 m a side) is ≈8 px wide on a 256 px tile and its outline can be
-read; at z15 it would be ≈4 px, a texture four times as dense per tile. Below z16
-the map shows administrative units (provinces always, districts from z7, communes
-from z11, villages from z13) and zoning from z12. `ST_AsMVTGeom` snaps to the
-4096 grid and drops what collapses below it, and every layer has a feature cap, so
-a tile stays under its budget (512 KB; the densest demo tile is ≈70 KB).
+The zoom policy is the table `LAYERS`. Parcels appear from z15, the zoom of QGIS at
+1:9,600: a median urban lot (≈300 m², ≈18 m a side) is ≈4 px wide there, so its
+outline and land-use colour show the fabric of a quarter but its number cannot be
+read. At z15 a parcel is therefore simplified to half a pixel and carries its id and
+land use only, ≈35 bytes instead of ≈60: the densest synthetic tile (9,201 lots of a
+dense centre) is 314 KB, the densest demo tile 104 KB. From z16, where the lot is
+≈8 px wide, parcels carry their identifier and every vertex. Below z15 the map shows
+administrative units (provinces always, districts from z7, communes from z11, villages
+from z13) and zoning from z12. `ST_AsMVTGeom` snaps to the 4096 grid and drops what
+collapses below it, and every layer has a feature cap at each level of detail, so a
+tile stays under its budget (512 KB; `bench/tile_sizes.py` measures it).
 """
 
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
+import morecantile
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
@@ -30,6 +37,8 @@ from landinfo.sql import alive, read_cursor, table
 from parcels.models import AdministrativeUnit, Parcel, ZoningZone
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
+# The OGC tile matrix set of every web map (z/x/y with y growing southwards).
+TILE_MATRIX_SET = morecantile.tms.get("WebMercatorQuad")
 MAX_ZOOM = 22
 EXTENT = 4096  # tile coordinates per side, the MVT default
 BUFFER = 64  # tile coordinates drawn past each edge, so strokes meet across seams
@@ -44,60 +53,100 @@ _Level = AdministrativeUnit.Level
 
 
 @dataclass(frozen=True, slots=True)
+class Detail:
+    """What a layer's features carry from some zoom on.
+
+    `simplify` is the tolerance of Douglas-Peucker in pixels of a 256-pixel tile (0: the
+    outline as stored, snapped to the 4096 grid). `limit` guards the budget: reaching it
+    means the zoom policy does not fit the data.
+    """
+
+    properties: tuple[str, ...]
+    limit: int
+    simplify: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class Layer:
-    """One layer of the tile: its rows, their properties, from which zoom, at most how many.
+    """One layer of the tile: its rows, and what they carry at each zoom.
 
     `rows_from_zoom` pairs a zoom with a condition of our own (never user input); a
-    row is in the tile when any condition whose zoom is reached holds. `limit` guards
-    the budget: reaching it means the zoom policy does not fit the data. A condition
-    of None takes every row.
+    row is in the tile when any condition whose zoom is reached holds. A condition of
+    None takes every row. `detail_from_zoom` pairs a zoom with the Detail in force
+    from it on, in increasing zoom, the first no later than the first row condition.
     """
 
     name: str
     table: str
-    properties: tuple[str, ...]
     rows_from_zoom: tuple[tuple[int, str | None], ...]
-    limit: int
+    detail_from_zoom: tuple[tuple[int, Detail], ...]
     dated: bool  # has a lifespan (valid_from, valid_to) and answers `as_of`
+
+    @property
+    def minzoom(self) -> int:
+        """Return the lowest zoom whose tiles carry this layer."""
+        return min(zoom for zoom, _ in self.rows_from_zoom)
+
+    @property
+    def properties(self) -> tuple[str, ...]:
+        """Return every property the layer carries at some zoom, in table order."""
+        every = (
+            name for _, detail in reversed(self.detail_from_zoom) for name in detail.properties
+        )
+        return tuple(dict.fromkeys(every))
 
     def conditions_at(self, z: int) -> list[str | None]:
         """Return the row conditions in force at zoom `z` (none: the layer is absent)."""
         return [condition for minzoom, condition in self.rows_from_zoom if z >= minzoom]
+
+    def detail_at(self, z: int) -> Detail:
+        """Return the Detail in force at zoom `z` (that of the highest zoom reached)."""
+        return [detail for minzoom, detail in self.detail_from_zoom if z >= minzoom][-1]
+
+    def property_minzoom(self, name: str) -> int:
+        """Return the lowest zoom whose tiles carry property `name` of this layer."""
+        return max(
+            self.minzoom,
+            min(zoom for zoom, detail in self.detail_from_zoom if name in detail.properties),
+        )
 
 
 LAYERS: tuple[Layer, ...] = (
     Layer(
         name="admin_units",
         table=table(AdministrativeUnit),
-        properties=("code", "name", "level"),
         rows_from_zoom=(
             (0, f"level = {_Level.PROVINCE:d}"),
             (7, f"level = {_Level.DISTRICT:d}"),  # a district is ≈20-50 px wide at z7
             (11, f"level = {_Level.COMMUNE:d}"),  # a commune is ≈30-60 px wide at z11
             (13, f"level = {_Level.VILLAGE:d}"),
         ),
-        limit=1_000,
+        detail_from_zoom=((0, Detail(properties=("code", "name", "level"), limit=1_000)),),
         dated=False,
     ),
     Layer(
         name="zoning",
         table=table(ZoningZone),
-        properties=("code", "name"),
         # Kept at parcel zooms too: which zone a parcel lies in is what a planner asks,
         # and a zone clipped to one tile costs a few dozen bytes.
         rows_from_zoom=((12, None),),
-        limit=2_000,
+        detail_from_zoom=((12, Detail(properties=("code", "name"), limit=2_000)),),
         dated=True,
     ),
     Layer(
         name="parcels",
         table=table(Parcel),
-        properties=("identifier", "land_use"),
-        rows_from_zoom=((16, None),),
-        limit=5_000,  # 50-100 bytes a parcel (demo: 60): 250-500 KB at most
+        rows_from_zoom=((15, None),),
+        detail_from_zoom=(
+            # ≈35 bytes a parcel (the densest synthetic tile: 9,201 parcels, 314 KB): at
+            # the cap ≈450 KB, room left for the other layers under the budget.
+            (15, Detail(properties=("land_use",), limit=13_000, simplify=0.5)),
+            (16, Detail(properties=("identifier", "land_use"), limit=5_000)),  # 50-100 bytes
+        ),
         dated=True,
     ),
 )
+LAYER_NAMES = tuple(layer.name for layer in LAYERS)
 
 # Lifespans follow the model: `valid_to` is the first day a row no longer holds.
 _CURRENT = "valid_to IS NULL"
@@ -124,11 +173,11 @@ class Tile:
     def __post_init__(self) -> None:
         if not 0 <= self.z <= MAX_ZOOM:
             raise InvalidTileRequest(f"Zoom {self.z} is outside 0..{MAX_ZOOM}.")
-        last = 2**self.z - 1
-        if not (0 <= self.x <= last and 0 <= self.y <= last):
+        matrix = TILE_MATRIX_SET.matrix(self.z)
+        if not (0 <= self.x < matrix.matrixWidth and 0 <= self.y < matrix.matrixHeight):
             raise InvalidTileRequest(
                 f"Tile {self.x}/{self.y} does not exist at zoom {self.z}: "
-                f"x and y run from 0 to {last}."
+                f"x and y run from 0 to {matrix.matrixWidth - 1}."
             )
 
 
@@ -142,11 +191,22 @@ def parse_as_of(text: str | None) -> dt.date | None:
         raise InvalidTileRequest(f"as_of={text!r} is not a date written YYYY-MM-DD.") from None
 
 
+def _geometry_sql(detail: Detail, z: int) -> str:
+    """Return the geometry the tile encodes at zoom `z`: as stored, or simplified."""
+    if not detail.simplify:
+        return "boundary_3857"
+    # cellSize is the width of a pixel of a 256-pixel tile at z, in metres of EPSG:3857.
+    tolerance = detail.simplify * TILE_MATRIX_SET.matrix(z).cellSize
+    # Collapsed outlines are kept: ST_AsMVTGeom drops what is too small for the grid.
+    return f"ST_Simplify(boundary_3857, {tolerance!r}, true)"
+
+
 def _layer_sql(layer: Layer, z: int, *, dated: bool) -> str | None:
     """Return the SQL expression of one layer's MVT bytes at zoom `z`, or None if absent."""
     conditions = layer.conditions_at(z)
     if not conditions:
         return None
+    detail = layer.detail_at(z)
     where = [f"boundary_3857 && {_SEARCH_ENVELOPE}"]
     if None not in conditions:
         where.append(f"({' OR '.join(c for c in conditions if c is not None)})")
@@ -154,32 +214,48 @@ def _layer_sql(layer: Layer, z: int, *, dated: bool) -> str | None:
         where.append(f"({_AS_OF})" if dated else _CURRENT)
     # `id` twice: ST_AsMVT takes the first as the feature id and keeps the second as a
     # property, for clients that read only properties.
-    columns = ", ".join(("id", "id", *layer.properties))
-    # Only names and conditions from LAYERS go into the text; z/x/y/as_of are bound.
+    columns = ", ".join(("id", "id", *detail.properties))
+    geometry = _geometry_sql(detail, z)
+    # Only names, conditions and numbers from LAYERS go into the text; z/x/y/as_of are bound.
     return (
         f"(SELECT ST_AsMVT(t, '{layer.name}', {EXTENT}, 'geom', 'id') FROM ("  # noqa: S608
         f"SELECT {columns}, "
-        f"ST_AsMVTGeom(boundary_3857, {_ENVELOPE}, {EXTENT}, {BUFFER}, true) AS geom "
-        f"FROM {layer.table} WHERE {' AND '.join(where)} LIMIT {layer.limit}) AS t)"
+        f"ST_AsMVTGeom({geometry}, {_ENVELOPE}, {EXTENT}, {BUFFER}, true) AS geom "
+        f"FROM {layer.table} WHERE {' AND '.join(where)} LIMIT {detail.limit}) AS t)"
     )
 
 
-def tile_sql(z: int, *, dated: bool) -> str:
-    """Return the one statement that makes a tile at zoom `z` (parameters z, x, y, as_of)."""
-    parts = [sql for layer in LAYERS if (sql := _layer_sql(layer, z, dated=dated)) is not None]
+def tile_sql(z: int, *, dated: bool, layers: tuple[str, ...] = LAYER_NAMES) -> str:
+    """Return the one statement that makes a tile at zoom `z` (parameters z, x, y, as_of).
+
+    `layers` names the layers the tile holds (a collection's tiles hold one).
+    """
+    parts = [
+        sql
+        for layer in LAYERS
+        if layer.name in layers and (sql := _layer_sql(layer, z, dated=dated)) is not None
+    ]
     # Layers with no feature add no bytes, so an empty tile is an empty bytea.
     return "SELECT " + (" || ".join(parts) if parts else "''::bytea")
 
 
 # Built once: a request only chooses a statement and binds its parameters.
 _STATEMENTS = {
-    (z, dated): tile_sql(z, dated=dated) for z in range(MAX_ZOOM + 1) for dated in (False, True)
+    (z, dated, layers): tile_sql(z, dated=dated, layers=layers)
+    for z in range(MAX_ZOOM + 1)
+    for dated in (False, True)
+    for layers in (LAYER_NAMES, *((name,) for name in LAYER_NAMES))
 }
 
 
-def render_tile(tile: Tile, *, as_of: dt.date | None = None) -> bytes:
-    """Return the MVT bytes of `tile` (current state, or as of a date); b"" when empty."""
-    statement = _STATEMENTS[tile.z, as_of is not None]
+def render_tile(
+    tile: Tile, *, as_of: dt.date | None = None, layers: tuple[str, ...] = LAYER_NAMES
+) -> bytes:
+    """Return the MVT bytes of `tile` (current state, or as of a date); b"" when empty.
+
+    `layers` is every layer, or the name of one alone.
+    """
+    statement = _STATEMENTS[tile.z, as_of is not None, layers]
     params = {"z": tile.z, "x": tile.x, "y": tile.y, "as_of": as_of}
     # Tiles are reads: a router may send them to a replica.
     with read_cursor(Parcel) as cursor:
@@ -193,19 +269,11 @@ def _cache_control(as_of: dt.date | None) -> str:
     return f"public, max-age={MAX_AGE_PAST if past else MAX_AGE_CURRENT}"
 
 
-# Exempt so that a POST is told 405 rather than 403: the view refuses every unsafe
-# method itself and writes nothing.
-@csrf_exempt
-@require_safe
-def parcel_tile(request: HttpRequest, z: int, x: int, y: int) -> HttpResponse:
-    """Return the vector tile z/x/y: 200 with MVT bytes, 204 if empty, 304 if unchanged."""
-    try:
-        tile = Tile(z, x, y)
-        as_of = parse_as_of(request.GET.get("as_of"))
-    except InvalidTileRequest as refusal:
-        return JsonResponse({"detail": str(refusal)}, status=refusal.status)
-
-    data = render_tile(tile, as_of=as_of)
+def tile_response(
+    request: HttpRequest, tile: Tile, *, as_of: dt.date | None, layers: tuple[str, ...]
+) -> HttpResponse:
+    """Return the tile as an answer: 200 with MVT bytes, 204 if empty, 304 if unchanged."""
+    data = render_tile(tile, as_of=as_of, layers=layers)
     if not data:
         # No ETag: a 304 stands only for a 200 (RFC 9110 §15.4.5).
         response = HttpResponse(status=204)
@@ -218,3 +286,17 @@ def parcel_tile(request: HttpRequest, z: int, x: int, y: int) -> HttpResponse:
     return (
         get_conditional_response(request, etag=response.get("ETag"), response=response) or response
     )
+
+
+# Exempt so that a POST is told 405 rather than 403: the view refuses every unsafe
+# method itself and writes nothing.
+@csrf_exempt
+@require_safe
+def parcel_tile(request: HttpRequest, z: int, x: int, y: int) -> HttpResponse:
+    """Return the vector tile z/x/y: 200 with MVT bytes, 204 if empty, 304 if unchanged."""
+    try:
+        tile = Tile(z, x, y)
+        as_of = parse_as_of(request.GET.get("as_of"))
+    except InvalidTileRequest as refusal:
+        return JsonResponse({"detail": str(refusal)}, status=refusal.status)
+    return tile_response(request, tile, as_of=as_of, layers=LAYER_NAMES)

@@ -408,6 +408,26 @@ def test_a_tile_is_served_from_the_cache_the_second_time_whatever_the_cookies(pr
     assert "Set-Cookie" not in first.headers
 
 
+def test_a_tile_cached_for_the_map_reaches_another_site_with_its_cors_headers(proxy, app):
+    # The register's map asks without an Origin and gets no CORS headers; nginx must not
+    # hand that cached answer to another site's map, whose browser would then refuse it.
+    parcel = ParcelFactory()
+    path = _tile_of(parcel, 19)
+    origin = {"Origin": "https://maps.example.org"}
+
+    for_the_map = _get(proxy, path)
+    for_another_site = _get(proxy, path, headers=origin)
+    again_for_another_site = _get(proxy, path, headers=origin)
+
+    assert for_the_map.headers["X-Cache-Status"] == "MISS"
+    assert "Access-Control-Allow-Origin" not in for_the_map.headers
+    assert for_another_site.headers["Access-Control-Allow-Origin"] == "*"
+    assert for_another_site.content == for_the_map.content
+    assert again_for_another_site.headers["X-Cache-Status"] == "HIT"
+    assert again_for_another_site.headers["Access-Control-Allow-Origin"] == "*"
+    assert [s.path for s in app] == [path, path]  # one answer of each kind, then the cache
+
+
 def test_a_forged_x_forwarded_for_does_not_escape_the_lookup_limit_behind_nginx(
     proxy, app, monkeypatch
 ):

@@ -40,6 +40,12 @@ OTHERS_JOB = (302, 403, 200, 403, 403)
 Ctx = dict[str, Any]
 Row = tuple[Callable[[Ctx], str], dict[str, tuple[int, ...]]]
 
+
+def _fixed(path: str) -> Callable[[Ctx], str]:
+    """Return the builder of a path that needs nothing from the context."""
+    return lambda c: path
+
+
 # route (as the resolver spells it) -> (how to build a path, {method: statuses})
 MATRIX: dict[str, Row] = {
     "": (lambda c: "/", {"GET": ALL_200}),
@@ -99,6 +105,33 @@ MATRIX: dict[str, Row] = {
         lambda c: f"/ogc/collections/parcels/items/{c['parcel']}",
         {"GET": ALL_200},
     ),
+    # OGC API – Tiles: public, as the map's tiles; the tile below is empty (204).
+    "ogc/tileMatrixSets": (lambda c: "/ogc/tileMatrixSets", {"GET": ALL_200}),
+    "ogc/tileMatrixSets/<str:tms>": (
+        lambda c: "/ogc/tileMatrixSets/WebMercatorQuad",
+        {"GET": ALL_200},
+    ),
+    "ogc/tiles/<str:tms>/style.json": (
+        lambda c: "/ogc/tiles/WebMercatorQuad/style.json",
+        {"GET": ALL_200},
+    ),
+    **{
+        f"ogc/{prefix}tiles{suffix}": (
+            _fixed(f"/ogc/{path}"),
+            {"GET": statuses},
+        )
+        for prefix, base in (("", ""), ("collections/<str:name>/", "collections/parcels/"))
+        for suffix, path, statuses in (
+            ("", f"{base}tiles", ALL_200),
+            ("/<str:tms>", f"{base}tiles/WebMercatorQuad", ALL_200),
+            ("/<str:tms>/tilejson.json", f"{base}tiles/WebMercatorQuad/tilejson.json", ALL_200),
+            (
+                "/<str:tms>/<int:z>/<int:y>/<int:x>",
+                f"{base}tiles/WebMercatorQuad/16/0/0",
+                (204,) * 5,
+            ),
+        )
+    },
     "api/ledger/checkpoints": (lambda c: "/api/ledger/checkpoints", {"GET": ALL_200}),
     "api/transactions/": (
         lambda c: "/api/transactions/",

@@ -44,7 +44,7 @@ from landinfo.sql import read_cursor
 from landinfo.srid import STORAGE_SRID, WEB_MERCATOR, WGS84
 from landinfo.translation import pgettext_noop
 from parcels.models import Parcel
-from parcels.publishing import layers
+from parcels.publishing import layers, tiles
 from parcels.publishing.layers import Column, Layer, SortKey
 from parcels.publishing.ogc import cql
 
@@ -78,7 +78,22 @@ CONFORMANCE = (
     # Part 5 (schemas) and the sorting of Part 8, both drafts at the time of writing.
     _FEATURES.format(5, "schemas"),
     _FEATURES.format(8, "sorting"),
+    # OGC API – Tiles (ogc/tiles.py): vector tilesets of the dataset and per collection.
+    *(
+        f"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{name}"
+        for name in (
+            "core",
+            "tileset",
+            "tilesets-list",
+            "geodata-tilesets",
+            "dataset-tilesets",
+            "mvt",
+            "oas30",
+        )
+    ),
 )
+TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+TILING_SCHEMES = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
 
 # Parameters of /items that are not attribute filters.
 _ITEMS_PARAMETERS = frozenset(
@@ -206,6 +221,8 @@ def landing_page(base: str) -> dict[str, Any]:
             link(f"{base}/api", "service-desc", OPENAPI, "The API definition (OpenAPI 3.0)"),
             link(f"{base}/conformance", "conformance", JSON, "Conformance classes"),
             link(f"{base}/collections", "data", JSON, "The collections"),
+            link(f"{base}/tiles", TILESETS_VECTOR, JSON, "Vector tiles of the register"),
+            link(f"{base}/tileMatrixSets", TILING_SCHEMES, JSON, "Tile matrix sets"),
         ],
     }
 
@@ -283,6 +300,11 @@ def collection(layer: Layer, base: str) -> dict[str, Any]:
             *(
                 link(f"{here}/schema?f=geojson", rel, SCHEMA_JSON, "Schema of a GeoJSON feature")
                 for rel in ("describedby", "describedBy")
+            ),
+            *(
+                [link(f"{here}/tiles", TILESETS_VECTOR, JSON, f"{layer.title} (vector tiles)")]
+                if layer.name in tiles.LAYER_NAMES
+                else []
             ),
         ],
         "crs": list(SUPPORTED_CRS),

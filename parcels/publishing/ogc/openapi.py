@@ -245,7 +245,10 @@ def _items_operations(layer: Layer) -> dict[str, Any]:
         "parameters": [p for p in _items_parameters(layer) if p.get("name") != "filter"],
         "requestBody": {
             "required": True,
-            "content": {"application/query-cql-json": {"schema": {"type": "object"}}},
+            "content": {
+                kind: {"schema": {"type": "object"}}
+                for kind in ("application/query-cql-json", "application/json")
+            },
         },
         "responses": responses,
     }
@@ -263,9 +266,13 @@ def _limit() -> dict[str, Any]:
 
 def openapi(base: str) -> dict[str, Any]:
     """Return the OpenAPI 3.0 definition of this API, generated from the layer registry."""
+    # Here, not at the top: ogc/tiles.py imports the views, which import this module.
+    from parcels.publishing.ogc.tiles import openapi_paths as tiles_paths
+
     paths = _service_paths()
     for layer in layers.LAYERS.values():
         paths |= _collection_paths(layer)
+    paths |= tiles_paths()
     return {
         "openapi": "3.0.3",
         "info": {

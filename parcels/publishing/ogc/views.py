@@ -9,6 +9,7 @@ response as PostGIS wrote them; only the links are made here.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -130,17 +131,25 @@ def _refusal(error: OGCError) -> JsonResponse:
     return JsonResponse(error.document(), status=error.status)
 
 
-def _ogc_view(view: Any, *, query_by_post: bool = False) -> Any:
+def _ogc_view(view: Any = None, *, query_by_post: bool = False, json_only: bool = False) -> Any:
     """Make `view` a read-only endpoint told its encoding (`as_html`), OGCError its refusal.
 
     `query_by_post`: a POST is a query too (a CQL2 JSON filter as its body, as pygeoapi
-    takes it); it reads, like a GET.
+    takes it); it reads, like a GET. `json_only`: the view has no page (the tile
+    documents, which map clients read): it is not told the encoding, a browser gets the
+    JSON, and f=html is refused.
     """
+    if view is None:
+        return functools.partial(_ogc_view, query_by_post=query_by_post, json_only=json_only)
 
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             as_html = _encoding(request) == html.HTML
-            response: HttpResponse = view(request, *args, as_html=as_html, **kwargs)
+            if json_only and (request.GET.get("f") or "").lower() == "html":
+                raise InvalidParameter("This document is offered as JSON only; use f=json.")
+            if not json_only:
+                kwargs["as_html"] = as_html
+            response: HttpResponse = view(request, *args, **kwargs)
         except OGCError as error:
             response = _refusal(error)
         # The same URL answers JSON or HTML by Accept: a cache must keep them apart.

@@ -28,20 +28,10 @@
   const SEARCH_LIMIT = 8;
   const PHONE_QUERY = window.matchMedia("(max-width: 600px)");
 
-  // Fill colours by land-use group: warm for built-up land, greens for the countryside,
-  // blues for water; outlines stay dark so adjacent parcels of one group stay apart.
-  const GROUP_COLOURS = {
-    agricultural: "#d9e9a6",
-    residential: "#f6c9a8",
-    commercial: "#ef9fb6",
-    public: "#a9c8ec",
-    infrastructure: "#d3d3cf",
-    religious: "#d3b8ea",
-    water: "#8fd0ef",
-    forest: "#86c48a",
-    unused: "#ece3c4",
-    defence: "#b5ab86",
-  };
+  // Fill colours by land-use group, and the colours of outlines: the register's palette
+  // (parcels/publishing/style.py), which its MapLibre style for other sites uses too.
+  const PALETTE = config.palette;
+  const GROUP_COLOURS = PALETTE.groups;
   const GROUP_LABELS = {
     agricultural: gettext("Agricultural land"),
     residential: gettext("Residential land"),
@@ -280,8 +270,9 @@
       fill: true,
       fillColor: GROUP_COLOURS[group] || GROUP_COLOURS.unused,
       fillOpacity: config.basemap ? 0.55 : 0.9,
-      color: "#5a4a3c",
-      weight: zoom >= 18 ? 1 : 0.6,
+      color: PALETTE.parcelOutline,
+      // At z15 lots are ≈4 px wide: thinner outlines, or a dense quarter turns to ink.
+      weight: zoom >= 18 ? 1 : zoom >= 16 ? 0.6 : 0.3,
       opacity: 0.9,
     };
   }
@@ -290,7 +281,7 @@
     const level = Number(properties.level) || 3;
     return {
       fill: false,
-      color: "#1f3b57",
+      color: PALETTE.adminLine,
       weight: level <= 2 ? 3 : 2,
       opacity: 0.85,
       dashArray: level >= 3 ? "6 4" : null,
@@ -300,7 +291,7 @@
   function zoningStyle(properties, zoom) {
     // Over parcels a tint would muddle their land-use colours: outline only.
     const fill = zoom < PARCELS_MIN_ZOOM;
-    return { fill: fill, fillColor: "#8e6bbf", fillOpacity: 0.12, color: "#6a4a9c", weight: fill ? 1 : 1.5, opacity: 0.8, dashArray: "4 3" };
+    return { fill: fill, fillColor: PALETTE.zoningFill, fillOpacity: 0.12, color: PALETTE.zoningLine, weight: fill ? 1 : 1.5, opacity: 0.8, dashArray: "4 3" };
   }
 
   // Drawing order within a tile, bottom to top: outlines of zones and units over the fills.

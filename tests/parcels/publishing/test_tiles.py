@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from landinfo.profiles import get_profile
 from landinfo.srid import STORAGE_SRID, WEB_MERCATOR, WGS84
 from parcels.models import AdministrativeUnit, Parcel
 from parcels.publishing.tiles import MVT_CONTENT_TYPE, TILE_BUDGET_BYTES
@@ -28,6 +29,7 @@ from transactions.models import JournalEntry, Right
 pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
 PARCEL_PROPERTIES = {"id", "identifier", "land_use"}
+PARCEL_PROPERTIES_Z15 = {"id", "land_use"}  # a lot is ≈4 px wide: its number is unreadable
 ADMIN_UNIT_PROPERTIES = {"id", "code", "name", "level"}
 ZONING_PROPERTIES = {"id", "code", "name"}
 WORLD_HALF = 20_037_508.342789244  # half the side of the Web Mercator square, metres
@@ -107,6 +109,18 @@ def test_parcel_layer_holds_exactly_the_parcels_in_the_tile_with_identifier_and_
     assert tile["parcels"]["extent"] == 4096
 
 
+def test_parcels_appear_at_z15_with_land_use_but_no_identifier(client):
+    # QGIS at 1:9,600 asks z15: the parcels are there, coloured by land use.
+    parcels = near_centre_parcels(3)
+    far_away_parcel()
+    tile = layers(get_tile(client, IN_TILE[15]))
+    found = features_by_id(tile, "parcels")
+    assert set(found) == {parcel.pk for parcel in parcels}
+    for parcel in parcels:
+        assert found[parcel.pk]["properties"] == {"id": parcel.pk, "land_use": parcel.land_use}
+        assert found[parcel.pk]["geometry"]["type"] == "Polygon"
+
+
 def test_tile_carries_no_personal_data_of_the_holders(client):
     (parcel,) = near_centre_parcels(1, address="12 Phố Thử Nghiệm")
     holder = PartyFactory(name="Trần Thị Bí Mật", national_id="001099012345", address="Số 7")
@@ -129,7 +143,7 @@ def test_tile_carries_no_personal_data_of_the_holders(client):
         valid_from=dt.date(2000, 1, 1),
         begun_by=entry,
     )
-    for z in (16, 17):
+    for z in (15, 16, 17):
         response = get_tile(client, IN_TILE[z])
         tile = layers(response)
         assert set(tile) <= {"parcels", "admin_units", "zoning"}
@@ -164,7 +178,7 @@ def test_zoning_follows_the_plan_in_force_on_the_date(client):
     assert set(features_by_id(then, "zoning")) == {old.pk}
 
 
-def test_low_zooms_show_administrative_units_and_zoning_but_no_parcels(client):
+def test_zooms_below_15_show_administrative_units_and_zoning_but_no_parcels(client):
     province = AdministrativeUnitFactory(
         level=AdministrativeUnit.Level.PROVINCE, boundary=square(0, 0, size=40_000.0)
     )
@@ -181,7 +195,7 @@ def test_low_zooms_show_administrative_units_and_zoning_but_no_parcels(client):
         5: ({province.pk}, None),
         8: ({province.pk, district.pk}, None),
         12: ({province.pk, district.pk, commune.pk}, {zone.pk}),
-        15: ({province.pk, district.pk, commune.pk}, {zone.pk}),
+        14: ({province.pk, district.pk, commune.pk}, {zone.pk}),
     }
     for z, (units, zones) in expected.items():
         tile = layers(get_tile(client, tile_of(ORIGIN_X + 1, ORIGIN_Y + 1, z)))
@@ -312,6 +326,39 @@ def test_densest_tile_holds_every_parcel_and_stays_under_budget(client):
     response = get_tile(client, tile)
     assert len(layers(response)["parcels"]["features"]) == count * count
     assert len(response.content) < TILE_BUDGET_BYTES
-    # One zoom out the lots are a texture, not shapes: that tile carries none of them.
+    # One zoom out the lots are simplified and carry no identifier: fewer bytes for each.
     below = get_tile(client, (15, tile[1] // 2, tile[2] // 2))
-    assert below.status_code == 204
+    assert len(layers(below)["parcels"]["features"]) == count * count
+    assert len(below.content) < 0.7 * len(response.content)
+
+
+def lot_identifier(unit: AdministrativeUnit, first: int, second: int) -> str:
+    """Return the identifier of lot (first, second) of `unit`: sheet and number, or main-sub."""
+    profile = get_profile()
+    text = f"tờ {first} thửa {second}" if profile.key == "vn" else f"{first}-{second}"
+    return profile.format_identifier(profile.parse_identifier(text, unit_code=unit.code))
+
+
+def test_z15_tile_of_a_dense_centre_holds_every_parcel_under_budget(client):
+    # 110 x 110 lots of 8 m (12,100, more than the densest synthetic z15 tile's 9,201)
+    # in one z15 tile: every one drawn, the tile under the budget.
+    tile = IN_TILE[15]
+    side, count = 8.0, 110
+    col0, row0 = cell_near_centre_of(tile, side)
+    col0, row0 = col0 - count // 2, row0 - count // 2
+    unit = AdministrativeUnitFactory()
+    Parcel.objects.bulk_create(
+        (
+            ParcelFactory.build(
+                admin_unit=unit,
+                identifier=lot_identifier(unit, i + 1, j + 1),
+                boundary=square(col0 + i, row0 + j, size=side),
+            )
+            for i in range(count)
+            for j in range(count)
+        ),
+        batch_size=2_000,
+    )
+    response = get_tile(client, tile)
+    assert len(layers(response)["parcels"]["features"]) == count * count
+    assert len(response.content) < TILE_BUDGET_BYTES
