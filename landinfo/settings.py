@@ -377,10 +377,19 @@ CORS_URLS_REGEX = (
     r"|tiles/.*|ogc|ogc/.*|exports/.*"
     r")$"
 )
-CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
+# POST: a CQL2 JSON filter sent to /ogc/collections/<c>/items is a query, a read. No path
+# the regex matches writes (tests/landinfo/test_cors.py goes through the whole route table).
+CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS", "POST")
 # What a client may send beyond the safelisted headers: none of credentials (Authorization,
-# X-CSRFToken); the conditional headers a tile or page cache revalidates with.
-CORS_ALLOW_HEADERS = ("accept", "accept-language", "if-none-match", "if-modified-since")
+# X-CSRFToken); the conditional headers a tile or page cache revalidates with, and the
+# Content-Type of a posted filter (application/query-cql-json).
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "accept-language",
+    "if-none-match",
+    "if-modified-since",
+    "content-type",
+)
 # What a GIS client reads of an answer: the CRS of features (OGC API – Features Part 2),
 # ETag for revalidation, Link, when to ask again after a 429, an export's file name and size.
 CORS_EXPOSE_HEADERS = (
