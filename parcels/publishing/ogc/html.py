@@ -278,6 +278,7 @@ def schema_page(
         properties=properties,
         # A title that only repeats the name is left out, and so is a column of them.
         has_titles=any(p["title"] and p["title"] != p["name"] for p in properties),
+        has_descriptions=any(p["description"] or p.get("enum") for p in properties),
         collection_title=title,
         items_url=f"{_base(request)}{collection_path}/items?f=html",
     )
