@@ -16,6 +16,9 @@ from parcels.models import AdministrativeUnit, Parcel
 from parcels.publishing import jobs
 from parcels.publishing.layers import (
     LAND_USE,
+    PARCEL_IDENTIFIER,
+    PARCEL_LAND_USE,
+    PARCEL_UNIT_CODE,
     Column,
     Columns,
     Layer,
@@ -120,13 +123,7 @@ CHANGES = Layer(
     geometry_sql="p.boundary",
     geometry_type="MultiPolygon",
     columns=[
-        Column(
-            "identifier",
-            "identifier",
-            "string",
-            "p.identifier",
-            pgettext_noop("GIS layer", "Parcel identifier."),
-        ),
+        PARCEL_IDENTIFIER,
         Column(
             "change",
             "change",
@@ -155,20 +152,8 @@ CHANGES = Layer(
             "coalesce(je.kind, '')",
             pgettext_noop("GIS layer", "Kind of deed."),
         ),
-        Column(
-            "land_use",
-            "land_use",
-            "string",
-            "p.land_use",
-            pgettext_noop("GIS layer", "Land-use code."),
-        ),
-        Column(
-            "unit_code",
-            "unit_code",
-            "string",
-            "u.code",
-            pgettext_noop("GIS layer", "Administrative unit code."),
-        ),
+        PARCEL_LAND_USE,
+        PARCEL_UNIT_CODE,
     ],
     filters={"admin_unit": in_unit("p.admin_unit_id"), "land_use": LAND_USE},
     needs_period=True,

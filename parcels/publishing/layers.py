@@ -233,6 +233,26 @@ _UNIT = table(AdministrativeUnit)
 _PRICE = table(LandPrice)
 _ZONE = table(ZoningZone)
 
+# Columns of the layers over a parcel p and its unit u that are not the parcels layer
+# (land prices here, changes in the app of deeds).
+PARCEL_IDENTIFIER = Column(
+    "identifier",
+    "identifier",
+    "string",
+    "p.identifier",
+    pgettext_noop("GIS layer", "Parcel identifier."),
+)
+PARCEL_LAND_USE = Column(
+    "land_use", "land_use", "string", "p.land_use", pgettext_noop("GIS layer", "Land-use code.")
+)
+PARCEL_UNIT_CODE = Column(
+    "unit_code",
+    "unit_code",
+    "string",
+    "u.code",
+    pgettext_noop("GIS layer", "Administrative unit code."),
+)
+
 PARCELS = register_layer(
     Layer(
         name="parcels",
@@ -472,13 +492,7 @@ LAND_PRICES = register_layer(
         geometry_sql="p.boundary",
         geometry_type="MultiPolygon",
         columns=[
-            Column(
-                "identifier",
-                "identifier",
-                "string",
-                "p.identifier",
-                pgettext_noop("GIS layer", "Parcel identifier."),
-            ),
+            PARCEL_IDENTIFIER,
             Column(
                 "year",
                 "year",
@@ -500,20 +514,8 @@ LAND_PRICES = register_layer(
                 "lp.currency",
                 pgettext_noop("GIS layer", "ISO 4217 code."),
             ),
-            Column(
-                "land_use",
-                "land_use",
-                "string",
-                "p.land_use",
-                pgettext_noop("GIS layer", "Land-use code."),
-            ),
-            Column(
-                "unit_code",
-                "unit_code",
-                "string",
-                "u.code",
-                pgettext_noop("GIS layer", "Administrative unit code."),
-            ),
+            PARCEL_LAND_USE,
+            PARCEL_UNIT_CODE,
         ],
         # A price belongs to its year: "as of" a day means the prices of parcels in force
         # that day, up to that year.

@@ -357,35 +357,7 @@ def _ogctests_core() -> Path:
 
 @pytest.mark.every_profile
 def test_ogctests_core_suite_passes(served, tmp_path):
-    core = _ogctests_core()
-    # A run of its own: our pytest configuration (pytest-django) must not apply to it.
-    (tmp_path / "pytest.ini").write_text("[pytest]\n")
-    result = subprocess.run(  # noqa: S603  (our interpreter and arguments)
-        [
-            str(OGCTESTS_PYTHON),
-            "-m",
-            "pytest",
-            str(core),
-            "-c",
-            str(tmp_path / "pytest.ini"),
-            "--rootdir",
-            str(tmp_path),
-            "-p",
-            "no:django",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "-rA",
-            "--tb=short",
-            "-W",
-            "ignore",
-        ],
-        cwd=tmp_path,
-        env={**os.environ, "INSTANCE_URL": served},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = _ogctests(served, tmp_path, "core")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "skipped" not in result.stdout, result.stdout[-3000:]
 
