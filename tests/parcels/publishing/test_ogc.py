@@ -549,3 +549,17 @@ def test_a_deep_page_joins_no_more_rows_than_the_first(register_data):
     # of the next link does not even read the rows it skips.
     assert _joined_rows(ogc.page_sql(layer, deep)) == at_first
     assert _joined_rows(ogc.page_sql(layer, cursor)) == at_first
+
+
+def test_a_sorted_deep_page_by_its_cursor_joins_no_more_rows_than_the_first(register_data):
+    ParcelFactory.create_batch(40)
+    layer = layers.LAYERS["parcels"]
+    order = {"limit": "5", "sortby": "-registered_area,address"}
+    first = ogc.items_request(layer, order)
+    page = ogc.features_page(layer, first)
+    for _ in range(6):  # walk to a deep page by the `next` cursors
+        page = ogc.features_page(layer, ogc.items_request(layer, {**order, "after": page.last_id}))
+    deep = ogc.items_request(layer, {**order, "after": page.last_id})
+    at_first = _joined_rows(ogc.page_sql(layer, first))
+    assert at_first and max(at_first.values()) <= 5
+    assert _joined_rows(ogc.page_sql(layer, deep)) == at_first
