@@ -310,6 +310,13 @@ def _ogc(demo: Demo, suffix: str) -> list[str]:
     return [f"/ogc/collections/{name}{suffix}" for name in demo.collections]
 
 
+TILED = ("parcels", "zoning", "admin_units")  # the collections with tiles of their own
+
+
+def _tiled(demo: Demo, suffix: str) -> list[str]:
+    return [f"/ogc/collections/{name}/tiles{suffix}" for name in TILED]
+
+
 def _exports(demo: Demo) -> list[str]:
     """Return every layer in every format; the changes layer over the whole history."""
     period = f"?start={demo.days[0]}&end={demo.days[-1]}"
@@ -341,6 +348,24 @@ ARGUMENTS: dict[str, Callable[[Demo], list[str]]] = {
         + [f"/ogc/collections/parcels/items?limit=10000&datetime={day}" for day in demo.days]
     ),
     "ogc:item": lambda demo: [f"/ogc/collections/parcels/items/{pk}" for pk in demo.parcels],
+    "ogc:schema": lambda demo: _ogc(demo, "/schema") + _ogc(demo, "/schema?f=geojson"),
+    # OGC API – Tiles: the documents, and a sample of the tiles (every tile is the same
+    # bytes as the map's /tiles/, scanned whole above; a collection's holds its layer).
+    "ogc:tile-matrix-set": lambda demo: ["/ogc/tileMatrixSets/WebMercatorQuad"],
+    "ogc:tileset": lambda demo: ["/ogc/tiles/WebMercatorQuad"],
+    "ogc:tilejson": lambda demo: ["/ogc/tiles/WebMercatorQuad/tilejson.json"],
+    "ogc:style": lambda demo: ["/ogc/tiles/WebMercatorQuad/style.json"],
+    "ogc:tile": lambda demo: [
+        f"/ogc/tiles/WebMercatorQuad/{z}/{y}/{x}" for z, x, y in demo.tiles[::5]
+    ],
+    "ogc:tilesets-of-collection": lambda demo: _tiled(demo, ""),
+    "ogc:tileset-of-collection": lambda demo: _tiled(demo, "/WebMercatorQuad"),
+    "ogc:tilejson-of-collection": lambda demo: _tiled(demo, "/WebMercatorQuad/tilejson.json"),
+    "ogc:tile-of-collection": lambda demo: [
+        f"/ogc/collections/{name}/tiles/WebMercatorQuad/{z}/{y}/{x}"
+        for name in TILED
+        for z, x, y in demo.tiles[::5]
+    ],
     "transactions:parcel-holders": lambda demo: _per_parcel(demo, "/api/parcels/{pk}/holders"),
     "transactions:detail": lambda demo: _per_parcel(demo, "/api/parcels/{pk}", dated=True),
     "transactions:history": lambda demo: _per_parcel(demo, "/api/parcels/{pk}/history", dated=True),

@@ -92,8 +92,8 @@ CHANGES = Layer(
     description=(
         pgettext_noop(
             "GIS layer",
-            "Parcels created, retired or transferred between two dates (start and end, "
-            "included), with the journal entry that did it.",
+            "Parcels created, retired, transferred or corrected between two dates (start and "
+            "end, included), with the journal entry that did it.",
         )
     ),
     from_sql=f"""
@@ -111,6 +111,13 @@ CHANGES = Layer(
             FROM {_ENTRY} e
             JOIN {_RIGHT} r ON r.begun_by_id = e.sequence
             WHERE e.kind = 'transfer' AND e.effective_date BETWEEN %(start)s AND %(end)s
+            UNION ALL
+            -- A correction voids the rights of the deed it corrects (and restores what a
+            -- reversal undid): a mirror must hear of it as of any other change.
+            SELECT DISTINCT r.parcel_id, 'corrected', e.effective_date, e.sequence
+            FROM {_ENTRY} e
+            JOIN {_RIGHT} r ON r.voided_by_id = e.sequence OR r.begun_by_id = e.sequence
+            WHERE e.kind = 'correction' AND e.effective_date BETWEEN %(start)s AND %(end)s
         ) c
         JOIN {_PARCEL} p ON p.id = c.parcel_id
         JOIN {_UNIT} u ON u.id = p.admin_unit_id
@@ -129,7 +136,7 @@ CHANGES = Layer(
             "change",
             "string",
             "c.change",
-            pgettext_noop("GIS layer", "created, retired or transferred."),
+            pgettext_noop("GIS layer", "created, retired, transferred or corrected."),
         ),
         Column(
             "date",

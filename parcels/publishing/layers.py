@@ -19,12 +19,15 @@ a filter value never becomes SQL text. Geometry is selected in the CRS asked for
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import shapely
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
+from pyproj import Transformer
 
 from landinfo.profiles import UnknownLandUse, get_profile
 from landinfo.profiles.text import quote_input
@@ -639,10 +642,44 @@ def _lifespan(
     return [layer.current_sql] if layer.current_sql else []
 
 
+# Beyond the country's outline (which has its own margin): no parcel lies there.
+REGISTER_MARGIN_M = 10_000
+
+
+@functools.cache
+def register_box(srid: int) -> shapely.Geometry:
+    """Return the box, in `srid` (x/y order), outside which the register holds nothing.
+
+    The envelope of the profile's outline and a margin, its edges densified as it is
+    transformed. A query area is clipped to it before PostGIS projects it into the
+    storage CRS: a transverse Mercator zone is only a projection near its meridian, and
+    the world's bbox projected into it came back as nothing, so a zoomed-out client got
+    an empty layer. Clipping keeps every spatial relation with the parcels as it was:
+    what is cut off lies outside all of them.
+    """
+    minx, miny, maxx, maxy = get_profile().outline.geometry.bounds
+    margin = REGISTER_MARGIN_M
+    corners = (minx - margin, miny - margin, maxx + margin, maxy + margin)
+    if srid == STORAGE_SRID:
+        return shapely.box(*corners)
+    transformer = Transformer.from_crs(STORAGE_SRID, srid, always_xy=True)
+    return shapely.box(*transformer.transform_bounds(*corners, densify_pts=21))
+
+
+def clip_to_register(geometry: shapely.Geometry, srid: int) -> shapely.Geometry:
+    """Return the part of `geometry` (x/y in `srid`) where the register can hold parcels."""
+    box = register_box(srid)
+    return geometry if box.covers(geometry) else shapely.intersection(geometry, box)
+
+
 def _bbox_condition(layer: Layer, bbox: Box, bbox_srid: int, params: dict[str, Any]) -> str:
     minx, miny, maxx, maxy = bbox
     if not (minx < maxx and miny < maxy):
         raise InvalidLayerRequest("A bbox is minx,miny,maxx,maxy with min below max.")
+    clipped = clip_to_register(shapely.box(minx, miny, maxx, maxy), bbox_srid)
+    if clipped.is_empty:
+        return "false"  # wholly where the register holds nothing
+    minx, miny, maxx, maxy = clipped.bounds
     params.update(bbox_minx=minx, bbox_miny=miny, bbox_maxx=maxx, bbox_maxy=maxy)
     params["bbox_srid"] = bbox_srid
     # The envelope is transformed once (a constant), so the GiST index on the

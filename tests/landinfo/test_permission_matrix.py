@@ -97,6 +97,10 @@ MATRIX: dict[str, Row] = {
         lambda c: "/ogc/collections/parcels/queryables",
         {"GET": ALL_200},
     ),
+    "ogc/collections/<str:name>/schema": (
+        lambda c: "/ogc/collections/parcels/schema",
+        {"GET": ALL_200},
+    ),
     "ogc/collections/<str:name>/items": (
         lambda c: "/ogc/collections/parcels/items",
         {"GET": ALL_200},

@@ -24,20 +24,22 @@ a period of one day, and no `datetime` means every change up to today.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
-import functools
 import json
 import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+import shapely
 from django.conf import settings
+from django.db import DataError
 from django.utils import timezone
-from django.utils.translation import pgettext
-from pyproj import CRS, Transformer
+from django.utils.translation import gettext, pgettext
+from pyproj import CRS
 
 from landinfo import params as public
 from landinfo.sql import read_cursor
@@ -115,7 +117,7 @@ _ITEMS_PARAMETERS = frozenset(
     }
 )
 # The parameters of one feature (/items/<id>): no paging, no filters.
-ITEM_PARAMETERS = frozenset({"f", "crs", "datetime"})
+ITEM_PARAMETERS = frozenset({"f", "crs", "datetime", "properties", "skipGeometry"})
 
 
 class When(TypedDict, total=False):
@@ -275,7 +277,7 @@ def collection(layer: Layer, base: str) -> dict[str, Any]:
         "title": layer_text(layer.title),
         "description": layer_text(layer.description)
         + (
-            " Query it with datetime=start/end (dates; '..' for an open end)."
+            " " + gettext("Query it with datetime=start/end (dates; '..' for an open end).")
             if layer.needs_period
             else ""
         ),
@@ -480,33 +482,29 @@ def _bbox(text: str, bbox_crs: OutputCrs) -> tuple[float, float, float, float]:
     a1, a2, b1, b2 = numbers
     # layers.query takes x/y (easting or longitude first): swap a north-first CRS.
     minx, miny, maxx, maxy = (a2, a1, b2, b1) if bbox_crs.north_first else (a1, a2, b1, b2)
+    geographic = CRS.from_epsg(bbox_crs.srid).is_geographic
+    if geographic and not (max(abs(minx), abs(maxx)) <= 180 and max(abs(miny), abs(maxy)) <= 90):
+        raise InvalidParameter(
+            f"bbox={text!r} is not a place in {bbox_crs.uri} (a latitude beyond 90 or a "
+            "longitude beyond 180); check the numbers and bbox-crs."
+        )
+    if geographic and minx > maxx and miny < maxy:
+        return _across_antimeridian(minx, miny, maxx, maxy, bbox_crs.srid)
     if not (minx < maxx and miny < maxy):
         raise InvalidParameter(f"bbox={text!r}: the lower corner must be below the upper.")
-    if not _within_reach(bbox_crs.srid, (minx, miny, maxx, maxy)):
-        # PostGIS would fail on the corners with an error (a 500), not an empty page.
-        raise InvalidParameter(
-            f"bbox={text!r} is not a place in {bbox_crs.uri} (e.g. a latitude beyond 90); "
-            "check the numbers and bbox-crs."
-        )
     return minx, miny, maxx, maxy
 
 
-@functools.cache
-def _to_storage(srid: int) -> Transformer:
-    return Transformer.from_crs(srid, STORAGE_SRID, always_xy=True)
-
-
-def _within_reach(srid: int, box: tuple[float, float, float, float]) -> bool:
-    """Tell whether the corners of `box` (x/y in `srid`) are somewhere in the storage CRS."""
-    minx, miny, maxx, maxy = box
-    if CRS.from_epsg(srid).is_geographic and not (
-        minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90
-    ):
-        return False
-    xs, ys = _to_storage(srid).transform(
-        [minx, maxx, maxx, minx], [miny, miny, maxy, maxy], errcheck=False
-    )
-    return all(math.isfinite(value) for value in (*xs, *ys))
+def _across_antimeridian(
+    minx: float, miny: float, maxx: float, maxy: float, srid: int
+) -> tuple[float, float, float, float]:
+    """Return the part of a box across the antimeridian (west edge east of its east edge,
+    as Part 1 allows) where the register can hold parcels: one country lies on one side."""
+    halves = [shapely.box(minx, miny, 180, maxy), shapely.box(-180, miny, maxx, maxy)]
+    kept = [half for half in halves if not layers.clip_to_register(half, srid).is_empty]
+    if not kept:
+        return halves[0].bounds  # nothing of the register there: an empty page
+    return shapely.union_all(kept).bounds
 
 
 def _day(text: str) -> dt.date:
@@ -595,7 +593,7 @@ def _sort(layer: Layer, text: str | None) -> tuple[SortKey, ...]:
     return tuple(keys)
 
 
-def _returned(layer: Layer, text: str | None) -> tuple[str, ...] | None:
+def parse_properties(layer: Layer, text: str | None) -> tuple[str, ...] | None:
     """Return the columns `properties=` keeps, in the layer's order (None: all)."""
     if text is None:
         return None
@@ -609,7 +607,7 @@ def _returned(layer: Layer, text: str | None) -> tuple[str, ...] | None:
     return tuple(name for name in names if name in asked)
 
 
-def _flag(name: str, text: str | None) -> bool:
+def parse_flag(name: str, text: str | None) -> bool:
     if text is None or text.lower() in ("false", "0", ""):
         return False
     if text.lower() in ("true", "1"):
@@ -622,8 +620,53 @@ def _cursor(layer: Layer, text: str | None, sort: tuple[SortKey, ...]) -> Any:
     if not text:
         return None
     if sort:
-        return decode_cursor(text, len(sort) + 1)
-    return _integer("after", text, minimum=0) if layer.id_type == "integer" else text
+        values = decode_cursor(text, len(sort) + 1)
+        kinds = [key.column.type for key in sort] + [layer.id_type]
+        if not all(
+            _fits(value, kind, empty=position < len(sort))
+            for position, (value, kind) in enumerate(zip(values, kinds, strict=True))
+        ):
+            raise InvalidParameter(_CURSOR_REFUSED)
+        return values
+    if layer.id_type == "integer":
+        return _integer("after", text, minimum=0)
+    return _text(text, "after")
+
+
+_CURSOR_REFUSED = (
+    "after is the cursor of the `next` link of a page with the same sortby; "
+    "start from the first page."
+)
+
+
+def _fits(value: Any, kind: str, *, empty: bool) -> bool:
+    """Tell whether a cursor's value is one of a column of `kind` (None if it may be empty)."""
+    if value is None:
+        return empty
+    if kind == "integer":
+        return type(value) is int and abs(value) <= public.BIGINT_MAX
+    if kind == "number":
+        return type(value) in (int, float) and abs(value) < 1e300  # no inf, nan or 10**400
+    if not isinstance(value, str):
+        return False
+    try:
+        _text(value, "after")
+        if kind == "date":
+            dt.date.fromisoformat(value)
+    except (InvalidParameter, ValueError):
+        return False
+    return True
+
+
+def _text(value: str, name: str) -> str:
+    """Return `value` if PostgreSQL can hold it as text (no NUL, valid Unicode)."""
+    try:
+        if "\x00" not in value:
+            value.encode("utf-8")
+            return value
+    except UnicodeEncodeError:
+        pass
+    raise InvalidParameter(f"{name} holds a character that is not text.")
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -636,15 +679,8 @@ def decode_cursor(text: str, length: int) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
     except (ValueError, TypeError):
         values = None
-    if (
-        not isinstance(values, list)
-        or len(values) != length
-        or not all(v is None or isinstance(v, str | int | float) for v in values)
-    ):
-        raise InvalidParameter(
-            "after is the cursor of the `next` link of a page with the same sortby; "
-            "start from the first page."
-        )
+    if not isinstance(values, list) or len(values) != length:
+        raise InvalidParameter(_CURSOR_REFUSED)
     return values
 
 
@@ -687,8 +723,8 @@ def items_request(
         properties=properties,
         condition=_condition(layer, params, posted),
         sort=sort,
-        returned=_returned(layer, params.get("properties")),
-        skip_geometry=_flag("skipGeometry", params.get("skipGeometry")),
+        returned=parse_properties(layer, params.get("properties")),
+        skip_geometry=parse_flag("skipGeometry", params.get("skipGeometry")),
     )
 
 
@@ -772,7 +808,7 @@ def features_page(layer: Layer, request: ItemsRequest) -> Page:
     from (no cursor), as GDAL and QGIS read it from the first page.
     """
     statement = page_sql(layer, request)
-    with read_cursor(Parcel) as cursor:  # a replica may serve reads
+    with read_cursor(Parcel) as cursor, _refused_by_the_database():
         cursor.execute(statement.sql, statement.params)
         features, returned, last = cursor.fetchone()
         last_keys = json.loads(last) if last is not None else None
@@ -798,14 +834,37 @@ def features_page(layer: Layer, request: ItemsRequest) -> Page:
     return Page(features, returned, matched, last_id, more)
 
 
-def feature(layer: Layer, feature_id: str, *, crs: OutputCrs, when: When) -> str:
+@contextlib.contextmanager
+def _refused_by_the_database() -> Iterator[None]:
+    """Turn a value PostgreSQL refuses (a data exception: a number out of range, a text
+    it cannot compare) into a 400 naming it, not a 500: the filter and cursor are checked
+    before the statement, and this is the net for what no check foresaw."""
+    try:
+        yield
+    except DataError as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else "a value"
+        raise InvalidParameter(
+            f"The register cannot answer this request: {message}. Check the filter's values."
+        ) from None
+
+
+def feature(
+    layer: Layer,
+    feature_id: str,
+    *,
+    crs: OutputCrs,
+    when: When,
+    returned: tuple[str, ...] | None = None,
+    skip_geometry: bool = False,
+) -> str:
     """Return the GeoJSON text of one feature; raise NotFound when there is none."""
     try:
         selected = layers.query(layer, srid=crs.srid, feature_id=feature_id, **when)
     except layers.InvalidLayerRequest as refusal:
         raise InvalidParameter(str(refusal)) from None
     with read_cursor(Parcel) as cursor:  # a replica may serve reads
-        statement = f"SELECT {_feature_sql(layer, crs)}::text FROM ({selected.sql}) q"  # noqa: S608
+        shape = _feature_sql(layer, crs, returned, skip_geometry)
+        statement = f"SELECT {shape}::text FROM ({selected.sql}) q"  # noqa: S608
         cursor.execute(statement, selected.params)
         row = cursor.fetchone()
     if row is None:

@@ -24,9 +24,9 @@ dates with dates (a date may be typed as 'YYYY-MM-DD' text), geometry with geome
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import math
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -36,7 +36,7 @@ import shapely
 import shapely.geometry
 import shapely.validation
 from django.utils import timezone
-from pyproj import Transformer
+from pyproj import CRS
 
 from landinfo.profiles.text import quote_input
 from landinfo.srid import STORAGE_SRID
@@ -48,7 +48,8 @@ MAX_FILTER_LENGTH = 20_000  # characters: a filter is a question, not a data upl
 MAX_NODES = 2_000  # operators, properties and literals in one filter
 
 _COMPARISONS = {"=": "=", "<>": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
-_ARITHMETIC = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%", "div": "/", "^": "^"}
+# `%` is written mod(): a % in the statement's text is psycopg2's placeholder sign.
+_ARITHMETIC = {"+": "+", "-": "-", "*": "*", "/": "/", "div": "/", "^": "^", "%": "mod"}
 _SPATIAL = {
     "s_intersects": "ST_Intersects",
     "s_disjoint": "ST_Disjoint",
@@ -162,6 +163,8 @@ class _Translation:
     nodes: int = 0
 
     def bind(self, value: Any) -> str:
+        if isinstance(value, str):
+            value = text_value(value)
         name = f"cql_{len(self.params)}"
         self.params[name] = value
         return f"%({name})s"
@@ -224,6 +227,12 @@ class _Translation:
         for value in (left, pattern):
             if value.type != "string":
                 raise FilterError(f"LIKE compares text; {_show(args[0])} is {value.type}.")
+        written = _literal_text(args[1])
+        if written is not None and (len(written) - len(written.rstrip("\\"))) % 2:
+            raise FilterError(
+                f"The LIKE pattern {quote_input(written)} ends with a lone \\ (the escape "
+                "sign); write \\\\ for a backslash."
+            )
         return f"({left.sql}) LIKE ({pattern.sql})"
 
     def between(self, op: str, args: list[Any]) -> str:
@@ -382,6 +391,8 @@ class _Translation:
                 # Division by zero is no value (the comparison is then not true), not an error.
                 right = Value(f"NULLIF({right.sql}, 0)", right.type)
             expression = f"(({left.sql})::numeric {_ARITHMETIC[op]} ({right.sql})::numeric)"
+            if op == "%":
+                expression = f"mod(({left.sql})::numeric, ({right.sql})::numeric)"
             if op == "div":
                 expression = f"trunc{expression}"
             return Value(expression, "number")
@@ -398,7 +409,7 @@ class _Translation:
             raise FilterError(f"A geometry of the filter cannot be read: {error}.") from None
         if self.north_first:
             shape = shapely.transform(shape, lambda xy: xy[:, ::-1])
-        _check_geometry(shape, self.srid)
+        shape = _checked_geometry(shape, self.srid)
         sql = f"ST_Transform(ST_GeomFromText({self.bind(shape.wkt)}, {int(self.srid)}), {STORAGE_SRID})"
         return Value(sql, "geometry")
 
@@ -416,6 +427,27 @@ def to_sql(layer: Layer, expression: Any, *, srid: int, north_first: bool) -> la
     """
     translation = _Translation(layer, srid, north_first)
     return layers.Query(sql=translation.condition(expression), params=translation.params)
+
+
+def text_value(text: str) -> str:
+    """Return a text value as the register compares it: NFC, as addresses are stored.
+
+    Refused when PostgreSQL could not hold it (a NUL, a lone surrogate).
+    """
+    if "\x00" in text:
+        raise FilterError("A text of the filter holds a NUL character.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FilterError("A text of the filter is not valid Unicode.") from None
+    return unicodedata.normalize("NFC", text)
+
+
+def _literal_text(node: Any) -> str | None:
+    """Return the text a LIKE pattern is written as (through CASEI/ACCENTI), if a literal."""
+    while isinstance(node, Mapping) and node.get("op") in ("casei", "accenti"):
+        node = (node.get("args") or [None])[0]
+    return node if isinstance(node, str) else None
 
 
 def _is_text_literal(node: Any) -> bool:
@@ -451,28 +483,29 @@ def _bbox_polygon(bbox: Any) -> dict[str, Any]:
     }
 
 
-def _check_geometry(shape: Any, srid: int) -> None:
-    """Refuse a literal geometry PostGIS could not use: empty, invalid, or off the map."""
+def _checked_geometry(shape: Any, srid: int) -> Any:
+    """Return a literal geometry clipped to where the register can hold parcels.
+
+    Refused when PostGIS could not use it: empty, invalid, not a number, or beyond the
+    range of latitude and longitude in a geographic CRS.
+    """
     if shape.is_empty:
         raise FilterError("A geometry of the filter is empty.")
     coordinates = shapely.get_coordinates(shape)
     if not math.isfinite(float(coordinates.sum())):
         raise FilterError("A geometry of the filter has a coordinate that is not a number.")
+    if CRS.from_epsg(srid).is_geographic and not (
+        abs(coordinates[:, 0]).max() <= 180 and abs(coordinates[:, 1]).max() <= 90
+    ):
+        raise FilterError(
+            "A geometry of the filter is not a place in its CRS (a latitude beyond 90 or a "
+            "longitude beyond 180); check the coordinates, their order, and filter-crs."
+        )
     if not shape.is_valid:
         raise FilterError(
             f"A geometry of the filter is not valid: {shapely.validation.explain_validity(shape)}."
         )
-    xs, ys = _to_storage(srid).transform(coordinates[:, 0], coordinates[:, 1], errcheck=False)
-    if not (all(map(math.isfinite, xs)) and all(map(math.isfinite, ys))):
-        raise FilterError(
-            "A geometry of the filter is not a place in its CRS (e.g. a latitude beyond 90); "
-            "check the coordinates, their order, and filter-crs."
-        )
-
-
-@functools.cache
-def _to_storage(srid: int) -> Transformer:
-    return Transformer.from_crs(srid, STORAGE_SRID, always_xy=True)
+    return layers.clip_to_register(shape, srid)
 
 
 def _show(node: Any) -> str:

@@ -50,14 +50,23 @@ _RELATIONS: dict[str, tuple[Promise, bool]] = {
         pgettext_lazy("OGC API", "Queryables"),
         True,
     ),
-    "describedby": (pgettext_lazy("OGC API", "Schema"), True),
+    "http://www.opengis.net/def/rel/ogc/1.0/schema": (pgettext_lazy("OGC API", "Schema"), True),
+    "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector": (
+        pgettext_lazy("OGC API", "Vector tiles"),
+        False,
+    ),
+    "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes": (
+        gettext_lazy("Tile matrix sets"),
+        False,
+    ),
     "data": (pgettext_lazy("OGC API", "Collections"), True),
     "conformance": (gettext_lazy("Conformance classes"), True),
     "service-desc": (gettext_lazy("API definition (OpenAPI)"), True),
     "collection": (pgettext_lazy("OGC API", "The collection"), True),
 }
-# Links every page has already (itself, its JSON): not listed again.
-_SELF_RELATIONS = frozenset({"self", "alternate"})
+# Links every page has already (itself, its JSON), and the GeoJSON feature's schema for
+# GDAL (describedby, twice spelt; the page links the schema): not listed again.
+_SELF_RELATIONS = frozenset({"self", "alternate", "describedby", "describedBy"})
 
 SchemaKind = Literal["queryables", "schema"]
 _SCHEMA_TEXT: dict[SchemaKind, tuple[Promise, Promise]] = {

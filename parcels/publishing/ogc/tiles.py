@@ -27,7 +27,15 @@ from django.views.decorators.http import require_safe
 
 from parcels.publishing import layers, style
 from parcels.publishing import tiles as mvt
-from parcels.publishing.ogc.core import CRS84, JSON, NotFound, OGCError, collection, link
+from parcels.publishing.ogc.core import (
+    CRS84,
+    JSON,
+    NotFound,
+    OGCError,
+    collection,
+    layer_text,
+    link,
+)
 from parcels.publishing.ogc.openapi import _errors, _operation, _response
 from parcels.publishing.ogc.views import _base, _json, _ogc_view
 from parcels.views import url_template
@@ -140,7 +148,10 @@ def _fields(layer: mvt.Layer) -> dict[str, dict[str, Any]]:
     }
     for name in layer.properties:
         column = described.field(name)
-        fields[name] = {"type": _COLUMN_TYPES[column.type], "description": column.description}
+        fields[name] = {
+            "type": _COLUMN_TYPES[column.type],
+            "description": layer_text(column.description),
+        }
         if (from_zoom := layer.property_minzoom(name)) > layer.minzoom:
             fields[name]["description"] += " " + _("From zoom %(zoom)d.") % {"zoom": from_zoom}
     return fields
@@ -275,7 +286,7 @@ def tilejson(base: str, tileset: Tileset, *, map_tiles: str) -> dict[str, Any]:
         "vector_layers": [
             {
                 "id": layer.name,
-                "description": layers.get_layer(layer.name).title,
+                "description": layer_text(layers.get_layer(layer.name).title),
                 "minzoom": layer.minzoom,
                 "maxzoom": mvt.MAX_ZOOM,
                 "fields": {name: field["description"] for name, field in _fields(layer).items()},

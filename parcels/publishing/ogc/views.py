@@ -43,6 +43,8 @@ from parcels.publishing.ogc.core import (
     landing_page,
     layer_named,
     link,
+    parse_flag,
+    parse_properties,
     parse_when,
     queryables,
     resolve_crs,
@@ -265,16 +267,31 @@ def schema_view(request: HttpRequest, name: str, *, as_html: bool) -> HttpRespon
     return _json(_with_html_link(request, document), SCHEMA_JSON)
 
 
-def _page_links(request: HttpRequest, name: str, items: ItemsRequest, page: Page) -> list:
+def _page_links(
+    request: HttpRequest, name: str, items: ItemsRequest, page: Page, posted: str | None = None
+) -> list:
+    """Return the links of a page; those of a POSTed filter carry it as GET parameters.
+
+    Every link is a GET a client can follow as it is: a page reached by POST links its
+    next page with the filter in the URL (filter-lang=cql2-json), not without it.
+    """
     here = request.build_absolute_uri(request.path)
     base = _base(request)
     query = {k: v for k, v in request.GET.items() if k not in ("offset", "after")}
+    if posted is not None:
+        query |= {"filter": posted, "filter-lang": "cql2-json"}
 
     def at(**position: Any) -> str:
         return f"{here}?{urlencode({**query, **position})}"
 
+    current = {k: v for k, v in request.GET.items() if k in ("offset", "after")}
     links = [
-        link(request.build_absolute_uri(), "self", GEOJSON, "This page"),
+        link(
+            at(**current) if posted is not None else request.build_absolute_uri(),
+            "self",
+            GEOJSON,
+            "This page",
+        ),
         link(f"{base}/collections/{name}", "collection", JSON, "The collection"),
         link(
             f"{base}/collections/{name}/queryables",
@@ -293,6 +310,13 @@ def _page_links(request: HttpRequest, name: str, items: ItemsRequest, page: Page
     return links
 
 
+def _alternate(request: HttpRequest, links: list[dict[str, str]], posted: str | None) -> str:
+    """Return the URL of a page's HTML; a POSTed page's is its self link's, filter and all."""
+    if posted is None:
+        return html.url_as(request, "html")
+    return links[0]["href"] + "&f=html"
+
+
 def _items(request: HttpRequest, name: str, *, as_html: bool) -> HttpResponse:
     """Return a page of features as a GeoJSON FeatureCollection made by PostGIS."""
     layer = layer_named(name)
@@ -303,7 +327,7 @@ def _items(request: HttpRequest, name: str, *, as_html: bool) -> HttpResponse:
         items = items_request(layer, request.GET.dict(), posted)
         as_html = False
     page = features_page(layer, items)
-    links = _page_links(request, name, items, page)
+    links = _page_links(request, name, items, page, posted)
     if as_html:
         return html.items(request, layer, page, links)
     head: dict[str, Any] = {"type": "FeatureCollection"}
@@ -312,7 +336,7 @@ def _items(request: HttpRequest, name: str, *, as_html: bool) -> HttpResponse:
     head |= {
         "numberReturned": page.returned,
         "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "links": [*links, _html_link(html.url_as(request, "html"))],
+        "links": [*links, _html_link(_alternate(request, links, posted))],
     }
     # The features are spliced in as PostGIS wrote them: Python never parses them.
     body = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ' + page.features + "}"
@@ -338,7 +362,14 @@ def item_view(request: HttpRequest, name: str, feature_id: str, *, as_html: bool
     if as_html:
         text = feature(layer, feature_id, crs=html.MAP_CRS, when=when)
         return html.item(request, layer, feature_id, text)
-    text = feature(layer, feature_id, crs=crs, when=when)
+    text = feature(
+        layer,
+        feature_id,
+        crs=crs,
+        when=when,
+        returned=parse_properties(layer, request.GET.get("properties")),
+        skip_geometry=parse_flag("skipGeometry", request.GET.get("skipGeometry")),
+    )
     base = _base(request)
     here = request.build_absolute_uri(request.path)
     links = [
