@@ -356,7 +356,7 @@ ARGUMENTS: dict[str, Callable[[Demo], list[str]]] = {
     "ogc:tilejson": lambda demo: ["/ogc/tiles/WebMercatorQuad/tilejson.json"],
     "ogc:style": lambda demo: ["/ogc/tiles/WebMercatorQuad/style.json"],
     "ogc:tile": lambda demo: [
-        f"/ogc/tiles/WebMercatorQuad/{z}/{y}/{x}" for z, x, y in demo.tiles[::5]
+        f"/ogc/tiles/WebMercatorQuad/{z}/{y}/{x}" for z, x, y in demo.tiles[::25]
     ],
     "ogc:tilesets-of-collection": lambda demo: _tiled(demo, ""),
     "ogc:tileset-of-collection": lambda demo: _tiled(demo, "/WebMercatorQuad"),
@@ -364,7 +364,7 @@ ARGUMENTS: dict[str, Callable[[Demo], list[str]]] = {
     "ogc:tile-of-collection": lambda demo: [
         f"/ogc/collections/{name}/tiles/WebMercatorQuad/{z}/{y}/{x}"
         for name in TILED
-        for z, x, y in demo.tiles[::5]
+        for z, x, y in demo.tiles[::25]
     ],
     "transactions:parcel-holders": lambda demo: _per_parcel(demo, "/api/parcels/{pk}/holders"),
     "transactions:detail": lambda demo: _per_parcel(demo, "/api/parcels/{pk}", dated=True),
