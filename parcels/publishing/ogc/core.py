@@ -553,6 +553,11 @@ def _interval(text: str) -> tuple[dt.date, dt.date]:
 
 def _condition(layer: Layer, params: Mapping[str, str], posted: str | None) -> layers.Query | None:
     """Return the CQL2 filter (`filter`, or a posted CQL2 JSON body) as SQL, or None."""
+    if posted is not None and params.get("filter"):
+        raise InvalidParameter(
+            "A POST carries its filter as its body; the query's filter would be a second "
+            "one. Give one of them."
+        )
     text = posted if posted is not None else params.get("filter")
     if text is None or not text.strip():
         return None
@@ -677,7 +682,7 @@ def encode_cursor(values: list[Any]) -> str:
 def decode_cursor(text: str, length: int) -> list[Any]:
     try:
         values = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         values = None
     if not isinstance(values, list) or len(values) != length:
         raise InvalidParameter(_CURSOR_REFUSED)

@@ -46,6 +46,7 @@ from parcels.publishing.layers import Layer
 GEOMETRY = "geometry"  # the name of every layer's geometry in filters and queryables
 MAX_FILTER_LENGTH = 20_000  # characters: a filter is a question, not a data upload
 MAX_NODES = 2_000  # operators, properties and literals in one filter
+MAX_DEPTH = 32  # operators within operators
 
 _COMPARISONS = {"=": "=", "<>": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
 # `%` is written mod(): a % in the statement's text is psycopg2's placeholder sign.
@@ -142,8 +143,12 @@ def parse(text: str, language: str | None) -> Any:
                 "A filter is a condition (a comparison, a predicate, and/or/not); "
                 f"{_show(standard)} is a value."
             )
-        expression.validate()
-    except (cql2.ParseError, cql2.ValidationError, ValueError) as error:
+        if _depth(standard) > MAX_DEPTH:
+            raise FilterError(f"The filter nests operators over {MAX_DEPTH} deep.")
+        # Not cql2's validate(): its schema check took 30 ms for a comparison and grew
+        # with each level (1.3 s at 40 NOTs, a worker's minutes at 1,500); the
+        # translator checks every operator's arguments and types itself.
+    except (cql2.ParseError, cql2.ValidationError, ValueError, RecursionError) as error:
         if isinstance(error, FilterError):
             raise
         # The parser's message points at the place in the text; the schema's repeats the
@@ -340,7 +345,7 @@ class _Translation:
         if "date" in node or "timestamp" in node:
             return Value(self.bind(_date(str(node.get("date") or node.get("timestamp")))), "date")
         if "bbox" in node:
-            return self.geometry(_bbox_polygon(node["bbox"]))
+            return self.geometry(_bbox_polygon(node["bbox"], self.srid))
         if ("type" in node and "coordinates" in node) or node.get("type") == "GeometryCollection":
             return self.geometry(node)
         if "op" in node:
@@ -426,7 +431,31 @@ def to_sql(layer: Layer, expression: Any, *, srid: int, north_first: bool) -> la
     `srid` and `north_first` describe the CRS of the filter's literal geometries.
     """
     translation = _Translation(layer, srid, north_first)
-    return layers.Query(sql=translation.condition(expression), params=translation.params)
+    try:
+        sql = translation.condition(expression)
+    except FilterError:
+        raise
+    except (IndexError, KeyError, TypeError, AttributeError, ValueError):
+        # An operator with too few arguments, or a value where a list belongs: CQL2 JSON
+        # that parses but is not a filter.
+        raise FilterError(
+            "The filter is malformed: an operator has too few arguments, or arguments "
+            "of the wrong kind."
+        ) from None
+    return layers.Query(sql=sql, params=translation.params)
+
+
+def _depth(node: Any) -> int:
+    """Return how deep operators nest in a CQL2 JSON expression (without recursion)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(current, Mapping):
+            stack.extend((child, depth + 1) for child in current.values())
+        elif isinstance(current, list):
+            stack.extend((child, depth + 1) for child in current)
+    return deepest // 2  # an operator is two levels of JSON: its object and its args
 
 
 def text_value(text: str) -> str:
@@ -470,13 +499,20 @@ def _date(text: str) -> dt.date:
     return timezone.localtime(moment).date()
 
 
-def _bbox_polygon(bbox: Any) -> dict[str, Any]:
+def _bbox_polygon(bbox: Any, srid: int) -> dict[str, Any]:
+    """Return a BBOX as GeoJSON: a polygon, or two across the antimeridian (west > east)."""
     numbers = list(bbox) if isinstance(bbox, list) else []
     if len(numbers) == 6:  # heights are not stored
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4 or not all(isinstance(n, int | float) for n in numbers):
         raise FilterError(f"A bbox is 4 (or 6) numbers; got {_show(bbox)}.")
     minx, miny, maxx, maxy = numbers
+    if minx > maxx and CRS.from_epsg(srid).is_geographic:
+        east, west = (
+            _bbox_polygon([minx, miny, 180, maxy], srid),
+            _bbox_polygon([-180, miny, maxx, maxy], srid),
+        )
+        return {"type": "MultiPolygon", "coordinates": [east["coordinates"], west["coordinates"]]}
     return {
         "type": "Polygon",
         "coordinates": [[[minx, miny], [maxx, miny], [maxx, maxy], [minx, maxy], [minx, miny]]],

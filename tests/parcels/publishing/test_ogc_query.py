@@ -590,3 +590,58 @@ def test_the_changes_feed_tells_of_a_correction(
         ("corrected", correction.sequence)
     ]
     assert later[0]["properties"]["identifier"] == target.identifier
+
+
+# --- what the second outsider round found --------------------------------------------
+
+
+def test_a_deeply_nested_filter_is_refused_at_once(client, district):
+    for depth in (40, 1500):
+        response = _get(client, filter="NOT " * depth + "registered_area > 1", limit=1)
+        assert response.status_code == 400 and "deep" in response.json()["description"]
+    # A long flat list is not deep: 30 alternatives are one OR.
+    wide = " OR ".join(f"registered_area > {n}" for n in range(30))
+    assert _get(client, filter=wide).status_code == 200
+    assert _get(client, filter="NOT " * 20 + "registered_area > 1").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"op": "="},
+        {"op": "=", "args": [{"property": "identifier"}]},
+        {"op": "in", "args": [{"property": "identifier"}]},
+        {"op": "between", "args": [{"property": "registered_area"}, 1]},
+        {"op": "not", "args": []},
+        {"op": "like", "args": [{"property": "address"}]},
+    ],
+)
+def test_cql2_json_that_parses_but_is_no_filter_is_a_400(client, body):
+    response = _get(client, filter=json.dumps(body), **{"filter-lang": "cql2-json"})
+    assert response.status_code == 400, response.content[:300]
+
+
+def test_a_cursor_nested_too_deep_to_read_is_a_400(client, district):
+    response = _get(client, sortby="-registered_area", after=_raw_token("[" * 3000))
+    assert response.status_code == 400
+
+
+def _raw_token(text: str) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def test_a_cql2_bbox_across_the_antimeridian_holds_what_lies_in_it(client, district):
+    found = _ids(_all(client, {"filter": "S_INTERSECTS(geometry, BBOX(100,-10,-170,60))"}))
+    assert found == _ids(district)
+    sea = _ids(_all(client, {"filter": "S_INTERSECTS(geometry, BBOX(170,-10,-170,10))"}))
+    assert sea == set()
+
+
+def test_a_post_with_a_second_filter_in_its_query_is_refused(client, district):
+    body = json.dumps({"op": "=", "args": [{"property": "land_use"}, "X"]})
+    response = client.post(
+        f"{ITEMS}?filter=registered_area>1", body, content_type="application/query-cql-json"
+    )
+    assert response.status_code == 400 and "one of them" in response.json()["description"]
