@@ -154,25 +154,16 @@ class ParcelFactory(factory.django.DjangoModelFactory):
     admin_unit = factory.SubFactory(AdministrativeUnitFactory)
     identifier = factory.LazyAttributeSequence(
         lambda o, n: get_profile().format_identifier(
-            get_profile().parse_identifier(_lot_number(n), unit_code=o.admin_unit.code)
+            get_profile().parse_identifier(
+                f"tờ 1 thửa {n + 1}" if get_profile().key == "vn" else f"{n + 1}",
+                unit_code=o.admin_unit.code,
+            )
         )
     )
     land_use = factory.LazyFunction(lambda: get_profile().land_uses[0].code)
     boundary = factory.LazyAttribute(lambda o: square(*o.cell))
     registered_area = factory.LazyAttribute(lambda o: Decimal(str(round(o.boundary.area, 2))))
     valid_from = dt.date(2000, 1, 1)
-
-
-def _lot_number(n: int) -> str:
-    """Return the n-th lot number as the profile writes one, unique for any n.
-
-    A Korean main number (본번) stops at 9999: past it the sub-number (부번) counts, so a
-    session whose tests made tens of thousands of parcels still makes valid ones.
-    """
-    if get_profile().key == "vn":
-        return f"tờ 1 thửa {n + 1}"
-    main, sub = n % 9999 + 1, n // 9999
-    return f"{main}-{sub}" if sub else f"{main}"
 
 
 class ZoningZoneFactory(factory.django.DjangoModelFactory):

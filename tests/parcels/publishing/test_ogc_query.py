@@ -49,7 +49,9 @@ def _get(client, path=ITEMS, **params):
 
 def _all(client, params) -> list[dict]:
     """Return every feature of a query, following the `next` links."""
-    features, url, query = [], ITEMS, {**params, "limit": 1000}
+    features: list[dict] = []
+    url: str | None = ITEMS
+    query: dict | None = {**params, "limit": 1000}
     while url:
         response = client.get(url, query, HTTP_ACCEPT="application/geo+json")
         assert response.status_code == 200, response.content[:500]
