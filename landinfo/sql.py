@@ -42,6 +42,15 @@ def alive(alias: str = "", day: str = "day") -> str:
     )
 
 
+def alive_during(alias: str) -> str:
+    """Return the SQL test that a row of `alias` was in force at any time from the
+    parameter `start` to `end` (both included): begun by the end, not ended by the start."""
+    return (
+        f"{alias}.valid_from <= %(end)s"
+        f" AND ({alias}.valid_to IS NULL OR {alias}.valid_to > %(start)s)"
+    )
+
+
 @contextmanager
 def read_cursor(model: type[models.Model]) -> Iterator[Any]:
     """Yield a cursor on the database that serves reads of `model` (a replica may)."""

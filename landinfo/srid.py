@@ -1,8 +1,11 @@
 """The storage SRID, fixed by the jurisdiction profile for the life of a database."""
 
+import functools
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.base.base import BaseDatabaseWrapper
+from pyproj import CRS
 
 from landinfo.profiles.registry import PROFILES
 
@@ -16,6 +19,12 @@ def storage_srid() -> int:
 
 
 STORAGE_SRID = storage_srid()
+
+
+@functools.cache
+def is_geographic(srid: int) -> bool:
+    """Tell whether EPSG:`srid` is in degrees (PROJ says; asked once per SRID)."""
+    return bool(CRS.from_epsg(srid).is_geographic)
 
 
 class ProfileMismatch(ImproperlyConfigured):

@@ -31,7 +31,7 @@ from pyproj import Transformer
 
 from landinfo.profiles import UnknownLandUse, get_profile
 from landinfo.profiles.text import quote_input
-from landinfo.sql import alive, table
+from landinfo.sql import alive, alive_during, table
 from landinfo.srid import STORAGE_SRID, WGS84
 from landinfo.translation import pgettext_noop
 from parcels.models import AdministrativeUnit, LandPrice, Parcel, ZoningZone
@@ -205,12 +205,6 @@ def get_layer(name: str) -> Layer:
 def current(alias: str) -> str:
     """Return the condition that a row of `alias` is in force today (still open)."""
     return f"{alias}.valid_to IS NULL"
-
-
-def during(alias: str) -> str:
-    """Return the condition that a row of `alias` was in force at any time from %(start)s
-    to %(end)s (both included): begun by the end, not retired before the start."""
-    return f"{alias}.valid_from <= %(end)s AND ({alias}.valid_to IS NULL OR {alias}.valid_to > %(start)s)"
 
 
 def in_unit(column: str) -> str:
@@ -420,7 +414,7 @@ PARCELS = register_layer(
         ],
         current_sql=current("p"),
         as_of_sql=alive("p", "as_of"),
-        during_sql=during("p"),
+        during_sql=alive_during("p"),
         filters={
             "admin_unit": in_unit("p.admin_unit_id"),
             "land_use": LAND_USE,
@@ -469,7 +463,7 @@ ZONING = register_layer(
         ],
         current_sql=current("z"),
         as_of_sql=alive("z", "as_of"),
-        during_sql=during("z"),
+        during_sql=alive_during("z"),
         filters={
             "zoning": "z.code = %(filter_zoning)s",
             "admin_unit": f"""ST_Intersects(z.boundary, (
@@ -524,7 +518,7 @@ LAND_PRICES = register_layer(
         # that day, up to that year.
         current_sql=current("p"),
         as_of_sql=alive("p", "as_of") + " AND lp.year <= extract(year FROM %(as_of)s::date)",
-        during_sql=during("p") + " AND lp.year <= extract(year FROM %(end)s::date)",
+        during_sql=alive_during("p") + " AND lp.year <= extract(year FROM %(end)s::date)",
         filters={"admin_unit": in_unit("p.admin_unit_id"), "land_use": LAND_USE},
     )
 )

@@ -43,7 +43,7 @@ from pyproj import CRS
 
 from landinfo import params as public
 from landinfo.sql import read_cursor
-from landinfo.srid import STORAGE_SRID, WEB_MERCATOR, WGS84
+from landinfo.srid import STORAGE_SRID, WEB_MERCATOR, WGS84, is_geographic
 from landinfo.translation import pgettext_noop
 from parcels.models import Parcel
 from parcels.publishing import layers, tiles
@@ -165,7 +165,7 @@ class OutputCrs:
     def decimals(self) -> int:
         # 9 decimals of a degree is 0.1 mm; in metres, a millimetre is already finer
         # than any survey.
-        return 9 if CRS.from_epsg(self.srid).is_geographic else 3
+        return 9 if is_geographic(self.srid) else 3
 
 
 def _north_first(srid: int) -> bool:
@@ -482,7 +482,7 @@ def _bbox(text: str, bbox_crs: OutputCrs) -> tuple[float, float, float, float]:
     a1, a2, b1, b2 = numbers
     # layers.query takes x/y (easting or longitude first): swap a north-first CRS.
     minx, miny, maxx, maxy = (a2, a1, b2, b1) if bbox_crs.north_first else (a1, a2, b1, b2)
-    geographic = CRS.from_epsg(bbox_crs.srid).is_geographic
+    geographic = is_geographic(bbox_crs.srid)
     if geographic and not (max(abs(minx), abs(maxx)) <= 180 and max(abs(miny), abs(maxy)) <= 90):
         raise InvalidParameter(
             f"bbox={text!r} is not a place in {bbox_crs.uri} (a latitude beyond 90 or a "
@@ -635,7 +635,9 @@ def _cursor(layer: Layer, text: str | None, sort: tuple[SortKey, ...]) -> Any:
         return values
     if layer.id_type == "integer":
         return _integer("after", text, minimum=0)
-    return _text(text, "after")
+    if refusal := public.refusal_of_text("after", text):
+        raise InvalidParameter(refusal)
+    return text
 
 
 _CURSOR_REFUSED = (
@@ -654,24 +656,14 @@ def _fits(value: Any, kind: str, *, empty: bool) -> bool:
         return type(value) in (int, float) and abs(value) < 1e300  # no inf, nan or 10**400
     if not isinstance(value, str):
         return False
+    if public.refusal_of_text("after", value):
+        return False
     try:
-        _text(value, "after")
         if kind == "date":
             dt.date.fromisoformat(value)
-    except (InvalidParameter, ValueError):
+    except ValueError:
         return False
     return True
-
-
-def _text(value: str, name: str) -> str:
-    """Return `value` if PostgreSQL can hold it as text (no NUL, valid Unicode)."""
-    try:
-        if "\x00" not in value:
-            value.encode("utf-8")
-            return value
-    except UnicodeEncodeError:
-        pass
-    raise InvalidParameter(f"{name} holds a character that is not text.")
 
 
 def encode_cursor(values: list[Any]) -> str:

@@ -36,10 +36,10 @@ import shapely
 import shapely.geometry
 import shapely.validation
 from django.utils import timezone
-from pyproj import CRS
 
+from landinfo import params as public
 from landinfo.profiles.text import quote_input
-from landinfo.srid import STORAGE_SRID
+from landinfo.srid import STORAGE_SRID, is_geographic
 from parcels.publishing import layers
 from parcels.publishing.layers import Layer
 
@@ -463,12 +463,8 @@ def text_value(text: str) -> str:
 
     Refused when PostgreSQL could not hold it (a NUL, a lone surrogate).
     """
-    if "\x00" in text:
-        raise FilterError("A text of the filter holds a NUL character.")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise FilterError("A text of the filter is not valid Unicode.") from None
+    if refusal := public.refusal_of_text("A text of the filter", text):
+        raise FilterError(refusal)
     return unicodedata.normalize("NFC", text)
 
 
@@ -507,7 +503,7 @@ def _bbox_polygon(bbox: Any, srid: int) -> dict[str, Any]:
     if len(numbers) != 4 or not all(isinstance(n, int | float) for n in numbers):
         raise FilterError(f"A bbox is 4 (or 6) numbers; got {_show(bbox)}.")
     minx, miny, maxx, maxy = numbers
-    if minx > maxx and CRS.from_epsg(srid).is_geographic:
+    if minx > maxx and is_geographic(srid):
         east, west = (
             _bbox_polygon([minx, miny, 180, maxy], srid),
             _bbox_polygon([-180, miny, maxx, maxy], srid),
@@ -530,7 +526,7 @@ def _checked_geometry(shape: Any, srid: int) -> Any:
     coordinates = shapely.get_coordinates(shape)
     if not math.isfinite(float(coordinates.sum())):
         raise FilterError("A geometry of the filter has a coordinate that is not a number.")
-    if CRS.from_epsg(srid).is_geographic and not (
+    if is_geographic(srid) and not (
         abs(coordinates[:, 0]).max() <= 180 and abs(coordinates[:, 1]).max() <= 90
     ):
         raise FilterError(
