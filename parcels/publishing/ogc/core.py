@@ -504,7 +504,13 @@ def _across_antimeridian(
     kept = [half for half in halves if not layers.clip_to_register(half, srid).is_empty]
     if not kept:
         return halves[0].bounds  # nothing of the register there: an empty page
-    return shapely.union_all(kept).bounds
+    if len(kept) > 1:
+        # One box cannot say "all but a strip"; the filter's BBOX can (two boxes).
+        raise InvalidParameter(
+            "This bbox crosses the antimeridian with the country on both sides of it; "
+            "give it as filter=S_INTERSECTS(geometry, BBOX(...)) instead."
+        )
+    return kept[0].bounds
 
 
 def _day(text: str) -> dt.date:

@@ -192,6 +192,7 @@ class _Translation:
                 f"{_show(node)} is a value."
             )
         op, args = str(node["op"]).lower(), list(node.get("args") or [])
+        _check_arity(op, args)
         handler = self._CONDITIONS.get(op)
         if handler is not None:
             return handler(self, op, args)
@@ -248,6 +249,8 @@ class _Translation:
     def in_list(self, op: str, args: list[Any]) -> str:
         subject = self.expression(args[0])
         values = args[1] if isinstance(args[1], list) else [args[1]]
+        if not values:
+            raise FilterError("IN needs at least one value.")
         members = [self.literal_for(subject, value, "IN").sql for value in values]
         return f"({subject.sql}) IN ({', '.join(members)})"
 
@@ -345,7 +348,7 @@ class _Translation:
         if "date" in node or "timestamp" in node:
             return Value(self.bind(_date(str(node.get("date") or node.get("timestamp")))), "date")
         if "bbox" in node:
-            return self.geometry(_bbox_polygon(node["bbox"], self.srid))
+            return self.geometry(_bbox_polygon(node["bbox"], self.srid, self.north_first))
         if ("type" in node and "coordinates" in node) or node.get("type") == "GeometryCollection":
             return self.geometry(node)
         if "op" in node:
@@ -495,24 +498,45 @@ def _date(text: str) -> dt.date:
     return timezone.localtime(moment).date()
 
 
-def _bbox_polygon(bbox: Any, srid: int) -> dict[str, Any]:
-    """Return a BBOX as GeoJSON: a polygon, or two across the antimeridian (west > east)."""
+def _bbox_polygon(bbox: Any, srid: int, north_first: bool) -> dict[str, Any]:
+    """Return a BBOX as GeoJSON in the CRS's axis order: a polygon, or two across the
+    antimeridian (west edge east of the east edge, in a geographic CRS)."""
     numbers = list(bbox) if isinstance(bbox, list) else []
     if len(numbers) == 6:  # heights are not stored
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4 or not all(isinstance(n, int | float) for n in numbers):
         raise FilterError(f"A bbox is 4 (or 6) numbers; got {_show(bbox)}.")
-    minx, miny, maxx, maxy = numbers
-    if minx > maxx and is_geographic(srid):
-        east, west = (
-            _bbox_polygon([minx, miny, 180, maxy], srid),
-            _bbox_polygon([-180, miny, maxx, maxy], srid),
-        )
-        return {"type": "MultiPolygon", "coordinates": [east["coordinates"], west["coordinates"]]}
-    return {
-        "type": "Polygon",
-        "coordinates": [[[minx, miny], [maxx, miny], [maxx, maxy], [minx, maxy], [minx, miny]]],
-    }
+    a1, a2, b1, b2 = numbers
+    minx, miny, maxx, maxy = (a2, a1, b2, b1) if north_first else (a1, a2, b1, b2)
+    if miny > maxy or (minx > maxx and not is_geographic(srid)):
+        raise FilterError(f"BBOX{_show(bbox)}: the lower corner must be below the upper.")
+    spans = [(minx, 180.0), (-180.0, maxx)] if minx > maxx else [(minx, maxx)]
+    rings = [[[[x0, miny], [x1, miny], [x1, maxy], [x0, maxy], [x0, miny]]] for x0, x1 in spans]
+    if north_first:  # written in the CRS's order; geometry() reads it back to x/y
+        rings = [[[[y, x] for x, y in ring] for ring in polygon] for polygon in rings]
+    return {"type": "MultiPolygon", "coordinates": rings}
+
+
+# How many arguments each operator takes (and/or: at least two).
+_ARITY = {
+    "not": 1,
+    "isnull": 1,
+    "like": 2,
+    "in": 2,
+    "between": 3,
+    **dict.fromkeys(_COMPARISONS, 2),
+    **dict.fromkeys(_SPATIAL, 2),
+    **dict.fromkeys(_TEMPORAL, 2),
+}
+
+
+def _check_arity(op: str, args: list[Any]) -> None:
+    """Refuse an operator given the wrong number of arguments (CQL2 JSON can say so)."""
+    if op in ("and", "or"):
+        if len(args) < 2:
+            raise FilterError(f"{op.upper()} joins two conditions or more; got {len(args)}.")
+    elif op in _ARITY and len(args) != _ARITY[op]:
+        raise FilterError(f"{op.upper()} takes {_ARITY[op]} arguments; got {len(args)}.")
 
 
 def _checked_geometry(shape: Any, srid: int) -> Any:

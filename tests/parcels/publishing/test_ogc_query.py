@@ -647,3 +647,43 @@ def test_a_post_with_a_second_filter_in_its_query_is_refused(client, district):
         f"{ITEMS}?filter=registered_area>1", body, content_type="application/query-cql-json"
     )
     assert response.status_code == 400 and "one of them" in response.json()["description"]
+
+
+# --- what the third outsider round found -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"op": "and", "args": []},
+        {"op": "or", "args": [{"op": "=", "args": [{"property": "identifier"}, "a"]}]},
+        {"op": "in", "args": [{"property": "land_use"}, []]},
+        {"op": "not", "args": [True, False]},
+    ],
+)
+def test_an_operator_with_the_wrong_number_of_arguments_is_a_400(client, body):
+    response = _get(client, filter=json.dumps(body), **{"filter-lang": "cql2-json"})
+    assert response.status_code == 400, response.content[:300]
+
+
+def test_a_latitude_first_bbox_in_a_filter_crosses_the_antimeridian_as_crs84_does(client, district):
+    whole = _ids(_all(client, {"filter": "S_INTERSECTS(geometry, BBOX(100,-10,-170,60))"}))
+    flipped = _ids(
+        _all(
+            client,
+            {
+                "filter": "S_INTERSECTS(geometry, BBOX(-10,100,60,-170))",
+                "filter-crs": "http://www.opengis.net/def/crs/EPSG/0/4326",
+            },
+        )
+    )
+    assert flipped == whole == _ids(district)
+    reversed_latitudes = _get(client, filter="S_INTERSECTS(geometry, BBOX(100,60,110,-10))")
+    assert reversed_latitudes.status_code == 400
+
+
+def test_a_bbox_across_the_antimeridian_with_the_country_on_both_sides_is_refused(client, district):
+    xs = sorted(shapely.geometry.shape(f["geometry"]).centroid.x for f in district)
+    middle = xs[len(xs) // 2]
+    response = _get(client, bbox=f"{middle + 1e-6},-80,{middle},80")
+    assert response.status_code == 400 and "S_INTERSECTS" in response.json()["description"]
