@@ -168,10 +168,26 @@ LANDINFO = {
     # Seconds a browser that has just written reads only the primary, so that a notary
     # sees the deed just recorded; at least REPLICA_MAX_LAG + REPLICA_CHECK_INTERVAL.
     "REPLICA_PIN_SECONDS": env.int("LANDINFO_REPLICA_PIN_SECONDS", default=30),
+    # How a deed filed by a notary becomes a registration (transactions.applications):
+    # "reviewed", an application with a receipt number that a registrar other than its
+    # filer decides, in order of receipt, after its parcels' subscribers were alerted; or
+    # "direct", the deed recorded in the journal at once (no application, no alert).
+    "REGISTRATION_MODE": env.str("LANDINFO_REGISTRATION_MODE", default="reviewed"),
+    # Days a registrar has to decide an application before it is flagged overdue; 0: the
+    # profile's statutory time (JurisdictionProfile.registration_days).
+    "REGISTRATION_DAYS": env.int("LANDINFO_REGISTRATION_DAYS", default=0),
+    # At most this many parcels one e-mail address follows (HM Land Registry's Property
+    # Alert allows 10), and this many subscriptions one client address asks for an hour.
+    "ALERT_MAX_PARCELS": env.int("LANDINFO_ALERT_MAX_PARCELS", default=10),
     # Seconds to wait for a replica's connection before skipping it (libpq's minimum is 2).
     "REPLICA_CONNECT_TIMEOUT": env.int("LANDINFO_REPLICA_CONNECT_TIMEOUT", default=2),
 }
 
+if LANDINFO["REGISTRATION_MODE"] not in ("reviewed", "direct"):
+    raise ImproperlyConfigured(
+        f"LANDINFO_REGISTRATION_MODE={LANDINFO['REGISTRATION_MODE']!r}: choose 'reviewed' "
+        "(applications decided by a registrar) or 'direct' (deeds recorded at once)."
+    )
 if LANDINFO["PROFILE"] not in PROFILES:
     raise ImproperlyConfigured(
         f"LANDINFO_PROFILE={LANDINFO['PROFILE']!r} is not a known profile; "

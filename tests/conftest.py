@@ -69,16 +69,18 @@ def profile():
 def _flush_past_append_only_triggers():
     from django.db.backends.postgresql.operations import DatabaseOperations
 
-    append_only = importlib.import_module("transactions.migrations.0004_append_only")
+    append_only = [
+        *importlib.import_module("transactions.migrations.0004_append_only").APPEND_ONLY,
+        *importlib.import_module(
+            "transactions.migrations.0006_applications_and_alerts"
+        ).APPEND_ONLY,
+    ]
 
     original = DatabaseOperations.execute_sql_flush
 
     def execute_sql_flush(self, sql_list):  # type: ignore[no-untyped-def]
-        lift = [f"ALTER TABLE {t} DISABLE TRIGGER {t}_no_truncate" for t in append_only.APPEND_ONLY]
-        restore = [
-            f"ALTER TABLE {t} ENABLE ALWAYS TRIGGER {t}_no_truncate"
-            for t in append_only.APPEND_ONLY
-        ]
+        lift = [f"ALTER TABLE {t} DISABLE TRIGGER {t}_no_truncate" for t in append_only]
+        restore = [f"ALTER TABLE {t} ENABLE ALWAYS TRIGGER {t}_no_truncate" for t in append_only]
         return original(self, [*lift, *sql_list, *restore])
 
     DatabaseOperations.execute_sql_flush = execute_sql_flush

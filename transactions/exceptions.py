@@ -71,3 +71,22 @@ class IdempotencyKeyReused(DeedRefused):
     """The Idempotency-Key was used before for a different request."""
 
     code = "idempotency_key_reused"
+
+
+class OutOfOrder(DeedConflict):
+    """An earlier application on one of the deed's parcels is not decided yet."""
+
+    code = "out_of_order"
+
+
+class ApplicationClosed(DeedConflict):
+    """The application was decided or withdrawn: nothing more can happen to it."""
+
+    code = "application_closed"
+
+
+class SameOfficer(DeedRefused):
+    """Four eyes: the account that filed an application cannot decide it."""
+
+    status = 403
+    code = "four_eyes"

@@ -7,7 +7,8 @@ delete toward a legal record.
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import DateRangeField, RangeBoundary, RangeOperators
+from django.contrib.postgres.fields import ArrayField, DateRangeField, RangeBoundary, RangeOperators
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import F, Func, Q
 from django.db.models.functions import Length
@@ -29,6 +30,9 @@ class Party(models.Model):
     national_id = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
     birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
     address = models.CharField(max_length=300, blank=True)
+    # Contact, not law (not in any deed's payload): where the register alerts a holder or a
+    # lender of applications on their parcels (transactions.alerts). Personal data.
+    email = models.EmailField(max_length=254, blank=True)
 
     class Meta:
         verbose_name_plural = "parties"
@@ -242,3 +246,217 @@ class PersonalDataAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} read party {self.party_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Application(models.Model):
+    """A deed filed for registration: its receipt fixes its place in the queue of its parcels.
+
+    The columns up to `office` are written once, at receipt, and never change (a trigger
+    refuses it); `status`, `decided_at` and `entry` are the projection of the
+    application's events (ApplicationEvent), which hold the history, chained and
+    append-only. Of the applications on a parcel, a later one is never registered before
+    an earlier one is decided (transactions.applications.decisions).
+    """
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "received"
+        ON_HOLD = "on_hold", "on hold"
+        REGISTERED = "registered", "registered"
+        REFUSED = "refused", "refused"
+        WITHDRAWN = "withdrawn", "withdrawn"
+
+    receipt_number = models.BigIntegerField(
+        primary_key=True, help_text="1, 2, 3, ... in order of receipt, with no gaps."
+    )
+    received_at = models.DateTimeField()
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=32, choices=JournalEntry.Kind.choices)
+    # The request's body as filed (canonical JSON: the deed, its contract, its documents),
+    # and its SHA-256, which the receipt event chains.
+    body = models.TextField()
+    request_sha256 = models.CharField(max_length=64)
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
+    document_sha256 = models.CharField(max_length=64, blank=True)
+    parcels = ArrayField(models.BigIntegerField(), help_text="The parcels the deed acts on.")
+    expected_last_entry = models.BigIntegerField()
+    # Who certified the contract, as alerts and the registrar name it (no personal data).
+    office = models.CharField(max_length=300, blank=True)
+    # Printed on the notary's receipt: with the receipt number it opens the public status page.
+    status_code = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="application"
+    )
+
+    class Meta:
+        ordering = ["receipt_number"]
+        permissions = [
+            ("decide_application", "Can decide applications for registration (registrar)"),
+        ]
+        indexes = [
+            GinIndex(fields=["parcels"], name="application_parcels"),
+            models.Index(
+                fields=["receipt_number"],
+                condition=Q(status__in=["received", "on_hold"]),
+                name="application_open",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(receipt_number__gt=0), name="application_receipt_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="application_idempotency_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["received", "on_hold", "registered", "refused", "withdrawn"]
+                ),
+                name="application_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="registered", entry__isnull=False)
+                | (~Q(status="registered") & Q(entry__isnull=True)),
+                name="application_registered_has_entry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"application {self.receipt_number} {self.kind} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.RECEIVED, self.Status.ON_HOLD)
+
+
+class ApplicationEvent(models.Model):
+    """One step of an application (its receipt, a hold, a decision): append-only, chained.
+
+    `payload` is canonical JSON as hashed; `event_hash` chains it to the event before it
+    with the journal's own hash (transactions.journal.hashing.entry_hash), so a changed,
+    removed or reordered event breaks the chain that `verify_ledger` checks.
+    """
+
+    sequence = models.BigIntegerField(primary_key=True, help_text="1, 2, 3, ... with no gaps.")
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="events")
+    status = models.CharField(max_length=16, choices=Application.Status.choices)
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    payload = models.TextField(help_text="Canonical JSON of the event, as hashed.")
+    prev_hash = models.CharField(max_length=64)
+    event_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["sequence"]
+        indexes = [models.Index(fields=["application", "sequence"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sequence__gt=0), name="application_event_sequence_positive"
+            ),
+            models.UniqueConstraint(fields=["event_hash"], name="application_event_hash_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"event {self.sequence}: application {self.application_id} {self.status}"
+
+
+class AlertSubscription(models.Model):
+    """An e-mail address that asked to be told of every application filed on a parcel.
+
+    Anyone may subscribe (double opt-in: `confirmed_at` is set by the link mailed to the
+    address). Holders and lenders with an address on file are subscribed without a row;
+    a row with `unsubscribed_at` records that one of them, or a subscriber, opted out.
+    """
+
+    email = models.EmailField(max_length=254)
+    parcel = models.ForeignKey(
+        "parcels.Parcel", on_delete=models.PROTECT, related_name="alert_subscriptions"
+    )
+    language = models.CharField(max_length=8)
+    created_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["email", "parcel"], name="alert_subscription_unique"),
+            # Stored folded (lower case), so one address is one subscriber.
+            models.CheckConstraint(
+                condition=Q(email=models.functions.Lower("email")),
+                name="alert_subscription_email_folded",
+            ),
+        ]
+        indexes = [models.Index(fields=["parcel", "email"], name="alert_subscription_parcel")]
+
+    def __str__(self) -> str:
+        return f"alerts on parcel {self.parcel_id}"
+
+
+class OutboxMessage(models.Model):
+    """A message to send (an alert, a confirmation, a statement): the outbox of the mail worker.
+
+    Written in the transaction of what it tells of, so a receipt and its alerts commit
+    together; the worker (transactions.alerts.outbox) sends it and marks it sent. The
+    message is fixed when queued (subject, body, address), so a retry sends the same
+    message with the same Message-ID. `key` makes a message queued twice one row.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        SENDING = "sending", "sending"
+        SENT = "sent", "sent"
+        FAILED = "failed", "failed"
+
+    key = models.CharField(max_length=200, help_text="What the message is about, once.")
+    channel = models.CharField(max_length=16, default="email")
+    address = models.CharField(max_length=320)
+    purpose = models.CharField(max_length=32)
+    language = models.CharField(max_length=8)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
+    )
+    parcel = models.ForeignKey(
+        "parcels.Parcel", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    # The SHA-256 of the message's one-time link token (confirm, object, unsubscribe): the
+    # token itself is only in the body, which the worker empties once the message is sent.
+    token_sha256 = models.CharField(max_length=64, blank=True)
+    # The "I did not agree to this" link of an alert works once: set when it was used.
+    objected_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key"], name="outbox_key_unique"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "sending", "sent", "failed"]),
+                name="outbox_status_known",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["token_sha256"], name="outbox_token"),
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=Q(status__in=["pending", "sending"]),
+                name="outbox_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} #{self.pk} ({self.status})"

@@ -202,6 +202,9 @@ class JurisdictionProfile(abc.ABC):
     map_scales: tuple[int, ...]
     default_map_scale: int
     area_rule: str  # the rule of law permissible_area_error comes from, for messages
+    # Calendar days an office has to decide an application before it is flagged overdue
+    # (LANDINFO_REGISTRATION_DAYS overrides it with the office's published time).
+    registration_days: int = 10
 
     @abc.abstractmethod
     def parse_identifier(self, text: str, *, unit_code: str | None = None) -> ParcelIdentifier:

@@ -399,6 +399,8 @@ class KoreaProfile(JurisdictionProfile):
     map_scales = (500, 600, 1000, 1200, 2400, 3000, 6000)
     default_map_scale = 1200
     area_rule = "공간정보관리법 시행령 제19조: A = 0.026²·M·√F"
+    # Registries decide most applications within days; a demo default, not a statute.
+    registration_days = 7
     land_uses = tuple(
         LandUse(code, name, name_en, group) for code, name, _, name_en, group in _JIMOK
     )

@@ -533,6 +533,9 @@ class VietnamProfile(JurisdictionProfile):
     map_scales = (200, 500, 1000, 2000, 5000, 10000)
     default_map_scale = 1000
     area_rule = "Circular 25/2014/TT-BTNMT: ΔP = 0.0004·M·√P"
+    # Registration of a change is a matter of working days (Decree 101/2024/NĐ-CP sets the
+    # times per procedure); ten calendar days is the demo's default, not a citation.
+    registration_days = 10
 
     def permissible_area_error(self, area: _Area, scale: int | _Area) -> _Area:
         """Return ΔP = 0.0004·M·√P m², the area error a cadastral map of 1:M permits.

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.gis.gdal import GDALException
@@ -103,6 +103,32 @@ class DeedInput:
     document_sha256: str = ""
     idempotency_key: str | None = None
     request_sha256: str = ""
+    # Filed as an application (transactions.applications): at receipt the deed is checked
+    # against the register and not recorded (`check_only`: ChecksPassed rolls its
+    # transaction back); at its registration `application` takes its turn among the
+    # applications on the deed's parcels and records its decision with the entry.
+    check_only: bool = False
+    application: ApplicationStep | None = None
+
+
+class ApplicationStep(Protocol):
+    """The application a deed registers (transactions.applications.decisions.Registration)."""
+
+    receipt_number: int
+
+    def take_turn(self, parcels: Sequence[Parcel]) -> None:
+        """Refuse unless the application is open and first in the queue of `parcels`."""
+
+    def registered(self, entry: JournalEntry) -> None:
+        """Record that the application was registered as `entry`."""
+
+
+class ChecksPassed(Exception):
+    """The deed passed every check of the register (raised by a `check_only` deed)."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__("The deed passed the register's checks.")
+        self.payload = payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -643,7 +669,7 @@ def _register(
 ) -> JournalEntry:
     if not deed.recorded_by.has_perm(permission):
         raise PermissionDenied(f"Recording this deed needs the permission {permission}.")
-    if deed.idempotency_key:
+    if deed.idempotency_key and not deed.check_only:
         earlier = _earlier(deed)
         if earlier is not None:
             return earlier
@@ -653,10 +679,17 @@ def _register(
             "or after that day."
         )
     parcels = _lock(parcel_ids)
+    if deed.application is not None:
+        deed.application.take_turn(parcels)
     _check_fresh(parcels, deed)
     _check_parcels_exist(parcels, deed.effective_date)
     payload = act(parcels)
     _check_one_right_at_a_time(payload, deed.effective_date)
+    if deed.check_only:
+        raise ChecksPassed(payload)
+    if deed.application is not None:
+        # The entry names the application it registers (a key the replay does not read).
+        payload["application"] = deed.application.receipt_number
     try:
         entry = journal.append(
             payload,
@@ -668,6 +701,8 @@ def _register(
     except IntegrityError as error:  # pragma: no cover - the lock above prevents it
         raise DeedConflict(f"The journal refused the entry: {error}") from error
     projection.apply(entry, payload)
+    if deed.application is not None:
+        deed.application.registered(entry)
     return entry
 
 

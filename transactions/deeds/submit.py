@@ -48,7 +48,7 @@ def submit(body: Any, *, user: AbstractUser, idempotency_key: str) -> JournalEnt
         idempotency_key=idempotency_key,
         request_sha256=sha256,
     )
-    return _record(kind, data, deed)
+    return record(kind, data, deed)
 
 
 class MalformedDeed(Exception):
@@ -108,7 +108,7 @@ def first_error(errors: Any, path: str = "", *, with_path: bool = True) -> str:
     return f"{path}: {message}" if path and with_path else message
 
 
-def _record(kind: DeedKind, data: dict[str, Any], deed: DeedInput) -> JournalEntry:
+def record(kind: DeedKind, data: dict[str, Any], deed: DeedInput) -> JournalEntry:
     """Record the checked deed; raise DeedRefused (or PermissionDenied) when refused.
 
     A database error that a check should have caught becomes a refusal here, logged
