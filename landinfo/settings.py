@@ -522,6 +522,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     # The schema is public: no credentials are read, so a stale token cannot 401 it.
     "SERVE_AUTHENTICATION": [],
+    # Two "status" fields with different choices: each enum named for what it is.
+    "ENUM_NAME_OVERRIDES": {
+        "ParcelStatusEnum": ["current", "retired"],
+        "ApplicationStatusEnum": ["received", "on_hold", "registered", "refused", "withdrawn"],
+    },
 }
 
 LEAFLET_CONFIG = {

@@ -31,6 +31,7 @@ from parcels.models import Parcel
 from transactions.applications import log
 from transactions.applications.particulars import read_particulars
 from transactions.deeds.kinds import KINDS
+from transactions.deeds.serializers import MAX_ID
 from transactions.deeds.services import DeedInput
 from transactions.deeds.submit import parse_deed, record
 from transactions.exceptions import (
@@ -217,7 +218,11 @@ def _step(
 
 
 def _get(receipt_number: int) -> Application:
-    application = Application.objects.filter(receipt_number=receipt_number).first()
+    application = (
+        Application.objects.filter(receipt_number=receipt_number).first()
+        if 0 < receipt_number <= MAX_ID
+        else None
+    )
     if application is None:
         raise NotFound(f"There is no application with receipt number {receipt_number}.")
     return application
@@ -226,6 +231,8 @@ def _get(receipt_number: int) -> Application:
 def _locked(receipt_number: int) -> Application:
     application = (
         Application.objects.select_for_update().filter(receipt_number=receipt_number).first()
+        if 0 < receipt_number <= MAX_ID
+        else None
     )
     if application is None:
         raise NotFound(f"There is no application with receipt number {receipt_number}.")

@@ -113,7 +113,7 @@ def _receive(
     application = Application.objects.create(
         receipt_number=log.next_receipt_number(),
         received_at=received_at,
-        filed_by=user,
+        filed_by_id=user.pk,
         kind=kind.name,
         body=body_text,
         request_sha256=sha256,

@@ -18,9 +18,11 @@ import json
 import re
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -40,6 +42,7 @@ from rest_framework.views import APIView
 from landinfo.profiles import get_profile
 from parcels.models import Parcel
 from transactions import audit
+from transactions.applications.serializers import ApplicationSerializer
 from transactions.deeds import services
 from transactions.deeds.kinds import KINDS
 from transactions.deeds.serializers import (
@@ -185,6 +188,11 @@ class DeedsView(_DeedAPIView):
         examples=[OpenApiExample("A sale to a new person", value=_DEED_EXAMPLE, request_only=True)],
         responses={
             201: DeedResultSerializer,
+            202: OpenApiResponse(
+                ApplicationSerializer,
+                description="Reviewed registration (LANDINFO_REGISTRATION_MODE=reviewed): the "
+                "deed was filed as an application, not recorded; `detail` says so.",
+            ),
             400: OpenApiResponse(DeedErrorSerializer, description="Not a deed: malformed."),
             401: OpenApiResponse(DeedErrorSerializer, description="Not signed in."),
             403: OpenApiResponse(DeedErrorSerializer, description="Not a notary or registrar."),
@@ -201,6 +209,18 @@ class DeedsView(_DeedAPIView):
     )
     def post(self, request: Request) -> Response:
         """Record the deed in the body; answer with its journal entry."""
+        if settings.LANDINFO["REGISTRATION_MODE"] == "reviewed":
+            # A register that reviews deeds files this one as an application and says so.
+            from transactions.applications import api as applications
+
+            return applications.file(
+                request,
+                answer=status.HTTP_202_ACCEPTED,
+                detail=gettext(
+                    "Filed as application %(receipt)s: a registrar registers it in order of "
+                    "receipt. Its status is at links.self."
+                ),
+            )
         user = cast(AbstractUser, request.user)  # IsAuthenticated: a real user
         if not (user.has_perm(RECORD) or user.has_perm(CORRECT)):
             raise exceptions.PermissionDenied("Recording deeds is for notaries and registrars.")

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from transactions.applications import verify as applications
 from transactions.journal import verify
 
 # FAIL lines printed before the summary; all are counted, and --json lists those kept.
@@ -37,19 +38,34 @@ class Command(BaseCommand):
             report = verify.verify(replay=not options["skip_replay"])
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
+        filed = applications.verify()
         failures = report.first_failures()
         if options["json"]:
-            self.stdout.write(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+            answer = report.as_dict() | {
+                "applications": {
+                    "ok": filed.ok,
+                    "applications": filed.applications,
+                    "events": filed.events,
+                    "failure_count": filed.failure_count,
+                    "failures": filed.failures,
+                }
+            }
+            answer["ok"] = report.ok and filed.ok
+            self.stdout.write(json.dumps(answer, indent=2, ensure_ascii=False))
         else:
             for failure in failures[:_SHOWN]:
                 self.stdout.write(f"FAIL: {failure}")
             if report.failure_count > _SHOWN:
                 self.stdout.write(f"FAIL: ... and {report.failure_count - _SHOWN} more problems")
-            self.stdout.write(self._summary(report, skipped=options["skip_replay"]))
+            for message in filed.failures[:_SHOWN]:
+                self.stdout.write(f"FAIL: {message}")
+            self.stdout.write(self._summary(report, skipped=options["skip_replay"], filed=filed))
         if not report.ok:
             raise CommandError(f"FAIL: {failures[0]}")
+        if not filed.ok:
+            raise CommandError(f"FAIL: {filed.failures[0]}")
 
-    def _summary(self, report: verify.Report, *, skipped: bool) -> str:
+    def _summary(self, report: verify.Report, *, skipped: bool, filed: applications.Report) -> str:
         lines = [f"Journal: {report.entries:,} entries checked (hash chain, payloads)."]
         if report.checkpoints and report.anchored:
             lines.append(
@@ -77,12 +93,16 @@ class Command(BaseCommand):
                 f"{rows.get('lineage', 0):,} lineage edges and {rows.get('parties', 0):,} "
                 "parties stated by deeds with the tables."
             )
+        lines.append(
+            f"Applications: {filed.applications:,} applications and {filed.events:,} events "
+            "checked (chain, receipts, decisions, the entries they name)."
+        )
         lines.extend(f"Note: {note}" for note in report.notes)
+        failure_count = report.failure_count + filed.failure_count
         verdict = (
             "OK"
-            if report.ok
-            else f"FAILED with {report.failure_count:,} problem"
-            + ("s" if report.failure_count != 1 else "")
+            if report.ok and filed.ok
+            else f"FAILED with {failure_count:,} problem" + ("s" if failure_count != 1 else "")
         )
         lines.append(f"{verdict} in {report.seconds:.2f} s.")
         return "\n".join(lines)
