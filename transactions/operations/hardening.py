@@ -10,7 +10,10 @@ and grants the application SELECT and INSERT on the tables (USAGE and SELECT on 
 USAGE and CREATE on the schema so migrations still make and drop its own tables).
 
 The application can then still record deeds, checkpoints and audit rows, but can no
-longer ALTER, DISABLE TRIGGER, DROP, TRUNCATE, UPDATE or DELETE them. Undoing gives
+longer ALTER, DISABLE TRIGGER, DROP, TRUNCATE, UPDATE or DELETE them. The applications'
+events are hardened alike; the applications themselves too, except that the application
+may UPDATE the three columns that project their events (status, decided_at, entry_id),
+which their own trigger lets change, and nothing else. Undoing gives
 everything back to the application's role: needed before a migration that alters
 those tables. Both directions are idempotent, and each runs in one transaction that
 commits only when the result checks out.
@@ -27,10 +30,16 @@ from transactions.models import JournalEntry
 from transactions.operations.superuser import SuperuserUnavailable, superuser_cursor
 
 OWNER_ROLE = "landinfo_ledger_owner"
-APPEND_ONLY: tuple[str, ...] = importlib.import_module(
-    "transactions.migrations.0004_append_only"
-).APPEND_ONLY
-TRIGGER_FUNCTION = "landinfo_refuse_change()"
+APPEND_ONLY: tuple[str, ...] = (
+    *importlib.import_module("transactions.migrations.0004_append_only").APPEND_ONLY,
+    "transactions_applicationevent",
+)
+# Tables the application may change in these columns only (the projection of events).
+PROJECTED: dict[str, tuple[str, ...]] = {
+    "transactions_application": ("status", "decided_at", "entry_id"),
+}
+HARDENED: tuple[str, ...] = (*APPEND_ONLY, *PROJECTED)
+TRIGGER_FUNCTIONS = ("landinfo_refuse_change()", "landinfo_application_receipt_fixed()")
 # Who owns the public schema of a database PostgreSQL 14+ makes (CREATE DATABASE).
 DEFAULT_SCHEMA_OWNER = "pg_database_owner"
 _WHY_SUPERUSER = ": only one can move ownership away from the application's role"
@@ -100,7 +109,7 @@ def _schemas(cursor: Any) -> list[str]:
     cursor.execute(
         "SELECT DISTINCT relnamespace::regnamespace::text FROM pg_class "
         "WHERE oid = ANY(%s::regclass[])",
-        [list(APPEND_ONLY)],
+        [list(HARDENED)],
     )
     return [row[0] for row in cursor.fetchall()]
 
@@ -124,12 +133,11 @@ def _harden(cursor: Any, app_role: str) -> None:
     cursor.execute("SELECT pg_has_role(%s, %s, 'MEMBER')", [app_role, OWNER_ROLE])
     if cursor.fetchone()[0]:
         cursor.execute(sql.SQL("REVOKE {} FROM {}").format(owner, app))
-    for table in APPEND_ONLY:
-        _give_table(cursor, table, owner, app)
-    # Whoever owns the function could make the triggers do nothing (CREATE OR REPLACE).
-    cursor.execute(
-        sql.SQL("ALTER FUNCTION {} OWNER TO {}").format(sql.SQL(TRIGGER_FUNCTION), owner)
-    )
+    for table in HARDENED:
+        _give_table(cursor, table, owner, app, PROJECTED.get(table, ()))
+    # Whoever owns a function could make its triggers do nothing (CREATE OR REPLACE).
+    for function in TRIGGER_FUNCTIONS:
+        cursor.execute(sql.SQL("ALTER FUNCTION {} OWNER TO {}").format(sql.SQL(function), owner))
     # The owner of a schema may drop any table in it: the application (the database's
     # owner, hence pg_database_owner) keeps the right to create its own tables only.
     for schema in _schemas(cursor):
@@ -143,12 +151,24 @@ def _harden(cursor: Any, app_role: str) -> None:
             cursor.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(name, app))
 
 
-def _give_table(cursor: Any, table: str, owner: sql.Identifier, app: sql.Identifier) -> None:
-    """Give `table` and its sequences to `owner`, leaving `app` reading and appending."""
+def _give_table(
+    cursor: Any,
+    table: str,
+    owner: sql.Identifier,
+    app: sql.Identifier,
+    updatable: tuple[str, ...] = (),
+) -> None:
+    """Give `table` and its sequences to `owner`, leaving `app` reading and appending.
+
+    `updatable`: the columns `app` may still UPDATE (the table's trigger says how).
+    """
     name = sql.Identifier(table)
     cursor.execute(sql.SQL("ALTER TABLE {} OWNER TO {}").format(name, owner))
     cursor.execute(sql.SQL("REVOKE ALL ON TABLE {} FROM PUBLIC, {}").format(name, app))
     cursor.execute(sql.SQL("GRANT SELECT, INSERT ON TABLE {} TO {}").format(name, app))
+    if updatable:
+        columns = sql.SQL(", ").join(sql.Identifier(column) for column in updatable)
+        cursor.execute(sql.SQL("GRANT UPDATE ({}) ON TABLE {} TO {}").format(columns, name, app))
     for sequence in _sequences(cursor, table):
         seq = sql.SQL(sequence)  # regclass text: already quoted where needed
         cursor.execute(sql.SQL("ALTER SEQUENCE {} OWNER TO {}").format(seq, owner))
@@ -175,8 +195,9 @@ def _undo(cursor: Any, app_role: str) -> None:
                 )
             )
             cursor.execute(sql.SQL("REVOKE USAGE, CREATE ON SCHEMA {} FROM {}").format(name, app))
-    cursor.execute(sql.SQL("ALTER FUNCTION {} OWNER TO {}").format(sql.SQL(TRIGGER_FUNCTION), app))
-    for table in APPEND_ONLY:
+    for function in TRIGGER_FUNCTIONS:
+        cursor.execute(sql.SQL("ALTER FUNCTION {} OWNER TO {}").format(sql.SQL(function), app))
+    for table in HARDENED:
         cursor.execute(sql.SQL("ALTER TABLE {} OWNER TO {}").format(sql.Identifier(table), app))
         for sequence in _sequences(cursor, table):
             cursor.execute(sql.SQL("ALTER SEQUENCE {} OWNER TO {}").format(sql.SQL(sequence), app))
@@ -189,7 +210,7 @@ def _undo(cursor: Any, app_role: str) -> None:
 def _check(cursor: Any, app_role: str, *, hardened: bool) -> list[str]:
     """Return what is not as it should be after hardening (or undoing it)."""
     problems = []
-    for table in APPEND_ONLY:
+    for table in HARDENED:
         cursor.execute(
             "SELECT relowner::regrole::text, "
             "has_table_privilege(%(app)s, oid, 'SELECT'), "

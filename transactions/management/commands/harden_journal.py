@@ -13,7 +13,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 from transactions.operations import superuser
 from transactions.operations.hardening import (
-    APPEND_ONLY,
+    HARDENED,
     OWNER_ROLE,
     HardeningRefused,
     harden_journal,
@@ -24,7 +24,7 @@ URL_VARIABLE = superuser.URL_VARIABLE
 
 class Command(BaseCommand):
     help = (
-        f"Make the journal's tables ({', '.join(APPEND_ONLY)}) owned by the NOLOGIN role "
+        f"Make the journal's tables ({', '.join(HARDENED)}) owned by the NOLOGIN role "
         f"{OWNER_ROLE} and leave the application's role SELECT and INSERT only, so that it "
         "can no longer disable their append-only triggers, drop, truncate, update or delete "
         f"them. Connects as a superuser (--superuser-url or {URL_VARIABLE}) to the "
@@ -71,13 +71,14 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         if options["undo"]:
             self.stdout.write(
-                f"Gave {', '.join(APPEND_ONLY)} in database {database['NAME']} back to role "
+                f"Gave {', '.join(HARDENED)} in database {database['NAME']} back to role "
                 f"{app_role}; run harden_journal again after the migrations."
             )
         else:
             self.stdout.write(
-                f"Hardened database {database['NAME']}: {', '.join(APPEND_ONLY)} belong to "
+                f"Hardened database {database['NAME']}: {', '.join(HARDENED)} belong to "
                 f"{OWNER_ROLE} (NOLOGIN); role {app_role} may SELECT and INSERT them, and no "
-                "longer alter, truncate, update, delete or drop them. Run with --undo before "
+                "longer alter, truncate, update (but an application's status), delete or drop "
+                "them. Run with --undo before "
                 "a migration that alters them."
             )
