@@ -31,7 +31,7 @@ from parcels.selectors import (
 )
 from transactions.journal.head import LAST_ENTRY_SQL
 from transactions.masking import mask_party_name
-from transactions.models import JournalEntry, Right
+from transactions.models import Application, JournalEntry, Right
 from transactions.shares import Share
 
 # The order rights are listed in on a parcel sheet: what the land is, then what burdens it.
@@ -82,12 +82,34 @@ class Timeline(TypedDict):
     rights: list[PublicRight]
 
 
+class PendingApplication(TypedDict):
+    receipt_number: int
+    kind: str
+    received_at: str
+    status: str
+
+
+def pending_applications(rows: Any) -> list[PendingApplication]:
+    """Return the sheet's undecided applications, their times in ISO 8601 with the offset."""
+    found = json.loads(rows) if isinstance(rows, str) else rows
+    return [
+        {
+            "receipt_number": row["receipt_number"],
+            "kind": row["kind"],
+            "received_at": dt.datetime.fromisoformat(row["received_at"]).isoformat(),
+            "status": row["status"],
+        }
+        for row in found
+    ]
+
+
 class Sheet(ParcelSheet):
     """The parcel sheet of the API: the parcel's, with its rights and the journal's news."""
 
     rights: list[PublicRight]
     known_at: str | None
     last_entry: int | None  # the deed a new deed on this parcel follows (expected_last_entry)
+    pending_applications: list[PendingApplication]
     also_at_point: NotRequired[list[int]]
 
 
@@ -191,12 +213,23 @@ _LAST_ENTRY = LAST_ENTRY_SQL.format(
     parcel="p.id", made="p.created_by_id", retired="p.retired_by_id"
 )
 
+# The applications filed on the parcel `p` and not decided yet, in order of receipt: what
+# a Korean 등기사항증명서 marks as "신청사건 처리중". Always the present (GIN on parcels).
+_PENDING = f"""(
+    SELECT coalesce(json_agg(json_build_object(
+               'receipt_number', a.receipt_number, 'kind', a.kind,
+               'received_at', a.received_at, 'status', a.status)
+           ORDER BY a.receipt_number), '[]'::json)
+    FROM {sql.table(Application)} a
+    WHERE a.parcels @> ARRAY[p.id]::bigint[] AND a.status IN ('received', 'on_hold'))"""  # noqa: S608
+
 # What the journal adds to the parcels' sheet statement (parcels.selectors.sheet_statement).
 _SHEET = sheet_statement(
     "sheet",
     f""",
        {RIGHTS_AS_OF_JSON.format(parcel="p.id")} AS rights,
-       {_LAST_ENTRY} AS last_entry""",
+       {_LAST_ENTRY} AS last_entry,
+       {_PENDING} AS pending_applications""",
 )
 # The sheet as the register knew it at a moment (the second timeline): rights recorded
 # by then, and when the register learnt that the parcel was made and retired.
@@ -205,6 +238,7 @@ _SHEET_KNOWN_AT = sheet_statement(
     f""",
        {RIGHTS_KNOWN_AT_JSON.format(parcel="p.id")} AS rights,
        {_LAST_ENTRY} AS last_entry,
+       {_PENDING} AS pending_applications,
        (SELECT recorded_at FROM transactions_journalentry WHERE sequence = p.created_by_id)
            AS created_recorded_at,
        (SELECT recorded_at FROM transactions_journalentry WHERE sequence = p.retired_by_id)
@@ -247,6 +281,7 @@ def parcel_sheet(
         if key == "as_of":
             sheet["known_at"] = known_at.isoformat() if known_at else None
             sheet["last_entry"] = row["last_entry"]
+            sheet["pending_applications"] = pending_applications(row["pending_applications"])
     return sheet  # type: ignore[return-value]  # a Sheet, built in its key order
 
 

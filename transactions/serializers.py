@@ -30,6 +30,13 @@ class RightSerializer(serializers.Serializer):
     valid_to = serializers.DateField(allow_null=True)
 
 
+class PendingApplicationSerializer(serializers.Serializer):
+    receipt_number = serializers.IntegerField()
+    kind = serializers.CharField(help_text="The kind of deed.")
+    received_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=["received", "on_hold"])
+
+
 class SheetSerializer(ParcelRefSerializer):
     address = serializers.CharField(help_text="The address on record (a road address in Korea).")
     lot_address = serializers.CharField(
@@ -70,6 +77,11 @@ class SheetSerializer(ParcelRefSerializer):
         help_text="Sequence of the last deed that touched the parcel, now (not as of "
         "`as_of` or `known_at`); null when none did. A deed sends it back as "
         "`expected_last_entry`.",
+    )
+    pending_applications = PendingApplicationSerializer(
+        many=True,
+        help_text="Applications filed on the parcel and not decided yet, in order of receipt "
+        "(now, not as of `as_of`): a deed on it may change what this sheet says.",
     )
     bbox = serializers.ListField(child=serializers.FloatField(), min_length=4, max_length=4)
     point = serializers.ListField(

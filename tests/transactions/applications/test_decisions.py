@@ -248,3 +248,21 @@ def test_verify_names_a_change_made_behind_the_triggers(
     report = verify.verify()
     assert not report.ok
     assert any(found in failure for failure in report.failures), report.failures
+
+
+def test_the_parcel_sheet_lists_undecided_applications_until_decided(
+    client, parcel, notary, registrar
+):
+    file(sale(parcel), notary)
+    decisions.hold(1, reason="objection", by=None)
+    file(mortgage(parcel), notary)
+
+    pending = client.get(f"/api/parcels/{parcel.pk}").json()["pending_applications"]
+
+    assert [(a["receipt_number"], a["kind"], a["status"]) for a in pending] == [
+        (1, "transfer", "on_hold"),
+        (2, "mortgage", "received"),
+    ]
+    decisions.decide(1, decision="refuse", reason="Objection upheld.", by=registrar)
+    decisions.decide(2, decision="refuse", reason="Withdrawn by phone.", by=registrar)
+    assert client.get(f"/api/parcels/{parcel.pk}").json()["pending_applications"] == []
