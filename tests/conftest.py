@@ -19,6 +19,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Deeds posted by the tests of the deeds are recorded at once, as a register in the
+    # direct mode records them; the tests of applications set "reviewed" themselves.
+    settings.LANDINFO["REGISTRATION_MODE"] = "direct"
     for database in settings.DATABASES.values():
         options = database.setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()

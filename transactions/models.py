@@ -32,7 +32,7 @@ class Party(models.Model):
     address = models.CharField(max_length=300, blank=True)
     # Contact, not law (not in any deed's payload): where the register alerts a holder or a
     # lender of applications on their parcels (transactions.alerts). Personal data.
-    email = models.EmailField(max_length=254, blank=True)
+    email = models.EmailField(max_length=254, blank=True, db_default="")
 
     class Meta:
         verbose_name_plural = "parties"

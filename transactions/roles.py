@@ -20,6 +20,8 @@ ROLES: dict[str, tuple[str, ...]] = {
     "registrar": (
         "transactions.record_deed",
         "transactions.correct_deed",
+        # Registers or refuses applications in order of receipt, never one it filed.
+        "transactions.decide_application",
         "transactions.verify_ledger",
         "transactions.view_personal_data",
         "parcels.export_layers",
