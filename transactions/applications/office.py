@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from landinfo.dates import register_day
 from landinfo.profiles import get_profile
 from transactions.models import Application
 
@@ -91,7 +92,10 @@ def contract_rows(contract: dict[str, object]) -> list[tuple[str, object]]:
         "cause": _("Cause"),
     }
     return [
-        (labels.get(name) or str(generic.get(name, name)), contract[name])
+        (
+            labels.get(name) or str(generic.get(name, name)),
+            register_day(contract[name]) if name == "date" else contract[name],
+        )
         for name in dict.fromkeys([*labels, *generic])
         if contract.get(name)
     ]

@@ -219,16 +219,17 @@ def detail(request: HttpRequest, receipt: int) -> HttpResponse:
         return redirect("applications:detail", receipt=receipt)
     purpose = f"application {application.receipt_number}"
     parcels = Parcel.objects.filter(pk__in=application.parcels).select_related("admin_unit")
+    side_by_side = selectors.on_parcels(application)
     return render(
         request,
         "applications/detail.html",
         {
-            "item": selectors.summaries([application])[0],
+            "item": next(i for i in side_by_side if i.receipt_number == application.pk),
             "application": application,
             "file": selectors.read_file(application, user=user),
             "document": _stored(application.document_sha256),
             "steps": selectors.steps(application, full=True),
-            "side_by_side": selectors.on_parcels(application),
+            "side_by_side": side_by_side,
             "parcels": [
                 {
                     "parcel": parcel,

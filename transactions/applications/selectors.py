@@ -15,10 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from landinfo.dates import register_day
 from landinfo.profiles import get_profile
 from parcels.models import Parcel
 from transactions import audit
@@ -68,7 +69,7 @@ def find(receipt: int) -> Application | None:
     return Application.objects.filter(receipt_number=receipt).first()
 
 
-def may_read(user: AbstractBaseUser | AnonymousUser, application: Application) -> bool:
+def may_read(user: Any, application: Application) -> bool:
     """Return whether `user` may open the application's receipt and file: its filer, registrars."""
     return bool(
         user.is_authenticated and (application.filed_by_id == user.pk or user.has_perm(DECIDE))
@@ -126,14 +127,20 @@ def queue(limit: int = 500) -> list[Summary]:
             "receipt_number"
         )[:limit]
     )
+    return summaries(applications, _waits(applications))
+
+
+def _waits(applications: Sequence[Application]) -> dict[int, list[int]]:
+    """Return, by receipt, the open ones among `applications` (by receipt) before it on a parcel."""
     seen: dict[int, list[int]] = {}
     waits: dict[int, list[int]] = {}
     for application in applications:
         earlier = {number for pk in application.parcels for number in seen.get(pk, [])}
         waits[application.receipt_number] = sorted(earlier)
-        for pk in application.parcels:
-            seen.setdefault(pk, []).append(application.receipt_number)
-    return summaries(applications, waits)
+        if application.is_open:
+            for pk in application.parcels:
+                seen.setdefault(pk, []).append(application.receipt_number)
+    return waits
 
 
 def on_parcels(application: Application) -> list[Summary]:
@@ -141,7 +148,8 @@ def on_parcels(application: Application) -> list[Summary]:
     others = Application.objects.filter(
         parcels__overlap=application.parcels, status__in=[Status.RECEIVED, Status.ON_HOLD]
     ) | Application.objects.filter(pk=application.pk)
-    return summaries(list(others.distinct().order_by("receipt_number")))
+    found = list(others.distinct().order_by("receipt_number"))
+    return summaries(found, _waits(found))
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,4 +283,9 @@ def _term_text(key: str, value: Any, parties: dict[int, Party]) -> str:
         return str(len(value))
     if key == "mortgage":
         return f"#{value}"
+    if key == "effective_date":
+        try:
+            return register_day(dt.date.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)
     return str(value)

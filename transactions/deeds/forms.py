@@ -151,16 +151,18 @@ class DeedForm(forms.Form):
     def _add_contract_fields(self) -> None:
         """Add the contract's particulars as the profile's law names them (filed, not recorded)."""
         for particular in office.contract_fields():
+            words: dict[str, Any] = {
+                "required": False,
+                "label": particular.label,
+                "help_text": particular.help_text,
+            }
             field: forms.Field
             if particular.name == "date":
-                field = forms.DateField(
-                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-                )
+                date_input = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+                field = forms.DateField(widget=date_input, **words)
             else:
-                field = forms.CharField(max_length=100 if particular.name == "cause" else 300)
-            field.required = False
-            field.label = particular.label
-            field.help_text = particular.help_text
+                length = 100 if particular.name == "cause" else 300
+                field = forms.CharField(max_length=length, **words)
             self.fields[f"contract_{particular.name}"] = field
 
     @property

@@ -311,6 +311,7 @@ def test_a_later_application_is_not_registered_before_an_earlier_one(
     second = file_mortgage(registered, notary, amount=200)
     client.force_login(registrar)
     url = reverse("applications:detail", args=[second.receipt_number])
+    assert 'class="flag flag-waits"' in client.get(url).content.decode()
 
     response = client.post(url, {"decision": "register"}, follow=True)
 
