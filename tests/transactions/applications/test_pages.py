@@ -139,6 +139,7 @@ def test_the_form_records_at_once_in_direct_mode(client, notary, registered, dir
     assert JournalEntry.objects.filter(kind="transfer").count() == 1
 
 
+@pytest.mark.every_profile
 def test_the_contract_fields_are_named_as_the_profiles_law_names_them(
     client, notary, registered, reviewed, profile
 ):
@@ -154,6 +155,7 @@ def test_the_contract_fields_are_named_as_the_profiles_law_names_them(
 # --- the receipt --------------------------------------------------------------------------------
 
 
+@pytest.mark.every_profile
 def test_the_receipt_pdf_qr_code_scans_to_the_status_page(client, notary, registered, reviewed):
     application = file_mortgage(registered, notary)
     client.force_login(notary)
@@ -270,6 +272,7 @@ def test_only_registrars_open_the_queue(client, role):
 # --- the application's file and the decision ----------------------------------------------------
 
 
+@pytest.mark.every_profile
 def test_the_registrar_registers_from_the_file(client, notary, registrar, registered):
     application = file_mortgage(registered, notary)
     url = reverse("applications:detail", args=[application.receipt_number])
