@@ -94,7 +94,7 @@ def contract_rows(contract: dict[str, object]) -> list[tuple[str, object]]:
     return [
         (
             labels.get(name) or str(generic.get(name, name)),
-            register_day(contract[name]) if name == "date" else contract[name],
+            register_day(value) if isinstance(value := contract[name], dt.date) else value,
         )
         for name in dict.fromkeys([*labels, *generic])
         if contract.get(name)
