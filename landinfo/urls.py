@@ -50,6 +50,10 @@ urlpatterns = [
     # The parcels' paths first: the sheet's /api/parcels/<id> must not take theirs.
     path("", include("parcels.urls")),
     path("", include("transactions.urls")),
+    # Namespaces of their own ("applications:", "alerts:"), which an include inside the
+    # "transactions" namespace would nest as "transactions:applications:".
+    path("", include("transactions.applications.urls")),
+    path("", include("transactions.alerts.urls")),
 ]
 
 # JSON on the machine paths (/api/, /ogc, /exports/, /tiles/); Django's pages for others.

@@ -35,7 +35,7 @@ import mapbox_vector_tile
 import pyogrio
 import pypdfium2
 import pytest
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
@@ -46,7 +46,7 @@ from parcels.publishing.exports import FORMATS
 from parcels.publishing.layers import LAYERS
 from transactions.certificates.issue import issue_certificate
 from transactions.masking import PUBLIC_KINDS
-from transactions.models import JournalEntry, Party, Right
+from transactions.models import Application, JournalEntry, Party, Right
 
 # django_db: pytest-django makes the test database only for a session with such a test.
 pytestmark = [pytest.mark.slow, pytest.mark.every_profile, pytest.mark.django_db]
@@ -220,6 +220,18 @@ class Demo:
     persons: list[tuple[str, str]]  # (name, national ID)
     tiles: list[tuple[int, int, int]]
     collections: list[str]
+    application: tuple[int, str] = (0, "")  # receipt number, status code
+
+
+def _an_application(held: Right) -> tuple[int, str]:
+    """Return an application of the demo, filing a mortgage on a held parcel if it has none."""
+    from tests.transactions.applications.test_pages import file_mortgage
+
+    application = Application.objects.order_by("receipt_number").first()
+    if application is None:
+        notary = User.objects.filter(groups__name="notary").first()
+        application = file_mortgage(held.parcel, notary)
+    return application.receipt_number, application.status_code
 
 
 def _sample_parcels() -> list[int]:
@@ -294,6 +306,7 @@ def build_demo() -> Demo:
         ],
         tiles=_tiles(),
         collections=list(LAYERS),
+        application=_an_application(held[0]),
     )
 
 
@@ -373,6 +386,15 @@ ARGUMENTS: dict[str, Callable[[Demo], list[str]]] = {
     "transactions:certificate": lambda demo: [
         f"/parcels/{pk}/certificate.pdf" for pk in demo.parcels[::3]
     ],
+    # The status page with its code (public), and without; the others sign in first.
+    "applications:status": lambda demo: [
+        f"/applications/{demo.application[0]}/status?code={demo.application[1]}",
+        f"/applications/{demo.application[0]}/status",
+    ],
+    "applications:detail": lambda demo: [f"/applications/{demo.application[0]}/"],
+    "applications:receipt": lambda demo: [f"/applications/{demo.application[0]}/receipt"],
+    "applications:receipt-pdf": lambda demo: [f"/applications/{demo.application[0]}/receipt.pdf"],
+    "applications:document": lambda demo: [f"/applications/{demo.application[0]}/document"],
     "parcels:tile": lambda demo: [f"/tiles/parcels/{z}/{x}/{y}.mvt" for z, x, y in demo.tiles],
     "parcels:export": lambda demo: _exports(demo),
 }
@@ -388,6 +410,10 @@ QUERIES: dict[str, Callable[[Demo], list[str]]] = {
         + [f"?lon={lon}&lat={lat}&as_of={demo.days[0]}" for lon, lat in demo.points]
     ),
     "verify-form": lambda demo: ["", f"?code={demo.certificate_code}"],
+    "applications:status-form": lambda demo: [
+        "",
+        f"?receipt={demo.application[0]}&code={demo.application[1]}",
+    ],
 }
 
 
@@ -531,6 +557,8 @@ def test_the_scan_reaches_the_data(demo_scan: Scan, demo_register: Demo) -> None
     assert {f"/api/parcels/{pk}" for pk in demo_register.parcels} <= ok
     assert {f"/api/parcels/{pk}/history" for pk in demo_register.parcels} <= ok
     assert {f"/parcels/{pk}/certificate.pdf" for pk in demo_register.parcels[::3]} <= ok
+    receipt, code = demo_register.application
+    assert f"/applications/{receipt}/status?code={code}" in ok
     assert set(_exports(demo_register)) <= ok
     assert sum(url.startswith("/tiles/") and status == 200 for url, status in answered.items())
     assert f"/verify/{demo_register.certificate_code}?format=json" in ok

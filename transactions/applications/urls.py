@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from transactions.applications import api
+from transactions.applications import api, pages
 
 app_name = "applications"
 urlpatterns = [
@@ -14,4 +14,12 @@ urlpatterns = [
         api.DecisionView.as_view(),
         name="api-decision",
     ),
+    # --- pages: the receipt, the public status, the registrar's queue and file -----------
+    path("applications/", pages.queue, name="queue"),
+    path("applications/status", pages.status, name="status-form"),
+    path("applications/<int:receipt>/", pages.detail, name="detail"),
+    path("applications/<int:receipt>/receipt", pages.receipt, name="receipt"),
+    path("applications/<int:receipt>/receipt.pdf", pages.receipt_pdf, name="receipt-pdf"),
+    path("applications/<int:receipt>/status", pages.status, name="status"),
+    path("applications/<int:receipt>/document", pages.document, name="document"),
 ]

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from landinfo.profiles import UnknownLandUse, get_profile
 from landinfo.profiles.text import quote_input
 from transactions import people
+from transactions.applications import office
 from transactions.deeds.payloads import CorrectionMode, TransferType
 from transactions.deeds.serializers import MAX_CHILDREN, MAX_ID, check_crs
 from transactions.deeds.services import document_sha256
@@ -144,6 +145,39 @@ class DeedForm(forms.Form):
             self.initial.setdefault("effective_date", timezone.localdate())
             self.initial.setdefault("idempotency_key", str(uuid.uuid4()))
         self.document_bytes = b""
+        if office.reviewed():
+            self._add_contract_fields()
+
+    def _add_contract_fields(self) -> None:
+        """Add the contract's particulars as the profile's law names them (filed, not recorded)."""
+        for particular in office.contract_fields():
+            words: dict[str, Any] = {
+                "required": False,
+                "label": particular.label,
+                "help_text": particular.help_text,
+            }
+            field: forms.Field
+            if particular.name == "date":
+                date_input = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+                field = forms.DateField(widget=date_input, **words)
+            else:
+                length = 100 if particular.name == "cause" else 300
+                field = forms.CharField(max_length=length, **words)
+            self.fields[f"contract_{particular.name}"] = field
+
+    @property
+    def contract_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith("contract_")]
+
+    def contract(self) -> dict[str, str]:
+        """Return the particulars typed, as the body's `contract` object; empty ones left out."""
+        contract = {}
+        for name in self.fields:
+            value = self.cleaned_data.get(name) if name.startswith("contract_") else None
+            if value:
+                text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+                contract[name.removeprefix("contract_")] = text
+        return contract
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

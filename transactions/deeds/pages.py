@@ -34,11 +34,13 @@ from landinfo.profiles import get_profile
 from parcels.models import Parcel
 from parcels.search import engine
 from transactions import audit
+from transactions.applications import office
+from transactions.applications.receipt import file_application
 from transactions.deeds import forms, kinds, services
 from transactions.deeds.payloads import MORTGAGE, OWNERSHIP
 from transactions.deeds.submit import MalformedDeed, first_error, submit
 from transactions.exceptions import DeedRefused, IdempotencyKeyReused, StaleDeed
-from transactions.models import JournalEntry, Right
+from transactions.models import Application, JournalEntry, Right
 from transactions.selectors import parcel_timeline
 from transactions.shares import Share
 
@@ -66,7 +68,7 @@ def _owners(parcel_id: int) -> list[tuple[int, Share]]:
     ]
 
 
-def _land_use(code: str) -> str:
+def land_use_text(code: str) -> str:
     """Return "code — name"; a code outside the profile's list (an old import) alone."""
     try:
         return f"{code} — {get_profile().land_use(code).name}"
@@ -200,12 +202,23 @@ class DeedPage:
         body = form.deed_body() | self.terms(subforms)
         if not self.many_parcels:
             body.setdefault("parcel", self.parcels[0].pk)
+        reviewed = office.reviewed()
+        if reviewed and form.contract():
+            body["contract"] = form.contract()
         try:
-            entry = submit(
-                body,
-                user=self.user,  # type: ignore[arg-type]
-                idempotency_key=form.cleaned_data["idempotency_key"],
-            )
+            if reviewed:
+                filed = file_application(
+                    body,
+                    user=self.user,  # type: ignore[arg-type]
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                    base_url=self.request.build_absolute_uri("/"),
+                )
+            else:
+                entry = submit(
+                    body,
+                    user=self.user,  # type: ignore[arg-type]
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                )
         except MalformedDeed as malformed:
             _show_malformed(form, malformed)
             return None
@@ -218,8 +231,12 @@ class DeedPage:
         except DeedRefused as refused:
             form.add_error(None, refused.message)
             return None
+        if reviewed:
+            if form.document_bytes:
+                self._store_document(form, f"Application {filed.receipt_number}")
+            return self._filed(filed)
         if form.document_bytes:
-            self._store_document(form, entry)
+            self._store_document(form, f"Entry #{entry.sequence}")
         return self._recorded(entry)
 
     def _show_stale(self, form: forms.DeedForm, stale: StaleDeed) -> None:
@@ -248,11 +265,11 @@ class DeedPage:
         form.data = data = cast(QueryDict, form.data).copy()
         data["idempotency_key"] = str(uuid.uuid4())
 
-    def _store_document(self, form: forms.DeedForm, entry: JournalEntry) -> None:
+    def _store_document(self, form: forms.DeedForm, what: str) -> None:
         try:
             store_document(form.document_sha256, form.document_bytes)
         except OSError:
-            logger.exception("Entry #%s: its document could not be stored", entry.sequence)
+            logger.exception("%s: its document could not be stored", what)
             messages.error(
                 self.request,
                 _(
@@ -272,6 +289,19 @@ class DeedPage:
         messages.success(self.request, text % {"sequence": entry.sequence})
         parcel_id = json.loads(entry.payload)["parcel"]["id"]
         return HttpResponseRedirect(f"{reverse('parcels:home')}?parcel={parcel_id}")
+
+    def _filed(self, application: Application) -> HttpResponse:
+        """Say the deed was filed (or had been, by this very form) and show its receipt."""
+        if getattr(application, "replayed", False):
+            text = _(
+                "Application %(receipt)s was already filed by this form; it was not filed twice."
+            )
+        else:
+            text = _("Application %(receipt)s received: it waits for a registrar's decision.")
+        messages.success(self.request, text % {"receipt": application.receipt_number})
+        return HttpResponseRedirect(
+            reverse("applications:receipt", kwargs={"receipt": application.receipt_number})
+        )
 
     def choose_parcel(self) -> HttpResponse:
         search = forms.ParcelSearchForm(self.request.GET)
@@ -326,7 +356,7 @@ class DeedPage:
                     {
                         "parcel": parcel,
                         "display": get_profile().display_stored(parcel.identifier),
-                        "land_use": _land_use(parcel.land_use),
+                        "land_use": land_use_text(parcel.land_use),
                         "holders": holders[parcel.pk],
                     }
                     for parcel in self.parcels
@@ -350,6 +380,8 @@ _ABOUT = {
     "recipients": gettext_lazy("The recipients"),
     "holders": gettext_lazy("The holders"),
     "lender": gettext_lazy("The lender"),
+    "contract": gettext_lazy("The contract"),
+    "documents": gettext_lazy("The documents"),
 }
 # Fields the form fills in itself: what is wrong with them is not the notary's to fix.
 _FILLED_BY_THE_FORM = {
