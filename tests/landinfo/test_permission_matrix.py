@@ -191,6 +191,21 @@ MATRIX: dict[str, Row] = {
     # --- the applications' pages: the queue is the registrars'; an application's receipt
     # and file are its filer's (another notary here: 404, as if it did not exist) and the
     # registrars'; its status page is anyone's (without the code: the form).
+    # The applications' API: notaries and registrars file (an empty body: 400, no key);
+    # an application is read whole by its filer and registrars, by anyone with its code,
+    # and is not found for everyone else; registrars decide (an empty decision: 400).
+    "api/applications/": (
+        lambda c: "/api/applications/",
+        {"GET": (401, 405, 405, 405, 405), "POST": (401, 400, 400, 403, 403)},
+    ),
+    "api/applications/<int:receipt_number>": (
+        lambda c: f"/api/applications/{c['application']}",
+        {"GET": (404, 404, 200, 404, 404), "POST": (405,) * 5},
+    ),
+    "api/applications/<int:receipt_number>/decision": (
+        lambda c: f"/api/applications/{c['application']}/decision",
+        {"GET": (401, 405, 405, 405, 405), "POST": (401, 403, 400, 403, 403)},
+    ),
     "applications/": (lambda c: "/applications/", {"GET": REGISTRARS}),
     "applications/status": (lambda c: "/applications/status", {"GET": ALL_200}),
     "applications/<int:receipt>/": (

@@ -30,7 +30,7 @@ from rest_framework.response import Response
 from landinfo.profiles import get_profile
 from landinfo.security import rate_limited
 from parcels.models import Parcel
-from transactions.applications import decisions
+from transactions.applications import decisions, office
 from transactions.applications.receipt import file_application
 from transactions.applications.serializers import ApplicationSerializer, DecisionSerializer
 from transactions.deeds.api import (
@@ -55,11 +55,6 @@ _CODE = OpenApiParameter(
 )
 
 
-def reviewed() -> bool:
-    """Return whether deeds are filed as applications (LANDINFO["REGISTRATION_MODE"])."""
-    return bool(settings.LANDINFO["REGISTRATION_MODE"] == "reviewed")
-
-
 def base_url(request: HttpRequest) -> str:
     """Return where the links of mail and receipts point: PUBLIC_URL, else this host."""
     return settings.LANDINFO["PUBLIC_URL"] or request.build_absolute_uri("/")
@@ -69,11 +64,6 @@ def status_page(request: HttpRequest, application: Application) -> str:
     """Return the absolute link to the public status page, the code included."""
     path = reverse("applications:status", args=[application.receipt_number])
     return f"{base_url(request).rstrip('/')}{path}?code={application.status_code}"
-
-
-def processing_days() -> int:
-    """Return the days an office has to decide (the setting, else the profile's)."""
-    return int(settings.LANDINFO["REGISTRATION_DAYS"] or get_profile().registration_days)
 
 
 def describe(request: HttpRequest, application: Application, *, full: bool) -> dict[str, Any]:
@@ -94,7 +84,7 @@ def describe(request: HttpRequest, application: Application, *, full: bool) -> d
             }
             for parcel in parcels
         ],
-        "overdue": decisions.is_overdue(application, days=processing_days()),
+        "overdue": office.overdue(application),
         "history": [
             {"status": event.status, "at": event.at.isoformat()}
             | ({"reason": event.reason} if full else {})

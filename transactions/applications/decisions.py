@@ -25,7 +25,6 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
-from django.utils import timezone
 
 from parcels.models import Parcel
 from transactions.applications import log
@@ -248,9 +247,3 @@ def _reason(text: str, *, required: bool = False) -> str:
     if len(cleaned) > MAX_REASON:
         raise DeedRefused(f"The reason is at most {MAX_REASON} characters.")
     return cleaned
-
-
-def is_overdue(application: Application, *, days: int, now: Any = None) -> bool:
-    """Return whether an undecided application is past the statutory processing time."""
-    now = now or timezone.now()
-    return application.is_open and (now - application.received_at).days >= days

@@ -18,7 +18,6 @@ import json
 import re
 from typing import Any, cast
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.urls import reverse
@@ -209,10 +208,11 @@ class DeedsView(_DeedAPIView):
     )
     def post(self, request: Request) -> Response:
         """Record the deed in the body; answer with its journal entry."""
-        if settings.LANDINFO["REGISTRATION_MODE"] == "reviewed":
-            # A register that reviews deeds files this one as an application and says so.
-            from transactions.applications import api as applications
+        from transactions.applications import api as applications
+        from transactions.applications import office
 
+        if office.reviewed():
+            # A register that reviews deeds files this one as an application and says so.
             return applications.file(
                 request,
                 answer=status.HTTP_202_ACCEPTED,

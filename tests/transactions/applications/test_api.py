@@ -38,7 +38,7 @@ def test_filing_answers_201_with_the_receipt_and_its_status_page(client, notary)
     assert answer["kind"] == "transfer" and answer["parcels"][0]["id"] == parcel.pk
     assert answer["office"] == "Văn phòng công chứng Số 1"
     assert answer["links"]["status_page"].endswith(f"?code={answer['status_code']}")
-    assert response["Location"] == "/api/applications/1"
+    assert response["Location"].endswith("/api/applications/1")
     assert JournalEntry.objects.count() == entries  # received, not registered
     again = post(client, "/api/applications/", body, key="file-1")
     assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
@@ -53,7 +53,7 @@ def test_a_deed_posted_to_transactions_in_reviewed_mode_is_filed_and_says_so(cli
 
     assert response.status_code == 202, response.content
     assert "application 1" in response.json()["detail"]
-    assert response["Location"] == "/api/applications/1"
+    assert response["Location"].endswith("/api/applications/1")
     assert JournalEntry.objects.count() == entries
 
 
