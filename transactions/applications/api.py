@@ -189,7 +189,7 @@ class ApplicationView(_DeedAPIView):
         "parcels, received time, status and the dates of its steps. Without either, it "
         "is not found (404), as an unknown receipt number is.",
         parameters=[_CODE],
-        responses={200: ApplicationSerializer, 404: _ERROR},
+        responses={200: ApplicationSerializer, 400: _ERROR, 404: _ERROR},
     )
     def get(self, request: Request, receipt_number: int) -> Response:
         """Return the application as the caller may read it."""
@@ -239,6 +239,7 @@ class DecisionView(_DeedAPIView):
         responses={
             200: ApplicationSerializer,
             400: _ERROR,
+            401: _ERROR,
             403: _ERROR,
             404: _ERROR,
             409: _ERROR,
