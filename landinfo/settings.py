@@ -183,6 +183,10 @@ LANDINFO = {
     # At most this many parcels one e-mail address follows (HM Land Registry's Property
     # Alert allows 10), and this many subscriptions one client address asks for an hour.
     "ALERT_MAX_PARCELS": env.int("LANDINFO_ALERT_MAX_PARCELS", default=10),
+    # At most this many messages a day the subscription form sends one address
+    # (confirmation links, "at the limit"): whoever types someone else's address cannot
+    # flood their mailbox; a person following 10 parcels confirms them over two days.
+    "ALERT_MAILS_PER_DAY": env.int("LANDINFO_ALERT_MAILS_PER_DAY", default=5),
     # Seconds to wait for a replica's connection before skipping it (libpq's minimum is 2).
     "REPLICA_CONNECT_TIMEOUT": env.int("LANDINFO_REPLICA_CONNECT_TIMEOUT", default=2),
 }

@@ -50,6 +50,11 @@ urlpatterns = [
     # The parcels' paths first: the sheet's /api/parcels/<id> must not take theirs.
     path("", include("parcels.urls")),
     path("", include("transactions.urls")),
+    # Their own namespaces at the root ("applications:…", "alerts:…"): included from
+    # transactions.urls they would be "transactions:alerts:…", and the alerts' links
+    # (transactions.alerts.receipts) reverse "alerts:objection".
+    path("", include("transactions.applications.urls")),
+    path("", include("transactions.alerts.urls")),
 ]
 
 # JSON on the machine paths (/api/, /ogc, /exports/, /tiles/); Django's pages for others.

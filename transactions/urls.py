@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from transactions import api
 from transactions.certificates import views as certificates
@@ -32,8 +32,7 @@ urlpatterns = [
     path("deeds/subdivision/", views.subdivision, name="deed-subdivision"),
     path("deeds/merge/", views.merge, name="deed-merge"),
     path("deeds/correction/", views.correction, name="deed-correction"),
-    # Applications in order of receipt (API, receipts, status, the registrar's queue).
-    path("", include("transactions.applications.urls")),
-    # Alerts of applications (subscriptions, confirmation, objection, unsubscribe).
-    path("", include("transactions.alerts.urls")),
+    # Applications in order of receipt (transactions.applications.urls) and their alerts
+    # (transactions.alerts.urls) are included by landinfo/urls.py, in namespaces of
+    # their own at the root.
 ]

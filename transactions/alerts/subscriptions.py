@@ -33,9 +33,6 @@ from transactions.models import AlertSubscription, OutboxMessage
 
 CONFIRM = "confirm_subscription"
 LIMIT_REACHED = "subscription_limit"
-# Mail one address may receive from the subscription form in a day (confirmations and
-# the word that it reached the limit): enough to retry, too few to flood a mailbox.
-MAILS_PER_DAY = 3
 # A confirmation link older than this is refused; asking again sends a new one.
 CONFIRM_WITHIN = dt.timedelta(days=7)
 # The transaction-level advisory lock's first key ("ALRT"); the second is the address's hash.
@@ -94,7 +91,7 @@ def subscribe(*, email: str, parcel_id: object, language: str, base_url: str) ->
     row = AlertSubscription.objects.filter(email=email, parcel=parcel).first()
     if row is not None and row.confirmed_at and not row.unsubscribed_at:
         return Outcome.ALREADY_CONFIRMED
-    if _mails_today(email, now=now) >= MAILS_PER_DAY:
+    if _mails_today(email, now=now) >= settings.LANDINFO["ALERT_MAILS_PER_DAY"]:
         return Outcome.MAIL_CAPPED
     if row is None and followed(email) >= settings.LANDINFO["ALERT_MAX_PARCELS"]:
         _queue(
