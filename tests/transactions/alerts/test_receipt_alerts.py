@@ -39,9 +39,7 @@ def test_a_receipt_alerts_each_subscriber_and_holder_once_with_its_facts_and_no_
     )
     ids = [m["Message-ID"] for m in smtp.messages]
     assert len(set(ids)) == 3
-    english = next(
-        m for r, m in zip(smtp.mailbox.received, smtp.messages) if r.to == ["follower@example.org"]
-    )
+    english = next(r.message for r in smtp.mailbox.received if r.to == ["follower@example.org"])
     text = english.get_content()
     display = get_profile().display_stored(parcel.identifier)
     assert display in english["Subject"] and str(application.receipt_number) in english["Subject"]
