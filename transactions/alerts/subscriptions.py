@@ -33,6 +33,8 @@ from transactions.models import AlertSubscription, OutboxMessage
 
 CONFIRM = "confirm_subscription"
 LIMIT_REACHED = "subscription_limit"
+# The messages whose link stops a parcel's alerts: the alerts themselves.
+UNSUBSCRIBABLE = (ALERT,)
 # A confirmation link older than this is refused; asking again sends a new one.
 CONFIRM_WITHIN = dt.timedelta(days=7)
 # The transaction-level advisory lock's first key ("ALRT"); the second is the address's hash.
@@ -191,18 +193,25 @@ def confirmable(message: OutboxMessage, *, now: dt.datetime | None = None) -> bo
     return (now or timezone.now()) - message.created_at <= CONFIRM_WITHIN
 
 
+def _parcel_of(message: OutboxMessage) -> int:
+    """Return the parcel a link's message is about (every link's message names one)."""
+    if message.parcel_id is None:
+        raise NotFound(gettext("There is no current parcel with this number."))
+    return message.parcel_id
+
+
 @transaction.atomic(durable=True)
 def confirm(message: OutboxMessage) -> bool:
     """Confirm the subscription a confirmation link was sent for; False if it was already."""
     row = (
         AlertSubscription.objects.select_for_update()
-        .filter(email=message.address, parcel_id=message.parcel_id)
+        .filter(email=message.address, parcel_id=_parcel_of(message))
         .first()
     )
     if row is None:
         row = AlertSubscription(
             email=message.address,
-            parcel_id=message.parcel_id,
+            parcel_id=_parcel_of(message),
             language=message.language,
             created_at=message.created_at,
         )
@@ -224,7 +233,7 @@ def unsubscribe(message: OutboxMessage) -> bool:
     now = timezone.now()
     row, made = AlertSubscription.objects.select_for_update().get_or_create(
         email=message.address,
-        parcel_id=message.parcel_id,
+        parcel_id=_parcel_of(message),
         defaults={"language": message.language, "created_at": now, "unsubscribed_at": now},
     )
     if made:
@@ -234,9 +243,6 @@ def unsubscribe(message: OutboxMessage) -> bool:
     row.unsubscribed_at = now
     row.save(update_fields=["unsubscribed_at"])
     return True
-
-
-UNSUBSCRIBABLE = (ALERT,)
 
 __all__ = [
     "CONFIRM",
