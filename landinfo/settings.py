@@ -462,7 +462,11 @@ _EMAIL = environ.Env.email_url_config(env.str("DJANGO_EMAIL_URL", default="") or
 EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
 if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
     EMAIL_BACKEND = "landinfo.mail.EmlFileBackend"
-    EMAIL_FILE_PATH = str(BASE_DIR / (_EMAIL.get("EMAIL_FILE_PATH") or "var/mail"))
+    # filemail://var/mail parses as host "var", path "mail": the folder is both.
+    _FOLDER = "/".join(
+        part for part in (_EMAIL.get("EMAIL_HOST"), _EMAIL.get("EMAIL_FILE_PATH")) if part
+    )
+    EMAIL_FILE_PATH = str(BASE_DIR / (_FOLDER or "var/mail"))
 EMAIL_HOST = _EMAIL.get("EMAIL_HOST") or "localhost"
 EMAIL_PORT = _EMAIL.get("EMAIL_PORT") or 25
 EMAIL_HOST_USER = _EMAIL.get("EMAIL_HOST_USER") or ""

@@ -77,8 +77,9 @@ def _link_page(
         context["parcel"] = _parcel_display(message.parcel)
         context["message_parcel"] = message.parcel_id
     response = render(request, template, context, status=200 if message else 404)
-    # The token is in the path: keep it out of other sites' logs and shared caches.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the path: no other site gets it in a Referer. Not "no-referrer":
+    # a browser then sends "Origin: null" with the button's POST, which CSRF refuses.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

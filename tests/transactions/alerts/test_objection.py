@@ -35,7 +35,7 @@ def test_the_objection_link_puts_the_application_on_hold_once(smtp, notary):
     assert shown.status_code == 200 and "object-button" in text
     assert str(application.receipt_number) in text and "VPCC Số 5" in text
     assert holder.name not in text and holder.national_id not in text
-    assert shown["Referrer-Policy"] == "no-referrer"
+    assert shown["Referrer-Policy"] == "same-origin"
     application.refresh_from_db()
     assert application.status == Application.Status.RECEIVED  # GET changed nothing
 
