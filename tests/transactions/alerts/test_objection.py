@@ -14,6 +14,9 @@ from transactions.alerts import outbox
 from transactions.applications import decisions
 from transactions.models import Application, ApplicationEvent, OutboxMessage
 
+# Alerts read the profile's parcel numbers and time zone: checked under each profile.
+pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
+
 
 def objection_link(smtp) -> str:
     found = re.search(

@@ -12,7 +12,7 @@ from transactions.alerts.receipts import recipients
 from transactions.deeds.submit import MalformedDeed, submit
 from transactions.models import Party
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
 
 def test_a_lender_described_by_the_deed_keeps_its_email_out_of_the_journal(notary):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import pytest
 from django.utils import timezone
 
 from landinfo.profiles import get_profile
@@ -13,6 +14,9 @@ from tests.transactions.alerts.conftest import confirmed, file_mortgage, held_pa
 from transactions.alerts import outbox
 from transactions.alerts.subscriptions import email_address
 from transactions.models import AlertSubscription, OutboxMessage
+
+# Alerts read the profile's parcel numbers and time zone: checked under each profile.
+pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
 OFFICE = "Văn phòng công chứng Số 3"
 

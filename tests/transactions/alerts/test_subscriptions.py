@@ -14,7 +14,7 @@ from transactions.alerts import outbox
 from transactions.alerts.subscriptions import CONFIRM, LIMIT_REACHED
 from transactions.models import AlertSubscription, OutboxMessage
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
 API = "/api/alerts/subscriptions"
 
