@@ -244,6 +244,7 @@ def unsubscribe(message: OutboxMessage) -> bool:
     row.save(update_fields=["unsubscribed_at"])
     return True
 
+
 __all__ = [
     "CONFIRM",
     "LIMIT_REACHED",
