@@ -86,8 +86,8 @@ def smtp(settings):
 
 def held_parcel(email: str = "", **party: Any):
     """Return a parcel registered to one holder (with `email` on file) and the holder."""
-    parcel = ParcelFactory()
-    holder = PartyFactory(email=email, **party)
+    parcel: Any = ParcelFactory()
+    holder: Any = PartyFactory(email=email, **party)
     register(parcel, [(holder, Fraction(1))], on=DEED_DAY - dt.timedelta(days=400))
     return parcel, holder
 
