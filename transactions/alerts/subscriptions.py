@@ -95,13 +95,16 @@ def subscribe(*, email: str, parcel_id: object, language: str, base_url: str) ->
         return Outcome.ALREADY_CONFIRMED
     if _mails_today(email, now=now) >= settings.LANDINFO["ALERT_MAILS_PER_DAY"]:
         return Outcome.MAIL_CAPPED
-    if row is None and followed(email) >= settings.LANDINFO["ALERT_MAX_PARCELS"]:
+    # A row opted out does not count, so asking again for its parcel counts anew.
+    counted = row is not None and row.unsubscribed_at is None
+    if not counted and followed(email) >= settings.LANDINFO["ALERT_MAX_PARCELS"]:
+        told = OutboxMessage.objects.filter(key__startswith=f"{LIMIT_REACHED}:{email}:").count()
         _queue(
             email,
             parcel,
             LIMIT_REACHED,
             language,
-            key=f"{LIMIT_REACHED}:{email}:{now:%Y%m%d}",
+            key=f"{LIMIT_REACHED}:{email}:{told + 1}",
             base_url=base_url,
             now=now,
         )

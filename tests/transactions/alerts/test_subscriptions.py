@@ -7,6 +7,7 @@ import re
 import pytest
 from django.core.cache import caches
 from django.test import Client
+from django.utils import timezone
 
 from tests.factories import ParcelFactory, PartyFactory
 from tests.transactions.alerts.conftest import file_mortgage, held_parcel
@@ -73,6 +74,30 @@ def test_the_api_answers_the_same_for_new_known_and_full_addresses(client, setti
             "token_sha256", flat=True
         )
     )
+
+
+def test_an_address_at_its_limit_is_told_each_time_and_an_opted_out_parcel_counts_anew(
+    client, settings
+):
+    settings.LANDINFO = {**settings.LANDINFO, "ALERT_MAX_PARCELS": 1}
+    followed, dropped, other = ParcelFactory(), ParcelFactory(), ParcelFactory()
+    now = timezone.now()
+    AlertSubscription.objects.create(
+        email="full@example.org", parcel=followed, language="en", created_at=now, confirmed_at=now
+    )
+    AlertSubscription.objects.create(
+        email="full@example.org",
+        parcel=dropped,
+        language="en",
+        created_at=now,
+        confirmed_at=now,
+        unsubscribed_at=now,
+    )
+    assert ask(client, "full@example.org", dropped.pk).status_code == 202
+    assert ask(client, "full@example.org", other.pk).status_code == 202
+    purposes = OutboxMessage.objects.filter(address="full@example.org").values_list("purpose")
+    assert sorted(purposes) == [(LIMIT_REACHED,), (LIMIT_REACHED,)]
+    assert AlertSubscription.objects.get(parcel=dropped).unsubscribed_at is not None
 
 
 @pytest.mark.parametrize(
