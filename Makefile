@@ -4,6 +4,9 @@ PY := .venv/bin/python
 MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The demo's mail: one .eml file per message under var/mail/, unless DJANGO_EMAIL_URL is
+# set in the environment (an SMTP server's URL, .env.example).
+DEMO_EMAIL_URL := $(or $(DJANGO_EMAIL_URL),filemail://)
 
 .PHONY: setup demo serve migrate test test-fast lint format db-stop messages clean-db bench bench-smoke
 
@@ -25,10 +28,14 @@ demo: migrate
 	@# Served as production serves it (landinfo/gunicorn_conf.py: 3 processes x 4 threads,
 	@# a bounded number of database connections), not by the development server, whose
 	@# thread per request and connection per thread one client's flood ran out of.
-	@# The export worker (large exports of the planner page) runs beside the server and
-	@# stops with it: the trap sends it SIGTERM, which gives a running job back to the queue.
-	@$(MANAGE) export_worker & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	@echo "Mail is not sent: every message (alerts, confirmation links) is a file under var/mail/ (set DJANGO_EMAIL_URL for SMTP)."
+	@# The export worker (large exports of the planner page) and the alert sender (the
+	@# outbox) run beside the server and stop with it: the trap sends them SIGTERM, which
+	@# gives a running export back to the queue.
+	@export DJANGO_EMAIL_URL=$(DEMO_EMAIL_URL); \
+	  $(MANAGE) export_worker & worker=$$!; \
+	  $(MANAGE) send_alerts & sender=$$!; \
+	  trap 'kill $$worker $$sender 2>/dev/null; wait $$worker $$sender 2>/dev/null' EXIT INT TERM; \
 	  LANDINFO_BIND=$(HOST):$(PORT) .venv/bin/gunicorn -c python:landinfo.gunicorn_conf landinfo.wsgi
 
 serve: setup

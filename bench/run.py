@@ -43,7 +43,17 @@ from environ import Env
 from bench.harness import BENCH, ROOT, Context, Measure, Row, libpq, with_database
 from landinfo import gunicorn_conf
 
-SECTIONS = ("lookups", "tiles", "transfers", "exports", "flood", "map", "suggest", "searchcost")
+SECTIONS = (
+    "lookups",
+    "tiles",
+    "transfers",
+    "exports",
+    "flood",
+    "map",
+    "suggest",
+    "searchcost",
+    "alerts",
+)
 # Marks a bench database whose generation finished: COMMENT ON DATABASE. "names=country":
 # generated districts with the country's street and commune names (issue 16); a database
 # marked otherwise is generated again.

@@ -109,6 +109,9 @@ LANDINFO = {
         "verify": env.str("LANDINFO_RATE_VERIFY", default="60/m"),  # certificate checks
         "certificate": env.str("LANDINFO_RATE_CERTIFICATE", default="30/m"),  # PDF, ~100 ms
         "export": env.str("LANDINFO_RATE_EXPORT", default="30/h"),  # anonymous exports
+        # Requests for a parcel's alerts (each may mail an address; one person asks for a
+        # few parcels, a script for many).
+        "alerts": env.str("LANDINFO_RATE_ALERTS", default="20/h"),
     },
     # How many requests of each group one client address may have running at once (0: no
     # limit), across all workers: the workers (3 x 4 threads) are what one flooding client
@@ -124,6 +127,7 @@ LANDINFO = {
         "verify": env.int("LANDINFO_CONCURRENT_VERIFY", default=2),
         "certificate": env.int("LANDINFO_CONCURRENT_CERTIFICATE", default=2),
         "export": env.int("LANDINFO_CONCURRENT_EXPORT", default=1),
+        "alerts": env.int("LANDINFO_CONCURRENT_ALERTS", default=1),
     },
     # The most features one page of the OGC API's items may hold (`limit` above it is
     # lowered to it); the default page is 1,000 or this, if lower. QGIS and GDAL (3.8+)
@@ -179,6 +183,10 @@ LANDINFO = {
     # At most this many parcels one e-mail address follows (HM Land Registry's Property
     # Alert allows 10), and this many subscriptions one client address asks for an hour.
     "ALERT_MAX_PARCELS": env.int("LANDINFO_ALERT_MAX_PARCELS", default=10),
+    # At most this many messages a day the subscription form sends one address
+    # (confirmation links, "at the limit"): whoever types someone else's address cannot
+    # flood their mailbox; a person following 10 parcels confirms them over two days.
+    "ALERT_MAILS_PER_DAY": env.int("LANDINFO_ALERT_MAILS_PER_DAY", default=5),
     # Seconds to wait for a replica's connection before skipping it (libpq's minimum is 2).
     "REPLICA_CONNECT_TIMEOUT": env.int("LANDINFO_REPLICA_CONNECT_TIMEOUT", default=2),
 }
@@ -447,8 +455,18 @@ OTP_TOTP_ISSUER = "LandInfo"
 # authenticators and of sign-ins delayed by failures (landinfo/accounts/notices.py).
 # DJANGO_EMAIL_URL in django-environ's form, e.g. smtp+tls://user:password@host:587;
 # the default prints mail on the console, so `make demo` needs no mail server.
+# filemail:// (`make demo`) writes each message as one .eml file under var/mail/
+# (filemail://<folder> for another folder of the project): landinfo.mail.EmlFileBackend, since Django's own puts a whole connection's
+# messages in one file.
 _EMAIL = environ.Env.email_url_config(env.str("DJANGO_EMAIL_URL", default="") or "consolemail://")
 EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
+if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
+    EMAIL_BACKEND = "landinfo.mail.EmlFileBackend"
+    # filemail://var/mail parses as host "var", path "mail": the folder is both.
+    _FOLDER = "/".join(
+        part for part in (_EMAIL.get("EMAIL_HOST"), _EMAIL.get("EMAIL_FILE_PATH")) if part
+    )
+    EMAIL_FILE_PATH = str(BASE_DIR / (_FOLDER or "var/mail"))
 EMAIL_HOST = _EMAIL.get("EMAIL_HOST") or "localhost"
 EMAIL_PORT = _EMAIL.get("EMAIL_PORT") or 25
 EMAIL_HOST_USER = _EMAIL.get("EMAIL_HOST_USER") or ""

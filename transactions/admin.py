@@ -72,7 +72,11 @@ class PartyForm(forms.ModelForm):
 
     class Meta:
         model = Party
-        fields = ("birth_year", "address")
+        # The e-mail is contact, not law: alerts of applications go there (not the journal).
+        fields = ("birth_year", "address", "email")
+
+    def clean_email(self) -> str:
+        return (self.cleaned_data.get("email") or "").strip().lower()
 
     def clean_address(self) -> str:
         try:
@@ -118,7 +122,7 @@ class PartyAdmin(admin.ModelAdmin):
             record_personal_data_access(
                 request.user,
                 [party],
-                ("name", "national_id", "birth_year", "address"),
+                ("name", "national_id", "birth_year", "address", "email"),
                 "admin: party",
             )
         return response

@@ -24,6 +24,7 @@ def map_contribution(user: AbstractUser | AnonymousUser | None) -> dict[str, Any
             "detail": url_template("transactions:detail", "pk"),
             "history": url_template("transactions:history", "pk"),
             "certificate": url_template("transactions:certificate", "pk"),
+            "alerts": reverse("alerts:subscribe"),
         }
     }
     if user is not None:

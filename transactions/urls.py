@@ -32,4 +32,7 @@ urlpatterns = [
     path("deeds/subdivision/", views.subdivision, name="deed-subdivision"),
     path("deeds/merge/", views.merge, name="deed-merge"),
     path("deeds/correction/", views.correction, name="deed-correction"),
+    # Applications in order of receipt (transactions.applications.urls) and their alerts
+    # (transactions.alerts.urls) are included by landinfo/urls.py, in namespaces of
+    # their own at the root.
 ]

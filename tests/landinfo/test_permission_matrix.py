@@ -75,6 +75,27 @@ MATRIX: dict[str, Row] = {
         lambda c: "/accounts/enrolment-codes/",
         {"GET": REGISTRARS, "POST": (302, 403, 400, 403, 403)},
     ),
+    # Alerts (issue 18): anyone; an empty request is refused, an unknown link is a 404.
+    "api/alerts/subscriptions": (
+        _fixed("/api/alerts/subscriptions"),
+        {"GET": (405,) * 5, "POST": (400,) * 5},
+    ),
+    "alerts/subscribe": (
+        lambda c: f"/alerts/subscribe?parcel={c['parcel']}",
+        {"GET": ALL_200, "POST": (404,) * 5},  # a POST naming no parcel
+    ),
+    "alerts/confirm/<str:token>": (
+        _fixed("/alerts/confirm/not-a-token"),
+        {"GET": (404,) * 5, "POST": (404,) * 5},
+    ),
+    "alerts/object/<str:token>": (
+        _fixed("/alerts/object/not-a-token"),
+        {"GET": (404,) * 5, "POST": (404,) * 5},
+    ),
+    "alerts/unsubscribe/<str:token>": (
+        _fixed("/alerts/unsubscribe/not-a-token"),
+        {"GET": (404,) * 5, "POST": (404,) * 5},
+    ),
     "verify/": (lambda c: "/verify/", {"GET": ALL_200}),
     "verify/<str:code>": (lambda c: "/verify/NOT-A-CODE", {"GET": (400,) * 5}),  # malformed
     "verify/<anytext:code>": (lambda c: "/verify/NOT-A-CODE/", {"GET": (400,) * 5}),  # the same

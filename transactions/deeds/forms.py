@@ -245,6 +245,12 @@ class PartyForm(forms.Form):
         label=_("Year of birth"), min_value=1850, max_value=2200, required=False
     )
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    email = forms.EmailField(
+        label=_("E-mail (for alerts)"),
+        max_length=254,
+        required=False,
+        help_text=_("Alerts of applications on their parcels go there; not in the journal."),
+    )
 
     def has_party(self) -> bool:
         data = getattr(self, "cleaned_data", {})
@@ -297,6 +303,7 @@ class PartyForm(forms.Form):
             "national_id": data["national_id"],
             "birth_year": data.get("birth_year"),
             "address": data.get("address") or "",
+            "email": (data.get("email") or "").strip().lower(),
         }
 
 

@@ -147,8 +147,12 @@ class NewPartySerializer(_Strict):
     address = PersonTextField(
         what="The address", max_length=300, required=False, default="", allow_blank=True
     )
+    # Contact, not law: kept on the party for the alerts of applications on their parcels,
+    # never in the journal's payload.
+    email = serializers.EmailField(max_length=254, required=False, default="", allow_blank=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs["email"] = attrs["email"].strip().lower()
         try:
             attrs["national_id"] = people.national_id(attrs["national_id"], kind=attrs["kind"])
         except people.InvalidNationalId as error:
@@ -170,6 +174,13 @@ _NEW_PARTY_SCHEMA = {
         "national_id": {"type": "string", "maxLength": 32, "description": _NATIONAL_ID_HELP},
         "birth_year": {"type": "integer", "nullable": True},
         "address": {"type": "string", "maxLength": 300},
+        "email": {
+            "type": "string",
+            "format": "email",
+            "maxLength": 254,
+            "description": "Where the party is alerted of applications on their parcels "
+            "(stored on a party the deed registers; not part of the journal).",
+        },
     },
 }
 

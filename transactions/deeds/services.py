@@ -140,6 +140,7 @@ class PartyInput:
     national_id: str = ""
     birth_year: int | None = None
     address: str = ""
+    email: str = ""  # contact for alerts; stored on the party, never in the journal
 
 
 # An existing party by id, or one described by the deed.
@@ -957,12 +958,12 @@ def _party(ref: PartyRef) -> Party:
     made = list(
         Party.objects.raw(
             """
-            INSERT INTO transactions_party (kind, name, national_id, birth_year, address)
-            VALUES (%s, %s, %s, %s, %s)
+            INSERT INTO transactions_party (kind, name, national_id, birth_year, address, email)
+            VALUES (%s, %s, %s, %s, %s, %s)
             ON CONFLICT (national_id) WHERE national_id IS NOT NULL DO NOTHING
             RETURNING *
             """,
-            [ref.kind, name, national_id or None, ref.birth_year, address],
+            [ref.kind, name, national_id or None, ref.birth_year, address, ref.email],
         )
     )
     if made:

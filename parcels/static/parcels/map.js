@@ -522,6 +522,16 @@
         )
       );
     }
+    // Anyone may follow a current parcel: an e-mail at every application filed on it.
+    if (config.urls.alerts && !parcel.as_of && !parcel.known_at && parcel.status !== "retired") {
+      parts.push(
+        h(
+          "p",
+          { class: "sheet-alerts small" },
+          h("a", { id: "alerts-link", href: withQuery(config.urls.alerts, { parcel: parcel.id }) }, gettext("Get alerts for this parcel"))
+        )
+      );
+    }
     const deeds = deedLinks(parcel);
     if (deeds) parts.push(deeds);
 

@@ -1,0 +1,52 @@
+"""The "I did not agree to this" link of an alert: it puts the application on hold, once.
+
+The link's token is known only to the alert's recipient (its SHA-256 is stored, the
+token itself only in the mail), so whoever opens it is the one the alert was for. It
+holds the application for a registrar and says nothing of who objected: the reason
+recorded names the alert message, not the person.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from django.utils import timezone
+
+from transactions.applications import decisions
+from transactions.exceptions import ApplicationClosed
+from transactions.models import OutboxMessage
+
+# The reason recorded on the application's hold event (the registrar reads it).
+REASON = (
+    "Objection through the link of receipt alert message #{message}: its recipient says "
+    "they did not agree to this application."
+)
+
+
+class Objection(enum.Enum):
+    """What became of an objection."""
+
+    HELD = "held"  # the application is on hold for a registrar
+    USED = "used"  # the link was used before
+    DECIDED = "decided"  # the application was decided already: only the office can help
+
+
+def object_to(message: OutboxMessage) -> Objection:
+    """Put the alert's application on hold and spend the link; say what happened."""
+    if message.objected_at is not None:
+        return Objection.USED
+    application = message.application
+    if application is None or not application.is_open:
+        return Objection.DECIDED
+    try:
+        decisions.hold(
+            application.receipt_number, reason=REASON.format(message=message.pk), by=None
+        )
+    except ApplicationClosed:
+        return Objection.DECIDED
+    # hold() commits on its own (durable); a second use racing this one also finds the
+    # application on hold, and only one of them spends the link.
+    spent = OutboxMessage.objects.filter(pk=message.pk, objected_at__isnull=True).update(
+        objected_at=timezone.now()
+    )
+    return Objection.HELD if spent else Objection.USED
