@@ -395,6 +395,17 @@ ARGUMENTS: dict[str, Callable[[Demo], list[str]]] = {
     "applications:receipt": lambda demo: [f"/applications/{demo.application[0]}/receipt"],
     "applications:receipt-pdf": lambda demo: [f"/applications/{demo.application[0]}/receipt.pdf"],
     "applications:document": lambda demo: [f"/applications/{demo.application[0]}/document"],
+    # The API's public answer (with the code) and its refusals; the decision is a POST.
+    "applications:api-detail": lambda demo: [
+        f"/api/applications/{demo.application[0]}?code={demo.application[1]}",
+        f"/api/applications/{demo.application[0]}",
+    ],
+    "applications:api-decision": lambda demo: [f"/api/applications/{demo.application[0]}/decision"],
+    # The links of the alerts the demo application sent (read from the outbox), and a
+    # link that is no token.
+    "alerts:objection": lambda demo: _alert_links("object"),
+    "alerts:unsubscribe": lambda demo: _alert_links("unsubscribe"),
+    "alerts:confirm": lambda demo: _alert_links("confirm"),
     "parcels:tile": lambda demo: [f"/tiles/parcels/{z}/{x}/{y}.mvt" for z, x, y in demo.tiles],
     "parcels:export": lambda demo: _exports(demo),
 }
@@ -446,6 +457,16 @@ def urls_to_scan(demo: Demo) -> tuple[list[str], list[str]]:
             path = "/" + route
             urls += [path + query for query in QUERIES.get(name, lambda demo: [""])(demo)]
     return urls, unknown
+
+
+def _alert_links(action: str) -> list[str]:
+    """Return the paths of /alerts/<action>/<token> links in queued messages, and a bad one."""
+    from transactions.models import OutboxMessage
+
+    found = set()
+    for body in OutboxMessage.objects.values_list("body", flat=True):
+        found |= set(re.findall(rf"/alerts/{action}/[A-Za-z0-9_-]+", body))
+    return [*sorted(found), f"/alerts/{action}/not-a-token"]
 
 
 # --- the scan --------------------------------------------------------------------------------

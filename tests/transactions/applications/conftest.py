@@ -30,7 +30,7 @@ def second_registrar(db):
     return user_with_role("registrar", "registrar-2")
 
 
-def registered_parcel(by, *, email: str = ""):  # TEMP until alerts merge: HOLDER_EMAIL
+def registered_parcel(by, *, email: str = HOLDER_EMAIL):
     """Return a parcel registered to one person, who has an address on file."""
     parcel = ParcelFactory()
     entry = services.record_first_registration(
