@@ -12,16 +12,14 @@ from __future__ import annotations
 from django.utils import translation
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from landinfo.security import rate_limited
 from parcels.api import RETRY_AFTER, TOO_MANY
 from transactions.alerts import subscriptions
+from transactions.deeds.api import _DeedAPIView
 from transactions.deeds.serializers import DeedErrorSerializer
 from transactions.exceptions import DeedRefused
 
@@ -43,13 +41,11 @@ class SubscriptionAcceptedSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class SubscriptionsView(APIView):
+class SubscriptionsView(_DeedAPIView):
     """Anonymous: no session or token is read, and so no CSRF token is needed."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="subscribe_to_alerts",
