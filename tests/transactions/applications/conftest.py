@@ -22,7 +22,7 @@ HOLDER_EMAIL = "holder@example.org"
 
 @pytest.fixture(autouse=True)
 def reviewed(settings):
-    settings.LANDINFO["REGISTRATION_MODE"] = "reviewed"
+    settings.LANDINFO = {**settings.LANDINFO, "REGISTRATION_MODE": "reviewed"}
 
 
 @pytest.fixture

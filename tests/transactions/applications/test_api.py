@@ -58,7 +58,7 @@ def test_a_deed_posted_to_transactions_in_reviewed_mode_is_filed_and_says_so(cli
 
 
 def test_a_deed_posted_in_direct_mode_is_recorded_at_once(client, notary, settings):
-    settings.LANDINFO["REGISTRATION_MODE"] = "direct"
+    settings.LANDINFO = {**settings.LANDINFO, "REGISTRATION_MODE": "direct"}
     parcel = registered_parcel(notary)
     response = post(signed_in(client, notary), "/api/transactions/", sale(parcel))
     assert response.status_code == 201 and "sequence" in response.json()
