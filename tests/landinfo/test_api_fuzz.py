@@ -15,9 +15,9 @@ is documented on the limited operations, so it would only hide the other answers
 
 from __future__ import annotations
 
-import re
 import datetime as dt
 import functools
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import enum
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from transactions.applications import decisions
 from transactions.exceptions import ApplicationClosed
 from transactions.models import OutboxMessage
 
-# The reason recorded on the application's hold event (the registrar reads it).
-REASON = (
-    "Objection through the link of receipt alert message #{message}: its recipient says "
+# The reason recorded on the application's hold event, in the register's language (the
+# registrar reads it; the record does not change with the reader's).
+REASON = gettext_noop(
+    "Objection through the link of receipt alert message #%(message)s: its recipient says "
     "they did not agree to this application."
 )
 
@@ -39,9 +42,9 @@ def object_to(message: OutboxMessage) -> Objection:
     if application is None or not application.is_open:
         return Objection.DECIDED
     try:
-        decisions.hold(
-            application.receipt_number, reason=REASON.format(message=message.pk), by=None
-        )
+        with translation.override(settings.LANGUAGE_CODE):
+            reason = gettext(REASON) % {"message": message.pk}
+        decisions.hold(application.receipt_number, reason=reason, by=None)
     except ApplicationClosed:
         return Objection.DECIDED
     # hold() commits on its own (durable); a second use racing this one also finds the

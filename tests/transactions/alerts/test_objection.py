@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission, User
 from django.test import Client
+from django.utils import translation
+from django.utils.translation import gettext
 
 from tests.factories import PartyFactory
 from tests.transactions.alerts.conftest import file_mortgage, held_parcel
-from transactions.alerts import outbox
+from transactions.alerts import objections, outbox
 from transactions.applications import decisions
 from transactions.models import Application, ApplicationEvent, OutboxMessage
 
@@ -47,7 +50,10 @@ def test_the_objection_link_puts_the_application_on_hold_once(smtp, notary):
     application.refresh_from_db()
     assert application.status == Application.Status.ON_HOLD
     event = ApplicationEvent.objects.filter(application=application).order_by("-sequence").first()
-    assert event.by_id is None and "alert message" in event.reason
+    # Recorded in the register's language, whoever reads it later.
+    with translation.override(settings.LANGUAGE_CODE):
+        expected = gettext(objections.REASON) % {"message": OutboxMessage.objects.get().pk}
+    assert event.by_id is None and event.reason == expected
     assert holder.name not in event.reason and "holder@example.org" not in event.reason
     assert OutboxMessage.objects.get().objected_at is not None
 
