@@ -143,9 +143,14 @@ def test_a_filed_sale_is_alerted_objected_to_refused_and_the_next_registered(
     _shot(objection, "3-objected")
     assert Application.objects.get(pk=receipt).status == "on_hold"
     assert csp_violations(objection) == []
-    # The public status page, with the receipt's code, says so too.
+    # The map's sheet of the parcel says an application waits on it.
+    objection.goto(f"{live_server.url}/?parcel={parcel.pk}")
+    note = objection.wait_for_selector("#pending-applications")
+    assert str(receipt) in note.inner_text()
+    _shot(objection, "4-map-sheet-pending")
+    # The public status page, with the receipt's code, says it is on hold.
     objection.goto(f"{live_server.url}/applications/{receipt}/status?code={code}")
-    _shot(objection, "4-status-on-hold")
+    _shot(objection, "5-status-on-hold")
     owner.close()
 
     # A second application on the parcel, filed after the first.

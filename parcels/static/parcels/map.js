@@ -511,6 +511,25 @@
         )
       );
     }
+    // Applications filed on the parcel and not decided yet (what a Korean 등기사항증명서
+    // marks "신청사건 처리중"): a deed may soon change what the sheet says.
+    const pending = parcel.pending_applications || [];
+    if (pending.length && !parcel.as_of && !parcel.known_at) {
+      parts.push(
+        h(
+          "p",
+          { class: "sheet-note", id: "pending-applications", role: "note" },
+          named(
+            ngettext(
+              "An application filed on this parcel is not decided yet (receipt %(receipts)s): what the register says may change.",
+              "%(count)s applications filed on this parcel are not decided yet (receipts %(receipts)s): what the register says may change.",
+              pending.length
+            ),
+            { count: String(pending.length), receipts: pending.map((application) => application.receipt_number).join(", ") }
+          )
+        )
+      );
+    }
     // A certificate states the register now, signed at the journal's head: not a past date.
     if (!parcel.as_of && !parcel.known_at) {
       parts.push(
