@@ -156,6 +156,10 @@ def _context(parcels: int, smoke: bool, port: int) -> Context:
             # address (every request comes from the proxy): the bench's clients share one
             # address, and measure the server as deployed.
             "LANDINFO_THREADS_PER_CLIENT": "0",
+            # The transfer rows measure recording a deed (journal, chain, projection)
+            # beside its pgbench floor: the direct mode. Filing an application and its
+            # decision are two such transactions and a checked, rolled-back one.
+            "LANDINFO_REGISTRATION_MODE": "direct",
             # The clients are one address asking as fast as they can, which the public rate
             # limits exist to refuse. The limits stay on, so their counting is measured, at
             # rates no run reaches.

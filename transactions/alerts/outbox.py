@@ -126,10 +126,18 @@ def send_due(*, now: dt.datetime | None = None) -> tuple[int, int]:
     by_channel: dict[str, list[OutboxMessage]] = {}
     for message in messages:
         by_channel.setdefault(message.channel, []).append(message)
-    for name, batch in by_channel.items():
-        done, refused = _send_batch(name, batch, now=now)
-        sent += done
-        failed += refused
+    try:
+        for name, batch in by_channel.items():
+            done, refused = _send_batch(name, batch, now=now)
+            sent += done
+            failed += refused
+    except (KeyboardInterrupt, SystemExit):
+        # The worker is being stopped: what it has not handed over goes back to the queue
+        # now, not after SEND_TIMEOUT. One being handed over at that moment may have
+        # arrived; its retry carries the same Message-ID.
+        for message in messages:
+            _mine(message).update(status=OutboxMessage.Status.PENDING, next_attempt_at=now)
+        raise
     return sent, failed
 
 

@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 from django.utils import timezone
 
-from tests.factories import PartyFactory
+from tests.factories import PartyFactory, user_with_role
 from tests.transactions.alerts.conftest import confirmed, file_mortgage, held_parcel
 from transactions.alerts import outbox
 from transactions.models import OutboxMessage
@@ -106,3 +106,29 @@ def test_a_message_the_server_took_from_a_worker_that_died_is_sent_again_with_it
     assert sorted(ids.values()) == [2, 2]
     assert ids.keys() == {outbox.message_id(message) for message in claimed}
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_worker_stopped_while_sending_gives_its_batch_back_at_once(db, smtp, monkeypatch):
+    parcel, _holder = held_parcel("stop@example.org")
+    for n in range(3):
+        confirmed(f"follower-{n}@example.org", parcel)
+    file_mortgage(parcel, PartyFactory(kind="organisation"), user_with_role("notary", "n-stop"))
+    handed = []
+
+    class Stopping(outbox.EmailChannel):
+        def send(self, connection, message):
+            if handed:
+                raise SystemExit(143)  # SIGTERM while the second is handed over
+            handed.append(message.pk)
+            super().send(connection, message)
+
+    monkeypatch.setitem(outbox.CHANNELS, "email", Stopping())
+    with pytest.raises(SystemExit):
+        outbox.send_due()
+
+    rows = OutboxMessage.objects.order_by("pk")
+    assert [row.status for row in rows].count("sent") == 1
+    assert all(row.status == "pending" for row in rows if row.pk not in handed)
+    monkeypatch.setitem(outbox.CHANNELS, "email", outbox.EmailChannel())
+    assert outbox.send_due() == (3, 0)  # at once, not after the send timeout
+    assert len(smtp.messages) == 4
