@@ -10,7 +10,6 @@ job back to the queue before the worker stops.
 
 from __future__ import annotations
 
-import select
 import signal
 import time
 from types import FrameType
@@ -19,6 +18,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import OperationalError, connection
 
+from landinfo import listening
 from parcels.publishing import jobs
 
 # How often an idle worker deletes expired files (seconds).
@@ -53,11 +53,11 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"Export worker waiting for jobs (poll every {poll:g} s).")
         last_purge = time.monotonic()
-        listening = False
+        wakeable = False
         while True:
             try:
-                if not listening:
-                    listening = self._listen()
+                if not wakeable:
+                    wakeable = listening.listen(jobs.NOTIFY_CHANNEL)
                 job = jobs.run_next()
                 if job is not None:
                     self._report(job)
@@ -65,33 +65,15 @@ class Command(BaseCommand):
                 if time.monotonic() - last_purge > PURGE_INTERVAL:
                     jobs.purge_expired()
                     last_purge = time.monotonic()
-                self._wait(poll)
+                listening.wait(poll)
             except OperationalError as error:
                 # The database restarted or the connection dropped: connect again later.
                 self.stderr.write(f"Database unavailable ({error}); retrying in {poll:g} s.")
                 connection.close()
-                listening = False
+                wakeable = False
                 time.sleep(poll)
             except KeyboardInterrupt:
                 return
-
-    def _listen(self) -> bool:
-        """LISTEN on the queue's channel; return whether this database connection can."""
-        connection.ensure_connection()
-        with connection.cursor() as cursor:
-            cursor.execute(f"LISTEN {jobs.NOTIFY_CHANNEL}")
-        return hasattr(connection.connection, "notifies")
-
-    def _wait(self, seconds: float) -> None:
-        """Sleep until a job is announced or `seconds` pass."""
-        raw = connection.connection
-        if raw is None or not hasattr(raw, "notifies"):
-            time.sleep(seconds)
-            return
-        readable, _, _ = select.select([raw], [], [], seconds)
-        if readable:
-            raw.poll()
-            raw.notifies.clear()
 
     def _report(self, job: Any) -> None:
         if job.status == job.Status.DONE:

@@ -262,11 +262,10 @@ def test_the_worker_command_once_runs_every_queued_job(media):
 
 @pytest.mark.django_db(transaction=True)
 def test_an_idle_worker_wakes_when_a_job_is_queued():
-    from parcels.management.commands.export_worker import Command
+    from landinfo import listening
 
     planner = user_with_role("planner")
-    worker = Command()
-    assert worker._listen()
+    assert listening.listen(jobs.NOTIFY_CHANNEL)
 
     def enqueue_elsewhere() -> None:
         try:
@@ -277,7 +276,7 @@ def test_an_idle_worker_wakes_when_a_job_is_queued():
     timer = threading.Timer(0.3, enqueue_elsewhere)
     started = time.monotonic()
     timer.start()
-    worker._wait(30)  # the poll interval; the NOTIFY ends the wait long before
+    listening.wait(30)  # the poll interval; the NOTIFY ends the wait long before
     timer.join()
     assert time.monotonic() - started < 10
     assert ExportJob.objects.filter(status="queued").count() == 1

@@ -14,7 +14,6 @@ with the same Message-ID.
 
 from __future__ import annotations
 
-import select
 import signal
 import time
 from types import FrameType
@@ -25,6 +24,7 @@ from django.db import OperationalError, connection
 from django.db.models import Min
 from django.utils import timezone
 
+from landinfo import listening
 from transactions.alerts import outbox
 from transactions.models import OutboxMessage
 
@@ -52,21 +52,21 @@ class Command(BaseCommand):
                 self._report(*result)
             return
         self.stdout.write(f"Alert sender waiting for messages (poll every {poll:g} s).")
-        listening = False
+        wakeable = False
         while True:
             try:
-                if not listening:
-                    listening = self._listen()
+                if not wakeable:
+                    wakeable = listening.listen(outbox.NOTIFY_CHANNEL)
                 sent, failed = outbox.send_due()
                 if sent or failed:
                     self._report(sent, failed)
                     if sent:
                         continue  # more may be due at once: a batch is BATCH messages
-                self._wait(min(poll, self._until_due()))
+                listening.wait(min(poll, self._until_due()))
             except OperationalError as error:
                 self.stderr.write(f"Database unavailable ({error}); retrying in {poll:g} s.")
                 connection.close()
-                listening = False
+                wakeable = False
                 time.sleep(poll)
             except KeyboardInterrupt:
                 return
@@ -79,23 +79,6 @@ class Command(BaseCommand):
         if due is None:
             return float("inf")
         return max(0.05, (due - timezone.now()).total_seconds())
-
-    def _listen(self) -> bool:
-        connection.ensure_connection()
-        with connection.cursor() as cursor:
-            cursor.execute(f"LISTEN {outbox.NOTIFY_CHANNEL}")
-        return hasattr(connection.connection, "notifies")
-
-    def _wait(self, seconds: float) -> None:
-        """Sleep until a message is announced or `seconds` pass."""
-        raw = connection.connection
-        if raw is None or not hasattr(raw, "notifies"):
-            time.sleep(seconds)
-            return
-        readable, _, _ = select.select([raw], [], [], seconds)
-        if readable:
-            raw.poll()
-            raw.notifies.clear()
 
     def _report(self, sent: int, failed: int) -> None:
         if failed:
