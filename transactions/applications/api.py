@@ -30,7 +30,8 @@ from rest_framework.response import Response
 from landinfo.profiles import get_profile
 from landinfo.security import rate_limited
 from parcels.models import Parcel
-from transactions.applications import decisions, office
+from transactions.applications import decisions, office, selectors
+from transactions.applications.pages import status_url
 from transactions.applications.receipt import file_application
 from transactions.applications.serializers import ApplicationSerializer, DecisionSerializer
 from transactions.deeds.api import (
@@ -40,7 +41,7 @@ from transactions.deeds.api import (
     _idempotency_key,
     deed_result,
 )
-from transactions.deeds.serializers import MAX_ID, DeedErrorSerializer
+from transactions.deeds.serializers import DeedErrorSerializer
 from transactions.deeds.services import CORRECT, RECORD
 from transactions.deeds.submit import MalformedDeed, first_error
 from transactions.exceptions import DeedRefused
@@ -58,12 +59,6 @@ _CODE = OpenApiParameter(
 def base_url(request: HttpRequest) -> str:
     """Return where the links of mail and receipts point: PUBLIC_URL, else this host."""
     return settings.LANDINFO["PUBLIC_URL"] or request.build_absolute_uri("/")
-
-
-def status_page(request: HttpRequest, application: Application) -> str:
-    """Return the absolute link to the public status page, the code included."""
-    path = reverse("applications:status", args=[application.receipt_number])
-    return f"{base_url(request).rstrip('/')}{path}?code={application.status_code}"
 
 
 def describe(request: HttpRequest, application: Application, *, full: bool) -> dict[str, Any]:
@@ -92,7 +87,7 @@ def describe(request: HttpRequest, application: Application, *, full: bool) -> d
         ],
         "links": {
             "self": reverse("applications:api-detail", args=[application.receipt_number]),
-            "status_page": status_page(request, application) if full else "",
+            "status_page": status_url(request, application) if full else "",
         },
     }
     if full:
@@ -193,12 +188,8 @@ class ApplicationView(_DeedAPIView):
     )
     def get(self, request: Request, receipt_number: int) -> Response:
         """Return the application as the caller may read it."""
-        application = (
-            Application.objects.filter(receipt_number=receipt_number).first()
-            if receipt_number <= MAX_ID
-            else None
-        )
-        full = application is not None and may_read(request.user, application)
+        application = selectors.find(receipt_number)
+        full = application is not None and selectors.may_read(request.user, application)
         code = str(request.query_params.get("code", "")).strip().upper()
         public = (
             application is not None
@@ -213,14 +204,6 @@ class ApplicationView(_DeedAPIView):
                 status.HTTP_404_NOT_FOUND,
             )
         return Response(describe(request, application, full=full))
-
-
-def may_read(user: Any, application: Application) -> bool:
-    """Return whether `user` reads the application whole: its filer, or a registrar."""
-    return bool(
-        user.is_authenticated
-        and (application.filed_by_id == user.pk or user.has_perm(decisions.DECIDE))
-    )
 
 
 class DecisionView(_DeedAPIView):
