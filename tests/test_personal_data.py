@@ -401,6 +401,9 @@ ARGUMENTS: dict[str, Callable[[Demo], list[str]]] = {
         f"/api/applications/{demo.application[0]}",
     ],
     "applications:api-decision": lambda demo: [f"/api/applications/{demo.application[0]}/decision"],
+    "applications:api-withdrawal": lambda demo: [
+        f"/api/applications/{demo.application[0]}/withdrawal"
+    ],
     # The links of the alerts the demo application sent (read from the outbox), and a
     # link that is no token.
     "alerts:objection": lambda demo: _alert_links("object"),

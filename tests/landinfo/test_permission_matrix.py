@@ -227,6 +227,11 @@ MATRIX: dict[str, Row] = {
         lambda c: f"/api/applications/{c['application']}/decision",
         {"GET": (401, 405, 405, 405, 405), "POST": (401, 403, 400, 403, 403)},
     ),
+    # Only the filer withdraws (elsewhere); others are told it is not theirs.
+    "api/applications/<int:receipt_number>/withdrawal": (
+        lambda c: f"/api/applications/{c['application']}/withdrawal",
+        {"GET": (401, 405, 405, 405, 405), "POST": (401, 404, 403, 404, 404)},
+    ),
     "applications/": (lambda c: "/applications/", {"GET": REGISTRARS}),
     "applications/status": (lambda c: "/applications/status", {"GET": ALL_200}),
     "applications/<int:receipt>/": (

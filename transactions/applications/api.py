@@ -33,7 +33,11 @@ from parcels.models import Parcel
 from transactions.applications import decisions, office, selectors
 from transactions.applications.pages import status_url
 from transactions.applications.receipt import file_application
-from transactions.applications.serializers import ApplicationSerializer, DecisionSerializer
+from transactions.applications.serializers import (
+    ApplicationSerializer,
+    DecisionSerializer,
+    WithdrawalSerializer,
+)
 from transactions.deeds.api import (
     REPLAYED_HEADER,
     _DeedAPIView,
@@ -247,6 +251,47 @@ class DecisionView(_DeedAPIView):
         except DeedRefused as refused:
             return _error(refused.code, refused.message, refused.status)
         return Response(describe(request, decision.application, full=True))
+
+
+class WithdrawalView(_DeedAPIView):
+    """The filer withdraws an undecided application."""
+
+    @extend_schema(
+        operation_id="withdraw_application",
+        summary="Withdraw an application (its filer, while undecided)",
+        description="Only the account that filed it withdraws it (403 `four_eyes` for anyone "
+        "else); a decided application cannot be (409 `application_closed`). The reason is "
+        "optional and recorded with the step.",
+        request=WithdrawalSerializer,
+        responses={
+            200: ApplicationSerializer,
+            400: _ERROR,
+            401: _ERROR,
+            403: _ERROR,
+            404: _ERROR,
+            409: _ERROR,
+            422: _ERROR,
+        },
+    )
+    def post(self, request: Request, receipt_number: int) -> Response:
+        """Withdraw the application; answer with where it now stands."""
+        user = cast(AbstractUser, request.user)
+        serializer = WithdrawalSerializer(data=request.data)
+        if not serializer.is_valid():
+            return _error("invalid", first_error(serializer.errors), status.HTTP_400_BAD_REQUEST)
+        application = selectors.find(receipt_number)
+        if application is None or not selectors.may_read(user, application):
+            return _error(
+                "not_found", f"No application {receipt_number} of yours.", status.HTTP_404_NOT_FOUND
+            )
+        try:
+            decisions.withdraw(
+                receipt_number, reason=serializer.validated_data.get("reason", ""), by=user
+            )
+        except DeedRefused as refused:
+            return _error(refused.code, refused.message, refused.status)
+        application.refresh_from_db()
+        return Response(describe(request, application, full=True))
 
 
 # The public status reads are limited as certificate checks are.

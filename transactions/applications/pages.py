@@ -203,6 +203,22 @@ def _decide(request: HttpRequest, application: Application) -> None:
     messages.success(request, str(_DONE[action]) % {"receipt": number, "entry": entry})
 
 
+def _withdraw(request: HttpRequest, application: Application) -> None:
+    """Withdraw the filer's own undecided application (Korean 취하, Vietnamese rút hồ sơ)."""
+    try:
+        decisions.withdraw(
+            application.receipt_number,
+            reason=request.POST.get("reason", ""),
+            by=request.user,  # type: ignore[arg-type]
+        )
+    except DeedRefused as refused:
+        messages.error(request, refused.message)
+        return
+    messages.success(
+        request, _("Application %(receipt)s was withdrawn.") % {"receipt": application.pk}
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def detail(request: HttpRequest, receipt: int) -> HttpResponse:
@@ -211,11 +227,14 @@ def detail(request: HttpRequest, receipt: int) -> HttpResponse:
     user: Any = request.user
     may_decide = user.has_perm(decisions.DECIDE) and application.filed_by_id != user.pk
     if request.method == "POST":
-        if not may_decide:
+        if request.POST.get("decision") == "withdraw" and application.filed_by_id == user.pk:
+            _withdraw(request, application)
+        elif not may_decide:
             raise PermissionDenied(
                 _("Applications are decided by a registrar who did not file them.")
             )
-        _decide(request, application)
+        else:
+            _decide(request, application)
         return redirect("applications:detail", receipt=receipt)
     purpose = f"application {application.receipt_number}"
     parcels = Parcel.objects.filter(pk__in=application.parcels).select_related("admin_unit")
@@ -240,6 +259,7 @@ def detail(request: HttpRequest, receipt: int) -> HttpResponse:
                 for parcel in parcels
             ],
             "may_decide": may_decide and application.is_open,
+            "may_withdraw": application.is_open and application.filed_by_id == user.pk,
         },
     )
 

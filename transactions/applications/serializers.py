@@ -65,3 +65,11 @@ class DecisionSerializer(serializers.Serializer):
         max_length=2000,
         help_text="Required to refuse; recorded with the decision.",
     )
+
+
+class WithdrawalSerializer(serializers.Serializer):
+    """The filer's withdrawal of an undecided application."""
+
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, help_text="Recorded with the step."
+    )

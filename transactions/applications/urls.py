@@ -14,6 +14,11 @@ urlpatterns = [
         api.DecisionView.as_view(),
         name="api-decision",
     ),
+    path(
+        "api/applications/<int:receipt_number>/withdrawal",
+        api.WithdrawalView.as_view(),
+        name="api-withdrawal",
+    ),
     # --- pages: the receipt, the public status, the registrar's queue and file -----------
     path("applications/", pages.queue, name="queue"),
     path("applications/status", pages.status, name="status-form"),

@@ -163,3 +163,20 @@ def test_a_notary_with_a_token_files_and_cannot_decide(client, notary):
         headers=auth,
     )
     assert response.status_code == 403
+
+
+def test_only_the_filer_withdraws_and_only_while_undecided(client, notary, registrar):
+    parcel = registered_parcel(notary)
+    post(signed_in(client, notary), "/api/applications/", sale(parcel))
+
+    def withdraw(**body: str):
+        return client.post(
+            "/api/applications/1/withdrawal", data=json.dumps(body), content_type="application/json"
+        )
+
+    assert signed_in(client, registrar) and withdraw().json()["error"] == "four_eyes"
+    signed_in(client, notary)
+    done = withdraw(reason="Các bên hủy hợp đồng.")
+    assert done.status_code == 200 and done.json()["status"] == "withdrawn"
+    assert done.json()["history"][-1]["reason"] == "Các bên hủy hợp đồng."
+    assert withdraw().json()["error"] == "application_closed"

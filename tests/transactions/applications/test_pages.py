@@ -335,3 +335,23 @@ def test_the_filer_sees_the_file_without_a_decision_form(client, registrar, regi
     assert refused.status_code == 403
     application.refresh_from_db()
     assert application.status == "received"
+
+
+def test_the_filer_withdraws_from_the_file_and_no_one_else_can(
+    client, notary, registrar, registered
+):
+    application = file_mortgage(registered, notary)
+    url = reverse("applications:detail", args=[application.receipt_number])
+    client.force_login(registrar)
+    assert 'id="withdraw-form"' not in client.get(url).content.decode()
+    client.post(url, {"decision": "withdraw"})  # a registrar's: not a withdrawal
+    application.refresh_from_db()
+    assert application.status == "received"
+
+    client.force_login(notary)
+    assert 'id="withdraw-form"' in client.get(url).content.decode()
+    client.post(url, {"decision": "withdraw", "reason": "Khách hàng rút hồ sơ."})
+
+    application.refresh_from_db()
+    assert application.status == "withdrawn"
+    assert 'id="withdraw-form"' not in client.get(url).content.decode()
