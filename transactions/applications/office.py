@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -99,3 +99,149 @@ def contract_rows(contract: dict[str, object]) -> list[tuple[str, object]]:
         for name in dict.fromkeys([*labels, *generic])
         if contract.get(name)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentType:
+    """A document the office asks for with an application, named as its law names it."""
+
+    name: str  # the body's `documents[].type`
+    native: str  # in the profile's language, as the office's list of documents says it
+    english: str
+
+    @property
+    def label(self) -> str:
+        """Return the name in the request's language: the profile's own, or English."""
+        return self.english if translation.get_language() == "en" else self.native
+
+
+def _documents(*rows: tuple[str, str, str]) -> tuple[DocumentType, ...]:
+    return tuple(DocumentType(*row) for row in rows)
+
+
+# What each office asks to be filed with each kind of application. The signed contract
+# (the deed form's upload, `document_sha256`) counts as "contract". Vietnam: the dossier
+# of a registration of changes (Decree 101/2024/NĐ-CP) and of security interests (Decree
+# 99/2022/NĐ-CP); Korea: 부동산등기법 and 부동산등기규칙 제46조 (첨부정보).
+_VN_CHANGE = (
+    (
+        "application_form",
+        "Đơn đăng ký biến động đất đai",
+        "Application for registration of changes",
+    ),
+    ("certificate", "Giấy chứng nhận đã cấp (bản gốc)", "The certificate issued (original)"),
+)
+_KR_COMMON = (
+    ("application_form", "등기신청서", "Application for registration"),
+    ("prior_registration", "등기필정보", "Registration completion information"),
+    ("seal_certificate", "인감증명서", "Certificate of seal impression"),
+)
+DOCUMENTS: dict[str, dict[str, tuple[DocumentType, ...]]] = {
+    "vn": {
+        "transfer": _documents(
+            *_VN_CHANGE,
+            ("contract", "Hợp đồng đã công chứng/chứng thực", "Notarised contract"),
+            ("income_tax", "Tờ khai thuế thu nhập cá nhân", "Personal income tax return"),
+            ("registration_fee", "Tờ khai lệ phí trước bạ", "Registration fee return"),
+        ),
+        "mortgage": _documents(
+            (
+                "application_form",
+                "Phiếu yêu cầu đăng ký thế chấp",
+                "Request to register a mortgage",
+            ),
+            ("contract", "Hợp đồng thế chấp", "Mortgage contract"),
+            _VN_CHANGE[1],
+        ),
+        "discharge": _documents(
+            ("application_form", "Phiếu yêu cầu xóa đăng ký thế chấp", "Request to discharge"),
+            _VN_CHANGE[1],
+        ),
+        "first_registration": _documents(
+            (
+                "application_form",
+                "Đơn đăng ký đất đai, tài sản gắn liền với đất",
+                "Application for first registration",
+            ),
+            ("title_papers", "Giấy tờ về quyền sử dụng đất", "Papers of the land-use right"),
+        ),
+        "subdivision": _documents(
+            (
+                "application_form",
+                "Đơn đề nghị tách thửa, hợp thửa",
+                "Application to divide or merge",
+            ),
+            ("survey", "Mảnh trích đo địa chính", "Cadastral survey extract"),
+            _VN_CHANGE[1],
+        ),
+        "merge": _documents(
+            (
+                "application_form",
+                "Đơn đề nghị tách thửa, hợp thửa",
+                "Application to divide or merge",
+            ),
+            ("survey", "Mảnh trích đo địa chính", "Cadastral survey extract"),
+            _VN_CHANGE[1],
+        ),
+        "correction": _documents(
+            ("evidence", "Giấy tờ chứng minh sai sót", "Evidence of the error")
+        ),
+    },
+    "kr": {
+        "transfer": _documents(
+            *_KR_COMMON,
+            (
+                "contract",
+                "등기원인증서 (매매계약서 등)",
+                "Deed of the cause (contract of sale, ...)",
+            ),
+            ("resident_record", "주민등록표초본", "Resident registration extract"),
+            ("acquisition_tax", "취득세 영수필확인서", "Acquisition tax receipt"),
+            ("transaction_report", "부동산거래계약신고필증", "Real estate transaction report"),
+        ),
+        "mortgage": _documents(
+            *_KR_COMMON, ("contract", "근저당권설정계약서", "Mortgage contract")
+        ),
+        "discharge": _documents(
+            _KR_COMMON[0], _KR_COMMON[1], ("contract", "해지증서", "Deed of discharge")
+        ),
+        "first_registration": _documents(
+            _KR_COMMON[0], ("title_papers", "토지대장 등본", "Land ledger extract")
+        ),
+        "subdivision": _documents(
+            _KR_COMMON[0],
+            ("survey", "토지대장 등본 (분할 후)", "Land ledger extract after the split"),
+        ),
+        "merge": _documents(
+            _KR_COMMON[0],
+            ("survey", "토지대장 등본 (합병 후)", "Land ledger extract after the merge"),
+        ),
+        "correction": _documents(
+            _KR_COMMON[0], ("evidence", "경정 사유를 증명하는 정보", "Evidence of the error")
+        ),
+    },
+}
+
+
+def documents_asked(kind: str) -> tuple[DocumentType, ...]:
+    """Return the documents this profile's office asks for with an application of `kind`."""
+    return DOCUMENTS.get(get_profile().key, DOCUMENTS["vn"]).get(kind, ())
+
+
+def document_types() -> dict[str, DocumentType]:
+    """Return every document type of this profile, by name (what `documents[].type` may be)."""
+    found: dict[str, DocumentType] = {}
+    for documents in DOCUMENTS.get(get_profile().key, DOCUMENTS["vn"]).values():
+        for document in documents:
+            found.setdefault(document.name, document)
+    return found
+
+
+def checklist(
+    kind: str, documents: list[dict[str, str]], document_sha256: str
+) -> list[tuple[str, str]]:
+    """Return (document, its SHA-256 or "") for each document asked for `kind`, in order."""
+    filed = {document["type"]: document["sha256"] for document in documents}
+    if document_sha256:
+        filed.setdefault("contract", document_sha256)
+    return [(document.label, filed.get(document.name, "")) for document in documents_asked(kind)]

@@ -18,6 +18,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from transactions import people
+from transactions.applications import office
 from transactions.deeds.serializers import _Strict
 from transactions.deeds.submit import MalformedDeed, first_error
 
@@ -72,9 +73,18 @@ class DocumentSerializer(_Strict):
 
     type = serializers.RegexField(
         r"^[a-z][a-z0-9_]{0,39}$",
-        help_text="The profile's name of the document, e.g. contract, certificate, tax_return.",
+        help_text="The office's name of the document (transactions.applications.office."
+        "DOCUMENTS), e.g. contract, certificate, application_form.",
     )
     sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", help_text="Hex SHA-256 of the file.")
+
+    def validate_type(self, value: str) -> str:
+        known = office.document_types()
+        if value not in known:
+            raise serializers.ValidationError(
+                f"Not a document this office asks for; one of {', '.join(sorted(known))}."
+            )
+        return value
 
 
 class ParticularsSerializer(_Strict):

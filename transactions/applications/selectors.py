@@ -221,6 +221,8 @@ class FileView:
     terms: list[tuple[str, str]]
     contract: list[tuple[str, Any]]
     documents: list[dict[str, str]]
+    # The documents the office asks for this kind, each with its SHA-256 ("" when missing).
+    checklist: list[tuple[str, str]]
 
 
 def read_file(application: Application, *, user: AbstractBaseUser) -> FileView:
@@ -244,6 +246,9 @@ def read_file(application: Application, *, user: AbstractBaseUser) -> FileView:
         terms=terms,
         contract=office.contract_rows(particulars.contract),
         documents=particulars.documents,
+        checklist=office.checklist(
+            application.kind, particulars.documents, application.document_sha256
+        ),
     )
 
 

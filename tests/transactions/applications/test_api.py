@@ -180,3 +180,13 @@ def test_only_the_filer_withdraws_and_only_while_undecided(client, notary, regis
     assert done.status_code == 200 and done.json()["status"] == "withdrawn"
     assert done.json()["history"][-1]["reason"] == "Các bên hủy hợp đồng."
     assert withdraw().json()["error"] == "application_closed"
+
+
+def test_a_document_the_office_does_not_ask_for_is_refused_with_the_list(client, notary):
+    parcel = registered_parcel(notary)
+    body = sale(parcel, documents=[{"type": "horoscope", "sha256": "ab" * 32}])
+    response = post(signed_in(client, notary), "/api/applications/", body)
+    assert response.status_code == 400
+    assert "contract" in response.json()["detail"] and not Application.objects.exists()
+    body["documents"] = [{"type": "contract", "sha256": "AB" * 32}]
+    assert post(client, "/api/applications/", body).status_code == 201

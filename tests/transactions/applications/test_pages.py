@@ -355,3 +355,21 @@ def test_the_filer_withdraws_from_the_file_and_no_one_else_can(
     application.refresh_from_db()
     assert application.status == "withdrawn"
     assert 'id="withdraw-form"' not in client.get(url).content.decode()
+
+
+@pytest.mark.every_profile
+def test_the_file_lists_the_documents_the_office_asks_for_filed_or_missing(
+    client, notary, registrar, registered
+):
+    from transactions.applications import office
+
+    application = file_mortgage(registered, notary)  # the contract's SHA-256, nothing else
+    client.force_login(registrar)
+    page = client.get(reverse("applications:detail", args=[application.receipt_number]))
+    listed = page.content.decode().split('id="documents-asked"')[1].split("</ul>")[0]
+
+    asked = office.documents_asked("mortgage")
+    assert len(asked) >= 2 and listed.count("<li") == len(asked)
+    contract = next(document for document in asked if document.name == "contract")
+    assert f"✓ {contract.label}" in listed
+    assert listed.count('class="missing"') == len(asked) - 1
