@@ -33,9 +33,24 @@ FORMS = {
     "deeds/merge/": "/deeds/merge/?parcel={parcel}",
     "deeds/correction/": "/deeds/correction/",
     "api/transactions/": "/api/transactions/",
+    "api/applications/": "/api/applications/",
+    "api/applications/<int:receipt_number>/decision": "/api/applications/1/decision",
+    "api/applications/<int:receipt_number>/withdrawal": "/api/applications/1/withdrawal",
+    "applications/<int:receipt>/": "/applications/1/",
+    # The alerts' forms are anonymous, and still carry the token (a session may exist).
+    "alerts/subscribe": "/alerts/subscribe?parcel={parcel}",
+    "alerts/confirm/<str:token>": "/alerts/confirm/not-a-token",
+    "alerts/object/<str:token>": "/alerts/object/not-a-token",
+    "alerts/unsubscribe/<str:token>": "/alerts/unsubscribe/not-a-token",
 }
 # POST routes that write nothing and answer 405 whatever the token (csrf_exempt on purpose).
-NO_FORM = {"exports/<slug:layer>.<slug:fmt>"}
+# The anonymous subscriptions API reads no session or token (nothing a browser sends on its
+# own): there is nothing to ride, as for any anonymous JSON API.
+NO_FORM = {
+    "exports/<slug:layer>.<slug:fmt>",
+    "api/applications/<int:receipt_number>",
+    "api/alerts/subscriptions",
+}
 CSRF_FAILURE = b"CSRF"
 
 

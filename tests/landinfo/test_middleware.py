@@ -35,7 +35,7 @@ def test_every_redirect_of_every_route_has_an_absolute_location(role: str, setti
     parcel = ParcelFactory()
     planner = User.objects.create_user("redirect-planner")
     job = ExportJob.objects.create(requested_by=planner, layer="parcels", format="csv")
-    context = {"parcel": parcel.pk, "job": job.pk}
+    context = {"parcel": parcel.pk, "job": job.pk, "application": 1}
     client = Client()
     if role != "anonymous":
         user = User.objects.create_user(f"redirect-{role}")

@@ -152,7 +152,7 @@ def _endpoints() -> dict[str, dict[str, str]]:
 
 
 # Concrete values for the permission matrix's URLs; real ids are set by the fixture.
-_CONTEXT: dict[str, Any] = {"parcel": 1, "job": 1}
+_CONTEXT: dict[str, Any] = {"parcel": 1, "job": 1, "application": 1}
 
 # What broke the register before, by the kind of parameter it was sent to.
 HOSTILE: dict[str, list[str]] = {

@@ -214,6 +214,8 @@ def observed(clusters: dict[str, Any]) -> dict[str, Any]:
         "LANDINFO_REPLICA_CHECK_INTERVAL": str(CHECK_INTERVAL),
         "LANDINFO_REPLICA_PIN_SECONDS": str(PIN_SECONDS),
         "LANDINFO_NOTARY_OTP_REQUIRED": "false",
+        # The driver records deeds and reads them back at once (on the primary).
+        "LANDINFO_REGISTRATION_MODE": "direct",
         "DJANGO_ALLOWED_HOSTS": "testserver",  # django.test.Client's host
         "REPLICA_TEST_STANDBY": str(clusters["standby"]),
     }
