@@ -90,3 +90,15 @@ class SameOfficer(DeedRefused):
 
     status = 403
     code = "four_eyes"
+
+
+class OnHold(DeedConflict):
+    """The application is on hold (an objection, a registrar's doubt): released first."""
+
+    code = "on_hold"
+
+
+class AlertsPending(DeedConflict):
+    """The alerts of the application's receipt have not reached the mail server yet."""
+
+    code = "alerts_pending"

@@ -158,6 +158,7 @@ def test_a_filed_sale_is_alerted_objected_to_refused_and_the_next_registered(
         page, live_server, parcel, buyer="Phạm Văn Hai", national_id="001090000456"
     )
     assert second == receipt + 1
+    assert outbox.send_due() == (1, 0)  # its alert too: no registration before it is sent
     notary.close()
 
     # 4. The registrar sees the first on hold in the queue, and refuses it with a reason.

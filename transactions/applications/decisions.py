@@ -27,6 +27,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 
 from parcels.models import Parcel
+from transactions.alerts.receipts import ALERT
 from transactions.applications import log
 from transactions.applications.particulars import read_particulars
 from transactions.deeds.kinds import KINDS
@@ -34,13 +35,15 @@ from transactions.deeds.serializers import MAX_ID
 from transactions.deeds.services import DeedInput
 from transactions.deeds.submit import parse_deed, record
 from transactions.exceptions import (
+    AlertsPending,
     ApplicationClosed,
     DeedRefused,
     NotFound,
+    OnHold,
     OutOfOrder,
     SameOfficer,
 )
-from transactions.models import Application, ApplicationEvent, JournalEntry
+from transactions.models import Application, ApplicationEvent, JournalEntry, OutboxMessage
 
 DECIDE = "transactions.decide_application"
 REGISTER, REFUSE = "register", "refuse"
@@ -116,6 +119,18 @@ def earlier_open(application: Application) -> list[int]:
     )
 
 
+def alerts_pending(application: Application) -> bool:
+    """Return whether an alert of the application's receipt still waits to be handed over.
+
+    A message given up after days of failures (`failed`) does not hold the register back.
+    """
+    return OutboxMessage.objects.filter(
+        application=application,
+        purpose=ALERT,
+        status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.SENDING],
+    ).exists()
+
+
 class Registration:
     """The application a deed registers: its turn under the parcels' locks, then its event."""
 
@@ -129,6 +144,17 @@ class Registration:
         # After the parcels' row locks: the receipt and decisions of applications on them
         # wait here, so "earlier and undecided" cannot change until this one commits.
         self.application = _locked(self.receipt_number)
+        if self.application.status == Application.Status.ON_HOLD:
+            raise OnHold(
+                f"Application {self.receipt_number} is on hold: take it off hold, giving the "
+                "reason, before registering it (an objection is answered first)."
+            )
+        if alerts_pending(self.application):
+            raise AlertsPending(
+                f"The alerts of application {self.receipt_number} have not reached the mail "
+                "server yet: the holders and subscribers of its parcels are told before it is "
+                "registered. Decide it once they are sent (manage.py send_alerts)."
+            )
         earlier = earlier_open(self.application)
         if earlier:
             numbers = ", ".join(map(str, earlier))

@@ -34,8 +34,10 @@ from transactions.certificates.issue import LANGUAGES
 from transactions.deeds.forms import DOCUMENT_SIGNATURES
 from transactions.deeds.pages import land_use_text
 from transactions.exceptions import (
+    AlertsPending,
     ApplicationClosed,
     DeedRefused,
+    OnHold,
     OutOfOrder,
     SameOfficer,
     StaleDeed,
@@ -161,6 +163,14 @@ _REFUSALS: dict[type[DeedRefused], Promise] = {
         "application, giving this as the reason; the notary files it again."
     ),
     ApplicationClosed: gettext_lazy("This application is already decided."),
+    OnHold: gettext_lazy(
+        "Not registered: the application is on hold. Take it off hold, giving the reason "
+        "(how the objection was answered), then register it."
+    ),
+    AlertsPending: gettext_lazy(
+        "Not registered yet: the alerts of this application have not been sent. The holders "
+        "and subscribers of the parcel are told before it is registered; try again shortly."
+    ),
 }
 _DONE: dict[str, Promise] = {
     decisions.REGISTER: gettext_lazy("Application %(receipt)s registered as entry #%(entry)s."),

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.factories import ParcelFactory, current_entry, holders_now, national_id, user_with_role
+from transactions.alerts import outbox
 from transactions.applications.receipt import file_application
 from transactions.deeds import services
 from transactions.deeds.services import DeedInput, PartyInput
@@ -94,7 +95,16 @@ def mortgage(parcel, *, expected: int | None = None) -> dict[str, Any]:
     }
 
 
-def file(body: dict[str, Any], user, *, key: str | None = None):
-    return file_application(
+def file(body: dict[str, Any], user, *, key: str | None = None, deliver: bool = True):
+    """File `body` as `user`; with `deliver`, hand its alerts over (Django's test mailbox).
+
+    A registration waits for its alerts (decisions.alerts_pending), as the worker would
+    have sent them; `deliver=False` keeps them queued.
+    """
+    application = file_application(
         body, user=user, idempotency_key=key or str(uuid.uuid4()), base_url=BASE_URL
     )
+    if deliver:
+        while outbox.send_due() != (0, 0):
+            pass
+    return application

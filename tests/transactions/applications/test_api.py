@@ -10,14 +10,21 @@ import pytest
 
 from tests.factories import api_token_for
 from tests.transactions.applications.conftest import mortgage, registered_parcel, sale
+from transactions.alerts import outbox
 from transactions.models import Application, JournalEntry
 
 pytestmark = pytest.mark.every_profile
 
 
 def post(client, url: str, body: Any, *, key: str | None = None, **headers: str):
+    """POST `body`; then hand any alerts it queued over, as the worker does."""
     headers["Idempotency-Key"] = key or str(uuid.uuid4())
-    return client.post(url, data=json.dumps(body), content_type="application/json", headers=headers)
+    response = client.post(
+        url, data=json.dumps(body), content_type="application/json", headers=headers
+    )
+    while outbox.send_due() != (0, 0):
+        pass
+    return response
 
 
 def signed_in(client, user):

@@ -10,11 +10,14 @@ from django.db import connection, transaction
 from django.db.utils import IntegrityError, InternalError
 
 from tests.transactions.applications.conftest import file, mortgage, registered_parcel, sale
+from transactions.alerts import outbox
 from transactions.applications import decisions, verify
 from transactions.exceptions import (
+    AlertsPending,
     ApplicationClosed,
     DeedRefused,
     IdempotencyKeyReused,
+    OnHold,
     OutOfOrder,
     SameOfficer,
     StaleDeed,
@@ -155,9 +158,28 @@ def test_hold_release_and_withdraw(parcel, notary, registrar):
     assert verify.verify().ok
 
 
-def test_an_application_on_hold_can_still_be_registered_by_a_registrar(parcel, notary, registrar):
+def test_an_application_on_hold_is_registered_only_once_released(parcel, notary, registrar):
     application = file(sale(parcel), notary)
     decisions.hold(application.receipt_number, reason="objection", by=None)
+
+    with pytest.raises(OnHold):
+        decisions.decide(application.receipt_number, decision="register", by=registrar)
+
+    decisions.release(
+        application.receipt_number, reason="The holder came in and signed.", by=registrar
+    )
+    assert decisions.decide(application.receipt_number, decision="register", by=registrar).entry
+
+
+def test_no_registration_before_the_alerts_reached_the_mail_server(parcel, notary, registrar):
+    application = file(sale(parcel), notary, deliver=False)
+    assert OutboxMessage.objects.filter(application=application).count() == 1
+
+    with pytest.raises(AlertsPending):
+        decisions.decide(application.receipt_number, decision="register", by=registrar)
+    assert Application.objects.get(pk=application.pk).status == "received"
+
+    assert outbox.send_due() == (1, 0)
     assert decisions.decide(application.receipt_number, decision="register", by=registrar).entry
 
 
