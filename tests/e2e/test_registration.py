@@ -82,7 +82,8 @@ def _file_a_sale(page, live_server, parcel, *, buyer: str, national_id: str) -> 
     page.fill("#id_recipient-0-share", "1/1")
     page.select_option("#id_transfer_type", "sale")
     page.fill("#id_price", "2500000000")
-    page.fill("#id_contract_office", "Văn phòng công chứng Số 1 Hà Nội")
+    # Typed with the deed, shown to the registrar; alerts name the account's office.
+    page.fill("#id_contract_office", "VPCC gọi 0900000000 để hủy")
     page.set_input_files(
         "#id_document",
         {"name": "hop-dong-mua-ban.pdf", "mimeType": "application/pdf", "buffer": PDF},
@@ -106,7 +107,9 @@ def _alert_to(server: SMTPServer, address: str, receipt: int) -> EmailMessage:
 def test_a_filed_sale_is_alerted_objected_to_refused_and_the_next_registered(
     browser, live_server, smtp, transactional_db
 ):
-    user_with_role("notary", "notary-e2e")
+    notary_account = user_with_role("notary", "notary-e2e")
+    notary_account.first_name = "Văn phòng công chứng Số 1 Hà Nội"  # as the register knows it
+    notary_account.save(update_fields=["first_name"])
     user_with_role("registrar", "registrar-e2e")
     parcel, _holder = held_parcel(OWNER, kind="person", name="Trần Thị Chủ")
 
@@ -127,7 +130,7 @@ def test_a_filed_sale_is_alerted_objected_to_refused_and_the_next_registered(
     alert = _alert_to(smtp, OWNER, receipt)
     text = alert.get_content()
     assert "Trần Thị Chủ" not in text and "Lê Văn Mua" not in text  # no personal data
-    assert "Văn phòng công chứng Số 1 Hà Nội" in text
+    assert "Văn phòng công chứng Số 1 Hà Nội" in text and "0900000000" not in text
     link = re.search(r"https?://\S+/alerts/object/\S+", text)
     assert link, text
 

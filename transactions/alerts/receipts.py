@@ -105,6 +105,15 @@ def queue(application: Application, *, base_url: str) -> list[OutboxMessage]:
     return created
 
 
+def office_text(application: Application) -> str:
+    """Return who filed the application as alerts and public pages name it.
+
+    The filing account's name, as the register's administrators keep it; an account
+    without one is named by its role, never by its username.
+    """
+    return application.office or gettext("a notary's office known to the register")
+
+
 def token_digest(token: str) -> str:
     """Return the stored form of a one-time link token."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -131,7 +140,7 @@ def render_alert(
                 "kind": kind,
                 "parcel": display,
                 "parcels_more": len(application.parcels) - 1,
-                "office": application.office,
+                "office": office_text(application),
                 "object_url": base + reverse("alerts:objection", args=[token]),
                 "unsubscribe_url": base + reverse("alerts:unsubscribe", args=[token]),
                 "parcel_url": f"{base}{reverse('parcels:home')}?parcel={parcel.pk}",

@@ -20,7 +20,7 @@ from landinfo.dates import register_moment
 from landinfo.profiles import get_profile
 from landinfo.security import rate_limited
 from parcels.models import Parcel
-from transactions.alerts import objections, subscriptions
+from transactions.alerts import objections, receipts, subscriptions
 from transactions.alerts.receipts import ALERT
 from transactions.deeds.kinds import KINDS
 from transactions.exceptions import DeedRefused
@@ -139,7 +139,7 @@ def _facts(message: OutboxMessage | None) -> dict[str, Any] | None:
         "receipt_number": application.receipt_number,
         "received_at": register_moment(application.received_at, translation.get_language()),
         "kind": kind.label if kind else application.kind,
-        "office": application.office,
+        "office": receipts.office_text(application),
         "parcels_more": len(application.parcels) - 1,
         "status": application.status,
         "is_open": application.is_open,

@@ -28,6 +28,7 @@ from landinfo.profiles import get_profile
 from landinfo.security import rate_limited
 from parcels.models import Parcel
 from transactions import audit
+from transactions.alerts import receipts
 from transactions.applications import decisions, office, selectors
 from transactions.applications.receipt_pdf import ReceiptSheet, render_receipt
 from transactions.certificates.issue import LANGUAGES
@@ -95,7 +96,7 @@ def receipt_pdf(request: HttpRequest, receipt: int) -> HttpResponse:
         received_at=application.received_at,
         kind=item.kind,
         parcels=item.parcels,
-        office=application.office,
+        office=receipts.office_text(application),
         status_code=application.status_code,
         status_url=status_url(request, application),
         profile=get_profile().key,

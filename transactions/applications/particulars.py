@@ -100,10 +100,6 @@ class Particulars:
     contract: dict[str, Any] = field(default_factory=dict)
     documents: list[dict[str, str]] = field(default_factory=list)
 
-    @property
-    def office(self) -> str:
-        return str(self.contract.get("office") or "")
-
 
 def read_particulars(body: Mapping[str, Any]) -> Particulars:
     """Return the deed of `body` and its particulars; MalformedDeed when they are not readable."""

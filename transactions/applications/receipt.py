@@ -62,7 +62,10 @@ def file_application(
         body_text=canonical_json(dict(body)),
         sha256=sha256,
         idempotency_key=idempotency_key,
-        office=particulars.office or user.get_full_name() or user.get_username(),
+        # Who filed, as the register knows the account (its name is kept by the register's
+        # administrators): never text typed with the deed, which alerts and receipts would
+        # otherwise carry to owners word for word.
+        office=user.get_full_name().strip(),
         base_url=base_url,
     )
 

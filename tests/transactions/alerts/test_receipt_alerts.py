@@ -34,7 +34,9 @@ def test_a_receipt_alerts_each_subscriber_and_holder_once_with_its_facts_and_no_
     AlertSubscription.objects.filter(pk=opted_out.pk).update(unsubscribed_at=timezone.now())
     lender = PartyFactory()
 
-    application = file_mortgage(parcel, lender, notary, contract={"office": OFFICE})
+    notary.first_name = OFFICE  # the office the register knows the account by
+    notary.save(update_fields=["first_name"])
+    application = file_mortgage(parcel, lender, notary, contract={"office": "Gọi 0900 để hủy"})
     assert outbox.send_due() == (3, 0)
 
     recipients = Counter(address for r in smtp.mailbox.received for address in r.to)
@@ -49,6 +51,7 @@ def test_a_receipt_alerts_each_subscriber_and_holder_once_with_its_facts_and_no_
     assert display in english["Subject"] and str(application.receipt_number) in english["Subject"]
     for fact in (display, "Mortgage", f"Receipt number: {application.receipt_number}", OFFICE):
         assert fact in text, fact
+    assert "0900" not in text  # what the notary typed as the office reaches no owner
     assert re.search(r"https://landinfo\.test/alerts/object/[\w-]{20,}", text)
     assert re.search(r"https://landinfo\.test/alerts/unsubscribe/[\w-]{20,}", text)
     for message in smtp.messages:
