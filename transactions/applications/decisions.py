@@ -27,6 +27,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 
 from parcels.models import Parcel
+from transactions import people
 from transactions.alerts.receipts import ALERT
 from transactions.applications import log
 from transactions.applications.particulars import read_particulars
@@ -42,6 +43,7 @@ from transactions.exceptions import (
     OnHold,
     OutOfOrder,
     SameOfficer,
+    UnreadableInput,
 )
 from transactions.models import Application, ApplicationEvent, JournalEntry, OutboxMessage
 
@@ -265,11 +267,16 @@ def _locked(receipt_number: int) -> Application:
 
 
 def _reason(text: str, *, required: bool = False) -> str:
-    cleaned = " ".join(str(text or "").split())
-    if required and not cleaned:
-        raise DeedRefused(
-            "Give the reason: it is recorded with the decision and shown to the filer."
+    """Return the reason as the register keeps text (transactions.people); 400 if unreadable.
+
+    A reason of blank-looking characters (zero-width spaces, Hangul fillers, the braille
+    blank) is no reason: refused as an empty one is.
+    """
+    try:
+        return people.person_text(
+            str(text or ""), what="The reason", required=required, max_length=MAX_REASON
         )
-    if len(cleaned) > MAX_REASON:
-        raise DeedRefused(f"The reason is at most {MAX_REASON} characters.")
-    return cleaned
+    except people.UnreadableText as error:
+        raise UnreadableInput(
+            f"{error} It is recorded with the decision and shown to the filer."
+        ) from None

@@ -42,6 +42,7 @@ from transactions.exceptions import (
     OutOfOrder,
     SameOfficer,
     StaleDeed,
+    UnreadableInput,
 )
 from transactions.models import Application
 
@@ -164,6 +165,9 @@ _REFUSALS: dict[type[DeedRefused], Promise] = {
         "application, giving this as the reason; the notary files it again."
     ),
     ApplicationClosed: gettext_lazy("This application is already decided."),
+    UnreadableInput: gettext_lazy(
+        "Give a reason a person can read: it is recorded with the step and shown to the filer."
+    ),
     OnHold: gettext_lazy(
         "Not registered: the application is on hold. Take it off hold, giving the reason "
         "(how the objection was answered), then register it."

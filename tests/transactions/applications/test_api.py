@@ -147,8 +147,10 @@ def test_a_registrar_decides_through_the_api_in_order_and_never_their_own(
 
     assert decide(3, decision="register").json()["error"] == "four_eyes"
     assert decide(2, decision="register").json()["error"] == "out_of_order"
-    refused = decide(1, decision="refuse")
-    assert refused.status_code == 422 and "reason" in refused.json()["detail"]
+    for blank in ("", "   \u200b ", "\u3164", "\u2800"):  # no reason, or one nobody can read
+        refused = decide(1, decision="refuse", reason=blank)
+        assert refused.status_code == 400, blank
+        assert refused.json()["error"] == "invalid" and "reason" in refused.json()["detail"]
     assert decide(1, decision="approve").status_code == 400
     signed_in(client, second_registrar)
     done = decide(3, decision="register")

@@ -134,8 +134,13 @@ def test_a_later_application_on_another_parcel_does_not_wait(notary, registrar):
 
 def test_refusing_needs_a_reason_and_a_decided_application_stays_decided(parcel, notary, registrar):
     application = file(sale(parcel), notary)
+    for blank in ("  ", "\u200b", "\u3164 \u2800"):
+        with pytest.raises(DeedRefused, match="reason"):
+            decisions.decide(
+                application.receipt_number, decision="refuse", reason=blank, by=registrar
+            )
     with pytest.raises(DeedRefused, match="reason"):
-        decisions.decide(application.receipt_number, decision="refuse", reason="  ", by=registrar)
+        decisions.release(application.receipt_number, reason="\u200b", by=registrar)
     decisions.decide(application.receipt_number, decision="refuse", reason="Sai giá", by=registrar)
     with pytest.raises(ApplicationClosed):
         decisions.decide(application.receipt_number, decision="register", by=registrar)
