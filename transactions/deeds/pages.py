@@ -362,6 +362,16 @@ class DeedPage:
                     for parcel in self.parcels
                 ],
                 "parcel": self.parcels[0],
+                # Applications already filed on these parcels and undecided: a deed filed
+                # now is decided after them, and is stale if one of them is registered.
+                "pending": list(
+                    Application.objects.filter(
+                        parcels__overlap=[parcel.pk for parcel in self.parcels],
+                        status__in=[Application.Status.RECEIVED, Application.Status.ON_HOLD],
+                    )
+                    .order_by("receipt_number")
+                    .values_list("receipt_number", flat=True)
+                ),
                 "deed_pages": kinds.deed_links(self.user, self.parcels[0].pk),
                 **self.context(),
             },

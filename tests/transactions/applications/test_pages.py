@@ -374,3 +374,12 @@ def test_the_file_lists_the_documents_the_office_asks_for_filed_or_missing(
     contract = next(document for document in asked if document.name == "contract")
     assert f"✓ {contract.label}" in listed
     assert listed.count('class="missing"') == len(asked) - 1
+
+
+def test_the_deed_form_says_which_applications_wait_on_the_parcel(client, notary, registered):
+    first = file_mortgage(registered, notary)
+    second = file_mortgage(registered, notary, amount=200)
+    client.force_login(notary)
+    page = client.get(reverse("transactions:deed-transfer") + f"?parcel={registered.pk}")
+    note = page.content.decode().split('id="pending-applications"')[1].split("</p>")[0]
+    assert f"{first.receipt_number}, {second.receipt_number}" in note
