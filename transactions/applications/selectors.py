@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from landinfo.dates import register_day
 from landinfo.profiles import get_profile
+from landinfo.sql import table
 from parcels.models import Parcel
 from transactions import audit
 from transactions.applications import office
@@ -28,6 +30,7 @@ from transactions.applications.decisions import DECIDE
 from transactions.applications.particulars import read_particulars
 from transactions.deeds.forms import TRANSFER_TYPES
 from transactions.deeds.kinds import labels
+from transactions.journal.head import LAST_ENTRY_SQL
 from transactions.models import Application, ApplicationEvent, Party
 
 Status = Application.Status
@@ -87,6 +90,9 @@ class Summary:
     overdue: bool
     due_at: dt.datetime
     waits_for: list[int] = field(default_factory=list)  # earlier open ones on its parcels
+    # Its parcels changed since the deed was drawn up (a deed registered since): it can
+    # only be refused, and the notary files it again.
+    stale: bool = False
 
     @property
     def receipt_number(self) -> int:
@@ -101,6 +107,7 @@ def summaries(
     applications: Sequence[Application], waits: dict[int, list[int]] | None = None
 ) -> list[Summary]:
     names = parcel_names(pk for application in applications for pk in application.parcels)
+    now = last_entries(pk for application in applications for pk in application.parcels)
     kinds = labels()
     return [
         Summary(
@@ -111,9 +118,26 @@ def summaries(
             overdue=office.overdue(application),
             due_at=office.due_at(application),
             waits_for=(waits or {}).get(application.receipt_number, []),
+            stale=application.is_open
+            and max((now.get(pk, 0) for pk in application.parcels), default=0)
+            != application.expected_last_entry,
         )
         for application in applications
     ]
+
+
+_LAST_ENTRIES = (
+    "SELECT p.id, "  # noqa: S608 - Django's table name and the journal's own fragment
+    + LAST_ENTRY_SQL.format(parcel="p.id", made="p.created_by_id", retired="p.retired_by_id")
+    + f" FROM {table(Parcel)} p WHERE p.id = ANY(%s)"
+)
+
+
+def last_entries(parcel_ids: Iterable[int]) -> dict[int, int]:
+    """Return each parcel's last journal entry (0 when none), in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LAST_ENTRIES, [sorted(set(parcel_ids))])
+        return {pk: last or 0 for pk, last in cursor.fetchall()}
 
 
 def queue(limit: int = 500) -> list[Summary]:

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from tests.factories import ParcelFactory, current_entry, national_id, user_with_role
 from tests.transactions.deeds.test_views import PDF, problems, transfer_form
+from transactions.applications import decisions
 from transactions.applications.receipt import file_application
 from transactions.deeds import services
 from transactions.models import Application, JournalEntry, PersonalDataAccess
@@ -383,3 +384,19 @@ def test_the_deed_form_says_which_applications_wait_on_the_parcel(client, notary
     page = client.get(reverse("transactions:deed-transfer") + f"?parcel={registered.pk}")
     note = page.content.decode().split('id="pending-applications"')[1].split("</p>")[0]
     assert f"{first.receipt_number}, {second.receipt_number}" in note
+
+
+def test_an_application_made_stale_by_a_registration_is_flagged_in_the_queue(
+    client, notary, registrar, registered
+):
+    first = file_mortgage(registered, notary)
+    second = file_mortgage(registered, notary, amount=200)
+    client.force_login(registrar)
+    queue = client.get(reverse("applications:queue")).content.decode()
+    assert "data-stale" not in queue
+
+    decisions.decide(first.receipt_number, decision="register", by=registrar)
+
+    queue = client.get(reverse("applications:queue")).content.decode()
+    row = queue.split(f'data-receipt="{second.receipt_number}"')[1].split(">")[0]
+    assert "data-stale" in row
