@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
+from transactions.alerts.receipts import recipients_on_file
 from transactions.applications import decisions
 from transactions.exceptions import ApplicationClosed
 from transactions.models import OutboxMessage
@@ -23,6 +24,12 @@ from transactions.models import OutboxMessage
 REASON = gettext_noop(
     "Objection through the link of receipt alert message #%(message)s: its recipient says "
     "they did not agree to this application."
+)
+# ... and who the recipient is to the parcel (never their name): the registrar weighs a
+# holder's objection otherwise than a follower's.
+BY_HOLDER = gettext_noop("The address is on file for a holder or lender of the parcel.")
+BY_FOLLOWER = gettext_noop(
+    "The address follows the parcel; it is not on file for any holder or lender."
 )
 
 
@@ -42,8 +49,9 @@ def object_to(message: OutboxMessage) -> Objection:
     if application is None or not application.is_open:
         return Objection.DECIDED
     try:
+        who = BY_HOLDER if _a_holder(message) else BY_FOLLOWER
         with translation.override(settings.LANGUAGE_CODE):
-            reason = gettext(REASON) % {"message": message.pk}
+            reason = f"{gettext(REASON) % {'message': message.pk}} {gettext(who)}"
         decisions.hold(application.receipt_number, reason=reason, by=None)
     except ApplicationClosed:
         return Objection.DECIDED
@@ -53,3 +61,12 @@ def object_to(message: OutboxMessage) -> Objection:
         objected_at=timezone.now()
     )
     return Objection.HELD if spent else Objection.USED
+
+
+def _a_holder(message: OutboxMessage) -> bool:
+    """Return whether the alert's address is on file for a current holder or lender."""
+    return bool(
+        message.parcel_id is not None
+        and message.address.lower()
+        in {address.lower() for address, _parcel in recipients_on_file(message.parcel_id)}
+    )

@@ -54,20 +54,24 @@ def recipients(parcel_ids: Iterable[int]) -> list[Recipient]:
     ).order_by("parcel_id", "email")
     for email, language, parcel_id in subscribed.values_list("email", "language", "parcel_id"):
         found.setdefault(email, Recipient(email, language, parcel_id))
-    holders = (
+    for email, parcel_id in recipients_on_file(*ids):
+        folded = email.strip().lower()
+        if (folded, parcel_id) not in opted_out:
+            found.setdefault(folded, Recipient(folded, settings.LANGUAGE_CODE, parcel_id))
+    return list(found.values())
+
+
+def recipients_on_file(*parcel_ids: int) -> list[tuple[str, int]]:
+    """Return (address, parcel) of the current holders and lenders with an address on file."""
+    return list(
         Right.objects.filter(
-            Q(parcel_id__in=ids, kind__in=ALERTED_RIGHTS, voided_by__isnull=True)
+            Q(parcel_id__in=parcel_ids, kind__in=ALERTED_RIGHTS, voided_by__isnull=True)
             & (Q(valid_to__isnull=True) | Q(valid_to__gt=timezone.localdate()))
         )
         .exclude(holder__email="")
         .order_by("parcel_id", "holder_id")
         .values_list("holder__email", "parcel_id")
     )
-    for email, parcel_id in holders:
-        folded = email.strip().lower()
-        if (folded, parcel_id) not in opted_out:
-            found.setdefault(folded, Recipient(folded, settings.LANGUAGE_CODE, parcel_id))
-    return list(found.values())
 
 
 def queue(application: Application, *, base_url: str) -> list[OutboxMessage]:

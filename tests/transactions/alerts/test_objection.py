@@ -12,7 +12,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from tests.factories import PartyFactory
-from tests.transactions.alerts.conftest import file_mortgage, held_parcel
+from tests.transactions.alerts.conftest import confirmed, file_mortgage, held_parcel
 from transactions.alerts import objections, outbox
 from transactions.applications import decisions
 from transactions.models import Application, ApplicationEvent, OutboxMessage
@@ -55,7 +55,8 @@ def test_the_objection_link_puts_the_application_on_hold_once(smtp, notary):
     event = ApplicationEvent.objects.filter(application=application).order_by("-sequence").first()
     # Recorded in the register's language, whoever reads it later.
     with translation.override(settings.LANGUAGE_CODE):
-        expected = gettext(objections.REASON) % {"message": OutboxMessage.objects.get().pk}
+        said = gettext(objections.REASON) % {"message": OutboxMessage.objects.get().pk}
+        expected = f"{said} {gettext(objections.BY_HOLDER)}"  # the alert went to the holder
     assert event.by_id is None and event.reason == expected
     assert holder.name not in event.reason and "holder@example.org" not in event.reason
     assert OutboxMessage.objects.get().objected_at is not None
@@ -79,3 +80,19 @@ def test_an_objection_to_a_decided_application_says_to_contact_the_office(
     page = Client(HTTP_ACCEPT_LANGUAGE="en").post(objection_link(smtp))
     assert b"decided already" in page.content and b"land registration office" in page.content
     assert OutboxMessage.objects.filter(purpose="receipt_alert").get().objected_at is None
+
+
+def test_a_followers_objection_says_it_was_not_a_holders(smtp, notary):
+    parcel, _holder = held_parcel("holder@example.org")
+    confirmed("follower@example.org", parcel)
+    application = file_mortgage(parcel, PartyFactory(), notary)
+    outbox.send_due()
+    mail = next(m for m in smtp.messages if m["To"] == "follower@example.org")
+    path = re.search(r"https://landinfo\.test(/alerts/object/[\w-]+)", mail.get_content())
+
+    Client().post(path.group(1))
+
+    event = ApplicationEvent.objects.filter(application=application).order_by("-sequence").first()
+    with translation.override(settings.LANGUAGE_CODE):
+        assert event.status == "on_hold" and gettext(objections.BY_FOLLOWER) in event.reason
+        assert "follower@example.org" not in event.reason
