@@ -69,6 +69,18 @@ class ParcelAdmin(LeafletGeoAdmin):
         # A parcel is retired by a deed, never deleted: its row is part of history.
         return False
 
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # A parcel's identity and lifespan change by deeds (a subdivision or merge retires
+        # it): an edit here would retire it with no entry in the journal. A new parcel
+        # (a survey added by hand) is given them once.
+        if obj is None:
+            return super().get_readonly_fields(request, obj)
+        return (*super().get_readonly_fields(request, obj), *LIFESPAN_FIELDS)
+
+
+# The columns of a parcel that only deeds (or an import) write.
+LIFESPAN_FIELDS = ("identifier", "valid_from", "valid_to", "created_by", "retired_by")
+
 
 @admin.register(ZoningZone)
 class ZoningZoneAdmin(LeafletGeoAdmin):

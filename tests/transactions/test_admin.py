@@ -44,3 +44,19 @@ def test_right_pages_name_the_holder_by_id_only(client, staff):
         assert "Riêng Tư" not in response.text and "001099777777" not in response.text
     assert not PersonalDataAccess.objects.exists()
     assert Right.objects.get(pk=right.pk).holder == holder
+
+
+def test_the_admin_cannot_retire_a_parcel_or_change_its_identity(admin_client):
+    from tests.factories import ParcelFactory
+
+    parcel = ParcelFactory()
+    url = f"/admin/parcels/parcel/{parcel.pk}/change/"
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    for name in ("identifier", "valid_from", "valid_to", "created_by", "retired_by"):
+        assert name not in form.fields, name  # shown, not editable
+    before = (parcel.identifier, parcel.valid_from, parcel.valid_to)
+    admin_client.post(url, {"valid_to": "2026-12-01", "identifier": "x"})
+    parcel.refresh_from_db()
+    assert (parcel.identifier, parcel.valid_from, parcel.valid_to) == before
