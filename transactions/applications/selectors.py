@@ -28,7 +28,7 @@ from transactions import audit
 from transactions.applications import office
 from transactions.applications.decisions import DECIDE
 from transactions.applications.particulars import read_particulars
-from transactions.deeds.forms import TRANSFER_TYPES
+from transactions.deeds.forms import TRANSFER_TYPES, CorrectionForm
 from transactions.deeds.kinds import labels
 from transactions.journal.head import LAST_ENTRY_SQL
 from transactions.models import Application, ApplicationEvent, Party
@@ -302,6 +302,8 @@ def _term_text(key: str, value: Any, parties: dict[int, Party]) -> str:
         return _party_text(value, parties)
     if key == "transfer_type":
         return str(TRANSFER_TYPES.get(value, value))
+    if key == "mode":  # a correction's: reverse or amend, as the correction form says them
+        return str(dict(CorrectionForm.base_fields["mode"].choices).get(value, value))  # type: ignore[attr-defined]
     if key in ("transferors", "recipients", "holders") and isinstance(value, list):
         return "; ".join(
             f"{_party_text(item.get('party'), parties)} — {item.get('share', '')}"
