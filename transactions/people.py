@@ -18,7 +18,11 @@ store what they refuse.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 
 from landinfo.profiles import InvalidNationalId, get_profile
 from landinfo.profiles.text import normalize_text
@@ -78,3 +82,33 @@ def national_id(text: str, *, kind: str) -> str:
 
 
 __all__ = ["InvalidNationalId", "UnreadableText", "national_id", "party_name", "person_text"]
+
+
+# One spelling per mailbox: an unquoted ASCII local part (a quoted "a"@b.co is a@b.co) and
+# the domain in ASCII (an internationalised one in punycode).
+_LOCAL_PART = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+# A domain of the internet (no "localhost", no bracketed IP address).
+_DOMAIN = re.compile(r"(?:[a-z0-9-]+\.)+[a-z0-9-]{2,}")
+
+
+class InvalidEmail(ValueError):
+    """Raised when text is not an e-mail address in the one spelling the register keeps."""
+
+
+def email_address(text: str) -> str:
+    """Return `text` as the register stores an e-mail address (folded); InvalidEmail if not.
+
+    Invisible characters are text's, not an address's (normalize_text drops or joins
+    them), so "a@b.co" with a zero-width space after it is a@b.co, one subscriber.
+    """
+    folded = normalize_text(str(text or "")).lower()
+    local, _at, domain = folded.rpartition("@")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+        address = f"{local}@{domain}"
+        if len(address) > 254 or not _LOCAL_PART.fullmatch(local) or not _DOMAIN.fullmatch(domain):
+            raise ValidationError("not one spelling")
+        EmailValidator()(address)
+    except (ValidationError, UnicodeError):
+        raise InvalidEmail("Enter a valid e-mail address.") from None
+    return address

@@ -16,8 +16,6 @@ import enum
 import secrets
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -26,6 +24,7 @@ from django.utils.translation import gettext
 
 from landinfo.profiles import get_profile
 from parcels.models import Parcel
+from transactions import people
 from transactions.alerts import outbox
 from transactions.alerts.receipts import ALERT, token_digest
 from transactions.exceptions import DeedRefused, NotFound
@@ -58,15 +57,11 @@ class Outcome(enum.Enum):
 
 
 def email_address(text: str) -> str:
-    """Return `text` as the register stores an address (folded); raise InvalidAddress."""
-    folded = str(text or "").strip().lower()
+    """Return `text` as the register stores an address (people.email_address); 400 if not one."""
     try:
-        if len(folded) > 254:
-            raise ValidationError("too long")
-        EmailValidator()(folded)
-    except ValidationError:
+        return people.email_address(text)
+    except people.InvalidEmail:
         raise InvalidAddress(gettext("Enter a valid e-mail address.")) from None
-    return folded
 
 
 def current_parcel(parcel_id: object) -> Parcel:

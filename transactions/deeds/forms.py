@@ -268,6 +268,13 @@ class PartyForm(forms.Form):
     def clean_address(self) -> str:
         return _person_text(self.cleaned_data.get("address") or "", "The address")
 
+    def clean_email(self) -> str:
+        typed = self.cleaned_data.get("email") or ""
+        try:
+            return people.email_address(typed) if typed else ""
+        except people.InvalidEmail:
+            raise forms.ValidationError(_("Enter a valid e-mail address.")) from None
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         try:
@@ -303,7 +310,7 @@ class PartyForm(forms.Form):
             "national_id": data["national_id"],
             "birth_year": data.get("birth_year"),
             "address": data.get("address") or "",
-            "email": (data.get("email") or "").strip().lower(),
+            "email": data.get("email") or "",
         }
 
 

@@ -152,7 +152,11 @@ class NewPartySerializer(_Strict):
     email = serializers.EmailField(max_length=254, required=False, default="", allow_blank=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        attrs["email"] = attrs["email"].strip().lower()
+        if attrs["email"]:
+            try:
+                attrs["email"] = people.email_address(attrs["email"])
+            except people.InvalidEmail as error:
+                raise serializers.ValidationError({"email": [str(error)]}) from None
         try:
             attrs["national_id"] = people.national_id(attrs["national_id"], kind=attrs["kind"])
         except people.InvalidNationalId as error:

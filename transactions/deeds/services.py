@@ -948,7 +948,8 @@ def _party(ref: PartyRef) -> Party:
         name = people.party_name(ref.name)
         address = people.person_text(ref.address, what="The address", required=False)
         national_id = people.national_id(ref.national_id, kind=ref.kind)
-    except (people.UnreadableText, InvalidNationalId) as error:
+        email = people.email_address(ref.email) if ref.email else ""
+    except (people.UnreadableText, InvalidNationalId, people.InvalidEmail) as error:
         raise UnreadableInput(str(error)) from error
     if ref.kind == Party.Kind.PERSON and not national_id:
         raise DeedRefused(f"{name} is a person: the deed needs their national ID number.")
@@ -963,7 +964,7 @@ def _party(ref: PartyRef) -> Party:
             ON CONFLICT (national_id) WHERE national_id IS NOT NULL DO NOTHING
             RETURNING *
             """,
-            [ref.kind, name, national_id or None, ref.birth_year, address, ref.email],
+            [ref.kind, name, national_id or None, ref.birth_year, address, email],
         )
     )
     if made:

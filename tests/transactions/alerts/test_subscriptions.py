@@ -189,3 +189,25 @@ def test_a_holder_alerted_by_default_can_stop_the_alerts_and_get_no_more(smtp, n
     file_mortgage(parcel, PartyFactory(), notary)
     assert outbox.send_due() == (0, 0)
     assert len(smtp.messages) == 1
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("Chu.Dat@Example.ORG", "chu.dat@example.org"),
+        ("chu@example.org\u200b", "chu@example.org"),  # a zero-width space is no character
+        ("chu@ví-dụ.vn", "chu@xn--v-d-rma6749a.vn"),  # one spelling of the domain
+        ('"chu"@example.org', None),  # quoted: another spelling of chu@example.org
+        ("chu@localhost", None),
+        ("chu@[127.0.0.1]", None),
+        ("c hu@example.org", None),
+    ],
+)
+def test_an_address_has_one_spelling(typed, stored):
+    from transactions.alerts.subscriptions import InvalidAddress, email_address
+
+    if stored is None:
+        with pytest.raises(InvalidAddress):
+            email_address(typed)
+    else:
+        assert email_address(typed) == stored
