@@ -10,6 +10,7 @@ nothing of anyone.
 from __future__ import annotations
 
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -23,7 +24,7 @@ from transactions.deeds.api import _DeedAPIView
 from transactions.deeds.serializers import DeedErrorSerializer
 from transactions.exceptions import DeedRefused
 
-ACCEPTED = (
+ACCEPTED = gettext_lazy(
     "If the address may receive alerts for this parcel, a message with a confirmation "
     "link is on its way to it. Alerts start once the link is used."
 )
@@ -88,7 +89,7 @@ class SubscriptionsView(_DeedAPIView):
             )
         except DeedRefused as refused:
             return _error(refused.code, refused.message, refused.status)
-        return Response({"status": "accepted", "detail": ACCEPTED}, status=status.HTTP_202_ACCEPTED)
+        return Response({"status": "accepted", "detail": str(ACCEPTED)}, status=status.HTTP_202_ACCEPTED)
 
 
 def _error(code: str, detail: str, http_status: int) -> Response:
