@@ -16,6 +16,9 @@ setup:
 migrate: setup
 	$(MANAGE) migrate --no-input
 
+# Links in the demo's mail lead to where it is served, unless .env or the environment
+# names the register's public address (links never take a request's Host).
+demo: export LANDINFO_PUBLIC_URL := $(or $(LANDINFO_PUBLIC_URL),$(shell sed -n 's/^LANDINFO_PUBLIC_URL=//p' .env 2>/dev/null),http://$(HOST):$(PORT))
 demo: migrate
 	$(MANAGE) compilemessages --ignore=.venv -v0
 	$(MANAGE) load_demo

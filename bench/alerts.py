@@ -232,9 +232,7 @@ def file_applications(count: int) -> list[int]:
             "lender": lender.pk if lender else 1,
             "amount": "1000000000",
         }
-        application = file_application(
-            body, user=user, idempotency_key=str(uuid.uuid4()), base_url="http://127.0.0.1/"
-        )
+        application = file_application(body, user=user, idempotency_key=str(uuid.uuid4()))
         receipts.append(application.receipt_number)
         time.sleep(PAUSE_S)
     return receipts

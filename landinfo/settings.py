@@ -89,7 +89,8 @@ LANDINFO = {
     # row stays, as the record of who exported what).
     "EXPORT_RETENTION_DAYS": env.int("LANDINFO_EXPORT_RETENTION_DAYS", default=7),
     # The public address of the register, e.g. https://landinfo.example.gov.vn: the QR code
-    # of a certificate links to <PUBLIC_URL>/verify/<code>. Empty: the host of the request.
+    # of a certificate links to <PUBLIC_URL>/verify/<code> (empty: the host of the
+    # request), and every link in mail starts with it (empty: http://127.0.0.1:8000).
     "PUBLIC_URL": env.str("LANDINFO_PUBLIC_URL", default=""),
     # How many reverse proxies of ours stand in front of the app and append the client's
     # address to X-Forwarded-For (1 behind the docker nginx). 0: the peer address is the

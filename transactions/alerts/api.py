@@ -85,11 +85,12 @@ class SubscriptionsView(_DeedAPIView):
                 email=incoming.validated_data["email"],
                 parcel_id=incoming.validated_data["parcel"],
                 language=translation.get_language() or "en",
-                base_url=request.build_absolute_uri("/"),
             )
         except DeedRefused as refused:
             return _error(refused.code, refused.message, refused.status)
-        return Response({"status": "accepted", "detail": str(ACCEPTED)}, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            {"status": "accepted", "detail": str(ACCEPTED)}, status=status.HTTP_202_ACCEPTED
+        )
 
 
 def _error(code: str, detail: str, http_status: int) -> Response:

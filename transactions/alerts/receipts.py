@@ -74,7 +74,7 @@ def recipients_on_file(*parcel_ids: int) -> list[tuple[str, int]]:
     )
 
 
-def queue(application: Application, *, base_url: str) -> list[OutboxMessage]:
+def queue(application: Application) -> list[OutboxMessage]:
     """Queue the receipt's alert for every recipient; return the messages (in its transaction)."""
     parcels = {
         parcel.pk: parcel
@@ -84,7 +84,7 @@ def queue(application: Application, *, base_url: str) -> list[OutboxMessage]:
     for recipient in recipients(application.parcels):
         token = secrets.token_urlsafe(24)
         subject, body = render_alert(
-            application, parcels[recipient.parcel_id], recipient, token=token, base_url=base_url
+            application, parcels[recipient.parcel_id], recipient, token=token
         )
         messages.append(
             OutboxMessage(
@@ -109,6 +109,21 @@ def queue(application: Application, *, base_url: str) -> list[OutboxMessage]:
     return created
 
 
+def public_url() -> str:
+    """Return the register's address, which every link in a message starts with.
+
+    LANDINFO["PUBLIC_URL"], never the host of the request that queued the message: the
+    filer's request could name any host the server answers to, and owners would get
+    objection links that lead nowhere. Unset (a development machine): where `make serve`
+    listens.
+    """
+    return (settings.LANDINFO["PUBLIC_URL"] or DEVELOPMENT_URL).rstrip("/")
+
+
+# Where a development server listens when LANDINFO_PUBLIC_URL is not set.
+DEVELOPMENT_URL = "http://127.0.0.1:8000"
+
+
 def office_text(application: Application) -> str:
     """Return who filed the application as alerts and public pages name it.
 
@@ -124,11 +139,11 @@ def token_digest(token: str) -> str:
 
 
 def render_alert(
-    application: Application, parcel: Parcel, recipient: Recipient, *, token: str, base_url: str
+    application: Application, parcel: Parcel, recipient: Recipient, *, token: str
 ) -> tuple[str, str]:
     """Return the subject and text of the alert, in the recipient's language."""
     profile = get_profile()
-    base = (settings.LANDINFO["PUBLIC_URL"] or base_url).rstrip("/")
+    base = public_url()
     with translation.override(recipient.language):
         display = profile.display_stored(parcel.identifier)
         kind = str(KINDS[application.kind].label)

@@ -26,7 +26,7 @@ from landinfo.profiles import get_profile
 from parcels.models import Parcel
 from transactions import people
 from transactions.alerts import outbox
-from transactions.alerts.receipts import ALERT, token_digest
+from transactions.alerts.receipts import ALERT, public_url, token_digest
 from transactions.exceptions import DeedRefused, NotFound
 from transactions.models import AlertSubscription, OutboxMessage
 
@@ -77,7 +77,7 @@ def current_parcel(parcel_id: object) -> Parcel:
 
 
 @transaction.atomic(durable=True)
-def subscribe(*, email: str, parcel_id: object, language: str, base_url: str) -> Outcome:
+def subscribe(*, email: str, parcel_id: object, language: str) -> Outcome:
     """Ask for the parcel's alerts for `email`: mail a confirmation link, or say why not."""
     email = email_address(email)
     parcel = current_parcel(parcel_id)
@@ -100,7 +100,6 @@ def subscribe(*, email: str, parcel_id: object, language: str, base_url: str) ->
             LIMIT_REACHED,
             language,
             key=f"{LIMIT_REACHED}:{email}:{told + 1}",
-            base_url=base_url,
             now=now,
         )
         return Outcome.LIMIT_REACHED
@@ -115,7 +114,6 @@ def subscribe(*, email: str, parcel_id: object, language: str, base_url: str) ->
         CONFIRM,
         language,
         key=f"{CONFIRM}:{row.pk}:{attempt}",
-        base_url=base_url,
         now=now,
     )
     return Outcome.CONFIRMATION_SENT
@@ -139,11 +137,10 @@ def _queue(
     language: str,
     *,
     key: str,
-    base_url: str,
     now: dt.datetime,
 ) -> OutboxMessage:
     token = secrets.token_urlsafe(24)
-    base = (settings.LANDINFO["PUBLIC_URL"] or base_url).rstrip("/")
+    base = public_url()
     with translation.override(language):
         display = get_profile().display_stored(parcel.identifier)
         if purpose == CONFIRM:

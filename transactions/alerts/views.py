@@ -56,7 +56,6 @@ def _subscribe_post(request: HttpRequest) -> HttpResponse:
             email=email,
             parcel_id=parcel_id,
             language=translation.get_language() or "en",
-            base_url=request.build_absolute_uri("/"),
         )
     except DeedRefused as refused:
         context["error"] = refused.message

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hmac
 from typing import Any, cast
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.http import HttpRequest
 from django.urls import reverse
@@ -58,11 +57,6 @@ _CODE = OpenApiParameter(
     description="The code printed on the receipt: without it, only the filer and registrars "
     "read the application.",
 )
-
-
-def base_url(request: HttpRequest) -> str:
-    """Return where the links of mail and receipts point: PUBLIC_URL, else this host."""
-    return settings.LANDINFO["PUBLIC_URL"] or request.build_absolute_uri("/")
 
 
 def describe(request: HttpRequest, application: Application, *, full: bool) -> dict[str, Any]:
@@ -115,9 +109,7 @@ def file(request: Request, *, answer: int, detail: str = "") -> Response:
     except RecursionError:
         raise exceptions.ParseError("The JSON is nested too deeply to be a deed.") from None
     try:
-        application = file_application(
-            body, user=user, idempotency_key=key, base_url=base_url(request)
-        )
+        application = file_application(body, user=user, idempotency_key=key)
     except MalformedDeed as malformed:
         extra = {"field_errors": malformed.fields} if malformed.fields else {}
         return _error("invalid", malformed.message, status.HTTP_400_BAD_REQUEST, **extra)

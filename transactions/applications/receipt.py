@@ -1,6 +1,6 @@
 """Receiving an application: the deed checked, a receipt number given, subscribers alerted.
 
-`file_application(body, user=..., idempotency_key=..., base_url=...)` reads the body of
+`file_application(body, user=..., idempotency_key=...)` reads the body of
 `POST /api/applications/` (the body of `POST /api/transactions/`, plus the particulars
 of the notarised contract and the documents filed with it), checks the deed as a
 registration would (its shape, the user's permission for its kind, staleness and every
@@ -35,14 +35,11 @@ _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _CODE_LENGTH = 10
 
 
-def file_application(
-    body: Any, *, user: AbstractUser, idempotency_key: str, base_url: str
-) -> Application:
+def file_application(body: Any, *, user: AbstractUser, idempotency_key: str) -> Application:
     """File the deed `body` describes as an application of `user`; return it.
 
     Raise MalformedDeed when the body is not a deed, PermissionDenied when the user may
     not file its kind, DeedRefused (and its kinds) when the register would refuse it.
-    `base_url` is where the links of the alerts point (scheme and host).
     """
     sha256 = request_sha256(body)
     if not isinstance(body, Mapping):
@@ -66,7 +63,6 @@ def file_application(
         # administrators): never text typed with the deed, which alerts and receipts would
         # otherwise carry to owners word for word.
         office=user.get_full_name().strip(),
-        base_url=base_url,
     )
 
 
@@ -105,7 +101,6 @@ def _receive(
     sha256: str,
     idempotency_key: str,
     office: str,
-    base_url: str,
 ) -> Application:
     log.lock()
     # A request with this key may have been filed while this one was checked.
@@ -134,7 +129,7 @@ def _receive(
         at=received_at,
         payload=log.receipt_payload(application),
     )
-    receipt_alerts.queue(application, base_url=base_url)
+    receipt_alerts.queue(application)
     return application
 
 

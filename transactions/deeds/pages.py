@@ -211,7 +211,6 @@ class DeedPage:
                     body,
                     user=self.user,  # type: ignore[arg-type]
                     idempotency_key=form.cleaned_data["idempotency_key"],
-                    base_url=self.request.build_absolute_uri("/"),
                 )
             else:
                 entry = submit(

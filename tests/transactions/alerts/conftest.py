@@ -117,5 +117,4 @@ def file_mortgage(parcel, lender, notary, **extra: Any):
         mortgage_body(parcel, lender, **extra),
         user=notary,
         idempotency_key=str(uuid.uuid4()),
-        base_url="http://testserver/",
     )

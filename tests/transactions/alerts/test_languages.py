@@ -46,7 +46,6 @@ def test_the_receipt_alert_reads_in_the_recipients_language(notary):
             parcel,
             receipts.Recipient("owner@example.org", language, parcel.pk),
             token="t" * 32,
-            base_url="http://testserver/",
         )
         for language in LANGUAGES
     }
@@ -65,7 +64,6 @@ def test_the_subscription_messages_read_in_the_recipients_language(db, purpose):
             purpose,
             language,
             key=f"{purpose}:{language}",
-            base_url="http://testserver/",
             now=now,
         )
         rendered[language] = (message.subject, message.body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 
@@ -64,3 +65,28 @@ def test_a_receipt_alerts_each_subscriber_and_holder_once_with_its_facts_and_no_
 
 def test_an_address_is_folded_and_checked():
     assert email_address("  Owner@Example.ORG ") == "owner@example.org"
+
+
+def test_links_in_mail_never_take_the_filers_host(client, smtp, settings):
+    """A filer's request naming another host (an allowed name, another port) changes no link."""
+    from tests.factories import api_token_for, user_with_role
+    from tests.transactions.alerts.conftest import mortgage_body
+
+    settings.LANDINFO = {**settings.LANDINFO, "PUBLIC_URL": ""}  # unset: still not the Host
+    notary = user_with_role("notary", "notary-host")
+    parcel, _holder = held_parcel("owner-host@example.org")
+    response = client.post(
+        "/api/applications/",
+        data=json.dumps(mortgage_body(parcel, PartyFactory(kind="organisation"))),
+        content_type="application/json",
+        headers={
+            "Authorization": f"Token {api_token_for(notary)}",
+            "Idempotency-Key": "host-1",
+            "Host": "testserver:1",
+        },
+    )
+    assert response.status_code == 201, response.content
+    outbox.send_due()
+    text = smtp.messages[-1].get_content()
+    links = re.findall(r"https?://[^/\s]+", text)
+    assert links and set(links) == {"http://127.0.0.1:8000"}  # not http://testserver:1

@@ -17,7 +17,6 @@ from transactions.models import Party
 
 REGISTERED_ON = dt.date(2020, 1, 1)
 DAY = "2024-03-01"
-BASE_URL = "http://testserver/"
 HOLDER_EMAIL = "holder@example.org"
 
 
@@ -101,9 +100,7 @@ def file(body: dict[str, Any], user, *, key: str | None = None, deliver: bool = 
     A registration waits for its alerts (decisions.alerts_pending), as the worker would
     have sent them; `deliver=False` keeps them queued.
     """
-    application = file_application(
-        body, user=user, idempotency_key=key or str(uuid.uuid4()), base_url=BASE_URL
-    )
+    application = file_application(body, user=user, idempotency_key=key or str(uuid.uuid4()))
     if deliver:
         while outbox.send_due() != (0, 0):
             pass

@@ -87,9 +87,7 @@ def file_mortgage(parcel, user, amount: int = 100) -> Application:
         "currency": "VND",
         "contract": {"number": "1234/2024", "book": "05", "office": "Văn phòng công chứng Hà Nội"},
     }
-    return file_application(
-        body, user=user, idempotency_key=str(uuid.uuid4()), base_url="http://testserver/"
-    )
+    return file_application(body, user=user, idempotency_key=str(uuid.uuid4()))
 
 
 # --- filing from the deed forms ---------------------------------------------------------------
