@@ -30,7 +30,6 @@ from landinfo.profiles import get_profile
 from landinfo.security import rate_limited
 from parcels.models import Parcel
 from transactions.applications import decisions, office, selectors
-from transactions.applications.pages import status_url
 from transactions.applications.receipt import file_application
 from transactions.applications.serializers import (
     ApplicationSerializer,
@@ -85,7 +84,7 @@ def describe(request: HttpRequest, application: Application, *, full: bool) -> d
         ],
         "links": {
             "self": reverse("applications:api-detail", args=[application.receipt_number]),
-            "status_page": status_url(request, application) if full else "",
+            "status_page": selectors.status_url(request, application) if full else "",
         },
     }
     if full:

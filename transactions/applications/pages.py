@@ -55,18 +55,6 @@ def _readable(request: HttpRequest, receipt: int) -> Application:
     return application
 
 
-def status_url(request: HttpRequest, application: Application) -> str:
-    """Return the absolute link of the application's public status page, code included.
-
-    LANDINFO["PUBLIC_URL"] when set (a receipt outlives the host it was printed from),
-    as `certificates.views.verify_url` does; else the request's host.
-    """
-    path = reverse("applications:status", kwargs={"receipt": application.receipt_number})
-    path += f"?code={application.status_code}"
-    base = settings.LANDINFO["PUBLIC_URL"]
-    return base.rstrip("/") + path if base else request.build_absolute_uri(path)
-
-
 @login_required
 @require_GET
 def receipt(request: HttpRequest, receipt: int) -> HttpResponse:
@@ -78,7 +66,7 @@ def receipt(request: HttpRequest, receipt: int) -> HttpResponse:
         {
             "item": selectors.summaries([application])[0],
             "application": application,
-            "status_url": status_url(request, application),
+            "status_url": selectors.status_url(request, application),
         },
     )
 
@@ -99,7 +87,7 @@ def receipt_pdf(request: HttpRequest, receipt: int) -> HttpResponse:
         parcels=item.parcels,
         office=receipts.office_text(application),
         status_code=application.status_code,
-        status_url=status_url(request, application),
+        status_url=selectors.status_url(request, application),
         profile=get_profile().key,
         language=language,
     )

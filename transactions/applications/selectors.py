@@ -15,8 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -320,3 +323,15 @@ def _term_text(key: str, value: Any, parties: dict[int, Party]) -> str:
         except ValueError:
             return str(value)
     return str(value)
+
+
+def status_url(request: HttpRequest, application: Application) -> str:
+    """Return the absolute link of the application's public status page, code included.
+
+    LANDINFO["PUBLIC_URL"] when set (a receipt outlives the host it was printed from),
+    as `certificates.views.verify_url` does; else the request's host.
+    """
+    path = reverse("applications:status", kwargs={"receipt": application.receipt_number})
+    path += f"?code={application.status_code}"
+    base = settings.LANDINFO["PUBLIC_URL"]
+    return base.rstrip("/") + path if base else request.build_absolute_uri(path)
