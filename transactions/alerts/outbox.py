@@ -17,7 +17,9 @@ is another class with `open`, `send` and `close`, and messages naming its channe
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import logging
+import smtplib
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -41,6 +43,14 @@ SEND_TIMEOUT = dt.timedelta(minutes=5)
 GIVE_UP_AFTER = dt.timedelta(days=3)
 
 
+class Verdict(enum.Enum):
+    """What a channel's refusal of one message means for it and for the rest of the batch."""
+
+    CONNECTION = "connection"  # the server is unreachable or broke off: everything waits
+    LATER = "later"  # this address, for now (a temporary refusal): this message waits
+    REFUSED = "refused"  # this address will never take it (a permanent refusal): given up
+
+
 class Channel(Protocol):
     """How messages of one channel leave: one connection per batch."""
 
@@ -48,6 +58,9 @@ class Channel(Protocol):
 
     def send(self, connection: Any, message: OutboxMessage) -> None:
         """Hand `message` over; raise when it was not accepted."""
+
+    def verdict(self, error: Exception) -> Verdict:
+        """Say what the error `send` raised means (see Verdict)."""
 
     def close(self, connection: Any) -> None: ...
 
@@ -70,6 +83,20 @@ class EmailChannel:
         )
         if email.send() != 1:
             raise OSError("The mail backend did not accept the message.")
+
+    def verdict(self, error: Exception) -> Verdict:
+        # A refusal names this message's recipient or its content, with an SMTP code:
+        # 5xx is final (no such mailbox), 4xx is for later. Anything else (a refused
+        # connection, a timeout, a dropped line) is the server's, and every message waits.
+        if isinstance(error, smtplib.SMTPRecipientsRefused):
+            codes = [code for code, _text in error.recipients.values()]
+        elif isinstance(error, smtplib.SMTPResponseException) and not isinstance(
+            error, smtplib.SMTPServerDisconnected
+        ):
+            codes = [error.smtp_code]
+        else:
+            return Verdict.CONNECTION
+        return Verdict.REFUSED if codes and min(codes) >= 500 else Verdict.LATER
 
     def close(self, connection: Any) -> None:
         try:
@@ -154,19 +181,29 @@ def _send_batch(name: str, batch: Sequence[OutboxMessage], *, now: dt.datetime) 
         for message in batch:
             _retry(message, error, now=now)
         return 0, len(batch)
+    failed = 0
     try:
         for index, message in enumerate(batch):
             try:
                 channel.send(link, message)
             except Exception as error:
-                for waiting in batch[index:]:
-                    _retry(waiting, error, now=now)
-                return sent, len(batch) - index
+                verdict = channel.verdict(error)
+                if verdict is Verdict.CONNECTION:  # the server: this one and the rest wait
+                    for waiting in batch[index:]:
+                        _retry(waiting, error, now=now)
+                    return sent, failed + len(batch) - index
+                # This address's own answer: the others in the batch go on.
+                failed += 1
+                if verdict is Verdict.REFUSED:
+                    _failed(message, repr(error), now=now)
+                else:
+                    _retry(message, error, now=now)
+                continue
             _sent(message)
             sent += 1
     finally:
         channel.close(link)
-    return sent, 0
+    return sent, failed
 
 
 def _mine(message: OutboxMessage) -> Any:

@@ -132,3 +132,62 @@ def test_a_worker_stopped_while_sending_gives_its_batch_back_at_once(db, smtp, m
     monkeypatch.setitem(outbox.CHANNELS, "email", outbox.EmailChannel())
     assert outbox.send_due() == (3, 0)  # at once, not after the send timeout
     assert len(smtp.messages) == 4
+
+
+class _Refusing:
+    """An SMTP server that refuses two addresses: one for good (550), one for now (451)."""
+
+    def __init__(self) -> None:
+        self.accepted: list[str] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        if address.startswith("gone@"):
+            return "550 5.1.1 no such user"
+        if address.startswith("busy@"):
+            return "451 4.2.0 try later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.accepted.extend(envelope.rcpt_tos)
+        return "250 OK"
+
+
+def test_one_mailbox_that_refuses_neither_stops_the_others_nor_holds_the_register(
+    db, settings, registrar
+):
+    from aiosmtpd.controller import Controller
+
+    from tests.transactions.alerts.conftest import SMTPServer
+    from transactions.applications import decisions
+    from transactions.exceptions import AlertsPending
+
+    handler = _Refusing()
+    port = SMTPServer().port
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        gone, _ = held_parcel("holder-1@example.org")
+        busy, _ = held_parcel("holder-2@example.org")
+        confirmed("gone@example.org", gone)
+        confirmed("busy@example.org", busy)
+        notary = user_with_role("notary", "n-refusing")
+        first = file_mortgage(gone, PartyFactory(kind="organisation"), notary)
+        second = file_mortgage(busy, PartyFactory(kind="organisation"), notary)
+
+        sent, failed = outbox.send_due()
+
+        assert (sent, failed) == (2, 2)  # the holders' alerts went; each refusal alone
+        assert sorted(handler.accepted) == ["holder-1@example.org", "holder-2@example.org"]
+        status = dict(OutboxMessage.objects.values_list("address", "status"))
+        assert status["gone@example.org"] == "failed" and status["busy@example.org"] == "pending"
+        # A mailbox that will never take the alert holds no registration back; one that
+        # asks for later does, as a mail server that is down does.
+        assert decisions.decide(first.receipt_number, decision="register", by=registrar).entry
+        with pytest.raises(AlertsPending):
+            decisions.decide(second.receipt_number, decision="register", by=registrar)
+    finally:
+        controller.stop()
