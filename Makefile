@@ -19,6 +19,9 @@ migrate: setup
 # Links in the demo's mail lead to where it is served, unless .env or the environment
 # names the register's public address (links never take a request's Host).
 demo: export LANDINFO_PUBLIC_URL := $(or $(LANDINFO_PUBLIC_URL),$(shell sed -n 's/^LANDINFO_PUBLIC_URL=//p' .env 2>/dev/null),http://$(HOST):$(PORT))
+# In the demo, the holders' time to object after an alert is 2 minutes, not a day, so that
+# a visitor can register what they filed (unless .env or the environment says otherwise).
+demo: export LANDINFO_OBJECTION_MINUTES := $(or $(LANDINFO_OBJECTION_MINUTES),$(shell sed -n 's/^LANDINFO_OBJECTION_MINUTES=//p' .env 2>/dev/null),2)
 demo: migrate
 	$(MANAGE) compilemessages --ignore=.venv -v0
 	$(MANAGE) load_demo

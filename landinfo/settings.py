@@ -181,6 +181,10 @@ LANDINFO = {
     # Days a registrar has to decide an application before it is flagged overdue; 0: the
     # profile's statutory time (JurisdictionProfile.registration_days).
     "REGISTRATION_DAYS": env.int("LANDINFO_REGISTRATION_DAYS", default=0),
+    # Minutes from an application's receipt before it may be registered: the time its
+    # alerts give holders and followers to say "I did not agree" (a refusal may come at
+    # any time). 0: as soon as its alerts are sent.
+    "OBJECTION_MINUTES": env.int("LANDINFO_OBJECTION_MINUTES", default=24 * 60),
     # At most this many parcels one e-mail address follows (HM Land Registry's Property
     # Alert allows 10), and this many subscriptions one client address asks for an hour.
     "ALERT_MAX_PARCELS": env.int("LANDINFO_ALERT_MAX_PARCELS", default=10),

@@ -22,6 +22,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # Deeds posted by the tests of the deeds are recorded at once, as a register in the
     # direct mode records them; the tests of applications set "reviewed" themselves.
     settings.LANDINFO["REGISTRATION_MODE"] = "direct"
+    # ... and an application may be registered as soon as its alerts are sent; the tests
+    # of the objection window set it themselves.
+    settings.LANDINFO["OBJECTION_MINUTES"] = 0
     for database in settings.DATABASES.values():
         options = database.setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()

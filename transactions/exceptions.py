@@ -98,6 +98,12 @@ class OnHold(DeedConflict):
     code = "on_hold"
 
 
+class ObjectionWindow(DeedConflict):
+    """The holders' time to object to the application has not run out yet."""
+
+    code = "objection_window"
+
+
 class AlertsPending(DeedConflict):
     """The alerts of the application's receipt have not reached the mail server yet."""
 

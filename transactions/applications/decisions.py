@@ -26,10 +26,11 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 
+from landinfo.dates import register_moment
 from parcels.models import Parcel
 from transactions import people
 from transactions.alerts.receipts import ALERT
-from transactions.applications import log
+from transactions.applications import log, office
 from transactions.applications.particulars import read_particulars
 from transactions.deeds.kinds import KINDS
 from transactions.deeds.serializers import MAX_ID
@@ -40,6 +41,7 @@ from transactions.exceptions import (
     ApplicationClosed,
     DeedRefused,
     NotFound,
+    ObjectionWindow,
     OnHold,
     OutOfOrder,
     SameOfficer,
@@ -150,6 +152,12 @@ class Registration:
             raise OnHold(
                 f"Application {self.receipt_number} is on hold: take it off hold, giving the "
                 "reason, before registering it (an objection is answered first)."
+            )
+        if office.in_objection_window(self.application):
+            until = register_moment(office.objections_until(self.application))
+            raise ObjectionWindow(
+                f"Application {self.receipt_number} may be registered from {until}: its "
+                "alerts give the parcel's holders and followers until then to object."
             )
         if alerts_pending(self.application):
             raise AlertsPending(

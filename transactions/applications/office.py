@@ -39,6 +39,17 @@ def now() -> dt.datetime:
     return timezone.now()
 
 
+def objections_until(application: Application) -> dt.datetime:
+    """Return when the application may be registered: its receipt + LANDINFO_OBJECTION_MINUTES."""
+    minutes = int(settings.LANDINFO["OBJECTION_MINUTES"])
+    return application.received_at + dt.timedelta(minutes=minutes)
+
+
+def in_objection_window(application: Application) -> bool:
+    """Return whether holders may still object before the application can be registered."""
+    return application.is_open and now() < objections_until(application)
+
+
 def overdue(application: Application) -> bool:
     """Return whether an undecided application is past the office's processing time."""
     return application.is_open and now() >= due_at(application)

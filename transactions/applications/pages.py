@@ -38,6 +38,7 @@ from transactions.exceptions import (
     AlertsPending,
     ApplicationClosed,
     DeedRefused,
+    ObjectionWindow,
     OnHold,
     OutOfOrder,
     SameOfficer,
@@ -159,6 +160,10 @@ _REFUSALS: dict[type[DeedRefused], Promise] = {
     OnHold: gettext_lazy(
         "Not registered: the application is on hold. Take it off hold, giving the reason "
         "(how the objection was answered), then register it."
+    ),
+    ObjectionWindow: gettext_lazy(
+        "Not registered yet: the holders and followers of the parcel may still object "
+        "(see the flag for until when). A refusal may be recorded now."
     ),
     AlertsPending: gettext_lazy(
         "Not registered yet: the alerts of this application have not been sent. The holders "

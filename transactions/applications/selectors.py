@@ -96,6 +96,8 @@ class Summary:
     # Its parcels changed since the deed was drawn up (a deed registered since): it can
     # only be refused, and the notary files it again.
     stale: bool = False
+    # Holders may still object until then: it cannot be registered before (None: past).
+    objections_until: dt.datetime | None = None
 
     @property
     def receipt_number(self) -> int:
@@ -121,6 +123,9 @@ def summaries(
             overdue=office.overdue(application),
             due_at=office.due_at(application),
             waits_for=(waits or {}).get(application.receipt_number, []),
+            objections_until=office.objections_until(application)
+            if office.in_objection_window(application)
+            else None,
             stale=application.is_open
             and max((now.get(pk, 0) for pk in application.parcels), default=0)
             != application.expected_last_entry,

@@ -293,3 +293,26 @@ def test_the_parcel_sheet_lists_undecided_applications_until_decided(
     decisions.decide(1, decision="refuse", reason="Objection upheld.", by=registrar)
     decisions.decide(2, decision="refuse", reason="Withdrawn by phone.", by=registrar)
     assert client.get(f"/api/parcels/{parcel.pk}").json()["pending_applications"] == []
+
+
+def test_holders_have_their_time_to_object_before_a_registration(
+    parcel, notary, registrar, settings
+):
+    from transactions.applications import office
+    from transactions.exceptions import ObjectionWindow
+
+    settings.LANDINFO = {**settings.LANDINFO, "OBJECTION_MINUTES": 24 * 60}
+    application = file(sale(parcel), notary)
+
+    with pytest.raises(ObjectionWindow, match="may be registered from"):
+        decisions.decide(application.receipt_number, decision="register", by=registrar)
+    assert office.in_objection_window(application)
+    # The holder objects within it; a refusal may come at any time.
+    decisions.hold(application.receipt_number, reason="objection", by=None)
+    decisions.decide(
+        application.receipt_number, decision="refuse", reason="Chủ đất phản đối.", by=registrar
+    )
+
+    later = file(sale(parcel, buyer=8), notary)
+    settings.LANDINFO = {**settings.LANDINFO, "OBJECTION_MINUTES": 0}  # the time ran out
+    assert decisions.decide(later.receipt_number, decision="register", by=registrar).entry
