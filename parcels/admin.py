@@ -73,13 +73,16 @@ class ParcelAdmin(LeafletGeoAdmin):
         # A parcel's identity and lifespan change by deeds (a subdivision or merge retires
         # it): an edit here would retire it with no entry in the journal. A new parcel
         # (a survey added by hand) is given them once.
-        if obj is None:
-            return super().get_readonly_fields(request, obj)
-        return (*super().get_readonly_fields(request, obj), *LIFESPAN_FIELDS)
+        # A parcel added here is current and made by no deed: only its identifier and first
+        # day are given (a deed's lineage or retirement written here would be one the
+        # journal does not account for).
+        fixed = DEED_FIELDS if obj is None else (*IDENTITY_FIELDS, *DEED_FIELDS)
+        return (*super().get_readonly_fields(request, obj), *fixed)
 
 
-# The columns of a parcel that only deeds (or an import) write.
-LIFESPAN_FIELDS = ("identifier", "valid_from", "valid_to", "created_by", "retired_by")
+# The columns of a parcel that only deeds write, and those an added parcel is given once.
+DEED_FIELDS = ("valid_to", "created_by", "retired_by")
+IDENTITY_FIELDS = ("identifier", "valid_from")
 
 
 @admin.register(ZoningZone)

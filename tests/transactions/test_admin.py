@@ -60,3 +60,12 @@ def test_the_admin_cannot_retire_a_parcel_or_change_its_identity(admin_client):
     admin_client.post(url, {"valid_to": "2026-12-01", "identifier": "x"})
     parcel.refresh_from_db()
     assert (parcel.identifier, parcel.valid_from, parcel.valid_to) == before
+
+
+def test_the_admin_adds_a_current_parcel_made_by_no_deed(admin_client):
+    page = admin_client.get("/admin/parcels/parcel/add/")
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    assert "identifier" in form.fields and "valid_from" in form.fields
+    for name in ("valid_to", "created_by", "retired_by"):
+        assert name not in form.fields, name
