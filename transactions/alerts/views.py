@@ -114,11 +114,13 @@ def objection(request: HttpRequest, token: str) -> HttpResponse:
     """Show an alert's application; on POST, put it on hold ("I did not agree to this")."""
     message = subscriptions.link_message(token, (ALERT,))
     facts = _facts(message)
-    if message is None or request.method == "GET":
+    if message is None:  # a link that is no alert's (mistyped, cut short, tampered)
+        return _link_page(request, "alerts/objection.html", None, facts=None)
+    if request.method == "GET":
         state = "ask"
-        if message is not None and message.objected_at is not None:
+        if message.objected_at is not None:
             state = objections.Objection.USED.value
-        elif message is not None and not message.application.is_open:  # type: ignore[union-attr]
+        elif not message.application.is_open:  # type: ignore[union-attr]
             state = objections.Objection.DECIDED.value
         return _link_page(request, "alerts/objection.html", message, state=state, facts=facts)
     result = objections.object_to(message)

@@ -96,3 +96,11 @@ def test_a_followers_objection_says_it_was_not_a_holders(smtp, notary):
     with translation.override(settings.LANGUAGE_CODE):
         assert event.status == "on_hold" and gettext(objections.BY_FOLLOWER) in event.reason
         assert "follower@example.org" not in event.reason
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_tampered_objection_link_says_so_and_offers_no_button(client, method):
+    answer = getattr(client, method)("/alerts/object/" + "x" * 32)
+    page = answer.content.decode()
+    assert answer.status_code == 404
+    assert 'id="link-unknown"' in page and "object-button" not in page
