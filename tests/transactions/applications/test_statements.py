@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.transactions.applications.test_pages import OWNERS, _parcel, file_mortgage
 from transactions import audit
@@ -31,7 +31,8 @@ def test_the_statement_counts_reads_by_role_and_names_no_reader(notary, registra
     audit.current_holders(parcel.pk, user=notary, purpose="deed form: transfer")
     audit.current_holders(parcel.pk, user=registrar, purpose="application 1")
 
-    found = statements.statement(parcel.pk, _this_half())
+    with translation.override("en"):  # the statement is worded in the active language
+        found = statements.statement(parcel.pk, _this_half())
     subject, body = statements.render_statement(found, "en")
 
     # Three holders (the two owners, the lender registered above), read twice by the
@@ -68,7 +69,10 @@ def test_send_statements_queues_one_per_address_and_parcel_once(notary):
     AlertSubscription.objects.create(  # never confirmed: no statement
         email="unconfirmed@example.org", parcel=parcel, language="en", created_at=timezone.now()
     )
-    half = str(_this_half())
+    this = _this_half()  # a half is sent once it has ended: the one before
+    half = str(
+        statements.Half(this.year, 1) if this.number == 2 else statements.Half(this.year - 1, 2)
+    )
 
     call_command("send_statements", "--half", half)
     call_command("send_statements", "--half", half)
@@ -85,6 +89,11 @@ def test_send_statements_queues_one_per_address_and_parcel_once(notary):
 def test_send_statements_refuses_a_half_it_cannot_read_or_to_come(half):
     with pytest.raises(CommandError):
         call_command("send_statements", "--half", half)
+
+
+def test_send_statements_refuses_the_half_that_has_not_ended():
+    with pytest.raises(CommandError, match="has not ended"):
+        call_command("send_statements", "--half", str(_this_half()))
 
 
 def test_a_half_is_read_as_written():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -29,7 +30,11 @@ class Command(BaseCommand):
             half = Half.read(options["half"])
         except InvalidHalf as error:
             raise CommandError(str(error)) from None
-        if half.first_day > timezone.localdate():
-            raise CommandError(f"The half-year {half} has not begun.")
+        if half.last_day >= timezone.localdate():
+            # Its statement would leave out what is still to come, and is sent only once.
+            raise CommandError(
+                f"The half-year {half} has not ended: send its statements from "
+                f"{half.last_day + dt.timedelta(days=1)} on."
+            )
         created = queue_statements(half)
         self.stdout.write(f"{created} statement(s) of {half} queued.")
