@@ -185,7 +185,7 @@ class ApplicationView(_DeedAPIView):
         """Return the application as the caller may read it."""
         application = selectors.find(receipt_number)
         full = application is not None and selectors.may_read(request.user, application)
-        code = str(request.query_params.get("code", "")).strip().upper()
+        code = selectors.read_code(request.query_params.get("code", ""))
         public = (
             application is not None
             and bool(code)

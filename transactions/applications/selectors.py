@@ -212,6 +212,11 @@ def steps(application: Application, *, full: bool) -> list[Step]:
     ]
 
 
+def read_code(text: object) -> str:
+    """Return a status code as typed (in groups, with a hyphen, in lower case) as stored."""
+    return "".join(str(text or "").split()).replace("-", "").upper()
+
+
 def public_status(receipt: int, code: str) -> tuple[Summary, list[Step]] | None:
     """Return the application and its steps when `code` is its status code; else None.
 
@@ -220,7 +225,7 @@ def public_status(receipt: int, code: str) -> tuple[Summary, list[Step]] | None:
     """
     application = find(receipt)
     expected = application.status_code if application is not None else "-" * 10
-    given = "".join(str(code or "").split()).upper()
+    given = read_code(code)
     if not hmac.compare_digest(expected.encode(), given.encode()) or application is None:
         return None
     return summaries([application])[0], steps(application, full=False)

@@ -115,6 +115,9 @@ def test_the_public_reads_an_application_only_with_its_code_and_without_reasons(
         response = client.get(url)
         assert response.status_code == 404, url
         assert response.json()["error"] == "not_found"
+    spaced = f"{code[:5]} {code[5:].lower()}"  # as the receipt prints it, or with a hyphen
+    assert client.get("/api/applications/1", {"code": spaced}).status_code == 200
+    assert client.get("/api/applications/1", {"code": f"{code[:5]}-{code[5:]}"}).status_code == 200
     public = client.get(f"/api/applications/1?code={code.lower()}")
     assert public.status_code == 200
     answer = public.json()
