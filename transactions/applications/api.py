@@ -95,6 +95,18 @@ def describe(request: HttpRequest, application: Application, *, full: bool) -> d
     return answer
 
 
+# What a step on an application (a decision, a withdrawal) may answer.
+_A_STEP = {
+    200: ApplicationSerializer,
+    400: _ERROR,
+    401: _ERROR,
+    403: _ERROR,
+    404: _ERROR,
+    409: _ERROR,
+    422: _ERROR,
+}
+
+
 def file(request: Request, *, answer: int, detail: str = "") -> Response:
     """File the request's deed as an application; answer `answer` (201, or 202 for a deed)."""
     user = cast(AbstractUser, request.user)
@@ -210,19 +222,13 @@ class DecisionView(_DeedAPIView):
         description="`register` records its deed in the journal, naming the application, "
         "after the same checks as at receipt (staleness, the register's rules); it is "
         "refused (409 `out_of_order`) while an application received earlier on one of its "
-        "parcels is undecided. `refuse` needs a `reason`. A registrar never decides an "
+        "parcels is undecided, while it is on hold (409 `on_hold`), before its alerts "
+        "reached the mail server (409 `alerts_pending`) and within LANDINFO_OBJECTION_MINUTES "
+        "of its receipt (409 `objection_window`). `refuse` needs a `reason`. A registrar never decides an "
         "application they filed (403 `four_eyes`). A registration repeated answers with "
         "the entry it made.",
         request=DecisionSerializer,
-        responses={
-            200: ApplicationSerializer,
-            400: _ERROR,
-            401: _ERROR,
-            403: _ERROR,
-            404: _ERROR,
-            409: _ERROR,
-            422: _ERROR,
-        },
+        responses=_A_STEP,
     )
     def post(self, request: Request, receipt_number: int) -> Response:
         """Decide the application; answer with where it now stands."""
@@ -254,15 +260,7 @@ class WithdrawalView(_DeedAPIView):
         "else); a decided application cannot be (409 `application_closed`). The reason is "
         "optional and recorded with the step.",
         request=WithdrawalSerializer,
-        responses={
-            200: ApplicationSerializer,
-            400: _ERROR,
-            401: _ERROR,
-            403: _ERROR,
-            404: _ERROR,
-            409: _ERROR,
-            422: _ERROR,
-        },
+        responses=_A_STEP,
     )
     def post(self, request: Request, receipt_number: int) -> Response:
         """Withdraw the application; answer with where it now stands."""
