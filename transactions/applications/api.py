@@ -40,8 +40,9 @@ from transactions.deeds.api import (
     REPLAYED_HEADER,
     _DeedAPIView,
     _error,
-    _idempotency_key,
+    deed_request,
     deed_result,
+    refusal,
 )
 from transactions.deeds.serializers import DeedErrorSerializer
 from transactions.deeds.services import CORRECT, RECORD
@@ -112,20 +113,14 @@ def file(request: Request, *, answer: int, detail: str = "") -> Response:
     user = cast(AbstractUser, request.user)
     if not (user.has_perm(RECORD) or user.has_perm(CORRECT)):
         raise exceptions.PermissionDenied("Filing deeds is for notaries and registrars.")
-    key = _idempotency_key(request)
-    if isinstance(key, Response):
-        return key
-    try:
-        body = request.data
-    except RecursionError:
-        raise exceptions.ParseError("The JSON is nested too deeply to be a deed.") from None
+    read = deed_request(request)
+    if isinstance(read, Response):
+        return read
+    key, body = read
     try:
         application = file_application(body, user=user, idempotency_key=key)
-    except MalformedDeed as malformed:
-        extra = {"field_errors": malformed.fields} if malformed.fields else {}
-        return _error("invalid", malformed.message, status.HTTP_400_BAD_REQUEST, **extra)
-    except DeedRefused as refused:
-        return _error(refused.code, refused.message, refused.status)
+    except (MalformedDeed, DeedRefused) as error:
+        return refusal(error)
     data = describe(request, application, full=True)
     if detail:
         data["detail"] = detail % {"receipt": application.receipt_number}

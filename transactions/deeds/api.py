@@ -224,25 +224,41 @@ class DeedsView(_DeedAPIView):
         user = cast(AbstractUser, request.user)  # IsAuthenticated: a real user
         if not (user.has_perm(RECORD) or user.has_perm(CORRECT)):
             raise exceptions.PermissionDenied("Recording deeds is for notaries and registrars.")
-        key = _idempotency_key(request)
-        if isinstance(key, Response):
-            return key  # the request cannot be a deed to record once
-        try:
-            body = request.data
-        except RecursionError:
-            raise exceptions.ParseError("The JSON is nested too deeply to be a deed.") from None
+        read = deed_request(request)
+        if isinstance(read, Response):
+            return read  # the request cannot be a deed to record once
+        key, body = read
         try:
             entry = submit(body, user=user, idempotency_key=key)
-        except MalformedDeed as malformed:
-            extra = {"field_errors": malformed.fields} if malformed.fields else {}
-            return _error("invalid", malformed.message, status.HTTP_400_BAD_REQUEST, **extra)
-        except DeedRefused as refused_deed:
-            return _error(refused_deed.code, refused_deed.message, refused_deed.status)
+        except (MalformedDeed, DeedRefused) as error:
+            return refusal(error)
         response = Response(deed_result(entry), status=status.HTTP_201_CREATED)
         response["Location"] = reverse("transactions:detail", args=[response.data["parcel"]["id"]])
         if getattr(entry, "replayed", False):
             response[REPLAYED_HEADER] = "true"
         return response
+
+
+def deed_request(request: Request) -> tuple[str, Any] | Response:
+    """Return the request's Idempotency-Key and JSON body, or the answer refusing it.
+
+    The deed API and the applications' API read a deed alike.
+    """
+    key = _idempotency_key(request)
+    if isinstance(key, Response):
+        return key
+    try:
+        return key, request.data
+    except RecursionError:
+        raise exceptions.ParseError("The JSON is nested too deeply to be a deed.") from None
+
+
+def refusal(error: MalformedDeed | DeedRefused) -> Response:
+    """Return the answer to a deed that is malformed (400) or that the register refuses."""
+    if isinstance(error, MalformedDeed):
+        extra = {"field_errors": error.fields} if error.fields else {}
+        return _error("invalid", error.message, status.HTTP_400_BAD_REQUEST, **extra)
+    return _error(error.code, error.message, error.status)
 
 
 def _idempotency_key(request: Request) -> str | Response:
