@@ -194,6 +194,18 @@ LANDINFO = {
     "ALERT_MAILS_PER_DAY": env.int("LANDINFO_ALERT_MAILS_PER_DAY", default=5),
     # Seconds to wait for a replica's connection before skipping it (libpq's minimum is 2).
     "REPLICA_CONNECT_TIMEOUT": env.int("LANDINFO_REPLICA_CONNECT_TIMEOUT", default=2),
+    # The transparency log (transactions/transparency/): its origin names the log in every
+    # C2SP checkpoint and in the witnesses' state, so it is set once and never changed
+    # (empty: the host of PUBLIC_URL followed by /tlog, e.g. landinfo.example.gov.vn/tlog).
+    "LOG_ORIGIN": env.str("LANDINFO_LOG_ORIGIN", default=""),
+    # The witnesses asked to cosign each checkpoint: "<add-checkpoint URL prefix> <vkey>"
+    # pairs, comma-separated (the vkey, of type 0x04, is what `manage.py witness
+    # --generate-key` prints). A checkpoint is published at /tlog/checkpoint once
+    # WITNESS_QUORUM of them cosigned it (default: all of them).
+    "WITNESSES": env.list("LANDINFO_WITNESSES", default=[]),
+    "WITNESS_QUORUM": env.int("LANDINFO_WITNESS_QUORUM", default=-1),
+    # Seconds the register waits for one witness's answer.
+    "WITNESS_TIMEOUT": env.float("LANDINFO_WITNESS_TIMEOUT", default=5.0),
 }
 
 if LANDINFO["REGISTRATION_MODE"] not in ("reviewed", "direct"):

@@ -80,6 +80,7 @@ def _flush_past_append_only_triggers():
         *importlib.import_module(
             "transactions.migrations.0006_applications_and_alerts"
         ).APPEND_ONLY,
+        importlib.import_module("transactions.migrations.0007_transparency_log").TREE,
     ]
 
     original = DatabaseOperations.execute_sql_flush

@@ -49,6 +49,7 @@ from transactions.journal import checkpoints, hashing
 from transactions.journal.head import journal_head
 from transactions.models import Checkpoint, JournalEntry
 from transactions.serializers import AtPointSheetSerializer, HistorySerializer, SheetSerializer
+from transactions.transparency import log
 
 CHECKPOINTS_LIMIT_DEFAULT = 100
 CHECKPOINTS_LIMIT_MAX = 1000
@@ -140,6 +141,13 @@ class LedgerPublicKeySerializer(serializers.Serializer):
 
 class LedgerCheckpointSerializer(serializers.Serializer):
     size = serializers.IntegerField(help_text="Entries covered: #1 to #size.")
+    root_hash = serializers.CharField(
+        help_text="RFC 9162 Merkle root at `size`, hex (empty before the transparency log)."
+    )
+    note = serializers.CharField(
+        help_text="The C2SP checkpoint: signed note with the witnesses' cosignatures."
+    )
+    cosignatures = serializers.IntegerField(help_text="Witness cosignatures in `note`.")
     head_hash = serializers.CharField(help_text="entry_hash of entry #size (genesis when 0).")
     signed_at = serializers.CharField(
         help_text="UTC with microseconds, exactly as in the signed message."
@@ -149,6 +157,12 @@ class LedgerCheckpointSerializer(serializers.Serializer):
 
 
 class LedgerCheckpointsSerializer(serializers.Serializer):
+    origin = serializers.CharField(help_text="The transparency log's origin (C2SP checkpoint).")
+    vkey = serializers.CharField(help_text="The log's verifier key (C2SP signed-note vkey).")
+    witnesses = serializers.ListField(
+        child=serializers.CharField(), help_text="The cosigners' vkeys (type 0x04)."
+    )
+    quorum = serializers.IntegerField(help_text="Cosignatures a checkpoint needs to be published.")
     algorithm = serializers.CharField()
     message_format = serializers.CharField(
         help_text="The signed bytes: ASCII, lines joined by a newline (\\n)."
@@ -189,8 +203,13 @@ def ledger_checkpoints(request: Request) -> Response:
     newest = Checkpoint.objects.order_by("-signed_at", "-size")[:limit]
     with read_cursor(JournalEntry) as cursor:
         size = journal_head(cursor).sequence
+    signing = checkpoints.signing_key_file().exists()
     return Response(
         {
+            "origin": checkpoints.origin(),
+            "vkey": checkpoints.log_signer().verifier.vkey if signing else "",
+            "witnesses": [witness.vkey for witness in log.witnesses()],
+            "quorum": log.quorum(),
             "algorithm": checkpoints.ALGORITHM,
             "message_format": checkpoints.MESSAGE_FORMAT,
             "public_keys": [
@@ -211,6 +230,9 @@ def ledger_checkpoints(request: Request) -> Response:
                     "signed_at": hashing.hashed_time(checkpoint.signed_at),
                     "key_id": checkpoint.key_id,
                     "signature": checkpoint.signature,
+                    "root_hash": checkpoint.root_hash,
+                    "note": checkpoint.note,
+                    "cosignatures": checkpoint.cosignatures,
                 }
                 for checkpoint in newest
             ],

@@ -207,6 +207,9 @@ class Checkpoint(models.Model):
     Copies held outside the database (a notary's office, an auditor, a newspaper) let
     anyone prove that the first `size` entries were not rewritten since `signed_at`.
     The signed message is `transactions.journal.checkpoints.message(size, head_hash, signed_at)`.
+    Since the transparency log, a checkpoint also states the Merkle tree's root at `size`
+    as a C2SP checkpoint (`note`: the signed note with the witnesses' cosignatures it
+    collected before it was stored); older ones have neither and keep verifying as before.
     """
 
     size = models.BigIntegerField(help_text="Number of entries covered: 1..size.")
@@ -214,6 +217,15 @@ class Checkpoint(models.Model):
     signed_at = models.DateTimeField()
     key_id = models.CharField(max_length=64, help_text="SHA-256 of the raw public key, hex.")
     signature = models.CharField(max_length=128, help_text="Ed25519 signature, hex.")
+    root_hash = models.CharField(
+        max_length=64, blank=True, db_default="", help_text="RFC 9162 root at `size`, hex."
+    )
+    note = models.TextField(
+        blank=True, db_default="", help_text="The C2SP checkpoint: signed note with cosignatures."
+    )
+    cosignatures = models.PositiveSmallIntegerField(
+        db_default=0, help_text="Witnesses whose cosignature the note carries."
+    )
 
     class Meta:
         ordering = ["size", "signed_at"]
@@ -229,6 +241,35 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.size} at {self.signed_at:%Y-%m-%d %H:%M}"
+
+
+class TreeHash(models.Model):
+    """One stored hash of the journal's Merkle tree (RFC 9162): a tile's hash at `level` ≥ 1.
+
+    In tlog-tiles terms, the hash of index `index` at tile level `level` is the Merkle
+    tree hash of entries `index * 256**level + 1` to `(index + 1) * 256**level`. Level 0
+    is the journal itself (a leaf is SHA-256(0x00 ‖ the entry's 32-byte entry_hash)), so
+    only one row in 256 entries is stored; `transactions.journal.tree` writes them as the
+    journal reaches each boundary and computes every other node from them.
+    """
+
+    pk = models.CompositePrimaryKey("level", "index")
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level__gte=1) & Q(index__gte=0), name="treehash_level_index"
+            ),
+            models.CheckConstraint(
+                condition=Q(Exact(Length("hash"), 32)), name="treehash_hash_32_bytes"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"tree hash {self.level}/{self.index}"
 
 
 class PersonalDataAccess(models.Model):

@@ -1,13 +1,23 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from transactions import api
 from transactions.certificates import views as certificates
 from transactions.deeds import api as deeds_api
 from transactions.deeds import views
+from transactions.transparency import views as tlog
+
+# A tile's index as tlog-tiles writes it (x001/x234/067) and a partial tile's width.
+_TILE = r"(?P<index>(?:x\d{3}/)*\d{3})(?:\.p/(?P<width>\d+))?$"
 
 app_name = "transactions"
 urlpatterns = [
     path("api/ledger/checkpoints", api.ledger_checkpoints, name="ledger-checkpoints"),
+    # The transparency log (C2SP tlog-tiles) and its proofs (RFC 9162).
+    path("api/ledger/proof/inclusion", tlog.inclusion_proof, name="proof-inclusion"),
+    path("api/ledger/proof/consistency", tlog.consistency_proof, name="proof-consistency"),
+    path("tlog/checkpoint", tlog.checkpoint, name="tlog-checkpoint"),
+    re_path(r"^tlog/tile/entries/" + _TILE, tlog.entries, name="tlog-entries"),
+    re_path(r"^tlog/tile/(?P<level>\d+)/" + _TILE, tlog.tile, name="tlog-tile"),
     # A parcel with its rights: at a point, its sheet, its history. After the parcels'
     # own paths (landinfo/urls.py), so that /api/parcels/search is not read as an id.
     path("api/parcels/at", api.at_point, name="at-point"),

@@ -162,6 +162,24 @@ MATRIX: dict[str, Row] = {
         )
     },
     "api/ledger/checkpoints": (lambda c: "/api/ledger/checkpoints", {"GET": ALL_200}),
+    # The transparency log is public; nothing is published in a fresh test database.
+    "api/ledger/proof/inclusion": (
+        lambda c: "/api/ledger/proof/inclusion?entry=1&size=1",
+        {"GET": ALL_200},
+    ),
+    "api/ledger/proof/consistency": (
+        lambda c: "/api/ledger/proof/consistency?from=0&to=1",
+        {"GET": ALL_200},
+    ),
+    "tlog/checkpoint": (lambda c: "/tlog/checkpoint", {"GET": (404,) * 5}),
+    r"^tlog/tile/entries/(?P<index>(?:x\d{3}/)*\d{3})(?:\.p/(?P<width>\d+))?$": (
+        lambda c: "/tlog/tile/entries/000.p/1",
+        {"GET": ALL_200},
+    ),
+    r"^tlog/tile/(?P<level>\d+)/(?P<index>(?:x\d{3}/)*\d{3})(?:\.p/(?P<width>\d+))?$": (
+        lambda c: "/tlog/tile/0/000.p/1",
+        {"GET": ALL_200},
+    ),
     "api/transactions/": (
         lambda c: "/api/transactions/",
         # Not signed in: 401. Not a notary: 403. A notary's empty deed: 400 (no key).

@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.utils import timezone
 
-from transactions.journal import hashing
+from transactions.journal import hashing, tree
 from transactions.journal.head import journal_head
 from transactions.models import JournalEntry
 
@@ -47,7 +47,7 @@ def append(
     if last_at is not None and recorded_at <= last_at:
         recorded_at = last_at + dt.timedelta(microseconds=1)
     recorded_by_id = recorded_by.pk if recorded_by is not None else None
-    return JournalEntry.objects.create(
+    entry = JournalEntry.objects.create(
         sequence=sequence + 1,
         kind=payload["kind"],
         payload=text,
@@ -67,3 +67,8 @@ def append(
             document_sha256=document_sha256,
         ),
     )
+    if entry.sequence % tree.TILE_WIDTH == 0:
+        # The entry completes a tile of the Merkle tree: store its hash (and any above).
+        with connection.cursor() as cursor:
+            tree.extend(cursor)
+    return entry

@@ -15,6 +15,11 @@ where size is a decimal integer, head_hash the 64 lowercase hex digits of the en
 hash (hashing.GENESIS_HASH for an empty journal) and signed_at the moment in UTC with
 microseconds as `hashing.hashed_time` writes it, e.g. 2026-11-28T01:02:03.000004Z.
 
+Since the transparency log, each checkpoint is also a C2SP checkpoint (`note`): the
+signed note `<origin>\n<size>\n<base64 RFC 9162 root>\n` (notes.checkpoint_text), signed
+by the same key under the log's origin (key ID per C2SP signed-note), followed by the
+cosignatures the witnesses gave before it was stored (`cosign`).
+
 Keys are PEM files: the private key (PKCS8) named by LANDINFO["SIGNING_KEY_FILE"],
 made by `manage.py generate_signing_key`; the public keys of earlier (rotated) keys in
 LANDINFO["VERIFY_KEY_FILES"], so checkpoints they signed still verify. A key is named
@@ -25,8 +30,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -36,7 +42,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
-from transactions.journal import hashing
+from transactions.journal import hashing, notes, tree
 from transactions.journal.append import JOURNAL_LOCK
 from transactions.journal.head import journal_head
 from transactions.models import Checkpoint
@@ -156,26 +162,66 @@ def public_keys() -> dict[str, Ed25519PublicKey]:
     return keys
 
 
-@transaction.atomic(durable=True)
+def origin() -> str:
+    """Return the log's origin: LANDINFO["LOG_ORIGIN"], else <host of PUBLIC_URL>/tlog."""
+    configured = settings.LANDINFO.get("LOG_ORIGIN", "")
+    if not configured:
+        public = urlsplit(settings.LANDINFO.get("PUBLIC_URL") or "http://127.0.0.1:8000")
+        configured = f"{public.netloc}{public.path.rstrip('/')}/tlog"
+    try:
+        notes.check_name(configured)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"LANDINFO_LOG_ORIGIN {configured!r}: {error}") from None
+    return configured
+
+
+def log_signer(private_key: Ed25519PrivateKey | None = None) -> notes.Signer:
+    """Return the signer of the log's C2SP checkpoints: the register's key, named by the origin."""
+    return notes.Signer(origin(), private_key if private_key is not None else signing_key())
+
+
+# Given the log-signed checkpoint note and its size, return the cosignature lines got for it.
+Cosign = Callable[[str, int], list[str]]
+
+
 def sign_checkpoint(
-    *, private_key: Ed25519PrivateKey | None = None, if_changed: bool = False
+    *,
+    private_key: Ed25519PrivateKey | None = None,
+    if_changed: bool = False,
+    cosign: Cosign | None = None,
+    quorum: int = 0,
 ) -> Checkpoint | None:
-    """Sign the journal's current size and head hash, store the checkpoint and return it.
+    """Sign the journal's current size, head hash and tree root, store the checkpoint, return it.
 
     The head is read holding the journal's advisory lock, which every appender holds
     until its entry commits: no entry is half-way in, so `size` and `head_hash` agree.
-    An empty journal gives size 0 and the genesis hash. With `if_changed`, return None
-    without signing when the newest checkpoint already covers the same head.
+    The lock is let go before the root is computed and the witnesses are asked (`cosign`,
+    which may take seconds): the first `size` entries can no longer change. An empty
+    journal gives size 0 and the genesis hash. With `if_changed`, return None without
+    signing when the newest checkpoint already covers the same head with `quorum`
+    cosignatures.
     """
     key = private_key if private_key is not None else signing_key()
-    with connection.cursor() as cursor:
+    signer = log_signer(key)
+    with transaction.atomic(durable=True), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [JOURNAL_LOCK])
         head = journal_head(cursor)
+        # Tiles of entries that came by COPY (the synthetic generator, a restore).
+        tree.extend(cursor)
     size, head_hash = head.sequence, head.entry_hash
     if if_changed:
         newest = Checkpoint.objects.order_by("-signed_at", "-size").first()
-        if newest is not None and (newest.size, newest.head_hash) == (size, head_hash):
+        if (
+            newest is not None
+            and (newest.size, newest.head_hash) == (size, head_hash)
+            and newest.note
+            and newest.cosignatures >= quorum
+        ):
             return None
+    with connection.cursor() as cursor:
+        root = tree.root(cursor, size)
+    note = notes.sign_note(notes.checkpoint_text(signer.name, size, root), [signer])
+    cosignatures = cosign(note, size) if cosign is not None else []
     # Microseconds as PostgreSQL keeps them: the stored time must re-make the message.
     signed_at = timezone.now()
     signature = key.sign(message(size, head_hash, signed_at))
@@ -185,6 +231,9 @@ def sign_checkpoint(
         signed_at=signed_at,
         key_id=key_id(key.public_key()),
         signature=signature.hex(),
+        root_hash=root.hex(),
+        note=note + "".join(cosignatures),
+        cosignatures=len(cosignatures),
     )
 
 

@@ -33,6 +33,7 @@ OWNER_ROLE = "landinfo_ledger_owner"
 APPEND_ONLY: tuple[str, ...] = (
     *importlib.import_module("transactions.migrations.0004_append_only").APPEND_ONLY,
     "transactions_applicationevent",
+    importlib.import_module("transactions.migrations.0007_transparency_log").TREE,
 )
 # Tables the application may change in these columns only (the projection of events).
 PROJECTED: dict[str, tuple[str, ...]] = {

@@ -1,0 +1,226 @@
+"""The transparency log over HTTP: C2SP tlog-tiles resources and RFC 9162 proofs as JSON.
+
+/tlog/checkpoint is the newest published checkpoint (signed by the log and cosigned by
+its witnesses); /tlog/tile/<L>/<N>[.p/<W>] and /tlog/tile/entries/<N>[.p/<W>] are the
+tiles and entry bundles of C2SP tlog-tiles, immutable and cached for a year. A tile
+is served when the journal holds all of it, whatever the checkpoints: its bytes can
+never change. /api/ledger/proof/inclusion and /api/ledger/proof/consistency compute
+the proofs on the server for clients that would rather not fetch tiles.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ParseError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from landinfo.security import rate_limited
+from landinfo.sql import read_cursor
+from parcels.api import RETRY_AFTER, TOO_MANY, public_endpoint
+from parcels.serializers import ErrorSerializer
+from transactions.journal import tree
+from transactions.journal.head import journal_head
+from transactions.models import JournalEntry
+from transactions.transparency import log
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+# The checkpoint changes as the journal grows: caches may keep it a few seconds only.
+MUTABLE = "public, max-age=5"
+_MAX_TILE_LEVEL = 63
+_INDEX = re.compile(r"^(?:x\d{3}/)*\d{3}$")
+_DECIMAL = re.compile(r"^(?:0|[1-9]\d*)$")
+
+
+def b64(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+@rate_limited("lookup")
+@require_GET
+def checkpoint(request: HttpRequest) -> HttpResponse:
+    """Return the newest published checkpoint: the signed note with its cosignatures."""
+    published = log.published()
+    if published is None:
+        raise Http404("The log has published no checkpoint yet (manage.py checkpoint_ledger).")
+    response = HttpResponse(published.note, content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = MUTABLE
+    return response
+
+
+def tile_index(path: str) -> int:
+    """Return the index a tlog-tiles path writes as x001/x234/067 (1234067)."""
+    if not _INDEX.match(path):
+        raise Http404(
+            f"{path!r} is not a tile index (groups of 3 digits, all but the last x-prefixed)."
+        )
+    return int(path.replace("x", "").replace("/", ""))
+
+
+def _width(text: str | None) -> int:
+    if text is None:
+        return tree.TILE_WIDTH
+    if not _DECIMAL.match(text) or not 1 <= int(text) < tree.TILE_WIDTH:
+        raise Http404(f"A partial tile's width is 1 to {tree.TILE_WIDTH - 1}; got {text!r}.")
+    return int(text)
+
+
+def _octets(data: bytes | None, what: str) -> HttpResponse:
+    if data is None:
+        raise Http404(f"The log does not hold all of {what} yet.")
+    response = HttpResponse(data, content_type="application/octet-stream")
+    response["Cache-Control"] = IMMUTABLE
+    return response
+
+
+@rate_limited("lookup")
+@require_GET
+def tile(request: HttpRequest, level: str, index: str, width: str | None = None) -> HttpResponse:
+    """Return a tile of the Merkle tree: 32-byte hashes at tile level `level`, 256 or `width`."""
+    if not _DECIMAL.match(level) or int(level) > _MAX_TILE_LEVEL:
+        raise Http404(f"A tile level is 0 to {_MAX_TILE_LEVEL}; got {level!r}.")
+    number, count = tile_index(index), _width(width)
+    with read_cursor(JournalEntry) as cursor:
+        data = tree.tile(cursor, int(level), number, count)
+    return _octets(data, f"tile {level}/{index}")
+
+
+@rate_limited("lookup")
+@require_GET
+def entries(request: HttpRequest, index: str, width: str | None = None) -> HttpResponse:
+    """Return an entry bundle: each entry's leaf data (its 32-byte entry hash), length-prefixed."""
+    number, count = tile_index(index), _width(width)
+    with read_cursor(JournalEntry) as cursor:
+        data = tree.entry_bundle(cursor, number, count)
+    return _octets(data, f"entry bundle {index}")
+
+
+class InclusionSerializer(serializers.Serializer):
+    entry = serializers.IntegerField(help_text="The journal entry (leaf index + 1).")
+    leaf_index = serializers.IntegerField()
+    tree_size = serializers.IntegerField()
+    entry_hash = serializers.CharField(help_text="The entry's hash, hex: the leaf's data.")
+    leaf_hash = serializers.CharField(help_text="SHA-256(0x00 ‖ entry hash bytes), base64.")
+    inclusion_proof = serializers.ListField(
+        child=serializers.CharField(), help_text="RFC 9162 audit path, base64, leaf to root."
+    )
+    root_hash = serializers.CharField(help_text="The tree's root at tree_size, base64.")
+    checkpoint = serializers.CharField(
+        allow_null=True, help_text="The published checkpoint of tree_size, when there is one."
+    )
+
+
+class ConsistencySerializer(serializers.Serializer):
+    size_from = serializers.IntegerField(source="from")
+    size_to = serializers.IntegerField(source="to")
+    consistency_proof = serializers.ListField(child=serializers.CharField())
+    root_from = serializers.CharField()
+    root_to = serializers.CharField()
+
+
+_BAD = OpenApiResponse(ErrorSerializer, description="A parameter is wrong.")
+
+
+def _size_param(request: Request, name: str, *, journal_size: int, default: int | None) -> int:
+    text = request.query_params.get(name, "").strip()
+    if not text:
+        if default is None:
+            raise ParseError(f"'{name}' is required: a whole number of entries.")
+        return default
+    if not _DECIMAL.match(text) or len(text) > 19:
+        raise ParseError(f"'{name}' must be a whole number of entries; got {text!r}.")
+    value = int(text)
+    if value > journal_size:
+        raise ParseError(f"'{name}' is {value}, but the journal has {journal_size} entries.")
+    return value
+
+
+@rate_limited("lookup")
+@extend_schema(
+    summary="Inclusion proof of a journal entry (RFC 9162)",
+    description="Proves that entry `entry` is leaf `entry - 1` of the tree of `size` "
+    "entries (default: the newest published, witnessed checkpoint, returned with it).",
+    parameters=[
+        OpenApiParameter("entry", int, required=True, description="The entry, from 1."),
+        OpenApiParameter("size", int, description="The tree size, from `entry`."),
+        RETRY_AFTER,
+    ],
+    responses={200: InclusionSerializer, 400: _BAD, 429: TOO_MANY},
+)
+@public_endpoint
+def inclusion_proof(request: Request) -> Response:
+    published = log.published()
+    with read_cursor(JournalEntry) as cursor:
+        journal_size = journal_head(cursor).sequence
+        size = _size_param(
+            request,
+            "size",
+            journal_size=journal_size,
+            default=published.size if published is not None else None,
+        )
+        entry = _size_param(request, "entry", journal_size=journal_size, default=None)
+        if not 1 <= entry <= size:
+            raise ParseError(f"'entry' must be from 1 to the tree size {size}; got {entry}.")
+        proof = tree.inclusion(cursor, entry, size)
+        cursor.execute(
+            f"SELECT entry_hash FROM {JournalEntry._meta.db_table} WHERE sequence = %s",  # noqa: S608
+            [entry],
+        )
+        entry_hash = cursor.fetchone()[0]
+    note = log.published_at(size)
+    return Response(
+        {
+            "entry": entry,
+            "leaf_index": entry - 1,
+            "tree_size": size,
+            "entry_hash": entry_hash,
+            "leaf_hash": b64(proof.leaf),
+            "inclusion_proof": [b64(node) for node in proof.proof],
+            "root_hash": b64(proof.root),
+            "checkpoint": note,
+        }
+    )
+
+
+@rate_limited("lookup")
+@extend_schema(
+    summary="Consistency proof between two tree sizes (RFC 9162)",
+    description="Proves that the tree of `from` entries is a prefix of the tree of `to` "
+    "entries (default: the newest published checkpoint): the journal was only appended to.",
+    parameters=[
+        OpenApiParameter("from", int, required=True),
+        OpenApiParameter("to", int),
+        RETRY_AFTER,
+    ],
+    responses={200: ConsistencySerializer, 400: _BAD, 429: TOO_MANY},
+)
+@public_endpoint
+def consistency_proof(request: Request) -> Response:
+    published = log.published()
+    with read_cursor(JournalEntry) as cursor:
+        journal_size = journal_head(cursor).sequence
+        new = _size_param(
+            request,
+            "to",
+            journal_size=journal_size,
+            default=published.size if published is not None else None,
+        )
+        old = _size_param(request, "from", journal_size=journal_size, default=None)
+        if old > new:
+            raise ParseError(f"'from' ({old}) must not exceed 'to' ({new}).")
+        proof, old_root, new_root = tree.consistency(cursor, old, new)
+    return Response(
+        {
+            "from": old,
+            "to": new,
+            "consistency_proof": [b64(node) for node in proof],
+            "root_from": b64(old_root),
+            "root_to": b64(new_root),
+        }
+    )
