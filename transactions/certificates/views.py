@@ -25,6 +25,7 @@ from transactions.certificates.issue import (
     word,
 )
 from transactions.certificates.pdf import render_pdf
+from transactions.transparency.proofs import entry_proof
 
 # What a verification answers with: the certificate holds (200), the journal disagrees
 # with a code the register signed (409: an integrity alarm), or it is no code of ours (400).
@@ -173,4 +174,6 @@ def _as_json(verification: Verification) -> dict[str, Any]:
             for entry in verification.later
         ],
         "data_changed": verification.data_changed,
+        # The entry in the witnessed transparency log, for a client that checks it itself.
+        "transparency": entry_proof(fields.sequence) if fields else None,
     }

@@ -145,6 +145,15 @@ def inclusion(cursor: Any, entry: int, size: int) -> Inclusion:
     return Inclusion(entry, size, leaf_hash, proof, root_hash)
 
 
+def entry_hash(cursor: Any, entry: int) -> str:
+    """Return the hex `entry_hash` of entry `entry`: leaf `entry - 1`'s data."""
+    cursor.execute(
+        f"SELECT entry_hash FROM {table(JournalEntry)} WHERE sequence = %s",  # noqa: S608
+        [entry],
+    )
+    return cursor.fetchone()[0]  # type: ignore[no-any-return]
+
+
 def consistency(cursor: Any, old_size: int, new_size: int) -> tuple[list[bytes], bytes, bytes]:
     """Return the proof that the tree of `old_size` entries is a prefix of `new_size`'s, and both roots."""
 

@@ -168,11 +168,7 @@ def inclusion_proof(request: Request) -> Response:
         if not 1 <= entry <= size:
             raise ParseError(f"'entry' must be from 1 to the tree size {size}; got {entry}.")
         proof = tree.inclusion(cursor, entry, size)
-        cursor.execute(
-            f"SELECT entry_hash FROM {JournalEntry._meta.db_table} WHERE sequence = %s",  # noqa: S608
-            [entry],
-        )
-        entry_hash = cursor.fetchone()[0]
+        entry_hash = tree.entry_hash(cursor, entry)
     note = log.published_at(size)
     return Response(
         {
