@@ -10,7 +10,13 @@ Three readings of one journal, each catching what the others cannot:
    entries breaks the chain at the first entry touched.
 2. The checkpoints. A rewrite of the tail that recomputes every hash passes (1); the
    signed checkpoints (transactions/journal/checkpoints.py) do not: the entry at each
-   checkpoint's size must still have the hash the checkpoint signed.
+   checkpoint's size must still have the hash the checkpoint signed. The Merkle tree
+   (transactions/journal/tree.py) is recomputed from the entries as they stream by:
+   every stored tile hash must be the one the entries make, and every C2SP checkpoint
+   must carry the log's valid signature over the root the entries make at its size,
+   and valid cosignatures of the witnesses it counts. Each checkpoint's root being the
+   current journal's is its inclusion and consistency proof at once: all of them are
+   prefixes of one tree, the one the journal holds.
 3. The replay. Every payload is applied, in order, to an in-memory register by this
    module's own reading of the rules in the transactions/deeds/payloads.py docstring (it
    does not import transactions/journal/projection.py: two independent readings, so a mistake
@@ -48,12 +54,14 @@ from fractions import Fraction
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from landinfo.sql import table
 from landinfo.srid import STORAGE_SRID
-from transactions.journal import checkpoints, hashing
-from transactions.models import Checkpoint
+from transactions.journal import checkpoints, hashing, merkle, notes, tree
+from transactions.models import Checkpoint, TreeHash
 
 # Rows fetched per round trip from the journal's cursor, and sent per COPY.
 _CHUNK = 5_000
@@ -84,6 +92,10 @@ class Report:
     # The largest checkpoint that matches, and the entries after it: not yet anchored.
     anchored: int = 0
     unanchored: int = 0
+    # The Merkle tree: stored tile hashes compared, C2SP checkpoints and cosignatures checked.
+    tiles: int = 0
+    checkpoint_notes: int = 0
+    cosignatures: int = 0
     replayed: bool = False
     rows_compared: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -111,6 +123,9 @@ class Report:
             "checkpoints": self.checkpoints,
             "anchored": self.anchored,
             "unanchored": self.unanchored,
+            "tiles": self.tiles,
+            "checkpoint_notes": self.checkpoint_notes,
+            "cosignatures": self.cosignatures,
             "replayed": self.replayed,
             "rows_compared": self.rows_compared,
             "seconds": round(self.seconds, 3),
@@ -134,13 +149,17 @@ def verify(*, replay: bool = True, using: str = DEFAULT_DB_ALIAS) -> Report:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         marks = list(Checkpoint.objects.using(using).order_by("size", "signed_at"))
         chain = _Chain(report, {mark.size for mark in marks})
+        merkle_tree = _Tree(report, {mark.size for mark in marks if mark.note}, connection)
         register = _Register(report) if replay else None
         for row in _journal(connection):
             payload = chain.check(row)
+            merkle_tree.add(row[0], row[8])
             if register is not None:
                 register.apply(row[0], payload)
         report.entries = chain.count
+        merkle_tree.finish()
         _check_checkpoints(report, marks, keys, chain)
+        _check_notes(report, [mark for mark in marks if mark.note], keys, merkle_tree)
         if register is not None:
             if register.stopped_at is None:
                 register.compare(connection)
@@ -320,6 +339,142 @@ def _check_checkpoints(
         report.notes.append(f"{later_bad} later checkpoint(s) fail as well (the same rewrite).")
     report.anchored = good
     report.unanchored = max(chain.last - good, 0)
+
+
+class _Tree:
+    """Rebuild the Merkle tree from the entries as they stream by, in O(log n) memory.
+
+    `stack` holds the roots of the perfect subtrees of the leaves so far, largest first
+    (a compact range); each one completing a tile is compared with the stored hash.
+    """
+
+    def __init__(self, report: Report, sizes: set[int], connection: BaseDatabaseWrapper) -> None:
+        self.report = report
+        self.sizes = sizes
+        self.root_at: dict[int, bytes] = {}
+        self.stack: list[tuple[int, bytes]] = []  # (tree level, hash)
+        self.count = 0
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT level, index, hash FROM {table(TreeHash)}")  # noqa: S608
+            self.stored = {(level, index): bytes(value) for level, index, value in cursor}
+
+    def add(self, sequence: int, entry_hash: str) -> None:
+        if sequence != self.count + 1:  # a gap: the chain has reported it
+            return
+        self.count = sequence
+        level, value = 0, tree.leaf(entry_hash)
+        while self.stack and self.stack[-1][0] == level:
+            value = merkle.node_hash(self.stack.pop()[1], value)
+            level += 1
+            if level % tree.TILE_HEIGHT == 0:
+                self._compare(level // tree.TILE_HEIGHT, (sequence >> level) - 1, value)
+        self.stack.append((level, value))
+        if sequence in self.sizes:
+            self.root_at[sequence] = self.root()
+
+    def _compare(self, tile_level: int, index: int, value: bytes) -> None:
+        self.report.tiles += 1
+        stored = self.stored.pop((tile_level, index), None)
+        first = index * tree.TILE_WIDTH**tile_level + 1
+        if stored is None:
+            self.report.fail(
+                first,
+                f"the Merkle tree lacks the hash of tile {tile_level}/{index} (entries "
+                f"#{first} on): the tree is behind the journal",
+            )
+        elif stored != value:
+            self.report.fail(
+                first,
+                f"the Merkle tree's stored hash of tile {tile_level}/{index} (entries #{first} "
+                "on) is not the one the entries make: the tree or the journal was altered",
+            )
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return merkle.EMPTY_ROOT
+        value = self.stack[-1][1]
+        for _, left in reversed(self.stack[:-1]):
+            value = merkle.node_hash(left, value)
+        return value
+
+    def finish(self) -> None:
+        for tile_level, index in sorted(self.stored):
+            self.report.fail(
+                index * tree.TILE_WIDTH**tile_level + 1,
+                f"the Merkle tree stores tile {tile_level}/{index}, beyond the journal's "
+                f"{self.count} entries: entries were deleted, or the tree was forged",
+            )
+
+
+def _check_notes(
+    report: Report,
+    marks: Sequence[Checkpoint],
+    keys: Mapping[str, Ed25519PublicKey],
+    merkle_tree: _Tree,
+) -> None:
+    """Check each C2SP checkpoint: the log's signature, its root, the witnesses' cosignatures."""
+    witnesses = _witnesses(report)
+    for mark in marks:
+        signed = hashing.hashed_time(mark.signed_at)
+        where = f"the C2SP checkpoint of #{mark.size} signed at {signed}"
+        try:
+            body = notes.parse_checkpoint(notes.split_note(mark.note)[0])
+            log_keys = [notes.Verifier(body.origin, notes.ED25519, key) for key in keys.values()]
+            notes.open_note(mark.note, log_keys)
+        except notes.NoteError as error:
+            report.fail(mark.size, f"{where} does not verify with the log's keys: {error}")
+            continue
+        report.checkpoint_notes += 1
+        actual = merkle_tree.root_at.get(mark.size)
+        if body.size != mark.size or body.root.hex() != mark.root_hash:
+            report.fail(mark.size, f"{where} states another size or root than its row")
+        elif actual is not None and body.root != actual:
+            report.fail(
+                mark.size,
+                f"{where} signed a Merkle root the journal's first {mark.size} entries no "
+                "longer make: the journal was rewritten or forked since",
+            )
+        elif actual is None and mark.size > merkle_tree.count:
+            report.fail(mark.size, f"{where} covers entries the journal no longer has")
+        _check_cosignatures(report, mark, body, witnesses, where)
+
+
+def _witnesses(report: Report) -> list[notes.Verifier]:
+    found = []
+    for item in settings.LANDINFO.get("WITNESSES", []):
+        try:
+            found.append(notes.parse_vkey(item.split()[-1]))
+        except (notes.NoteError, IndexError) as error:
+            report.notes.append(f"The witness {item!r} in LANDINFO_WITNESSES is not read: {error}")
+    return found
+
+
+def _check_cosignatures(
+    report: Report,
+    mark: Checkpoint,
+    body: notes.Checkpoint,
+    witnesses: Sequence[notes.Verifier],
+    where: str,
+) -> None:
+    """Check the cosignatures of the witnesses this register knows; count those it trusts."""
+    counted = 0
+    for signature in notes.split_note(mark.note)[1]:
+        for witness in witnesses:
+            if not signature.made_by(witness):
+                continue
+            try:
+                notes.verify_cosignature(body.text, signature.line, witness)
+            except notes.NoteError as error:
+                report.fail(mark.size, f"{where} carries a bad cosignature: {error}")
+            else:
+                counted += 1
+    report.cosignatures += counted
+    if witnesses and counted < mark.cosignatures:
+        report.fail(
+            mark.size,
+            f"{where} counts {mark.cosignatures} cosignatures, but {counted} verify with "
+            "the witnesses' keys (LANDINFO_WITNESSES)",
+        )
 
 
 # --- 3. the replay --------------------------------------------------------------------------

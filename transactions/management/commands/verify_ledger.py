@@ -83,6 +83,11 @@ class Command(BaseCommand):
                 "Checkpoints: none signed yet, so nothing outside the database anchors the "
                 f"{report.unanchored:,} entries (manage.py checkpoint_ledger)."
             )
+        lines.append(
+            f"Transparency log: {report.tiles:,} stored tile hashes and "
+            f"{report.checkpoint_notes:,} C2SP checkpoints (log signature, Merkle root) "
+            f"checked, with {report.cosignatures:,} witness cosignatures."
+        )
         if skipped:
             lines.append("Replay: skipped (--skip-replay).")
         elif report.replayed:
