@@ -1,39 +1,78 @@
-"""`manage.py checkpoint_ledger`: sign the journal's current head (run it from cron)."""
+"""`manage.py checkpoint_ledger`: sign, have witnessed and publish the journal's head (cron)."""
 
 from __future__ import annotations
 
+import signal
+import threading
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import close_old_connections
 
-from transactions.journal import checkpoints, hashing
+from transactions.journal import hashing
+from transactions.models import Checkpoint
+from transactions.transparency import log, publish
 
 
 class Command(BaseCommand):
     help = (
-        "Sign one checkpoint of the journal (its size and head hash) with the ledger's "
-        "Ed25519 key and store it. Meant for cron, e.g. hourly; copies of the checkpoints "
-        "(GET /api/ledger/checkpoints) held elsewhere prove the journal's past."
+        "Sign one checkpoint of the journal (its size, head hash and Merkle root, as a C2SP "
+        "checkpoint) with the ledger's Ed25519 key, have the witnesses of LANDINFO_WITNESSES "
+        "cosign it, and store it. Meant for cron, e.g. hourly, or run with --every; copies "
+        "(GET /tlog/checkpoint, /api/ledger/checkpoints) held elsewhere prove the journal's past."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--if-changed",
             action="store_true",
-            help="Sign nothing when the newest checkpoint already covers the journal's head.",
+            help="Sign nothing when the newest checkpoint already covers the journal's head "
+            "with its quorum of cosignatures.",
+        )
+        parser.add_argument(
+            "--every",
+            type=int,
+            metavar="SECONDS",
+            help="Keep running: sign (if changed) every SECONDS until stopped (SIGTERM, Ctrl-C).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        every = options["every"]
+        if every is None:
+            self._once(if_changed=options["if_changed"], verbosity=options["verbosity"])
+            return
+        if every < 1:
+            raise CommandError("--every is a number of seconds, 1 or more.")
+        stop = threading.Event()
+        for sign in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sign, lambda *_: stop.set())
+        while not stop.is_set():
+            close_old_connections()
+            self._once(if_changed=True, verbosity=options["verbosity"])
+            stop.wait(every)
+
+    def _once(self, *, if_changed: bool, verbosity: int) -> None:
         try:
-            checkpoint = checkpoints.sign_checkpoint(if_changed=options["if_changed"])
+            checkpoint = publish.publish(if_changed=if_changed)
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
         if checkpoint is None:
-            if options["verbosity"] > 1:
+            if verbosity > 1:
                 self.stdout.write("The newest checkpoint covers the journal's head; none signed.")
             return
-        self.stdout.write(
-            f"Signed checkpoint: {checkpoint.size} entries, head {checkpoint.head_hash}, "
-            f"at {hashing.hashed_time(checkpoint.signed_at)}, key {checkpoint.key_id[:16]}…"
+        self.stdout.write(self._described(checkpoint))
+
+    @staticmethod
+    def _described(checkpoint: Checkpoint) -> str:
+        quorum = log.quorum()
+        state = (
+            "published"
+            if checkpoint.cosignatures >= quorum
+            else f"NOT published: {quorum} cosignatures needed (see the errors above)"
+        )
+        return (
+            f"Signed checkpoint: {checkpoint.size} entries, head {checkpoint.head_hash}, root "
+            f"{checkpoint.root_hash}, at {hashing.hashed_time(checkpoint.signed_at)}, "
+            f"{checkpoint.cosignatures} witness cosignature(s): {state}."
         )
