@@ -4,6 +4,10 @@ PY := .venv/bin/python
 MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The demo's witness of the transparency log (manage.py witness): its own key, state
+# file and process, on this port. A deployment's witnesses are run by others.
+WITNESS_PORT ?= 7380
+WITNESS_NAME ?= witness.landinfo.demo/w1
 # The demo's mail: one .eml file per message under var/mail/, unless DJANGO_EMAIL_URL is
 # set in the environment (an SMTP server's URL, .env.example).
 DEMO_EMAIL_URL := $(or $(DJANGO_EMAIL_URL),filemail://)
@@ -26,6 +30,9 @@ demo: migrate
 	$(MANAGE) compilemessages --ignore=.venv -v0
 	$(MANAGE) load_demo
 	$(MANAGE) checkpoint_ledger --if-changed
+	@mkdir -p var/witness
+	@$(MANAGE) witness --generate-key --if-missing --name $(WITNESS_NAME) --key var/witness/key.pem | tail -1 > var/witness/vkey
+	@[[ -f var/witness/state.json ]] || $(MANAGE) witness --init-state --state var/witness/state.json
 	@# The journal's tables become the ledger owner's: the app may only read and insert them.
 	@if grep -q '^LANDINFO_SUPERUSER_DATABASE_URL=.' .env 2>/dev/null || [[ -n "$$LANDINFO_SUPERUSER_DATABASE_URL" ]]; then \
 	  $(MANAGE) harden_journal; fi
@@ -35,13 +42,18 @@ demo: migrate
 	@# a bounded number of database connections), not by the development server, whose
 	@# thread per request and connection per thread one client's flood ran out of.
 	@echo "Mail is not sent: every message (alerts, confirmation links) is a file under var/mail/ (set DJANGO_EMAIL_URL for SMTP)."
-	@# The export worker (large exports of the planner page) and the alert sender (the
-	@# outbox) run beside the server and stop with it: the trap sends them SIGTERM, which
-	@# gives a running export back to the queue.
+	@echo "The transparency log: http://$(HOST):$(PORT)/tlog/checkpoint, signed every minute and cosigned by the demo's witness on port $(WITNESS_PORT)."
+	@# The export worker (large exports of the planner page), the alert sender (the
+	@# outbox), the witness and the checkpoint signer run beside the server and stop with
+	@# it: the trap sends them SIGTERM, which gives a running export back to the queue.
 	@export DJANGO_EMAIL_URL=$(DEMO_EMAIL_URL); \
+	  export LANDINFO_WITNESSES="$${LANDINFO_WITNESSES:-http://$(HOST):$(WITNESS_PORT) $$(cat var/witness/vkey)}"; \
 	  $(MANAGE) export_worker & worker=$$!; \
 	  $(MANAGE) send_alerts & sender=$$!; \
-	  trap 'kill $$worker $$sender 2>/dev/null; wait $$worker $$sender 2>/dev/null' EXIT INT TERM; \
+	  $(MANAGE) witness --name $(WITNESS_NAME) --key var/witness/key.pem --state var/witness/state.json \
+	    --log "$$($(MANAGE) checkpoint_ledger --vkey)" --listen $(HOST):$(WITNESS_PORT) & witness=$$!; \
+	  $(MANAGE) checkpoint_ledger --every 60 & signer=$$!; \
+	  trap 'kill $$worker $$sender $$witness $$signer 2>/dev/null; wait $$worker $$sender $$witness $$signer 2>/dev/null' EXIT INT TERM; \
 	  LANDINFO_BIND=$(HOST):$(PORT) .venv/bin/gunicorn -c python:landinfo.gunicorn_conf landinfo.wsgi
 
 serve: setup

@@ -25,6 +25,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # ... and an application may be registered as soon as its alerts are sent; the tests
     # of the objection window set it themselves.
     settings.LANDINFO["OBJECTION_MINUTES"] = 0
+    # No witness of the transparency log unless a test serves one (a demo's .env may name
+    # its own): a checkpoint is published as soon as it is signed.
+    settings.LANDINFO["WITNESSES"] = []
+    settings.LANDINFO["WITNESS_QUORUM"] = -1
     for database in settings.DATABASES.values():
         options = database.setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()

@@ -56,10 +56,15 @@ def _cosign(note: str, size: int) -> list[str]:
         except client.WitnessRefused as error:
             logger.error(
                 "Witness %s refused the checkpoint of %d entries (HTTP %s): %s",
-                witness.url, size, error.status, error,
+                witness.url,
+                size,
+                error.status,
+                error,
             )
         except client.WitnessUnavailable as error:
-            logger.warning("Witness %s was not reached for checkpoint %d: %s", witness.url, size, error)
+            logger.warning(
+                "Witness %s was not reached for checkpoint %d: %s", witness.url, size, error
+            )
     return lines
 
 

@@ -10,9 +10,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 
-from transactions.journal import hashing
+from transactions.journal import checkpoints, hashing
 from transactions.models import Checkpoint
 from transactions.transparency import log, publish
+
+_STOP = (signal.SIGTERM, signal.SIGINT)
 
 
 class Command(BaseCommand):
@@ -31,6 +33,12 @@ class Command(BaseCommand):
             "with its quorum of cosignatures.",
         )
         parser.add_argument(
+            "--vkey",
+            action="store_true",
+            help="Print the log's verifier key (C2SP vkey: give it to witnesses and auditors) "
+            "and sign nothing.",
+        )
+        parser.add_argument(
             "--every",
             type=int,
             metavar="SECONDS",
@@ -38,6 +46,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["vkey"]:
+            try:
+                self.stdout.write(checkpoints.log_signer().verifier.vkey)
+            except ImproperlyConfigured as error:
+                raise CommandError(str(error)) from error
+            return
         every = options["every"]
         if every is None:
             self._once(if_changed=options["if_changed"], verbosity=options["verbosity"])
@@ -45,12 +59,15 @@ class Command(BaseCommand):
         if every < 1:
             raise CommandError("--every is a number of seconds, 1 or more.")
         stop = threading.Event()
-        for sign in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sign, lambda *_: stop.set())
-        while not stop.is_set():
-            close_old_connections()
-            self._once(if_changed=True, verbosity=options["verbosity"])
-            stop.wait(every)
+        before = {sign: signal.signal(sign, lambda *_: stop.set()) for sign in _STOP}
+        try:
+            while not stop.is_set():
+                close_old_connections()
+                self._once(if_changed=True, verbosity=options["verbosity"])
+                stop.wait(every)
+        finally:
+            for sign, handler in before.items():
+                signal.signal(sign, handler)
 
     def _once(self, *, if_changed: bool, verbosity: int) -> None:
         try:
