@@ -169,7 +169,9 @@ def inclusion_proof(request: Request) -> Response:
             raise ParseError(f"'entry' must be from 1 to the tree size {size}; got {entry}.")
         proof = tree.inclusion(cursor, entry, size)
         entry_hash = tree.entry_hash(cursor, entry)
-    note = log.published_at(size)
+    note = published.note if published is not None and published.size == size else None
+    if note is None and size != journal_size:
+        note = log.published_at(size)
     return Response(
         {
             "entry": entry,
