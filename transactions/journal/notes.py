@@ -34,7 +34,8 @@ KEY_TYPES = (ED25519, COSIGNATURE_V1)
 # The spec asks verifiers to accept at least 16; a few more leave room for rotations.
 MAX_SIGNATURES = 32
 HASH_SIZE = 32
-MAX_TIMESTAMP = 2**63 - 1
+MAX_TIMESTAMP = 2**63 - 1  # tlog-cosignature
+MAX_SIZE = 2**63 - 1  # a tree size as Go and the witnesses hold it (int64)
 SIGNATURE_START = "\N{EM DASH} "
 _CONTROL = re.compile("[\x00-\x09\x0b-\x1f]")  # every control character but the newline
 _DECIMAL = re.compile("0|[1-9][0-9]*", re.ASCII)
@@ -301,7 +302,7 @@ def parse_checkpoint(text: str) -> Checkpoint:
     if len(lines) < 3 or not all(lines):
         raise MalformedNote("A checkpoint is three or more non-empty lines.")
     origin, size, root = lines[:3]
-    if not _DECIMAL.fullmatch(size) or int(size) > MAX_TIMESTAMP:
+    if not _DECIMAL.fullmatch(size) or int(size) > MAX_SIZE:
         raise MalformedNote(f"A tree size is a decimal without leading zeroes: {size[:40]!r}.")
     hash_ = b64decode(root, "A root hash")
     if len(hash_) != HASH_SIZE:

@@ -39,6 +39,10 @@ class _Handler(BaseHTTPRequestHandler):
         except Refusal as refusal:
             self._answer(refusal.status, refusal.body, refusal.content_type)
             return
+        except Exception:  # e.g. a state file gone or a full disk: nothing was cosigned
+            logger.exception("add-checkpoint failed")
+            self._answer(500, "The witness failed; its operator can read why in its log.\n")
+            return
         self._answer(200, cosignatures)
 
     def do_GET(self) -> None:

@@ -17,6 +17,7 @@ import binascii
 import fcntl
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,10 +43,12 @@ class Cosigned:
     root: bytes
 
 
-def write_atomically(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Replace `path` by `data` all at once, durably, created with `mode` from the start."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` by `data` all at once and durably; the file is 0600 from the start."""
+    # A random name: in a container the witness is always pid 1, so a name made of the pid
+    # and left behind by a crash would block every later write.
+    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temporary = Path(name)
     try:
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)

@@ -99,3 +99,21 @@ def test_verifying_with_a_log_key_instead_of_a_cosigner_key_is_an_error():
     line = notes.cosign(CHECKPOINT, NAME, key, 1)
     with pytest.raises(ValueError, match="0x04"):
         notes.verify_cosignature(CHECKPOINT, line, notes.Signer(NAME, key).verifier)
+
+
+SOFA = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
+
+
+def test_signed_message_is_the_spec_example_byte_for_byte():
+    # c2sp.org/tlog-cosignature, "Ed25519 signed message".
+    expected = b"cosignature/v1\ntime 1679315147\n" + SOFA.encode()
+    assert notes.cosigned_message(SOFA.encode(), 1679315147) == expected
+
+
+def test_spec_example_cosignature_states_the_example_time():
+    # c2sp.org/tlog-cosignature's cosigned checkpoint: the witness's line (key unpublished).
+    line = (
+        "— witness.example.com/w1 jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dl"
+        "rDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA=="
+    )
+    assert notes.cosignature_timestamp(notes.parse_signature_line(line)) == 1679315147

@@ -210,3 +210,17 @@ def test_malformed_checkpoints_are_refused(text):
 def test_size_zero_checkpoint_of_the_empty_tree_parses():
     text = "example.com/log\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"
     assert notes.parse_checkpoint(text).size == 0
+
+
+def test_spec_example_note_splits_at_its_last_blank_line():
+    # c2sp.org/signed-note's example (its key is not published).
+    note = (
+        "Ognuno sta solo sul cuor della terra\ntrafitto da un raggio di sole:\n\ned è subito sera.\n"
+        "\n— quasimodo.example/salvatore NnugSzTjtVAewIS+Z/iJhUPeFDkO/5QQ2i5ddnGITLlC+EhfLW9oJKON"
+        "rMouFSQU0xMcXxj99ihAQwaqP3ZekRwNtIc=\n"
+    )
+    text, signatures = notes.split_note(note)
+    assert text.endswith(":\n\ned è subito sera.\n")
+    assert [s.name for s in signatures] == ["quasimodo.example/salvatore"]
+    with pytest.raises(notes.UntrustedNote):
+        notes.open_note(note, [notes.parse_vkey(GO_VKEY)])

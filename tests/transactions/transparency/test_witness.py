@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.transactions.transparency.logs import ORIGIN, Log
 from transactions.journal import merkle, notes
-from transactions.witness.protocol import SIZE_TYPE, Refusal, Witness
+from transactions.witness.protocol import SIZE_TYPE, Refusal, Witness, parse_request
 from transactions.witness.state import Cosigned, StateFile, WitnessFileError
 
 NAME = "witness.example/w1"
@@ -272,3 +272,48 @@ def test_a_broken_state_file_is_refused(tmp_path, content):
 def test_a_missing_state_file_says_how_to_make_one(tmp_path):
     with pytest.raises(WitnessFileError, match="--init-state"):
         StateFile(tmp_path / "nowhere.json").read()
+
+
+# c2sp.org/tlog-witness's example request and response (its keys are not published).
+SPEC_REQUEST = """old 20852014
+PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=
+jrJZDmY8Y7SyJE0MWLpLozkIVMSMZcD5kvuKxPC3swk=
+5+pKlUdi2LeF/BcMHBn+Ku6yhPGNCswZZD1X/6QgPd8=
+/6WVhPs2CwSsb5rYBH5cjHV/wSmA79abXAwhXw3Kj/0=
+
+example.com/behind-the-sofa
+20852163
+CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=
+
+— example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=
+— example.com/behind-the-sofa opLqBQsREYCgu6xQkYQwJr9fo45a62DN9EdmHXnZdXNqlcVGlCum2Wks+49/V6267UEjw6QUXTS5Rovnzv++qbSzm9Q=
+""".encode()
+SPEC_RESPONSE = """— witness.example/w1 CMp+6LWBU0anHGH5aNDTJkH/gj79sG+T6+iP2ThYN5krrDJbR1HDnucjL39QsZTSvVjyQLrdk3DXDqI5G2HgLatVs0pWh6Up69HVOw==
+— witness.example/w1 I7rEps0pvK2UqkS2gSpVUDhrhVtQV9lgF6pRrWAvjJHjyWpW7VcE3SiOlVlbQNt64vWhO+DlkL0+UfzuOBMh9ChdMkP1vi/lCAsmlw==
+— witness.example/w2 AWui8Sk55XjYLOijihBjhqEH6nS1ndDymE0a+6idX7pLcnoB+dhnz0854aLZgrrKbYKA7nC3HNJhm/kWl7oJlqU3rXXvpysAdyP3wQ==
+"""
+
+
+def test_spec_example_request_parses():
+    request = parse_request(SPEC_REQUEST)
+    assert request.old_size == 20852014 and len(request.proof) == 4
+    text, signatures = notes.split_note(request.note)
+    assert notes.parse_checkpoint(text).size == 20852163 and len(signatures) == 2
+
+
+def test_spec_example_request_is_refused_404_by_a_witness_not_following_that_log(witness):
+    assert refused(witness, SPEC_REQUEST).status == 404
+
+
+def test_spec_example_request_is_refused_403_without_the_log_key(state):
+    stranger = notes.Signer("example.com/behind-the-sofa", Ed25519PrivateKey.generate())
+    witness = Witness(
+        name=NAME, key=Ed25519PrivateKey.generate(), logs=[stranger.verifier], state=state
+    )
+    assert refused(witness, SPEC_REQUEST).status == 403
+
+
+def test_spec_example_response_lines_are_signature_lines():
+    # Illustrative bytes (their "timestamps" pass 2**63): only their form is checked here.
+    names = [notes.parse_signature_line(line).name for line in SPEC_RESPONSE.splitlines()]
+    assert names == ["witness.example/w1", "witness.example/w1", "witness.example/w2"]

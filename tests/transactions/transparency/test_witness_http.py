@@ -218,3 +218,12 @@ def test_manage_py_witness_cosigns_refuses_a_fork_and_remembers_across_restart(t
         assert asked == [cosigned]  # it remembered what it cosigned before the restart
     finally:
         stop(process)
+
+
+def test_a_witness_that_lost_its_state_answers_500_and_cosigns_nothing(served, log):
+    url, witness = served
+    witness.state.path.unlink()
+    with pytest.raises(client.WitnessRefused) as failed:
+        cosign(url, witness.verifier.vkey, log, 0)
+    assert failed.value.status == 500
+    assert not witness.state.path.exists()
