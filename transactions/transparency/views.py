@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import re
+from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
@@ -27,7 +28,7 @@ from parcels.api import RETRY_AFTER, TOO_MANY, public_endpoint
 from parcels.serializers import ErrorSerializer
 from transactions.journal import tree
 from transactions.journal.head import journal_head
-from transactions.models import JournalEntry
+from transactions.models import Checkpoint, JournalEntry
 from transactions.transparency import log
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -141,6 +142,15 @@ def _size_param(request: Request, name: str, *, journal_size: int, default: int 
     return value
 
 
+def _tree_size(
+    request: Request, name: str, cursor: Any, published: Checkpoint | None
+) -> tuple[int, int]:
+    """Return the journal's size and the tree size `name` asks for (default: the published one)."""
+    journal_size = journal_head(cursor).sequence
+    default = published.size if published is not None else None
+    return journal_size, _size_param(request, name, journal_size=journal_size, default=default)
+
+
 @rate_limited("lookup")
 @extend_schema(
     summary="Inclusion proof of a journal entry (RFC 9162)",
@@ -157,13 +167,7 @@ def _size_param(request: Request, name: str, *, journal_size: int, default: int 
 def inclusion_proof(request: Request) -> Response:
     published = log.published()
     with read_cursor(JournalEntry) as cursor:
-        journal_size = journal_head(cursor).sequence
-        size = _size_param(
-            request,
-            "size",
-            journal_size=journal_size,
-            default=published.size if published is not None else None,
-        )
+        journal_size, size = _tree_size(request, "size", cursor, published)
         entry = _size_param(request, "entry", journal_size=journal_size, default=None)
         if not 1 <= entry <= size:
             raise ParseError(f"'entry' must be from 1 to the tree size {size}; got {entry}.")
@@ -200,15 +204,8 @@ def inclusion_proof(request: Request) -> Response:
 )
 @public_endpoint
 def consistency_proof(request: Request) -> Response:
-    published = log.published()
     with read_cursor(JournalEntry) as cursor:
-        journal_size = journal_head(cursor).sequence
-        new = _size_param(
-            request,
-            "to",
-            journal_size=journal_size,
-            default=published.size if published is not None else None,
-        )
+        journal_size, new = _tree_size(request, "to", cursor, log.published())
         old = _size_param(request, "from", journal_size=journal_size, default=None)
         if old > new:
             raise ParseError(f"'from' ({old}) must not exceed 'to' ({new}).")

@@ -16,8 +16,6 @@ import base64
 import binascii
 import fcntl
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from landinfo.files import write_private
 from transactions.journal.merkle import HASH_SIZE
 
 FORMAT = "landinfo-witness-state-v1"
@@ -41,29 +40,6 @@ class Cosigned:
 
     size: int
     root: bytes
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` by `data` all at once and durably; the file is 0600 from the start."""
-    # A random name: in a container the witness is always pid 1, so a name made of the pid
-    # and left behind by a crash would block every later write.
-    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    temporary = Path(name)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    # The rename itself is durable only once the folder is.
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
 
 
 class StateFile:
@@ -121,7 +97,7 @@ class StateFile:
             for origin, c in sorted(logs.items())
         }
         data = json.dumps({"format": FORMAT, "logs": entries}, indent=2, ensure_ascii=False)
-        write_atomically(self.path, (data + "\n").encode())
+        write_private(self.path, (data + "\n").encode())
 
 
 def _logs(data: object, path: Path) -> dict[str, Cosigned]:
@@ -173,9 +149,8 @@ def write_new_key(path: Path) -> Ed25519PrivateKey:
             "that trusts this one. Keep it, or remove it yourself first."
         )
     key = Ed25519PrivateKey.generate()
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    write_atomically(path, pem)
+    write_private(path, pem)
     return key

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from landinfo.files import write_private
 from transactions.journal import checkpoints
 
 
@@ -48,7 +48,7 @@ class Command(BaseCommand):
                 )
             self._keep_old_public_key(path)
         key = Ed25519PrivateKey.generate()
-        _write_private(path, checkpoints.private_key_pem(key))
+        write_private(path, checkpoints.private_key_pem(key))
         public = key.public_key()
         self.stdout.write(
             f"Wrote the ledger's signing key to {path} (mode 0600); keep a copy offline.\n"
@@ -68,20 +68,3 @@ class Command(BaseCommand):
             f"Kept the old public key in {kept}: add it to LANDINFO_VERIFY_KEY_FILES so the "
             "checkpoints it signed still verify."
         )
-
-
-def _write_private(path: Path, pem: bytes) -> None:
-    """Write `pem` to `path` readable by its owner only, replacing any file atomically."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    # Created 0600 from the start: the key is never readable by others, not even briefly.
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(pem)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
