@@ -53,6 +53,7 @@ SECTIONS = (
     "suggest",
     "searchcost",
     "alerts",
+    "tlog_browser",
 )
 # Marks a bench database whose generation finished: COMMENT ON DATABASE. "names=country":
 # generated districts with the country's street and commune names (issue 16); a database

@@ -177,9 +177,7 @@ def test_an_entry_rewritten_after_the_checkpoint_fails_in_the_browser(page, code
     table = "transactions_journalentry"
     with connection.cursor() as cursor:  # what only the tables' owner could do
         cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_no_update_delete")
-        cursor.execute(
-            f"UPDATE {table} SET entry_hash = %s WHERE sequence = %s", ["ab" * 32, size]
-        )
+        cursor.execute(f"UPDATE {table} SET entry_hash = %s WHERE sequence = %s", ["ab" * 32, size])
         cursor.execute(f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_no_update_delete")
     outcome, lines = checked(page, code)
     assert outcome == "failed"
@@ -296,12 +294,19 @@ def _cases(rng: random.Random) -> tuple[list[dict], list[object]]:
             bad[rng.randrange(len(bad))] = rng.randbytes(32)
         for path in (proof, bad, proof[:-1]):
             try:
-                want: object = _b64(merkle.root_from_inclusion(index, size, perfect(0, index), path))
+                want: object = _b64(
+                    merkle.root_from_inclusion(index, size, perfect(0, index), path)
+                )
             except merkle.ProofError:
                 want = None
             cases.append(
-                {"kind": "inclusion", "index": index, "size": size,
-                 "leaf": _b64(perfect(0, index)), "proof": [_b64(p) for p in path]}  # fmt: skip
+                {
+                    "kind": "inclusion",
+                    "index": index,
+                    "size": size,
+                    "leaf": _b64(perfect(0, index)),
+                    "proof": [_b64(p) for p in path],
+                }
             )
             expected.append(want)
         old_root = merkle.root(old, perfect)
@@ -312,8 +317,14 @@ def _cases(rng: random.Random) -> tuple[list[dict], list[object]]:
             except merkle.ProofError:
                 ok = False
             cases.append(
-                {"kind": "consistency", "old": old, "size": size, "old_root": _b64(old_hash),
-                 "root": _b64(root), "proof": [_b64(p) for p in path]}  # fmt: skip
+                {
+                    "kind": "consistency",
+                    "old": old,
+                    "size": size,
+                    "old_root": _b64(old_hash),
+                    "root": _b64(root),
+                    "proof": [_b64(p) for p in path],
+                }
             )
             expected.append(ok)
     return cases, expected
@@ -334,7 +345,9 @@ def test_the_scripts_rfc9162_functions_agree_with_merkle_py(page):
 def test_screenshot_of_the_fold_open(browser, live_server, code, witness, language, viewport):
     """Save the verify page with its fold open, for a person to look at."""
     checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
-    context = browser.new_context(locale={"vi": "vi-VN", "ko": "ko-KR"}[language], **VIEWPORTS[viewport])
+    context = browser.new_context(
+        locale={"vi": "vi-VN", "ko": "ko-KR"}[language], **VIEWPORTS[viewport]
+    )
     try:
         page = context.new_page()
         page.goto(f"{live_server.url}/verify/{code}")
