@@ -7,7 +7,8 @@ the witness quorum, the inclusion proof and the device's memory of the log. Then
 way a register could lie, one per test: a checkpoint nobody witnessed, an entry
 rewritten after the checkpoint, a forked log, a tampered proof. And the script's
 RFC 9162 functions against transactions/journal/merkle.py on random trees.
-Screenshots: /work/shots19/tlog-verify-<language>-<viewport>.png (LANDINFO_SHOTS).
+Screenshots in $LANDINFO_SHOTS (default var/e2e-artifacts): tlog-verify-<language>-<viewport>.png,
+the fold of a genuine certificate, and tlog-verify-two-histories-*.png, a forked log.
 """
 
 from __future__ import annotations
@@ -132,6 +133,7 @@ def test_every_check_passes_and_a_grown_log_is_proved_consistent(page, code, wit
     size, origin = journal_size(), checkpoints.origin()
     assert remembered(page, origin) == {"size": size, "root": root_at(size)}
     assert float(page.get_attribute("#tlog-fold", "data-elapsed-ms")) > 0
+    assert not page.evaluate("document.getElementById('tlog-fold').open")  # the verdict first
 
     _, lines = checked(page, code)  # the same checkpoint again
     assert lines["history"][0] == "true"
@@ -204,6 +206,8 @@ def test_a_log_showing_this_device_two_histories_is_told_so(page, code, witness,
     assert lines["history"][0] == "false"
     assert "hai lịch sử khác nhau" in lines["history"][1]
     assert remembered(page, origin) == seen  # the first history is kept, not overwritten
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"tlog-verify-two-histories-{fork[:4]}.png"), full_page=True)
 
 
 def test_a_consistency_proof_that_does_not_verify_is_two_histories(page, code, witness):
@@ -252,6 +256,16 @@ def test_a_tampered_inclusion_proof_fails(page, code, witness):
     outcome, lines = checked(page, code)
     assert outcome == "failed"
     assert [check for check, (ok, _) in lines.items() if ok == "false"] == ["inclusion"]
+    assert page.evaluate("document.getElementById('tlog-fold').open")  # opened on the ✗
+
+
+def test_data_the_script_cannot_read_fail_and_never_pass(page, code, witness):
+    checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
+    with_data(page, lambda data: data | {"entry_hash": None, "inclusion_proof": "AAAA"})
+    outcome, lines = checked(page, code)
+    assert outcome == "failed"
+    assert lines["entry"][0] == "false" and lines["inclusion"][0] == "false"
+    assert "history" not in lines
 
 
 _SCRIPT_CHECKS = """
@@ -338,6 +352,46 @@ def test_the_scripts_rfc9162_functions_agree_with_merkle_py(page):
     cases, expected = _cases(random.Random(seed))
     assert True in expected and False in expected and None in expected
     assert page.evaluate(_SCRIPT_CHECKS, cases) == expected, f"seed {seed}"
+
+
+_ROOT = base64.b64encode(bytes(range(32))).decode()
+CHECKPOINT_TEXTS = [
+    f"example.com/log\n5\n{_ROOT}\n",
+    f"example.com/log\n0\n{_ROOT}\nan extension line\n",
+    f"example.com/log\n05\n{_ROOT}\n",  # a leading zero
+    f"example.com/log\n-5\n{_ROOT}\n",
+    f"example.com/log\n5\n{_ROOT[:-2]}9=\n",  # stray bits in the last digit
+    f"example.com/log\n5\n{base64.b64encode(bytes(31)).decode()}\n",
+    f"example.com/log\n5\n{_ROOT.rstrip('=')}\n",  # padding left out
+    f"example.com/log\n5\n{_ROOT}",  # no final newline
+    f"example.com/log\n\n5\n{_ROOT}\n",
+    "example.com/log\n5\n",
+    f"example.com/log\n5\n{_ROOT}\n\tx\n",
+]
+
+
+def test_the_script_reads_checkpoints_as_notes_py_does(page):
+    page.goto(page.base_url + "/verify/")
+    page.add_script_tag(url="/static/transactions/tlog-verify.js")
+    wait_for(page, "window.landinfoTlog !== undefined")
+    expected = []
+    for text in CHECKPOINT_TEXTS:
+        try:
+            checkpoint = notes.parse_checkpoint(text)
+            expected.append([checkpoint.size, base64.b64encode(checkpoint.root).decode()])
+        except notes.MalformedNote:
+            expected.append(None)
+    assert (
+        page.evaluate(
+            """texts => texts.map(text => {
+          try { const c = landinfoTlog.parseCheckpoint(text); return [c.size, landinfoTlog.b64encode(c.root)]; }
+          catch (e) { return null; }
+        })""",
+            CHECKPOINT_TEXTS,
+        )
+        == expected
+    )
+    assert expected.count(None) == len(CHECKPOINT_TEXTS) - 2
 
 
 @pytest.mark.parametrize("language", ["vi", "ko"])

@@ -56,10 +56,14 @@
   /** Decode standard base64, refusing any other spelling of the same bytes (as notes.py). */
   function b64decode(text) {
     if (typeof text !== "string" || !BASE64.test(text)) throw new Refused("base64");
-    return Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
+    const bytes = Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
+    if (b64encode(bytes) !== text) throw new Refused("base64"); // stray bits in the last digit
+    return bytes;
   }
 
-  const b64encode = (bytes) => btoa(String.fromCharCode(...bytes));
+  function b64encode(bytes) {
+    return btoa(String.fromCharCode(...bytes));
+  }
 
   function b64urlDecode(text) {
     if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw new Refused("base64url");
@@ -194,6 +198,7 @@
 
   /** Return {origin, size, root} of a checkpoint's text, refusing any other spelling. */
   function parseCheckpoint(text) {
+    if (typeof text !== "string" || !text.endsWith("\n") || CONTROL.test(text)) throw new Refused("checkpoint");
     const lines = text.slice(0, -1).split("\n");
     if (lines.length < 3 || lines.some((line) => line === "")) throw new Refused("checkpoint");
     const [origin, size, root] = lines;
@@ -340,8 +345,8 @@
     let root;
     try {
       const proof = (data.inclusion_proof || []).map(b64decode);
-      const entryHash = data.entry_hash.match(/^[0-9a-f]{64}$/) ? Uint8Array.from(data.entry_hash.match(/../g), (h) => parseInt(h, 16)) : null;
-      if (!entryHash) throw new Refused("entry hash");
+      if (!/^[0-9a-f]{64}$/.test(data.entry_hash)) throw new Refused("entry hash");
+      const entryHash = Uint8Array.from(data.entry_hash.match(/../g), (h) => parseInt(h, 16));
       root = await rootFromInclusion(data.entry - 1, data.tree_size, await leafHash(entryHash), proof);
     } catch (error) {
       if (!(error instanceof Refused)) throw error;
@@ -432,8 +437,10 @@
         lines.push({ check: name, ok: true, text: await run() });
         return true;
       } catch (error) {
-        if (!(error instanceof Refused)) throw error;
-        lines.push({ check: name, ok: false, text: error.message });
+        if (error.name === "NotSupportedError") throw error; // no Ed25519 here: nothing was checked
+        // Anything else is data the register sent that cannot be what it claims.
+        const text = error instanceof Refused ? error.message : gettext("The register sent data this check cannot read: it cannot be confirmed.");
+        lines.push({ check: name, ok: false, text });
         return false;
       }
     };
@@ -505,6 +512,7 @@
     );
     fold.querySelector(".tlog-outcome").textContent = SUMMARIES[result.outcome];
     fold.dataset.outcome = result.outcome;
+    if (result.outcome === "failed") fold.open = true; // the line marked ✗ is what to read next
     fold.dataset.elapsedMs = elapsed.toFixed(2);
   }
 
@@ -520,15 +528,21 @@
         lines: [{ check: "browser", ok: null, text: gettext("This browser cannot check signatures here: it needs a secure (https) connection and a recent version.") }],
       };
     } else {
-      const data = JSON.parse(source.textContent);
-      const code = decodeURIComponent(window.location.pathname.replace(/\/+$/, "").split("/").pop());
       try {
+        const data = JSON.parse(source.textContent);
+        const code = decodeURIComponent(window.location.pathname.replace(/\/+$/, "").split("/").pop());
         result = await check(code, data);
-      } catch (_) {
-        result = {
-          outcome: "unavailable",
-          lines: [{ check: "browser", ok: null, text: gettext("This browser could not make the check (its cryptography does not offer Ed25519).") }],
-        };
+      } catch (error) {
+        result =
+          error.name === "NotSupportedError"
+            ? {
+                outcome: "unavailable",
+                lines: [{ check: "browser", ok: null, text: gettext("This browser could not make the check (its cryptography does not offer Ed25519).") }],
+              }
+            : {
+                outcome: "failed",
+                lines: [{ check: "data", ok: false, text: gettext("The register sent data this check cannot read: it cannot be confirmed.") }],
+              };
       }
     }
     show(fold, result, performance.now() - started);
