@@ -54,6 +54,7 @@ SECTIONS = (
     "searchcost",
     "alerts",
     "tlog",
+    "tlog_browser",
 )
 # Marks a bench database whose generation finished: COMMENT ON DATABASE. "names=country":
 # generated districts with the country's street and commune names (issue 16); a database

@@ -123,6 +123,10 @@ def verify(request: HttpRequest, code: str = "") -> HttpResponse:
             "later": [
                 entry | {"label": _entry_label(entry["kind"], None)} for entry in verification.later
             ],
+            # For the page's script (tlog-verify.js), which checks the proof itself.
+            "transparency": entry_proof(verification.fields.sequence)
+            if verification.fields
+            else None,
         },
         status=status,
     )

@@ -3,7 +3,7 @@
 Everything a browser needs to check, without trusting this server, that the entry a
 certificate was issued at is leaf `entry - 1` of a tree that the log signed and its
 witnesses cosigned: the checkpoint note, the keys, the entry's hash and the inclusion
-proof. The verify page's script (static/js/tlog-verify.js) does that check.
+proof. The verify page's script (transactions/static/transactions/tlog-verify.js) does that check.
 """
 
 from __future__ import annotations

@@ -1,0 +1,414 @@
+"""The verify page's script checks a certificate against the transparency log in Chromium.
+
+A certificate is issued on a synthetic district, the log signs a checkpoint and a
+witness of this test cosigns it; the page's script (tlog-verify.js) must then pass every
+check on its own: the code's signature, the entry's hash, the checkpoint's signatures,
+the witness quorum, the inclusion proof and the device's memory of the log. Then each
+way a register could lie, one per test: a checkpoint nobody witnessed, an entry
+rewritten after the checkpoint, a forked log, a tampered proof. And the script's
+RFC 9162 functions against transactions/journal/merkle.py on random trees.
+Screenshots in $LANDINFO_SHOTS (default var/e2e-artifacts): tlog-verify-<language>-<viewport>.png,
+the fold of a genuine certificate, and tlog-verify-two-histories-*.png, a forked log.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.contrib.auth.models import AnonymousUser
+from django.core.management import call_command
+from django.db import connection
+
+from tests.e2e.conftest import CSP_WATCH, VIEWPORTS, District, csp_violations, wait_for
+from transactions.certificates.issue import issue_certificate
+from transactions.journal import checkpoints, merkle, notes, tree
+from transactions.journal.head import journal_head
+
+pytestmark = [pytest.mark.slow]
+
+WITNESS = "witness.test/w1"
+CHECKS = ["key", "entry", "checkpoint", "witnesses", "inclusion", "history"]
+SHOTS = Path(os.environ.get("LANDINFO_SHOTS", "var/e2e-artifacts"))
+_DATA = re.compile(r'(<script id="tlog-data" type="application/json">)(.*?)(</script>)', re.S)
+
+
+@pytest.fixture(autouse=True)
+def key(tmp_path, settings) -> Ed25519PrivateKey:
+    """Sign with a key of this test only."""
+    path = tmp_path / "keys" / "ledger-ed25519.pem"
+    settings.LANDINFO = {**settings.LANDINFO, "SIGNING_KEY_FILE": path, "VERIFY_KEY_FILES": []}
+    call_command("generate_signing_key", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    return checkpoints.signing_key()
+
+
+@pytest.fixture
+def witness(settings, key) -> Ed25519PrivateKey:
+    """Return the key of the one witness the register names (quorum 1)."""
+    private = Ed25519PrivateKey.generate()
+    vkey = notes.cosigner(WITNESS, private).vkey
+    settings.LANDINFO = {**settings.LANDINFO, "WITNESSES": [f"http://127.0.0.1:9/ {vkey}"]}
+    return private
+
+
+def cosigned_by(private: Ed25519PrivateKey) -> checkpoints.Cosign:
+    """Return a `cosign` that gets the witness's line, as the register's collector would."""
+
+    def cosign(note: str, size: int) -> list[str]:
+        text, _ = notes.split_note(note)
+        return [notes.cosign(text, WITNESS, private, int(time.time()))]
+
+    return cosign
+
+
+@pytest.fixture
+def code(district: District, witness) -> str:
+    """Return the code of a certificate of the district's target parcel at the journal's head."""
+    certificate = issue_certificate(
+        district.target.id, user=AnonymousUser(), language="vi", verify_url=str
+    )
+    assert certificate is not None
+    return certificate.code
+
+
+@pytest.fixture
+def page(browser, live_server) -> Iterator[object]:
+    """Return a Vietnamese desktop page that records CSP violations and script failures."""
+    context = browser.new_context(locale="vi-VN", **VIEWPORTS["desktop"])
+    context.set_default_timeout(10_000)
+    context.add_init_script(CSP_WATCH)
+    opened = context.new_page()
+    opened.base_url = live_server.url
+    opened.problems = []
+    opened.on("console", lambda m: m.type == "error" and opened.problems.append(m.text))
+    opened.on("pageerror", lambda error: opened.problems.append(str(error)))
+    try:
+        yield opened
+    finally:
+        context.close()
+
+
+def checked(page, code: str) -> tuple[str, dict[str, tuple[str, str]]]:
+    """Open the verify page of `code`; return the script's outcome and {check: (ok, text)}."""
+    page.goto(f"{page.base_url}/verify/{code}")
+    wait_for(page, "document.getElementById('tlog-fold')?.dataset.outcome !== undefined")
+    outcome = page.get_attribute("#tlog-fold", "data-outcome")
+    lines = page.eval_on_selector_all(
+        ".tlog-checks li", "items => items.map(i => [i.dataset.check, i.dataset.ok, i.textContent])"
+    )
+    # A journal that disagrees with the code is answered 409, which Chromium logs.
+    problems = [p for p in page.problems if "status of 409" not in p]
+    assert problems == [] and csp_violations(page) == []
+    return outcome, {check: (ok, text) for check, ok, text in lines}
+
+
+def remembered(page, origin: str) -> dict | None:
+    return page.evaluate(f"JSON.parse(localStorage.getItem('landinfo.tlog.{origin}'))")
+
+
+def journal_size() -> int:
+    with connection.cursor() as cursor:
+        return journal_head(cursor).sequence
+
+
+def root_at(size: int) -> str:
+    with connection.cursor() as cursor:
+        return base64.b64encode(tree.root(cursor, size)).decode()
+
+
+def test_every_check_passes_and_a_grown_log_is_proved_consistent(page, code, witness):
+    checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
+    outcome, lines = checked(page, code)
+    assert outcome == "ok", lines
+    assert list(lines) == CHECKS
+    assert {ok for ok, _ in lines.values()} == {"true"}
+    size, origin = journal_size(), checkpoints.origin()
+    assert remembered(page, origin) == {"size": size, "root": root_at(size)}
+    assert float(page.get_attribute("#tlog-fold", "data-elapsed-ms")) > 0
+    assert not page.evaluate("document.getElementById('tlog-fold').open")  # the verdict first
+
+    _, lines = checked(page, code)  # the same checkpoint again
+    assert lines["history"][0] == "true"
+    # A device that saw the log three entries smaller: the script fetches the
+    # consistency proof and checks it against the root it remembered.
+    page.evaluate(
+        "([key, value]) => localStorage.setItem(key, JSON.stringify(value))",
+        [f"landinfo.tlog.{origin}", {"size": size - 3, "root": root_at(size - 3)}],
+    )
+    outcome, lines = checked(page, code)
+    assert outcome == "ok", lines
+    assert f"{size - 3}" in lines["history"][1] and f"{size}" in lines["history"][1]
+    assert remembered(page, origin)["size"] == size
+
+
+def test_a_checkpoint_no_witness_cosigned_is_never_confirmed(page, code, settings):
+    checkpoints.sign_checkpoint()  # the register alone
+    # An honest register does not publish it: the entry is pending, nothing is confirmed.
+    outcome, lines = checked(page, code)
+    assert outcome == "pending"
+    assert lines["key"][0] == "true" and lines["pending"][0] == "pending"
+    # A register that publishes it anyway (quorum 0) is not trusted by the browser.
+    settings.LANDINFO = {**settings.LANDINFO, "WITNESS_QUORUM": 0}
+    outcome, lines = checked(page, code)
+    assert outcome == "failed"
+    assert lines["witnesses"][0] == "false"
+    assert remembered(page, checkpoints.origin()) is None
+
+
+def test_a_quorum_the_page_claims_but_the_checkpoint_lacks_is_refused(page, code, settings):
+    """The page's data say one cosignature is needed; the checkpoint carries none."""
+    checkpoints.sign_checkpoint()
+    settings.LANDINFO = {**settings.LANDINFO, "WITNESS_QUORUM": 0}
+    with_data(page, lambda data: data | {"quorum": 1})
+    outcome, lines = checked(page, code)
+    assert outcome == "failed"
+    assert lines["witnesses"][0] == "false" and "0" in lines["witnesses"][1]
+
+
+def test_an_entry_rewritten_after_the_checkpoint_fails_in_the_browser(page, code, witness):
+    checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
+    size = journal_size()
+    table = "transactions_journalentry"
+    with connection.cursor() as cursor:  # what only the tables' owner could do
+        cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_no_update_delete")
+        cursor.execute(f"UPDATE {table} SET entry_hash = %s WHERE sequence = %s", ["ab" * 32, size])
+        cursor.execute(f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_no_update_delete")
+    outcome, lines = checked(page, code)
+    assert outcome == "failed"
+    assert lines["key"][0] == "true"
+    assert lines["entry"][0] == "false" and f"#{size}" in lines["entry"][1]
+    assert lines["inclusion"][0] == "false"
+    assert "history" not in lines  # a refused checkpoint is not remembered
+
+
+@pytest.mark.parametrize("fork", ["same size, other root", "smaller size, other root"])
+def test_a_log_showing_this_device_two_histories_is_told_so(page, code, witness, fork):
+    checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
+    outcome, _ = checked(page, code)
+    assert outcome == "ok"
+    size, origin = journal_size(), checkpoints.origin()
+    other = base64.b64encode(random.randbytes(32)).decode()
+    seen = {"size": size if fork.startswith("same") else size - 5, "root": other}
+    page.evaluate(
+        "([key, value]) => localStorage.setItem(key, JSON.stringify(value))",
+        [f"landinfo.tlog.{origin}", seen],
+    )
+    outcome, lines = checked(page, code)
+    assert outcome == "failed"
+    assert lines["history"][0] == "false"
+    assert "hai lịch sử khác nhau" in lines["history"][1]
+    assert remembered(page, origin) == seen  # the first history is kept, not overwritten
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"tlog-verify-two-histories-{fork[:4]}.png"), full_page=True)
+
+
+def test_a_consistency_proof_that_does_not_verify_is_two_histories(page, code, witness):
+    checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
+    size, origin = journal_size(), checkpoints.origin()
+    page.add_init_script(
+        f"localStorage.setItem('landinfo.tlog.{origin}', "
+        + json.dumps(json.dumps({"size": size - 5, "root": root_at(size - 5)}))
+        + ")"
+    )
+
+    def tampered(route) -> None:
+        answer = route.fetch().json()
+        answer["consistency_proof"][0] = base64.b64encode(random.randbytes(32)).decode()
+        route.fulfill(json=answer)
+
+    page.route(re.compile(r".*/api/ledger/proof/consistency\?.*"), tampered)
+    outcome, lines = checked(page, code)
+    assert outcome == "failed"
+    assert lines["history"][0] == "false" and "hai lịch sử" in lines["history"][1]
+
+
+def with_data(page, change: Callable[[dict], dict]) -> None:
+    """Serve the verify page with its json_script data changed by `change`."""
+
+    def serve(route) -> None:
+        response = route.fetch()
+        html = response.text()
+        found = _DATA.search(html)
+        assert found is not None
+        data = json.dumps(change(json.loads(found.group(2))))
+        route.fulfill(response=response, body=html.replace(found.group(2), data))
+
+    page.route(re.compile(r".*/verify/[A-Za-z0-9_-]+$"), serve)
+
+
+def test_a_tampered_inclusion_proof_fails(page, code, witness):
+    checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
+
+    def tamper(data: dict) -> dict:
+        proof = list(data["inclusion_proof"])
+        proof[0] = base64.b64encode(random.randbytes(32)).decode()
+        return data | {"inclusion_proof": proof}
+
+    with_data(page, tamper)
+    outcome, lines = checked(page, code)
+    assert outcome == "failed"
+    assert [check for check, (ok, _) in lines.items() if ok == "false"] == ["inclusion"]
+    assert page.evaluate("document.getElementById('tlog-fold').open")  # opened on the ✗
+
+
+def test_data_the_script_cannot_read_fail_and_never_pass(page, code, witness):
+    checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
+    with_data(page, lambda data: data | {"entry_hash": None, "inclusion_proof": "AAAA"})
+    outcome, lines = checked(page, code)
+    assert outcome == "failed"
+    assert lines["entry"][0] == "false" and lines["inclusion"][0] == "false"
+    assert "history" not in lines
+
+
+_SCRIPT_CHECKS = """
+async (cases) => {
+  const t = window.landinfoTlog;
+  const dec = (xs) => xs.map(t.b64decode);
+  const out = [];
+  for (const c of cases) {
+    if (c.kind === "inclusion") {
+      let root = null;
+      try { root = t.b64encode(await t.rootFromInclusion(c.index, c.size, t.b64decode(c.leaf), dec(c.proof))); }
+      catch (e) { root = null; }
+      out.push(root);
+    } else {
+      out.push(await t.verifyConsistency(c.old, c.size, t.b64decode(c.old_root), t.b64decode(c.root), dec(c.proof)));
+    }
+  }
+  return out;
+}
+"""
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode()
+
+
+def _cases(rng: random.Random) -> tuple[list[dict], list[object]]:
+    """Return random inclusion and consistency cases, honest and tampered, with merkle.py's answers."""
+    cases: list[dict] = []
+    expected: list[object] = []
+    for _ in range(40):
+        size = rng.randint(1, 300)
+        perfect = merkle.in_memory([merkle.leaf_hash(rng.randbytes(32)) for _ in range(size)])
+        root = merkle.root(size, perfect)
+        index, old = rng.randrange(size), rng.randint(0, size)
+        proof = merkle.inclusion_proof(index, size, perfect)
+        consistency = merkle.consistency_proof(old, size, perfect)
+        bad = [*proof]
+        if bad:
+            bad[rng.randrange(len(bad))] = rng.randbytes(32)
+        for path in (proof, bad, proof[:-1]):
+            try:
+                want: object = _b64(
+                    merkle.root_from_inclusion(index, size, perfect(0, index), path)
+                )
+            except merkle.ProofError:
+                want = None
+            cases.append(
+                {
+                    "kind": "inclusion",
+                    "index": index,
+                    "size": size,
+                    "leaf": _b64(perfect(0, index)),
+                    "proof": [_b64(p) for p in path],
+                }
+            )
+            expected.append(want)
+        old_root = merkle.root(old, perfect)
+        for path, old_hash in ((consistency, old_root), (consistency, rng.randbytes(32))):
+            try:
+                merkle.verify_consistency(old, size, old_hash, root, path)
+                ok = True
+            except merkle.ProofError:
+                ok = False
+            cases.append(
+                {
+                    "kind": "consistency",
+                    "old": old,
+                    "size": size,
+                    "old_root": _b64(old_hash),
+                    "root": _b64(root),
+                    "proof": [_b64(p) for p in path],
+                }
+            )
+            expected.append(ok)
+    return cases, expected
+
+
+def test_the_scripts_rfc9162_functions_agree_with_merkle_py(page):
+    page.goto(page.base_url + "/verify/")
+    page.add_script_tag(url="/static/transactions/tlog-verify.js")
+    wait_for(page, "window.landinfoTlog !== undefined")
+    seed = random.randrange(2**32)
+    cases, expected = _cases(random.Random(seed))
+    assert True in expected and False in expected and None in expected
+    assert page.evaluate(_SCRIPT_CHECKS, cases) == expected, f"seed {seed}"
+
+
+_ROOT = base64.b64encode(bytes(range(32))).decode()
+CHECKPOINT_TEXTS = [
+    f"example.com/log\n5\n{_ROOT}\n",
+    f"example.com/log\n0\n{_ROOT}\nan extension line\n",
+    f"example.com/log\n05\n{_ROOT}\n",  # a leading zero
+    f"example.com/log\n-5\n{_ROOT}\n",
+    f"example.com/log\n5\n{_ROOT[:-2]}9=\n",  # stray bits in the last digit
+    f"example.com/log\n5\n{base64.b64encode(bytes(31)).decode()}\n",
+    f"example.com/log\n5\n{_ROOT.rstrip('=')}\n",  # padding left out
+    f"example.com/log\n5\n{_ROOT}",  # no final newline
+    f"example.com/log\n\n5\n{_ROOT}\n",
+    "example.com/log\n5\n",
+    f"example.com/log\n5\n{_ROOT}\n\tx\n",
+]
+
+
+def test_the_script_reads_checkpoints_as_notes_py_does(page):
+    page.goto(page.base_url + "/verify/")
+    page.add_script_tag(url="/static/transactions/tlog-verify.js")
+    wait_for(page, "window.landinfoTlog !== undefined")
+    expected = []
+    for text in CHECKPOINT_TEXTS:
+        try:
+            checkpoint = notes.parse_checkpoint(text)
+            expected.append([checkpoint.size, base64.b64encode(checkpoint.root).decode()])
+        except notes.MalformedNote:
+            expected.append(None)
+    assert (
+        page.evaluate(
+            """texts => texts.map(text => {
+          try { const c = landinfoTlog.parseCheckpoint(text); return [c.size, landinfoTlog.b64encode(c.root)]; }
+          catch (e) { return null; }
+        })""",
+            CHECKPOINT_TEXTS,
+        )
+        == expected
+    )
+    assert expected.count(None) == len(CHECKPOINT_TEXTS) - 2
+
+
+@pytest.mark.parametrize("language", ["vi", "ko"])
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+def test_screenshot_of_the_fold_open(browser, live_server, code, witness, language, viewport):
+    """Save the verify page with its fold open, for a person to look at."""
+    checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
+    context = browser.new_context(
+        locale={"vi": "vi-VN", "ko": "ko-KR"}[language], **VIEWPORTS[viewport]
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/verify/{code}")
+        wait_for(page, "document.getElementById('tlog-fold')?.dataset.outcome === 'ok'")
+        page.click("#tlog-fold summary")
+        assert page.get_attribute("html", "lang") == language
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"tlog-verify-{language}-{viewport}.png"), full_page=True)
+    finally:
+        context.close()
