@@ -173,20 +173,52 @@ def test_a_quorum_the_page_claims_but_the_checkpoint_lacks_is_refused(page, code
     assert lines["witnesses"][0] == "false" and "0" in lines["witnesses"][1]
 
 
-def test_an_entry_rewritten_after_the_checkpoint_fails_in_the_browser(page, code, witness):
-    checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
+def rewrite_the_head() -> int:
+    """Rewrite the last entry's hash as only the tables' owner could; return its number."""
     size = journal_size()
     table = "transactions_journalentry"
-    with connection.cursor() as cursor:  # what only the tables' owner could do
+    with connection.cursor() as cursor:
         cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_no_update_delete")
         cursor.execute(f"UPDATE {table} SET entry_hash = %s WHERE sequence = %s", ["ab" * 32, size])
         cursor.execute(f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_no_update_delete")
+    return size
+
+
+def test_an_entry_rewritten_after_the_checkpoint_is_reported_by_the_register(page, code, witness):
+    """The server checks its proof against the witnessed root first, and says it no longer holds."""
+    checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
+    rewrite_the_head()
+    outcome, lines = checked(page, code)
+    assert outcome == "failed"
+    assert lines["log"][0] == "false" and "no longer matches" in lines["log"][1].replace(
+        "không còn khớp", "no longer matches"
+    )
+    assert "history" not in lines  # a refused checkpoint is not remembered
+
+
+def test_a_rewritten_entry_a_register_hides_fails_in_the_browser(page, code, witness):
+    """A register that sends its rewritten journal's proof as if it held is caught on the device."""
+    checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
+    honest = json.loads(_DATA.search(page_html(page, code)).group(2))
+    size = rewrite_the_head()
+    with connection.cursor() as cursor:
+        forged = tree.inclusion(cursor, size, size)
+    with_data(
+        page,
+        lambda data: (
+            honest
+            | {
+                "entry_hash": "ab" * 32,
+                "inclusion_proof": [base64.b64encode(node).decode() for node in forged.proof],
+            }
+        ),
+    )
     outcome, lines = checked(page, code)
     assert outcome == "failed"
     assert lines["key"][0] == "true"
     assert lines["entry"][0] == "false" and f"#{size}" in lines["entry"][1]
     assert lines["inclusion"][0] == "false"
-    assert "history" not in lines  # a refused checkpoint is not remembered
+    assert "history" not in lines
 
 
 @pytest.mark.parametrize("fork", ["same size, other root", "smaller size, other root"])
@@ -228,6 +260,11 @@ def test_a_consistency_proof_that_does_not_verify_is_two_histories(page, code, w
     outcome, lines = checked(page, code)
     assert outcome == "failed"
     assert lines["history"][0] == "false" and "hai lịch sử" in lines["history"][1]
+
+
+def page_html(page, code: str) -> str:
+    """Return the verify page of `code` as the server answers it now."""
+    return page.request.get(f"{page.base_url}/verify/{code}").text()
 
 
 def with_data(page, change: Callable[[dict], dict]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from landinfo.security import rate_limited
@@ -90,11 +92,23 @@ def verify(request: HttpRequest, code: str = "") -> HttpResponse:
             status=400 if "code" in request.GET else 200,
         )
     verification = verify_certificate(code)
+    transparency = entry_proof(verification.fields.sequence) if verification.fields else None
+    if transparency is not None and transparency["status"] == "mismatch":
+        # The journal the verdict was read from is not the one the witnesses cosigned.
+        verification = dataclasses.replace(
+            verification,
+            status="mismatch",
+            reason=gettext(
+                "The register's journal no longer matches the checkpoint it published and its "
+                "witnesses cosigned: it was changed afterwards, so nothing it says about this "
+                "certificate can be trusted. Report this certificate to the registrar."
+            ),
+        )
     status = _STATUS[verification.status]
     if request.GET.get("format") == "json" or "application/json" in request.headers.get(
         "Accept", ""
     ):
-        return JsonResponse(_as_json(verification), status=status)
+        return JsonResponse(_as_json(verification, transparency), status=status)
     return render(
         request,
         "parcels/verify.html",
@@ -124,9 +138,7 @@ def verify(request: HttpRequest, code: str = "") -> HttpResponse:
                 entry | {"label": _entry_label(entry["kind"], None)} for entry in verification.later
             ],
             # For the page's script (tlog-verify.js), which checks the proof itself.
-            "transparency": entry_proof(verification.fields.sequence)
-            if verification.fields
-            else None,
+            "transparency": transparency,
         },
         status=status,
     )
@@ -139,7 +151,7 @@ def _entry_label(kind: str, transfer_type: str | None) -> str:
     return label
 
 
-def _as_json(verification: Verification) -> dict[str, Any]:
+def _as_json(verification: Verification, transparency: dict[str, Any] | None) -> dict[str, Any]:
     fields = verification.fields
     return {
         "status": verification.status,
@@ -179,5 +191,5 @@ def _as_json(verification: Verification) -> dict[str, Any]:
         ],
         "data_changed": verification.data_changed,
         # The entry in the witnessed transparency log, for a client that checks it itself.
-        "transparency": entry_proof(fields.sequence) if fields else None,
+        "transparency": transparency,
     }

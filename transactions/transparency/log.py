@@ -9,6 +9,7 @@ rely on: a lone log can show two histories.
 
 from __future__ import annotations
 
+import logging
 from typing import NamedTuple
 
 from django.conf import settings
@@ -16,6 +17,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 
 from transactions.models import Checkpoint
+
+logger = logging.getLogger(__name__)
 
 
 class Witness(NamedTuple):
@@ -63,3 +66,28 @@ def published_at(size: int) -> str | None:
     """Return the note of a published checkpoint of `size` entries, or None."""
     found = _published().filter(size=size).order_by("-cosignatures", "-signed_at").first()
     return found.note if found is not None else None
+
+
+class LogMismatch(Exception):
+    """The journal no longer makes the root a published checkpoint states: it was rewritten.
+
+    Nothing computed from the journal may then be offered as proof against that checkpoint.
+    """
+
+
+def check_root(size: int, root: bytes) -> None:
+    """Raise LogMismatch (and log an error) when a published checkpoint of `size` states another root."""
+    stated = set(_published().filter(size=size).values_list("root_hash", flat=True))
+    if stated - {root.hex()}:
+        logger.error(
+            "The journal's Merkle root at %d entries is %s, but a published checkpoint of that "
+            "size states %s: the journal was rewritten since (run verify_ledger).",
+            size,
+            root.hex(),
+            ", ".join(sorted(stated - {root.hex()})),
+        )
+        raise LogMismatch(
+            f"The register's journal no longer makes the Merkle root it published for its "
+            f"first {size} entries: it was changed after its witnesses cosigned it. Report "
+            "this to the registrar."
+        )

@@ -24,9 +24,11 @@ def _b64(value: bytes) -> str:
 def entry_proof(entry: int) -> dict[str, Any]:
     """Return the inclusion proof of `entry` against the newest published checkpoint.
 
-    `status` is "proved" with the proof, or "pending" when no published checkpoint covers
-    the entry yet (the next one, signed by `checkpoint_ledger`, will), or "unavailable"
-    when the log has no key to name (an auditor's copy without the signing key).
+    `status` is "proved" with the proof (which the server checked against the checkpoint's
+    root first), "mismatch" when the journal no longer makes that root (it was rewritten
+    after the witnesses cosigned: no proof is offered), "pending" when no published
+    checkpoint covers the entry yet (the next one, signed by `checkpoint_ledger`, will), or
+    "unavailable" when the log has no key to name (an auditor's copy without the signing key).
     """
     keys = {
         "log_vkey": checkpoints.log_signer().verifier.vkey
@@ -43,6 +45,10 @@ def entry_proof(entry: int) -> dict[str, Any]:
     with read_cursor(JournalEntry) as cursor:
         proof = tree.inclusion(cursor, entry, published.size)
         entry_hash = tree.entry_hash(cursor, entry)
+    try:
+        log.check_root(published.size, proof.root)
+    except log.LogMismatch as error:
+        return {"status": "mismatch", "entry": entry, "reason": str(error), **keys}
     return {
         "status": "proved",
         "entry": entry,

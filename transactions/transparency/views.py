@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -126,6 +126,11 @@ class ConsistencySerializer(serializers.Serializer):
 
 
 _BAD = OpenApiResponse(ErrorSerializer, description="A parameter is wrong.")
+_MISMATCH = OpenApiResponse(
+    ErrorSerializer,
+    description="The journal no longer makes the root a published checkpoint of that size "
+    "states (`log_mismatch`): it was rewritten; no proof is offered.",
+)
 
 
 def _size_param(request: Request, name: str, *, journal_size: int, default: int | None) -> int:
@@ -140,6 +145,19 @@ def _size_param(request: Request, name: str, *, journal_size: int, default: int 
     if value > journal_size:
         raise ParseError(f"'{name}' is {value}, but the journal has {journal_size} entries.")
     return value
+
+
+class LogMismatch(APIException):
+    status_code = 409
+    default_code = "log_mismatch"
+
+
+def _check_root(size: int, root: bytes) -> None:
+    """Refuse to offer proofs from a journal that no longer makes a root the log published."""
+    try:
+        log.check_root(size, root)
+    except log.LogMismatch as error:
+        raise LogMismatch(str(error)) from None
 
 
 def _tree_size(
@@ -161,7 +179,7 @@ def _tree_size(
         OpenApiParameter("size", int, description="The tree size, from `entry`."),
         RETRY_AFTER,
     ],
-    responses={200: InclusionSerializer, 400: _BAD, 429: TOO_MANY},
+    responses={200: InclusionSerializer, 400: _BAD, 409: _MISMATCH, 429: TOO_MANY},
 )
 @public_endpoint
 def inclusion_proof(request: Request) -> Response:
@@ -173,6 +191,7 @@ def inclusion_proof(request: Request) -> Response:
             raise ParseError(f"'entry' must be from 1 to the tree size {size}; got {entry}.")
         proof = tree.inclusion(cursor, entry, size)
         entry_hash = tree.entry_hash(cursor, entry)
+    _check_root(size, proof.root)
     note = published.note if published is not None and published.size == size else None
     if note is None and size != journal_size:
         note = log.published_at(size)
@@ -200,7 +219,7 @@ def inclusion_proof(request: Request) -> Response:
         OpenApiParameter("to", int),
         RETRY_AFTER,
     ],
-    responses={200: ConsistencySerializer, 400: _BAD, 429: TOO_MANY},
+    responses={200: ConsistencySerializer, 400: _BAD, 409: _MISMATCH, 429: TOO_MANY},
 )
 @public_endpoint
 def consistency_proof(request: Request) -> Response:
@@ -210,6 +229,8 @@ def consistency_proof(request: Request) -> Response:
         if old > new:
             raise ParseError(f"'from' ({old}) must not exceed 'to' ({new}).")
         proof, old_root, new_root = tree.consistency(cursor, old, new)
+    _check_root(old, old_root)
+    _check_root(new, new_root)
     return Response(
         {
             "from": old,

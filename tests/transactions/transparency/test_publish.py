@@ -81,7 +81,9 @@ def test_a_witness_out_of_reach_leaves_the_checkpoint_unpublished(witness, setti
 
 
 @committed
-def test_a_register_that_rewrites_its_past_and_re_signs_is_refused_by_its_witness(witness, caplog):
+def test_a_register_that_rewrites_its_past_and_re_signs_is_refused_by_its_witness(
+    witness, caplog, client
+):
     entries(300)
     honest = publish.publish()
     assert honest.cosignatures == 1
@@ -96,6 +98,15 @@ def test_a_register_that_rewrites_its_past_and_re_signs_is_refused_by_its_witnes
     assert forged.cosignatures == 0, "the witness cosigned a rewritten history"
     assert "refused the checkpoint of 310 entries (HTTP 422)" in caplog.text
     assert log.published() == honest
+    # No proof is offered against the witnessed root from a journal that no longer makes it.
+    for path in (
+        "/api/ledger/proof/inclusion?entry=5",
+        "/api/ledger/proof/consistency?from=300&to=310",
+    ):
+        refused = client.get(path)
+        assert refused.status_code == 409, path
+        assert "no longer makes the Merkle root it published" in refused.json()["detail"]
+    assert "published checkpoint of that size states" in caplog.text
     report = verify.verify(replay=False)
     assert not report.ok
     assert any("no longer make" in str(failure) for failure in report.failures)

@@ -460,6 +460,10 @@
       return gettext("The certificate code is signed by the register's key.");
     });
     if (!keyRead) return { outcome: "failed", lines };
+    if (data.status === "mismatch") {
+      lines.push({ check: "log", ok: false, text: gettext("The register's journal no longer matches the checkpoint its witnesses cosigned: it was changed afterwards. Report this certificate to the registrar.") });
+      return { outcome: "failed", lines };
+    }
     if (data.status !== "proved") {
       lines.push({
         check: "pending",
