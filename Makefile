@@ -30,9 +30,19 @@ demo: migrate
 	$(MANAGE) compilemessages --ignore=.venv -v0
 	$(MANAGE) load_demo
 	$(MANAGE) checkpoint_ledger --if-changed
+	@# The demo's witness: its key and an empty state are made together, once. A witness
+	@# whose key exists but whose state is gone refuses to start (it would cosign a
+	@# rolled-back log); make demo does not hide that by making a new state.
 	@mkdir -p var/witness
-	@$(MANAGE) witness --generate-key --if-missing --name $(WITNESS_NAME) --key var/witness/key.pem | tail -1 > var/witness/vkey
-	@[[ -f var/witness/state.json ]] || $(MANAGE) witness --init-state --state var/witness/state.json
+	@if [[ ! -f var/witness/key.pem ]]; then \
+	  $(MANAGE) witness --generate-key --name $(WITNESS_NAME) --key var/witness/key.pem >/dev/null && \
+	  $(MANAGE) witness --init-state --state var/witness/state.json; fi
+	@$(MANAGE) witness --generate-key --if-missing --name $(WITNESS_NAME) --key var/witness/key.pem > var/witness/vkey
+	@# Written to .env, so that a checkpoint_ledger or verify_ledger run by hand asks and
+	@# knows the same witness (unless .env names other witnesses).
+	@vkey="$$(cat var/witness/vkey)"; current="$$(sed -n 's/^LANDINFO_WITNESSES=//p' .env)"; \
+	  if [[ -z "$$current" || "$$current" == *"$$vkey"* ]]; then \
+	    sed -i '/^LANDINFO_WITNESSES=/d' .env && echo "LANDINFO_WITNESSES=http://$(HOST):$(WITNESS_PORT) $$vkey" >> .env; fi
 	@# The journal's tables become the ledger owner's: the app may only read and insert them.
 	@if grep -q '^LANDINFO_SUPERUSER_DATABASE_URL=.' .env 2>/dev/null || [[ -n "$$LANDINFO_SUPERUSER_DATABASE_URL" ]]; then \
 	  $(MANAGE) harden_journal; fi
@@ -47,7 +57,6 @@ demo: migrate
 	@# outbox), the witness and the checkpoint signer run beside the server and stop with
 	@# it: the trap sends them SIGTERM, which gives a running export back to the queue.
 	@export DJANGO_EMAIL_URL=$(DEMO_EMAIL_URL); \
-	  export LANDINFO_WITNESSES="$${LANDINFO_WITNESSES:-http://$(HOST):$(WITNESS_PORT) $$(cat var/witness/vkey)}"; \
 	  $(MANAGE) export_worker & worker=$$!; \
 	  $(MANAGE) send_alerts & sender=$$!; \
 	  $(MANAGE) witness --name $(WITNESS_NAME) --key var/witness/key.pem --state var/witness/state.json \

@@ -414,7 +414,7 @@ CORS_ALLOW_CREDENTIALS = False
 CORS_URLS_REGEX = (
     r"^/(?:"
     r"api/parcels/(?:search|at|[^/]+|[^/]+/history)"  # not /holders: personal data
-    r"|api/ledger/checkpoints|api/schema/"
+    r"|api/ledger/checkpoints|api/ledger/proof/(?:inclusion|consistency)|tlog/.*|api/schema/"
     r"|tiles/.*|ogc|ogc/.*|exports/.*"
     r")$"
 )

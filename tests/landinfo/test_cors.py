@@ -20,6 +20,10 @@ PUBLIC_READS = {
     "api/parcels/<str:pk>",
     "api/parcels/<str:pk>/history",
     "api/ledger/checkpoints",
+    # The transparency log: a monitor or a verifier in a page of another site reads it.
+    "api/ledger/proof/inclusion",
+    "api/ledger/proof/consistency",
+    *(route for route in MATRIX if route.startswith(("tlog/", "^tlog/"))),
     "tiles/parcels/<int:z>/<int:x>/<int:y>.mvt",
     "exports/<slug:layer>.<slug:fmt>",
     *(route for route in MATRIX if route == "ogc" or route.startswith("ogc/")),

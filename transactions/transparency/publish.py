@@ -10,6 +10,7 @@ cosignatures it got, and is published once they reach the quorum (`log.published
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -22,15 +23,28 @@ from transactions.witness import client
 logger = logging.getLogger(__name__)
 
 
-def publish(*, if_changed: bool = False) -> Checkpoint | None:
-    """Sign, cosign and store a checkpoint of the journal's head (None: nothing new to sign)."""
+class Publication(NamedTuple):
+    checkpoint: Checkpoint | None  # None: the newest checkpoint already covered the head
+    refusals: list[str]  # witnesses that answered and refused: each one an alarm
+    unreached: list[str]  # witnesses that did not answer
+
+
+def publish(*, if_changed: bool = False) -> Publication:
+    """Sign, cosign and store a checkpoint of the journal's head; say which witnesses refused."""
     witnesses = log.witnesses()
-    return checkpoints.sign_checkpoint(
-        if_changed=if_changed, cosign=_cosign if witnesses else None, quorum=log.quorum()
+    refusals: list[str] = []
+    unreached: list[str] = []
+
+    def cosign(note: str, size: int) -> list[str]:
+        return _cosign(note, size, refusals, unreached)
+
+    checkpoint = checkpoints.sign_checkpoint(
+        if_changed=if_changed, cosign=cosign if witnesses else None, quorum=log.quorum()
     )
+    return Publication(checkpoint, refusals, unreached)
 
 
-def _cosign(note: str, size: int) -> list[str]:
+def _cosign(note: str, size: int, refusals: list[str], unreached: list[str]) -> list[str]:
     """Return the cosignature lines the configured witnesses give `note`, in their order."""
     # The size each witness last cosigned is its own to say (a 409 tells it): start from
     # the newest checkpoint any witness cosigned, which is right while witnesses keep up.
@@ -61,10 +75,12 @@ def _cosign(note: str, size: int) -> list[str]:
                 error.status,
                 error,
             )
+            refusals.append(f"{witness.url} (HTTP {error.status}): {error}")
         except client.WitnessUnavailable as error:
             logger.warning(
                 "Witness %s was not reached for checkpoint %d: %s", witness.url, size, error
             )
+            unreached.append(f"{witness.url}: {error}")
     return lines
 
 

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import APIException, ParseError
@@ -44,7 +44,7 @@ def b64(value: bytes) -> str:
 
 
 @rate_limited("lookup")
-@require_GET
+@require_safe
 def checkpoint(request: HttpRequest) -> HttpResponse:
     """Return the newest published checkpoint: the signed note with its cosignatures."""
     published = log.published()
@@ -55,13 +55,26 @@ def checkpoint(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def tile_path(index: int) -> str:
+    """Return a tile index as tlog-tiles writes it: 1234067 is x001/x234/067, 0 is 000."""
+    digits = str(index)
+    digits = "0" * (-len(digits) % 3) + digits
+    groups = [digits[i : i + 3] for i in range(0, len(digits), 3)]
+    return "/".join([*(f"x{group}" for group in groups[:-1]), groups[-1]])
+
+
 def tile_index(path: str) -> int:
-    """Return the index a tlog-tiles path writes as x001/x234/067 (1234067)."""
-    if not _INDEX.match(path):
+    """Return the index of a tlog-tiles path; any spelling but the one tile_path writes is refused.
+
+    A tile has one URL, so that caches hold one copy (x000/067 would be 67 too).
+    """
+    index = int(path.replace("x", "").replace("/", "")) if _INDEX.match(path) else -1
+    if index < 0 or tile_path(index) != path:
         raise Http404(
-            f"{path!r} is not a tile index (groups of 3 digits, all but the last x-prefixed)."
+            f"{path!r} is not a tile index as tlog-tiles writes it: groups of 3 digits, "
+            "all but the last x-prefixed, no group of leading zeroes (e.g. x001/x234/067)."
         )
-    return int(path.replace("x", "").replace("/", ""))
+    return index
 
 
 def _width(text: str | None) -> int:
@@ -81,7 +94,7 @@ def _octets(data: bytes | None, what: str) -> HttpResponse:
 
 
 @rate_limited("lookup")
-@require_GET
+@require_safe
 def tile(request: HttpRequest, level: str, index: str, width: str | None = None) -> HttpResponse:
     """Return a tile of the Merkle tree: 32-byte hashes at tile level `level`, 256 or `width`."""
     if not _DECIMAL.match(level) or int(level) > _MAX_TILE_LEVEL:
@@ -93,7 +106,7 @@ def tile(request: HttpRequest, level: str, index: str, width: str | None = None)
 
 
 @rate_limited("lookup")
-@require_GET
+@require_safe
 def entries(request: HttpRequest, index: str, width: str | None = None) -> HttpResponse:
     """Return an entry bundle: each entry's leaf data (its 32-byte entry hash), length-prefixed."""
     number, count = tile_index(index), _width(width)

@@ -13,7 +13,7 @@ import threading
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from tests.transactions.journal.test_ledger import as_superuser, committed, rewrite_from
 from tests.transactions.transparency.test_tree import entries
@@ -46,16 +46,16 @@ def witness(signing_key, settings, tmp_path):
 @pytest.mark.django_db
 def test_each_checkpoint_is_cosigned_then_published(witness, client):
     entries(30)
-    first = publish.publish()
+    first = publish.publish().checkpoint
     assert first.cosignatures == 1 and log.published() == first
     entries(300)
-    second = publish.publish()  # the witness checks the consistency proof from 30 to 330
+    second = publish.publish().checkpoint  # the witness checks the consistency proof from 30 to 330
     assert second.cosignatures == 1 and log.published() == second
     text = notes.split_note(second.note)[0]
     assert notes.open_note(second.note, [witness.verifier]).verified
     assert notes.parse_checkpoint(text).size == 330
     assert client.get("/tlog/checkpoint").content.decode() == second.note
-    assert publish.publish(if_changed=True) is None  # nothing new: nothing signed
+    assert publish.publish(if_changed=True).checkpoint is None  # nothing new: nothing signed
     report = verify.verify(replay=False)
     assert report.ok and report.cosignatures == 2
 
@@ -63,7 +63,7 @@ def test_each_checkpoint_is_cosigned_then_published(witness, client):
 @pytest.mark.django_db
 def test_a_witness_out_of_reach_leaves_the_checkpoint_unpublished(witness, settings, caplog):
     entries(5)
-    published = publish.publish()
+    published = publish.publish().checkpoint
     reachable = settings.LANDINFO["WITNESSES"]
     settings.LANDINFO = {
         **settings.LANDINFO,
@@ -71,12 +71,12 @@ def test_a_witness_out_of_reach_leaves_the_checkpoint_unpublished(witness, setti
         "WITNESS_TIMEOUT": 2.0,
     }
     entries(5)
-    unwitnessed = publish.publish()
+    unwitnessed = publish.publish().checkpoint
     assert unwitnessed.cosignatures == 0
     assert log.published() == published  # the older, witnessed one stays the published one
     assert "was not reached" in caplog.text
     settings.LANDINFO = {**settings.LANDINFO, "WITNESSES": reachable}
-    again = publish.publish(if_changed=True)
+    again = publish.publish(if_changed=True).checkpoint
     assert again is not None and again.size == 10 and log.published() == again
 
 
@@ -85,7 +85,7 @@ def test_a_register_that_rewrites_its_past_and_re_signs_is_refused_by_its_witnes
     witness, caplog, client
 ):
     entries(300)
-    honest = publish.publish()
+    honest = publish.publish().checkpoint
     assert honest.cosignatures == 1
     # The forger, as the database's superuser: entry 100 says something else, every later
     # hash is recomputed, and the tree's stored hashes are made again to match.
@@ -94,7 +94,12 @@ def test_a_register_that_rewrites_its_past_and_re_signs_is_refused_by_its_witnes
         cursor.execute("DELETE FROM transactions_treehash")
         tree.extend(cursor)
     entries(10)
-    forged = publish.publish()
+    publication = publish.publish()
+    forged = publication.checkpoint
+    assert len(publication.refusals) == 1 and "HTTP 422" in publication.refusals[0]
+    # Run from cron, the refusal is an exit status, not only a line in a log.
+    with pytest.raises(CommandError, match="A witness refused the checkpoint"):
+        call_command("checkpoint_ledger", stdout=io.StringIO())
     assert forged.cosignatures == 0, "the witness cosigned a rewritten history"
     assert "refused the checkpoint of 310 entries (HTTP 422)" in caplog.text
     assert log.published() == honest

@@ -15,6 +15,7 @@ import struct
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import connection, transaction
+from django.http import Http404
 from django.urls import reverse
 from pymerkle import InmemoryTree
 
@@ -22,7 +23,7 @@ from tests.transactions.journal.test_ledger import as_superuser, committed
 from transactions.journal import checkpoints, hashing, merkle, notes, tree, verify
 from transactions.journal.append import append
 from transactions.models import Checkpoint, JournalEntry, TreeHash
-from transactions.transparency.views import tile_index
+from transactions.transparency.views import tile_index, tile_path
 
 
 def entries(count: int) -> list[str]:
@@ -168,9 +169,29 @@ def test_tiles_and_entry_bundles_are_the_tlog_tiles_bytes(client):
         assert client.get(malformed).status_code == 404, malformed
 
 
-def test_tile_indexes_are_read_as_tlog_tiles_writes_them():
-    assert tile_index("067") == 67
-    assert tile_index("x001/x234/067") == 1234067
+@pytest.mark.parametrize(
+    ("index", "path"), [(0, "000"), (67, "067"), (1000, "x001/000"), (1234067, "x001/x234/067")]
+)
+def test_tile_indexes_are_read_and_written_as_tlog_tiles_does(index, path):
+    assert tile_path(index) == path and tile_index(path) == index
+
+
+@pytest.mark.parametrize("path", ["x000/067", "x000/x000/000", "67", "0067", "x1/000", "001/002"])
+def test_a_tile_has_one_url_only(path):
+    with pytest.raises(Http404):
+        tile_index(path)
+
+
+@pytest.mark.django_db
+def test_the_log_answers_head_and_any_origin(client, signing_key):
+    entries(3)
+    checkpoints.sign_checkpoint()
+    for path in ("/tlog/checkpoint", "/tlog/tile/0/000.p/3", "/tlog/tile/entries/000.p/3"):
+        assert client.head(path).status_code == 200, path
+        response = client.get(path, HTTP_ORIGIN="https://monitor.example")
+        assert response["Access-Control-Allow-Origin"] == "*", path
+    proof = client.get("/api/ledger/proof/inclusion?entry=1", HTTP_ORIGIN="https://monitor.example")
+    assert proof["Access-Control-Allow-Origin"] == "*"
 
 
 @pytest.mark.django_db

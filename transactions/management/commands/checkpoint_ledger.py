@@ -15,6 +15,7 @@ from transactions.models import Checkpoint
 from transactions.transparency import log, publish
 
 _STOP = (signal.SIGTERM, signal.SIGINT)
+RETRY_SECONDS = 5
 
 
 class Command(BaseCommand):
@@ -54,7 +55,15 @@ class Command(BaseCommand):
             return
         every = options["every"]
         if every is None:
-            self._once(if_changed=options["if_changed"], verbosity=options["verbosity"])
+            publication = self._once(
+                if_changed=options["if_changed"], verbosity=options["verbosity"]
+            )
+            if publication.refusals:
+                # A refusal is a witness saying this register showed it another history:
+                # cron must hear of it (exit status 1), not only the log.
+                raise CommandError(
+                    "A witness refused the checkpoint: " + "; ".join(publication.refusals)
+                )
             return
         if every < 1:
             raise CommandError("--every is a number of seconds, 1 or more.")
@@ -63,31 +72,38 @@ class Command(BaseCommand):
         try:
             while not stop.is_set():
                 close_old_connections()
-                self._once(if_changed=True, verbosity=options["verbosity"])
-                stop.wait(every)
+                publication = self._once(if_changed=True, verbosity=options["verbosity"])
+                # A witness not reached yet (it is starting, or restarting) is asked again
+                # soon rather than at the next period.
+                stop.wait(min(every, RETRY_SECONDS) if publication.unreached else every)
         finally:
             for sign, handler in before.items():
                 signal.signal(sign, handler)
 
-    def _once(self, *, if_changed: bool, verbosity: int) -> None:
+    def _once(self, *, if_changed: bool, verbosity: int) -> publish.Publication:
         try:
-            checkpoint = publish.publish(if_changed=if_changed)
+            publication = publish.publish(if_changed=if_changed)
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
-        if checkpoint is None:
+        if publication.checkpoint is None:
             if verbosity > 1:
                 self.stdout.write("The newest checkpoint covers the journal's head; none signed.")
-            return
-        self.stdout.write(self._described(checkpoint))
+        else:
+            self.stdout.write(self._described(publication.checkpoint))
+        return publication
 
     @staticmethod
     def _described(checkpoint: Checkpoint) -> str:
         quorum = log.quorum()
-        state = (
-            "published"
-            if checkpoint.cosignatures >= quorum
-            else f"NOT published: {quorum} cosignatures needed (see the errors above)"
-        )
+        if not log.witnesses():
+            state = (
+                "published without a witness (LANDINFO_WITNESSES is empty): nothing stops a "
+                "lone log from showing two histories"
+            )
+        elif checkpoint.cosignatures >= quorum:
+            state = "published"
+        else:
+            state = f"NOT published: {quorum} cosignatures needed (see the errors above)"
         return (
             f"Signed checkpoint: {checkpoint.size} entries, head {checkpoint.head_hash}, root "
             f"{checkpoint.root_hash}, at {hashing.hashed_time(checkpoint.signed_at)}, "
