@@ -148,6 +148,10 @@ class LedgerCheckpointSerializer(serializers.Serializer):
         help_text="The C2SP checkpoint: signed note with the witnesses' cosignatures."
     )
     cosignatures = serializers.IntegerField(help_text="Witness cosignatures in `note`.")
+    published = serializers.BooleanField(
+        help_text="Whether it carries the quorum of cosignatures (only those are served at "
+        "/tlog/checkpoint and proved against): one without is its signer's word alone."
+    )
     head_hash = serializers.CharField(help_text="entry_hash of entry #size (genesis when 0).")
     signed_at = serializers.CharField(
         help_text="UTC with microseconds, exactly as in the signed message."
@@ -204,12 +208,13 @@ def ledger_checkpoints(request: Request) -> Response:
     with read_cursor(JournalEntry) as cursor:
         size = journal_head(cursor).sequence
     signing = checkpoints.signing_key_file().exists()
+    quorum = log.quorum()
     return Response(
         {
             "origin": checkpoints.origin(),
             "vkey": checkpoints.log_signer().verifier.vkey if signing else "",
             "witnesses": [witness.vkey for witness in log.witnesses()],
-            "quorum": log.quorum(),
+            "quorum": quorum,
             "algorithm": checkpoints.ALGORITHM,
             "message_format": checkpoints.MESSAGE_FORMAT,
             "public_keys": [
@@ -233,6 +238,7 @@ def ledger_checkpoints(request: Request) -> Response:
                     "root_hash": checkpoint.root_hash,
                     "note": checkpoint.note,
                     "cosignatures": checkpoint.cosignatures,
+                    "published": bool(checkpoint.note) and checkpoint.cosignatures >= quorum,
                 }
                 for checkpoint in newest
             ],

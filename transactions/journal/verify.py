@@ -135,8 +135,12 @@ class Report:
         }
 
 
-def verify(*, replay: bool = True, using: str = DEFAULT_DB_ALIAS) -> Report:
-    """Check the journal's chain, its checkpoints and (with `replay`) its projection."""
+def verify(*, replay: bool = True, using: str = DEFAULT_DB_ALIAS, quorum: int = 0) -> Report:
+    """Check the journal's chain, its checkpoints and (with `replay`) its projection.
+
+    A C2SP checkpoint with fewer than `quorum` valid witness cosignatures anchors nothing:
+    its signer alone vouches for it, and the signer is who a rewrite would be made by.
+    """
     started = time.perf_counter()
     report = Report()
     connection = connections[using]
@@ -158,7 +162,8 @@ def verify(*, replay: bool = True, using: str = DEFAULT_DB_ALIAS) -> Report:
                 register.apply(row[0], payload)
         report.entries = chain.count
         merkle_tree.finish()
-        _check_checkpoints(report, marks, keys, chain)
+        unwitnessed = {mark.pk for mark in marks if mark.note and _cosigned(mark) < quorum}
+        _check_checkpoints(report, marks, keys, chain, unwitnessed)
         _check_notes(report, [mark for mark in marks if mark.note], keys, merkle_tree)
         if register is not None:
             if register.stopped_at is None:
@@ -288,8 +293,12 @@ def _check_checkpoints(
     marks: Sequence[Checkpoint],
     keys: Mapping[str, Ed25519PublicKey],
     chain: _Chain,
+    unwitnessed: set[int],
 ) -> None:
-    """Check each checkpoint's signature, and that the journal still has the head it signed."""
+    """Check each checkpoint's signature, and that the journal still has the head it signed.
+
+    Checkpoints in `unwitnessed` (ids) are checked but anchor nothing.
+    """
     report.checkpoints = len(marks)
     if marks and not keys:
         report.notes.append(
@@ -317,7 +326,8 @@ def _check_checkpoints(
             continue
         actual = chain.hash_at.get(mark.size) if mark.size else hashing.GENESIS_HASH
         if actual == mark.head_hash:
-            good = max(good, mark.size)
+            if mark.pk not in unwitnessed:
+                good = max(good, mark.size)
             continue
         if first_bad is not None:
             later_bad += 1
@@ -448,6 +458,25 @@ def _check_notes(
         )
 
 
+def _cosigned(mark: Checkpoint) -> int:
+    """Return how many witnesses this register knows validly cosigned `mark`'s note."""
+    try:
+        text, signatures = notes.split_note(mark.note)
+    except notes.NoteError:
+        return 0
+    count = 0
+    for witness in _witnesses(Report()):
+        for signature in signatures:
+            if signature.made_by(witness):
+                try:
+                    notes.verify_cosignature(text, signature.line, witness)
+                except notes.NoteError:
+                    continue
+                count += 1
+                break
+    return count
+
+
 def _witnesses(report: Report) -> list[notes.Verifier]:
     found = []
     for item in settings.LANDINFO.get("WITNESSES", []):
@@ -465,7 +494,7 @@ def _check_cosignatures(
     witnesses: Sequence[notes.Verifier],
     where: str,
 ) -> None:
-    """Check the cosignatures of the witnesses this register knows; count those it trusts."""
+    """Check the cosignatures of the witnesses this register knows; count those that verify."""
     counted = 0
     for signature in notes.split_note(mark.note)[1]:
         for witness in witnesses:

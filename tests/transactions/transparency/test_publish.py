@@ -75,6 +75,10 @@ def test_a_witness_out_of_reach_leaves_the_checkpoint_unpublished(witness, setti
     assert unwitnessed.cosignatures == 0
     assert log.published() == published  # the older, witnessed one stays the published one
     assert "was not reached" in caplog.text
+    # The register's word alone anchors nothing for an auditor who counts on witnesses.
+    report = verify.verify(replay=False, quorum=1)
+    assert report.ok and (report.anchored, report.unanchored) == (5, 5)
+    assert verify.verify(replay=False).anchored == 10
     settings.LANDINFO = {**settings.LANDINFO, "WITNESSES": reachable}
     again = publish.publish(if_changed=True).checkpoint
     assert again is not None and again.size == 10 and log.published() == again

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from transactions.applications import verify as applications
 from transactions.journal import verify
+from transactions.transparency import log
 
 # FAIL lines printed before the summary; all are counted, and --json lists those kept.
 _SHOWN = 50
@@ -35,7 +36,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            report = verify.verify(replay=not options["skip_replay"])
+            report = verify.verify(replay=not options["skip_replay"], quorum=log.quorum())
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
         filed = applications.verify()
