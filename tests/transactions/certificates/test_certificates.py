@@ -376,6 +376,9 @@ def test_signed_code_whose_journal_entry_has_another_hash_is_a_mismatch(client, 
     assert answer.status_code == 409
     assert answer.json()["status"] == "mismatch"
     assert "rewritten" in answer.json()["reason"]
+    # The page shows what the code states, not what the changed journal now holds.
+    page = client.get(f"/verify/{certificates.encode_code(rewritten, key)}").content.decode()
+    assert f"{bytes(8).hex()}…" in page and answer.json()["head_hash"] not in page
     beyond = dataclasses.replace(genuine, sequence=genuine.sequence + 1000)
     assert "cut short" in verify(client, certificates.encode_code(beyond, key)).json()["reason"]
 
