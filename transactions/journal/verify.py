@@ -425,6 +425,7 @@ def _check_notes(
     """Check each C2SP checkpoint: the log's signature, its root, the witnesses' cosignatures."""
     witnesses = _witnesses(report)
     later_bad = 0  # roots after the first that the journal no longer makes: the same rewrite
+    origins: set[str] = set()
     for mark in marks:
         signed = hashing.hashed_time(mark.signed_at)
         where = f"the C2SP checkpoint of #{mark.size} signed at {signed}"
@@ -436,6 +437,7 @@ def _check_notes(
             report.fail(mark.size, f"{where} does not verify with the log's keys: {error}")
             continue
         report.checkpoint_notes += 1
+        origins.add(body.origin)
         actual = merkle.EMPTY_ROOT if mark.size == 0 else merkle_tree.root_at.get(mark.size)
         if body.size != mark.size or body.root.hex() != mark.root_hash:
             report.fail(mark.size, f"{where} states another size or root than its row")
@@ -455,6 +457,12 @@ def _check_notes(
     if later_bad > 1:
         report.notes.append(
             f"{later_bad - 1} later C2SP checkpoint(s) fail as well (the same rewrite)."
+        )
+    if len(origins) > 1:
+        report.notes.append(
+            f"The C2SP checkpoints name {len(origins)} origins ({', '.join(sorted(origins))}): "
+            "a log's origin never changes (LANDINFO_LOG_ORIGIN); witnesses of one do not "
+            "vouch for the others."
         )
 
 

@@ -252,3 +252,14 @@ def test_a_rewrite_that_recomputes_every_hash_breaks_the_signed_root(signing_key
         "signed a Merkle root the journal's first 20 entries no longer make" in m for m in messages
     )
     assert Checkpoint.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_checkpoints_of_two_origins_are_named_in_a_note(signing_key, settings):
+    entries(2)
+    checkpoints.sign_checkpoint()
+    settings.LANDINFO = {**settings.LANDINFO, "LOG_ORIGIN": "landinfo.example.gov.vn/tlog"}
+    checkpoints.sign_checkpoint()
+    report = verify.verify(replay=False)
+    assert report.ok and report.checkpoint_notes == 2
+    assert any("name 2 origins" in note for note in report.notes)
