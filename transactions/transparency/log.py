@@ -15,6 +15,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from transactions.models import Checkpoint
 
@@ -87,7 +88,10 @@ def check_root(size: int, root: bytes) -> None:
             ", ".join(sorted(stated - {root.hex()})),
         )
         raise LogMismatch(
-            f"The register's journal no longer makes the Merkle root it published for its "
-            f"first {size} entries: it was changed after its witnesses cosigned it. Report "
-            "this to the registrar."
+            gettext(
+                "The register's journal no longer makes the Merkle root it published for its "
+                "first %(size)s entries: it was changed after its witnesses cosigned it. Report "
+                "this to the registrar."
+            )
+            % {"size": size}
         )

@@ -101,8 +101,9 @@ def tile(request: HttpRequest, level: str, index: str, width: str | None = None)
         raise Http404(f"A tile level is 0 to {_MAX_TILE_LEVEL}; got {level!r}.")
     number, count = tile_index(index), _width(width)
     with read_cursor(JournalEntry) as cursor:
-        data = tree.tile(cursor, int(level), number, count)
-    return _octets(data, f"tile {level}/{index}")
+        refused = _refused(cursor)
+        data = None if refused else tree.tile(cursor, int(level), number, count)
+    return refused or _octets(data, f"tile {level}/{index}")
 
 
 @rate_limited("lookup")
@@ -111,8 +112,28 @@ def entries(request: HttpRequest, index: str, width: str | None = None) -> HttpR
     """Return an entry bundle: each entry's leaf data (its 32-byte entry hash), length-prefixed."""
     number, count = tile_index(index), _width(width)
     with read_cursor(JournalEntry) as cursor:
-        data = tree.entry_bundle(cursor, number, count)
-    return _octets(data, f"entry bundle {index}")
+        refused = _refused(cursor)
+        data = None if refused else tree.entry_bundle(cursor, number, count)
+    return refused or _octets(data, f"entry bundle {index}")
+
+
+def _refused(cursor: Any) -> HttpResponse | None:
+    """Refuse (409, not cached) every tile of a journal that no longer makes the published root.
+
+    A tile is cached for a year: none may be served from a rewritten journal. One root at
+    the published size (a few milliseconds at 1M entries) covers every tile inside it, and
+    the cache in front answers most requests.
+    """
+    published = log.published()
+    if published is None:
+        return None
+    try:
+        log.check_root(published.size, tree.root(cursor, published.size))
+    except log.LogMismatch as error:
+        response = HttpResponse(str(error), status=409, content_type="text/plain; charset=utf-8")
+        response["Cache-Control"] = "no-store"
+        return response
+    return None
 
 
 class InclusionSerializer(serializers.Serializer):

@@ -18,6 +18,7 @@ from django.core.management import CommandError, call_command
 from tests.transactions.journal.test_ledger import as_superuser, committed, rewrite_from
 from tests.transactions.transparency.test_tree import entries
 from transactions.journal import checkpoints, notes, tree, verify
+from transactions.models import Checkpoint
 from transactions.transparency import log, publish
 from transactions.witness.protocol import Witness
 from transactions.witness.server import make_server
@@ -98,12 +99,19 @@ def test_a_register_that_rewrites_its_past_and_re_signs_is_refused_by_its_witnes
         cursor.execute("DELETE FROM transactions_treehash")
         tree.extend(cursor)
     entries(10)
-    publication = publish.publish()
-    forged = publication.checkpoint
-    assert len(publication.refusals) == 1 and "HTTP 422" in publication.refusals[0]
-    # Run from cron, the refusal is an exit status, not only a line in a log.
-    with pytest.raises(CommandError, match="A witness refused the checkpoint"):
+    # The register's own tools refuse to sign over a journal that no longer makes the root
+    # it published (exit status 1 from cron), and store nothing.
+    with pytest.raises(log.LogMismatch):
+        publish.publish()
+    with pytest.raises(CommandError, match="no longer makes the Merkle root it published"):
         call_command("checkpoint_ledger", stdout=io.StringIO())
+    assert Checkpoint.objects.count() == 1
+    # A forger who signs anyway (the key is on the server) is refused by the witness.
+    refusals: list[str] = []
+    forged = checkpoints.sign_checkpoint(
+        cosign=lambda note, size: publish._cosign(note, size, refusals, []), quorum=1
+    )
+    assert len(refusals) == 1 and "HTTP 422" in refusals[0]
     assert forged.cosignatures == 0, "the witness cosigned a rewritten history"
     assert "refused the checkpoint of 310 entries (HTTP 422)" in caplog.text
     assert log.published() == honest
@@ -115,6 +123,8 @@ def test_a_register_that_rewrites_its_past_and_re_signs_is_refused_by_its_witnes
         refused = client.get(path)
         assert refused.status_code == 409, path
         assert "no longer makes the Merkle root it published" in refused.json()["detail"]
+    tile = client.get("/tlog/tile/0/000")  # cached for a year: never from a rewritten journal
+    assert tile.status_code == 409 and tile["Cache-Control"] == "no-store"
     assert "published checkpoint of that size states" in caplog.text
     report = verify.verify(replay=False)
     assert not report.ok

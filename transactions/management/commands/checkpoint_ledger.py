@@ -83,7 +83,7 @@ class Command(BaseCommand):
     def _once(self, *, if_changed: bool, verbosity: int) -> publish.Publication:
         try:
             publication = publish.publish(if_changed=if_changed)
-        except ImproperlyConfigured as error:
+        except (ImproperlyConfigured, log.LogMismatch) as error:
             raise CommandError(str(error)) from error
         if publication.checkpoint is None:
             if verbosity > 1:
