@@ -29,7 +29,6 @@ demo: export LANDINFO_OBJECTION_MINUTES := $(or $(LANDINFO_OBJECTION_MINUTES),$(
 demo: migrate
 	$(MANAGE) compilemessages --ignore=.venv -v0
 	$(MANAGE) load_demo
-	$(MANAGE) checkpoint_ledger --if-changed
 	@# The demo's witness: its key and an empty state are made together, once. A witness
 	@# whose key exists but whose state is gone refuses to start (it would cosign a
 	@# rolled-back log); make demo does not hide that by making a new state.
@@ -43,6 +42,8 @@ demo: migrate
 	@vkey="$$(cat var/witness/vkey)"; current="$$(sed -n 's/^LANDINFO_WITNESSES=//p' .env)"; \
 	  if [[ -z "$$current" || "$$current" == *"$$vkey"* ]]; then \
 	    sed -i '/^LANDINFO_WITNESSES=/d' .env && echo "LANDINFO_WITNESSES=http://$(HOST):$(WITNESS_PORT) $$vkey" >> .env; fi
+	@# The journal's first checkpoint (published once the witness, started below, cosigns one).
+	$(MANAGE) checkpoint_ledger --if-changed
 	@# The journal's tables become the ledger owner's: the app may only read and insert them.
 	@if grep -q '^LANDINFO_SUPERUSER_DATABASE_URL=.' .env 2>/dev/null || [[ -n "$$LANDINFO_SUPERUSER_DATABASE_URL" ]]; then \
 	  $(MANAGE) harden_journal; fi

@@ -36,7 +36,8 @@ from transactions.journal.head import journal_head
 pytestmark = [pytest.mark.slow]
 
 WITNESS = "witness.test/w1"
-CHECKS = ["key", "entry", "checkpoint", "witnesses", "inclusion", "history"]
+CHECKS = ["key", "identity", "entry", "checkpoint", "witnesses", "inclusion", "history"]
+MEMORY = "landinfo.tlog.site"
 SHOTS = Path(os.environ.get("LANDINFO_SHOTS", "var/e2e-artifacts"))
 _DATA = re.compile(r'(<script id="tlog-data" type="application/json">)(.*?)(</script>)', re.S)
 
@@ -110,8 +111,29 @@ def checked(page, code: str) -> tuple[str, dict[str, tuple[str, str]]]:
     return outcome, {check: (ok, text) for check, ok, text in lines}
 
 
-def remembered(page, origin: str) -> dict | None:
-    return page.evaluate(f"JSON.parse(localStorage.getItem('landinfo.tlog.{origin}'))")
+def remembered(page) -> dict | None:
+    """Return what the device remembers of the site's log, or None."""
+    return page.evaluate(f"JSON.parse(localStorage.getItem('{MEMORY}'))")
+
+
+def identity(witness: Ed25519PrivateKey | None = None) -> dict:
+    """Return the log's name and keys as the device remembers them after a first visit."""
+    return {
+        "origin": checkpoints.origin(),
+        "vkey": checkpoints.log_signer().verifier.vkey,
+        "witnesses": [notes.cosigner(WITNESS, witness).vkey] if witness else [],
+    }
+
+
+def memory(size: int, root: str, witness: Ed25519PrivateKey | None = None, **changed) -> dict:
+    return {"size": size, "root": root, **identity(witness), **changed}
+
+
+def seed(page, value: dict) -> None:
+    """Make the device remember `value` of the site's log, as if it had visited before."""
+    page.evaluate(
+        "([key, value]) => localStorage.setItem(key, JSON.stringify(value))", [MEMORY, value]
+    )
 
 
 def journal_size() -> int:
@@ -130,8 +152,8 @@ def test_every_check_passes_and_a_grown_log_is_proved_consistent(page, code, wit
     assert outcome == "ok", lines
     assert list(lines) == CHECKS
     assert {ok for ok, _ in lines.values()} == {"true"}
-    size, origin = journal_size(), checkpoints.origin()
-    assert remembered(page, origin) == {"size": size, "root": root_at(size)}
+    size = journal_size()
+    assert remembered(page) == memory(size, root_at(size), witness)
     assert float(page.get_attribute("#tlog-fold", "data-elapsed-ms")) > 0
     assert not page.evaluate("document.getElementById('tlog-fold').open")  # the verdict first
 
@@ -139,14 +161,11 @@ def test_every_check_passes_and_a_grown_log_is_proved_consistent(page, code, wit
     assert lines["history"][0] == "true"
     # A device that saw the log three entries smaller: the script fetches the
     # consistency proof and checks it against the root it remembered.
-    page.evaluate(
-        "([key, value]) => localStorage.setItem(key, JSON.stringify(value))",
-        [f"landinfo.tlog.{origin}", {"size": size - 3, "root": root_at(size - 3)}],
-    )
+    seed(page, memory(size - 3, root_at(size - 3), witness))
     outcome, lines = checked(page, code)
     assert outcome == "ok", lines
     assert f"{size - 3}" in lines["history"][1] and f"{size}" in lines["history"][1]
-    assert remembered(page, origin)["size"] == size
+    assert remembered(page)["size"] == size
 
 
 def test_a_checkpoint_no_witness_cosigned_is_never_confirmed(page, code, settings):
@@ -160,7 +179,7 @@ def test_a_checkpoint_no_witness_cosigned_is_never_confirmed(page, code, setting
     outcome, lines = checked(page, code)
     assert outcome == "failed"
     assert lines["witnesses"][0] == "false"
-    assert remembered(page, checkpoints.origin()) is None
+    assert remembered(page) is None
 
 
 def test_a_quorum_the_page_claims_but_the_checkpoint_lacks_is_refused(page, code, settings):
@@ -226,28 +245,59 @@ def test_a_log_showing_this_device_two_histories_is_told_so(page, code, witness,
     checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
     outcome, _ = checked(page, code)
     assert outcome == "ok"
-    size, origin = journal_size(), checkpoints.origin()
+    size = journal_size()
     other = base64.b64encode(random.randbytes(32)).decode()
-    seen = {"size": size if fork.startswith("same") else size - 5, "root": other}
-    page.evaluate(
-        "([key, value]) => localStorage.setItem(key, JSON.stringify(value))",
-        [f"landinfo.tlog.{origin}", seen],
-    )
+    seen = memory(size if fork.startswith("same") else size - 5, other, witness)
+    seed(page, seen)
     outcome, lines = checked(page, code)
     assert outcome == "failed"
     assert lines["history"][0] == "false"
     assert "hai lịch sử khác nhau" in lines["history"][1]
-    assert remembered(page, origin) == seen  # the first history is kept, not overwritten
+    assert remembered(page) == seen  # the first history is kept, not overwritten
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"tlog-verify-two-histories-{fork[:4]}.png"), full_page=True)
 
 
+@pytest.mark.parametrize("changed", ["origin", "vkey"])
+def test_a_log_renamed_or_rekeyed_since_this_device_looked_is_refused(page, code, witness, changed):
+    """A page that names another log, or another key, escapes neither the memory nor the check."""
+    checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
+    checked(page, code)
+    size = journal_size()
+    other = "landinfo.example/evil" if changed == "origin" else "evil+00000000+AQ=="
+    seed(page, memory(size, root_at(size), witness, **{changed: other}))
+    outcome, lines = checked(page, code)
+    assert outcome == "failed"
+    assert lines["identity"][0] == "false"
+    assert "history" not in lines
+
+
+def test_only_the_witnesses_this_device_saw_first_count(page, code, witness):
+    """A register that swaps in a witness of its own making does not get the quorum."""
+    checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
+    checked(page, code)
+    size = journal_size()
+    seed(page, memory(size, root_at(size), witness, witnesses=["someone.else/w1+00000000+BA=="]))
+    outcome, lines = checked(page, code)
+    assert outcome == "failed"
+    assert lines["witnesses"][0] == "false"
+
+
+def test_pending_is_not_believed_when_this_device_saw_a_covering_checkpoint(page, code, witness):
+    checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
+    checked(page, code)
+    with_data(page, lambda data: data | {"status": "pending"})
+    outcome, lines = checked(page, code)
+    assert outcome == "failed"
+    assert lines["pending"][0] == "false"
+
+
 def test_a_consistency_proof_that_does_not_verify_is_two_histories(page, code, witness):
     checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
-    size, origin = journal_size(), checkpoints.origin()
+    size = journal_size()
     page.add_init_script(
-        f"localStorage.setItem('landinfo.tlog.{origin}', "
-        + json.dumps(json.dumps({"size": size - 5, "root": root_at(size - 5)}))
+        f"localStorage.setItem('{MEMORY}', "
+        + json.dumps(json.dumps(memory(size - 5, root_at(size - 5), witness)))
         + ")"
     )
 

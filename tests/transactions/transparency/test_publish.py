@@ -14,6 +14,7 @@ import threading
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from tests.transactions.journal.test_ledger import as_superuser, committed, rewrite_from
 from tests.transactions.transparency.test_tree import entries
@@ -103,7 +104,10 @@ def test_a_register_that_rewrites_its_past_and_re_signs_is_refused_by_its_witnes
     # it published (exit status 1 from cron), and store nothing.
     with pytest.raises(log.LogMismatch):
         publish.publish()
-    with pytest.raises(CommandError, match="no longer makes the Merkle root it published"):
+    with (
+        translation.override("en"),
+        pytest.raises(CommandError, match="no longer makes the Merkle root it published"),
+    ):
         call_command("checkpoint_ledger", stdout=io.StringIO())
     assert Checkpoint.objects.count() == 1
     # A forger who signs anyway (the key is on the server) is refused by the witness.
@@ -120,7 +124,7 @@ def test_a_register_that_rewrites_its_past_and_re_signs_is_refused_by_its_witnes
         "/api/ledger/proof/inclusion?entry=5",
         "/api/ledger/proof/consistency?from=300&to=310",
     ):
-        refused = client.get(path)
+        refused = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
         assert refused.status_code == 409, path
         assert "no longer makes the Merkle root it published" in refused.json()["detail"]
     tile = client.get("/tlog/tile/0/000")  # cached for a year: never from a rewritten journal

@@ -316,7 +316,7 @@
       throw new Refused(gettext("The register names no independent witness: only the register itself vouches for its checkpoint."));
     }
     const witnesses = [];
-    for (const vkey of data.witness_vkeys || []) {
+    for (const vkey of trustedWitnesses(data)) {
       try {
         witnesses.push(await parseVkey(vkey, COSIGNATURE_V1));
       } catch (error) {
@@ -364,21 +364,54 @@
     });
   }
 
-  function remembered(origin) {
+  // What this device remembers of the register's log, for the whole site (not per origin
+  // named by the page: a page that renamed its log must not escape the memory): the log's
+  // origin and key and its witnesses' keys as first seen (trust on first use), and the
+  // largest checkpoint that passed every check.
+  const SITE = MEMORY + "site";
+
+  function remembered() {
     try {
-      const kept = JSON.parse(window.localStorage.getItem(MEMORY + origin) || "null");
-      return kept && Number.isSafeInteger(kept.size) ? { size: kept.size, root: b64decode(kept.root) } : null;
+      const kept = JSON.parse(window.localStorage.getItem(SITE) || "null");
+      if (!kept || !Number.isSafeInteger(kept.size) || typeof kept.vkey !== "string") return null;
+      return { size: kept.size, root: b64decode(kept.root), origin: kept.origin, vkey: kept.vkey, witnesses: kept.witnesses.filter((w) => typeof w === "string") };
     } catch (_) {
       return null; // storage off, or something else wrote there: as a first visit
     }
   }
 
-  function remember(origin, checkpoint) {
+  function remember(checkpoint, identity) {
     try {
-      window.localStorage.setItem(MEMORY + origin, JSON.stringify({ size: checkpoint.size, root: b64encode(checkpoint.root) }));
+      window.localStorage.setItem(
+        SITE,
+        JSON.stringify({ size: checkpoint.size, root: b64encode(checkpoint.root), origin: checkpoint.origin, vkey: identity.vkey, witnesses: identity.witnesses })
+      );
     } catch (_) {
       // A browser that keeps nothing (private window) compares nothing next time.
     }
+  }
+
+  /** Refuse a log shown under another name or key than this device saw before. */
+  function checkIdentity(data, logKey) {
+    const seen = remembered();
+    if (seen && (seen.vkey !== data.log_vkey || seen.origin !== logKey.name)) {
+      throw new Refused(
+        named(gettext("The register now shows its log under another name or key (%(now)s) than this device saw before (%(seen)s). Tell the land registry office."), {
+          now: logKey.name,
+          seen: seen.origin,
+        })
+      );
+    }
+    return seen
+      ? gettext("The register's log has the name and key this device saw before.")
+      : gettext("This device sees the register's log for the first time; it remembers its name and key, and its witnesses, to compare later visits with them.");
+  }
+
+  /** The witnesses whose cosignatures count: those this device saw first, once it saw any. */
+  function trustedWitnesses(data) {
+    const seen = remembered();
+    const offered = Array.isArray(data.witness_vkeys) ? data.witness_vkeys : [];
+    return seen && seen.witnesses.length ? offered.filter((vkey) => seen.witnesses.includes(vkey)) : offered;
   }
 
   async function consistent(older, newer, fetchProof) {
@@ -388,17 +421,19 @@
   }
 
   /** Compare the checkpoint with the largest one this device verified before (split view). */
-  async function checkHistory(checkpoint, fetchProof) {
-    const seen = remembered(checkpoint.origin);
+  async function checkHistory(checkpoint, identity, fetchProof) {
+    const seen = remembered();
     const twoHistories = () =>
       new Refused(
-        named(gettext("The register has shown this device two different histories: its log of %(size)s entries does not extend the one of %(seen)s entries it showed before. Tell the land registry office."), {
-          size: Math.max(checkpoint.size, seen.size),
-          seen: Math.min(checkpoint.size, seen.size),
-        })
+        named(
+          checkpoint.size >= seen.size
+            ? gettext("The register has shown this device two different histories: the log of %(size)s entries it shows now does not extend the one of %(seen)s entries it showed before. Tell the land registry office.")
+            : gettext("The register has shown this device two different histories: the log of %(size)s entries it shows now is not a part of the one of %(seen)s entries it showed before. Tell the land registry office."),
+          { size: checkpoint.size, seen: seen.size }
+        )
       );
     if (!seen) {
-      remember(checkpoint.origin, checkpoint);
+      remember(checkpoint, identity);
       return gettext("This device had not checked this log before; it now remembers this checkpoint, to compare later ones with it.");
     }
     if (seen.size === checkpoint.size) {
@@ -414,7 +449,7 @@
     }
     if (!ok) throw twoHistories();
     if (newer === checkpoint) {
-      remember(checkpoint.origin, checkpoint);
+      remember(checkpoint, { vkey: seen.vkey, witnesses: seen.witnesses });
       return named(gettext("The log grew from %(seen)s to %(size)s entries since this device last checked it, and only by additions."), {
         seen: seen.size,
         size: checkpoint.size,
@@ -465,6 +500,18 @@
       return { outcome: "failed", lines };
     }
     if (data.status !== "proved") {
+      const seen = remembered();
+      if (seen && seen.size >= stated.sequence) {
+        lines.push({
+          check: "pending",
+          ok: false,
+          text: named(gettext("The register says no witnessed checkpoint covers entry #%(entry)s yet, but this device checked one of %(seen)s entries before. Tell the land registry office."), {
+            entry: stated.sequence,
+            seen: seen.size,
+          }),
+        });
+        return { outcome: "failed", lines };
+      }
       lines.push({
         check: "pending",
         ok: null,
@@ -473,7 +520,9 @@
       return { outcome: "pending", lines };
     }
     let signed;
+    const identity = { vkey: data.log_vkey, witnesses: trustedWitnesses(data) };
     const ok = [
+      await step("identity", async () => checkIdentity(data, logKey)),
       await step("entry", async () => checkEntry(data, stated)),
       await step("checkpoint", async () => {
         signed = await checkCheckpoint(data, logKey);
@@ -484,7 +533,7 @@
       ok.push(await step("witnesses", () => checkWitnesses(data, signed.note)));
       ok.push(await step("inclusion", () => checkInclusion(data, signed.checkpoint)));
       // Only a checkpoint that passed every check is remembered or compared.
-      if (ok.every(Boolean)) ok.push(await step("history", () => checkHistory(signed.checkpoint, fetchProof)));
+      if (ok.every(Boolean)) ok.push(await step("history", () => checkHistory(signed.checkpoint, identity, fetchProof)));
     }
     return { outcome: ok.every(Boolean) ? "ok" : "failed", lines };
   }
