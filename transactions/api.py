@@ -207,12 +207,11 @@ def ledger_checkpoints(request: Request) -> Response:
     newest = Checkpoint.objects.order_by("-signed_at", "-size")[:limit]
     with read_cursor(JournalEntry) as cursor:
         size = journal_head(cursor).sequence
-    signing = checkpoints.signing_key_file().exists()
     quorum = log.quorum()
     return Response(
         {
             "origin": checkpoints.origin(),
-            "vkey": checkpoints.log_signer().verifier.vkey if signing else "",
+            "vkey": checkpoints.log_vkey(),
             "witnesses": [witness.vkey for witness in log.witnesses()],
             "quorum": quorum,
             "algorithm": checkpoints.ALGORITHM,

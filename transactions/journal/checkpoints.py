@@ -180,6 +180,11 @@ def log_signer(private_key: Ed25519PrivateKey | None = None) -> notes.Signer:
     return notes.Signer(origin(), private_key if private_key is not None else signing_key())
 
 
+def log_vkey() -> str:
+    """Return the log's verifier key (C2SP vkey), or "" where only public keys are held."""
+    return log_signer().verifier.vkey if signing_key_file().exists() else ""
+
+
 # Given the log-signed checkpoint note and its size, return the cosignature lines got for it.
 Cosign = Callable[[str, int], list[str]]
 

@@ -51,7 +51,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
@@ -162,9 +162,13 @@ def verify(*, replay: bool = True, using: str = DEFAULT_DB_ALIAS, quorum: int = 
                 register.apply(row[0], payload)
         report.entries = chain.count
         merkle_tree.finish()
-        unwitnessed = {mark.pk for mark in marks if mark.note and _cosigned(mark) < quorum}
+        witnesses = _witnesses(report)
+        cosigned = {mark.pk: _cosignatures(mark, witnesses) for mark in marks if mark.note}
+        unwitnessed = {pk for pk, found in cosigned.items() if found.valid < quorum}
         _check_checkpoints(report, marks, keys, chain, unwitnessed)
-        _check_notes(report, [mark for mark in marks if mark.note], keys, merkle_tree)
+        _check_notes(
+            report, [mark for mark in marks if mark.note], keys, merkle_tree, cosigned, witnesses
+        )
         if register is not None:
             if register.stopped_at is None:
                 register.compare(connection)
@@ -352,7 +356,8 @@ def _check_checkpoints(
 
 
 class _Tree:
-    """Rebuild the Merkle tree from the entries as they stream by, in O(log n) memory.
+    """Rebuild the Merkle tree from the entries as they stream by, in O(log n) memory
+    (beside the stored tile hashes it compares, one per 256 entries).
 
     `stack` holds the roots of the perfect subtrees of the leaves so far, largest first
     (a compact range); each one completing a tile is compared with the stored hash.
@@ -421,9 +426,10 @@ def _check_notes(
     marks: Sequence[Checkpoint],
     keys: Mapping[str, Ed25519PublicKey],
     merkle_tree: _Tree,
+    cosigned: Mapping[int, _Cosigned],
+    witnesses: Sequence[notes.Verifier],
 ) -> None:
     """Check each C2SP checkpoint: the log's signature, its root, the witnesses' cosignatures."""
-    witnesses = _witnesses(report)
     later_bad = 0  # roots after the first that the journal no longer makes: the same rewrite
     origins: set[str] = set()
     for mark in marks:
@@ -453,7 +459,7 @@ def _check_notes(
                     if actual is not None
                     else f"{where} covers entries the journal no longer has",
                 )
-        _check_cosignatures(report, mark, body, witnesses, where)
+        _check_cosignatures(report, mark, cosigned[mark.pk], known=bool(witnesses), where=where)
     if later_bad > 1:
         report.notes.append(
             f"{later_bad - 1} later C2SP checkpoint(s) fail as well (the same rewrite)."
@@ -466,23 +472,29 @@ def _check_notes(
         )
 
 
-def _cosigned(mark: Checkpoint) -> int:
-    """Return how many witnesses this register knows validly cosigned `mark`'s note."""
+class _Cosigned(NamedTuple):
+    valid: int  # witnesses this register knows whose cosignature verifies
+    errors: list[str]  # cosignatures by a known witness that do not verify
+
+
+def _cosignatures(mark: Checkpoint, witnesses: Sequence[notes.Verifier]) -> _Cosigned:
+    """Return which of the witnesses this register knows validly cosigned `mark`'s note."""
     try:
         text, signatures = notes.split_note(mark.note)
     except notes.NoteError:
-        return 0
-    count = 0
-    for witness in _witnesses(Report()):
-        for signature in signatures:
+        return _Cosigned(0, [])  # _check_notes reports the note itself
+    valid: set[str] = set()
+    errors = []
+    for signature in signatures:
+        for witness in witnesses:
             if signature.made_by(witness):
                 try:
                     notes.verify_cosignature(text, signature.line, witness)
-                except notes.NoteError:
-                    continue
-                count += 1
-                break
-    return count
+                except notes.NoteError as error:
+                    errors.append(str(error))
+                else:
+                    valid.add(witness.vkey)
+    return _Cosigned(len(valid), errors)
 
 
 def _witnesses(report: Report) -> list[notes.Verifier]:
@@ -496,30 +508,17 @@ def _witnesses(report: Report) -> list[notes.Verifier]:
 
 
 def _check_cosignatures(
-    report: Report,
-    mark: Checkpoint,
-    body: notes.Checkpoint,
-    witnesses: Sequence[notes.Verifier],
-    where: str,
+    report: Report, mark: Checkpoint, cosigned: _Cosigned, *, known: bool, where: str
 ) -> None:
-    """Check the cosignatures of the witnesses this register knows; count those that verify."""
-    counted = 0
-    for signature in notes.split_note(mark.note)[1]:
-        for witness in witnesses:
-            if not signature.made_by(witness):
-                continue
-            try:
-                notes.verify_cosignature(body.text, signature.line, witness)
-            except notes.NoteError as error:
-                report.fail(mark.size, f"{where} carries a bad cosignature: {error}")
-            else:
-                counted += 1
-    report.cosignatures += counted
-    if witnesses and counted < mark.cosignatures:
+    """Report the bad cosignatures of a checkpoint, and a count its row overstates."""
+    for error in cosigned.errors:
+        report.fail(mark.size, f"{where} carries a bad cosignature: {error}")
+    report.cosignatures += cosigned.valid
+    if known and cosigned.valid < mark.cosignatures:
         report.fail(
             mark.size,
-            f"{where} counts {mark.cosignatures} cosignatures, but {counted} verify with "
-            "the witnesses' keys (LANDINFO_WITNESSES)",
+            f"{where} counts {mark.cosignatures} cosignatures, but {cosigned.valid} verify "
+            "with the witnesses' keys (LANDINFO_WITNESSES)",
         )
 
 

@@ -10,13 +10,14 @@ rely on: a lone log can show two histories.
 from __future__ import annotations
 
 import logging
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from django.utils.translation import gettext
 
+from transactions.journal import tree
 from transactions.models import Checkpoint
 
 logger = logging.getLogger(__name__)
@@ -95,3 +96,14 @@ def check_root(size: int, root: bytes) -> None:
             )
             % {"size": size}
         )
+
+
+def check_published(cursor: Any) -> None:
+    """Raise LogMismatch when the journal no longer makes the newest published checkpoint's root.
+
+    One root at the published size covers every entry inside it: what is computed from
+    the journal (a tile, a new checkpoint) may be offered only while it holds.
+    """
+    newest = published()
+    if newest is not None:
+        check_root(newest.size, tree.root(cursor, newest.size))

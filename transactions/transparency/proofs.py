@@ -8,17 +8,13 @@ proof. The verify page's script (transactions/static/transactions/tlog-verify.js
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from landinfo.sql import read_cursor
 from transactions.journal import checkpoints, tree
+from transactions.journal.notes import b64encode
 from transactions.models import JournalEntry
 from transactions.transparency import log
-
-
-def _b64(value: bytes) -> str:
-    return base64.b64encode(value).decode("ascii")
 
 
 def entry_proof(entry: int) -> dict[str, Any]:
@@ -31,9 +27,7 @@ def entry_proof(entry: int) -> dict[str, Any]:
     "unavailable" when the log has no key to name (an auditor's copy without the signing key).
     """
     keys = {
-        "log_vkey": checkpoints.log_signer().verifier.vkey
-        if checkpoints.signing_key_file().exists()
-        else "",
+        "log_vkey": checkpoints.log_vkey(),
         "witness_vkeys": [witness.vkey for witness in log.witnesses()],
         "quorum": log.quorum(),
     }
@@ -54,7 +48,7 @@ def entry_proof(entry: int) -> dict[str, Any]:
         "entry": entry,
         "entry_hash": entry_hash,
         "tree_size": published.size,
-        "inclusion_proof": [_b64(node) for node in proof.proof],
+        "inclusion_proof": [b64encode(node) for node in proof.proof],
         "checkpoint": published.note,
         **keys,
     }

@@ -3,14 +3,13 @@
 /tlog/checkpoint is the newest published checkpoint (signed by the log and cosigned by
 its witnesses); /tlog/tile/<L>/<N>[.p/<W>] and /tlog/tile/entries/<N>[.p/<W>] are the
 tiles and entry bundles of C2SP tlog-tiles, immutable and cached for a year. A tile
-is served when the journal holds all of it, whatever the checkpoints: its bytes can
-never change. /api/ledger/proof/inclusion and /api/ledger/proof/consistency compute
+is served when the journal holds all of it, whatever the checkpoints (its bytes can
+never change), unless the journal no longer makes the published root (409). /api/ledger/proof/inclusion and /api/ledger/proof/consistency compute
 the proofs on the server for clients that would rather not fetch tiles.
 """
 
 from __future__ import annotations
 
-import base64
 import re
 from typing import Any
 
@@ -28,6 +27,7 @@ from parcels.api import RETRY_AFTER, TOO_MANY, public_endpoint
 from parcels.serializers import ErrorSerializer
 from transactions.journal import tree
 from transactions.journal.head import journal_head
+from transactions.journal.notes import b64encode
 from transactions.models import Checkpoint, JournalEntry
 from transactions.transparency import log
 
@@ -37,10 +37,6 @@ MUTABLE = "public, max-age=5"
 _MAX_TILE_LEVEL = 63
 _INDEX = re.compile(r"^(?:x\d{3}/)*\d{3}$")
 _DECIMAL = re.compile(r"^(?:0|[1-9]\d*)$")
-
-
-def b64(value: bytes) -> str:
-    return base64.b64encode(value).decode("ascii")
 
 
 @rate_limited("lookup")
@@ -124,11 +120,8 @@ def _refused(cursor: Any) -> HttpResponse | None:
     the published size (a few milliseconds at 1M entries) covers every tile inside it, and
     the cache in front answers most requests.
     """
-    published = log.published()
-    if published is None:
-        return None
     try:
-        log.check_root(published.size, tree.root(cursor, published.size))
+        log.check_published(cursor)
     except log.LogMismatch as error:
         response = HttpResponse(str(error), status=409, content_type="text/plain; charset=utf-8")
         response["Cache-Control"] = "no-store"
@@ -226,18 +219,20 @@ def inclusion_proof(request: Request) -> Response:
         proof = tree.inclusion(cursor, entry, size)
         entry_hash = tree.entry_hash(cursor, entry)
     _check_root(size, proof.root)
-    note = published.note if published is not None and published.size == size else None
-    if note is None and size != journal_size:
-        note = log.published_at(size)
+    note = (
+        published.note
+        if published is not None and published.size == size
+        else log.published_at(size)
+    )
     return Response(
         {
             "entry": entry,
             "leaf_index": entry - 1,
             "tree_size": size,
             "entry_hash": entry_hash,
-            "leaf_hash": b64(proof.leaf),
-            "inclusion_proof": [b64(node) for node in proof.proof],
-            "root_hash": b64(proof.root),
+            "leaf_hash": b64encode(proof.leaf),
+            "inclusion_proof": [b64encode(node) for node in proof.proof],
+            "root_hash": b64encode(proof.root),
             "checkpoint": note,
         }
     )
@@ -269,8 +264,8 @@ def consistency_proof(request: Request) -> Response:
         {
             "from": old,
             "to": new,
-            "consistency_proof": [b64(node) for node in proof],
-            "root_from": b64(old_root),
-            "root_to": b64(new_root),
+            "consistency_proof": [b64encode(node) for node in proof],
+            "root_from": b64encode(old_root),
+            "root_to": b64encode(new_root),
         }
     )
