@@ -126,7 +126,7 @@ def identity(witness: Ed25519PrivateKey | None = None) -> dict:
 
 
 def memory(size: int, root: str, witness: Ed25519PrivateKey | None = None, **changed) -> dict:
-    return {"size": size, "root": root, **identity(witness), **changed}
+    return {"size": size, "root": root, **identity(witness), "quorum": 1, **changed}
 
 
 def seed(page, value: dict) -> None:
@@ -290,6 +290,50 @@ def test_pending_is_not_believed_when_this_device_saw_a_covering_checkpoint(page
     outcome, lines = checked(page, code)
     assert outcome == "failed"
     assert lines["pending"][0] == "false"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda data: {}, id="no data"),
+        pytest.param(lambda data: data | {"status": "unavailable", "log_vkey": ""}, id="no key"),
+    ],
+)
+def test_a_log_this_device_checked_cannot_vanish(page, code, witness, change):
+    checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
+    checked(page, code)
+    with_data(page, change)
+    outcome, lines = checked(page, code)
+    assert outcome == "failed" and lines["log"][0] == "false"
+
+
+def test_the_log_is_this_devices_before_pending_is_believed(page, code, witness):
+    checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
+    checked(page, code)
+    seed(page, memory(1, root_at(1), witness, vkey="evil+00000000+AQ=="))
+    with_data(page, lambda data: data | {"status": "pending"})
+    outcome, lines = checked(page, code)
+    assert outcome == "failed" and lines["identity"][0] == "false"
+    assert "pending" not in lines
+
+
+def test_the_quorum_is_never_lower_than_this_device_was_first_told(page, code, witness):
+    checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
+    checked(page, code)
+    size = journal_size()
+    seed(page, memory(size, root_at(size), witness, quorum=2))
+    outcome, lines = checked(page, code)
+    assert outcome == "failed" and lines["witnesses"][0] == "false"
+
+
+def test_a_consistency_proof_that_never_comes_ends_the_check(page, code, witness):
+    checkpoints.sign_checkpoint(cosign=cosigned_by(witness), quorum=1)
+    checked(page, code)
+    size = journal_size()
+    seed(page, memory(size - 2, root_at(size - 2), witness, quorum=1))
+    page.route(re.compile(r".*/api/ledger/proof/consistency\?.*"), lambda route: None)
+    outcome, lines = checked(page, code)
+    assert outcome == "failed" and lines["history"][0] == "false"
 
 
 def test_a_consistency_proof_that_does_not_verify_is_two_histories(page, code, witness):

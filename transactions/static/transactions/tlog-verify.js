@@ -311,7 +311,7 @@
   }
 
   async function checkWitnesses(data, note) {
-    const quorum = Number(data.quorum);
+    const quorum = trustedQuorum(data);
     if (!(quorum >= 1)) {
       throw new Refused(gettext("The register names no independent witness: only the register itself vouches for its checkpoint."));
     }
@@ -374,7 +374,7 @@
     try {
       const kept = JSON.parse(window.localStorage.getItem(SITE) || "null");
       if (!kept || !Number.isSafeInteger(kept.size) || typeof kept.vkey !== "string") return null;
-      return { size: kept.size, root: b64decode(kept.root), origin: kept.origin, vkey: kept.vkey, witnesses: kept.witnesses.filter((w) => typeof w === "string") };
+      return { size: kept.size, root: b64decode(kept.root), origin: kept.origin, vkey: kept.vkey, witnesses: kept.witnesses.filter((w) => typeof w === "string"), quorum: kept.quorum };
     } catch (_) {
       return null; // storage off, or something else wrote there: as a first visit
     }
@@ -384,7 +384,7 @@
     try {
       window.localStorage.setItem(
         SITE,
-        JSON.stringify({ size: checkpoint.size, root: b64encode(checkpoint.root), origin: checkpoint.origin, vkey: identity.vkey, witnesses: identity.witnesses })
+        JSON.stringify({ size: checkpoint.size, root: b64encode(checkpoint.root), origin: checkpoint.origin, vkey: identity.vkey, witnesses: identity.witnesses, quorum: identity.quorum })
       );
     } catch (_) {
       // A browser that keeps nothing (private window) compares nothing next time.
@@ -405,6 +405,13 @@
     return seen
       ? gettext("The register's log has the name and key this device saw before.")
       : gettext("This device sees the register's log for the first time; it remembers its name and key, and its witnesses, to compare later visits with them.");
+  }
+
+  /** The cosignatures needed: never fewer than this device was first told. */
+  function trustedQuorum(data) {
+    const seen = remembered();
+    const asked = Number.isSafeInteger(data.quorum) ? data.quorum : 0;
+    return Math.max(asked, seen && Number.isSafeInteger(seen.quorum) ? seen.quorum : 0);
   }
 
   /** The witnesses whose cosignatures count: those this device saw first, once it saw any. */
@@ -449,7 +456,7 @@
     }
     if (!ok) throw twoHistories();
     if (newer === checkpoint) {
-      remember(checkpoint, { vkey: seen.vkey, witnesses: seen.witnesses });
+      remember(checkpoint, { vkey: seen.vkey, witnesses: seen.witnesses, quorum: seen.quorum });
       return named(gettext("The log grew from %(seen)s to %(size)s entries since this device last checked it, and only by additions."), {
         seen: seen.size,
         size: checkpoint.size,
@@ -458,8 +465,14 @@
     return named(gettext("This checkpoint is older than the one of %(seen)s entries this device checked before, which extends it."), { seen: seen.size });
   }
 
+  // A proof that never comes is a proof not sent: the check ends rather than waits.
+  const FETCH_TIMEOUT_MS = 10000;
+
   async function fetchConsistency(from, to) {
-    const response = await fetch(`/api/ledger/proof/consistency?from=${from}&to=${to}`, { headers: { Accept: "application/json" } });
+    const response = await fetch(`/api/ledger/proof/consistency?from=${from}&to=${to}`, {
+      headers: { Accept: "application/json" },
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+    });
     if (!response.ok) throw new Error(String(response.status));
     return response.json();
   }
@@ -479,7 +492,12 @@
         return false;
       }
     };
-    if (data.status === "unavailable" || !data.log_vkey) {
+    if (data === null || typeof data !== "object" || data.status === "unavailable" || !data.log_vkey) {
+      if (remembered()) {
+        // A register whose log this device checked before does not stop having one.
+        lines.push({ check: "log", ok: false, text: gettext("The register no longer shows the key of the log this device checked before, so nothing here can be confirmed. Tell the land registry office.") });
+        return { outcome: "failed", lines };
+      }
       lines.push({ check: "log", ok: null, text: gettext("The register publishes no key for its log here, so your browser cannot check the proof.") });
       return { outcome: "unavailable", lines };
     }
@@ -495,6 +513,8 @@
       return gettext("The certificate code is signed by the register's key.");
     });
     if (!keyRead) return { outcome: "failed", lines };
+    // The log this device saw before, whatever the register says of this certificate next.
+    if (!(await step("identity", async () => checkIdentity(data, logKey)))) return { outcome: "failed", lines };
     if (data.status === "mismatch") {
       lines.push({ check: "log", ok: false, text: gettext("The register's journal no longer matches the checkpoint its witnesses cosigned: it was changed afterwards. Report this certificate to the registrar.") });
       return { outcome: "failed", lines };
@@ -520,9 +540,8 @@
       return { outcome: "pending", lines };
     }
     let signed;
-    const identity = { vkey: data.log_vkey, witnesses: trustedWitnesses(data) };
+    const identity = { vkey: data.log_vkey, witnesses: trustedWitnesses(data), quorum: trustedQuorum(data) };
     const ok = [
-      await step("identity", async () => checkIdentity(data, logKey)),
       await step("entry", async () => checkEntry(data, stated)),
       await step("checkpoint", async () => {
         signed = await checkCheckpoint(data, logKey);
