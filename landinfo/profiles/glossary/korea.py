@@ -412,7 +412,7 @@ GLOSSARY = Glossary(
             english=("documents filed", "documents the office asks for"),
             term="첨부정보",
             accepted=("첨부서면", "첨부 서면"),
-            source=REGISTRATION_RULES,
+            source=f"{REGISTRATION_RULES} 제46조",
         ),
         Term(
             english=("notarisation", "notarised"),
