@@ -386,6 +386,14 @@ GLOSSARY = Glossary(
             source=f"{CIVIL_CODE} 제186조, 제187조; {REGISTRATION_ACT} 제6조 제2항",
             note="A registration takes effect from its 접수; an inheritance from the death.",
         ),
+        Term(
+            english=("registration date", "date of registration"),
+            term="등기일",
+            accepted=("접수일", "접수연월일"),
+            source=f"{REGISTRATION_ACT} 제6조 제2항, 제48조 제1항 제3호",
+            note="A registration is dated by its 접수연월일: it takes effect from the receipt "
+            "of its application, whenever the registrar completes it.",
+        ),
         # The application and the people who handle it.
         Term(
             english=("application",),
