@@ -109,12 +109,12 @@ GLOSSARY = Glossary(
         Term(
             english=("integrated real-estate register",),
             term="부동산종합공부",
-            source=f"{SURVEY_ACT} 제2조 제19호의3, 제76조의2",
+            source=f"{SURVEY_ACT} (부동산종합공부)",
         ),
         Term(
             english=("parcel certificate", "certificate (pdf)"),
             term="부동산종합증명서",
-            source=f"{SURVEY_ACT} 제76조의4",
+            source=f"{SURVEY_ACT} (부동산종합공부의 열람 및 부동산종합증명서 발급)",
             avoid=("토지 정보 증명서",),
             note="The extract a citizen is given: the lot, its 지목, 면적, 용도지역, "
             "개별공시지가 and its holders, as the 부동산종합공부 holds them.",
@@ -123,7 +123,7 @@ GLOSSARY = Glossary(
             english=("certificate",),
             term="증명서",
             accepted=("부동산종합증명서", "등기사항증명서"),
-            source=f"{SURVEY_ACT} 제76조의4; {REGISTRATION_ACT} 제19조",
+            source=f"{SURVEY_ACT} (부동산종합증명서); {REGISTRATION_ACT} 제19조",
             note="The register's extract, checked by its QR code. Not 인증서 (an electronic "
             "signature's certificate).",
         ),
@@ -356,11 +356,14 @@ GLOSSARY = Glossary(
             english=("subdivision", "subdivide"),
             term="분할",
             source=f"{SURVEY_ACT} 제2조 제31호, 제79조; {REGISTRATION_ACT} 제35조",
+            note="The cadastre's word; the 등기기록 records the same act as 분필.",
         ),
         Term(
             english=("merge",),
             term="합병",
             source=f"{SURVEY_ACT} 제2조 제32호, 제80조; {REGISTRATION_ACT} 제37조",
+            note="The cadastre's word; the 등기기록 records the same act as 합필, refused where "
+            "the lots carry different rights (부동산등기법 제37조, 합필 제한).",
         ),
         Term(
             english=("correction",),
