@@ -292,7 +292,7 @@ def test_every_value_of_a_vietnamese_certificate_is_printed(language: str) -> No
     ("language", "title", "ownership"),
     [
         ("vi", "Giấy trích lục thông tin thửa đất", "Quyền sử dụng đất"),
-        ("ko", "토지 정보 증명서", "소유권"),
+        ("ko", "부동산종합증명서", "소유권"),
         ("en", "Parcel certificate", "ownership / land-use right"),
     ],
 )
