@@ -14,7 +14,7 @@ DECREE_101 = "Nghị định 101/2024/NĐ-CP (đăng ký, cấp Giấy chứng n
 DECREE_102 = "Nghị định 102/2024/NĐ-CP (quy định chi tiết Luật Đất đai)"
 DECREE_99 = "Nghị định 99/2022/NĐ-CP (đăng ký biện pháp bảo đảm)"
 NOTARY_LAW = "Luật Công chứng số 46/2024/QH15"
-LOCAL_GOVERNMENT_LAW = "Luật Tổ chức chính quyền địa phương số 72/2025/QH15"
+LOCAL_GOVERNMENT_LAW = "Luật Tổ chức chính quyền địa phương 2025"
 RESOLUTION_202 = "Nghị quyết 202/2025/QH15 (sắp xếp đơn vị hành chính cấp tỉnh)"
 ONE_STOP_DECREE = "Nghị định 61/2018/NĐ-CP (cơ chế một cửa trong giải quyết thủ tục hành chính)"
 
