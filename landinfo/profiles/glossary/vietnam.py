@@ -257,7 +257,12 @@ GLOSSARY = Glossary(
         ),
         # --- the certificate, the register and what a citizen gets ---------------------------
         Term(
-            english=("land-use right certificate", "certificate of land-use rights"),
+            english=(
+                "land-use right certificate",
+                "certificate of land-use rights",
+                "certificate no.",
+                "area on the certificate",
+            ),
             term="Giấy chứng nhận quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất",
             accepted=("Giấy chứng nhận",),
             source=f"{LAND_LAW}, Điều 3; {CIRCULAR_10} (mẫu Giấy chứng nhận)",
@@ -289,14 +294,23 @@ GLOSSARY = Glossary(
             source=CIRCULAR_10,
         ),
         Term(
-            english=("parcel certificate", "certificate"),
+            # The phrases the code uses for the extract it prints; "certificate" alone is
+            # left out, since the State's certificate is named in strings too.
+            english=(
+                "parcel certificate",
+                "this certificate",
+                "check a certificate",
+                "certificate (PDF)",
+                "certificate code",
+                "printed certificate",
+                "valid certificate",
+            ),
             term="trích lục bản đồ địa chính",
             accepted=("trích lục",),
             source=f"{CIRCULAR_10}; {DECREE_101} (cung cấp thông tin, dữ liệu đất đai)",
-            avoid=("Giấy trích lục thông tin thửa đất",),
+            avoid=("Giấy trích lục thông tin thửa đất", "Giấy chứng nhận (PDF)"),
             note="The extract a citizen is given of one parcel: its plan, description, "
-            "land users and changes. It is not the Giấy chứng nhận (a string about the "
-            "State's certificate carries a “glossary: parcel” comment and says so).",
+            "land users and changes. It is not the Giấy chứng nhận.",
         ),
         Term(
             english=("journal",),
@@ -308,7 +322,14 @@ GLOSSARY = Glossary(
             "keep a diary (nhật ký).",
         ),
         Term(
-            english=("journal entry", "entry"),
+            english=(
+                "journal entry",
+                "entry #",
+                "which entry",
+                "this entry",
+                "corrects entry",
+                "entry corrected",
+            ),
             term="lượt vào sổ",
             source=CIRCULAR_10,
             avoid=("bút toán",),
