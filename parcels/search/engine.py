@@ -82,7 +82,8 @@ _LABEL_WORDS = re.compile(
     r"(?i)(?:\b(?:vị trí thửa đất|vi tri thua dat|mã thửa đất|ma thua dat|mã thửa|ma thua|"
     r"địa chỉ|dia chi|địa điểm|dia diem|vị trí|vi tri|lot address|address|location|"
     r"identifier|pnu|thửa đất(?=\s*:\s*[0-9]+[-.][0-9])|thua dat(?=\s*:\s*[0-9]+[-.][0-9])|trạng thái|trang thai|"
-    r"landinfo — sổ địa chính điện tử|giấy trích lục thông tin thửa đất)\b|소재지 지번|소재지|필지고유번호|고유번호|도로명주소|지번주소|지번(?![0-9가-힣])|"
+    r"landinfo — sổ địa chính điện tử|giấy trích lục thông tin thửa đất|"
+    r"trích lục bản đồ địa chính|trich luc ban do dia chinh)\b|소재지 지번|소재지|필지고유번호|고유번호|도로명주소|지번주소|지번(?![0-9가-힣])|"
     r"주소)\s*:?"
 )
 

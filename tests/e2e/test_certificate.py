@@ -35,7 +35,7 @@ def test_certificate_from_the_sheet_scans_to_a_verify_page_that_says_current(
     page = session.page
     wait_for_sheet(session, target)
     link = page.locator("#certificate-link")
-    assert link.inner_text() == "Giấy chứng nhận (PDF)"
+    assert link.inner_text() == "Trích lục (PDF)"
     href = link.get_attribute("href")
     assert urlsplit(href).path == f"/parcels/{target.id}/certificate.pdf"
 

@@ -412,6 +412,7 @@ def test_a_district_code_searches_its_communes(vn_place) -> None:
     "text",
     [
         "Mã thửa: {identifier}",
+        "Trích lục bản đồ địa chính Mã thửa đất: {identifier}",
         "Vị trí thửa đất thửa đất số 108, tờ bản đồ số 4, Phường Mẫu 2, Tỉnh Thử",
         "Địa chỉ: tờ 4 thửa 108, P. Mẫu 2",
     ],

@@ -291,7 +291,7 @@ def test_every_value_of_a_vietnamese_certificate_is_printed(language: str) -> No
 @pytest.mark.parametrize(
     ("language", "title", "ownership"),
     [
-        ("vi", "Giấy trích lục thông tin thửa đất", "Quyền sử dụng đất"),
+        ("vi", "Trích lục bản đồ địa chính", "Quyền sử dụng đất"),
         ("ko", "부동산종합증명서", "소유권"),
         ("en", "Parcel certificate", "ownership / land-use right"),
     ],
