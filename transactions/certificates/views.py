@@ -15,19 +15,17 @@ from django.views.decorators.http import require_GET
 
 from landinfo.security import rate_limited
 from transactions.certificates.issue import (
-    ENTRY_KINDS,
     HOLDER_KINDS,
     LANGUAGES,
     RIGHT_KINDS,
-    TRANSFER_TYPES,
     Verification,
     issue_certificate,
     pasted_code,
     verify_certificate,
-    word,
 )
 from transactions.certificates.pdf import render_pdf
 from transactions.transparency.proofs import entry_proof
+from transactions.words import ENTRY_KINDS, TRANSFER_TYPES, word
 
 # What a verification answers with: the certificate holds (200), the journal disagrees
 # with a code the register signed (409: an integrity alarm), or it is no code of ours (400).
