@@ -335,6 +335,60 @@ def test_certificate_issued_before_a_transfer_is_superseded_after_it(client, reg
     assert verify(client, new_link).json()["status"] == "current"
 
 
+_FOLD = re.compile(r'<details class="[^"]*proof-fold[^"]*".*?</details>', re.S)
+_SCRIPTS = re.compile(r"<script\b.*?</script>", re.S)
+_JOURNAL_NUMBER = re.compile(r"#\d+")
+_HEX = re.compile(r"\b[0-9a-f]{16,}\b")
+
+
+def _outside_the_fold(html: str) -> tuple[str, str]:
+    """Return what a person reads of the verify page with its "Details for verification"
+    fold closed, and the fold."""
+    (fold,) = _FOLD.findall(html)
+    return _SCRIPTS.sub("", html.replace(fold, "")), fold
+
+
+@pytest.mark.parametrize(
+    ("language", "fold_title", "superseded_words"),
+    [
+        ("vi", "Chi tiết để kiểm chứng", "hãy đề nghị cấp văn bản mới"),
+        ("ko", "검증 세부 정보", "새 증명서를 발급받으세요"),
+    ],
+)
+def test_verify_page_keeps_journal_numbers_and_hashes_in_the_verification_fold(
+    client, register, notary, language, fold_title, superseded_words
+):
+    link = qr_link(get_certificate(client, register.shared, language).content)
+    code = link.rsplit("/", 1)[-1]
+    fields = certificates.decode_code(code, checkpoints.public_keys())
+    entry = services.record_transfer(
+        parcel_id=register.shared.pk,
+        transferors=holders_now(register.shared.pk),
+        recipients=[(person("Hoàng Văn Em"), Fraction(1))],
+        transfer_type="sale",
+        price=5_000_000_000,
+        deed=deed(notary, register.shared.pk, dt.date(2025, 2, 3)),
+    )
+    html = client.get(urlsplit(link).path, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    readable, fold = _outside_the_fold(html)
+
+    assert superseded_words in readable
+    assert "Ngân hàng TMCP Mẫu" in readable and "Nguyễn V. A." in readable
+    assert _JOURNAL_NUMBER.findall(readable) == []
+    assert _HEX.findall(readable) == []
+    assert register.shared.identifier not in readable  # the parcel is named by its lot
+    # Whoever checks finds every number in the fold: the position, its hash, the entries
+    # of the rights and deeds, the deed recorded since, and the code itself.
+    assert fold_title in fold
+    head_hash = certificates.verify_certificate(code).head_hash
+    assert head_hash[:16] == fields.head_prefix.hex()
+    for number in (f"#{fields.sequence}", head_hash, f"#{entry.sequence}", code):
+        assert number in fold, number
+    rights = Right.objects.filter(parcel=register.shared, begun_by__sequence__lte=fields.sequence)
+    for right in rights:
+        assert f"#{right.begun_by_id}" in fold
+
+
 def test_deeds_on_other_parcels_do_not_supersede_a_certificate(client, register, notary):
     link = qr_link(get_certificate(client, register.merged, "vi").content)
     services.record_mortgage(
