@@ -7,7 +7,7 @@ Lazy, so each is read in the language active where it is printed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.utils.translation import pgettext_lazy
@@ -28,6 +28,33 @@ TRANSFER_TYPES = {
     "gift": pgettext_lazy("transfer type", "gift"),
     "inheritance": pgettext_lazy("transfer type", "inheritance"),
 }
+
+# A transfer as the office names the deed: by its kind alone in Vietnamese ("Chuyển
+# nhượng", "Tặng cho", "Thừa kế": Luật Đất đai 2024, art. 27), by its purpose and cause
+# in Korean ("소유권이전" with 등기원인 "매매": 부동산등기법 제48조).
+TRANSFER_DEEDS = {
+    "sale": pgettext_lazy("deed", "transfer by sale"),
+    "gift": pgettext_lazy("deed", "transfer by gift"),
+    "inheritance": pgettext_lazy("deed", "transfer by inheritance"),
+}
+
+
+def deed_label(kind: str, transfer_type: str | None = None) -> str:
+    """Return the name of a deed as a person reads it, a transfer named with its kind."""
+    if transfer_type in TRANSFER_DEEDS:
+        return str(TRANSFER_DEEDS[transfer_type])
+    return word(ENTRY_KINDS, kind)
+
+
+def co_owned(shares: Iterable[str]) -> bool:
+    """Return whether the ownership `shares` ("n/d") are those of co-owners.
+
+    A share is printed for co-ownership only, as the offices print it (sử dụng chung:
+    Luật Đất đai 2024, art. 135(2); 공유 지분: 민법 제262조): a sole holder's "1/1", or
+    a mortgage's, says nothing a person needs.
+    """
+    shares = list(shares)
+    return len(shares) > 1 or any(share != "1/1" for share in shares)
 
 
 def word(table: Mapping[str, Any], value: str) -> str:

@@ -75,7 +75,7 @@ from transactions.certificates.issue import (
     CertificateRight,
     LocationMap,
 )
-from transactions.words import ENTRY_KINDS, TRANSFER_TYPES, word
+from transactions.words import co_owned, deed_label, word
 
 # --- fonts ------------------------------------------------------------------------------------
 
@@ -688,7 +688,9 @@ def _prices(certificate: Certificate, styles: _Styles) -> list[Flowable]:
     return [title, _grid(rows, (24 * mm, 60 * mm))]
 
 
-def _right_row(right: CertificateRight, language: str, styles: _Styles) -> list[Flowable]:
+def _right_row(
+    right: CertificateRight, language: str, styles: _Styles, *, shared: bool
+) -> list[Flowable]:
     holder = markup(right.holder.name)
     if right.holder.full:
         holder += " *"
@@ -696,7 +698,7 @@ def _right_row(right: CertificateRight, language: str, styles: _Styles) -> list[
     return [
         _p(word(RIGHT_KINDS, right.kind), styles.body),
         Paragraph(holder, styles.body),
-        _p(right.share, styles.body),
+        _p(right.share if shared and right.kind == "ownership" else "—", styles.body),
         _p(register_day(right.valid_from, language), styles.body),
         _p(register_day(right.valid_to, language), styles.body),
         _p(right.certificate_number or "—", styles.body),
@@ -734,7 +736,11 @@ def _rights(certificate: Certificate, styles: _Styles) -> list[Flowable]:
         gettext("Certificate no."),
     ]
     rows: list[list[Any]] = [[_p(text, styles.head, bold=True) for text in head]]
-    rows += [_right_row(right, certificate.language, styles) for right in certificate.rights]
+    shared = co_owned(right.share for right in certificate.rights if right.kind == "ownership")
+    rows += [
+        _right_row(right, certificate.language, styles, shared=shared)
+        for right in certificate.rights
+    ]
     widths = (30 * mm, 52 * mm, 15 * mm, 22 * mm, 22 * mm)
     flowables.append(_grid(rows, (*widths, CONTENT_WIDTH - sum(widths))))
     if any(right.holder.full for right in certificate.rights):
@@ -743,9 +749,7 @@ def _rights(certificate: Certificate, styles: _Styles) -> list[Flowable]:
 
 
 def _entry_row(entry: CertificateEntry, language: str, styles: _Styles) -> list[Flowable]:
-    deed = word(ENTRY_KINDS, entry.kind)
-    if entry.transfer_type:
-        deed = f"{deed} ({word(TRANSFER_TYPES, entry.transfer_type)})"
+    deed = deed_label(entry.kind, entry.transfer_type)
     holders = f"{', '.join(entry.holders_before) or '—'} → {', '.join(entry.holders_after) or '—'}"
     parcels = []
     if entry.made_from:

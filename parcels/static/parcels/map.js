@@ -61,10 +61,12 @@
     correction: gettext("Correction"),
   };
 
-  const TRANSFER_TYPES = {
-    sale: gettext("Sale"),
-    gift: gettext("Gift"),
-    inheritance: gettext("Inheritance"),
+  // A transfer as the office names the deed (transactions.words.TRANSFER_DEEDS): "Chuyển
+  // nhượng", "소유권 이전(매매)".
+  const TRANSFER_DEEDS = {
+    sale: pgettext("deed", "Transfer by sale"),
+    gift: pgettext("deed", "Transfer by gift"),
+    inheritance: pgettext("deed", "Transfer by inheritance"),
   };
 
   const numberFormat = new Intl.NumberFormat(LANG, { maximumFractionDigits: 1 });
@@ -622,8 +624,8 @@
     const rights = parcel.rights || [];
     const holders = rights.filter((right) => right.kind === "ownership");
     const burdens = rights.filter((right) => right.kind !== "ownership");
-    // A share is printed for co-ownership only (sở hữu chung, 공유: 민법 제262조); a sole
-    // holder's "1/1" says nothing.
+    // A share is printed for co-ownership only, as on the certificate and the statement
+    // (transactions.words.co_owned): a sole holder's "1/1" says nothing.
     const shared = holders.length > 1 || holders.some((right) => right.share && right.share !== "1/1");
     const title = config.profile.key === "vn" ? gettext("Land users") : gettext("Owners");
     return section(
@@ -761,9 +763,7 @@
    * type.
    */
   function entryLabel(entry) {
-    const label = ENTRY_KINDS[entry.kind] || entry.kind;
-    const type = entry.transfer_type && TRANSFER_TYPES[entry.transfer_type];
-    return type ? label + " · " + type : label;
+    return TRANSFER_DEEDS[entry.transfer_type] || ENTRY_KINDS[entry.kind] || entry.kind;
   }
 
   async function loadHistory(id, sequence, signal) {
