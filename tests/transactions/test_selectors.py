@@ -144,7 +144,7 @@ def test_timeline_lists_every_deed_on_the_parcel_by_effective_date(owners, compa
         (
             "ko",
             [
-                "신규 등록: 2명",
+                "소유권보존: 2명",  # the first registration of ownership
                 "매매: 2명 → 1명",
                 "근저당권 설정: 1명",
                 "근저당권 말소: 1명 권리 소멸",
