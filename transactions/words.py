@@ -22,7 +22,7 @@ ENTRY_KINDS = {
     "correction": pgettext_lazy("deed", "correction"),
 }
 # A transfer is named by its kind, as the land office names the contract: "Chuyển
-# nhượng" (Land Law 2024, art. 3(13)), "매매" (부동산등기법 등기원인).
+# nhượng" (Luật Đất đai 2024, art. 27), "매매" (the 등기원인, 부동산등기법 제48조).
 TRANSFER_TYPES = {
     "sale": pgettext_lazy("transfer type", "sale"),
     "gift": pgettext_lazy("transfer type", "gift"),
