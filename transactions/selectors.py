@@ -16,6 +16,9 @@ from typing import Any, NotRequired, TypedDict
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from landinfo import sql
 from landinfo.profiles import get_profile
@@ -33,6 +36,7 @@ from transactions.journal.head import LAST_ENTRY_SQL
 from transactions.masking import mask_party_name
 from transactions.models import Application, JournalEntry, Right
 from transactions.shares import Share
+from transactions.words import ENTRY_KINDS, TRANSFER_TYPES, word
 
 # The order rights are listed in on a parcel sheet: what the land is, then what burdens it.
 _KIND_ORDER = {kind: position for position, kind in enumerate(Right.Kind.values)}
@@ -421,10 +425,6 @@ def _history_entry(
     }
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
 def _transfer_type(entry: JournalEntry) -> str | None:
     """Return the kind of transfer (sale, gift, inheritance) a transfer deed recorded."""
     if entry.kind != JournalEntry.Kind.TRANSFER:
@@ -441,27 +441,60 @@ def _summary(
     made_from: list[str],
     made_into: list[str],
 ) -> str:
-    """Return one line that says what the deed did to this parcel.
+    """Return one line, in the active language, that says what the deed did to this parcel.
 
-    E.g. "transfer (sale) — 2 holders → 1 holder", "subdivision — into 3 parcels".
+    E.g. "Sale: 2 holders → 1 holder", "Subdivision: into 3 parcels"; in Vietnamese
+    "Chuyển nhượng: 2 người → 1 người", in Korean "매매: 2명 → 1명". A transfer is named
+    by its kind (a sale, a gift), as the land office names the contract. No journal
+    number: the entry's `sequence` is beside it for whoever needs the proof.
     """
-    kinds = JournalEntry.Kind
-    label = str(kinds(entry.kind).label) if entry.kind in kinds.values else entry.kind
+    label = word(ENTRY_KINDS, entry.kind)
     if transfer_type:
-        label = f"{label} ({transfer_type})"
-    if entry.kind == kinds.CORRECTION:
-        corrected = json.loads(entry.payload)
-        label = f"{label} ({corrected.get('mode', '')} #{corrected.get('corrects', '?')})"
+        label = word(TRANSFER_TYPES, transfer_type)
+    elif entry.kind == JournalEntry.Kind.CORRECTION:
+        mode = json.loads(entry.payload).get("mode")
+        if mode in _CORRECTION_MODES:
+            label = str(_CORRECTION_MODES[mode])
     if made_from:
-        detail = f"from {made_from[0]}" if len(made_from) == 1 else f"from {len(made_from)} parcels"
+        detail = _parcels(
+            made_from,
+            _("from %(parcel)s"),
+            ngettext("from %(count)s parcel", "from %(count)s parcels", len(made_from)),
+        )
     elif made_into:
-        detail = f"into {made_into[0]}" if len(made_into) == 1 else f"into {len(made_into)} parcels"
+        detail = _parcels(
+            made_into,
+            _("into %(parcel)s"),
+            ngettext("into %(count)s parcel", "into %(count)s parcels", len(made_into)),
+        )
     elif holders_before and holders_after:
-        detail = f"{_count(len(holders_before), 'holder')} → {_count(len(holders_after), 'holder')}"
+        detail = _("%(before)s → %(after)s") % {
+            "before": _holders(len(holders_before)),
+            "after": _holders(len(holders_after)),
+        }
     elif holders_after:
-        detail = _count(len(holders_after), "holder")
+        detail = _holders(len(holders_after))
     elif holders_before:
-        detail = f"{_count(len(holders_before), 'holder')} released"
+        detail = _("%(holders)s released") % {"holders": _holders(len(holders_before))}
     else:
-        return label
-    return f"{label} — {detail}"
+        return capfirst(label)
+    return _("%(deed)s: %(detail)s") % {"deed": capfirst(label), "detail": detail}
+
+
+# What a correction did, in place of "correction": the deed undone, or its holders amended.
+_CORRECTION_MODES = {
+    "reverse": pgettext_lazy("deed", "correction (deed undone)"),
+    "amend": pgettext_lazy("deed", "correction (holders amended)"),
+}
+
+
+def _holders(count: int) -> str:
+    """Return "3 holders" in the active language ("3 người", "3명")."""
+    return ngettext("%(count)s holder", "%(count)s holders", count) % {"count": count}
+
+
+def _parcels(identifiers: list[str], one: str, many: str) -> str:
+    """Return "from 12-3" for one parcel, "from 3 parcels" for several."""
+    if len(identifiers) == 1:
+        return one % {"parcel": identifiers[0]}
+    return many % {"count": len(identifiers)}

@@ -105,7 +105,10 @@ class HistoryEntrySerializer(serializers.Serializer):
     kind = serializers.CharField()
     effective_date = serializers.DateField()
     recorded_at = serializers.DateTimeField()
-    summary = serializers.CharField()
+    summary = serializers.CharField(
+        help_text="What the deed did to the parcel, in one line in the request's language "
+        '(Accept-Language): "Sale: 2 holders → 1 holder", "Chuyển nhượng: 2 người → 1 người".'
+    )
     transfer_type = serializers.CharField(
         allow_null=True, help_text="sale, gift or inheritance for a transfer; null otherwise."
     )

@@ -1,6 +1,6 @@
 """A citizen prints a parcel's certificate from the map, and anyone checks it by its QR code.
 
-In a real headless Chromium: the sheet's "Certificate (PDF)" link gives a PDF whose QR
+In a real headless Chromium: the sheet's "Land information statement (PDF)" link gives a PDF whose QR
 code, read from the rendered page, opens the verify page, which says the certificate is
 genuine and current. Screenshots: var/e2e-artifacts/certificate-page1.png (the PDF's
 first page, as the clerk prints it) and verify-current-<viewport>.png.
@@ -35,7 +35,7 @@ def test_certificate_from_the_sheet_scans_to_a_verify_page_that_says_current(
     page = session.page
     wait_for_sheet(session, target)
     link = page.locator("#certificate-link")
-    assert link.inner_text() == "Trích lục (PDF)"
+    assert link.inner_text() == "Văn bản cung cấp thông tin đất đai (PDF)"  # not the sổ đỏ
     href = link.get_attribute("href")
     assert urlsplit(href).path == f"/parcels/{target.id}/certificate.pdf"
 

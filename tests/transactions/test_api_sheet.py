@@ -64,8 +64,8 @@ def lot(unit: AdministrativeUnit, sheet: int, number: int) -> str:
     return profile.normalize_identifier(text, unit_code=unit.code)
 
 
-def get_json(client, url, params=None, status=200):
-    response = client.get(url, params or {})
+def get_json(client, url, params=None, status=200, **headers):
+    response = client.get(url, params or {}, **headers)
     assert response.status_code == status, response.content
     assert response["Content-Type"] == "application/json"
     return response.json()
@@ -443,7 +443,7 @@ def test_history_lists_the_deeds_oldest_first_with_masked_holders(client, pair, 
     deeds.register(left, [(people[0], HALF), (people[1], HALF)], on=dt.date(2001, 5, 1))
     deeds.transfer(left, [(company, Fraction(1))], on=dt.date(2010, 1, 1))
 
-    history = get_json(client, history_url(left))
+    history = get_json(client, history_url(left), HTTP_ACCEPT_LANGUAGE="vi")
 
     assert set(history) == set(serializers.HistorySerializer().fields)
     assert history["parcel"] == {
@@ -456,8 +456,8 @@ def test_history_lists_the_deeds_oldest_first_with_masked_holders(client, pair, 
         set(serializers.HistoryEntrySerializer().fields)
     ] * 2
     assert [(e["kind"], e["summary"]) for e in history["entries"]] == [
-        ("first_registration", "first registration — 2 holders"),
-        ("transfer", "transfer (sale) — 2 holders → 1 holder"),
+        ("first_registration", "Đăng ký lần đầu: 2 người"),
+        ("transfer", "Chuyển nhượng: 2 người → 1 người"),
     ]
     assert [e["transfer_type"] for e in history["entries"]] == [None, "sale"]
     assert history["entries"][1]["holders_before"] == ["Nguyễn V. A.", "Trần T. B."]
@@ -482,10 +482,10 @@ def test_history_counts_holders_not_masked_names(client, pair):
         transfer_type=TransferType.GIFT,
     )
 
-    registration, gift = get_json(client, history_url(left))["entries"]
+    registration, gift = get_json(client, history_url(left), HTTP_ACCEPT_LANGUAGE="en")["entries"]
 
-    assert registration["summary"] == "first registration — 3 holders"
-    assert gift["summary"] == "transfer (gift) — 3 holders → 30 holders"
+    assert registration["summary"] == "First registration: 3 holders"
+    assert gift["summary"] == "Gift: 3 holders → 30 holders"
     assert gift["holders_before"] == ["Nguyễn V. A."] * 3
     assert gift["holders_after"] == ["Nguyễn V. A."] * 30
 

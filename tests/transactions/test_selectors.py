@@ -4,6 +4,7 @@ import datetime as dt
 from fractions import Fraction
 
 import pytest
+from django.utils import translation
 
 from tests.factories import ParcelFactory, PartyFactory
 from tests.transactions import factories as deeds
@@ -103,7 +104,8 @@ def test_timeline_lists_every_deed_on_the_parcel_by_effective_date(owners, compa
     # Recorded last, in effect before the discharge: listed by legal effect, not by sequence.
     late = deeds.mortgage(parcel, PartyFactory(name="Lê Văn Cường"), on=dt.date(2014, 1, 1))
 
-    entries = selectors.parcel_timeline(parcel.pk)["entries"]
+    with translation.override("en"):
+        entries = selectors.parcel_timeline(parcel.pk)["entries"]
 
     assert [(e["kind"], e["effective_date"]) for e in entries] == [
         ("first_registration", "2001-05-01"),
@@ -115,15 +117,67 @@ def test_timeline_lists_every_deed_on_the_parcel_by_effective_date(owners, compa
     assert entries[3]["sequence"] == late.begun_by_id
     assert entries[3]["sequence"] > entries[4]["sequence"]
     assert [e["summary"] for e in entries] == [
-        "first registration — 2 holders",
-        "transfer (sale) — 2 holders → 1 holder",
-        "mortgage — 1 holder",
-        "mortgage — 1 holder",
-        "mortgage discharge — 1 holder released",
+        "First registration: 2 holders",
+        "Sale: 2 holders → 1 holder",
+        "Mortgage: 1 holder",
+        "Mortgage: 1 holder",
+        "Mortgage discharge: 1 holder released",
     ]
     assert entries[1]["holders_before"] == ["Nguyễn V. A.", "Trần T. B."]
     assert entries[1]["holders_after"] == ["Công ty TNHH Thử"]
     assert entries[3]["holders_after"] == ["Lê V. C."]
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "vi",
+            [
+                "Đăng ký lần đầu: 2 người",
+                "Chuyển nhượng: 2 người → 1 người",
+                "Đăng ký thế chấp: 1 người",
+                "Xóa đăng ký thế chấp: chấm dứt quyền của 1 người",
+                "Tách thửa: thành 2 thửa",
+            ],
+        ),
+        (
+            "ko",
+            [
+                "소유권보존: 2명",  # the first registration of ownership
+                "매매: 2명 → 1명",
+                "근저당권 설정: 1명",
+                "근저당권 말소: 1명 권리 소멸",
+                "분할: 2필지로",
+            ],
+        ),
+        (
+            "en",
+            [
+                "First registration: 2 holders",
+                "Sale: 2 holders → 1 holder",
+                "Mortgage: 1 holder",
+                "Mortgage discharge: 1 holder released",
+                "Subdivision: into 2 parcels",
+            ],
+        ),
+    ],
+)
+def test_history_summaries_are_in_the_asked_language_without_journal_numbers(
+    owners, company, bank, language, expected
+):
+    parcel = ParcelFactory()
+    deeds.register(parcel, [(owners[0], HALF), (owners[1], HALF)], on=dt.date(2001, 5, 1))
+    deeds.transfer(parcel, [(company, Fraction(1))], on=dt.date(2010, 3, 1))
+    mortgage = deeds.mortgage(parcel, bank, on=dt.date(2012, 1, 1))
+    deeds.discharge(mortgage, on=dt.date(2015, 6, 30))
+    deeds.subdivide(parcel, ParcelFactory.create_batch(2), on=dt.date(2020, 1, 1))
+
+    with translation.override(language):
+        summaries = [e["summary"] for e in selectors.parcel_timeline(parcel.pk)["entries"]]
+
+    assert summaries == expected
+    assert not any("#" in summary for summary in summaries)
 
 
 def test_timeline_as_of_a_date_stops_at_that_date(owners, company):
@@ -140,8 +194,9 @@ def test_timeline_as_of_a_date_stops_at_that_date(owners, company):
     assert [e["kind"] for e in timeline["entries"]] == ["first_registration"]
     assert [r["holder"]["name"] for r in timeline["rights"]] == ["Nguyễn V. A.", "Trần T. B."]
 
-    timeline = selectors.parcel_timeline(parcel.pk, as_of=dt.date(2010, 3, 1))
-    assert timeline["entries"][-1]["summary"] == "transfer (gift) — 2 holders → 1 holder"
+    with translation.override("en"):
+        timeline = selectors.parcel_timeline(parcel.pk, as_of=dt.date(2010, 3, 1))
+    assert timeline["entries"][-1]["summary"] == "Gift: 2 holders → 1 holder"
     assert timeline["entries"][-1]["transfer_type"] == "gift"  # for the page's own wording
     assert timeline["entries"][0]["transfer_type"] is None
     assert [r["holder"]["name"] for r in timeline["rights"]] == ["Công ty TNHH Thử"]
@@ -154,15 +209,16 @@ def test_timeline_shows_the_subdivision_that_made_or_retired_the_parcel(owners):
     entry = deeds.subdivide(parent, children, on=dt.date(2020, 1, 1))
     deeds.register(children[0], [(owners[0], Fraction(1))], on=dt.date(2020, 1, 2))
 
-    parent_entries = selectors.parcel_timeline(parent.pk)["entries"]
-    child_entries = selectors.parcel_timeline(children[0].pk)["entries"]
+    with translation.override("en"):
+        parent_entries = selectors.parcel_timeline(parent.pk)["entries"]
+        child_entries = selectors.parcel_timeline(children[0].pk)["entries"]
 
     assert parent_entries[-1]["sequence"] == entry.sequence
-    assert parent_entries[-1]["summary"] == "subdivision — into 2 parcels"
+    assert parent_entries[-1]["summary"] == "Subdivision: into 2 parcels"
     assert parent_entries[-1]["holders_before"] == ["Nguyễn V. A."]
     assert [e["summary"] for e in child_entries] == [
-        f"subdivision — from {parent.identifier}",
-        "first registration — 1 holder",
+        f"Subdivision: from {parent.identifier}",
+        "First registration: 1 holder",
     ]
 
 

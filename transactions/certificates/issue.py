@@ -55,7 +55,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.utils import timezone
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
 
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
 from landinfo.profiles.text import is_invisible, normalize_text
@@ -73,8 +73,9 @@ from transactions.shares import Share
 
 # --- what a certificate shows ----------------------------------------------------------------
 
-# The words a certificate and the verify page print for the register's codes; lazy, so
-# each is read in the language active where it is printed.
+# The words a certificate and the verify page print for the register's codes of rights
+# and holders (those of deeds: transactions.words); lazy, so each is read in the
+# language active where it is printed.
 RIGHT_KINDS = {
     "ownership": pgettext_lazy("right kind", "ownership / land-use right"),
     "mortgage": pgettext_lazy("right kind", "mortgage"),
@@ -86,25 +87,6 @@ HOLDER_KINDS = {
     "organisation": pgettext_lazy("holder kind", "organisation"),
     "state": pgettext_lazy("holder kind", "the State"),
 }
-ENTRY_KINDS = {
-    "first_registration": pgettext_lazy("deed", "first registration"),
-    "transfer": pgettext_lazy("deed", "transfer"),
-    "mortgage": pgettext_lazy("deed", "mortgage"),
-    "discharge": pgettext_lazy("deed", "mortgage discharge"),
-    "subdivision": pgettext_lazy("deed", "subdivision"),
-    "merge": pgettext_lazy("deed", "merge"),
-    "correction": pgettext_lazy("deed", "correction"),
-}
-TRANSFER_TYPES = {
-    "sale": pgettext_lazy("transfer type", "sale"),
-    "gift": pgettext_lazy("transfer type", "gift"),
-    "inheritance": pgettext_lazy("transfer type", "inheritance"),
-}
-
-
-def word(table: Mapping[str, Any], value: str) -> str:
-    """Return the label of `value` in `table`; a value the table does not know yet, as stored."""
-    return str(table.get(value, value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +212,11 @@ class InvalidCode(ValueError):
     """Raised when a code was not issued by this register as it stands; the message says why."""
 
 
+def _unreadable() -> str:
+    """Return why a code that cannot be decoded is refused, in the active language."""
+    return gettext("This is not a certificate code of this register: it cannot be read.")
+
+
 @dataclass(frozen=True, slots=True)
 class CodeFields:
     """What a certificate code states (see the module doc for the layout)."""
@@ -318,17 +305,17 @@ def decode_code(code: str, keys: Mapping[str, Ed25519PublicKey]) -> CodeFields:
     """
     code = pasted_code(code) if len(code) <= 4 * _CODE_SIZE else code
     if len(code) > 2 * _CODE_SIZE or not code.isascii():
-        raise InvalidCode("This is not a certificate code of this register: it cannot be read.")
+        raise InvalidCode(_unreadable())
     try:
         raw = base64.urlsafe_b64decode(code + "=" * (-len(code) % 4))
     except (binascii.Error, ValueError):
-        raise InvalidCode(
-            "This is not a certificate code of this register: it cannot be read."
-        ) from None
+        raise InvalidCode(_unreadable()) from None
     if len(raw) != _CODE_SIZE or raw[0] != CODE_VERSION:
         raise InvalidCode(
-            "This is not a certificate code of this register: it has the wrong length or "
-            "version. Type it again from the certificate, or scan its QR code."
+            gettext(
+                "This is not a certificate code of this register: it has the wrong length or "
+                "version. Type it again from the certificate, or scan its QR code."
+            )
         )
     signed, signature = raw[: _SIGNED.size], raw[_SIGNED.size :]
     (_, key_prefix, flags, parcel_id, sequence, issued, head, record, data, language) = (
@@ -337,14 +324,18 @@ def decode_code(code: str, keys: Mapping[str, Ed25519PublicKey]) -> CodeFields:
     public = next((key for kid, key in keys.items() if bytes.fromhex(kid)[:4] == key_prefix), None)
     if public is None:
         raise InvalidCode(
-            "The code is signed with a key this register does not know: it was not issued "
-            "here, or was altered."
+            gettext(
+                "The code is signed with a key this register does not know: it was not issued "
+                "here, or was altered."
+            )
         )
     try:
         public.verify(signature, MESSAGE_PREFIX + signed)
     except InvalidSignature:
         raise InvalidCode(
-            "The code's signature does not match its content: the code was altered or forged."
+            gettext(
+                "The code's signature does not match its content: the code was altered or forged."
+            )
         ) from None
     return CodeFields(
         key_prefix=key_prefix,
@@ -806,16 +797,20 @@ def _entry_hash_at(fields: CodeFields) -> tuple[str, Verification | None]:
         return "", Verification(
             status="mismatch",
             fields=fields,
-            reason=f"The journal has no entry #{fields.sequence}, which this certificate was "
-            "issued at: the journal was cut short. Report this certificate to the registrar.",
+            reason=gettext(
+                "The journal no longer has the entry this certificate was issued at: the "
+                "journal was cut short. Report this certificate to the registrar."
+            ),
         )
     if bytes.fromhex(head_hash)[:8] != fields.head_prefix:
         return head_hash, Verification(
             status="mismatch",
             fields=fields,
             head_hash=head_hash,
-            reason=f"Journal entry #{fields.sequence} no longer has the hash this certificate "
-            "was issued at: the journal was rewritten. Report this certificate to the registrar.",
+            reason=gettext(
+                "The journal entry this certificate was issued at has changed since: the "
+                "journal was rewritten. Report this certificate to the registrar."
+            ),
         )
     return head_hash, None
 
@@ -841,8 +836,10 @@ def verify_certificate(code: str) -> Verification:
             status="mismatch",
             fields=fields,
             head_hash=head_hash,
-            reason="The rights and history on this certificate do not match the journal at "
-            f"entry #{fields.sequence}. Report this certificate to the registrar.",
+            reason=gettext(
+                "The rights and history on this certificate do not match the journal at the "
+                "entry it was issued at. Report this certificate to the registrar."
+            ),
         )
     profile = get_profile()
     identifier = Parcel.objects.values_list("identifier", flat=True).get(pk=fields.parcel_id)

@@ -12,7 +12,18 @@ certificate), so text is cut into runs by script and each run names its font
 ReportLab cannot embed.
 
 The QR code and the journal position are drawn at the foot of page 1 by the canvas,
-not flowed: a long history must not push the proof onto a later page.
+not flowed: a long history must not push the proof onto a later page. They are the
+document's "details for verification": journal positions, hashes and codes are printed
+there only, never among what a citizen reads (the rights, the history).
+
+What is printed is named as the offices name the document that gives it: in Vietnam a
+"Văn bản cung cấp thông tin đất đai", the land information an office provides from its
+database on request (Decree 101/2024/NĐ-CP on the land information system, and before it
+Circular 34/2014/TT-BTNMT, whose extracts "trích lục bản đồ địa chính" and "trích sao sổ
+địa chính" each give only a part of what is printed here); in Korea the land "부동산종합증명서(토지)", the
+statement of the integrated real-estate record (공간정보관리법 제76조의4). It is neither the
+Vietnamese certificate of land-use rights (Giấy chứng nhận, "sổ đỏ") nor a Korean title
+(등기필정보).
 """
 
 from __future__ import annotations
@@ -56,17 +67,15 @@ from reportlab.platypus import (
 
 from landinfo.dates import register_day, register_moment
 from transactions.certificates.issue import (
-    ENTRY_KINDS,
     HOLDER_KINDS,
     MAP_ASPECT,
     RIGHT_KINDS,
-    TRANSFER_TYPES,
     Certificate,
     CertificateEntry,
     CertificateRight,
     LocationMap,
-    word,
 )
+from transactions.words import co_owned, deed_label, word
 
 # --- fonts ------------------------------------------------------------------------------------
 
@@ -489,7 +498,7 @@ class _Pages:
         self.certificate = certificate
         self.styles = styles
         self.register_name = register_name(certificate.profile)
-        self.position = gettext("Issued at journal entry #%(sequence)s") % {
+        self.position = gettext("Issued at journal entry #%(sequence)s") % {  # in the proof box
             "sequence": certificate.sequence
         }
 
@@ -506,9 +515,10 @@ class _Pages:
         canvas.line(MARGIN_X, top, PAGE_WIDTH - MARGIN_X, top)
         bottom = MARGIN_BOTTOM - 5 * mm
         canvas.line(MARGIN_X, bottom, PAGE_WIDTH - MARGIN_X, bottom)
-        footer = (
-            f"{self.certificate.identifier} · {self.position} · {self.certificate.head_hash[:16]}…"
-        )
+        # The parcel and the moment of issue on every page; the journal's position and
+        # hash only in the verification box of page 1.
+        issued = register_moment(self.certificate.issued_at, self.certificate.language)
+        footer = f"{self.certificate.identifier} · {issued}"
         canvas.setFillColor(_RULE)
         draw_runs(canvas, MARGIN_X, bottom - 4 * mm, footer, 7)
         canvas.restoreState()
@@ -535,6 +545,7 @@ class _Pages:
         link_width = width - 1
         issued = register_moment(certificate.issued_at, certificate.language)
         blocks: list[Paragraph] = [
+            _p(gettext("Details for verification"), styles.label, bold=True),
             _p(
                 gettext(
                     "Scan the code or open the link to check this certificate against the "
@@ -600,7 +611,7 @@ def _identity(certificate: Certificate, styles: _Styles) -> list[Flowable]:
     return [
         _p(register, styles.subtitle),
         Spacer(1, 2 * mm),
-        _p(gettext("Parcel certificate"), styles.title, bold=True),
+        _p(gettext("Land information statement"), styles.title, bold=True),
         Spacer(1, 1 * mm),
         _p(
             certificate.display,
@@ -627,7 +638,7 @@ def _descriptive(certificate: Certificate, styles: _Styles) -> list[Flowable]:
         (gettext("Address"), certificate.address),
         # Province first, as the register names them; the same order in every language.
         (gettext("Administrative unit"), ", ".join(certificate.admin_unit)),
-        (gettext("Land use"), f"{certificate.land_use_code} — {land_use}"),
+        (gettext("Land use"), land_use),  # the name, as the law names it; not its code
         (gettext("Registered area"), format_area(certificate.registered_area, language)),
         (
             gettext("Area computed from the boundary"),
@@ -651,19 +662,18 @@ def _zoning(certificate: Certificate, styles: _Styles) -> list[Flowable]:
     title = _p(gettext("Zoning"), styles.section, bold=True)
     if not certificate.zoning:
         return [title, _p(gettext("None registered"), styles.body)]
-    head = [gettext("Code"), gettext("Zone"), gettext("Plan"), gettext("Share of the parcel")]
+    head = [gettext("Zone"), gettext("Plan"), gettext("Share of the parcel")]
     rows = [[_p(text, styles.head, bold=True) for text in head]]
     for zone in certificate.zoning:
         share = f"{format_number(zone.share * 100, certificate.language, 1)} %"
         rows.append(
             [
-                _p(zone.code, styles.body),
-                _p(zone.name, styles.body),
+                _p(zone.name or zone.code, styles.body),
                 _p(zone.plan, styles.body),
                 _p(share, styles.body),
             ]
         )
-    return [title, _grid(rows, (24 * mm, 62 * mm, 62 * mm, CONTENT_WIDTH - 148 * mm))]
+    return [title, _grid(rows, (80 * mm, 68 * mm, CONTENT_WIDTH - 148 * mm))]
 
 
 def _prices(certificate: Certificate, styles: _Styles) -> list[Flowable]:
@@ -678,7 +688,9 @@ def _prices(certificate: Certificate, styles: _Styles) -> list[Flowable]:
     return [title, _grid(rows, (24 * mm, 60 * mm))]
 
 
-def _right_row(right: CertificateRight, language: str, styles: _Styles) -> list[Flowable]:
+def _right_row(
+    right: CertificateRight, language: str, styles: _Styles, *, shared: bool
+) -> list[Flowable]:
     holder = markup(right.holder.name)
     if right.holder.full:
         holder += " *"
@@ -686,11 +698,10 @@ def _right_row(right: CertificateRight, language: str, styles: _Styles) -> list[
     return [
         _p(word(RIGHT_KINDS, right.kind), styles.body),
         Paragraph(holder, styles.body),
-        _p(right.share, styles.body),
+        _p(right.share if shared and right.kind == "ownership" else "—", styles.body),
         _p(register_day(right.valid_from, language), styles.body),
         _p(register_day(right.valid_to, language), styles.body),
         _p(right.certificate_number or "—", styles.body),
-        _p(f"#{right.begun_by}", styles.body),
     ]
 
 
@@ -723,11 +734,14 @@ def _rights(certificate: Certificate, styles: _Styles) -> list[Flowable]:
         gettext("From"),
         gettext("To"),
         gettext("Certificate no."),
-        gettext("Entry"),
     ]
     rows: list[list[Any]] = [[_p(text, styles.head, bold=True) for text in head]]
-    rows += [_right_row(right, certificate.language, styles) for right in certificate.rights]
-    widths = (28 * mm, 46 * mm, 13 * mm, 20.5 * mm, 20.5 * mm, 27 * mm)
+    shared = co_owned(right.share for right in certificate.rights if right.kind == "ownership")
+    rows += [
+        _right_row(right, certificate.language, styles, shared=shared)
+        for right in certificate.rights
+    ]
+    widths = (30 * mm, 52 * mm, 15 * mm, 22 * mm, 22 * mm)
     flowables.append(_grid(rows, (*widths, CONTENT_WIDTH - sum(widths))))
     if any(right.holder.full for right in certificate.rights):
         flowables.append(_p("* " + gettext("Holder's name shown in full."), styles.small))
@@ -735,9 +749,7 @@ def _rights(certificate: Certificate, styles: _Styles) -> list[Flowable]:
 
 
 def _entry_row(entry: CertificateEntry, language: str, styles: _Styles) -> list[Flowable]:
-    deed = word(ENTRY_KINDS, entry.kind)
-    if entry.transfer_type:
-        deed = f"{deed} ({word(TRANSFER_TYPES, entry.transfer_type)})"
+    deed = deed_label(entry.kind, entry.transfer_type)
     holders = f"{', '.join(entry.holders_before) or '—'} → {', '.join(entry.holders_after) or '—'}"
     parcels = []
     if entry.made_from:
@@ -745,7 +757,6 @@ def _entry_row(entry: CertificateEntry, language: str, styles: _Styles) -> list[
     if entry.made_into:
         parcels.append(gettext("Made into: %(parcels)s") % {"parcels": ", ".join(entry.made_into)})
     return [
-        _p(f"#{entry.sequence}", styles.body),
         _p(register_day(entry.effective_date, language), styles.body),
         _p(deed, styles.body),
         _p(holders, styles.body),
@@ -758,7 +769,6 @@ def _history(certificate: Certificate, styles: _Styles) -> list[Flowable]:
     if not certificate.history:
         return [title, _p(gettext("None registered"), styles.body)]
     head = [
-        gettext("Entry"),
         gettext("Effective"),
         gettext("Deed"),
         gettext("Holders before → after"),
@@ -766,7 +776,7 @@ def _history(certificate: Certificate, styles: _Styles) -> list[Flowable]:
     ]
     rows: list[list[Any]] = [[_p(text, styles.head, bold=True) for text in head]]
     rows += [_entry_row(entry, certificate.language, styles) for entry in certificate.history]
-    widths = (15 * mm, 23 * mm, 32 * mm, 62 * mm)  # "2017.01.05." fits on one line
+    widths = (24 * mm, 38 * mm, 70 * mm)  # "2017. 1. 5." fits on one line
     return [title, _grid(rows, (*widths, CONTENT_WIDTH - sum(widths)))]
 
 
@@ -802,7 +812,7 @@ def _document(buffer: io.BytesIO, certificate: Certificate, pages: _Pages) -> Ba
         rightMargin=MARGIN_X,
         topMargin=MARGIN_TOP,
         bottomMargin=MARGIN_BOTTOM,
-        title=gettext("Parcel certificate") + f" {certificate.identifier}",
+        title=gettext("Land information statement") + f" {certificate.identifier}",
         author=pages.register_name,
         subject=certificate.verify_url,
         lang=certificate.language,

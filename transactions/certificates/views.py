@@ -15,19 +15,17 @@ from django.views.decorators.http import require_GET
 
 from landinfo.security import rate_limited
 from transactions.certificates.issue import (
-    ENTRY_KINDS,
     HOLDER_KINDS,
     LANGUAGES,
     RIGHT_KINDS,
-    TRANSFER_TYPES,
     Verification,
     issue_certificate,
     pasted_code,
     verify_certificate,
-    word,
 )
 from transactions.certificates.pdf import render_pdf
 from transactions.transparency.proofs import entry_proof
+from transactions.words import co_owned, deed_label, word
 
 # What a verification answers with: the certificate holds (200), the journal disagrees
 # with a code the register signed (409: an integrity alarm), or it is no code of ours (400).
@@ -105,6 +103,7 @@ def verify(request: HttpRequest, code: str = "") -> HttpResponse:
             ),
         )
     status = _STATUS[verification.status]
+    shared = co_owned(right.share for right in verification.rights if right.kind == "ownership")
     if request.GET.get("format") == "json" or "application/json" in request.headers.get(
         "Accept", ""
     ):
@@ -118,7 +117,7 @@ def verify(request: HttpRequest, code: str = "") -> HttpResponse:
             "rights": [
                 {
                     "kind": word(RIGHT_KINDS, right.kind),
-                    "share": right.share,
+                    "share": right.share if shared and right.kind == "ownership" else "—",
                     "holder": right.holder.name,
                     "holder_kind": word(HOLDER_KINDS, right.holder.kind),
                     "valid_from": right.valid_from,
@@ -129,26 +128,17 @@ def verify(request: HttpRequest, code: str = "") -> HttpResponse:
             "history": [
                 {
                     "sequence": entry.sequence,
-                    "kind": _entry_label(entry.kind, entry.transfer_type),
+                    "kind": deed_label(entry.kind, entry.transfer_type),
                     "effective_date": entry.effective_date,
                 }
                 for entry in verification.history
             ],
-            "later": [
-                entry | {"label": _entry_label(entry["kind"], None)} for entry in verification.later
-            ],
+            "later": [entry | {"label": deed_label(entry["kind"])} for entry in verification.later],
             # For the page's script (tlog-verify.js), which checks the proof itself.
             "transparency": transparency,
         },
         status=status,
     )
-
-
-def _entry_label(kind: str, transfer_type: str | None) -> str:
-    label = word(ENTRY_KINDS, kind)
-    if transfer_type:
-        return f"{label} · {word(TRANSFER_TYPES, transfer_type)}"
-    return label
 
 
 def _as_json(verification: Verification, transparency: dict[str, Any] | None) -> dict[str, Any]:

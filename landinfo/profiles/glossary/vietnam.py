@@ -268,7 +268,7 @@ GLOSSARY = Glossary(
             source=f"{LAND_LAW}, Điều 3; {CIRCULAR_10} (mẫu Giấy chứng nhận)",
             avoid=("sổ đỏ", "sổ hồng"),
             note="Only the State's certificate is a Giấy chứng nhận; what LandInfo prints is "
-            "an extract (trích lục). “Sổ đỏ”, “sổ hồng” are the street's words.",
+            "a văn bản cung cấp thông tin đất đai. “Sổ đỏ”, “sổ hồng” are the street's words.",
         ),
         Term(
             english=("certificate serial", "serial number"),
@@ -304,13 +304,16 @@ GLOSSARY = Glossary(
                 "certificate code",
                 "printed certificate",
                 "valid certificate",
+                "land information statement",
             ),
-            term="trích lục bản đồ địa chính",
-            accepted=("trích lục",),
-            source=f"{CIRCULAR_10}; {DECREE_101} (cung cấp thông tin, dữ liệu đất đai)",
-            avoid=("Giấy trích lục thông tin thửa đất", "Giấy chứng nhận (PDF)"),
-            note="The extract a citizen is given of one parcel: its plan, description, "
-            "land users and changes. It is not the Giấy chứng nhận.",
+            term="văn bản cung cấp thông tin đất đai",
+            accepted=("văn bản",),
+            source=f"{DECREE_101} (cung cấp thông tin, dữ liệu đất đai); before it, Thông tư "
+            "34/2014/TT-BTNMT",
+            avoid=("Giấy trích lục thông tin thửa đất", "Giấy chứng nhận (PDF)", "trích lục"),
+            note="What a citizen is given of one parcel from the land database: its description, "
+            "land users, rights and changes. A trích lục bản đồ địa chính or a trích sao sổ địa "
+            "chính each give only a part of it; it is not the Giấy chứng nhận.",
         ),
         Term(
             english=("journal",),

@@ -44,13 +44,6 @@
     unused: gettext("Unused land"),
     defence: gettext("Defence and security"),
   };
-  const RIGHT_KINDS = {
-    // Vietnam grants land-use rights, Korea registers ownership: one kind, two names.
-    ownership: config.profile.key === "vn" ? gettext("Land-use right") : gettext("Ownership"),
-    mortgage: gettext("Mortgage"),
-    lease: gettext("Lease"),
-    easement: gettext("Easement"),
-  };
   const HOLDER_KINDS = {
     person: gettext("Person"),
     organisation: gettext("Organisation"),
@@ -68,10 +61,12 @@
     correction: gettext("Correction"),
   };
 
-  const TRANSFER_TYPES = {
-    sale: gettext("Sale"),
-    gift: gettext("Gift"),
-    inheritance: gettext("Inheritance"),
+  // A transfer as the office names the deed (transactions.words.TRANSFER_DEEDS): "Chuyển
+  // nhượng", "소유권 이전(매매)".
+  const TRANSFER_DEEDS = {
+    sale: pgettext("deed", "Transfer by sale"),
+    gift: pgettext("deed", "Transfer by gift"),
+    inheritance: pgettext("deed", "Transfer by inheritance"),
   };
 
   const numberFormat = new Intl.NumberFormat(LANG, { maximumFractionDigits: 1 });
@@ -472,12 +467,11 @@
       const use = parcel.land_use;
       const name = LANG === "en" ? use.name_en || use.name : use.name || use.name_en;
       const group = use.group || landUse(use.code).group;
+      // The name the land law gives the use ("Đất ở tại đô thị", "대"), not its code.
       fact(
         gettext("Land use"),
         h("span", { class: "swatch", style: { background: GROUP_COLOURS[group] || GROUP_COLOURS.unused }, "aria-hidden": "true" }),
-        h("strong", {}, use.code),
-        " ",
-        name || landUseName(use.code)
+        h("strong", { id: "sheet-land-use" }, name || landUseName(use.code))
       );
     }
     const registered = Number(parcel.registered_area);
@@ -491,7 +485,7 @@
         ? h("span", { class: Math.abs(difference) > 0.05 ? "delta delta-large" : "delta" }, " (" + (difference > 0 ? "+" : "") + percentFormat.format(difference) + ")")
         : null
     );
-    if (parcel.valid_from) fact(gettext("Exists since"), formatDate(parcel.valid_from));
+    if (parcel.valid_from) fact(gettext("In the register since"), formatDate(parcel.valid_from));
     if (parcel.as_of) fact(gettext("Register as of"), formatDate(parcel.as_of));
 
     const parts = [facts];
@@ -536,7 +530,7 @@
         h(
           "p",
           { class: "sheet-certificate" },
-          h("a", { id: "certificate-link", href: withQuery(urls.certificate(parcel.id), { lang: LANG.split("-")[0] }), target: "_blank", rel: "noopener" }, gettext("Certificate (PDF)")),
+          h("a", { id: "certificate-link", href: withQuery(urls.certificate(parcel.id), { lang: LANG.split("-")[0] }), target: "_blank", rel: "noopener" }, gettext("Land information statement (PDF)")),
           h("span", { class: "muted small" }, " · " + gettext("with a QR code anyone can check"))
         )
       );
@@ -569,7 +563,7 @@
                 return h(
                   "li",
                   {},
-                  h("div", { class: "share-label" }, h("span", {}, h("strong", {}, zone.code), " ", zone.name), h("span", { class: "share-value" }, percentFormat.format(share))),
+                  h("div", { class: "share-label" }, h("span", { title: zone.code }, h("strong", {}, zone.name || zone.code)), h("span", { class: "share-value" }, percentFormat.format(share))),
                   h("div", { class: "bar", role: "presentation" }, h("span", { style: { width: width.toFixed(1) + "%" } })),
                   zone.plan ? h("div", { class: "muted small" }, zone.plan) : null
                 );
@@ -598,32 +592,7 @@
       )
     );
 
-    const rights = parcel.rights || [];
-    parts.push(
-      section(
-        parcel.as_of ? named(gettext("Rights on %(date)s"), { date: formatDate(parcel.as_of) }) : gettext("Current rights"),
-        rights.length
-          ? h(
-              "ul",
-              { class: "rights" },
-              rights.map((right) =>
-                h(
-                  "li",
-                  {},
-                  h("div", {}, h("strong", {}, RIGHT_KINDS[right.kind] || right.kind), right.share ? h("span", { class: "share-chip" }, right.share) : null),
-                  h(
-                    "div",
-                    {},
-                    right.holder ? right.holder.name : "—",
-                    right.holder && right.holder.kind ? h("span", { class: "muted" }, " · " + (HOLDER_KINDS[right.holder.kind] || right.holder.kind)) : null
-                  ),
-                  right.valid_from ? h("div", { class: "muted small" }, named(gettext("since %(date)s"), { date: formatDate(right.valid_from) })) : null
-                )
-              )
-            )
-          : h("p", { class: "muted" }, gettext("No right is registered on this parcel."))
-      )
-    );
+    parts.push(rightsSection(parcel));
 
     const parents = parcel.parents || [];
     const children = parcel.children || [];
@@ -639,9 +608,85 @@
 
     elements.history = h("div", { class: "history", "data-state": "loading" }, h("p", { class: "muted" }, gettext("Loading…")));
     parts.push(section(gettext("History of deeds"), elements.history));
+    parts.push(proofFold(parcel));
 
     elements.body.replaceChildren(...parts);
     elements.body.scrollTop = 0;
+  }
+
+  /**
+   * Return the section of who holds the land and what burdens it, as the land office
+   * writes them: the land users (Vietnam) or owners (Korea) with their shares only when
+   * they hold the land together, then each burden in a sentence ("Đang thế chấp tại
+   * <bank>, đăng ký ngày <date>"; "근저당권 설정: <bank>, <date> 등기"), not as a holder.
+   */
+  function rightsSection(parcel) {
+    const rights = parcel.rights || [];
+    const holders = rights.filter((right) => right.kind === "ownership");
+    const burdens = rights.filter((right) => right.kind !== "ownership");
+    // A share is printed for co-ownership only, as on the certificate and the statement
+    // (transactions.words.co_owned): a sole holder's "1/1" says nothing.
+    const shared = holders.length > 1 || holders.some((right) => right.share && right.share !== "1/1");
+    const title = config.profile.key === "vn" ? gettext("Land users") : gettext("Owners");
+    return section(
+      parcel.as_of ? named(gettext("%(title)s on %(date)s"), { title: title, date: formatDate(parcel.as_of) }) : title,
+      holders.length
+        ? h(
+            "ul",
+            { class: "rights", id: "sheet-holders" },
+            holders.map((right) =>
+              h(
+                "li",
+                {},
+                h(
+                  "div",
+                  {},
+                  h("strong", {}, right.holder ? right.holder.name : "—"),
+                  shared && right.share ? h("span", { class: "share-chip", title: gettext("Share") }, right.share) : null,
+                  right.holder && right.holder.kind ? h("span", { class: "muted" }, " · " + (HOLDER_KINDS[right.holder.kind] || right.holder.kind)) : null
+                ),
+                right.valid_from ? h("div", { class: "muted small" }, named(gettext("since %(date)s"), { date: formatDate(right.valid_from) })) : null
+              )
+            )
+          )
+        : h("p", { class: "muted" }, config.profile.key === "vn" ? gettext("No land user is registered on this parcel.") : gettext("No owner is registered on this parcel.")),
+      burdens.length ? h("ul", { class: "burdens", id: "sheet-burdens" }, burdens.map((right) => h("li", {}, burdenText(right)))) : null
+    );
+  }
+
+  // A burden in one sentence, the holder named and the day it was registered.
+  const BURDEN_SENTENCES = {
+    mortgage: gettext_noop("Mortgaged to %(holder)s, registered on %(date)s"),
+    lease: gettext_noop("Leased to %(holder)s, registered on %(date)s"),
+    easement: gettext_noop("Easement for %(holder)s, registered on %(date)s"),
+  };
+
+  function burdenText(right) {
+    const holder = right.holder ? right.holder.name : "—";
+    const sentence = BURDEN_SENTENCES[right.kind];
+    if (!sentence) return right.kind + ": " + holder; // a kind this page does not know yet
+    return named(gettext(sentence), { holder: holder, date: formatDate(right.valid_from) });
+  }
+
+  /**
+   * Return the sheet's "Details for verification": the codes and journal positions a
+   * citizen does not read, for whoever checks the register (the parcel's identifier,
+   * its land-use code, the journal entries of its deeds). Closed until asked for.
+   */
+  function proofFold(parcel) {
+    const facts = h("dl", { class: "facts proof-facts" });
+    const fact = (term, value) => facts.append(h("dt", {}, term), h("dd", {}, value));
+    fact(gettext("Parcel identifier"), h("code", {}, parcel.identifier));
+    if (parcel.land_use) fact(gettext("Land-use code"), h("code", {}, parcel.land_use.code));
+    if (parcel.last_entry) fact(gettext("Last journal entry on the parcel"), "#" + parcel.last_entry);
+    elements.proofEntries = h("dd", { id: "sheet-proof-entries" }, "…");
+    facts.append(h("dt", {}, gettext("Journal entries of the deeds")), elements.proofEntries);
+    return h(
+      "details",
+      { class: "sheet-section proof-fold", id: "sheet-proof" },
+      h("summary", {}, gettext("Details for verification")),
+      facts
+    );
   }
 
   /**
@@ -684,6 +729,11 @@
     const entries = (history.entries || []).slice().sort((a, b) => b.sequence - a.sequence);
     box.dataset.state = "ready";
     box.dataset.asOf = history.as_of || "";
+    if (elements.proofEntries) {
+      elements.proofEntries.textContent = entries.length
+        ? entries.map((entry) => "#" + entry.sequence + " " + entryLabel(entry) + " (" + formatDate(entry.effective_date) + ")").join("; ")
+        : "—";
+    }
     if (!entries.length) {
       box.replaceChildren(h("p", { class: "muted" }, gettext("No deed is recorded for this parcel.")));
       return;
@@ -699,7 +749,7 @@
             "li",
             { class: "timeline-entry kind-" + entry.kind },
             h("div", { class: "timeline-date" }, h("time", { datetime: entry.effective_date }, formatDate(entry.effective_date))),
-            h("div", { class: "timeline-kind" }, entryLabel(entry), h("span", { class: "muted small" }, " · #" + entry.sequence)),
+            h("div", { class: "timeline-kind" }, entryLabel(entry)),
             before || after ? h("div", { class: "timeline-holders" }, before ? before + " → " : "", after || "—") : null,
             entry.recorded_at ? h("div", { class: "muted small", title: formatMoment(entry.recorded_at) }, named(gettext("recorded %(date)s"), { date: formatDate(entry.recorded_at) })) : null
           );
@@ -710,12 +760,10 @@
 
   /**
    * Return what a deed was, in the page's language: its kind and, for a transfer, its
-   * type. (The API's `summary` is an English sentence for API users.)
+   * type.
    */
   function entryLabel(entry) {
-    const label = ENTRY_KINDS[entry.kind] || entry.kind;
-    const type = entry.transfer_type && TRANSFER_TYPES[entry.transfer_type];
-    return type ? label + " · " + type : label;
+    return TRANSFER_DEEDS[entry.transfer_type] || ENTRY_KINDS[entry.kind] || entry.kind;
   }
 
   async function loadHistory(id, sequence, signal) {
@@ -1092,7 +1140,7 @@
         { class: "option-main" },
         h("strong", {}, result.display || result.identifier),
         result.retired ? h("span", { class: "badge badge-retired" }, gettext("Retired")) : null,
-        result.land_use ? h("span", { class: "option-use", title: result.land_use.name }, result.land_use.code) : null
+        result.land_use ? h("span", { class: "option-use", title: result.land_use.code }, landUseName(result.land_use.code)) : null
       ),
       h("div", { class: "option-matched" }, marked(matched, matchedSpans(matched, typed, result.quality === "prefix"))),
       h("div", { class: "option-details" }, details.flatMap((detail, i) => (i ? [" · ", detail] : [detail])))
@@ -1294,6 +1342,7 @@
       asOfInput: byId("as-of-input"),
       asOfClear: byId("as-of-clear"),
       history: null,
+      proofEntries: null,
     });
   }
 

@@ -183,9 +183,11 @@ def get_certificate(client, parcel: Parcel, language: str):
     return response
 
 
-def verify(client, link_or_code: str):
+def verify(client, link_or_code: str, language: str | None = None):
+    """Return the register's JSON verdict on a code, in `language` (else the register's)."""
     path = urlsplit(link_or_code).path if "/" in link_or_code else f"/verify/{link_or_code}"
-    return client.get(path, HTTP_ACCEPT="application/json")
+    headers = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
+    return client.get(path, HTTP_ACCEPT="application/json", **headers)
 
 
 # --- what is printed --------------------------------------------------------------------------
@@ -204,8 +206,8 @@ def test_certificate_of_a_shared_mortgaged_parcel_prints_every_field(client, reg
         _display(parcel),  # "tờ 1 thửa N", "12"
         "Số 12 Phố Huế",
         "Phường Tràng Tiền",
-        parcel.land_use,
-        "R1",
+        _land_use_name(parcel.land_use, language),
+        "Đất ở đô thị",  # the zone's name
         "QH-2030",
         "Nguyễn V. A.",  # masked for the public
         "Trần T. B.",
@@ -216,11 +218,25 @@ def test_certificate_of_a_shared_mortgaged_parcel_prints_every_field(client, reg
     assert "Nguyễn Văn An" not in text and "Trần Thị Bình" not in text
     for number in ("61000000", "65500000", "2024", "2025", str(int(parcel.registered_area))):
         assert number in digits, f"{number} missing from the {language} certificate"
-    for entry in certificate.history:
-        assert f"#{entry.sequence}" in text or str(entry.sequence) in text
     assert len(certificate.history) == 2  # first registration and mortgage
+    # Codes are names: the land use's and the zone's codes are not printed.
+    if not parcel.land_use.isdigit():  # a Korean "01" could be any number on the page
+        assert not re.search(rf"\b{parcel.land_use}\b", text)
+    assert not re.search(r"\bR1\b", text)
+    # The journal's position and hash are printed once, in the verification box: the
+    # rights and the history name no journal entry.
+    assert re.findall(r"#\d+", text) == [f"#{certificate.fields.sequence}"]
     assert certificate.head_hash in flat
-    assert str(certificate.fields.sequence) in text
+    assert flat.count(certificate.head_hash[:16]) == 1
+
+
+def _land_use_name(code: str, language: str) -> str:
+    """Return the name a certificate in `language` prints for the land use `code`."""
+    from landinfo.profiles import get_profile
+
+    profile = get_profile()
+    (land_use,) = (use for use in profile.land_uses if use.code == code)
+    return land_use.name if language == profile.default_language else land_use.name_en
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -264,7 +280,7 @@ def certificates_title(language: str) -> str:
     from django.utils import translation
 
     with translation.override(language):
-        return translation.gettext("Parcel certificate")
+        return translation.gettext("Land information statement")
 
 
 # --- the code ----------------------------------------------------------------------------------
@@ -319,6 +335,60 @@ def test_certificate_issued_before_a_transfer_is_superseded_after_it(client, reg
     assert verify(client, new_link).json()["status"] == "current"
 
 
+_FOLD = re.compile(r'<details class="[^"]*proof-fold[^"]*".*?</details>', re.S)
+_SCRIPTS = re.compile(r"<script\b.*?</script>", re.S)
+_JOURNAL_NUMBER = re.compile(r"#\d+")
+_HEX = re.compile(r"\b[0-9a-f]{16,}\b")
+
+
+def _outside_the_fold(html: str) -> tuple[str, str]:
+    """Return what a person reads of the verify page with its "Details for verification"
+    fold closed, and the fold."""
+    (fold,) = _FOLD.findall(html)
+    return _SCRIPTS.sub("", html.replace(fold, "")), fold
+
+
+@pytest.mark.parametrize(
+    ("language", "fold_title", "superseded_words"),
+    [
+        ("vi", "Chi tiết để kiểm chứng", "hãy đề nghị cấp văn bản mới"),
+        ("ko", "검증 세부 정보", "새 증명서를 발급받으세요"),
+    ],
+)
+def test_verify_page_keeps_journal_numbers_and_hashes_in_the_verification_fold(
+    client, register, notary, language, fold_title, superseded_words
+):
+    link = qr_link(get_certificate(client, register.shared, language).content)
+    code = link.rsplit("/", 1)[-1]
+    fields = certificates.decode_code(code, checkpoints.public_keys())
+    entry = services.record_transfer(
+        parcel_id=register.shared.pk,
+        transferors=holders_now(register.shared.pk),
+        recipients=[(person("Hoàng Văn Em"), Fraction(1))],
+        transfer_type="sale",
+        price=5_000_000_000,
+        deed=deed(notary, register.shared.pk, dt.date(2025, 2, 3)),
+    )
+    html = client.get(urlsplit(link).path, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    readable, fold = _outside_the_fold(html)
+
+    assert superseded_words in readable
+    assert "Ngân hàng TMCP Mẫu" in readable and "Nguyễn V. A." in readable
+    assert _JOURNAL_NUMBER.findall(readable) == []
+    assert _HEX.findall(readable) == []
+    assert register.shared.identifier not in readable  # the parcel is named by its lot
+    # Whoever checks finds every number in the fold: the position, its hash, the entries
+    # of the rights and deeds, the deed recorded since, and the code itself.
+    assert fold_title in fold
+    head_hash = certificates.verify_certificate(code).head_hash
+    assert head_hash[:16] == fields.head_prefix.hex()
+    for number in (f"#{fields.sequence}", head_hash, f"#{entry.sequence}", code):
+        assert number in fold, number
+    rights = Right.objects.filter(parcel=register.shared, begun_by__sequence__lte=fields.sequence)
+    for right in rights:
+        assert f"#{right.begun_by_id}" in fold
+
+
 def test_deeds_on_other_parcels_do_not_supersede_a_certificate(client, register, notary):
     link = qr_link(get_certificate(client, register.merged, "vi").content)
     services.record_mortgage(
@@ -361,26 +431,36 @@ def test_code_signed_by_another_key_is_refused(client, register):
     impostor = Ed25519PrivateKey.generate()
     own_prefix = bytes.fromhex(checkpoints.key_id(impostor.public_key()))[:4]
     forged = certificates.encode_code(dataclasses.replace(genuine, key_prefix=own_prefix), impostor)
-    body = verify(client, forged).json()
+    body = verify(client, forged, "vi").json()
     assert body["status"] == "invalid"
-    assert "key this register does not know" in body["reason"]
+    assert "khóa mà Văn phòng đăng ký này không biết" in body["reason"]  # in the asked language
+    assert "key this register does not know" in verify(client, forged, "en").json()["reason"]
     # Under the register's key prefix, the impostor's signature does not match.
-    body = verify(client, certificates.encode_code(genuine, impostor)).json()
-    assert body["status"] == "invalid" and "signature does not match" in body["reason"]
+    body = verify(client, certificates.encode_code(genuine, impostor), "ko").json()
+    assert body["status"] == "invalid" and "서명이 내용과 일치하지 않습니다" in body["reason"]
 
 
 def test_signed_code_whose_journal_entry_has_another_hash_is_a_mismatch(client, register, key):
     genuine = certificates.decode_code(_codes(client, register.shared), checkpoints.public_keys())
     rewritten = dataclasses.replace(genuine, head_prefix=bytes(8))
-    answer = verify(client, certificates.encode_code(rewritten, key))
+    answer = verify(client, certificates.encode_code(rewritten, key), "vi")
     assert answer.status_code == 409
     assert answer.json()["status"] == "mismatch"
-    assert "rewritten" in answer.json()["reason"]
+    assert "sổ nhật ký đã bị viết lại" in answer.json()["reason"]
+    assert (
+        "rewritten"
+        in verify(client, certificates.encode_code(rewritten, key), "en").json()["reason"]
+    )
     # The page shows what the code states, not what the changed journal now holds.
     page = client.get(f"/verify/{certificates.encode_code(rewritten, key)}").content.decode()
     assert f"{bytes(8).hex()}…" in page and answer.json()["head_hash"] not in page
     beyond = dataclasses.replace(genuine, sequence=genuine.sequence + 1000)
-    assert "cut short" in verify(client, certificates.encode_code(beyond, key)).json()["reason"]
+    assert (
+        "cut short" in verify(client, certificates.encode_code(beyond, key), "en").json()["reason"]
+    )
+    assert (
+        "bị cắt bớt" in verify(client, certificates.encode_code(beyond, key), "vi").json()["reason"]
+    )
 
 
 def test_rights_changed_behind_the_journal_make_a_certificate_a_mismatch(client, register):
