@@ -146,8 +146,8 @@ def test_timeline_lists_every_deed_on_the_parcel_by_effective_date(owners, compa
             [
                 "소유권보존: 2명",  # the first registration of ownership
                 "매매: 2명 → 1명",
-                "근저당권 설정: 1명",
-                "근저당권 말소: 1명 권리 소멸",
+                "근저당권설정: 1명",
+                "근저당권말소: 1명 권리 소멸",
                 "분할: 2필지로",
             ],
         ),
