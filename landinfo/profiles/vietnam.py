@@ -31,6 +31,7 @@ from landinfo.profiles.base import (
     UsualCRS,
     _Area,
 )
+from landinfo.profiles.survey_crs import VN_SURVEY_CRS, vn_survey_crs_of_province
 from landinfo.profiles.text import (
     MAX_INPUT_LENGTH,
     compact_number,
@@ -527,6 +528,11 @@ class VietnamProfile(JurisdictionProfile):
     search_example = "to 12 thua 345 · Số 12 Phố Huế"
     land_uses = _LAND_USES
     usual_crs = _USUAL_CRS
+    survey_crs = VN_SURVEY_CRS
+
+    def survey_crs_of_province(self, code: str) -> tuple[int, ...]:
+        return vn_survey_crs_of_province(code)
+
     added_land = _ADDED_LAND
     # Cadastral map scales (Circular 25/2014/TT-BTNMT art. 7): 1:200 and 1:500 for city
     # centres, 1:1000 for towns and villages, 1:2000 to 1:10000 for fields and forest.
