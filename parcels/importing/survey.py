@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -338,11 +339,12 @@ def read_dxf(data: bytes, *, layer: str = "", max_vertices: int) -> list[Surveye
     chosen = _dxf_layer(boundaries, layer.strip())
     parcels = []
     for number, (handle, polygon) in enumerate(chosen, 1):
-        where = _("polyline %(number)s (handle %(handle)s)") % {
-            "number": number,
-            "handle": handle,
-        }
-        vertices = shapely.get_num_coordinates(polygon) - 1
+        where = (
+            _("polyline %(number)s (handle %(handle)s)") % {"number": number, "handle": handle}
+            if handle
+            else _("polyline %(number)s") % {"number": number}
+        )
+        vertices = int(shapely.get_num_coordinates(polygon)) - 1
         if vertices > max_vertices:
             raise SurveyFileError(
                 _(
@@ -381,10 +383,18 @@ def _dxf_entities(data: bytes) -> list[tuple[Any, str, str, str, str]]:
     previous = {name: pyogrio.get_gdal_config_option(name) for name in _DXF_OPTIONS}
     pyogrio.set_gdal_config_options(_DXF_OPTIONS)
     try:
-        meta, _fids, wkb, columns = pyogrio.raw.read(data, layer="entities")
-    except (DataSourceError, DataLayerError, FieldError, GeometryError, ValueError) as error:
+        with warnings.catch_warnings():
+            # GDAL's remarks on a drawing ("Non closed ring detected" for a 3D face) are
+            # not the officer's concern: what is taken from it is checked below.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            meta, _fids, wkb, columns = pyogrio.raw.read(data, layer="entities")
+    except (DataSourceError, DataLayerError, FieldError, GeometryError, ValueError):
+        # GDAL's reason names its memory file and drivers: nothing the officer can act on.
         raise SurveyFileError(
-            _("The DXF drawing cannot be read: %(error)s") % {"error": str(error)[:200]}
+            _(
+                "The DXF drawing cannot be read; save it again from the CAD program as an "
+                "ASCII DXF (R12 to 2018)."
+            )
         ) from None
     finally:
         pyogrio.set_gdal_config_options(previous)
@@ -415,10 +425,9 @@ def _closed_polyline(geometry: Any, classes: str) -> Any:
         return None
     if classes and not any(marker in classes for marker in _POLYLINE_CLASSES):
         return None
-    kind = shapely.get_type_id(geometry)
-    if kind == 3:  # a closed polyline GDAL already read as a polygon
-        return geometry
-    if kind != 1:
+    # GDAL reads a polyline as a line string, closed or not; a polygon comes from a 3D
+    # face, a solid, a hatch or a mesh (which an R12 file does not mark), never a parcel.
+    if shapely.get_type_id(geometry) != 1:
         return None
     coordinates = shapely.get_coordinates(geometry)
     if len(coordinates) < 4 or not np.array_equal(coordinates[0], coordinates[-1]):
@@ -464,16 +473,26 @@ def _dxf_layer(boundaries: dict[str, list[tuple[str, Any]]], layer: str) -> list
 def _land_use_inside(polygon: Any, texts: Sequence[tuple[Any, str]]) -> str:
     """Return the one land-use code the drawing writes inside `polygon`, or ""."""
     profile = get_profile()
+    # Korean cadastral maps write the land category's symbol after the lot number
+    # ("123-4대", 공간정보관리법 시행규칙 제64조); Vietnamese ones the code ("ODT").
+    symbols = {symbol: code for code, symbol in getattr(profile, "land_use_symbols", {}).items()}
     codes = set()
     for point, text in texts:
         if not polygon.contains(point):
             continue
         for word in re.split(r"[\s/,;]+", text):
+            lot = _LOT_AND_SYMBOL.fullmatch(word)
+            if lot is not None and lot["symbol"] in symbols:
+                codes.add(symbols[lot["symbol"]])
+                continue
             try:
                 codes.add(profile.parse_land_use(word))
             except UnknownLandUse:
                 continue
     return codes.pop() if len(codes) == 1 else ""
+
+
+_LOT_AND_SYMBOL = re.compile(r"(?:산\s*)?[0-9]+(?:-[0-9]+)?(?P<symbol>\D)")
 
 
 # --- placement ----------------------------------------------------------------------------
