@@ -20,6 +20,9 @@ from landinfo.profiles.survey_crs import (
 )
 from parcels.importing import survey
 
+# The files are read alike in both profiles (X the northing in both countries' practice).
+pytestmark = pytest.mark.every_profile
+
 LIMITS = {"max_parcels": 200, "max_vertices": 1000}
 
 # Two 10 m × 12 m lots side by side in VN-2000 / TM-3 105°30′ (northing X, easting Y).
@@ -199,7 +202,6 @@ def inside(lot: list[tuple[float, float]]) -> shapely.Point:
     return shapely.Polygon([(y, x) for x, y in lot]).centroid
 
 
-@pytest.mark.every_profile
 def test_a_dxf_gives_the_closed_polylines_of_its_parcel_layer_and_the_land_use_inside(
     tmp_path,
 ):
