@@ -9,6 +9,7 @@ the API (transactions.deeds.submit). The register's own refusals come from the s
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
@@ -551,6 +552,11 @@ class SubdivisionForm(DeedForm):
         max_length=255,
         help_text=_("Only for a DXF drawing with closed polylines on several layers."),
     )
+    land_uses = forms.CharField(
+        label=_("Land uses of the new parcels"),
+        required=False,
+        max_length=2000,
+    )
     tolerance_m2 = forms.DecimalField(
         label=_("Tolerance (m²)"),
         required=False,
@@ -564,6 +570,23 @@ class SubdivisionForm(DeedForm):
         super().__init__(*args, **kwargs)
         field = cast(forms.TypedChoiceField, self.fields["crs"])
         field.choices = [("", _("Choose the coordinate system")), *survey_crs_choices()]
+        codes = [use.code for use in get_profile().land_uses[:2]]
+        self.fields["land_uses"].help_text = _(
+            "In the order of the file, separated by commas, e.g. %(example)s. Empty: what "
+            "the file writes in each parcel, or else the parcel's land use."
+        ) % {"example": ", ".join(codes)}
+
+    def clean_land_uses(self) -> list[str]:
+        """Return the codes typed, one per new parcel, or [] when none are."""
+        text = self.cleaned_data.get("land_uses") or ""
+        codes = [part for part in re.split(r"[,;\s]+", text) if part]
+        try:
+            return [get_profile().parse_land_use(code) for code in codes]
+        except UnknownLandUse as unknown:
+            raise forms.ValidationError(
+                _("%(code)s is not a land-use code of the list.")
+                % {"code": quote_input(unknown.text)}
+            ) from None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -585,6 +608,8 @@ class SubdivisionForm(DeedForm):
             text = self._geojson_text(upload, content)
             if text is not None:
                 self._read_geojson(data, text)
+            if "children" in data:
+                self._set_land_uses(data)
             return data
         if upload and file_format == survey.COORDINATES:
             # Keep what was read, so the re-shown form still has it if the deed is refused.
@@ -611,7 +636,26 @@ class SubdivisionForm(DeedForm):
             )
             return data
         data["children"] = survey_children(parcels)
+        self._set_land_uses(data)
         return data
+
+    def _set_land_uses(self, data: dict[str, Any]) -> None:
+        """Give the new parcels the land uses typed, one each, in the order of the file."""
+        codes = data.get("land_uses") or []
+        if not codes:
+            return
+        if len(codes) != len(data["children"]):
+            self.add_error(
+                "land_uses",
+                _(
+                    "%(given)s land uses for %(count)s new parcels: give one for each, in "
+                    "the order of the file, or none."
+                )
+                % {"given": len(codes), "count": len(data["children"])},
+            )
+            return
+        for child, code in zip(data["children"], codes, strict=True):
+            child["land_use"] = code
 
     def _keep_text(self, text: str) -> None:
         self.data = data_copy = cast(QueryDict, self.data).copy()

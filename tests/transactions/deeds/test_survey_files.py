@@ -276,3 +276,19 @@ def test_the_schema_documents_the_survey_file(client):
     survey = schema["components"]["schemas"]["SurveyFile"]
     assert set(survey["properties"]) == {"format", "content", "layer"}
     assert "X the northing" in survey["description"]
+
+
+@pytest.mark.every_profile
+def test_the_form_asks_the_land_uses_a_list_does_not_give(client, notary, parcel):
+    client.force_login(notary)
+    codes = [use.code for use in get_profile().land_uses[-2:]]
+    text = trich_do(halves(parcel, survey_crs()))
+    fields = {"crs": survey_crs(), "children_text": text, "land_uses": codes[0]}
+    response = client.post(URL, form(client, parcel, **fields))
+    assert response.status_code == 422
+    assert "1 land uses for 2 new parcels" in problems(response)
+
+    fields["land_uses"] = f" {codes[0].lower()} ;{codes[1]}"  # as people type them
+    response = client.post(URL, form(client, parcel, **fields))
+    assert response.status_code == 302, problems(response)
+    assert [child.land_use for child in children_of(parcel)] == codes
