@@ -542,6 +542,9 @@ class SubdivisionSerializer(_OnParcel):
             raise serializers.ValidationError(
                 {given: [f"A subdivision makes 2 to {MAX_CHILDREN} parcels."]}
             )
+        # First what would place boundaries that miss the parcel (metres read as degrees
+        # included), then GDAL's word on those it cannot carry into the storage CRS.
+        self._check_placement(attrs, given)
         # A boundary GDAL cannot carry into the storage CRS (coordinates outside the
         # CRS's domain) is malformed; the service would otherwise fail on it, not refuse.
         for index, child in enumerate(attrs["children"]):
@@ -558,7 +561,6 @@ class SubdivisionSerializer(_OnParcel):
                         ]
                     }
                 ) from None
-        self._check_placement(attrs, given)
         return attrs
 
     def _check_placement(self, attrs: dict[str, Any], given: str) -> None:

@@ -164,9 +164,12 @@ def test_a_pasted_list_with_x_and_y_swapped_is_refused_saying_so(client, notary,
 
 
 @pytest.mark.every_profile
-def test_a_list_measured_on_another_meridian_names_the_one_it_fits(client, notary, parcel):
+@pytest.mark.parametrize("wrong", ["zone", "degrees"])
+def test_a_list_measured_on_another_meridian_names_the_one_it_fits(client, notary, parcel, wrong):
     client.force_login(notary)
     measured, chosen = (9209, 5897) if vietnam() else (5187, 5186)
+    if wrong == "degrees":  # metres in a CRS of longitude and latitude
+        chosen = 4326
     text = trich_do(halves(parcel, measured))
     response = client.post(URL, form(client, parcel, crs=chosen, children_text=text))
     assert response.status_code == 422
