@@ -57,7 +57,6 @@ class SurveyedParcel:
     boundary: dict[str, Any]
     land_use: str = ""  # a code of the profile's list the drawing wrote inside it, or ""
     where: str = ""  # where the file gives it ("lines 3-9", "polyline 2A1"), for messages
-    points: int = field(default=0)
 
 
 # --- which format -------------------------------------------------------------------------
@@ -282,7 +281,6 @@ def _list_parcel(parcel: _Open) -> SurveyedParcel:
     return SurveyedParcel(
         boundary={"type": "Polygon", "coordinates": [[list(p) for p in ring]]},
         where=where,
-        points=len(ring) - 1,
     )
 
 
@@ -372,7 +370,6 @@ def read_dxf(data: bytes, *, layer: str = "", max_vertices: int) -> list[Surveye
                 },
                 land_use=_land_use_inside(polygon, texts),
                 where=where,
-                points=vertices,
             )
         )
     return parcels

@@ -158,7 +158,7 @@ def test_a_million_vertex_upload_is_refused_by_its_size(client, parcel, sandbox)
     ring = b"[" + start + b"," + b"[1.5,2.5]," * (1_000_000 - 2) + start + b"]"
     content = collection([[0.0, 0.0]], right).encode().replace(b"[[0.0, 0.0]]", ring, 1)
     assert content.count(b"[1.5,2.5]") == 1_000_000 - 2
-    assert len(content) > forms.GEOJSON_MAX_BYTES
+    assert len(content) > forms.SURVEY_MAX_BYTES
     data = subdivision(client, parcel, children_file=geojson_file(content))
     response = client.post(SUBDIVISION, data)
     refused_with(response, "larger than 5 MB")
@@ -258,7 +258,7 @@ def test_binary_garbage_as_a_survey_file_is_refused(client, parcel, sandbox, nam
 @pytest.mark.every_profile
 def test_a_huge_coordinate_list_is_refused_by_its_size(client, parcel, sandbox):
     content = b"1\t2345678,12\t567890,45\n" * 250_000
-    assert len(content) > forms.GEOJSON_MAX_BYTES
+    assert len(content) > forms.SURVEY_MAX_BYTES
     data = subdivision(client, parcel, children_file=upload("trich-do.txt", content))
     refused_with(client.post(SUBDIVISION, data), "larger than 5 MB")
     sandbox.assert_clean()

@@ -33,6 +33,7 @@ from transactions.deeds.payloads import CorrectionMode, TransferType
 from transactions.deeds.serializers import (
     MAX_CHILDREN,
     MAX_ID,
+    SURVEY_MAX_BYTES,
     survey_children,
     survey_crs_choices,
 )
@@ -49,7 +50,6 @@ DOCUMENT_SIGNATURES = {
     b"\x89PNG\r\n\x1a\n": "image/png",
     b"\xff\xd8\xff": "image/jpeg",
 }
-GEOJSON_MAX_BYTES = 5 * 2**20
 MAX_ROWS = 20
 
 
@@ -594,7 +594,7 @@ class SubdivisionForm(DeedForm):
         text = data.get("children_text") or ""
         content = text.encode()
         if upload:
-            if upload.size and upload.size > GEOJSON_MAX_BYTES:
+            if upload.size and upload.size > SURVEY_MAX_BYTES:
                 self.add_error("children_file", _("The file is larger than 5 MB."))
                 return data
             content = b"".join(upload.chunks())

@@ -427,7 +427,8 @@ def survey_children(parcels: list[survey.SurveyedParcel]) -> list[dict[str, Any]
     return [{"boundary": p.boundary, "land_use": p.land_use, "address": ""} for p in parcels]
 
 
-# A file of the surveyor's, as the form takes it: 5 MB (base64 makes 4 characters of 3 bytes).
+# The largest surveyor's file (or GeoJSON) the form and the API take: a survey of a few
+# hundred parcels is a few hundred kilobytes. The API takes it in base64: 4 characters for 3 bytes.
 SURVEY_MAX_BYTES = 5 * 2**20
 
 
