@@ -19,6 +19,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+from landinfo.profiles.survey_crs import SurveyCRS
 from landinfo.profiles.text import is_invisible, normalize_text, quote_input
 
 # A remark closing a unit's name, e.g. "Tỉnh Mẫu (dữ liệu tổng hợp)": no part of an address.
@@ -205,6 +206,13 @@ class JurisdictionProfile(abc.ABC):
     # Calendar days an office has to decide an application before it is flagged overdue
     # (LANDINFO_REGISTRATION_DAYS overrides it with the office's published time).
     registration_days: int = 10
+    # The CRSs a surveyor's file of new parcel boundaries comes in, as officers name them
+    # (landinfo.profiles.survey_crs); the deed forms offer them.
+    survey_crs: tuple[SurveyCRS, ...] = ()
+
+    def survey_crs_of_province(self, code: str) -> tuple[int, ...]:
+        """Return the EPSG codes of `survey_crs` a province's surveys are in (none: unknown)."""
+        return ()
 
     @abc.abstractmethod
     def parse_identifier(self, text: str, *, unit_code: str | None = None) -> ParcelIdentifier:

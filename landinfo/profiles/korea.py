@@ -29,6 +29,7 @@ from landinfo.profiles.base import (
     UsualCRS,
     _Area,
 )
+from landinfo.profiles.survey_crs import KR_SURVEY_CRS, kr_survey_crs_of_province
 from landinfo.profiles.text import (
     MAX_INPUT_LENGTH,
     compact_number,
@@ -393,6 +394,7 @@ class KoreaProfile(JurisdictionProfile):
     map_center = (37.5665, 126.978)  # Seoul
     search_example = "산 12-3 · 세종대로 110"
     usual_crs = _USUAL_CRS
+    survey_crs = KR_SURVEY_CRS
     added_land = _ADDED_LAND
     # 지적도 1:500, 1:600, 1:1000, 1:1200 (most 도해 areas), 1:2400, 1:3000, 1:6000
     # (임야도 1:3000, 1:6000): 공간정보관리법 시행규칙 제69조.
@@ -408,6 +410,9 @@ class KoreaProfile(JurisdictionProfile):
     land_use_symbols: ClassVar[Mapping[str, str]] = MappingProxyType(
         {code: symbol for code, _, symbol, _, _ in _JIMOK}
     )
+
+    def survey_crs_of_province(self, code: str) -> tuple[int, ...]:
+        return kr_survey_crs_of_province(code)
 
     def permissible_area_error(self, area: _Area, scale: int | _Area) -> _Area:
         """Return A = 0.026²·M·√F m², the area error a cadastral map of 1:M permits.

@@ -31,6 +31,7 @@ from landinfo.profiles.base import (
     UsualCRS,
     _Area,
 )
+from landinfo.profiles.survey_crs import VN_SURVEY_CRS, vn_survey_crs_of_province
 from landinfo.profiles.text import (
     MAX_INPUT_LENGTH,
     compact_number,
@@ -527,6 +528,7 @@ class VietnamProfile(JurisdictionProfile):
     search_example = "to 12 thua 345 · Số 12 Phố Huế"
     land_uses = _LAND_USES
     usual_crs = _USUAL_CRS
+    survey_crs = VN_SURVEY_CRS
     added_land = _ADDED_LAND
     # Cadastral map scales (Circular 25/2014/TT-BTNMT art. 7): 1:200 and 1:500 for city
     # centres, 1:1000 for towns and villages, 1:2000 to 1:10000 for fields and forest.
@@ -536,6 +538,9 @@ class VietnamProfile(JurisdictionProfile):
     # Registration of a change is a matter of working days (Decree 101/2024/NĐ-CP sets the
     # times per procedure); ten calendar days is the demo's default, not a citation.
     registration_days = 10
+
+    def survey_crs_of_province(self, code: str) -> tuple[int, ...]:
+        return vn_survey_crs_of_province(code)
 
     def permissible_area_error(self, area: _Area, scale: int | _Area) -> _Area:
         """Return ΔP = 0.0004·M·√P m², the area error a cadastral map of 1:M permits.

@@ -83,7 +83,7 @@ _CPG_MAX_BYTES = 1024  # a .cpg names an encoding in a few characters
 
 # While GDAL reads: a proxy that refuses (the discard port on loopback) for every HTTP
 # request it would make, no /vsicurl/ file, no GML schema download or xlink resolution.
-_GDAL_OFFLINE = {
+GDAL_OFFLINE = {
     "GDAL_HTTP_PROXY": "127.0.0.1:9",
     "GDAL_HTTPS_PROXY": "127.0.0.1:9",
     "GDAL_HTTP_TIMEOUT": "1",
@@ -286,8 +286,8 @@ def gdal_reading(path: str) -> Iterator[None]:
     location = Path(path)
     gfs = location.with_suffix(".gfs") if location.suffix else None
     gfs_existed = gfs is not None and gfs.exists()
-    previous = {name: pyogrio.get_gdal_config_option(name) for name in _GDAL_OFFLINE}
-    pyogrio.set_gdal_config_options(_GDAL_OFFLINE)
+    previous = {name: pyogrio.get_gdal_config_option(name) for name in GDAL_OFFLINE}
+    pyogrio.set_gdal_config_options(GDAL_OFFLINE)
     try:
         yield
     finally:

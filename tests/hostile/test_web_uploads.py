@@ -158,7 +158,7 @@ def test_a_million_vertex_upload_is_refused_by_its_size(client, parcel, sandbox)
     ring = b"[" + start + b"," + b"[1.5,2.5]," * (1_000_000 - 2) + start + b"]"
     content = collection([[0.0, 0.0]], right).encode().replace(b"[[0.0, 0.0]]", ring, 1)
     assert content.count(b"[1.5,2.5]") == 1_000_000 - 2
-    assert len(content) > forms.GEOJSON_MAX_BYTES
+    assert len(content) > forms.SURVEY_MAX_BYTES
     data = subdivision(client, parcel, children_file=geojson_file(content))
     response = client.post(SUBDIVISION, data)
     refused_with(response, "larger than 5 MB")
@@ -224,3 +224,107 @@ def test_a_document_that_cannot_be_stored_leaves_no_temporary_file(sandbox, monk
     with pytest.raises(OSError, match="No space left"):
         pages.store_document(services.document_sha256(PDF), PDF)
     assert list((sandbox.media / "deeds").iterdir()) == []
+
+
+# --- the surveyor's file: DXF drawings and coordinate lists -------------------------------
+
+
+def upload(name: str, content: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/octet-stream")
+
+
+def _dxf(*sections: str) -> bytes:
+    body = "".join(f"  0\nSECTION\n  2\n{name}\n{text}  0\nENDSEC\n" for name, text in sections)
+    return (body + "  0\nEOF\n").encode()
+
+
+def _insert(block: str) -> str:
+    return f"  0\nINSERT\n  8\n0\n  2\n{block}\n 10\n0\n 20\n0\n 30\n0\n"
+
+
+@pytest.mark.every_profile
+@pytest.mark.parametrize("name", ["trich-do.dxf", "trich-do.txt", "trich-do"])
+def test_binary_garbage_as_a_survey_file_is_refused(client, parcel, sandbox, name):
+    garbage = bytes(range(256)) * 64
+    data = subdivision(client, parcel, children_file=upload(name, garbage))
+    response = client.post(SUBDIVISION, data)
+    if name.endswith(".dxf"):
+        refused_with(response, "This is not a DXF drawing")
+    else:
+        refused_with(response, "Line 1 holds characters no coordinate list has")
+    sandbox.assert_clean()
+
+
+@pytest.mark.every_profile
+def test_a_huge_coordinate_list_is_refused_by_its_size(client, parcel, sandbox):
+    content = b"1\t2345678,12\t567890,45\n" * 250_000
+    assert len(content) > forms.SURVEY_MAX_BYTES
+    data = subdivision(client, parcel, children_file=upload("trich-do.txt", content))
+    refused_with(client.post(SUBDIVISION, data), "larger than 5 MB")
+    sandbox.assert_clean()
+
+
+@pytest.mark.every_profile
+@pytest.mark.timeout(60)
+def test_a_dxf_of_nested_blocks_is_not_expanded(client, parcel, sandbox):
+    # B0 is a closed polyline; B1 inserts B0 a hundred times, B2 inserts B1 a hundred
+    # times, ... B5 would be 10^10 polylines if GDAL expanded the blocks it inserts.
+    x0, y0, x1, y1 = parcel.boundary.extent
+    square = "  0\nLWPOLYLINE\n  8\nTHUA\n 90\n4\n 70\n1\n" + "".join(
+        f" 10\n{x}\n 20\n{y}\n" for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+    )
+    blocks = "".join(
+        f"  0\nBLOCK\n  8\n0\n  2\nB{n}\n 70\n0\n 10\n0\n 20\n0\n 30\n0\n  3\nB{n}\n"
+        + (square if n == 0 else _insert(f"B{n - 1}") * 100)
+        + "  0\nENDBLK\n"
+        for n in range(6)
+    )
+    content = _dxf(
+        ("HEADER", "  9\n$ACADVER\n  1\nAC1009\n"), ("BLOCKS", blocks), ("ENTITIES", _insert("B5"))
+    )
+    data = subdivision(client, parcel, children_file=upload("bom.dxf", content))
+    refused_with(client.post(SUBDIVISION, data), "The DXF drawing has no closed polylines")
+    sandbox.assert_clean()
+
+
+@pytest.mark.every_profile
+def test_a_dxf_of_3d_faces_only_is_refused(client, parcel, sandbox):
+    x0, y0, x1, y1 = parcel.boundary.extent
+    corners = ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+    face = "  0\n3DFACE\n  8\nTHUA\n" + "".join(
+        f" 1{k}\n{x}\n 2{k}\n{y}\n 3{k}\n0\n" for k, (x, y) in enumerate(corners)
+    )
+    content = _dxf(("HEADER", "  9\n$ACADVER\n  1\nAC1009\n"), ("ENTITIES", face * 2))
+    data = subdivision(client, parcel, children_file=upload("faces.dxf", content))
+    refused_with(client.post(SUBDIVISION, data), "The DXF drawing has no closed polylines")
+    sandbox.assert_clean()
+
+
+@pytest.mark.every_profile
+def test_a_list_of_one_point_is_refused_with_its_line(client, parcel, sandbox):
+    data = subdivision(client, parcel, children_text="STT X Y\n1 2345678,12 567890,45\n")
+    refused_with(client.post(SUBDIVISION, data), "Parcel 1 (line 2) has 1 distinct points")
+    sandbox.assert_clean()
+
+
+@pytest.mark.every_profile
+@pytest.mark.parametrize("where", ["swapped", "at sea"])
+def test_a_list_that_misses_the_parcel_is_refused_by_the_placement_check(
+    client, parcel, sandbox, where
+):
+    x0, y0, x1, y1 = parcel.boundary.extent
+    middle = (x0 + x1) / 2
+    if where == "at sea":  # the grid's false origin: off the country's coast
+        x0, y0, x1, y1, middle = 0.0, 0.0, 20.0, 20.0, 10.0
+    lots = [[(a, y0), (b, y0), (b, y1), (a, y1)] for a, b in ((x0, middle), (middle, x1))]
+    # X is the northing: a list written with the easting first is swapped.
+    text = "\n\n".join(
+        "\n".join(f"{k} {x:.2f} {y:.2f}" for k, (x, y) in enumerate(lot, 1)) for lot in lots
+    )
+    data = subdivision(client, parcel, children_text=text)
+    response = client.post(SUBDIVISION, data)
+    if where == "swapped":
+        refused_with(response, "but would with X and Y swapped")
+    else:
+        refused_with(response, "The new parcels lie", "km from parcel")
+    sandbox.assert_clean()

@@ -9,6 +9,7 @@ the API (transactions.deeds.submit). The register's own refusals come from the s
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
@@ -25,10 +26,17 @@ from django.utils.translation import gettext_lazy as _
 
 from landinfo.profiles import UnknownLandUse, get_profile
 from landinfo.profiles.text import quote_input
+from parcels.importing import survey
 from transactions import people
 from transactions.applications import office
 from transactions.deeds.payloads import CorrectionMode, TransferType
-from transactions.deeds.serializers import MAX_CHILDREN, MAX_ID, check_crs
+from transactions.deeds.serializers import (
+    MAX_CHILDREN,
+    MAX_ID,
+    SURVEY_MAX_BYTES,
+    survey_children,
+    survey_crs_choices,
+)
 from transactions.deeds.services import document_sha256
 from transactions.models import Party
 from transactions.shares import InvalidShare, Share
@@ -42,7 +50,6 @@ DOCUMENT_SIGNATURES = {
     b"\x89PNG\r\n\x1a\n": "image/png",
     b"\xff\xd8\xff": "image/jpeg",
 }
-GEOJSON_MAX_BYTES = 5 * 2**20
 MAX_ROWS = 20
 
 
@@ -509,30 +516,46 @@ class DischargeForm(DeedForm):
 
 
 class SubdivisionForm(DeedForm):
-    """A split of the parcel into surveyed children, given as GeoJSON."""
+    """A split of the parcel into surveyed children: the surveyor's file, or GeoJSON."""
 
     kind = "subdivision"
 
     children_file = forms.FileField(
-        label=_("New parcels (GeoJSON file)"),
+        label=_("Survey file of the new parcels"),
         required=False,
         help_text=_(
-            "A FeatureCollection with one Polygon per new parcel; optional properties "
-            "land_use and address."
+            "The coordinate list of the survey (.txt, .csv), its CAD drawing (.dxf, one "
+            "closed polyline per new parcel) or GeoJSON; at most 5 MB."
         ),
-        widget=forms.ClearableFileInput(attrs={"accept": ".geojson,.json,application/geo+json"}),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".txt,.csv,.dxf,.geojson,.json,text/plain,application/geo+json"}
+        ),
     )
     children_text = forms.CharField(
-        label=_("…or paste the GeoJSON"),
+        label=_("…or paste the coordinate list"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        help_text=_(
+            "Parcel after parcel, one point a line: number, X (northing), Y (easting) in "
+            'metres; a blank line or a "Parcel 2" line before the next parcel.'
+        ),
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
     )
-    crs = forms.IntegerField(
-        label=_("Coordinate system (EPSG code)"),
-        initial=4326,
-        min_value=1,
-        max_value=999_999,
-        help_text=_("4326 for longitude/latitude; the national grid's code for surveyed metres."),
+    crs = forms.TypedChoiceField(
+        label=_("Coordinate system of the survey"),
+        coerce=int,
+        choices=[],
+        help_text=_("The grid and zone the surveyor measured in, as the survey file states."),
+    )
+    dxf_layer = forms.CharField(
+        label=_("Layer of the new parcels in the drawing"),
+        required=False,
+        max_length=255,
+        help_text=_("Only for a DXF drawing with closed polylines on several layers."),
+    )
+    land_uses = forms.CharField(
+        label=_("Land uses of the new parcels"),
+        required=False,
+        max_length=2000,
     )
     tolerance_m2 = forms.DecimalField(
         label=_("Tolerance (m²)"),
@@ -543,44 +566,121 @@ class SubdivisionForm(DeedForm):
         help_text=_("Gap or overlap tolerated along the parent's boundary; 0.1 m² when empty."),
     )
 
-    def clean_crs(self) -> int:
-        code = self.cleaned_data["crs"]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.TypedChoiceField, self.fields["crs"])
+        field.choices = [("", _("Choose the coordinate system")), *survey_crs_choices()]
+        codes = [use.code for use in get_profile().land_uses[:2]]
+        self.fields["land_uses"].help_text = _(
+            "In the order of the file, separated by commas, e.g. %(example)s. Empty: what "
+            "the file writes in each parcel, or else the parcel's land use."
+        ) % {"example": ", ".join(codes)}
+
+    def clean_land_uses(self) -> list[str]:
+        """Return the codes typed, one per new parcel, or [] when none are."""
+        text = self.cleaned_data.get("land_uses") or ""
+        codes = [part for part in re.split(r"[,;\s]+", text) if part]
         try:
-            return check_crs(code)
-        except Exception:
+            return [get_profile().parse_land_use(code) for code in codes]
+        except UnknownLandUse as unknown:
             raise forms.ValidationError(
-                _("EPSG:%(code)s is not a coordinate system this server knows."),
-                params={"code": code},
+                _("%(code)s is not a land-use code of the list.")
+                % {"code": quote_input(unknown.text)}
             ) from None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         upload = data.get("children_file")
         text = data.get("children_text") or ""
+        content = text.encode()
         if upload:
-            if upload.size and upload.size > GEOJSON_MAX_BYTES:
-                self.add_error("children_file", _("The GeoJSON file is larger than 5 MB."))
+            if upload.size and upload.size > SURVEY_MAX_BYTES:
+                self.add_error("children_file", _("The file is larger than 5 MB."))
                 return data
-            try:
-                # GeoJSON is UTF-8 (RFC 7946); guessing another encoding would put wrong
-                # letters into the addresses of the register.
-                text = b"".join(upload.chunks()).decode("utf-8")
-            except UnicodeDecodeError:
-                self.add_error(
-                    "children_file",
-                    _(
-                        "The GeoJSON file is not UTF-8 text; save it again as UTF-8 "
-                        "(GeoJSON is always UTF-8)."
-                    ),
-                )
-                return data
-            # Keep what was read, so the re-shown form still has it if the deed is refused.
-            self.data = data_copy = cast(QueryDict, self.data).copy()
-            data_copy["children_text"] = text
-        if not text.strip():
+            content = b"".join(upload.chunks())
+        if not content.strip():
             raise forms.ValidationError(
-                _("Give the new parcels: upload a GeoJSON file or paste its text.")
+                _("Give the new parcels: upload the survey file or paste its coordinate list.")
             )
+        file_format = survey.detect_format(content, upload.name if upload else "")
+        field = "children_file" if upload else "children_text"
+        if file_format == survey.GEOJSON:
+            text = self._geojson_text(upload, content)
+            if text is not None:
+                self._read_geojson(data, text)
+            if "children" in data:
+                self._set_land_uses(data)
+            return data
+        if upload and file_format == survey.COORDINATES:
+            # Keep what was read, so the re-shown form still has it if the deed is refused.
+            self._keep_text(content.decode("utf-8", errors="replace"))
+        try:
+            parcels = survey.read_survey(
+                content,
+                format=file_format,
+                layer=data.get("dxf_layer") or "",
+                max_parcels=MAX_CHILDREN,
+                max_vertices=int(settings.LANDINFO["IMPORT_MAX_VERTICES"]),
+            )
+        except survey.SurveyFileError as error:
+            self.add_error(field, error.message)
+            return data
+        if len(parcels) < 2:
+            self.add_error(
+                field,
+                _(
+                    "The file has %(count)s new parcel; a subdivision makes 2 to %(limit)s "
+                    "parcels. Separate the parcels by a blank line."
+                )
+                % {"count": len(parcels), "limit": MAX_CHILDREN},
+            )
+            return data
+        data["children"] = survey_children(parcels)
+        self._set_land_uses(data)
+        return data
+
+    def _set_land_uses(self, data: dict[str, Any]) -> None:
+        """Give the new parcels the land uses typed, one each, in the order of the file."""
+        codes = data.get("land_uses") or []
+        if not codes:
+            return
+        if len(codes) != len(data["children"]):
+            self.add_error(
+                "land_uses",
+                _(
+                    "%(given)s land uses for %(count)s new parcels: give one for each, in "
+                    "the order of the file, or none."
+                )
+                % {"given": len(codes), "count": len(data["children"])},
+            )
+            return
+        for child, code in zip(data["children"], codes, strict=True):
+            child["land_use"] = code
+
+    def _keep_text(self, text: str) -> None:
+        self.data = data_copy = cast(QueryDict, self.data).copy()
+        data_copy["children_text"] = text
+
+    def _geojson_text(self, upload: UploadedFile | None, content: bytes) -> str | None:
+        """Return the GeoJSON's text, or None after saying it is not UTF-8."""
+        try:
+            # GeoJSON is UTF-8 (RFC 7946); guessing another encoding would put wrong
+            # letters into the addresses of the register.
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            self.add_error(
+                "children_file" if upload else "children_text",
+                _(
+                    "The GeoJSON file is not UTF-8 text; save it again as UTF-8 "
+                    "(GeoJSON is always UTF-8)."
+                ),
+            )
+            return None
+        if upload:
+            self._keep_text(text)
+        return text
+
+    def _read_geojson(self, data: dict[str, Any], text: str) -> None:
         try:
             data["children"] = _children(json.loads(text, parse_constant=_non_finite))
         except _ChildrenRefused as refused:
@@ -593,7 +693,6 @@ class SubdivisionForm(DeedForm):
                     "needs a Polygon or MultiPolygon geometry."
                 ),
             )
-        return data
 
     def deed_terms(self) -> dict[str, Any]:
         data = self.cleaned_data

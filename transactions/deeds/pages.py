@@ -31,12 +31,12 @@ from django.utils.translation import gettext_lazy
 
 from landinfo.dates import register_day
 from landinfo.profiles import get_profile
-from parcels.models import Parcel
+from parcels.models import AdministrativeUnit, Parcel
 from parcels.search import engine
 from transactions import audit
 from transactions.applications import office
 from transactions.applications.receipt import file_application
-from transactions.deeds import forms, kinds, services
+from transactions.deeds import forms, kinds, serializers, services
 from transactions.deeds.payloads import MORTGAGE, OWNERSHIP
 from transactions.deeds.submit import MalformedDeed, first_error, submit
 from transactions.exceptions import DeedRefused, IdempotencyKeyReused, StaleDeed
@@ -521,6 +521,28 @@ class SubdivisionPage(DeedPage):
     template = "transactions/subdivision.html"
 
     title = gettext_lazy("Record a subdivision")
+
+    def survey_crs(self) -> tuple[int, ...]:
+        """Return the survey CRSs of the parcel's province (its central meridians in Vietnam)."""
+        unit: AdministrativeUnit | None = self.parcels[0].admin_unit
+        while unit is not None and unit.level != AdministrativeUnit.Level.PROVINCE:
+            unit = unit.parent
+        return get_profile().survey_crs_of_province(unit.code) if unit is not None else ()
+
+    def initial(self) -> dict[str, Any]:
+        initial = super().initial()
+        codes = self.survey_crs()
+        if len(codes) == 1:
+            initial["crs"] = codes[0]
+        return initial
+
+    def context(self) -> dict[str, Any]:
+        codes = self.survey_crs()
+        if len(codes) < 2:
+            return {}
+        # A province merged in 2025 keeps each former province's central meridian.
+        labels = dict(serializers.survey_crs_choices())
+        return {"survey_crs_note": [labels[code] for code in codes if code in labels]}
 
 
 class MergePage(DeedPage):

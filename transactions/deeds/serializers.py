@@ -9,11 +9,14 @@ table of kinds' (transactions.deeds.kinds).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.gis.gdal import GDALException, SpatialReference
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from drf_spectacular.utils import extend_schema_field
@@ -21,6 +24,8 @@ from rest_framework import serializers
 
 from landinfo.profiles import UnknownLandUse, get_profile
 from landinfo.srid import STORAGE_SRID
+from parcels.importing import survey
+from parcels.models import Parcel
 from transactions import people
 from transactions.deeds.payloads import CorrectionMode, TransferType
 from transactions.deeds.services import PartyInput
@@ -412,19 +417,99 @@ def check_crs(code: int) -> int:
     return code
 
 
+def survey_crs_choices() -> list[tuple[int, str]]:
+    """Return the profile's survey CRSs as (EPSG code, label in the active language)."""
+    return [(choice.epsg, str(choice.label)) for choice in get_profile().survey_crs]
+
+
+def survey_children(parcels: list[survey.SurveyedParcel]) -> list[dict[str, Any]]:
+    """Return the parcels read from a survey file as the deed's `children`."""
+    return [{"boundary": p.boundary, "land_use": p.land_use, "address": ""} for p in parcels]
+
+
+# The largest surveyor's file (or GeoJSON) the form and the API take: a survey of a few
+# hundred parcels is a few hundred kilobytes. The API takes it in base64: 4 characters for 3 bytes.
+SURVEY_MAX_BYTES = 5 * 2**20
+
+
+class SurveyFileSerializer(_Strict):
+    """The surveyor's file of the new parcels, instead of `children`.
+
+    A coordinate list as a trích đo địa chính or 측량성과 prints it: one parcel after
+    another, each point "number X Y" with X the northing and Y the easting in metres of
+    the deed's `crs` (spaces, tabs, commas or semicolons between fields, a decimal comma
+    or point; a header line, a blank line or a "Thửa 1" / "필지 1" line between parcels).
+    Or an ASCII DXF drawing with one closed polyline (LWPOLYLINE, POLYLINE) per new
+    parcel; a land-use code written inside a parcel is its land use. The new parcels
+    take the parent's land use and address otherwise.
+    """
+
+    format = serializers.ChoiceField(
+        choices=[survey.COORDINATES, survey.DXF],
+        required=False,
+        default="",
+        help_text="Default: told by the file's first bytes.",
+    )
+    content = serializers.CharField(
+        max_length=(SURVEY_MAX_BYTES + 2) // 3 * 4,
+        trim_whitespace=False,
+        help_text="The file's bytes in base64 (RFC 4648), at most 5 MB.",
+    )
+    layer = serializers.CharField(
+        max_length=255,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="DXF: the layer of the parcels' polylines, when several layers have some.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            data = base64.b64decode(attrs["content"], validate=True)
+        except (binascii.Error, ValueError):
+            raise serializers.ValidationError(
+                {"content": ["The file is not base64 (RFC 4648)."]}
+            ) from None
+        file_format = attrs["format"] or survey.detect_format(data)
+        if file_format not in (survey.COORDINATES, survey.DXF):
+            raise serializers.ValidationError(
+                {"format": ["GeoJSON is sent as `children`, not as a survey file."]}
+            )
+        try:
+            parcels = survey.read_survey(
+                data,
+                format=file_format,
+                layer=attrs["layer"],
+                max_parcels=MAX_CHILDREN,
+                max_vertices=int(settings.LANDINFO["IMPORT_MAX_VERTICES"]),
+            )
+        except survey.SurveyFileError as error:
+            raise serializers.ValidationError(error.message) from None
+        return {"children": survey_children(parcels)}
+
+
 class SubdivisionSerializer(_OnParcel):
-    """The split of a parcel into surveyed children that cover it."""
+    """The split of a parcel into surveyed children that cover it.
+
+    The children are given as GeoJSON (`children`) or as the surveyor's file (`survey`),
+    in the CRS `crs` names. Boundaries that do not lie on the parcel are refused with
+    what would put them on it (X and Y swapped, another zone of the profile's survey CRSs).
+    """
 
     kind_name = "subdivision"
     children = serializers.ListField(
-        child=DeedChildSerializer(), min_length=2, max_length=MAX_CHILDREN
+        child=DeedChildSerializer(), min_length=2, max_length=MAX_CHILDREN, required=False
     )
+    survey = SurveyFileSerializer(required=False)
     crs = serializers.IntegerField(
         min_value=1,
         max_value=999_999,
         required=False,
         default=4326,
-        help_text="EPSG code of the children's coordinates (default 4326, WGS84 lon/lat).",
+        help_text="EPSG code of the children's coordinates (default 4326, WGS84 lon/lat). "
+        "The survey CRSs of the profile: Vietnam VN-2000 / TM-3 on a province's central "
+        "meridian (EPSG:5896-5899, 9205-9218), VN-2000 / UTM 48N, 49N (3405, 3406); Korea "
+        "2000 belts (5185 West, 5186 Central, 5187 East, 5188 East Sea) and UTM-K (5179).",
     )
     tolerance_m2 = serializers.DecimalField(
         max_digits=12,
@@ -440,6 +525,27 @@ class SubdivisionSerializer(_OnParcel):
         return check_crs(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = "survey" if "survey" in attrs else "children"
+        if "survey" in attrs:
+            if "children" in attrs:
+                raise serializers.ValidationError(
+                    {"survey": ["Give the new parcels as `children` or as `survey`, not both."]}
+                )
+            read = DeedChildSerializer(data=attrs.pop("survey")["children"], many=True)
+            if not read.is_valid():
+                raise serializers.ValidationError({"survey": [first_child_error(read.errors)]})
+            attrs["children"] = list(read.validated_data)
+        if "children" not in attrs:
+            raise serializers.ValidationError(
+                {"children": ["Give the new parcels as `children` or as `survey`."]}
+            )
+        if not 2 <= len(attrs["children"]) <= MAX_CHILDREN:
+            raise serializers.ValidationError(
+                {given: [f"A subdivision makes 2 to {MAX_CHILDREN} parcels."]}
+            )
+        # First what would place boundaries that miss the parcel (metres read as degrees
+        # included), then GDAL's word on those it cannot carry into the storage CRS.
+        self._check_placement(attrs, given)
         # A boundary GDAL cannot carry into the storage CRS (coordinates outside the
         # CRS's domain) is malformed; the service would otherwise fail on it, not refuse.
         for index, child in enumerate(attrs["children"]):
@@ -457,6 +563,29 @@ class SubdivisionSerializer(_OnParcel):
                     }
                 ) from None
         return attrs
+
+    def _check_placement(self, attrs: dict[str, Any], given: str) -> None:
+        parent = Parcel.objects.filter(pk=attrs["parcel"]).only("boundary", "identifier").first()
+        if parent is None:
+            return  # the act says the parcel is unknown
+        try:
+            survey.check_placement(
+                [json.loads(child["boundary"].json) for child in attrs["children"]],
+                crs=attrs["crs"],
+                parent=parent.boundary,
+                parent_name=get_profile().display_stored(parent.identifier),
+                choices=survey_crs_choices(),
+            )
+        except survey.SurveyFileError as error:
+            raise serializers.ValidationError({given: [error.message]}) from None
+
+
+def first_child_error(errors: Any) -> str:
+    """Return the first error of a list of children's errors, naming the new parcel."""
+    for number, error in enumerate(errors, 1):
+        for field, messages in (error or {}).items():
+            return f"New parcel {number}, {field}: {messages[0]}"
+    return "The new parcels cannot be read."
 
 
 class MergeSerializer(DeedSerializer):
