@@ -34,11 +34,19 @@ def register_number(value: Figure | None, decimals: int = 0, language: str | Non
     return language_formats(language).write_number(value, decimals)
 
 
-def register_area(value: Figure | None, language: str | None = None) -> str:
-    """Return an area in m² as the profile prints every area: "405,9 m²", "405.9㎡"."""
+def register_area(
+    value: Figure | None, language: str | None = None, *, decimals: int | None = None
+) -> str:
+    """Return an area in m² as the profile prints every area: "405,9 m²", "405.9㎡".
+
+    A parcel's area (registered, or of its boundary) has the profile's decimals on every
+    page and paper. `decimals` is for what is no parcel's area: a gap, an overlap or a
+    tolerance between surveys, of a few hundredths of a square metre.
+    """
     if value is None:
         return NO_FIGURE
-    return language_formats(language).write_area(value, get_profile().area_decimals)
+    places = get_profile().area_decimals if decimals is None else decimals
+    return language_formats(language).write_area(value, places)
 
 
 def register_amount(
