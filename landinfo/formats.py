@@ -27,6 +27,11 @@ def language_formats(language: str | None = None) -> Formats:
     )
 
 
+def area_unit(language: str | None = None) -> str:
+    """Return how `language` writes the square metre in the profile: "m²", "㎡"."""
+    return language_formats(language).area_unit
+
+
 def register_number(value: Figure | None, decimals: int = 0, language: str | None = None) -> str:
     """Return `value` with the separators of `language` ("1.234.567,5" in Vietnamese)."""
     if value is None:

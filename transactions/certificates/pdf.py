@@ -55,7 +55,13 @@ from reportlab.platypus import (
 )
 
 from landinfo.dates import register_day, register_moment
-from landinfo.formats import register_amount, register_area, register_number, register_percent
+from landinfo.formats import (
+    area_unit,
+    register_amount,
+    register_area,
+    register_number,
+    register_percent,
+)
 from transactions.certificates.issue import (
     ENTRY_KINDS,
     HOLDER_KINDS,
@@ -656,7 +662,10 @@ def _prices(certificate: Certificate, styles: _Styles) -> list[Flowable]:
     title = _p(gettext("Official land prices"), styles.section, bold=True)
     if not certificate.prices:
         return [title, _p(gettext("None registered"), styles.body)]
-    head = [gettext("Year"), gettext("Price per m²")]
+    head = [
+        gettext("Year"),
+        gettext("Price per %(unit)s") % {"unit": area_unit(certificate.language)},
+    ]
     rows = [[_p(text, styles.head, bold=True) for text in head]]
     for price in certificate.prices:
         # The column's head says "per m²": the cell is the amount.

@@ -20,16 +20,18 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 from django.utils import timezone
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from landinfo.formats import area_unit, register_area
 from landinfo.profiles import UnknownLandUse, get_profile
 from landinfo.profiles.text import quote_input
 from transactions import people
 from transactions.applications import office
 from transactions.deeds.payloads import CorrectionMode, TransferType
 from transactions.deeds.serializers import MAX_CHILDREN, MAX_ID, check_crs
-from transactions.deeds.services import document_sha256
+from transactions.deeds.services import DEFAULT_SUBDIVISION_TOLERANCE_M2, document_sha256
 from transactions.models import Party
 from transactions.shares import InvalidShare, Share
 
@@ -535,12 +537,20 @@ class SubdivisionForm(DeedForm):
         help_text=_("4326 for longitude/latitude; the national grid's code for surveyed metres."),
     )
     tolerance_m2 = forms.DecimalField(
-        label=_("Tolerance (m²)"),
+        label=lazy(lambda: gettext("Tolerance (%(unit)s)") % {"unit": area_unit()}, str)(),
         required=False,
         min_value=Decimal(0),
         max_digits=12,
         decimal_places=4,
-        help_text=_("Gap or overlap tolerated along the parent's boundary; 0.1 m² when empty."),
+        help_text=lazy(
+            lambda: (
+                gettext(
+                    "Gap or overlap tolerated along the parent's boundary; %(area)s when empty."
+                )
+                % {"area": register_area(DEFAULT_SUBDIVISION_TOLERANCE_M2, decimals=1)}
+            ),
+            str,
+        )(),
     )
 
     def clean_crs(self) -> int:

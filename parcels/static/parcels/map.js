@@ -560,7 +560,7 @@
           ? h(
               "table",
               { class: "prices" },
-              h("thead", {}, h("tr", {}, h("th", { scope: "col" }, gettext("Year")), h("th", { scope: "col" }, gettext("Price per m²")))),
+              h("thead", {}, h("tr", {}, h("th", { scope: "col" }, gettext("Year")), h("th", { scope: "col" }, named(gettext("Price per %(unit)s"), { unit: FORMATS.areaUnit })))),
               h(
                 "tbody",
                 {},
