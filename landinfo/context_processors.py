@@ -10,6 +10,13 @@ def profile(request: HttpRequest) -> dict[str, object]:
     return {"profile": get_profile()}
 
 
+def formats(request: HttpRequest) -> dict[str, object]:
+    """Return `register_formats`: how the page's language writes figures, for site.js."""
+    from landinfo.formats import browser_formats
+
+    return {"register_formats": browser_formats}
+
+
 def account(request: HttpRequest) -> dict[str, object]:
     """Return `signing_in`: the account that still owes its second factor, for the header.
 

@@ -1,8 +1,9 @@
 """Days and moments: as the public interface writes them, and as people read them.
 
 The interface (parameters, JSON) writes a day one way everywhere, YYYY-MM-DD. People
-read days as their language writes them on official papers, the same on every page as
-on the certificate (`register_day`), and moments in the register's time zone, named
+read days as their language writes them on official papers in the profile's country, the
+same on every page as on the certificate (`register_day`; the rule is the profile's,
+landinfo.profiles.conventions), and moments in the register's time zone, named
 (`register_moment`). Templates use the filters of the same names (landinfo_dates).
 """
 
@@ -10,15 +11,13 @@ import datetime as dt
 import re
 
 from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import timezone
+
+from landinfo.formats import language_formats
 
 # The form every `as_of`, `start` and `end` parameter is written in.
 DAY_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 
-# How each language writes a day on official papers, and so on the certificate and every
-# page: Vietnamese dd/mm/yyyy, Korean yyyy.mm.dd. (papers space the parts, "2026. 11. 28.";
-# unspaced, a day fits a narrow column), English ISO 8601. Any other language: English's.
-DAY_FORMATS: dict[str, str] = {"vi": "%d/%m/%Y", "ko": "%Y.%m.%d.", "en": "%Y-%m-%d"}
 NO_DAY = "—"
 
 
@@ -33,11 +32,6 @@ def parse_day(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
-def _day_format(language: str | None) -> str:
-    code = (language or translation.get_language() or settings.LANGUAGE_CODE).lower()
-    return DAY_FORMATS.get(code.split("-")[0], DAY_FORMATS["en"])
-
-
 def register_day(day: dt.date | None, language: str | None = None) -> str:
     """Return `day` as `language` (the active one by default) writes it; a dash for none.
 
@@ -48,7 +42,7 @@ def register_day(day: dt.date | None, language: str | None = None) -> str:
         return NO_DAY
     if isinstance(day, dt.datetime):
         day = timezone.localtime(day, timezone.get_default_timezone()).date()
-    return day.strftime(_day_format(language))
+    return language_formats(language).write_day(day)
 
 
 def register_moment(moment: dt.datetime, language: str | None = None) -> str:

@@ -291,6 +291,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "landinfo.context_processors.profile",
+                "landinfo.context_processors.formats",
                 "landinfo.context_processors.account",
             ],
         },

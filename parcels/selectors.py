@@ -62,6 +62,7 @@ class AncestorRef(UnitRef):
 
 
 class AdminUnitDetail(UnitRef):
+    address: str  # the unit and those above it as the profile writes places
     parents: list[AncestorRef]  # province first
 
 
@@ -311,22 +312,20 @@ def sheet_from_row(
     retired = valid_to is not None and valid_to <= day
     map_scale = row["map_scale"] or profile.default_map_scale
     registered_area = float(row["registered_area"])
+    units = [
+        *(
+            (row[f"{a}_level"], row[f"{a}_name"])
+            for a in ("a3", "a2", "a1")  # province first
+            if row[f"{a}_name"] is not None
+        ),
+        (row["unit_level"], row["unit_name"]),
+    ]
     return {
         "id": row["id"],
         "identifier": row["identifier"],
         "display": profile.display_stored(row["identifier"]),
         "address": row["address"],
-        "lot_address": profile.lot_address(
-            row["identifier"],
-            [
-                *(
-                    (row[f"{a}_level"], row[f"{a}_name"])
-                    for a in ("a3", "a2", "a1")
-                    if row[f"{a}_name"] is not None
-                ),
-                (row["unit_level"], row["unit_name"]),
-            ],
-        ),
+        "lot_address": profile.lot_address(row["identifier"], units),
         "land_use": _land_use(profile, row["land_use"]),
         "registered_area": registered_area,
         "computed_area": round(row["computed_area"], 1),
@@ -337,6 +336,7 @@ def sheet_from_row(
         "admin_unit": {
             "code": row["unit_code"],
             "name": row["unit_name"],
+            "address": profile.unit_address(units),
             "parents": [
                 {"code": row[f"{a}_code"], "name": row[f"{a}_name"], "level": row[f"{a}_level"]}
                 for a in ("a3", "a2", "a1")  # province first

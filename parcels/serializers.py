@@ -36,6 +36,10 @@ class AncestorSerializer(UnitRefSerializer):
 
 
 class AdminUnitSerializer(UnitRefSerializer):
+    address = serializers.CharField(
+        help_text="The unit and those above it as an address writes them, in the profile's "
+        "order: 'Phường X, Tỉnh Y'; '서울특별시 종로구 청운동'."
+    )
     parents = AncestorSerializer(many=True, help_text="Province first.")
 
 

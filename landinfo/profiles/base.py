@@ -15,10 +15,16 @@ import datetime as dt
 import functools
 import re
 import unicodedata
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+from landinfo.profiles.conventions import (
+    DEFAULT_FORMATS,
+    AdministrativeLevel,
+    Formats,
+    join_places,
+)
 from landinfo.profiles.survey_crs import SurveyCRS
 from landinfo.profiles.text import is_invisible, normalize_text, quote_input
 
@@ -214,6 +220,44 @@ class JurisdictionProfile(abc.ABC):
         """Return the EPSG codes of `survey_crs` a province's surveys are in (none: unknown)."""
         return ()
 
+    # The levels of government whose units the register holds, largest first
+    # (AdministrativeUnit.level values); a unit of any other level (a district stored
+    # before a reform abolished it) is no part of an address.
+    administrative_levels: tuple[AdministrativeLevel, ...]
+    # How an address writes its places: smallest first or largest first, and between them.
+    address_smallest_first: bool
+    address_separator: str
+    # Decimals every area is printed with, everywhere: one area, one spelling.
+    area_decimals: int
+    # How each language writes days, numbers, areas and amounts in this profile; a
+    # language not listed writes as English.
+    formats: Mapping[str, Formats] = DEFAULT_FORMATS
+
+    def formats_for(self, language: str | None) -> Formats:
+        """Return how `language` ("vi", "ko-kr", ...) writes in this profile."""
+        code = (language or self.default_language).lower().split("-")[0]
+        return self.formats.get(code) or self.formats["en"]
+
+    def administrative_level(self, level: int) -> AdministrativeLevel | None:
+        """Return the profile's level stored as `level`; None for a level it has not."""
+        return next((known for known in self.administrative_levels if known.level == level), None)
+
+    def unit_address(self, units: Sequence[tuple[int, str]]) -> str:
+        """Return a chain of units, (level, name) largest first, as an address writes it.
+
+        "Phường Bến Thành, Thành phố Hồ Chí Minh"; "서울특별시 종로구 청운동". A unit of a
+        level the profile has not (a district kept from before 2025) and a closing remark
+        in parentheses ("(dữ liệu tổng hợp)") are left out.
+        """
+        names = [
+            _ADDRESS_REMARK.sub("", name)
+            for level, name in units
+            if self.administrative_level(level) is not None
+        ]
+        return join_places(
+            names, smallest_first=self.address_smallest_first, separator=self.address_separator
+        )
+
     @abc.abstractmethod
     def parse_identifier(self, text: str, *, unit_code: str | None = None) -> ParcelIdentifier:
         """Return the identifier written in `text`, in any spelling people use.
@@ -247,19 +291,27 @@ class JurisdictionProfile(abc.ABC):
 
         `units` are (level, name) of the parcel's unit and those above it, province
         first. A remark in parentheses at the end of a unit's name ("(dữ liệu tổng hợp)")
-        is no part of an address. An identifier the profile cannot read is written as
-        stored, after the units.
+        and a unit of a level the profile has not are no part of an address. An
+        identifier the profile cannot read is written as stored, after the units.
         """
-        names = [(level, _ADDRESS_REMARK.sub("", name)) for level, name in units]
+        names = [
+            (level, _ADDRESS_REMARK.sub("", name))
+            for level, name in units
+            if self.administrative_level(level) is not None
+        ]
         try:
             parsed = self.parse_identifier(identifier)
         except InvalidParcelIdentifier:
-            return " ".join([*(name for _, name in names), identifier])
+            return join_places(
+                [*(name for _, name in names), identifier],
+                smallest_first=self.address_smallest_first,
+                separator=self.address_separator,
+            )
         return self._lot_address(parsed, names)
 
     @abc.abstractmethod
     def _lot_address(self, identifier: ParcelIdentifier, units: list[tuple[int, str]]) -> str:
-        """Return the lot address of `identifier` in `units` (province first)."""
+        """Return the lot address of `identifier` in `units` (province first, levels the profile has)."""
 
     def map_label(self, identifier: ParcelIdentifier) -> str:
         """Return the short number printed inside the parcel on a map ("345", "산 12-3")."""

@@ -29,6 +29,7 @@ from landinfo.profiles.base import (
     UsualCRS,
     _Area,
 )
+from landinfo.profiles.conventions import AdministrativeLevel
 from landinfo.profiles.survey_crs import KR_SURVEY_CRS, kr_survey_crs_of_province
 from landinfo.profiles.text import (
     MAX_INPUT_LENGTH,
@@ -403,6 +404,27 @@ class KoreaProfile(JurisdictionProfile):
     area_rule = "공간정보관리법 시행령 제19조: A = 0.026²·M·√F"
     # Registries decide most applications within days; a demo default, not a statute.
     registration_days = 7
+    # 지방자치법 제2조·제3조: 특별시·광역시·특별자치시·도·특별자치도, 시·군·구, and within them
+    # 읍·면·동 and 리 (legal dongs and ris number lots). Addresses run largest first,
+    # spaced, without commas (도로명주소법 시행령 제6조 writes 주소 so, and the 토지대장
+    # its 소재지).
+    administrative_levels = (
+        AdministrativeLevel(
+            1, {"ko": "시·도", "vi": "Tỉnh/Thành phố", "en": "Province/Metropolitan city"}
+        ),
+        AdministrativeLevel(
+            2, {"ko": "시·군·구", "vi": "Thành phố/Quận/Huyện", "en": "City/County/District"}
+        ),
+        AdministrativeLevel(
+            3, {"ko": "읍·면·동", "vi": "Thị trấn/Xã/Phường", "en": "Town/Township/Neighbourhood"}
+        ),
+        AdministrativeLevel(4, {"ko": "리", "vi": "Thôn", "en": "Village"}),
+    )
+    address_smallest_first = False
+    address_separator = " "
+    # 공간정보관리법 시행령 제60조: areas are fixed to 0.1 ㎡ on maps of 1:600 and
+    # coordinate registers, to 1 ㎡ elsewhere; one decimal prints both as registered.
+    area_decimals = 1
     land_uses = tuple(
         LandUse(code, name, name_en, group) for code, name, _, name_en, group in _JIMOK
     )
@@ -503,7 +525,8 @@ class KoreaProfile(JurisdictionProfile):
 
         시도, 시군구, 읍면동 and 리 as the land ledger (토지대장) prints them, then the lot.
         """
-        return " ".join([*(name for _, name in units), self.display_identifier(identifier)])
+        lot = self.display_identifier(identifier)
+        return self.address_separator.join([self.unit_address(units), lot] if units else [lot])
 
     def normalize_national_id(self, text: str, *, kind: str, today: dt.date | None = None) -> str:
         """Return the registration number in `text` as 13 (or 10) digits; see the rules above."""

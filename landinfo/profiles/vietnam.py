@@ -31,6 +31,7 @@ from landinfo.profiles.base import (
     UsualCRS,
     _Area,
 )
+from landinfo.profiles.conventions import AdministrativeLevel
 from landinfo.profiles.survey_crs import VN_SURVEY_CRS, vn_survey_crs_of_province
 from landinfo.profiles.text import (
     MAX_INPUT_LENGTH,
@@ -538,6 +539,23 @@ class VietnamProfile(JurisdictionProfile):
     # Registration of a change is a matter of working days (Decree 101/2024/NĐ-CP sets the
     # times per procedure); ten calendar days is the demo's default, not a citation.
     registration_days = 10
+    # Two levels of local government since 1 July 2025 (Resolution 202/2025/QH15, Law on
+    # Organisation of Local Government 2025 art. 2): the 34 provinces and centrally-run
+    # cities, and their communes, wards and special zones. Districts are gone; one still
+    # stored above a commune is no part of an address. Addresses run smallest first.
+    administrative_levels = (
+        AdministrativeLevel(
+            1, {"vi": "Tỉnh/Thành phố", "ko": "성·중앙직할시", "en": "Province/City"}
+        ),
+        AdministrativeLevel(
+            3, {"vi": "Xã/Phường/Đặc khu", "ko": "사·방·특구", "en": "Commune/Ward/Special zone"}
+        ),
+    )
+    address_smallest_first = True
+    address_separator = ", "
+    # Circular 10/2024/TT-BTNMT: the certificate states the parcel's area in m², rounded
+    # to one decimal; every page prints it so.
+    area_decimals = 1
 
     def survey_crs_of_province(self, code: str) -> tuple[int, ...]:
         return vn_survey_crs_of_province(code)
@@ -631,18 +649,13 @@ class VietnamProfile(JurisdictionProfile):
         return f"tờ {sheet} thửa {parcel}"
 
     def _lot_address(self, identifier: ParcelIdentifier, units: list[tuple[int, str]]) -> str:
-        """Return "thửa đất số 345, tờ bản đồ số 12, Phường X, Tỉnh Y".
-
-        Two levels of local government since 1 July 2025 (Resolution 202/2025/QH15 and
-        the amended Law on Local Government): the commune, ward or special zone, and the
-        province or centrally-run city; a district still stored above a commune is left
-        out, as addresses no longer carry it.
-        """
+        """Return "thửa đất số 345, tờ bản đồ số 12, Phường X, Tỉnh Y": smallest first."""
         _, sheet, parcel = _unpack(identifier)
-        places = [units[-1][1]] if units else []
-        if len(units) > 1:
-            places.append(units[0][1])
-        return ", ".join([f"thửa đất số {parcel}", f"tờ bản đồ số {sheet}", *places])
+        return self.address_separator.join(
+            [f"thửa đất số {parcel}", f"tờ bản đồ số {sheet}", self.unit_address(units)]
+            if units
+            else [f"thửa đất số {parcel}", f"tờ bản đồ số {sheet}"]
+        )
 
     def map_label(self, identifier: ParcelIdentifier) -> str:
         """Return the parcel number alone: a cadastral map sheet prints "345", not the sheet."""

@@ -212,7 +212,7 @@ def test_a_point_lookup_takes_two_queries(client, pair, django_assert_max_num_qu
 # --- the sheet ------------------------------------------------------------------------------
 
 
-def test_the_sheet_describes_the_parcel(client, commune):
+def test_the_sheet_describes_the_parcel(client, commune, profile):
     parcel = ParcelFactory(
         admin_unit=commune,
         identifier=lot(commune, 12, 345),
@@ -242,6 +242,11 @@ def test_the_sheet_describes_the_parcel(client, commune):
     assert sheet["admin_unit"] == {
         "code": commune.code,
         "name": "Phường Mẫu 4",
+        # As the profile writes places: Vietnam smallest first, without the district
+        # abolished in 2025; Korea largest first, spaced.
+        "address": {"vn": "Phường Mẫu 4, Tỉnh Mẫu", "kr": "Tỉnh Mẫu Quận Mẫu Phường Mẫu 4"}[
+            profile.key
+        ],
         "parents": [
             {"code": unit_code(90), "name": "Tỉnh Mẫu", "level": 1},
             {"code": unit_code(91), "name": "Quận Mẫu", "level": 2},

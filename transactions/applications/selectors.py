@@ -13,6 +13,7 @@ import hmac
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from landinfo.dates import register_day
+from landinfo.formats import register_amount
 from landinfo.profiles import get_profile
 from landinfo.sql import table
 from parcels.models import Parcel
@@ -238,8 +240,7 @@ TERM_LABELS: dict[str, Promise] = {
     "effective_date": _("Effective date"),
     "transfer_type": _("Kind of transfer"),
     "price": _("Price"),
-    "amount": _("Amount secured"),
-    "currency": _("Currency"),
+    "amount": _("Amount secured"),  # in its currency: no row of its own
     "transferors": _("Transferors"),
     "recipients": _("Recipients"),
     "holders": _("Holders"),
@@ -275,7 +276,7 @@ def read_file(application: Application, *, user: AbstractBaseUser) -> FileView:
         user, list(parties), audit.HOLDER_FIELDS, f"application {application.receipt_number}"
     )
     terms = [
-        (str(label), _term_text(key, deed[key], parties))
+        (str(label), _term_text(key, deed[key], parties, deed.get("currency")))
         for key, label in TERM_LABELS.items()
         if deed.get(key) not in (None, "", [])
     ]
@@ -310,7 +311,12 @@ def _party_text(ref: Any, parties: dict[int, Party]) -> str:
     return f"{party.name} ({party.national_id})" if party.national_id else party.name
 
 
-def _term_text(key: str, value: Any, parties: dict[int, Party]) -> str:
+def _term_text(key: str, value: Any, parties: dict[int, Party], currency: str | None) -> str:
+    if key in ("price", "amount"):
+        try:
+            return register_amount(Decimal(str(value)), currency)
+        except InvalidOperation:
+            return str(value)
     if key == "lender":
         return _party_text(value, parties)
     if key == "transfer_type":

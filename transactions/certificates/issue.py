@@ -168,7 +168,7 @@ class Certificate:
     display: str  # as certificates print it ("Tờ 12, thửa 345")
     address: str
     lot_address: str  # where it lies by lot number (profile.lot_address)
-    admin_unit: list[str]  # names, province first, the parcel's own unit last
+    admin_unit: str  # the unit and those above it, as the profile writes places
     land_use_code: str
     land_use_name: str  # in the profile's language
     land_use_name_en: str
@@ -675,8 +675,7 @@ def _sheet_fields(sheet: Sheet) -> dict[str, Any]:
         "display": sheet["display"],
         "address": sheet["address"],
         "lot_address": sheet["lot_address"],
-        "admin_unit": [unit["name"] for unit in sheet["admin_unit"]["parents"]]
-        + [sheet["admin_unit"]["name"]],
+        "admin_unit": sheet["admin_unit"]["address"],
         "land_use_code": sheet["land_use"]["code"],
         "land_use_name": sheet["land_use"]["name"],
         "land_use_name_en": sheet["land_use"]["name_en"],

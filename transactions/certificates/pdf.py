@@ -66,6 +66,13 @@ from reportlab.platypus import (
 )
 
 from landinfo.dates import register_day, register_moment
+from landinfo.formats import (
+    area_unit,
+    register_amount,
+    register_area,
+    register_number,
+    register_percent,
+)
 from transactions.certificates.issue import (
     HOLDER_KINDS,
     MAP_ASPECT,
@@ -127,11 +134,11 @@ def register_fonts() -> None:
             addMapping(family, 1, 1, bold)
 
 
-# Hangul (jamo, compatibility jamo, syllables), CJK punctuation, ideographs and full-width
-# forms: what DejaVu lacks and Nanum has. Spaces between two such characters stay in the
+# Hangul (jamo, compatibility jamo, syllables), CJK punctuation, squared units ("㎡"),
+# ideographs and full-width forms: what DejaVu lacks and Nanum has. Spaces between two such characters stay in the
 # run, so a Korean sentence is one font switch, not one per word.
 _CJK_CHARS = (
-    "\u1100-\u11ff\u3000-\u303f\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
+    "\u1100-\u11ff\u3000-\u303f\u3130-\u318f\u3300-\u33ff\u3400-\u4dbf\u4e00-\u9fff"
     "\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef"
 )
 _CJK_RUN = re.compile(f"[{_CJK_CHARS}]+(?:\\s+[{_CJK_CHARS}]+)*")
@@ -175,25 +182,10 @@ def link_lines(url: str, font: str, size: float, width: float) -> list[str]:
     return lines
 
 
-# --- numbers and dates in the reader's conventions ----------------------------------------------
+# --- numbers in the reader's conventions (landinfo.formats) -----------------------------------
 
-# (thousands, decimal) separators. Written here rather than read from django.utils.formats,
-# which groups thousands only when USE_THOUSAND_SEPARATOR is on for the whole site.
-_SEPARATORS: dict[str, tuple[str, str]] = {"vi": (".", ","), "ko": (",", "."), "en": (",", ".")}
 # The profile's own language, in which the register names land uses.
 _PROFILE_LANGUAGES: dict[str, str] = {"vn": "vi", "kr": "ko"}
-
-
-def format_number(value: float, language: str, decimals: int = 0) -> str:
-    """Return `value` with the thousands and decimal separators of `language`."""
-    thousands, decimal = _SEPARATORS.get(language, _SEPARATORS["en"])
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
-
-
-def format_area(value: float, language: str) -> str:
-    # Cadastral surveys state areas to a tenth of a square metre.
-    return f"{format_number(value, language, 1)} m²"
 
 
 def round_length(target: float) -> float:
@@ -206,8 +198,8 @@ def round_length(target: float) -> float:
 
 def format_length(metres: float, language: str) -> str:
     if metres >= 1000:
-        return f"{format_number(metres / 1000, language, 0 if metres % 1000 == 0 else 1)} km"
-    return f"{format_number(metres, language, 0 if metres >= 1 else 1)} m"
+        return f"{register_number(metres / 1000, 0 if metres % 1000 == 0 else 1, language)} km"
+    return f"{register_number(metres, 0 if metres >= 1 else 1, language)} m"
 
 
 # --- translated words of the register ---------------------------------------------------------
@@ -636,13 +628,13 @@ def _descriptive(certificate: Certificate, styles: _Styles) -> list[Flowable]:
     rows = [
         (gettext("Lot address"), certificate.lot_address),
         (gettext("Address"), certificate.address),
-        # Province first, as the register names them; the same order in every language.
-        (gettext("Administrative unit"), ", ".join(certificate.admin_unit)),
+        # As the profile writes places (Vietnam: smallest first), in every language.
+        (gettext("Administrative unit"), certificate.admin_unit),
         (gettext("Land use"), land_use),  # the name, as the law names it; not its code
-        (gettext("Registered area"), format_area(certificate.registered_area, language)),
+        (gettext("Registered area"), register_area(certificate.registered_area, language)),
         (
             gettext("Area computed from the boundary"),
-            format_area(certificate.computed_area, language),
+            register_area(certificate.computed_area, language),
         ),
         (gettext("Valid from"), register_day(certificate.valid_from, language)),
         (gettext("Valid to"), register_day(certificate.valid_to, language)),
@@ -665,7 +657,7 @@ def _zoning(certificate: Certificate, styles: _Styles) -> list[Flowable]:
     head = [gettext("Zone"), gettext("Plan"), gettext("Share of the parcel")]
     rows = [[_p(text, styles.head, bold=True) for text in head]]
     for zone in certificate.zoning:
-        share = f"{format_number(zone.share * 100, certificate.language, 1)} %"
+        share = register_percent(zone.share, 1, certificate.language)
         rows.append(
             [
                 _p(zone.name or zone.code, styles.body),
@@ -680,10 +672,14 @@ def _prices(certificate: Certificate, styles: _Styles) -> list[Flowable]:
     title = _p(gettext("Official land prices"), styles.section, bold=True)
     if not certificate.prices:
         return [title, _p(gettext("None registered"), styles.body)]
-    head = [gettext("Year"), gettext("Price per m²")]
+    head = [
+        gettext("Year"),
+        gettext("Price per %(unit)s") % {"unit": area_unit(certificate.language)},
+    ]
     rows = [[_p(text, styles.head, bold=True) for text in head]]
     for price in certificate.prices:
-        amount = f"{format_number(price.price_per_m2, certificate.language)} {price.currency}/m²"
+        # The column's head says "per m²": the cell is the amount.
+        amount = register_amount(price.price_per_m2, price.currency, certificate.language)
         rows.append([_p(str(price.year), styles.body), _p(amount, styles.body)])
     return [title, _grid(rows, (24 * mm, 60 * mm))]
 

@@ -21,9 +21,11 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 from django.utils import timezone
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from landinfo.formats import area_unit, register_area
 from landinfo.profiles import UnknownLandUse, get_profile
 from landinfo.profiles.text import quote_input
 from parcels.importing import survey
@@ -37,7 +39,7 @@ from transactions.deeds.serializers import (
     survey_children,
     survey_crs_choices,
 )
-from transactions.deeds.services import document_sha256
+from transactions.deeds.services import DEFAULT_SUBDIVISION_TOLERANCE_M2, document_sha256
 from transactions.models import Party
 from transactions.shares import InvalidShare, Share
 
@@ -558,12 +560,20 @@ class SubdivisionForm(DeedForm):
         max_length=2000,
     )
     tolerance_m2 = forms.DecimalField(
-        label=_("Tolerance (m²)"),
+        label=lazy(lambda: gettext("Tolerance (%(unit)s)") % {"unit": area_unit()}, str)(),
         required=False,
         min_value=Decimal(0),
         max_digits=12,
         decimal_places=4,
-        help_text=_("Gap or overlap tolerated along the parent's boundary; 0.1 m² when empty."),
+        help_text=lazy(
+            lambda: (
+                gettext(
+                    "Gap or overlap tolerated along the parent's boundary; %(area)s when empty."
+                )
+                % {"area": register_area(DEFAULT_SUBDIVISION_TOLERANCE_M2, decimals=1)}
+            ),
+            str,
+        )(),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -38,6 +38,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from landinfo.formats import register_area
 from landinfo.profiles import InvalidNationalId, InvalidParcelIdentifier, get_profile
 from landinfo.profiles.text import fold_text, normalize_text
 from landinfo.sql import table
@@ -1168,11 +1169,16 @@ def _check_children_apart(parent: Parcel, children: Sequence[GEOSGeometry]) -> N
             if shared > allowed:
                 raise DeedRefused(
                     gettext(
-                        "New parcels %(first)s and %(second)s overlap by %(shared).2f m², "
-                        "beyond the %(allowed).2f m² their map permits between two parcels, "
+                        "New parcels %(first)s and %(second)s overlap by %(shared)s, "
+                        "beyond the %(allowed)s their map permits between two parcels, "
                         "whatever tolerance the deed states. Redraw their shared side."
                     )
-                    % {"first": i + 1, "second": j + 1, "shared": shared, "allowed": allowed}
+                    % {
+                        "first": i + 1,
+                        "second": j + 1,
+                        "shared": register_area(shared, decimals=2),
+                        "allowed": register_area(allowed, decimals=2),
+                    }
                 )
 
 
@@ -1212,15 +1218,15 @@ def _check_each_neighbour(
     first = found[0]
     raise DeedRefused(
         gettext(
-            "New parcel %(n)s reaches %(area).2f m² into parcel %(neighbour)s, beyond "
-            "the %(tolerance).2f m² its map permits: a neighbour's land passes only by a "
+            "New parcel %(n)s reaches %(area)s into parcel %(neighbour)s, beyond "
+            "the %(tolerance)s its map permits: a neighbour's land passes only by a "
             "deed on that parcel. Redraw the boundaries along the parent's."
         )
         % {
             "n": reaching[first.part] + 1,
-            "area": first.area,
+            "area": register_area(first.area, decimals=2),
             "neighbour": first.identifier,
-            "tolerance": first.tolerance,
+            "tolerance": register_area(first.tolerance, decimals=2),
         }
     )
 
@@ -1241,32 +1247,32 @@ def _check_neighbours_whole(parent: Parcel, parts: list[GEOSGeometry], reaching:
     if not most.already:
         raise DeedRefused(
             gettext(
-                "New parcels %(parts)s together take %(area).2f m² of parcel %(neighbour)s, "
-                "beyond the %(tolerance).2f m² its map permits for it: a neighbour's land "
+                "New parcels %(parts)s together take %(area)s of parcel %(neighbour)s, "
+                "beyond the %(tolerance)s its map permits for it: a neighbour's land "
                 "passes only by a deed on that parcel. Redraw the boundaries along the "
                 "parent's."
             )
             % {
                 "parts": numbers,
-                "area": most.area,
+                "area": register_area(most.area, decimals=2),
                 "neighbour": most.identifier,
-                "tolerance": most.tolerance,
+                "tolerance": register_area(most.tolerance, decimals=2),
             }
         )
     raise DeedRefused(
         gettext(
             "New parcels %(parts)s take ground of parcel %(neighbour)s, which would then "
-            "have lost %(area).2f m² in all, %(already).2f m² of it already to current "
-            "parcels, beyond the %(tolerance).2f m² its map permits for it: a neighbour's "
+            "have lost %(area)s in all, %(already)s of it already to current "
+            "parcels, beyond the %(tolerance)s its map permits for it: a neighbour's "
             "land passes only by a deed on that parcel. Redraw the boundaries along the "
             "parent's."
         )
         % {
             "parts": numbers,
-            "area": most.area,
-            "already": most.already,
+            "area": register_area(most.area, decimals=2),
+            "already": register_area(most.already, decimals=2),
             "neighbour": most.identifier,
-            "tolerance": most.tolerance,
+            "tolerance": register_area(most.tolerance, decimals=2),
         }
     )
 

@@ -69,53 +69,26 @@
     inheritance: pgettext("deed", "Transfer by inheritance"),
   };
 
-  const numberFormat = new Intl.NumberFormat(LANG, { maximumFractionDigits: 1 });
-  const percentFormat = new Intl.NumberFormat(LANG, { style: "percent", maximumFractionDigits: 1 });
-  // A day (YYYY-MM-DD) is a calendar day: shown as written, whatever the browser's zone.
-  const dateFormat = new Intl.DateTimeFormat(LANG, { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" });
-  // A moment (when a deed was recorded) is read in the register's time zone, the
-  // country's legal time, not the browser's and not UTC: a deed recorded at 01:00 in
-  // Seoul was recorded on that day, wherever the reader is.
-  const REGISTER_ZONE = config.profile.timeZone;
-  const momentFormat = new Intl.DateTimeFormat(LANG, { year: "numeric", month: "short", day: "numeric", timeZone: REGISTER_ZONE });
-  const momentTitleFormat = new Intl.DateTimeFormat(LANG, { dateStyle: "medium", timeStyle: "short", timeZone: REGISTER_ZONE });
-  const isoDayFormat = new Intl.DateTimeFormat("en", { year: "numeric", month: "2-digit", day: "2-digit", timeZone: REGISTER_ZONE });
-  const priceFormats = {};
+  // Figures as the register prints them, the same as on the certificate (site.js).
+  const FORMATS = window.LandInfoFormats;
 
-  function priceFormat(currency) {
-    if (!priceFormats[currency]) {
-      try {
-        priceFormats[currency] = new Intl.NumberFormat(LANG, { style: "currency", currency: currency, maximumFractionDigits: 0 });
-      } catch (error) {
-        priceFormats[currency] = { format: (value) => numberFormat.format(value) + " " + currency };
-      }
-    }
-    return priceFormats[currency];
-  }
-
+  /** Return a day (YYYY-MM-DD) or a moment's day in the register's time zone, as the page's language writes days. */
   function formatDate(text) {
-    if (!text) return "";
-    const day = text.length === 10;
-    const date = new Date(day ? text + "T00:00:00Z" : text);
-    if (isNaN(date)) return text;
-    return day ? dateFormat.format(date) : momentFormat.format(date);
+    return FORMATS.day(text);
   }
 
   /** Return a moment's full time in the register's zone, naming the zone ("… (Asia/Seoul)"). */
   function formatMoment(text) {
-    const date = new Date(text);
-    return isNaN(date) ? text : momentTitleFormat.format(date) + " (" + REGISTER_ZONE + ")";
+    return FORMATS.moment(text);
   }
 
   function formatArea(value) {
-    const number = Number(value);
-    return isFinite(number) && value !== null && value !== "" ? numberFormat.format(number) + " m²" : "—";
+    return FORMATS.area(value);
   }
 
   /** Return today's date in the register's time zone, YYYY-MM-DD (its "today" for deeds). */
   function todayIso() {
-    const parts = Object.fromEntries(isoDayFormat.formatToParts(new Date()).map((part) => [part.type, part.value]));
-    return parts.year + "-" + parts.month + "-" + parts.day;
+    return FORMATS.isoDay(new Date());
   }
 
   const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -460,8 +433,8 @@
     if (parcel.lot_address) fact(gettext("Lot address"), parcel.lot_address);
     fact(gettext("Address"), parcel.address || "—");
     if (parcel.admin_unit) {
-      const parents = (parcel.admin_unit.parents || []).slice().sort((a, b) => (b.level || 0) - (a.level || 0));
-      fact(gettext("Administrative unit"), [parcel.admin_unit.name, ...parents.map((unit) => unit.name)].filter(Boolean).join(", "));
+      // Written as the profile writes places (smallest first in Vietnam, largest first in Korea).
+      fact(gettext("Administrative unit"), parcel.admin_unit.address || parcel.admin_unit.name);
     }
     if (parcel.land_use) {
       const use = parcel.land_use;
@@ -482,7 +455,7 @@
       gettext("Area on the map"),
       formatArea(parcel.computed_area),
       difference !== null && Math.abs(difference) >= 0.0005
-        ? h("span", { class: Math.abs(difference) > 0.05 ? "delta delta-large" : "delta" }, " (" + (difference > 0 ? "+" : "") + percentFormat.format(difference) + ")")
+        ? h("span", { class: Math.abs(difference) > 0.05 ? "delta delta-large" : "delta" }, " (" + (difference > 0 ? "+" : "") + FORMATS.percent(difference) + ")")
         : null
     );
     if (parcel.valid_from) fact(gettext("In the register since"), formatDate(parcel.valid_from));
@@ -498,7 +471,7 @@
           { class: "sheet-note", id: "area-discrepancy", role: "note" },
           named(gettext("Registered area differs from the drawn boundary by %(difference)s (%(percent)s), beyond the tolerance of %(tolerance)s at 1:%(scale)s."), {
             difference: formatArea(Math.abs(discrepancy.difference)),
-            percent: (discrepancy.difference > 0 ? "+" : "−") + percentFormat.format(Math.abs(discrepancy.percent) / 100),
+            percent: (discrepancy.difference > 0 ? "+" : "−") + FORMATS.percent(Math.abs(discrepancy.percent) / 100),
             tolerance: formatArea(discrepancy.tolerance),
             scale: String(discrepancy.map_scale), // written "1:1000", as maps print it
           })
@@ -563,7 +536,7 @@
                 return h(
                   "li",
                   {},
-                  h("div", { class: "share-label" }, h("span", { title: zone.code }, h("strong", {}, zone.name || zone.code)), h("span", { class: "share-value" }, percentFormat.format(share))),
+                  h("div", { class: "share-label" }, h("span", { title: zone.code }, h("strong", {}, zone.name || zone.code)), h("span", { class: "share-value" }, FORMATS.percent(share))),
                   h("div", { class: "bar", role: "presentation" }, h("span", { style: { width: width.toFixed(1) + "%" } })),
                   zone.plan ? h("div", { class: "muted small" }, zone.plan) : null
                 );
@@ -581,11 +554,11 @@
           ? h(
               "table",
               { class: "prices" },
-              h("thead", {}, h("tr", {}, h("th", { scope: "col" }, gettext("Year")), h("th", { scope: "col" }, gettext("Price per m²")))),
+              h("thead", {}, h("tr", {}, h("th", { scope: "col" }, gettext("Year")), h("th", { scope: "col" }, named(gettext("Price per %(unit)s"), { unit: FORMATS.areaUnit })))),
               h(
                 "tbody",
                 {},
-                prices.map((price) => h("tr", {}, h("th", { scope: "row" }, price.year), h("td", {}, priceFormat(price.currency || config.profile.currency).format(Number(price.price_per_m2)))))
+                prices.map((price) => h("tr", {}, h("th", { scope: "row" }, price.year), h("td", {}, FORMATS.amount(price.price_per_m2, price.currency || config.profile.currency))))
               )
             )
           : h("p", { class: "muted" }, gettext("No official price is recorded."))

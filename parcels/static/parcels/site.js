@@ -51,3 +51,75 @@
     });
   });
 })();
+/* Every page: figures as the register prints them (landinfo/formats.py and dates.py, one
+   rule each): the profile's and the page language's day, number, area and money formats,
+   read from the page (#landinfo-formats). window.LandInfoFormats is what map.js and the
+   other pages' scripts call; nothing here guesses a format from the browser's locale. */
+(function () {
+  "use strict";
+  const source = document.getElementById("landinfo-formats");
+  const formats = source ? JSON.parse(source.textContent) : {
+    day: "{y}-{m:02d}-{d:02d}", thousands: ",", decimal: ".", areaUnit: "m²", area: "{number} {unit}",
+    areaDecimals: 1, percent: "{number} %", amount: { "*": "{code} {number}" }, perArea: "{amount}/{unit}",
+    currency: "", timeZone: "UTC",
+  };
+  const NONE = "—";
+  const fill = (template, values) => template.replace(/\{(\w+)(?::02d)?\}/g, (whole, name) => {
+    const value = values[name];
+    return whole.endsWith(":02d}") ? String(value).padStart(2, "0") : String(value);
+  });
+  const isFigure = (value) => value !== null && value !== undefined && value !== "" && isFinite(Number(value));
+
+  /** Return `value` rounded half away from zero to `decimals`, its digits grouped. */
+  function number(value, decimals) {
+    if (!isFigure(value)) return NONE;
+    const places = decimals || 0;
+    const scaled = Math.round(Math.abs(Number(value)) * 10 ** places + 1e-9) / 10 ** places;
+    const [whole, fraction] = scaled.toFixed(places).split(".");
+    const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, formats.thousands);
+    const sign = Number(value) < 0 && scaled !== 0 ? "-" : "";
+    return sign + grouped + (fraction ? formats.decimal + fraction : "");
+  }
+  function area(value) {
+    return isFigure(value) ? fill(formats.area, { number: number(value, formats.areaDecimals), unit: formats.areaUnit }) : NONE;
+  }
+  function amount(value, currency) {
+    if (!isFigure(value)) return NONE;
+    const code = currency || formats.currency;
+    return fill(formats.amount[code] || formats.amount["*"], { number: number(value, 0), code: code });
+  }
+  function price(value, currency) {
+    return isFigure(value) ? fill(formats.perArea, { amount: amount(value, currency), unit: formats.areaUnit }) : NONE;
+  }
+  function percent(fraction, decimals) {
+    return isFigure(fraction) ? fill(formats.percent, { number: number(Number(fraction) * 100, decimals === undefined ? 1 : decimals) }) : NONE;
+  }
+  /** Return a day written YYYY-MM-DD as the page's language writes days; other text as it is. */
+  function day(text) {
+    if (!text) return "";
+    const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+    if (!match) return text;
+    if (text.length > 10) return day(isoDay(new Date(text)));
+    return fill(formats.day, { y: Number(match[1]), m: Number(match[2]), d: Number(match[3]) });
+  }
+  const zoneParts = new Intl.DateTimeFormat("en", {
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: formats.timeZone,
+  });
+  function parts(date) {
+    return Object.fromEntries(zoneParts.formatToParts(date).map((part) => [part.type, part.value]));
+  }
+  /** Return a moment's day in the register's time zone, YYYY-MM-DD. */
+  function isoDay(date) {
+    if (isNaN(date)) return "";
+    const p = parts(date);
+    return p.year + "-" + p.month + "-" + p.day;
+  }
+  /** Return a moment (ISO 8601) as its day and time in the register's zone, naming the zone. */
+  function moment(text) {
+    const date = new Date(text);
+    if (isNaN(date)) return text;
+    const p = parts(date);
+    return day(isoDay(date)) + " " + p.hour + ":" + p.minute + " (" + formats.timeZone + ")";
+  }
+  window.LandInfoFormats = { number, area, amount, price, percent, day, moment, isoDay, areaUnit: formats.areaUnit, timeZone: formats.timeZone };
+})();

@@ -106,9 +106,13 @@ def test_with_the_setting_off_no_code_is_asked():
 def _read(moment, language: str) -> str:
     """Return `moment` as the account pages must print it, written out by hand."""
     local = moment.astimezone(ZoneInfo(settings.TIME_ZONE))
-    day = {"vi": "%d/%m/%Y", "ko": "%Y.%m.%d.", "en": "%Y-%m-%d"}[language]
+    day = {
+        "vi": f"{local:%d/%m/%Y}",
+        "ko": f"{local.year}. {local.month}. {local.day}.",
+        "en": f"{local:%Y-%m-%d}",
+    }[language]
     offset = local.strftime("%z")
-    return f"{local:{day}} {local:%H:%M:%S} (UTC{offset[:3]}:{offset[3:]}, {settings.TIME_ZONE})"
+    return f"{day} {local:%H:%M:%S} (UTC{offset[:3]}:{offset[3:]}, {settings.TIME_ZONE})"
 
 
 @pytest.mark.parametrize("language", ["vi", "ko"])

@@ -223,7 +223,7 @@ def test_the_new_job_page_is_refused_to_a_notary(db):
 
 
 @pytest.mark.parametrize(
-    ("language", "day"), [("vi", "01/02/2020"), ("ko", "2020.02.01."), ("en", "2020-02-01")]
+    ("language", "day"), [("vi", "01/02/2020"), ("ko", "2020. 2. 1."), ("en", "2020-02-01")]
 )
 def test_the_job_pages_write_days_and_times_as_the_certificate_does(db, settings, language, day):
     from zoneinfo import ZoneInfo
@@ -238,8 +238,12 @@ def test_the_job_pages_write_days_and_times_as_the_certificate_does(db, settings
     listing = client.get("/planner/exports/").content.decode()
     new = client.get("/planner/exports/new?layer=parcels&format=gpkg&as_of=2020-02-01")
     local = job.created_at.astimezone(ZoneInfo(settings.TIME_ZONE))
-    form = {"vi": "%d/%m/%Y", "ko": "%Y.%m.%d.", "en": "%Y-%m-%d"}[language]
+    written = {
+        "vi": f"{local:%d/%m/%Y}",
+        "ko": f"{local.year}. {local.month}. {local.day}.",
+        "en": f"{local:%Y-%m-%d}",
+    }[language]
     offset = f"{local:%z}"
-    asked = f"{local:{form}} {local:%H:%M:%S} (UTC{offset[:3]}:{offset[3:]}, {settings.TIME_ZONE})"
+    asked = f"{written} {local:%H:%M:%S} (UTC{offset[:3]}:{offset[3:]}, {settings.TIME_ZONE})"
     assert f"<dd>{day}</dd>" in detail and f"<dd>{day}</dd>" in new.content.decode()
     assert asked in detail and asked in listing

@@ -575,9 +575,19 @@ def test_the_verify_page_states_the_moment_of_issue_in_the_register_time_zone(
 
 # How each language writes a day on the certificate, written out by hand (the rule itself
 # is landinfo.dates.register_day).
-_WRITTEN = {"vi": "%d/%m/%Y", "ko": "%Y.%m.%d.", "en": "%Y-%m-%d"}
+_WRITTEN = {
+    "vi": lambda d: f"{d:%d/%m/%Y}",
+    "ko": lambda d: f"{d.year}. {d.month}. {d.day}.",  # as official documents write days
+    "en": lambda d: f"{d:%Y-%m-%d}",
+}
 # How the pages wrote days before, by Django's formats: never again.
-_NOT_WRITTEN = ["{d.year}-{d.month}-{d.day}", "{d:%d-%m-%Y}", "{d:%m/%d/%Y}", "{d.year}년"]
+_NOT_WRITTEN = [
+    "{d.year}-{d.month}-{d.day}",
+    "{d:%d-%m-%Y}",
+    "{d:%m/%d/%Y}",
+    "{d.year}년",
+    "{d:%Y.%m.%d.}",
+]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -597,11 +607,11 @@ def test_the_verify_page_writes_days_as_the_certificate_does(client, register, n
     printed = pdf_text(response.content)
     held, mortgaged = REGISTERED_ON, dt.date(2020, 5, 4)  # in "since" and in the history
     for day in (held, mortgaged):
-        assert f"{day:{_WRITTEN[language]}}" in page
-        assert f"{day:{_WRITTEN[language]}}" in printed
-    assert f"{transferred:{_WRITTEN[language]}}" in page  # the deed that superseded it
+        assert _WRITTEN[language](day) in page
+        assert _WRITTEN[language](day) in printed
+    assert _WRITTEN[language](transferred) in page  # the deed that superseded it
     for day in (held, mortgaged, transferred):
-        others = [f"{day:{form}}" for lang, form in _WRITTEN.items() if lang != language]
+        others = [form(day) for lang, form in _WRITTEN.items() if lang != language]
         for written in others + [form.format(d=day) for form in _NOT_WRITTEN]:
             assert written not in page, f"{written!r} on the {language} verify page"
 

@@ -778,8 +778,18 @@ def test_a_form_refuses_a_number_that_is_not_one_on_its_field(client, notary, re
 
 # How each language writes a day on the certificate, written out by hand (the rule itself
 # is landinfo.dates.register_day), and how Django's own formats wrote them before.
-_WRITTEN = {"vi": "%d/%m/%Y", "ko": "%Y.%m.%d.", "en": "%Y-%m-%d"}
-_NOT_WRITTEN = ["{d.year}-{d.month}-{d.day}", "{d:%d-%m-%Y}", "{d:%m/%d/%Y}", "{d.year}년"]
+_WRITTEN = {
+    "vi": lambda d: f"{d:%d/%m/%Y}",
+    "ko": lambda d: f"{d.year}. {d.month}. {d.day}.",  # as official documents write days
+    "en": lambda d: f"{d:%Y-%m-%d}",
+}
+_NOT_WRITTEN = [
+    "{d.year}-{d.month}-{d.day}",
+    "{d:%d-%m-%Y}",
+    "{d:%m/%d/%Y}",
+    "{d.year}년",
+    "{d:%Y.%m.%d.}",
+]
 
 
 @pytest.mark.parametrize("language", sorted(_WRITTEN))
@@ -816,7 +826,7 @@ def test_the_deed_forms_write_days_as_the_certificate_does(
     ]
     assert [page.status_code for page in pages] == [200] * 5
     text = [page.content.decode() for page in pages]
-    written = {day: f"{day:{_WRITTEN[language]}}" for day in (held, mortgaged, retired)}
+    written = {day: _WRITTEN[language](day) for day in (held, mortgaged, retired)}
     expected = [
         (held,),
         (mortgaged,),
@@ -828,7 +838,7 @@ def test_the_deed_forms_write_days_as_the_certificate_does(
         for day in days:
             assert written[day] in page, f"{written[day]!r} missing ({language})"
         for day in days:
-            others = [f"{day:{form}}" for lang, form in _WRITTEN.items() if lang != language]
+            others = [form(day) for lang, form in _WRITTEN.items() if lang != language]
             for other in {*others, *(form.format(d=day) for form in _NOT_WRITTEN)} - {
                 written[day]  # 01/01 reads the same either way round
             }:
