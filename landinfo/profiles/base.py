@@ -262,10 +262,10 @@ class JurisdictionProfile(abc.ABC):
     attached_assets: bool = False
     # Whether the certificate paper has a serial of its own besides its entry number.
     certificate_serial: bool = False
-    # The pgettext context of the first registration's name: Korea's law names it
-    # 소유권보존 ("kr deed"), Vietnam's đăng ký lần đầu ("deed"). English says
-    # "First registration" in both.
-    first_registration_context: str = "deed"
+    # The pgettext context the first registration's names are translated in
+    # (transactions.wording): Korea's law names it 소유권보존 ("kr deed"); "" for the
+    # plain wording (Vietnam's đăng ký lần đầu). English says "First registration".
+    first_registration_context: str = ""
 
     @abc.abstractmethod
     def parse_identifier(self, text: str, *, unit_code: str | None = None) -> ParcelIdentifier:

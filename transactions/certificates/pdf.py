@@ -17,6 +17,7 @@ not flowed: a long history must not push the proof onto a later page.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
 import math
@@ -55,6 +56,8 @@ from reportlab.platypus import (
 )
 
 from landinfo.dates import register_day, register_moment
+from landinfo.profiles import get_profile
+from landinfo.profiles.base import LONG_TERM, Choice
 from transactions.certificates.issue import (
     ENTRY_KINDS,
     HOLDER_KINDS,
@@ -63,10 +66,12 @@ from transactions.certificates.issue import (
     TRANSFER_TYPES,
     Certificate,
     CertificateEntry,
+    CertificateHolder,
     CertificateRight,
     LocationMap,
     word,
 )
+from transactions.shares import Share
 
 # --- fonts ------------------------------------------------------------------------------------
 
@@ -678,18 +683,63 @@ def _prices(certificate: Certificate, styles: _Styles) -> list[Flowable]:
     return [title, _grid(rows, (24 * mm, 60 * mm))]
 
 
+def particulars(right: CertificateRight, language: str) -> list[str]:
+    """Return what the certificate states of `right`, one "Label: value" line each, as stated.
+
+    Vietnam's certificate (Circular 10/2024/TT-BTNMT) prints the origin of use, the form
+    of use, the term and the assets attached to the land; Korea's 등기원인. A right
+    recorded before the register kept them states none.
+    """
+    profile = get_profile()
+    lines = []
+    if right.origin:
+        lines.append((gettext("Origin"), _label(profile.right_origins, right.origin)))
+    if right.use_form:
+        lines.append((gettext("Form of use"), _label(profile.use_forms, right.use_form)))
+    if right.term == LONG_TERM:
+        lines.append((gettext("Term of use"), gettext("Long-term")))
+    elif right.term:
+        until = register_day(dt.date.fromisoformat(right.term), language)
+        lines.append((gettext("Term of use"), gettext("Until %(date)s") % {"date": until}))
+    if right.attached_assets:
+        lines.append((gettext("Assets attached to the land"), right.attached_assets))
+    return [f"{label}: {value}" for label, value in lines]
+
+
+def _label(choices: Sequence[Choice], code: str) -> str:
+    for choice in choices:
+        if choice.code == code:
+            return gettext(choice.label)
+    return code
+
+
+def holder_kind_word(holder: CertificateHolder) -> str:
+    """Return the kind of holder as the profile's law names it; the register's kind else."""
+    try:
+        return gettext(get_profile().holder_kind(holder.holder_kind).label)
+    except KeyError:
+        return word(HOLDER_KINDS, holder.kind)
+
+
 def _right_row(right: CertificateRight, language: str, styles: _Styles) -> list[Flowable]:
     holder = markup(right.holder.name)
     if right.holder.full:
         holder += " *"
-    holder += f'<br/><font size="6.5" color="#555555">{markup(word(HOLDER_KINDS, right.holder.kind))}</font>'
+    holder += (
+        f'<br/><font size="6.5" color="#555555">{markup(holder_kind_word(right.holder))}</font>'
+    )
+    kind = markup(word(RIGHT_KINDS, right.kind))
+    for line in particulars(right, language):
+        kind += f'<br/><font size="6.5" color="#555555">{markup(line)}</font>'
+    number = " / ".join(filter(None, (right.certificate_serial, right.certificate_number)))
+    numerator, _, denominator = right.share.partition("/")
     return [
-        _p(word(RIGHT_KINDS, right.kind), styles.body),
+        Paragraph(kind, styles.body),
         Paragraph(holder, styles.body),
-        _p(right.share, styles.body),
+        _p(Share.printed(int(numerator), int(denominator)) or "—", styles.body),
         _p(register_day(right.valid_from, language), styles.body),
         _p(register_day(right.valid_to, language), styles.body),
-        _p(right.certificate_number or "—", styles.body),
+        _p(number or "—", styles.body),
         _p(f"#{right.begun_by}", styles.body),
     ]
 

@@ -28,6 +28,7 @@ from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from transactions import wording
 from transactions.deeds import acts, forms, serializers
 from transactions.deeds.services import CORRECT, RECORD, DeedInput
 from transactions.models import JournalEntry
@@ -78,7 +79,7 @@ KINDS: dict[str, DeedKind] = {
             page="transactions.deeds.pages.FirstRegistrationPage",
             permission=RECORD,
             forbidden=_NOTARIES,
-            label=gettext_lazy("First registration"),
+            label=wording.FIRST_REGISTRATION,
             url="transactions:deed-first-registration",
             menu=6,
         ),

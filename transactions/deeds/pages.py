@@ -33,7 +33,7 @@ from landinfo.dates import register_day
 from landinfo.profiles import get_profile
 from parcels.models import Parcel
 from parcels.search import engine
-from transactions import audit
+from transactions import audit, wording
 from transactions.applications import office
 from transactions.applications.receipt import file_application
 from transactions.deeds import forms, kinds, services
@@ -459,7 +459,7 @@ class TransferPage(DeedPage):
 class FirstRegistrationPage(DeedPage):
     template = "transactions/first_registration.html"
 
-    title = gettext_lazy("Record a first registration")
+    title = wording.RECORD_FIRST_REGISTRATION
 
     def subforms(self, data: Any) -> dict[str, Any]:
         return {"holders_formset": forms.HolderFormSet(data, prefix="holder")}
