@@ -294,8 +294,19 @@ class RightParticularsSerializer(_Strict):
     serial is refused there (422).
     """
 
-    origin = serializers.ChoiceField(choices=[], required=False, default="")
-    use_form = serializers.ChoiceField(choices=[], required=False, default="", allow_blank=True)
+    origin = serializers.ChoiceField(
+        choices=[],
+        required=False,
+        default="",
+        help_text="Where the right comes from (VN: nguồn gốc sử dụng; KR: 등기원인).",
+    )
+    use_form = serializers.ChoiceField(
+        choices=[],
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="VN: sử dụng riêng (private) or sử dụng chung (common).",
+    )
     term = serializers.RegexField(
         rf"^({LONG_TERM}|[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})$",
         required=False,
@@ -331,9 +342,6 @@ class RightParticularsSerializer(_Strict):
         profile = get_profile()
         origin = cast(serializers.ChoiceField, self.fields["origin"])
         origin.choices = [choice.code for choice in profile.right_origins]
-        origin.help_text = "Where the right comes from: " + ", ".join(
-            choice.code for choice in profile.right_origins
-        )
         use_form = cast(serializers.ChoiceField, self.fields["use_form"])
         use_form.choices = [choice.code for choice in profile.use_forms]
 

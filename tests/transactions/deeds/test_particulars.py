@@ -423,3 +423,31 @@ def test_a_tampered_holder_kind_is_named_by_verify_ledger(client, notary):
         verify()
     assert f"party {party.pk}" in str(info.value)
     assert "holder_kind" in str(info.value)
+
+
+# --- the OpenAPI document --------------------------------------------------------------------
+
+
+@pytest.mark.every_profile
+def test_the_schema_shows_what_a_right_records(client):
+    response = client.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    schemas = json.loads(response.content)["components"]["schemas"]
+    particulars = schemas["RightParticulars"]["properties"]
+    assert set(particulars) == {
+        "origin",
+        "use_form",
+        "term",
+        "attached_assets",
+        "certificate_serial",
+        "certificate_number",
+    }
+    assert schemas["OriginEnum"]["enum"] == [o.code for o in get_profile().right_origins]
+    for deed in ("FirstRegistration", "Transfer"):
+        assert "particulars" in schemas[deed]["properties"]
+    sheet_right = schemas["Right"]["properties"]
+    assert {"origin", "origin_label", "use_form", "term", "attached_assets"} <= set(sheet_right)
+    assert "certificate_serial" not in sheet_right
+    assert "holder_kind_label" in schemas["Holder"]["properties"]
+    text = json.dumps(schemas, ensure_ascii=False)
+    assert '"holder_kind"' in text
