@@ -728,13 +728,10 @@ def _right_row(right: CertificateRight, language: str, styles: _Styles) -> list[
     holder += (
         f'<br/><font size="6.5" color="#555555">{markup(holder_kind_word(right.holder))}</font>'
     )
-    kind = markup(word(RIGHT_KINDS, right.kind))
-    for line in particulars(right, language):
-        kind += f'<br/><font size="6.5" color="#555555">{markup(line)}</font>'
     number = " / ".join(filter(None, (right.certificate_serial, right.certificate_number)))
     numerator, _, denominator = right.share.partition("/")
     return [
-        Paragraph(kind, styles.body),
+        _p(word(RIGHT_KINDS, right.kind), styles.body),
         Paragraph(holder, styles.body),
         _p(Share.printed(int(numerator), int(denominator)) or "—", styles.body),
         _p(register_day(right.valid_from, language), styles.body),
@@ -776,9 +773,20 @@ def _rights(certificate: Certificate, styles: _Styles) -> list[Flowable]:
         gettext("Entry"),
     ]
     rows: list[list[Any]] = [[_p(text, styles.head, bold=True) for text in head]]
-    rows += [_right_row(right, certificate.language, styles) for right in certificate.rights]
+    spans: list[tuple[Any, ...]] = []
+    for right in certificate.rights:
+        rows.append(_right_row(right, certificate.language, styles))
+        stated = particulars(right, certificate.language)
+        if stated:
+            # What the certificate states of the right, on a row of its own under it.
+            text = "<br/>".join(markup(line) for line in stated)
+            rows.append([Paragraph(f'<font size="7">{text}</font>', styles.body)] + [""] * 6)
+            spans.append(("SPAN", (0, len(rows) - 1), (-1, len(rows) - 1)))
     widths = (28 * mm, 46 * mm, 13 * mm, 20.5 * mm, 20.5 * mm, 27 * mm)
-    flowables.append(_grid(rows, (*widths, CONTENT_WIDTH - sum(widths))))
+    table = _grid(rows, (*widths, CONTENT_WIDTH - sum(widths)))
+    if spans:
+        table.setStyle(TableStyle(spans))
+    flowables.append(table)
     if any(right.holder.full for right in certificate.rights):
         flowables.append(_p("* " + gettext("Holder's name shown in full."), styles.small))
     return flowables

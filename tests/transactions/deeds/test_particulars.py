@@ -16,13 +16,16 @@ import random
 import uuid
 from typing import Any
 
+import pypdfium2 as pdfium
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import translation
 
 from landinfo.profiles import get_profile
+from landinfo.srid import STORAGE_SRID
 from tests.factories import ParcelFactory, PartyFactory, current_entry, national_id
+from tests.transactions.deeds.test_deeds_api import _halves
 from transactions.certificates import pdf
 from transactions.certificates.issue import issue_certificate
 from transactions.deeds import payloads
@@ -451,3 +454,86 @@ def test_the_schema_shows_what_a_right_records(client):
     assert "holder_kind_label" in schemas["Holder"]["properties"]
     text = json.dumps(schemas, ensure_ascii=False)
     assert '"holder_kind"' in text
+
+
+# --- rights the register moves keep what they state -------------------------------------------
+
+
+@vietnam_only
+def test_a_subdivision_keeps_the_origin_term_and_form_of_use_on_each_child(client, notary):
+    parcel = ParcelFactory()
+    client.force_login(notary)
+    owner = {"holder_kind": "individual", "name": "Ngô Văn Chia", "national_id": national_id(53)}
+    particulars = {
+        "origin": "allocated_with_levy",
+        "use_form": "private",
+        "term": "long_term",
+        "certificate_serial": "CD 00000053",
+        "certificate_number": "CH 53",
+    }
+    response = first_registration(
+        client, parcel, [{"party": owner, "share": "1/1"}], particulars=particulars
+    )
+    assert response.status_code == 201
+    response = post(
+        client,
+        {
+            "kind": "subdivision",
+            "parcel": parcel.pk,
+            "expected_last_entry": current_entry(parcel.pk),
+            "effective_date": "2022-01-01",
+            "crs": STORAGE_SRID,
+            "children": _halves(parcel),
+        },
+    )
+    assert response.status_code == 201, response.content
+    children = Right.objects.filter(
+        parcel_id__in=response.json()["parcels_created"], valid_to__isnull=True
+    )
+    assert children.count() == 2
+    for right in children:
+        assert (right.origin, right.use_form, right.long_term) == (
+            "allocated_with_levy",
+            "private",
+            True,
+        )
+        assert (right.certificate_serial, right.certificate_number) == ("CD 00000053", "CH 53")
+    verify()
+
+
+@vietnam_only
+def test_the_certificate_pdf_prints_what_the_right_states(client, notary, signing_key):
+    parcel = ParcelFactory()
+    client.force_login(notary)
+    owner = {
+        "holder_kind": "domestic_organisation",
+        "name": "Công ty TNHH In Thử",
+        "national_id": national_id(54, "organisation"),
+    }
+    response = first_registration(
+        client,
+        parcel,
+        [{"party": owner, "share": "1/1"}],
+        particulars={
+            "origin": "leased_annual",
+            "term": "2070-12-31",
+            "attached_assets": "Nhà xưởng",
+            "certificate_serial": "DE 00000054",
+        },
+    )
+    assert response.status_code == 201
+    with translation.override("vi"):
+        certificate = issue_certificate(
+            parcel.pk, user=notary, language="vi", verify_url=lambda code: code
+        )
+        assert certificate is not None
+        content = pdf.render_pdf(certificate)
+    document = pdfium.PdfDocument(content)
+    text = " ".join(page.get_textpage().get_text_range() for page in document)
+    flat = " ".join(text.split())
+    for expected in (
+        "Nhà nước cho thuê đất trả tiền thuê đất hằng năm",
+        "Nhà xưởng",
+        "DE 00000054",
+    ):
+        assert expected in flat, flat
