@@ -24,6 +24,10 @@ class Party(models.Model):
         STATE = "state", "the State"
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The kind of holder as the profile's register distinguishes them (its code, e.g.
+    # "individual", "household", "corporation": landinfo.profiles.base.HolderKind); ""
+    # when the deeds that stated the party said none (those before it was recorded).
+    holder_kind = models.CharField(max_length=32, blank=True, db_default="")
     name = models.CharField(max_length=300)
     # Personal data: never public, never in a tile, an export or a log.
     # NULL, not "", when unknown: the unique constraint must ignore parties without one.
@@ -143,7 +147,20 @@ class Right(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     share_numerator = models.PositiveIntegerField(default=1)
     share_denominator = models.PositiveIntegerField(default=1)
+    # The certificate's entry number in the issuance book (VN: số vào sổ cấp GCN).
     certificate_number = models.CharField(max_length=32, blank=True)
+    # What the certificate states of the right, as the deeds stated it ("" / NULL / False:
+    # not stated, as for every right recorded before these columns): the profile's code
+    # of its origin and form of use, its term, the assets attached to the land, and the
+    # certificate paper's serial (VN: số phát hành). The term is two columns so that a
+    # query finds rights by the day their term ends: long-term (VN: lâu dài), or until
+    # `term_end`, never both.
+    origin = models.CharField(max_length=32, blank=True, db_default="")
+    use_form = models.CharField(max_length=16, blank=True, db_default="")
+    long_term = models.BooleanField(db_default=False)
+    term_end = models.DateField(null=True, blank=True)
+    attached_assets = models.TextField(blank=True, db_default="")
+    certificate_serial = models.CharField(max_length=32, blank=True, db_default="")
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True)
     begun_by = models.ForeignKey(
@@ -178,6 +195,10 @@ class Right(models.Model):
             models.CheckConstraint(
                 condition=Q(ended_by__isnull=True) | Q(valid_to__isnull=False),
                 name="right_ended_has_end_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(long_term=False) | Q(term_end__isnull=True),
+                name="right_term_long_or_until",
             ),
             # One party cannot hold two overlapping rights of the same kind on a parcel
             # (a voided right never was, so it does not count).

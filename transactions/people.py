@@ -23,9 +23,10 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
+from django.utils.translation import gettext
 
 from landinfo.profiles import InvalidNationalId, get_profile
-from landinfo.profiles.text import normalize_text
+from landinfo.profiles.text import normalize_text, quote_input
 
 # Code points that are not text: private use (Co), unassigned (Cn), lone surrogates (Cs).
 _NOT_TEXT = frozenset({"Co", "Cn", "Cs"})
@@ -81,7 +82,77 @@ def national_id(text: str, *, kind: str) -> str:
     return get_profile().normalize_national_id(text, kind=kind)
 
 
-__all__ = ["InvalidNationalId", "UnreadableText", "national_id", "party_name", "person_text"]
+class InvalidHolderKind(ValueError):
+    """Raised when a deed's party cannot be a holder of the kind it names; the message says why."""
+
+
+def holder_kind(code: str, *, kind: str, birth_year: int | None = None) -> tuple[str, str]:
+    """Return (the party's kind, its holder kind code) as the register keeps a deed's party.
+
+    `code` is the profile's holder kind (landinfo.profiles.base.HolderKind), "" when the
+    deed names none; `kind` the register's own kind ("person", "organisation", "state"),
+    "" when the holder kind says it. Refused, with the reason: a kind the profile does not
+    know, a holder kind of another party kind, the State where the profile's law does not
+    let it hold a right (Vietnam: Land Law 2024 art. 4 lists the land users; the State is
+    the owner's representative, not one of them), and a year of birth for a holder that is
+    no natural person: refusing it, rather than dropping it, tells the notary the kind is
+    probably wrong, and nothing typed is silently lost.
+    """
+    profile = get_profile()
+    if code:
+        try:
+            holder = profile.holder_kind(code)
+        except KeyError:
+            raise InvalidHolderKind(
+                gettext("%(code)s is not a kind of holder of this register (%(known)s).")
+                % {
+                    "code": quote_input(code),
+                    "known": ", ".join(k.code for k in profile.holder_kinds),
+                }
+            ) from None
+        if kind and kind != holder.party_kind:
+            raise InvalidHolderKind(
+                gettext("A holder of the kind %(holder)s is registered as %(kind)s, not %(given)s.")
+                % {"holder": code, "kind": holder.party_kind, "given": kind}
+            )
+        kind, takes_birth_year = holder.party_kind, holder.birth_year
+    else:
+        takes_birth_year = kind == "person"
+    if kind not in PARTY_KINDS:
+        raise InvalidHolderKind(
+            gettext("Say what kind of party this is: %(kinds)s.")
+            % {"kinds": ", ".join(k.code for k in profile.holder_kinds)}
+        )
+    if kind == "state" and not profile.state_may_hold:
+        raise InvalidHolderKind(
+            gettext(
+                "The State is not a land user: it allocates, leases and recognises land and "
+                "holds no certificate. Name the organisation that uses the land."
+            )
+        )
+    if birth_year is not None and not takes_birth_year:
+        raise InvalidHolderKind(
+            gettext(
+                "An organisation or the State has no year of birth; leave it empty, or "
+                "choose the kind of holder the deed names."
+            )
+        )
+    return kind, code
+
+
+# The register's own kinds of party (Party.Kind), which a profile's holder kinds map onto.
+PARTY_KINDS = ("person", "organisation", "state")
+
+
+__all__ = [
+    "InvalidHolderKind",
+    "InvalidNationalId",
+    "UnreadableText",
+    "holder_kind",
+    "national_id",
+    "party_name",
+    "person_text",
+]
 
 
 # One spelling per mailbox: an unquoted ASCII local part (a quoted "a"@b.co is a@b.co) and

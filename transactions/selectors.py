@@ -11,17 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext_lazy
 
 from landinfo import sql
 from landinfo.profiles import get_profile
+from landinfo.profiles.base import LONG_TERM, Choice, HolderKind
 from parcels.models import Parcel, ParcelLineage
 from parcels.selectors import (
     ParcelRef,
@@ -58,6 +59,8 @@ _PUBLIC_RIGHT_FIELDS = (
 class PublicHolder(TypedDict):
     name: str  # masked for a person, in full for an organisation or the State
     kind: str
+    holder_kind: str  # the profile's code ("" when not stated)
+    holder_kind_label: str  # its name in the request's language
 
 
 class PublicRight(TypedDict):
@@ -66,6 +69,16 @@ class PublicRight(TypedDict):
     holder: PublicHolder
     valid_from: str
     valid_to: str | None
+    # What the certificate states of the right, codes with their names in the request's
+    # language ("" / None when not stated). The certificate's serial and number are not
+    # here: they identify the holder's paper, which the public has no use for and which
+    # a forger would (they stay on the certificate and in the notary's pages).
+    origin: str
+    origin_label: str
+    use_form: str
+    use_form_label: str
+    term: str | None  # "long_term", or the last day of use "YYYY-MM-DD"
+    attached_assets: str
 
 
 class HistoryEntry(TypedDict):
@@ -138,7 +151,13 @@ RIGHTS_AS_OF_JSON = """(
                'valid_from', r.valid_from,
                'valid_to', r.valid_to,
                'holder_name', h.name,
-               'holder_kind', h.kind
+               'holder_kind', h.kind,
+               'holder_holder_kind', h.holder_kind,
+               'origin', r.origin,
+               'use_form', r.use_form,
+               'long_term', r.long_term,
+               'term_end', r.term_end,
+               'attached_assets', r.attached_assets
            ) ORDER BY r.valid_from, r.id), '[]')::text
     FROM transactions_right r
     JOIN transactions_party h ON h.id = r.holder_id
@@ -157,7 +176,13 @@ RIGHTS_KNOWN_AT_JSON = """(
                'valid_from', r.valid_from,
                'valid_to', CASE WHEN e.recorded_at > %(known_at)s THEN NULL ELSE r.valid_to END,
                'holder_name', h.name,
-               'holder_kind', h.kind
+               'holder_kind', h.kind,
+               'holder_holder_kind', h.holder_kind,
+               'origin', r.origin,
+               'use_form', r.use_form,
+               'long_term', r.long_term,
+               'term_end', r.term_end,
+               'attached_assets', r.attached_assets
            ) ORDER BY r.valid_from, r.id), '[]')::text
     FROM transactions_right r
     JOIN transactions_party h ON h.id = r.holder_id
@@ -194,6 +219,7 @@ def rights_as_of(
 
 def public_rights(rights_json: str) -> list[PublicRight]:
     """Return the rights selected by RIGHTS_AS_OF_JSON as the public sees them."""
+    profile = get_profile()
     rights: list[PublicRight] = [
         {
             "kind": right["kind"],
@@ -201,14 +227,30 @@ def public_rights(rights_json: str) -> list[PublicRight]:
             "holder": {
                 "name": mask_party_name(right["holder_name"], right["holder_kind"]),
                 "kind": right["holder_kind"],
+                "holder_kind": right["holder_holder_kind"],
+                "holder_kind_label": _label(profile.holder_kinds, right["holder_holder_kind"]),
             },
             "valid_from": right["valid_from"],
             "valid_to": right["valid_to"],
+            "origin": right["origin"],
+            "origin_label": _label(profile.right_origins, right["origin"]),
+            "use_form": right["use_form"],
+            "use_form_label": _label(profile.use_forms, right["use_form"]),
+            "term": LONG_TERM if right["long_term"] else right["term_end"],
+            "attached_assets": right["attached_assets"],
         }
         for right in json.loads(rights_json)
     ]
     # Stable sort: within a kind, the order of the query (oldest first).
     return sorted(rights, key=lambda right: _KIND_ORDER.get(right["kind"], len(_KIND_ORDER)))
+
+
+def _label(choices: Sequence[Choice | HolderKind], code: str) -> str:
+    """Return the name of `code` in the request's language; a code of no list names itself."""
+    for choice in choices:
+        if choice.code == code:
+            return gettext(choice.label)
+    return code
 
 
 # The last entry that touched the parcel `p`: a deed sends it back as expected_last_entry.

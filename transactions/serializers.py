@@ -20,6 +20,12 @@ from parcels.serializers import (
 class HolderSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="Masked for a person; in full otherwise.")
     kind = serializers.ChoiceField(choices=["person", "organisation", "state"])
+    holder_kind = serializers.CharField(
+        help_text="The profile's kind of holder (VN: individual, household, community, "
+        'domestic_organisation, ...; KR: individual, corporation, state, ...); "" when '
+        "the deeds did not state it."
+    )
+    holder_kind_label = serializers.CharField(help_text="Its name in the request's language.")
 
 
 class RightSerializer(serializers.Serializer):
@@ -28,6 +34,22 @@ class RightSerializer(serializers.Serializer):
     holder = HolderSerializer()
     valid_from = serializers.DateField()
     valid_to = serializers.DateField(allow_null=True)
+    origin = serializers.CharField(
+        help_text="The profile's code of where the right comes from (VN: nguồn gốc sử dụng; "
+        'KR: 등기원인); "" when not stated.'
+    )
+    origin_label = serializers.CharField(help_text="Its name in the request's language.")
+    use_form = serializers.CharField(
+        help_text='VN: "private" (sử dụng riêng) or "common" (sử dụng chung); "" otherwise.'
+    )
+    use_form_label = serializers.CharField(help_text="Its name in the request's language.")
+    term = serializers.CharField(
+        allow_null=True,
+        help_text='"long_term", or the last day of use (YYYY-MM-DD); null when not stated.',
+    )
+    attached_assets = serializers.CharField(
+        help_text='The assets attached to the land the certificate states; "" when none.'
+    )
 
 
 class PendingApplicationSerializer(serializers.Serializer):

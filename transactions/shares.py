@@ -68,6 +68,16 @@ class Share(Fraction):
         return f"{numerator}/{denominator}"
 
     @staticmethod
+    def printed(numerator: int, denominator: int) -> str:
+        """Return the share as a page or certificate prints it: "" for the whole.
+
+        A share (VN: phần quyền, KR: 지분) is printed only for co-ownership: a sole
+        holder's "1/1" is no share, and a Korean 등기부 writes 지분 only for 공유
+        (부동산등기법 제48조 ④); a mortgage burdens the whole parcel.
+        """
+        return "" if numerator == denominator else f"{numerator}/{denominator}"
+
+    @staticmethod
     def text(share: Rational) -> str:
         """Return `share` (any fraction) written "n/d", a whole too ("1/1")."""
         return f"{share.numerator}/{share.denominator}"

@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, TypeVar
 
 from landinfo.profiles.conventions import (
@@ -98,6 +99,43 @@ class LandUse:
     name: str  # in the profile's own language
     name_en: str
     group: str  # a coarse grouping used for map colours (agricultural, residential, ...)
+
+
+def gettext_noop(message: str) -> str:
+    """Return `message`: marks a msgid for translation where it is shown (no Django here)."""
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class HolderKind:
+    """A kind of holder as the country's register distinguishes them (its certificate names it).
+
+    `label` is an English msgid, translated where it is shown. `party_kind` is the
+    register's own kind of the party it maps to ("person", "organisation", "state"):
+    what decides masking and the identity number's rules. `birth_year`: the kind is a
+    natural person, whose year of birth the certificate prints. `new_holders`: a deed may
+    still make a party of this kind a holder (False: only rights the law keeps from
+    before, as Vietnam's households).
+    """
+
+    code: str
+    label: str
+    party_kind: str
+    birth_year: bool = False
+    new_holders: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A coded value of the profile's lists (a right's origin, its form of use)."""
+
+    code: str
+    label: str  # an English msgid, translated where it is shown
+
+
+# A right's term (Right.long_term, Right.term_end) in a deed or payload: "long_term", or
+# the last day of use as "YYYY-MM-DD"; "" when the deed states none.
+LONG_TERM = "long_term"
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +296,25 @@ class JurisdictionProfile(abc.ABC):
             names, smallest_first=self.address_smallest_first, separator=self.address_separator
         )
 
+    # --- what a right records (the certificate's particulars) ---
+    # The kinds of holder the register distinguishes, the first the default of a form.
+    holder_kinds: tuple[HolderKind, ...] = ()
+    # Where a right comes from (VN: nguồn gốc sử dụng; KR: 등기원인), by code.
+    right_origins: tuple[Choice, ...] = ()
+    # The origin of the rights a first registration begins when the deed states none.
+    first_registration_origin: str = ""
+    # The origin of the rights a transfer gives its recipients, by transfer type.
+    transfer_origins: Mapping[str, str] = MappingProxyType({})
+    # The forms of use (VN: hình thức sử dụng); empty when the register records none.
+    use_forms: tuple[Choice, ...] = ()
+    # Whether a land-use right has a term (VN) or the right is perpetual (KR ownership).
+    right_terms: bool = False
+    # Whether the certificate states the assets attached to the land (VN); Korea registers
+    # buildings in a register of their own.
+    attached_assets: bool = False
+    # Whether the certificate paper has a serial of its own besides its entry number.
+    certificate_serial: bool = False
+
     @abc.abstractmethod
     def parse_identifier(self, text: str, *, unit_code: str | None = None) -> ParcelIdentifier:
         """Return the identifier written in `text`, in any spelling people use.
@@ -414,6 +471,26 @@ class JurisdictionProfile(abc.ABC):
             cleaned,
         )
 
+    def holder_kind(self, code: str) -> HolderKind:
+        """Return the holder kind `code`; raise KeyError if the profile has none such."""
+        for kind in self.holder_kinds:
+            if kind.code == code:
+                return kind
+        raise KeyError(code)
+
+    def right_origin(self, code: str) -> Choice:
+        """Return the origin `code`; raise KeyError if the profile has none such."""
+        return _choice(self.right_origins, code)
+
+    def use_form(self, code: str) -> Choice:
+        """Return the form of use `code`; raise KeyError if the profile has none such."""
+        return _choice(self.use_forms, code)
+
+    @property
+    def state_may_hold(self) -> bool:
+        """Return whether the State may be the holder of a right the register records."""
+        return any(kind.party_kind == "state" for kind in self.holder_kinds)
+
     # --- import ---
     # The word for the unit that numbers parcels in the importer's messages ("commune
     # 00004 is not in the register"), and its plural.
@@ -423,3 +500,10 @@ class JurisdictionProfile(abc.ABC):
     canonical_pattern: CanonicalPattern | None = None
     # The fields cadastral files split an identifier into; None: one field holds it.
     identifier_fields: IdentifierFields | None = None
+
+
+def _choice(choices: tuple[Choice, ...], code: str) -> Choice:
+    for choice in choices:
+        if choice.code == code:
+            return choice
+    raise KeyError(code)

@@ -20,6 +20,8 @@ from typing import ClassVar, NoReturn
 from landinfo.profiles.base import (
     Bounds,
     CanonicalPattern,
+    Choice,
+    HolderKind,
     InvalidNationalId,
     InvalidParcelIdentifier,
     JurisdictionProfile,
@@ -28,6 +30,7 @@ from landinfo.profiles.base import (
     ParcelIdentifier,
     UsualCRS,
     _Area,
+    gettext_noop,
 )
 from landinfo.profiles.conventions import AdministrativeLevel
 from landinfo.profiles.survey_crs import KR_SURVEY_CRS, kr_survey_crs_of_province
@@ -381,6 +384,36 @@ def _organisation_number(digits: str) -> str:
     )
 
 
+# Who holds ownership as the 등기부 records its 등기명의인: 부동산등기법 제48조 ② and 제49조
+# (the 등록번호 of a natural person, a corporation, the State and local governments, an
+# unincorporated association or foundation, a foreigner). The State (국) may own land; a
+# local government is a legal person of its own (지방자치법 제3조 ①); a 종중 or 교회 is
+# registered as an unincorporated association (부동산등기법 제26조).
+_HOLDER_KINDS = (
+    HolderKind("individual", gettext_noop("Individual"), "person", birth_year=True),
+    HolderKind("corporation", gettext_noop("Corporation"), "organisation"),
+    HolderKind("state", gettext_noop("The State"), "state"),
+    HolderKind("local_government", gettext_noop("Local government"), "organisation"),
+    HolderKind(
+        "unincorporated", gettext_noop("Unincorporated association or foundation"), "organisation"
+    ),
+    HolderKind("foreigner", gettext_noop("Foreigner"), "person", birth_year=True),
+)
+
+# 등기원인 of an ownership right (부동산등기법 제48조 ① 4호): the first registration is a
+# 소유권보존 (제65조), which states no cause; a transfer states its cause (매매, 증여,
+# 상속, ...).
+_ORIGINS = (
+    Choice("preservation", gettext_noop("Registration of ownership preservation")),
+    Choice("sale", gettext_noop("Sale")),
+    Choice("gift", gettext_noop("Gift")),
+    Choice("inheritance", gettext_noop("Inheritance")),
+    Choice("expropriation", gettext_noop("Expropriation")),
+    Choice("exchange", gettext_noop("Exchange")),
+    Choice("partition", gettext_noop("Partition of co-owned property")),
+)
+
+
 class KoreaProfile(JurisdictionProfile):
     """Return identifiers, CRS, land uses and language of the Korean cadastre."""
 
@@ -425,6 +458,14 @@ class KoreaProfile(JurisdictionProfile):
     # 공간정보관리법 시행령 제60조: areas are fixed to 0.1 ㎡ on maps of 1:600 and
     # coordinate registers, to 1 ㎡ elsewhere; one decimal prints both as registered.
     area_decimals = 1
+
+    holder_kinds = _HOLDER_KINDS
+    right_origins = _ORIGINS
+    first_registration_origin = "preservation"
+    transfer_origins = MappingProxyType(
+        {"sale": "sale", "gift": "gift", "inheritance": "inheritance"}
+    )
+    # 소유권 has no term, no form of use (co-ownership is by shares, 지분) and no attached
     land_uses = tuple(
         LandUse(code, name, name_en, group) for code, name, _, name_en, group in _JIMOK
     )

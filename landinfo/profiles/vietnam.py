@@ -15,11 +15,14 @@ import datetime as dt
 import enum
 import re
 from collections.abc import Collection
+from types import MappingProxyType
 from typing import NoReturn
 
 from landinfo.profiles.base import (
     Bounds,
     CanonicalPattern,
+    Choice,
+    HolderKind,
     IdentifierField,
     IdentifierFields,
     InvalidNationalId,
@@ -30,6 +33,7 @@ from landinfo.profiles.base import (
     ParcelIdentifier,
     UsualCRS,
     _Area,
+    gettext_noop,
 )
 from landinfo.profiles.conventions import AdministrativeLevel
 from landinfo.profiles.survey_crs import VN_SURVEY_CRS, vn_survey_crs_of_province
@@ -512,6 +516,72 @@ def _organisation_number(digits: str) -> str:
     return digits
 
 
+# Who may hold a land-use right: the land users (người sử dụng đất) of Land Law 2024
+# (Luật Đất đai 31/2024/QH15), art. 4. The State is not one: it is the owner's
+# representative that allocates, leases and recognises land (Chapter II), and holds no
+# certificate. Households (hộ gia đình) are no longer land users under the 2024 Law; those
+# that held land before it took effect (1 August 2024) keep using it (the definition of
+# art. 3 para. 25, and the transitional provisions), so the register keeps them for rights
+# of before,
+# and no deed makes a new household holder. A Vietnamese citizen residing abroad is an
+# individual (art. 4 para. 3); a person of Vietnamese origin residing abroad, para. 6.
+_HOLDER_KINDS = (
+    HolderKind("individual", gettext_noop("Individual"), "person", birth_year=True),
+    HolderKind(
+        "household", gettext_noop("Household"), "person", birth_year=True, new_holders=False
+    ),
+    HolderKind("community", gettext_noop("Residential community"), "organisation"),
+    HolderKind("domestic_organisation", gettext_noop("Domestic organisation"), "organisation"),
+    HolderKind("religious_organisation", gettext_noop("Religious organisation"), "organisation"),
+    HolderKind(
+        "overseas_vietnamese",
+        gettext_noop("Person of Vietnamese origin residing abroad"),
+        "person",
+        birth_year=True,
+    ),
+    HolderKind(
+        "foreign_invested",
+        gettext_noop("Foreign-invested economic organisation"),
+        "organisation",
+    ),
+    HolderKind(
+        "foreign_diplomatic",
+        gettext_noop("Foreign organisation with diplomatic functions"),
+        "organisation",
+    ),
+)
+
+# Where a land-use right comes from (nguồn gốc sử dụng đất), as the certificate writes it:
+# the forms of land allocation, lease and recognition of Land Law 2024 (art. 118-120)
+# and the transactions a right is received by (art. 27), in the wording of the
+# land-use certificate form of Circular 10/2024/TT-BTNMT (the section on the origin
+# of use). The Circular's text could not be searched here: the wording is the one land
+# offices print, to check against its annex when at hand. The vi translations of these
+# msgids are that wording (docs glossary).
+_ORIGINS = (
+    Choice("allocated_with_levy", gettext_noop("State allocation with land-use levy")),
+    Choice("allocated_without_levy", gettext_noop("State allocation without land-use levy")),
+    Choice("leased_lump_sum", gettext_noop("State lease with rent paid once for the whole term")),
+    Choice("leased_annual", gettext_noop("State lease with annual rent")),
+    Choice("recognised", gettext_noop("Recognition of the land-use right")),
+    Choice("transfer_received", gettext_noop("Received by transfer of the land-use right")),
+    Choice("inheritance_received", gettext_noop("Received by inheritance of the land-use right")),
+    Choice("gift_received", gettext_noop("Received as a gift of the land-use right")),
+    Choice("exchange_received", gettext_noop("Received by exchange of the land-use right")),
+    Choice(
+        "contribution_received",
+        gettext_noop("Received as a capital contribution of the land-use right"),
+    ),
+)
+
+# Hình thức sử dụng đất: the certificate says whether the land is used by its holder
+# alone (sử dụng riêng) or in common with others (sử dụng chung), Circular 10/2024.
+_USE_FORMS = (
+    Choice("private", gettext_noop("Private use")),
+    Choice("common", gettext_noop("Common use")),
+)
+
+
 class VietnamProfile(JurisdictionProfile):
     """Return identifiers, CRS, land uses and language of the Vietnamese cadastre."""
 
@@ -559,6 +629,24 @@ class VietnamProfile(JurisdictionProfile):
 
     def survey_crs_of_province(self, code: str) -> tuple[int, ...]:
         return vn_survey_crs_of_province(code)
+
+    holder_kinds = _HOLDER_KINDS
+    right_origins = _ORIGINS
+    # The recipients of a transfer hold the right by what they received (Land Law 2024
+    # art. 27: chuyển nhượng, thừa kế, tặng cho); the term carries over.
+    transfer_origins = MappingProxyType(
+        {
+            "sale": "transfer_received",
+            "inheritance": "inheritance_received",
+            "gift": "gift_received",
+        }
+    )
+    use_forms = _USE_FORMS
+    # Thời hạn sử dụng đất: long-term (ổn định lâu dài, Land Law 2024 art. 171) or until a
+    # day (art. 172); base.LONG_TERM or the day in a deed.
+    right_terms = True
+    attached_assets = True  # tài sản gắn liền với đất, on the same certificate
+    certificate_serial = True  # số phát hành (the paper's serial) besides số vào sổ cấp GCN
 
     def permissible_area_error(self, area: _Area, scale: int | _Area) -> _Area:
         """Return ΔP = 0.0004·M·√P m², the area error a cadastral map of 1:M permits.

@@ -102,7 +102,7 @@ def test_a_notary_records_a_transfer_from_the_map(browser, live_server, district
     ).exists()
 
     page.fill("#id_recipient-0-national_id", NEW_NATIONAL_ID)
-    page.select_option("#id_recipient-0-kind", "person")
+    page.select_option("#id_recipient-0-kind", "individual")
     page.fill("#id_recipient-0-name", NEW_HOLDER)
     page.fill("#id_recipient-0-birth_year", "1990")
     page.fill("#id_recipient-0-share", "1/1")

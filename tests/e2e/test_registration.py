@@ -76,7 +76,7 @@ def _file_a_sale(page, live_server, parcel, *, buyer: str, national_id: str) -> 
     """File a sale of the whole parcel from the deed form; return the receipt number."""
     page.goto(f"{live_server.url}/deeds/transfer/?parcel={parcel.pk}")
     page.fill("#id_recipient-0-national_id", national_id)
-    page.select_option("#id_recipient-0-kind", "person")
+    page.select_option("#id_recipient-0-kind", "individual")
     page.fill("#id_recipient-0-name", buyer)
     page.fill("#id_recipient-0-birth_year", "1990")
     page.fill("#id_recipient-0-share", "1/1")

@@ -32,6 +32,16 @@ from transactions import serializers
 from transactions.deeds.payloads import TransferType
 from transactions.models import Party
 
+# What a right records besides its holder and share, for rights whose deeds stated none.
+NOT_STATED = {
+    "origin": "",
+    "origin_label": "",
+    "use_form": "",
+    "use_form_label": "",
+    "term": None,
+    "attached_assets": "",
+}
+
 pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
 AT = reverse("transactions:at-point")
@@ -353,16 +363,28 @@ def test_rights_show_kind_share_and_masked_holder(client, pair, people, company)
         {
             "kind": "ownership",
             "share": "1/2",
-            "holder": {"name": "Nguyễn V. A.", "kind": "person"},
+            "holder": {
+                "name": "Nguyễn V. A.",
+                "kind": "person",
+                "holder_kind": "",
+                "holder_kind_label": "",
+            },
             "valid_from": "2001-05-01",
             "valid_to": None,
+            **NOT_STATED,
         },
         {
             "kind": "ownership",
             "share": "1/2",
-            "holder": {"name": "Trần T. B.", "kind": "person"},
+            "holder": {
+                "name": "Trần T. B.",
+                "kind": "person",
+                "holder_kind": "",
+                "holder_kind_label": "",
+            },
             "valid_from": "2001-05-01",
             "valid_to": None,
+            **NOT_STATED,
         },
     ]
     deeds.transfer(left, [(company, Fraction(1))], on=dt.date(2010, 1, 1))

@@ -11,6 +11,16 @@ from tests.transactions import factories as deeds
 from transactions import selectors
 from transactions.models import Party, Right
 
+# What a right records besides its holder and share, for rights whose deeds stated none.
+NOT_STATED = {
+    "origin": "",
+    "origin_label": "",
+    "use_form": "",
+    "use_form_label": "",
+    "term": None,
+    "attached_assets": "",
+}
+
 pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
 HALF = Fraction(1, 2)
@@ -45,16 +55,28 @@ def test_rights_as_of_today_are_those_in_force_with_holders_masked(owners, compa
         {
             "kind": "ownership",
             "share": "1/1",
-            "holder": {"name": "Công ty TNHH Thử", "kind": "organisation"},
+            "holder": {
+                "name": "Công ty TNHH Thử",
+                "kind": "organisation",
+                "holder_kind": "",
+                "holder_kind_label": "",
+            },
             "valid_from": "2010-03-01",
             "valid_to": None,
+            **NOT_STATED,
         },
         {
             "kind": "mortgage",
             "share": "1/1",
-            "holder": {"name": "Ngân hàng TMCP Mẫu Sông Hồng", "kind": "organisation"},
+            "holder": {
+                "name": "Ngân hàng TMCP Mẫu Sông Hồng",
+                "kind": "organisation",
+                "holder_kind": "",
+                "holder_kind_label": "",
+            },
             "valid_from": "2012-01-01",
             "valid_to": None,
+            **NOT_STATED,
         },
     ]
 

@@ -96,6 +96,7 @@ class CertificateHolder:
     name: str  # masked unless `full`
     kind: str  # Party.Kind value: person, organisation, state
     full: bool  # shown unmasked (to a registrar, or the notary who recorded the holder's deed)
+    holder_kind: str = ""  # the profile's kind of holder ("" when the deeds stated none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,14 @@ class CertificateRight:
     valid_to: dt.date | None  # the registered end of the term, if any
     certificate_number: str  # "" when none was registered
     begun_by: int  # the entry that registered it
+    # What the certificate states of the right ("" when not stated): the profile's codes
+    # of its origin and form of use, its term ("long_term" or "YYYY-MM-DD"), the assets
+    # attached to the land, and the paper's serial (VN: số phát hành).
+    origin: str = ""
+    use_form: str = ""
+    term: str = ""
+    attached_assets: str = ""
+    certificate_serial: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,9 +366,11 @@ def decode_code(code: str, keys: Mapping[str, Ed25519PublicKey]) -> CodeFields:
 # in force for an observer at N, whatever its end date now says).
 _RIGHTS_AT_ENTRY_SQL = """
 SELECT r.id, r.kind, r.holder_id, h.name AS holder_name, h.kind AS holder_kind,
+       h.holder_kind AS holder_holder_kind,
        r.share_numerator, r.share_denominator, r.valid_from,
        CASE WHEN r.ended_by_id > %(n)s THEN NULL ELSE r.valid_to END AS valid_to,
-       r.certificate_number, r.begun_by_id, b.recorded_by_id
+       r.certificate_number, r.begun_by_id, b.recorded_by_id,
+       r.origin, r.use_form, r.long_term, r.term_end, r.attached_assets, r.certificate_serial
 FROM transactions_right r
 JOIN transactions_party h ON h.id = r.holder_id
 JOIN transactions_journalentry b ON b.sequence = r.begun_by_id
@@ -403,6 +414,24 @@ ORDER BY e.sequence
 """
 
 
+def _particulars(right: dict[str, Any]) -> list[str]:
+    """Return what a right row states of its certificate: origin, use form, term, assets, serial."""
+    term = (
+        "long_term"
+        if right["long_term"]
+        else right["term_end"].isoformat()
+        if right["term_end"]
+        else ""
+    )
+    return [
+        right["origin"],
+        right["use_form"],
+        term,
+        right["attached_assets"],
+        right["certificate_serial"],
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class _Record:
     """What the journal at entry N says of a parcel: the rights and history a certificate prints."""
@@ -443,6 +472,10 @@ def _record_at(parcel_id: int, sequence: int, day: dt.date) -> _Record | None:
                 right["valid_from"].isoformat(),
                 right["begun_by_id"],
                 right["certificate_number"],
+                # What the certificate states of the right, only when stated: a record
+                # of rights that state none is digested as before (migration 0008), so
+                # certificates issued then keep verifying.
+                *([particulars] if any(particulars := _particulars(right)) else []),
             ]
             for right in rights
         ],
@@ -708,11 +741,17 @@ def _rights(rows: list[dict[str, Any]], full_ids: set[int]) -> list[CertificateR
                 else mask_party_name(row["holder_name"], row["holder_kind"]),
                 kind=row["holder_kind"],
                 full=row["id"] in full_ids and row["holder_kind"] not in PUBLIC_KINDS,
+                holder_kind=row["holder_holder_kind"],
             ),
             valid_from=row["valid_from"],
             valid_to=row["valid_to"],
             certificate_number=row["certificate_number"],
             begun_by=row["begun_by_id"],
+            origin=row["origin"],
+            use_form=row["use_form"],
+            term=_particulars(row)[2],
+            attached_assets=row["attached_assets"],
+            certificate_serial=row["certificate_serial"],
         )
         for row in rows
     ]

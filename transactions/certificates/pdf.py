@@ -28,6 +28,7 @@ Vietnamese certificate of land-use rights (Giấy chứng nhận, "sổ đỏ") 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
 import math
@@ -73,12 +74,15 @@ from landinfo.formats import (
     register_number,
     register_percent,
 )
+from landinfo.profiles import get_profile
+from landinfo.profiles.base import LONG_TERM, Choice
 from transactions.certificates.issue import (
     HOLDER_KINDS,
     MAP_ASPECT,
     RIGHT_KINDS,
     Certificate,
     CertificateEntry,
+    CertificateHolder,
     CertificateRight,
     LocationMap,
 )
@@ -684,20 +688,62 @@ def _prices(certificate: Certificate, styles: _Styles) -> list[Flowable]:
     return [title, _grid(rows, (24 * mm, 60 * mm))]
 
 
+def particulars(right: CertificateRight, language: str) -> list[str]:
+    """Return what the certificate states of `right`, one "Label: value" line each, as stated.
+
+    Vietnam's certificate (Circular 10/2024/TT-BTNMT) prints the origin of use, the form
+    of use, the term and the assets attached to the land; Korea's 등기원인. A right
+    recorded before the register kept them states none.
+    """
+    profile = get_profile()
+    lines = []
+    if right.origin:
+        lines.append((gettext("Origin"), _label(profile.right_origins, right.origin)))
+    if right.use_form:
+        lines.append((gettext("Form of use"), _label(profile.use_forms, right.use_form)))
+    if right.term == LONG_TERM:
+        lines.append((gettext("Term of use"), gettext("Long-term")))
+    elif right.term:
+        until = register_day(dt.date.fromisoformat(right.term), language)
+        lines.append((gettext("Term of use"), gettext("Until %(date)s") % {"date": until}))
+    if right.attached_assets:
+        lines.append((gettext("Assets attached to the land"), right.attached_assets))
+    return [f"{label}: {value}" for label, value in lines]
+
+
+def _label(choices: Sequence[Choice], code: str) -> str:
+    for choice in choices:
+        if choice.code == code:
+            return gettext(choice.label)
+    return code
+
+
+def holder_kind_word(holder: CertificateHolder) -> str:
+    """Return the kind of holder as the profile's law names it; the register's kind else."""
+    try:
+        return gettext(get_profile().holder_kind(holder.holder_kind).label)
+    except KeyError:
+        return word(HOLDER_KINDS, holder.kind)
+
+
 def _right_row(
     right: CertificateRight, language: str, styles: _Styles, *, shared: bool
 ) -> list[Flowable]:
     holder = markup(right.holder.name)
     if right.holder.full:
         holder += " *"
-    holder += f'<br/><font size="6.5" color="#555555">{markup(word(HOLDER_KINDS, right.holder.kind))}</font>'
+    holder += (
+        f'<br/><font size="6.5" color="#555555">{markup(holder_kind_word(right.holder))}</font>'
+    )
+    number = " / ".join(filter(None, (right.certificate_serial, right.certificate_number)))
     return [
         _p(word(RIGHT_KINDS, right.kind), styles.body),
         Paragraph(holder, styles.body),
+        # A share only among co-owners (co_owned): a sole holder's or a mortgage's says nothing.
         _p(right.share if shared and right.kind == "ownership" else "—", styles.body),
         _p(register_day(right.valid_from, language), styles.body),
         _p(register_day(right.valid_to, language), styles.body),
-        _p(right.certificate_number or "—", styles.body),
+        _p(number or "—", styles.body),
     ]
 
 
@@ -733,12 +779,20 @@ def _rights(certificate: Certificate, styles: _Styles) -> list[Flowable]:
     ]
     rows: list[list[Any]] = [[_p(text, styles.head, bold=True) for text in head]]
     shared = co_owned(right.share for right in certificate.rights if right.kind == "ownership")
-    rows += [
-        _right_row(right, certificate.language, styles, shared=shared)
-        for right in certificate.rights
-    ]
-    widths = (30 * mm, 52 * mm, 15 * mm, 22 * mm, 22 * mm)
-    flowables.append(_grid(rows, (*widths, CONTENT_WIDTH - sum(widths))))
+    spans: list[tuple[Any, ...]] = []
+    for right in certificate.rights:
+        rows.append(_right_row(right, certificate.language, styles, shared=shared))
+        stated = particulars(right, certificate.language)
+        if stated:
+            # What the certificate states of the right, on a row of its own under it.
+            text = "<br/>".join(markup(line) for line in stated)
+            rows.append([Paragraph(f'<font size="7">{text}</font>', styles.body)] + [""] * 5)
+            spans.append(("SPAN", (0, len(rows) - 1), (-1, len(rows) - 1)))
+    widths = (30 * mm, 50 * mm, 14 * mm, 21 * mm, 21 * mm)
+    table = _grid(rows, (*widths, CONTENT_WIDTH - sum(widths)))
+    if spans:
+        table.setStyle(TableStyle(spans))
+    flowables.append(table)
     if any(right.holder.full for right in certificate.rights):
         flowables.append(_p("* " + gettext("Holder's name shown in full."), styles.small))
     return flowables

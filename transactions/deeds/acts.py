@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from transactions.deeds import services
+from transactions.deeds.payloads import Particulars
 from transactions.deeds.services import ChildParcel, DeedInput
 from transactions.exceptions import DeedRefused
 from transactions.models import JournalEntry
@@ -22,9 +23,20 @@ def _shares(holders: list[Mapping[str, Any]]) -> list[tuple[Any, Share]]:
     return [(holder["party"], holder["share"]) for holder in holders]
 
 
+def _particulars(data: dict[str, Any]) -> dict[str, Any]:
+    """Return the particulars a deed states (serializers.RightParticularsSerializer) as arguments."""
+    stated = data.get("particulars") or {}
+    return {
+        "particulars": Particulars(
+            **{key: stated.get(key, "") for key in Particulars.__dataclass_fields__}
+        ),
+        "certificate_number": stated.get("certificate_number", ""),
+    }
+
+
 def first_registration(data: dict[str, Any], deed: DeedInput) -> JournalEntry:
     return services.record_first_registration(
-        parcel_id=data["parcel"], holders=_shares(data["holders"]), deed=deed
+        parcel_id=data["parcel"], holders=_shares(data["holders"]), deed=deed, **_particulars(data)
     )
 
 
@@ -37,6 +49,7 @@ def transfer(data: dict[str, Any], deed: DeedInput) -> JournalEntry:
         currency=data["currency"] or None,
         transferors=_shares(data["transferors"]),
         deed=deed,
+        **_particulars(data),
     )
 
 

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from landinfo.formats import area_unit, register_area
 from landinfo.profiles import UnknownLandUse, get_profile
+from landinfo.profiles.base import LONG_TERM
 from landinfo.profiles.text import quote_input
 from parcels.importing import survey
 from transactions import people
@@ -240,18 +241,16 @@ class PartyForm(forms.Form):
         required=False,
         help_text=_("A number the register knows names that party; leave the name empty."),
     )
-    kind = forms.ChoiceField(
-        label=_("Kind of party"),
-        choices=[
-            (Party.Kind.PERSON, _("Person")),
-            (Party.Kind.ORGANISATION, _("Organisation")),
-            (Party.Kind.STATE, _("The State")),
-        ],
-        initial=Party.Kind.PERSON,
-    )
+    # The profile's kinds of holder (its law's, e.g. Vietnam's Land Law 2024 art. 4), not
+    # the register's three kinds of party: the State is offered only where it may hold.
+    kind = forms.ChoiceField(label=_("Kind of holder"), choices=[])
     name = forms.CharField(label=_("Full name"), max_length=300, required=False)
     birth_year = forms.IntegerField(
-        label=_("Year of birth"), min_value=1850, max_value=2200, required=False
+        label=_("Year of birth"),
+        min_value=1850,
+        max_value=2200,
+        required=False,
+        help_text=_("A person's only; an organisation has none."),
     )
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
     email = forms.EmailField(
@@ -260,6 +259,13 @@ class PartyForm(forms.Form):
         required=False,
         help_text=_("Alerts of applications on their parcels go there; not in the journal."),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kinds = get_profile().holder_kinds
+        field = cast(forms.ChoiceField, self.fields["kind"])
+        field.choices = [(kind.code, _(kind.label)) for kind in kinds]
+        field.initial = kinds[0].code if kinds else ""
 
     def has_party(self) -> bool:
         data = getattr(self, "cleaned_data", {})
@@ -286,11 +292,18 @@ class PartyForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if not data.get("kind"):
+            return data  # the field's error says it
+        try:
+            data["party_kind"], _code = people.holder_kind(
+                data["kind"], kind="", birth_year=data.get("birth_year")
+            )
+        except people.InvalidHolderKind as error:
+            self.add_error("birth_year" if data.get("birth_year") else "kind", str(error))
+            return data
         try:
             # One spelling per number: the party is found whatever the hyphens and spaces.
-            national_id = people.national_id(
-                data.get("national_id") or "", kind=data.get("kind") or Party.Kind.PERSON
-            )
+            national_id = people.national_id(data.get("national_id") or "", kind=data["party_kind"])
         except people.InvalidNationalId as error:
             self.add_error("national_id", str(error))
             return data
@@ -314,7 +327,7 @@ class PartyForm(forms.Form):
         if data.get("party_id"):
             return int(data["party_id"])
         return {
-            "kind": data["kind"],
+            "holder_kind": data["kind"],
             "name": data["name"],
             "national_id": data["national_id"],
             "birth_year": data.get("birth_year"),
@@ -361,7 +374,110 @@ OptionalHolderFormSet = forms.formset_factory(
 )
 
 
-class TransferForm(DeedForm):
+class ParticularsForm(DeedForm):
+    """A deed that begins a land-use right: what its certificate states of it.
+
+    The fields are the profile's (landinfo.profiles.base): Vietnam's certificate states
+    the origin, form of use, term, attached assets and serial (Circular 10/2024/TT-BTNMT),
+    Korea's the cause of registration; a field the profile has not is not offered.
+    """
+
+    origin = forms.ChoiceField(label=_("Origin of the right"), choices=[], required=False)
+    use_form = forms.ChoiceField(label=_("Form of use"), choices=[], required=False)
+    long_term = forms.BooleanField(label=_("Long-term use"), required=False)
+    term_end = forms.DateField(
+        label=_("Term of use until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Leave empty for long-term use."),
+    )
+    attached_assets = forms.CharField(
+        label=_("Assets attached to the land"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("As the certificate states them; leave empty if none."),
+    )
+    certificate_serial = forms.CharField(
+        label=_("Certificate serial"), max_length=32, required=False
+    )
+    certificate_number = forms.CharField(
+        label=_("Certificate entry number"), max_length=32, required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        profile = get_profile()
+        blank = ("", _("As the law gives it") if self.kind == "transfer" else "—")
+        origins = [(o.code, _(o.label)) for o in profile.right_origins]
+        cast(forms.ChoiceField, self.fields["origin"]).choices = [blank, *origins]
+        forms_of_use = [(u.code, _(u.label)) for u in profile.use_forms]
+        cast(forms.ChoiceField, self.fields["use_form"]).choices = [blank, *forms_of_use]
+        offered = {
+            "use_form": bool(profile.use_forms),
+            "long_term": profile.right_terms,
+            "term_end": profile.right_terms,
+            "attached_assets": profile.attached_assets,
+            "certificate_serial": profile.certificate_serial,
+        }
+        for name, shown in offered.items():
+            if not shown:
+                del self.fields[name]
+
+    @property
+    def particular_fields(self) -> list[forms.BoundField]:
+        names = (
+            "origin",
+            "use_form",
+            "long_term",
+            "term_end",
+            "attached_assets",
+            "certificate_serial",
+            "certificate_number",
+        )
+        return [self[name] for name in names if name in self.fields]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("long_term") and data.get("term_end"):
+            self.add_error(
+                "term_end", _("A term is long-term or ends on a day, not both; clear one.")
+            )
+        for name, what in (
+            ("attached_assets", "The attached assets"),
+            ("certificate_serial", "The certificate's serial"),
+            ("certificate_number", "The certificate's number"),
+        ):
+            if data.get(name):
+                try:
+                    data[name] = _person_text(data[name], what, max_length=500)
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
+        return data
+
+    def particulars(self) -> dict[str, Any]:
+        """Return {"particulars": ...} of the deed's body, when the form states any."""
+        data = self.cleaned_data
+        term = (
+            LONG_TERM
+            if data.get("long_term")
+            else data["term_end"].isoformat()
+            if data.get("term_end")
+            else ""
+        )
+        stated = {
+            "origin": data.get("origin") or "",
+            "use_form": data.get("use_form") or "",
+            "term": term,
+            "attached_assets": data.get("attached_assets") or "",
+            "certificate_serial": data.get("certificate_serial") or "",
+            "certificate_number": data.get("certificate_number") or "",
+        }
+        stated = {key: value for key, value in stated.items() if value}
+        return {"particulars": stated} if stated else {}
+
+
+class TransferForm(ParticularsForm):
     """A sale, gift or inheritance of the land-use right, whole or in shares."""
 
     kind = "transfer"
@@ -437,7 +553,7 @@ class TransferForm(DeedForm):
     def deed_terms(self) -> dict[str, Any]:
         data = self.cleaned_data
         price = data.get("price") or Decimal(0)
-        return {
+        return self.particulars() | {
             "transfer_type": data["transfer_type"],
             "price": f"{price:f}",
             "currency": data.get("currency") or get_profile().currency,
@@ -449,13 +565,13 @@ class TransferForm(DeedForm):
         }
 
 
-class FirstRegistrationForm(DeedForm):
+class FirstRegistrationForm(ParticularsForm):
     """The first holders of a parcel nobody holds yet."""
 
     kind = "first_registration"
 
     def deed_terms(self) -> dict[str, Any]:
-        return {}
+        return self.particulars()
 
 
 class MortgageForm(DeedForm):
@@ -487,7 +603,12 @@ class LenderForm(PartyForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].initial = Party.Kind.ORGANISATION
+        organisations = [
+            kind.code
+            for kind in get_profile().holder_kinds
+            if kind.party_kind == Party.Kind.ORGANISATION
+        ]
+        self.fields["kind"].initial = organisations[0] if organisations else None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

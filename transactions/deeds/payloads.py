@@ -21,11 +21,25 @@ where a right is
     {"id": int, "holder": int (Party id), "kind": "ownership" | "mortgage" | ...,
      "share": "n/d" (e.g. "1/2", "1/1"), "certificate_number": str ("" when none)}
 
+and a right may carry what the certificate states of it, each key written only when the
+deed states it (absent: not stated, as in every payload written before these keys), so
+the payloads of earlier entries keep their meaning and their hashes:
+
+    origin              the profile's code of where the right comes from (VN: nguồn gốc
+                        sử dụng, e.g. "allocated_with_levy"; KR: 등기원인, e.g.
+                        "preservation"): landinfo.profiles.base.JurisdictionProfile
+    use_form            the profile's code of its form of use (VN: "private" | "common")
+    term                "long_term", or the last day of use "YYYY-MM-DD" (VN: thời hạn)
+    attached_assets     text: the assets attached to the land the certificate states
+    certificate_serial  the serial of the certificate's paper (VN: số phát hành)
+
 Keys a deed carries when it needs them (absent means empty):
 
     parties         [party, ...]: who the holders of rights_begun are, as the deed
                     states it: {"id": int, "kind": str, "name": str, "national_id": str}
-                    ("" when none). Written by the services; a replay checks the Party
+                    ("" when none), and "holder_kind": the profile's code of the kind
+                    of holder (landinfo.profiles.base.HolderKind) when the deed states
+                    one. Written by the services; a replay checks the Party
                     table against the last statement of each party.
     rights_voided   [int, ...]: ids of rights a correction declares never to have been
                     (voided_by = the entry); they stay in the table for "as known at T"
@@ -71,6 +85,7 @@ created one) and begins rights_begun (begun_by = the entry).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 from collections.abc import Sequence
@@ -79,6 +94,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from landinfo.profiles.base import LONG_TERM
 from transactions.shares import Share
 
 SCHEMA_VERSION = 1
@@ -96,6 +112,52 @@ class TransferType(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Particulars:
+    """What the certificate states of a right besides its holder and share (module doc)."""
+
+    origin: str = ""
+    use_form: str = ""
+    term: str = ""  # "", "long_term" or "YYYY-MM-DD"
+    attached_assets: str = ""
+    certificate_serial: str = ""
+
+    def __post_init__(self) -> None:
+        if self.term and self.term != LONG_TERM:
+            dt.date.fromisoformat(self.term)  # a ValueError names what is wrong
+
+    def as_payload(self) -> dict[str, str]:
+        """Return the keys a payload's right carries: only those stated."""
+        return {
+            key: value
+            for key, value in (
+                ("origin", self.origin),
+                ("use_form", self.use_form),
+                ("term", self.term),
+                ("attached_assets", self.attached_assets),
+                ("certificate_serial", self.certificate_serial),
+            )
+            if value
+        }
+
+    @classmethod
+    def of(cls, right: Any) -> Particulars:
+        """Return the particulars a Right row holds."""
+        term = (
+            LONG_TERM if right.long_term else right.term_end.isoformat() if right.term_end else ""
+        )
+        return cls(
+            origin=right.origin,
+            use_form=right.use_form,
+            term=term,
+            attached_assets=right.attached_assets,
+            certificate_serial=right.certificate_serial,
+        )
+
+    def replace(self, **changes: str) -> Particulars:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
 class NewRight:
     """A right that a deed begins: the Right row it becomes, less the dates and entries."""
 
@@ -108,6 +170,7 @@ class NewRight:
     parcel_id: int | None = None
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
+    particulars: Particulars | None = None
 
     def as_payload(self) -> dict[str, Any]:
         """Return the right as it is written in a payload."""
@@ -118,6 +181,8 @@ class NewRight:
             "share": format_share(self.share),
             "certificate_number": self.certificate_number,
         }
+        if self.particulars is not None:
+            right.update(self.particulars.as_payload())
         if self.parcel_id is not None:
             right["parcel"] = self.parcel_id
         if self.valid_from is not None:
@@ -135,14 +200,18 @@ class PartyStatement:
     kind: str
     name: str
     national_id: str = ""
+    holder_kind: str = ""  # written only when stated (module doc)
 
     def as_payload(self) -> dict[str, Any]:
-        return {
+        statement = {
             "id": self.id,
             "kind": self.kind,
             "name": self.name,
             "national_id": self.national_id,
         }
+        if self.holder_kind:
+            statement["holder_kind"] = self.holder_kind
+        return statement
 
 
 @dataclass(frozen=True, slots=True)

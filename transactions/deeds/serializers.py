@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.conf import settings
 from django.contrib.gis.gdal import GDALException, SpatialReference
@@ -23,6 +24,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from landinfo.profiles import UnknownLandUse, get_profile
+from landinfo.profiles.base import LONG_TERM
 from landinfo.srid import STORAGE_SRID
 from parcels.importing import survey
 from parcels.models import Parcel
@@ -138,10 +140,25 @@ _NATIONAL_ID_HELP = (
 )
 
 
+def _holder_kind_help() -> str:
+    kinds = ", ".join(f"{kind.code} ({kind.party_kind})" for kind in get_profile().holder_kinds)
+    return (
+        "The kind of holder as the register distinguishes them, with the kind of party it "
+        f"is: {kinds}. Either or both of kind and holder_kind; they must agree."
+    )
+
+
 class NewPartySerializer(_Strict):
     """A party the register may not know yet, described as the deed describes it."""
 
-    kind = serializers.ChoiceField(choices=Party.Kind.values)
+    kind = serializers.ChoiceField(
+        choices=Party.Kind.values,
+        required=False,
+        default="",
+        help_text="person, organisation or state (where the profile's law lets the State "
+        "hold a right); may be left out when holder_kind says it.",
+    )
+    holder_kind = serializers.ChoiceField(choices=[], required=False, default="")
     name = PersonTextField(what="The name", name=True, max_length=300)
     national_id = serializers.CharField(
         max_length=32, required=False, default="", allow_blank=True, help_text=_NATIONAL_ID_HELP
@@ -156,7 +173,20 @@ class NewPartySerializer(_Strict):
     # never in the journal's payload.
     email = serializers.EmailField(max_length=254, required=False, default="", allow_blank=True)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(serializers.ChoiceField, self.fields["holder_kind"])
+        field.choices = [kind.code for kind in get_profile().holder_kinds]
+        field.help_text = _holder_kind_help()
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            attrs["kind"], attrs["holder_kind"] = people.holder_kind(
+                attrs["holder_kind"], kind=attrs["kind"], birth_year=attrs["birth_year"]
+            )
+        except people.InvalidHolderKind as error:
+            field = "birth_year" if attrs["birth_year"] is not None else "holder_kind"
+            raise serializers.ValidationError({field: [str(error)]}) from None
         if attrs["email"]:
             try:
                 attrs["email"] = people.email_address(attrs["email"])
@@ -171,9 +201,22 @@ class NewPartySerializer(_Strict):
 
 _NEW_PARTY_SCHEMA = {
     "type": "object",
-    "required": ["kind", "name"],
+    "required": ["name"],
     "properties": {
-        "kind": {"type": "string", "enum": Party.Kind.values},
+        "kind": {
+            "type": "string",
+            "enum": Party.Kind.values,
+            "description": "Required unless holder_kind says it; the State only where the "
+            "profile's law lets it hold a right (Korea, not Vietnam).",
+        },
+        "holder_kind": {
+            "type": "string",
+            "description": "The profile's kind of holder (Vietnam, Land Law 2024 art. 4: "
+            "individual, household, community, domestic_organisation, "
+            "religious_organisation, overseas_vietnamese, foreign_invested, "
+            "foreign_diplomatic; Korea, 부동산등기법 제48조: individual, corporation, "
+            "state, local_government, unincorporated, foreigner).",
+        },
         "name": {
             "type": "string",
             "maxLength": 300,
@@ -181,7 +224,12 @@ _NEW_PARTY_SCHEMA = {
             "between words a space, spaces collapsed; a name with no letter left is a 400.",
         },
         "national_id": {"type": "string", "maxLength": 32, "description": _NATIONAL_ID_HELP},
-        "birth_year": {"type": "integer", "nullable": True},
+        "birth_year": {
+            "type": "integer",
+            "nullable": True,
+            "description": "A natural person's only: refused (400) for an organisation or "
+            "the State.",
+        },
         "address": {"type": "string", "maxLength": 300},
         "email": {
             "type": "string",
@@ -239,6 +287,78 @@ def _amount_field(**options: Any) -> serializers.DecimalField:
     return serializers.DecimalField(
         max_digits=24, decimal_places=4, min_value=Decimal(0), **options
     )
+
+
+class RightParticularsSerializer(_Strict):
+    """What the certificate states of the right the deed begins, each item optional.
+
+    Vietnam (Circular 10/2024/TT-BTNMT): origin (nguồn gốc sử dụng), use_form (hình thức
+    sử dụng), term (thời hạn sử dụng), attached_assets (tài sản gắn liền với đất),
+    certificate_serial (số phát hành) and certificate_number (số vào sổ cấp GCN). Korea:
+    origin (등기원인) and certificate_number; a term, form of use, attached assets or
+    serial is refused there (422).
+    """
+
+    origin = serializers.ChoiceField(
+        choices=[],
+        required=False,
+        default="",
+        help_text="Where the right comes from (VN: nguồn gốc sử dụng; KR: 등기원인).",
+    )
+    use_form = serializers.ChoiceField(
+        choices=[],
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="VN: sử dụng riêng (private) or sử dụng chung (common).",
+    )
+    term = serializers.RegexField(
+        rf"^({LONG_TERM}|[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})$",
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text=f'"{LONG_TERM}" (VN: lâu dài), or the last day of use, YYYY-MM-DD.',
+    )
+    attached_assets = PersonTextField(
+        what="The attached assets",
+        max_length=500,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text='The assets attached to the land, as the certificate states them; "" none.',
+    )
+    certificate_serial = serializers.CharField(
+        max_length=32,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="The serial printed on the certificate's paper (VN: số phát hành).",
+    )
+    certificate_number = serializers.CharField(
+        max_length=32,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="The certificate's entry number in the book of certificates issued.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        profile = get_profile()
+        origin = cast(serializers.ChoiceField, self.fields["origin"])
+        origin.choices = [choice.code for choice in profile.right_origins]
+        use_form = cast(serializers.ChoiceField, self.fields["use_form"])
+        use_form.choices = [choice.code for choice in profile.use_forms]
+
+    def validate_term(self, value: str) -> str:
+        if value and value != LONG_TERM:
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                raise serializers.ValidationError(
+                    f'Give the last day of use as YYYY-MM-DD, or "{LONG_TERM}".'
+                ) from None
+        return value
 
 
 class DeedHolderSerializer(_Strict):
@@ -304,6 +424,12 @@ class FirstRegistrationSerializer(_OnParcel):
     holders = serializers.ListField(
         child=DeedHolderSerializer(), min_length=1, max_length=_MAX_PARTIES
     )
+    particulars = RightParticularsSerializer(
+        required=False,
+        default=dict,
+        help_text="What the certificate states of the right (origin, term, ...). The origin "
+        "defaults to the profile's for a first registration (Korea: preservation, 소유권보존).",
+    )
 
 
 class TransferSerializer(_OnParcel):
@@ -326,6 +452,14 @@ class TransferSerializer(_OnParcel):
     )
     recipients = serializers.ListField(
         child=DeedHolderSerializer(), min_length=1, max_length=_MAX_PARTIES
+    )
+    particulars = RightParticularsSerializer(
+        required=False,
+        default=dict,
+        help_text="What the recipients' certificate states, where it differs from what the "
+        "law carries over: the term, form of use and attached assets of the right "
+        "transferred, and the origin the transfer gives (VN: nhận chuyển nhượng / thừa kế / "
+        "tặng cho; KR: 매매 / 증여 / 상속).",
     )
 
 

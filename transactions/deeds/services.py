@@ -21,6 +21,7 @@ Nothing here edits a journal entry: a mistake is corrected by `record_correction
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -40,7 +41,8 @@ from django.utils.translation import gettext
 
 from landinfo.formats import register_area
 from landinfo.profiles import InvalidNationalId, InvalidParcelIdentifier, get_profile
-from landinfo.profiles.text import fold_text, normalize_text
+from landinfo.profiles.base import LONG_TERM
+from landinfo.profiles.text import fold_text, normalize_text, quote_input
 from landinfo.sql import table
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel
@@ -53,6 +55,7 @@ from transactions.deeds.payloads import (
     CorrectionMode,
     NewParcel,
     NewRight,
+    Particulars,
     PartyStatement,
     TransferType,
 )
@@ -136,12 +139,13 @@ class ChecksPassed(Exception):
 class PartyInput:
     """A party named by a deed who may not be in the register yet."""
 
-    kind: str
+    kind: str  # "" when holder_kind says it
     name: str
     national_id: str = ""
     birth_year: int | None = None
     address: str = ""
     email: str = ""  # contact for alerts; stored on the party, never in the journal
+    holder_kind: str = ""  # the profile's kind of holder (landinfo.profiles.base.HolderKind)
 
 
 # An existing party by id, or one described by the deed.
@@ -166,9 +170,23 @@ def document_sha256(document: bytes) -> str:
 
 
 def record_first_registration(
-    *, parcel_id: int, holders: Sequence[tuple[PartyRef, Fraction]], deed: DeedInput
+    *,
+    parcel_id: int,
+    holders: Sequence[tuple[PartyRef, Fraction]],
+    deed: DeedInput,
+    particulars: Particulars | None = None,
+    certificate_number: str = "",
 ) -> JournalEntry:
-    """Register the first holders of the land-use right on a parcel nobody holds yet."""
+    """Register the first holders of the land-use right on a parcel nobody holds yet.
+
+    `particulars` are what the certificate states of the right (its origin, term, form
+    of use, attached assets, the paper's serial) and `certificate_number` its entry in the
+    book of certificates issued; the origin is the profile's for a first
+    registration when the deed states none (Korea: 소유권보존).
+    """
+    stated = particulars or Particulars()
+    if not stated.origin:
+        stated = stated.replace(origin=get_profile().first_registration_origin)
 
     def act(parcels: list[Parcel]) -> dict[str, Any]:
         (parcel,) = parcels
@@ -176,8 +194,13 @@ def record_first_registration(
             raise DeedConflict(
                 f"Parcel {parcel.identifier} is already registered; record a transfer instead."
             )
-        shares = _holders(holders, what="holders")
-        rights = _new_rights([(party.pk, share) for party, share in shares], OWNERSHIP)
+        shares = _holders(holders, what="holders", first=True)
+        rights = _new_rights(
+            [(party.pk, share) for party, share in shares],
+            OWNERSHIP,
+            _checked(stated, deed.effective_date),
+            _certificate_number(certificate_number),
+        )
         return payloads.first_registration_payload(
             parcel_id=parcel.pk,
             identifier=parcel.identifier,
@@ -198,6 +221,8 @@ def record_transfer(
     currency: str | None = None,
     transferors: Sequence[tuple[int, Fraction]],
     deed: DeedInput,
+    particulars: Particulars | None = None,
+    certificate_number: str = "",
 ) -> JournalEntry:
     """Register the transfer of a land-use right, whole or a share, to one or more parties.
 
@@ -206,6 +231,13 @@ def record_transfer(
     is. Each share is a fraction of the whole parcel. The recipients' shares must add
     up to what the transferors give; a recipient who already holds a share ends up
     with one right for the sum.
+
+    What the transferors keep keeps its particulars. The recipients' right carries over
+    the term, form of use and attached assets of the right it came from (Land Law 2024
+    art. 27: the recipient uses the land for the rest of the term), and takes its origin
+    from the transfer (the profile's `transfer_origins`: VN "Nhận chuyển nhượng ...",
+    KR 매매); what `particulars` states (e.g. the new certificate's serial) wins over
+    both, and `certificate_number` is the recipients' certificate's.
     """
 
     def act(parcels: list[Parcel]) -> dict[str, Any]:
@@ -223,7 +255,16 @@ def record_transfer(
         received = _holders(recipients, what="recipients", whole=None)
         transferred = _check_received(given, received)
         after, ended = _holders_after(held, given, received)
-        rights = _new_rights(list(after.items()), OWNERSHIP)
+        rights = _transferred_rights(
+            after,
+            held,
+            given,
+            received,
+            kind,
+            _over(_carried(held[given[0][0]], kind), particulars or Particulars()),
+            _certificate_number(certificate_number),
+            deed.effective_date,
+        )
         price_amount = _price(kind, price)
         _check_after(ended, deed.effective_date)
         _check_no_later_mortgage(
@@ -248,6 +289,56 @@ def record_transfer(
         )
 
     return _register(deed, [parcel_id], RECORD, act)
+
+
+def _carried(source: Right, kind: TransferType) -> Particulars:
+    """Return what a transfer's recipients hold of the right `source` they receive from."""
+    held = Particulars.of(source)
+    return Particulars(
+        origin=get_profile().transfer_origins.get(str(kind), ""),
+        use_form=held.use_form,
+        term=held.term,
+        attached_assets=held.attached_assets,
+    )
+
+
+def _transferred_rights(
+    after: dict[int, Fraction],
+    held: dict[int, Right],
+    given: Sequence[tuple[int, Fraction]],
+    received: Sequence[tuple[Party, Fraction]],
+    kind: TransferType,
+    particulars: Particulars,
+    certificate_number: str,
+    day: dt.date,
+) -> list[NewRight]:
+    """Return the rights after a transfer: the recipients' with `particulars`, the rest kept.
+
+    A transferor who keeps a share keeps what the certificate states of it.
+    """
+    recipients = _checked(particulars, day)
+    receiving = {party.pk for party, _ in received}
+    rights = _new_rights(list(after.items()), OWNERSHIP)
+    return [
+        dataclasses.replace(right, certificate_number=certificate_number, particulars=recipients)
+        if right.holder_id in receiving
+        else dataclasses.replace(
+            right,
+            certificate_number=held[right.holder_id].certificate_number,
+            particulars=Particulars.of(held[right.holder_id]),
+        )
+        for right in rights
+    ]
+
+
+def _over(carried: Particulars, stated: Particulars) -> Particulars:
+    """Return `carried` with what the deed states instead, field by field."""
+    return Particulars(
+        **{
+            field: getattr(stated, field) or getattr(carried, field)
+            for field in ("origin", "use_form", "term", "attached_assets", "certificate_serial")
+        }
+    )
 
 
 def _transfer_type(transfer_type: TransferType | str) -> TransferType:
@@ -633,6 +724,7 @@ def _reversal(target: JournalEntry) -> tuple[list[Right], list[NewRight], list[P
             share=_share(right),
             certificate_number=right.certificate_number,
             valid_from=right.valid_from,
+            particulars=Particulars.of(right),
         )
         for new_id, right in zip(ids, sorted(gone, key=lambda r: r.pk), strict=True)
     ]
@@ -645,14 +737,20 @@ def _amendment(
 ) -> tuple[list[NewRight], list[PartyStatement]]:
     """Return the rights `target` should have begun, from its day, and their holders."""
     whole = sum((_share(right) for right in begun), Fraction(0))
-    shares = _holders(holders, what="holders", whole=whole)
+    shares = _holders(
+        holders, what="holders", whole=whole, first=target.kind == "first_registration"
+    )
+    # The amended holders hold the right the entry began, with what its certificate states.
+    source = begun[0] if begun else None
     rights = [
         NewRight(
             id=right.id,
             holder_id=right.holder_id,
             kind=OWNERSHIP,
             share=right.share,
+            certificate_number=source.certificate_number if source else "",
             valid_from=target.effective_date,
+            particulars=Particulars.of(source) if source else None,
         )
         for right in _new_rights([(p.pk, s) for p, s in shares], OWNERSHIP)
     ]
@@ -914,9 +1012,18 @@ def _share(right: Right) -> Share:
 
 
 def _holders(
-    holders: Sequence[tuple[PartyRef, Fraction]], *, what: str, whole: Fraction | None = Fraction(1)
+    holders: Sequence[tuple[PartyRef, Fraction]],
+    *,
+    what: str,
+    whole: Fraction | None = Fraction(1),
+    first: bool = False,
 ) -> list[tuple[Party, Fraction]]:
-    """Return the parties and shares of a deed, refusing duplicates and shares that do not add up."""
+    """Return the parties and shares of a deed, refusing duplicates and shares that do not add up.
+
+    They hold the land-use right (ownership): the State only where the profile's law lets
+    it, and a kind of holder the law keeps only from before (VN households) only by a
+    `first` registration of the right they held, or its correction.
+    """
     if not holders:
         raise DeedRefused(f"The deed names no {what}.")
     shares = []
@@ -926,7 +1033,9 @@ def _holders(
             raise DeedRefused(
                 f"A share is a fraction of the parcel above 0 and at most 1; got {share}."
             )
-        shares.append((_party(ref), share))
+        party = _party(ref)
+        _check_holder(party, first=first)
+        shares.append((party, share))
     ids = [party.pk for party, _ in shares]
     if len(set(ids)) != len(ids):
         raise DeedRefused(f"A party appears twice among the {what}; give each one share.")
@@ -936,6 +1045,85 @@ def _holders(
     return shares
 
 
+def _check_holder(party: Party, *, first: bool) -> None:
+    """Refuse a party the profile's law does not let hold a land-use right by this deed."""
+    profile = get_profile()
+    if party.kind == Party.Kind.STATE and not profile.state_may_hold:
+        # Land Law 2024 art. 4: the State allocates and recognises land, it uses none.
+        raise DeedRefused(
+            gettext(
+                "%(name)s is the State, which is not a land user: it allocates, leases and "
+                "recognises land and holds no certificate. Name the organisation that uses "
+                "the land."
+            )
+            % {"name": party.name}
+        )
+    if first or not party.holder_kind:
+        return
+    try:
+        holder = profile.holder_kind(party.holder_kind)
+    except KeyError:
+        return  # a kind of another profile's list: the register keeps what was stated
+    if not holder.new_holders:
+        raise DeedRefused(
+            gettext(
+                "%(name)s is registered as a %(kind)s, which the law keeps only for rights "
+                "held before; a transfer names its members or another holder."
+            )
+            % {"name": party.name, "kind": gettext(holder.label).lower()}
+        )
+
+
+def _checked(particulars: Particulars, day: dt.date) -> Particulars:
+    """Return what a deed states of a right's certificate, refusing what the profile has not.
+
+    Each profile says what its certificate states (landinfo.profiles.base): Vietnam's the
+    origin, form of use, term, attached assets and serial (Circular 10/2024/TT-BTNMT),
+    Korea's the cause of registration (등기원인) only.
+    """
+    profile = get_profile()
+    refusals = []
+    if particulars.origin and particulars.origin not in {o.code for o in profile.right_origins}:
+        refusals.append(
+            gettext("%(code)s is not an origin of a right in this register (%(known)s).")
+            % {
+                "code": quote_input(particulars.origin),
+                "known": ", ".join(o.code for o in profile.right_origins),
+            }
+        )
+    if particulars.use_form and particulars.use_form not in {u.code for u in profile.use_forms}:
+        refusals.append(
+            gettext("%(code)s is not a form of use in this register.")
+            % {"code": quote_input(particulars.use_form)}
+        )
+    if particulars.term and not profile.right_terms:
+        refusals.append(gettext("A right of this register has no term."))
+    if particulars.term not in ("", LONG_TERM) and dt.date.fromisoformat(particulars.term) <= day:
+        refusals.append(
+            gettext("The term ends on %(end)s, not after the deed takes effect (%(day)s).")
+            % {"end": particulars.term, "day": day.isoformat()}
+        )
+    if particulars.attached_assets and not profile.attached_assets:
+        refusals.append(gettext("This register's certificate states no attached assets."))
+    if particulars.certificate_serial and not profile.certificate_serial:
+        refusals.append(gettext("This register's certificate has no serial besides its number."))
+    if refusals:
+        raise DeedRefused(" ".join(refusals))
+    return dataclasses.replace(
+        particulars,
+        attached_assets=_text(
+            particulars.attached_assets, what="The attached assets", max_length=500
+        ),
+        certificate_serial=_text(
+            particulars.certificate_serial, what="The certificate's serial", max_length=32
+        ),
+    )
+
+
+def _certificate_number(text: str) -> str:
+    return _text(text, what="The certificate's number", max_length=32)
+
+
 def _party(ref: PartyRef) -> Party:
     """Return the party `ref` names, making it when the deed describes a new one."""
     if isinstance(ref, int):
@@ -943,8 +1131,13 @@ def _party(ref: PartyRef) -> Party:
         if party is None:
             raise NotFound(f"There is no party with id {ref}.")
         return party
-    if ref.kind not in Party.Kind.values:
-        raise DeedRefused(f"Unknown kind of party {ref.kind!r}: person, organisation or state.")
+    try:
+        kind, holder_kind = people.holder_kind(
+            ref.holder_kind, kind=ref.kind, birth_year=ref.birth_year
+        )
+    except people.InvalidHolderKind as error:
+        raise DeedRefused(str(error)) from error
+    ref = dataclasses.replace(ref, kind=kind, holder_kind=holder_kind)
     try:
         name = people.party_name(ref.name)
         address = people.person_text(ref.address, what="The address", required=False)
@@ -960,12 +1153,13 @@ def _party(ref: PartyRef) -> Party:
     made = list(
         Party.objects.raw(
             """
-            INSERT INTO transactions_party (kind, name, national_id, birth_year, address, email)
-            VALUES (%s, %s, %s, %s, %s, %s)
+            INSERT INTO transactions_party
+                (kind, holder_kind, name, national_id, birth_year, address, email)
+            VALUES (%s, %s, %s, %s, %s, %s, %s)
             ON CONFLICT (national_id) WHERE national_id IS NOT NULL DO NOTHING
             RETURNING *
             """,
-            [ref.kind, name, national_id or None, ref.birth_year, address, email],
+            [ref.kind, ref.holder_kind, name, national_id or None, ref.birth_year, address, email],
         )
     )
     if made:
@@ -976,6 +1170,19 @@ def _party(ref: PartyRef) -> Party:
             f"National ID {national_id} is registered to another party; check the "
             "name and number on the deed."
         )
+    if ref.holder_kind and existing.holder_kind != ref.holder_kind:
+        if existing.holder_kind:
+            raise DeedRefused(
+                gettext(
+                    "National ID %(number)s is registered to a holder of another kind "
+                    "(%(kind)s); check the kind on the deed."
+                )
+                % {"number": national_id, "kind": existing.holder_kind}
+            )
+        # The first deed to say what kind of holder a party registered before is: this
+        # deed's statement of the party says it, and the row follows its last statement.
+        Party.objects.filter(pk=existing.pk).update(holder_kind=ref.holder_kind)
+        existing.holder_kind = ref.holder_kind
     return existing
 
 
@@ -1002,7 +1209,7 @@ def _text(text: str, *, what: str, required: bool = False, max_length: int = 300
 
 def _statements(parties: Any) -> list[PartyStatement]:
     return [
-        PartyStatement(party.pk, party.kind, party.name, party.national_id or "")
+        PartyStatement(party.pk, party.kind, party.name, party.national_id or "", party.holder_kind)
         for party in parties
     ]
 
@@ -1019,7 +1226,12 @@ def _next_ids(table: str, count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _new_rights(shares: Sequence[tuple[int, Fraction]], kind: str) -> list[NewRight]:
+def _new_rights(
+    shares: Sequence[tuple[int, Fraction]],
+    kind: str,
+    particulars: Particulars | None = None,
+    certificate_number: str = "",
+) -> list[NewRight]:
     for _, share in shares:
         if share.denominator > LARGEST_TERM:
             raise DeedRefused(
@@ -1028,7 +1240,14 @@ def _new_rights(shares: Sequence[tuple[int, Fraction]], kind: str) -> list[NewRi
             )
     ids = _next_ids("transactions_right", len(shares))
     return [
-        NewRight(id=right_id, holder_id=holder, kind=kind, share=share)
+        NewRight(
+            id=right_id,
+            holder_id=holder,
+            kind=kind,
+            share=share,
+            certificate_number=certificate_number,
+            particulars=particulars,
+        )
         for right_id, (holder, share) in zip(ids, shares, strict=True)
     ]
 
@@ -1044,6 +1263,9 @@ def _copied(rights: Sequence[Right], parcel_ids: Sequence[int]) -> list[NewRight
             share=_share(right),
             certificate_number=right.certificate_number,
             parcel_id=parcel_id,
+            # The right goes on as it was on each new parcel: its origin and term do not
+            # change with the land's boundaries.
+            particulars=Particulars.of(right),
         )
         for parcel_id in parcel_ids
         for right in rights

@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 
+from landinfo.profiles.base import LONG_TERM
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel, ParcelLineage
 from transactions.models import JournalEntry, Right
@@ -79,6 +80,7 @@ def _parcel(parcel: dict[str, Any], day: dt.date, entry: JournalEntry) -> Parcel
 def _right(right: dict[str, Any], parcel_id: int, day: dt.date, entry: JournalEntry) -> Right:
     share = Share.parse(right["share"])
     valid_to = right.get("valid_to")
+    term = right.get("term", "")  # absent in payloads written before it (payloads.py)
     return Right(
         id=right["id"],
         parcel_id=right.get("parcel", parcel_id),
@@ -87,6 +89,12 @@ def _right(right: dict[str, Any], parcel_id: int, day: dt.date, entry: JournalEn
         share_numerator=share.numerator,
         share_denominator=share.denominator,
         certificate_number=right["certificate_number"],
+        origin=right.get("origin", ""),
+        use_form=right.get("use_form", ""),
+        long_term=term == LONG_TERM,
+        term_end=dt.date.fromisoformat(term) if term and term != LONG_TERM else None,
+        attached_assets=right.get("attached_assets", ""),
+        certificate_serial=right.get("certificate_serial", ""),
         valid_from=dt.date.fromisoformat(right["valid_from"]) if "valid_from" in right else day,
         valid_to=dt.date.fromisoformat(valid_to) if valid_to else None,
         begun_by=entry,

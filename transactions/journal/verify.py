@@ -532,6 +532,9 @@ class _Right:
     kind: str
     share: tuple[int, int]  # numerator, denominator in lowest terms, as the table has them
     certificate: str
+    # origin, use_form, long_term ("t"/"f" as COPY writes it), term_end, attached_assets,
+    # certificate_serial: what the certificate states, "" / "f" / None when not stated
+    particulars: tuple[str, str, str, str | None, str, str]
     valid_from: str
     valid_to: str | None
     begun_by: int
@@ -564,8 +567,8 @@ class _Register:
         self.owners: dict[int, dict[int, tuple[int, int]]] = {}
         self.parcels: dict[int, _Parcel] = {}
         self.lineage: list[tuple[int, int, int]] = []
-        # The last statement of each party: kind, name, national id, stating entry.
-        self.parties: dict[int, tuple[str, str, str, int]] = {}
+        # The last statement of each party: kind, name, national id, holder kind, stating entry.
+        self.parties: dict[int, tuple[str, str, str, str, int]] = {}
         self.stopped_at: int | None = None
         self.misdated = 0  # entries dated before what they act on (notes, not failures)
         self.mortgages: dict[int, list[int]] = {}  # every mortgage right of each parcel
@@ -615,6 +618,7 @@ class _Register:
                 str(party["kind"]),
                 str(party["name"]),
                 str(party["national_id"]),
+                str(party.get("holder_kind", "")),  # stated by deeds since 0008
                 sequence,
             )
         for parcel_id in sorted(touched):
@@ -774,6 +778,7 @@ class _Register:
             kind=str(begun["kind"]),
             share=share,
             certificate=str(begun["certificate_number"]),
+            particulars=_particulars(begun),
             valid_from=valid_from,
             valid_to=valid_to,
             begun_by=sequence,
@@ -833,7 +838,8 @@ class _Register:
         for right_id, r in self.rights.items():
             yield (
                 f"{right_id}\t{r.parcel}\t{r.holder}\t{_text(r.kind)}\t{r.share[0]}\t"
-                f"{r.share[1]}\t{_text(r.certificate)}\t{r.valid_from}\t{_null(r.valid_to)}\t"
+                f"{r.share[1]}\t{_text(r.certificate)}\t{_particulars_line(r.particulars)}\t"
+                f"{r.valid_from}\t{_null(r.valid_to)}\t"
                 f"{r.begun_by}\t{_null(r.ended_by)}\t{_null(r.voided_by)}\n"
             )
 
@@ -891,6 +897,28 @@ def _share(text: Any) -> tuple[int, int]:
     return numerator // common, denominator // common
 
 
+def _particulars(begun: dict[str, Any]) -> tuple[str, str, str, str | None, str, str]:
+    """Return what a payload's right states of the certificate; absent keys: not stated."""
+    values = [
+        begun.get(key, "")
+        for key in ("origin", "use_form", "term", "attached_assets", "certificate_serial")
+    ]
+    if not all(isinstance(value, str) for value in values):
+        raise ValueError(f"right {begun['id']}: a particular of its certificate is not text")
+    origin, use_form, term, assets, serial = values
+    long_term = term == "long_term"
+    term_end = _date(term) if term and not long_term else None
+    return origin, use_form, "t" if long_term else "f", term_end, assets, serial
+
+
+def _particulars_line(particulars: tuple[str, str, str, str | None, str, str]) -> str:
+    origin, use_form, long_term, term_end, assets, serial = particulars
+    return (
+        f"{_text(origin)}\t{_text(use_form)}\t{long_term}\t{_null(term_end)}\t"
+        f"{_text(assets)}\t{_text(serial)}"
+    )
+
+
 def _check_made(made: dict[str, Any]) -> None:
     """Refuse a parcel whose payload misses a field or has an unreadable one."""
     for key in ("identifier", "land_use", "address", "boundary"):
@@ -908,8 +936,10 @@ def _check_made(made: dict[str, Any]) -> None:
 _TEMPORARY = {
     "pg_temp.landinfo_replay_right": (
         "id bigint, parcel_id bigint, holder_id bigint, kind text, share_numerator bigint, "
-        "share_denominator bigint, certificate_number text, valid_from date, valid_to date, "
-        "begun_by_id bigint, ended_by_id bigint, voided_by_id bigint"
+        "share_denominator bigint, certificate_number text, origin text, use_form text, "
+        "long_term boolean, term_end date, attached_assets text, certificate_serial text, "
+        "valid_from date, valid_to date, begun_by_id bigint, ended_by_id bigint, "
+        "voided_by_id bigint"
     ),
     "pg_temp.landinfo_replay_parcel": (
         "id bigint, identifier text, admin_unit_id bigint, land_use text, "
@@ -918,7 +948,7 @@ _TEMPORARY = {
     ),
     "pg_temp.landinfo_replay_lineage": "parent_id bigint, child_id bigint, entry_id bigint",
     "pg_temp.landinfo_replay_party": (
-        "id bigint, kind text, name text, national_id text, stated_by bigint"
+        "id bigint, kind text, name text, national_id text, holder_kind text, stated_by bigint"
     ),
 }
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -1049,8 +1079,10 @@ _COMPARISONS = (
         replayed="SELECT * FROM pg_temp.landinfo_replay_right",
         table=(
             "SELECT id, parcel_id, holder_id, kind::text, share_numerator::bigint, "
-            "share_denominator::bigint, certificate_number::text, valid_from, valid_to, "
-            "begun_by_id, ended_by_id, voided_by_id FROM transactions_right"
+            "share_denominator::bigint, certificate_number::text, origin::text, "
+            "use_form::text, long_term, term_end, attached_assets, certificate_serial::text, "
+            "valid_from, valid_to, begun_by_id, ended_by_id, voided_by_id "
+            "FROM transactions_right"
         ),
         key=("id",),
         groups=(
@@ -1062,6 +1094,12 @@ _COMPARISONS = (
                     "share_numerator",
                     "share_denominator",
                     "certificate_number",
+                    "origin",
+                    "use_form",
+                    "long_term",
+                    "term_end",
+                    "attached_assets",
+                    "certificate_serial",
                     "valid_from",
                     "begun_by_id",
                 ),
@@ -1132,16 +1170,17 @@ _COMPARISONS = (
         replayed=(
             "SELECT id, kind, name, "
             "regexp_replace(normalize(national_id, NFKC), '[^0-9A-Za-z]', '', 'g') "
-            "AS national_id, stated_by FROM pg_temp.landinfo_replay_party"
+            "AS national_id, holder_kind, stated_by FROM pg_temp.landinfo_replay_party"
         ),
         table=(
             "SELECT p.id, p.kind::text AS kind, p.name::text AS name, regexp_replace("
             "normalize(coalesce(p.national_id, ''), NFKC), '[^0-9A-Za-z]', '', 'g') "
-            "AS national_id, s.stated_by FROM transactions_party p "
+            "AS national_id, p.holder_kind::text AS holder_kind, s.stated_by "
+            "FROM transactions_party p "
             "JOIN pg_temp.landinfo_replay_party s ON s.id = p.id"
         ),
         key=("id",),
-        groups=((("kind", "name", "national_id"), ("stated_by",)),),
+        groups=((("kind", "name", "national_id", "holder_kind"), ("stated_by",)),),
         # Personal data: a report names what differs, never the values.
         hidden=frozenset({"name", "national_id"}),
     ),

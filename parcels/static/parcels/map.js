@@ -51,6 +51,7 @@
   };
   const pgettext = window.pgettext || ((context, text) => text);
   const ENTRY_KINDS = {
+    // Korea's law names it 소유권보존; English says "First registration" for both.
     first_registration: gettext("First registration"),
     transfer: gettext("Transfer"),
     // The deed that registers a mortgage, not the right ("저당권 설정", not "저당권").
@@ -587,6 +588,25 @@
     elements.body.scrollTop = 0;
   }
 
+  /** Return the kind of holder as the profile's law names it (the sheet sends it translated). */
+  function holderKindName(holder) {
+    return holder.holder_kind_label || HOLDER_KINDS[holder.kind] || holder.kind;
+  }
+
+  /**
+   * Return the lines of what the certificate states of a right (origin, form of use, term,
+   * attached assets), each only when the register has it.
+   */
+  function rightParticulars(right) {
+    const lines = [];
+    if (right.origin_label) lines.push([gettext("Origin"), right.origin_label]);
+    if (right.use_form_label) lines.push([gettext("Form of use"), right.use_form_label]);
+    if (right.term === "long_term") lines.push([gettext("Term of use"), gettext("Long-term")]);
+    else if (right.term) lines.push([gettext("Term of use"), named(gettext("Until %(date)s"), { date: formatDate(right.term) })]);
+    if (right.attached_assets) lines.push([gettext("Assets attached to the land"), right.attached_assets]);
+    return lines.map(([label, value]) => h("div", { class: "muted small right-particular" }, label + ": " + value));
+  }
+
   /**
    * Return the section of who holds the land and what burdens it, as the land office
    * writes them: the land users (Vietnam) or owners (Korea) with their shares only when
@@ -616,9 +636,10 @@
                   {},
                   h("strong", {}, right.holder ? right.holder.name : "—"),
                   shared && right.share ? h("span", { class: "share-chip", title: gettext("Share") }, right.share) : null,
-                  right.holder && right.holder.kind ? h("span", { class: "muted" }, " · " + (HOLDER_KINDS[right.holder.kind] || right.holder.kind)) : null
+                  right.holder && right.holder.kind ? h("span", { class: "muted" }, " · " + holderKindName(right.holder)) : null
                 ),
-                right.valid_from ? h("div", { class: "muted small" }, named(gettext("since %(date)s"), { date: formatDate(right.valid_from) })) : null
+                right.valid_from ? h("div", { class: "muted small" }, named(gettext("since %(date)s"), { date: formatDate(right.valid_from) })) : null,
+                ...rightParticulars(right)
               )
             )
           )

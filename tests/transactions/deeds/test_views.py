@@ -124,7 +124,7 @@ def transfer_form(client, parcel, **changes: Any) -> dict[str, Any]:
             [
                 {
                     "national_id": national_id(3),
-                    "kind": "person",
+                    "kind": "individual",
                     "name": "Lê Văn Cường",
                     "birth_year": "1985",
                     "address": "Số 3 Phố Huế",
@@ -360,7 +360,7 @@ def test_mortgage_and_discharge_from_the_forms(client, notary, registered):
         "document": _document(),
         "amount": "500000000",
         "currency": "VND",
-        "lender-kind": "organisation",
+        "lender-kind": "domestic_organisation",
         "lender-name": "Ngân hàng TMCP Thử",
         "lender-national_id": "0100112437",
     }
@@ -392,14 +392,83 @@ def test_first_registration_from_the_form(client, notary):
         **_load(client, url, parcel=parcel.pk),
         "effective_date": "2020-01-01",
         "document": _document(),
+        "origin": "allocated_without_levy",
+        "use_form": "common",
+        "long_term": "on",
+        "attached_assets": "Nhà văn hóa thôn",
+        "certificate_serial": "AA 01234567",
+        "certificate_number": "CS 00012",
         **formset(
             "holder",
-            [{"kind": "state", "name": "Nhà nước", "share": "1/1"}],
+            [{"kind": "community", "name": "Cộng đồng dân cư thôn Đông", "share": "1/1"}],
         ),
     }
     response = client.post(url, data)
     assert response.status_code == 302, problems(response)
-    assert holders_of(parcel) == {("Nhà nước", "1/1")}
+    assert holders_of(parcel) == {("Cộng đồng dân cư thôn Đông", "1/1")}
+    right = Right.objects.get(parcel=parcel)
+    assert (right.origin, right.use_form, right.long_term, right.term_end) == (
+        "allocated_without_levy",
+        "common",
+        True,
+        None,
+    )
+    assert (right.attached_assets, right.certificate_serial, right.certificate_number) == (
+        "Nhà văn hóa thôn",
+        "AA 01234567",
+        "CS 00012",
+    )
+    assert right.holder.holder_kind == "community"
+    assert right.holder.kind == Party.Kind.ORGANISATION
+
+
+def test_vietnamese_forms_do_not_offer_the_state_and_refuse_it(client, notary):
+    parcel = ParcelFactory()
+    client.force_login(notary)
+    url = reverse("transactions:deed-first-registration")
+    page = client.get(url, {"parcel": parcel.pk}).content.decode()
+    offered = re.findall(r'<option value="([a-z_]+)"', page)
+    assert "individual" in offered
+    assert "state" not in offered
+    data = {
+        "parcel": parcel.pk,
+        **_load(client, url, parcel=parcel.pk),
+        "effective_date": "2020-01-01",
+        "document": _document(),
+        **formset("holder", [{"kind": "state", "name": "Nhà nước", "share": "1/1"}]),
+    }
+    response = client.post(url, data)
+    assert response.status_code == 422
+    assert not Right.objects.filter(parcel=parcel).exists()
+
+
+def test_an_organisation_is_never_asked_for_a_birth_year(client, notary):
+    parcel = ParcelFactory()
+    client.force_login(notary)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    url = reverse("transactions:deed-first-registration")
+    data = {
+        "parcel": parcel.pk,
+        **_load(client, url, parcel=parcel.pk),
+        "effective_date": "2020-01-01",
+        "document": _document(),
+        **formset(
+            "holder",
+            [
+                {
+                    "kind": "domestic_organisation",
+                    "name": "Công ty TNHH Thử",
+                    "national_id": "0100112437",
+                    "birth_year": "1990",
+                    "share": "1/1",
+                }
+            ],
+        ),
+    }
+    response = client.post(url, data)
+    assert response.status_code == 422
+    assert "has no year of birth" in response.content.decode()
+    assert not Right.objects.filter(parcel=parcel).exists()
 
 
 def _halves_geojson(parcel) -> str:
@@ -509,7 +578,9 @@ def test_corrections_are_for_registrars(client, notary, registrar, registered):
         "mode": "amend",
         "reason": "The deed names one holder.",
         "effective_date": "2024-03-01",
-        **formset("holder", [{"national_id": "001080000001", "kind": "person", "share": "1/1"}]),
+        **formset(
+            "holder", [{"national_id": "001080000001", "kind": "individual", "share": "1/1"}]
+        ),
     }
     response = client.post(url, data)
     assert response.status_code == 302, problems(response)
@@ -641,7 +712,7 @@ def test_a_form_whose_last_entry_is_missing_or_altered_says_to_reload_it(
     data = {
         **transfer_form(client, registered),
         **_load(client, url, parcel=registered.pk),
-        "lender-kind": "organisation",
+        "lender-kind": "domestic_organisation",
         "lender-name": "Ngân hàng Thử",
         "amount": "100000000",
         "corrects": str(JournalEntry.objects.get().sequence),
