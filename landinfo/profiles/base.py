@@ -19,6 +19,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+from django.utils.translation import gettext as _
+
 from landinfo.profiles.text import is_invisible, normalize_text, quote_input
 
 # A remark closing a unit's name, e.g. "Tỉnh Mẫu (dữ liệu tổng hợp)": no part of an address.
@@ -347,10 +349,10 @@ class JurisdictionProfile(abc.ABC):
             return code
         examples = ", ".join(land_use.code for land_use in self.land_uses[:6])
         raise UnknownLandUse(
-            f"{quote_input(cleaned)} is not a land-use code of {self.name} "
-            f"(codes such as {examples}, ...)"
+            _("%(text)s is not a land-use code of %(profile)s (codes such as %(examples)s, ...)")
+            % {"text": quote_input(cleaned), "profile": self.name, "examples": examples}
             if cleaned
-            else "the land use is empty",
+            else _("the land use is empty"),
             cleaned,
         )
 

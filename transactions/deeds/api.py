@@ -40,6 +40,7 @@ from rest_framework.views import APIView
 
 from landinfo.profiles import get_profile
 from parcels.models import Parcel
+from parcels.selectors import no_parcel_with_id
 from transactions import audit
 from transactions.applications.serializers import ApplicationSerializer
 from transactions.deeds import services
@@ -304,7 +305,7 @@ class ParcelHoldersView(_DeedAPIView):
         """Return the holders of the rights in force on the parcel, and record the read."""
         if not request.user.has_perm(VIEW_PERSONAL_DATA):
             raise exceptions.PermissionDenied(
-                "Holders' personal data is for notaries and registrars."
+                gettext("Holders' personal data is for notaries and registrars.")
             )
         parcel = (
             Parcel.objects.filter(pk=pk).values("id", "identifier").first()
@@ -312,7 +313,7 @@ class ParcelHoldersView(_DeedAPIView):
             else None
         )
         if parcel is None:
-            return _error("not_found", f"No parcel has the id {pk}.", status.HTTP_404_NOT_FOUND)
+            return _error("not_found", no_parcel_with_id(pk), status.HTTP_404_NOT_FOUND)
         holders = audit.current_holders(
             pk, user=request.user, purpose=f"API: /api/parcels/{pk}/holders"
         )
