@@ -19,9 +19,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from django.utils.translation import gettext as _
-
 from landinfo.profiles.text import is_invisible, normalize_text, quote_input
+from landinfo.translation import gettext as _
 
 # A remark closing a unit's name, e.g. "Tỉnh Mẫu (dữ liệu tổng hợp)": no part of an address.
 _ADDRESS_REMARK = re.compile(r"\s*\([^()]*\)\s*$")

@@ -17,9 +17,6 @@ from collections.abc import Collection, Mapping
 from types import MappingProxyType
 from typing import ClassVar, NoReturn
 
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
-
 from landinfo.profiles.base import (
     Bounds,
     CanonicalPattern,
@@ -39,6 +36,8 @@ from landinfo.profiles.text import (
     normalize_text,
     quote_input,
 )
+from landinfo.translation import gettext as _
+from landinfo.translation import gettext_noop
 
 LAND_LEDGER = 1  # 토지대장
 FOREST_LEDGER = 2  # 임야대장; its lots are written with "산" (mountain)

@@ -17,9 +17,6 @@ import re
 from collections.abc import Collection
 from typing import NoReturn
 
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
-
 from landinfo.profiles.base import (
     Bounds,
     CanonicalPattern,
@@ -41,6 +38,8 @@ from landinfo.profiles.text import (
     normalize_text,
     quote_input,
 )
+from landinfo.translation import gettext as _
+from landinfo.translation import gettext_noop
 
 
 class _Part(enum.Enum):
@@ -225,9 +224,14 @@ def _assign(labelled: dict[_Part, str], unlabelled: list[str], text: str) -> dic
             % {"text": quote_input(text)}
         )
     missing = [part.label for part in (_Part.SHEET, _Part.PARCEL) if part not in labelled]
+    if len(missing) == 2:
+        _refuse(
+            _("%(text)s gives no %(first)s and no %(second)s; write e.g. 'tờ 12 thửa 345'.")
+            % {"text": quote_input(text), "first": missing[0], "second": missing[1]}
+        )
     _refuse(
         _("%(text)s gives no %(parts)s; write e.g. 'tờ 12 thửa 345'.")
-        % {"text": quote_input(text), "parts": " + ".join(missing)}
+        % {"text": quote_input(text), "parts": missing[0]}
     )
 
 

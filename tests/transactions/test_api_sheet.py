@@ -34,6 +34,13 @@ from transactions.models import Party
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Ask in English unless a test says otherwise: the messages are asserted in English."""
+    settings.LANGUAGE_CODE = "en"
+
+
 AT = reverse("transactions:at-point")
 HALF = Fraction(1, 2)
 

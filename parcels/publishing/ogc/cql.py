@@ -138,7 +138,7 @@ def parse(text: str, language: str | None) -> Any:
     if language not in LANGUAGES:
         raise FilterError(
             _("filter-lang=%(language)s is not offered; use %(offered)s.")
-            % {"language": quote_input(language), "offered": " | ".join(LANGUAGES)}
+            % {"language": quote_input(language), "offered": ", ".join(map(repr, LANGUAGES))}
         )
     try:
         expression = cql2.parse_json(text) if language == "cql2-json" else cql2.parse_text(text)
