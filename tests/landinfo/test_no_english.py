@@ -148,6 +148,8 @@ _CODES = re.compile(
             r"[\w-]+=\S*",  # parameters: f=json, filter-lang=cql2-text
             r"\b[\w-]+(?:,\s?[\w-]+){2,}\b",  # lists of names: parcels, zoning, changes; minx,miny,...
             r"OGC API\s*[–-]\s*\w+",  # the names of standards: OGC API – Features
+            r"\bKorea 2000\b",  # the name of Korea's geodetic datum (EPSG:5186's)
+            r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)+\b",  # HTTP headers: Idempotency-Key, Retry-After
             r"^[a-z_][\w.\[\]]*: ",  # the field an API error is about: holders[0].share: ...
         )
     )
