@@ -22,8 +22,8 @@ not a word of a sentence; so are paths and addresses (/api/parcels/<pk>) and pla
 
 Not walked: Django's admin (staff only, English by Django's choice of what it
 translates, DESIGN's "who uses it" has no staff role in the register) and the OpenAPI
-documents (/api/schema/ and /ogc/api in JSON): they describe the API to programmers, as
-its field names do. The OGC API's HTML page of that document is walked.
+documents (/api/schema/, and /ogc/api with its HTML rendering): they describe the API to
+programmers, as its field names do (operation summaries come from the code's docstrings).
 """
 
 from __future__ import annotations
