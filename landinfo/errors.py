@@ -65,11 +65,11 @@ def refusal(request: HttpRequest, status: int, code: str, detail: str) -> HttpRe
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Return a JSON 404 for a machine path, Django's own 404 page for any other."""
     if request.path.startswith(API_PREFIX):
-        detail = "No operation of the API has this path; /api/schema/ lists them."
+        detail = _("No operation of the API has this path; /api/schema/ lists them.")
         return JsonResponse(_api_body("not_found", detail), status=404)
     body = machine_body(request.path)
     if body is not None:
-        return JsonResponse(body("not_found", "Nothing is served at this path."), status=404)
+        return JsonResponse(body("not_found", _("Nothing is served at this path.")), status=404)
     return defaults.page_not_found(request, exception)
 
 
@@ -90,7 +90,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     body = machine_body(request.path)
     if body is not None:
         return JsonResponse(
-            body("server_error", "The register could not answer; the error is logged."),
+            body("server_error", _("The register could not answer; the error is logged.")),
             status=500,
         )
     return defaults.server_error(request)

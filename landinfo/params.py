@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from landinfo.dates import DAY_PATTERN, parse_day
+from landinfo.profiles.text import quote_input
 
 # PostgreSQL's bigint, the type of every id and of LIMIT/OFFSET.
 BIGINT_MAX = 2**63 - 1
@@ -54,9 +55,15 @@ def parse_integer(name: str, text: str, *, minimum: int, maximum: int = BIGINT_M
     try:
         value = int(text.strip())
     except ValueError:  # also more digits than Python reads (4300)
-        raise InvalidParameter(f"{name} must be a whole number; got {text[:40]!r}.") from None
+        raise InvalidParameter(
+            _("%(name)s must be a whole number; got %(text)s.")
+            % {"name": name, "text": quote_input(text[:40])}
+        ) from None
     if not minimum <= value <= maximum:
-        raise InvalidParameter(f"{name} must be from {minimum} to {maximum}; got {text[:40]}.")
+        raise InvalidParameter(
+            _("%(name)s must be from %(minimum)s to %(maximum)s; got %(text)s.")
+            % {"name": name, "minimum": minimum, "maximum": maximum, "text": text[:40]}
+        )
     return value
 
 
@@ -66,7 +73,8 @@ def parse_date(name: str, text: str) -> dt.date:
         return parse_day(text.strip())
     except ValueError:
         raise InvalidParameter(
-            f"{name} must be a date written YYYY-MM-DD; got {text[:40]!r}."
+            _("%(name)s must be a date written YYYY-MM-DD; got %(text)s.")
+            % {"name": name, "text": quote_input(text[:40])}
         ) from None
 
 
@@ -78,7 +86,8 @@ def parse_moment(name: str, text: str) -> dt.datetime:
     """
     text = text.strip()
     refusal = InvalidParameter(
-        f"{name} must be a moment written {_MOMENT_FORM}; got {text[:40]!r}."
+        _("%(name)s must be a moment written %(form)s; got %(text)s.")
+        % {"name": name, "form": _MOMENT_FORM, "text": quote_input(text[:40])}
     )
     if len(text) > _MOMENT_MAX_LENGTH or not DAY_PATTERN.match(text):
         raise refusal
@@ -89,7 +98,8 @@ def parse_moment(name: str, text: str) -> dt.datetime:
     offset = moment.utcoffset()
     if offset is not None and abs(offset) > MAX_UTC_OFFSET:
         raise InvalidParameter(
-            f"{name} must have a UTC offset from -14:00 to +14:00; got {text!r}."
+            _("%(name)s must have a UTC offset from -14:00 to +14:00; got %(text)s.")
+            % {"name": name, "text": quote_input(text)}
         )
     try:
         if timezone.is_naive(moment):
@@ -99,7 +109,8 @@ def parse_moment(name: str, text: str) -> dt.datetime:
         timezone.localtime(moment)
     except OverflowError:
         raise InvalidParameter(
-            f"{name} must lie between 0001-01-02 and 9999-12-30; got {text!r}."
+            _("%(name)s must lie between 0001-01-02 and 9999-12-30; got %(text)s.")
+            % {"name": name, "text": quote_input(text)}
         ) from None
     return moment
 

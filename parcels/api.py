@@ -14,6 +14,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import (
@@ -29,6 +30,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from landinfo import params as public
+from landinfo.profiles.text import quote_input
 from landinfo.security import rate_limited
 from parcels import selectors, serializers
 from parcels.search import engine
@@ -163,13 +165,23 @@ def query_integer(request: Request, name: str, *, default: int) -> int:
 def query_coordinate(request: Request, name: str, *, limit: float) -> float:
     text = request.query_params.get(name, "").strip()
     if not text:
-        raise ParseError(f"Give '{name}' in WGS84 degrees, e.g. ?lon=105.85&lat=21.02.")
+        raise ParseError(
+            _("Give %(name)s in WGS84 degrees, e.g. ?lon=105.85&lat=21.02.") % {"name": name}
+        )
     try:
         value = float(text)
     except ValueError:
         value = math.nan
     if not -limit <= value <= limit:  # also refuses NaN
-        raise ParseError(f"'{name}' must be a number from {-limit:g} to {limit:g}; got {text!r}.")
+        raise ParseError(
+            _("%(name)s must be a number from %(minimum)s to %(maximum)s; got %(text)s.")
+            % {
+                "name": name,
+                "minimum": f"{-limit:g}",
+                "maximum": f"{limit:g}",
+                "text": quote_input(text),
+            }
+        )
     return value
 
 

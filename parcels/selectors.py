@@ -18,6 +18,7 @@ import json
 from typing import Any, Literal, NamedTuple, TypedDict
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from landinfo import sql
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
@@ -132,6 +133,11 @@ class ParcelReference(NamedTuple):
     reason: str
 
 
+def no_parcel_with_id(pk: object) -> str:
+    """Return the message of a parcel id that names no parcel, in the request's language."""
+    return _("No parcel has the id %(id)s.") % {"id": pk}
+
+
 def parcel_reference(ref: str) -> ParcelReference:
     """Return the id of the parcel `ref` names: its identifier in any spelling, or its id.
 
@@ -151,12 +157,14 @@ def parcel_reference(ref: str) -> ParcelReference:
             pk = int(ref[-20:]) if len(ref.lstrip("0")) <= 19 else 0  # ids are bigint
             if 0 < pk <= _MAX_ID:
                 return ParcelReference(pk, "")
-            return ParcelReference(None, f"No parcel has the id {ref[:40]}.")
+            return ParcelReference(None, no_parcel_with_id(ref[:40]))
         return ParcelReference(None, str(unreadable))
     canonical = profile.format_identifier(identifier)
     rows = sql.fetch_prepared(Parcel, _BY_IDENTIFIER, {"identifier": canonical})
     if not rows:
-        return ParcelReference(None, f"No parcel has the identifier {canonical}.")
+        return ParcelReference(
+            None, _("No parcel has the identifier %(identifier)s.") % {"identifier": canonical}
+        )
     return ParcelReference(rows[0]["id"], "")
 
 

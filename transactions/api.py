@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import (
@@ -42,7 +43,7 @@ from parcels.api import (
     query_date,
     query_moment,
 )
-from parcels.selectors import parcels_at_point
+from parcels.selectors import no_parcel_with_id, parcels_at_point
 from parcels.serializers import ErrorSerializer
 from transactions import selectors
 from transactions.journal import checkpoints, hashing
@@ -75,7 +76,7 @@ def at_point(request: Request) -> Response:
     ids = parcels_at_point(lon, lat, as_of=as_of)
     sheet = selectors.parcel_sheet(ids[0], as_of=as_of) if ids else None
     if sheet is None:
-        raise NotFound("No parcel at this point.")
+        raise NotFound(_("No parcel at this point."))
     sheet["also_at_point"] = ids[1:]
     return Response(sheet)
 
@@ -123,14 +124,21 @@ def parcel_history(request: Request, pk: str) -> Response:
 
 def _not_found(pk: int, as_of: dt.date | None, known_at: dt.datetime | None) -> str:
     if known_at is not None:
-        return (
-            f"The register did not know a parcel with the id {pk} at "
-            f"{known_at.isoformat()}{f' as of {as_of.isoformat()}' if as_of else ''}; "
+        if as_of is not None:
+            return _(
+                "The register did not know a parcel with the id %(id)s at %(moment)s as of "
+                "%(day)s; try a later moment."
+            ) % {"id": pk, "moment": known_at.isoformat(), "day": as_of.isoformat()}
+        return _(
+            "The register did not know a parcel with the id %(id)s at %(moment)s; "
             "try a later moment."
-        )
+        ) % {"id": pk, "moment": known_at.isoformat()}
     if as_of is None:
-        return f"No parcel has the id {pk}."
-    return f"No parcel with the id {pk} existed on {as_of.isoformat()}; try a later date."
+        return no_parcel_with_id(pk)
+    return _("No parcel with the id %(id)s existed on %(day)s; try a later date.") % {
+        "id": pk,
+        "day": as_of.isoformat(),
+    }
 
 
 class LedgerPublicKeySerializer(serializers.Serializer):

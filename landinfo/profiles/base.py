@@ -28,6 +28,7 @@ from landinfo.profiles.conventions import (
 )
 from landinfo.profiles.survey_crs import SurveyCRS
 from landinfo.profiles.text import is_invisible, normalize_text, quote_input
+from landinfo.translation import gettext as _
 
 # A remark closing a unit's name, e.g. "Tỉnh Mẫu (dữ liệu tổng hợp)": no part of an address.
 _ADDRESS_REMARK = re.compile(r"\s*\([^()]*\)\s*$")
@@ -99,11 +100,6 @@ class LandUse:
     name: str  # in the profile's own language
     name_en: str
     group: str  # a coarse grouping used for map colours (agricultural, residential, ...)
-
-
-def gettext_noop(message: str) -> str:
-    """Return `message`: marks a msgid for translation where it is shown (no Django here)."""
-    return message
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,10 +460,10 @@ class JurisdictionProfile(abc.ABC):
             return code
         examples = ", ".join(land_use.code for land_use in self.land_uses[:6])
         raise UnknownLandUse(
-            f"{quote_input(cleaned)} is not a land-use code of {self.name} "
-            f"(codes such as {examples}, ...)"
+            _("%(text)s is not a land-use code of %(profile)s (codes such as %(examples)s, ...)")
+            % {"text": quote_input(cleaned), "profile": self.name, "examples": examples}
             if cleaned
-            else "the land use is empty",
+            else _("the land use is empty"),
             cleaned,
         )
 

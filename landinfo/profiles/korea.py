@@ -30,7 +30,6 @@ from landinfo.profiles.base import (
     ParcelIdentifier,
     UsualCRS,
     _Area,
-    gettext_noop,
 )
 from landinfo.profiles.conventions import AdministrativeLevel
 from landinfo.profiles.survey_crs import KR_SURVEY_CRS, kr_survey_crs_of_province
@@ -41,6 +40,8 @@ from landinfo.profiles.text import (
     normalize_text,
     quote_input,
 )
+from landinfo.translation import gettext as _
+from landinfo.translation import gettext_noop
 
 LAND_LEDGER = 1  # 토지대장
 FOREST_LEDGER = 2  # 임야대장; its lots are written with "산" (mountain)
@@ -74,10 +75,10 @@ _HANGUL = re.compile(r"[가-힣]")
 _DIGITS = re.compile(r"[0-9]+")
 _DIGITS_AND_SEPARATORS = re.compile(rf"[0-9]+(?:{_SEPARATOR}+[0-9]+)*")
 
-_EXAMPLES = (
+_EXAMPLES = gettext_noop(
     "'1111010100200120003' (PNU), '1111010100 산 12-3', or '산 12-3' and '12-3' within a dong"
 )
-_PNU_SHAPE = (
+_PNU_SHAPE = gettext_noop(
     "a PNU has 19 digits: legal-dong code (10), ledger type (1), main number (4) and "
     "sub number (4), e.g. '1111010100200120003' or '1111010100-2-0012-0003'"
 )
@@ -92,13 +93,19 @@ def _check_input(text: str, unit_code: str | None) -> None:
     """Refuse a dong to search in that is not a legal-dong code, and text far too long."""
     if unit_code is not None and not _DONG_CODE.fullmatch(normalize_text(unit_code)):
         _refuse(
-            f"The legal dong to search in must be given by its 10-digit legal-dong code "
-            f"(법정동코드), e.g. '1111010100'; got {quote_input(unit_code)}."
+            _(
+                "The legal dong to search in must be given by its 10-digit legal-dong code "
+                "(법정동코드), e.g. '1111010100'; got %(code)s."
+            )
+            % {"code": quote_input(unit_code)}
         )
     if len(text) > MAX_INPUT_LENGTH:
         _refuse(
-            f"{quote_input(text)} is too long to be a parcel identifier "
-            f"({len(text)} characters, at most {MAX_INPUT_LENGTH})."
+            _(
+                "%(text)s is too long to be a parcel identifier (%(length)s characters, at "
+                "most %(most)s)."
+            )
+            % {"text": quote_input(text), "length": len(text), "most": MAX_INPUT_LENGTH}
         )
 
 
@@ -108,18 +115,27 @@ def _refuse_long_number(text: str, folded: str) -> NoReturn:
     """
     if len(folded) == 10:
         _refuse(
-            f"{quote_input(text)} is a legal-dong code without a lot number; "
-            f"add the lot number, e.g. '{folded} 12-3' or '{folded} 산 12-3'."
+            _(
+                "%(text)s is a legal-dong code without a lot number; add the lot number, e.g. "
+                "'%(code)s 12-3' or '%(code)s 산 12-3'."
+            )
+            % {"text": quote_input(text), "code": folded}
         )
-    _refuse(f"Cannot read {quote_input(text)} as a PNU: {_PNU_SHAPE}; it has {len(folded)}.")
+    _refuse(
+        _("Cannot read %(text)s as a PNU: %(shape)s; it has %(count)s.")
+        % {"text": quote_input(text), "shape": _(_PNU_SHAPE), "count": len(folded)}
+    )
 
 
 def _ledger(digit: str, text: str) -> int:
     """Return the ledger type written as the PNU's 11th digit."""
     if digit not in {"1", "2"}:
         _refuse(
-            f"The ledger type, the 11th digit of a PNU, must be 1 (land ledger, 토지대장) or "
-            f"2 (forest ledger, 임야대장, written '산'); got {digit!r} in {quote_input(text)}."
+            _(
+                "The ledger type, the 11th digit of a PNU, must be 1 (land ledger, 토지대장) or "
+                "2 (forest ledger, 임야대장, written '산'); got %(digit)s in %(text)s."
+            )
+            % {"digit": repr(digit), "text": quote_input(text)}
         )
     return int(digit)
 
@@ -130,8 +146,14 @@ def _lot_number(token: str, allowed: range, what: str, text: str) -> int:
     # Comparing lengths first keeps a pasted run of digits away from int()'s size limit.
     if len(digits) > 4 or int(digits) not in allowed:
         _refuse(
-            f"The {what} must be {allowed.start} to {allowed.stop - 1}; "
-            f"got {quote_input(token)} in {quote_input(text)}."
+            _("The %(part)s must be %(least)s to %(maximum)s; got %(token)s in %(text)s.")
+            % {
+                "part": _(what),
+                "least": allowed.start,
+                "maximum": allowed.stop - 1,
+                "token": quote_input(token),
+                "text": quote_input(text),
+            }
         )
     return int(digits)
 
@@ -156,8 +178,8 @@ def _identifier(dong: str, ledger: int, main: str, sub: str | None, text: str) -
         unit_code=dong,
         parts=(
             ledger,
-            _lot_number(main, _MAIN_RANGE, "main lot number (본번)", text),
-            _lot_number(sub or "0", _SUB_RANGE, "sub lot number (부번)", text),
+            _lot_number(main, _MAIN_RANGE, gettext_noop("main lot number (본번)"), text),
+            _lot_number(sub or "0", _SUB_RANGE, gettext_noop("sub lot number (부번)"), text),
         ),
     )
 
@@ -173,8 +195,11 @@ def _unpack(identifier: ParcelIdentifier) -> tuple[str, int, int, int]:
         ):
             return dong, ledger, main, sub
     _refuse(
-        f"{identifier!r} is not a Korean parcel identifier: it needs a 10-digit legal-dong "
-        f"code and parts (ledger 1 or 2, main 1..9999, sub 0..9999)."
+        _(
+            "%(identifier)s is not a Korean parcel identifier: it needs a 10-digit legal-dong "
+            "code and parts (ledger 1 or 2, main 1..9999, sub 0..9999)."
+        )
+        % {"identifier": repr(identifier)}
     )
 
 
@@ -330,8 +355,11 @@ def crn_check_digit(first_twelve: str) -> int:
 def _person_number(digits: str, today: dt.date) -> str:
     if len(digits) != 13:
         _refuse_number(
-            f"A person's number is the 13-digit resident (or foreigner) registration "
-            f"number, YYMMDD-GNNNNNN (주민등록번호); this one has {len(digits)} digits."
+            _(
+                "A person's number is the 13-digit resident (or foreigner) registration "
+                "number, YYMMDD-GNNNNNN (주민등록번호); this one has %(count)s digits."
+            )
+            % {"count": len(digits)}
         )
     sex = digits[6]
     try:
@@ -340,13 +368,18 @@ def _person_number(digits: str, today: dt.date) -> str:
         )
     except ValueError:
         _refuse_number(
-            "The first six digits of a registration number are the date of birth (YYMMDD); "
-            "these are not a date. Check the number on the registration card."
+            _(
+                "The first six digits of a registration number are the date of birth (YYMMDD); "
+                "these are not a date. Check the number on the registration card."
+            )
         )
     if born > today:
         _refuse_number(
-            f"The registration number gives a date of birth after today ({born}); check "
-            "the number on the registration card."
+            _(
+                "The registration number gives a date of birth after today (%(born)s); check "
+                "the number on the registration card."
+            )
+            % {"born": born}
         )
     if (
         sex not in _FOREIGNER_SEX_DIGITS
@@ -354,10 +387,12 @@ def _person_number(digits: str, today: dt.date) -> str:
         and int(digits[12]) != rrn_check_digit(digits[:12])
     ):
         _refuse_number(
-            "The last digit of this resident registration number is not its check digit: "
-            "a digit is probably mistyped. Check the number on the registration card (a "
-            "number issued since 5 October 2020 has no check digit; say so to the registry "
-            "if the holder's card shows this very number)."
+            _(
+                "The last digit of this resident registration number is not its check digit: "
+                "a digit is probably mistyped. Check the number on the registration card (a "
+                "number issued since 5 October 2020 has no check digit; say so to the registry "
+                "if the holder's card shows this very number)."
+            )
         )
     return digits
 
@@ -366,21 +401,28 @@ def _organisation_number(digits: str) -> str:
     if len(digits) == 10:
         if int(digits[9]) != brn_check_digit(digits[:9]):
             _refuse_number(
-                "The last digit of this business registration number (사업자등록번호) is not "
-                "its check digit: a digit is probably mistyped."
+                _(
+                    "The last digit of this business registration number (사업자등록번호) is "
+                    "not its check digit: a digit is probably mistyped."
+                )
             )
         return digits
     if len(digits) == 13:
         if int(digits[12]) != crn_check_digit(digits[:12]):
             _refuse_number(
-                "The last digit of this corporate registration number (법인등록번호) is not "
-                "its check digit: a digit is probably mistyped."
+                _(
+                    "The last digit of this corporate registration number (법인등록번호) is "
+                    "not its check digit: a digit is probably mistyped."
+                )
             )
         return digits
     _refuse_number(
-        "An organisation's number is its 10-digit business registration number "
-        "(사업자등록번호) or its 13-digit corporate registration number (법인등록번호); "
-        f"this one has {len(digits)} digits."
+        _(
+            "An organisation's number is its 10-digit business registration number "
+            "(사업자등록번호) or its 13-digit corporate registration number (법인등록번호); "
+            "this one has %(count)s digits."
+        )
+        % {"count": len(digits)}
     )
 
 
@@ -500,7 +542,10 @@ class KoreaProfile(JurisdictionProfile):
         unit_code = normalize_text(unit_code) if unit_code is not None else None
         folded = fold_text(text).strip()
         if not folded:
-            _refuse(f"The parcel identifier is empty; write e.g. {_EXAMPLES}.")
+            _refuse(
+                _("The parcel identifier is empty; write e.g. %(examples)s.")
+                % {"examples": _(_EXAMPLES)}
+            )
         if match := _PNU.fullmatch(folded):
             return _identifier(
                 match["dong"], _ledger(match["ledger"], text), match["main"], match["sub"], text
@@ -512,26 +557,36 @@ class KoreaProfile(JurisdictionProfile):
         elif match := _LOT_ALONE.fullmatch(folded):
             if unit_code is None:
                 _refuse(
-                    f"{quote_input(text)} does not say which legal dong (법정동) the lot is in; "
-                    f"give the 19-digit PNU, or the 10-digit legal-dong code before the lot "
-                    f"number, e.g. '1111010100 산 12-3', or search within a dong."
+                    _(
+                        "%(text)s does not say which legal dong (법정동) the lot is in; give the "
+                        "19-digit PNU, or the 10-digit legal-dong code before the lot number, "
+                        "e.g. '1111010100 산 12-3', or search within a dong."
+                    )
+                    % {"text": quote_input(text)}
                 )
             dong = unit_code
         elif _names_dong(folded):
             _refuse(
-                f"Give the legal dong by its 10-digit legal-dong code (법정동코드), not its name: "
-                f"write e.g. '1111010100 산 12-3' instead of {quote_input(text)}, or search "
-                f"within a dong."
+                _(
+                    "Give the legal dong by its 10-digit legal-dong code (법정동코드), not its "
+                    "name: write e.g. '1111010100 산 12-3' instead of %(text)s, or search "
+                    "within a dong."
+                )
+                % {"text": quote_input(text)}
             )
         elif _DIGITS_AND_SEPARATORS.fullmatch(folded):
             digit_count = sum(char.isdigit() for char in folded)
             _refuse(
-                f"Cannot read {quote_input(text)} as a PNU or a lot number: {_PNU_SHAPE}, and a "
-                f"lot number is 'main-sub', e.g. '12-3'; it has {digit_count} digits."
+                _(
+                    "Cannot read %(text)s as a PNU or a lot number: %(shape)s, and a lot number "
+                    "is 'main-sub', e.g. '12-3'; it has %(count)s digits."
+                )
+                % {"text": quote_input(text), "shape": _(_PNU_SHAPE), "count": digit_count}
             )
         else:
             _refuse(
-                f"Cannot read {quote_input(text)} as a parcel identifier; write e.g. {_EXAMPLES}."
+                _("Cannot read %(text)s as a parcel identifier; write e.g. %(examples)s.")
+                % {"text": quote_input(text), "examples": _(_EXAMPLES)}
             )
         ledger = _LEDGER_BY_PREFIX[match["prefix"] or ""]
         return _identifier(dong, ledger, match["main"], match["sub"], text)
@@ -543,7 +598,7 @@ class KoreaProfile(JurisdictionProfile):
 
     def identifier_series(self, identifier: str) -> str:
         """Return the PNU up to the main lot number: 분할 numbers sub lots (부번) on from it."""
-        dong, ledger, main, _ = _unpack(self.parse_identifier(identifier))
+        dong, ledger, main, _sub = _unpack(self.parse_identifier(identifier))
         return f"{dong}{ledger}{main:04d}"
 
     def new_identifiers(self, parent: str, taken: Collection[str], count: int) -> list[str]:
@@ -552,7 +607,10 @@ class KoreaProfile(JurisdictionProfile):
         highest = max((_unpack(self.parse_identifier(other))[3] for other in taken), default=sub)
         first = max(highest, sub) + 1
         if first + count - 1 > _SUB_RANGE.stop - 1:
-            _refuse(f"Main lot {main} of {dong} has no sub lot numbers (부번) left.")
+            _refuse(
+                _("Main lot %(main)s of %(dong)s has no sub lot numbers (부번) left.")
+                % {"main": main, "dong": dong}
+            )
         return [f"{dong}{ledger}{main:04d}{number:04d}" for number in range(first, first + count)]
 
     def display_identifier(self, identifier: ParcelIdentifier) -> str:

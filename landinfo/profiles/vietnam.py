@@ -33,7 +33,6 @@ from landinfo.profiles.base import (
     ParcelIdentifier,
     UsualCRS,
     _Area,
-    gettext_noop,
 )
 from landinfo.profiles.conventions import AdministrativeLevel
 from landinfo.profiles.survey_crs import VN_SURVEY_CRS, vn_survey_crs_of_province
@@ -44,14 +43,21 @@ from landinfo.profiles.text import (
     normalize_text,
     quote_input,
 )
+from landinfo.translation import gettext as _
+from landinfo.translation import gettext_noop
 
 
 class _Part(enum.Enum):
     """A number in a Vietnamese parcel identifier; the value names it in messages."""
 
-    COMMUNE = "commune code (mã đơn vị hành chính cấp xã)"
-    SHEET = "map sheet number (tờ bản đồ số)"
-    PARCEL = "parcel number (thửa đất số)"
+    COMMUNE = gettext_noop("commune code (mã đơn vị hành chính cấp xã)")
+    SHEET = gettext_noop("map sheet number (tờ bản đồ số)")
+    PARCEL = gettext_noop("parcel number (thửa đất số)")
+
+    @property
+    def label(self) -> str:
+        """Return the part's name in the request's language."""
+        return _(self.value)
 
 
 # The order of the canonical form "00004-12-345"; unlabelled numbers fill parts in it.
@@ -95,7 +101,9 @@ _TOKEN = re.compile(
     re.DOTALL,
 )
 
-_EXAMPLES = "'tờ 12 thửa 345', 'to 12 thua 345', '12/345' within a commune, or '00004-12-345'"
+_EXAMPLES = gettext_noop(
+    "'tờ 12 thửa 345', 'to 12 thua 345', '12/345' within a commune, or '00004-12-345'"
+)
 
 
 def _refuse(message: str) -> NoReturn:
@@ -104,15 +112,18 @@ def _refuse(message: str) -> NoReturn:
 
 
 def _refuse_unreadable(text: str) -> NoReturn:
-    _refuse(f"Cannot read {quote_input(text)} as a parcel identifier; write e.g. {_EXAMPLES}.")
+    _refuse(
+        _("Cannot read %(text)s as a parcel identifier; write e.g. %(examples)s.")
+        % {"text": quote_input(text), "examples": _(_EXAMPLES)}
+    )
 
 
 def _check_commune_code(code: str, text: str) -> str:
     """Return `code` if it is a commune code; `text` is the input it came from."""
     if not _COMMUNE_CODE.fullmatch(code):
         _refuse(
-            f"The {_Part.COMMUNE.value} must be exactly 5 digits, e.g. '00004'; "
-            f"got {quote_input(code)} in {quote_input(text)}."
+            _("The %(part)s must be exactly 5 digits, e.g. '00004'; got %(code)s in %(text)s.")
+            % {"part": _Part.COMMUNE.label, "code": quote_input(code), "text": quote_input(text)}
         )
     return code
 
@@ -124,8 +135,13 @@ def _number(token: str, part: _Part, text: str) -> int:
     # Comparing lengths first keeps a pasted run of digits away from int()'s size limit.
     if not digits or len(digits) > len(str(maximum)) or int(digits) > maximum:
         _refuse(
-            f"The {part.value} must be 1 to {maximum}; "
-            f"got {quote_input(token)} in {quote_input(text)}."
+            _("The %(part)s must be 1 to %(maximum)s; got %(token)s in %(text)s.")
+            % {
+                "part": part.label,
+                "maximum": maximum,
+                "token": quote_input(token),
+                "text": quote_input(text),
+            }
         )
     return int(digits)
 
@@ -138,8 +154,11 @@ def _label_part(words: list[str], text: str) -> _Part:
     for label, labelled_part in _PART_BY_LABEL.items():
         if labelled_part is _Part.COMMUNE and tuple(words[: len(label)]) == label:
             _refuse(
-                f"Give the commune by its 5-digit code, not its name: write e.g. "
-                f"'xã 00004 tờ 12 thửa 345' or '00004-12-345' instead of {quote_input(text)}."
+                _(
+                    "Give the commune by its 5-digit code, not its name: write e.g. "
+                    "'xã 00004 tờ 12 thửa 345' or '00004-12-345' instead of %(text)s."
+                )
+                % {"text": quote_input(text)}
             )
     _refuse_unreadable(text)
 
@@ -165,13 +184,19 @@ def _read_numbers(text: str) -> tuple[dict[_Part, str], list[str]]:
         part = _label_part(words, text)
         words = []
         if part in labelled:
-            _refuse(f"{quote_input(text)} gives the {part.value} twice; give it once.")
+            _refuse(
+                _("%(text)s gives the %(part)s twice; give it once.")
+                % {"text": quote_input(text), "part": part.label}
+            )
         labelled[part] = value
     if words:
         part = _label_part(words, text)
         _refuse(
-            f"{quote_input(text)} ends with a label for the {part.value} but no number "
-            f"after it; write e.g. 'tờ 12 thửa 345'."
+            _(
+                "%(text)s ends with a label for the %(part)s but no number after it; write "
+                "e.g. 'tờ 12 thửa 345'."
+            )
+            % {"text": quote_input(text), "part": part.label}
         )
     return labelled, unlabelled
 
@@ -185,8 +210,11 @@ def _assign(labelled: dict[_Part, str], unlabelled: list[str], text: str) -> dic
     free = [part for part in _ORDER if part not in labelled]
     if len(unlabelled) > len(free):
         _refuse(
-            f"{quote_input(text)} has more numbers than a commune code, a map sheet and a "
-            f"parcel number; write e.g. {_EXAMPLES}."
+            _(
+                "%(text)s has more numbers than a commune code, a map sheet and a parcel "
+                "number; write e.g. %(examples)s."
+            )
+            % {"text": quote_input(text), "examples": _(_EXAMPLES)}
         )
     if len(unlabelled) == len(free):
         return labelled | dict(zip(free, unlabelled, strict=True))
@@ -194,13 +222,22 @@ def _assign(labelled: dict[_Part, str], unlabelled: list[str], text: str) -> dic
         return labelled | dict(zip(free[1:], unlabelled, strict=True))
     if unlabelled:
         _refuse(
-            f"{quote_input(text)} has only one number for the map sheet and the parcel; "
-            f"give both, e.g. 'tờ 12 thửa 345' or '12/345'."
+            _(
+                "%(text)s has only one number for the map sheet and the parcel; give both, "
+                "e.g. 'tờ 12 thửa 345' or '12/345'."
+            )
+            % {"text": quote_input(text)}
         )
-    missing = " and no ".join(
-        part.value for part in (_Part.SHEET, _Part.PARCEL) if part not in labelled
+    missing = [part.label for part in (_Part.SHEET, _Part.PARCEL) if part not in labelled]
+    if len(missing) == 2:
+        _refuse(
+            _("%(text)s gives no %(first)s and no %(second)s; write e.g. 'tờ 12 thửa 345'.")
+            % {"text": quote_input(text), "first": missing[0], "second": missing[1]}
+        )
+    _refuse(
+        _("%(text)s gives no %(parts)s; write e.g. 'tờ 12 thửa 345'.")
+        % {"text": quote_input(text), "parts": missing[0]}
     )
-    _refuse(f"{quote_input(text)} gives no {missing}; write e.g. 'tờ 12 thửa 345'.")
 
 
 def _unpack(identifier: ParcelIdentifier) -> tuple[str, int, int]:
@@ -213,8 +250,11 @@ def _unpack(identifier: ParcelIdentifier) -> tuple[str, int, int]:
         ):
             return commune, sheet, parcel
     _refuse(
-        f"{identifier!r} is not a Vietnamese parcel identifier: it needs a 5-digit commune "
-        f"code and parts (sheet 1..9999, parcel 1..99999)."
+        _(
+            "%(identifier)s is not a Vietnamese parcel identifier: it needs a 5-digit commune "
+            "code and parts (sheet 1..9999, parcel 1..99999)."
+        )
+        % {"identifier": repr(identifier)}
     )
 
 
@@ -482,20 +522,29 @@ def _person_number(digits: str, today: dt.date) -> str:
         return digits
     if len(digits) != 12:
         _refuse_number(
-            "A person's number is the 12-digit căn cước (CCCD) number, or the 9-digit "
-            f"number of an old identity card (CMND); this one has {len(digits)} digits."
+            _(
+                "A person's number is the 12-digit căn cước (CCCD) number, or the 9-digit "
+                "number of an old identity card (CMND); this one has %(count)s digits."
+            )
+            % {"count": len(digits)}
         )
     if digits[:3] not in BIRTH_PROVINCE_CODES:
         _refuse_number(
-            f"A căn cước number starts with the code of a province (001 Hà Nội … 096 Cà "
-            f"Mau); {digits[:3]} is none. Check the number on the card."
+            _(
+                "A căn cước number starts with the code of a province (001 Hà Nội … 096 Cà "
+                "Mau); %(code)s is none. Check the number on the card."
+            )
+            % {"code": digits[:3]}
         )
     born = 1900 + int(digits[3]) // 2 * 100 + int(digits[4:6])
     if born > today.year:
         _refuse_number(
-            f"This căn cước number gives {born} as the year of birth, after this year: its "
-            "fourth digit (sex and century) or the year is mistyped. Check the number on the "
-            "card."
+            _(
+                "This căn cước number gives %(year)s as the year of birth, after this year: its "
+                "fourth digit (sex and century) or the year is mistyped. Check the number on "
+                "the card."
+            )
+            % {"year": born}
         )
     return digits
 
@@ -503,16 +552,21 @@ def _person_number(digits: str, today: dt.date) -> str:
 def _organisation_number(digits: str) -> str:
     if len(digits) not in {10, 13}:
         _refuse_number(
-            "An organisation's number is its 10-digit tax code (mã số thuế), or 13 digits "
-            f"for a branch (e.g. 0100112437-001); this one has {len(digits)} digits."
+            _(
+                "An organisation's number is its 10-digit tax code (mã số thuế), or 13 digits "
+                "for a branch (e.g. 0100112437-001); this one has %(count)s digits."
+            )
+            % {"count": len(digits)}
         )
     if int(digits[9]) != mst_check_digit(digits[:9]):
         _refuse_number(
-            "The tenth digit of this tax code (mã số thuế) is not its check digit: a digit "
-            "is probably mistyped."
+            _(
+                "The tenth digit of this tax code (mã số thuế) is not its check digit: a "
+                "digit is probably mistyped."
+            )
         )
     if len(digits) == 13 and digits[10:] == "000":
-        _refuse_number("A branch's tax code ends with its number, 001 to 999, not 000.")
+        _refuse_number(_("A branch's tax code ends with its number, 001 to 999, not 000."))
     return digits
 
 
@@ -671,18 +725,27 @@ class VietnamProfile(JurisdictionProfile):
         """
         if unit_code is not None and not _COMMUNE_CODE.fullmatch(normalize_text(unit_code)):
             _refuse(
-                f"The commune to search in must be given by its 5-digit "
-                f"{_Part.COMMUNE.value}, e.g. '00004'; got {quote_input(unit_code)}."
+                _(
+                    "The commune to search in must be given by its 5-digit %(part)s, e.g. "
+                    "'00004'; got %(code)s."
+                )
+                % {"part": _Part.COMMUNE.label, "code": quote_input(unit_code)}
             )
         if len(text) > MAX_INPUT_LENGTH:
             _refuse(
-                f"{quote_input(text)} is too long to be a parcel identifier "
-                f"({len(text)} characters, at most {MAX_INPUT_LENGTH})."
+                _(
+                    "%(text)s is too long to be a parcel identifier (%(length)s characters, at "
+                    "most %(most)s)."
+                )
+                % {"text": quote_input(text), "length": len(text), "most": MAX_INPUT_LENGTH}
             )
         text = normalize_text(text)
         unit_code = normalize_text(unit_code) if unit_code is not None else None
         if not text:
-            _refuse(f"The parcel identifier is empty; write e.g. {_EXAMPLES}.")
+            _refuse(
+                _("The parcel identifier is empty; write e.g. %(examples)s.")
+                % {"examples": _(_EXAMPLES)}
+            )
         labelled, unlabelled = _read_numbers(text)
         numbers = _assign(labelled, unlabelled, text)
         sheet_token = numbers[_Part.SHEET]
@@ -691,13 +754,19 @@ class VietnamProfile(JurisdictionProfile):
         elif _Part.SHEET not in labelled and len(sheet_token) == 5:
             # "00004-12": no sheet number is written with five digits, a commune code is.
             _refuse(
-                f"{quote_input(text)} looks like a commune code followed by one number; "
-                f"give both the map sheet and the parcel number, e.g. '00004-12-345'."
+                _(
+                    "%(text)s looks like a commune code followed by one number; give both the "
+                    "map sheet and the parcel number, e.g. '00004-12-345'."
+                )
+                % {"text": quote_input(text)}
             )
         elif unit_code is None:
             _refuse(
-                f"{quote_input(text)} does not say which commune the parcel is in; "
-                f"give the commune code, e.g. 00004-12-345, or search within a commune."
+                _(
+                    "%(text)s does not say which commune the parcel is in; give the commune "
+                    "code, e.g. 00004-12-345, or search within a commune."
+                )
+                % {"text": quote_input(text)}
             )
         else:
             commune = unit_code
@@ -716,7 +785,7 @@ class VietnamProfile(JurisdictionProfile):
 
     def identifier_series(self, identifier: str) -> str:
         """Return "00004-12-": parcels are numbered per map sheet of a commune."""
-        commune, sheet, _ = _unpack(self.parse_identifier(identifier))
+        commune, sheet, _parcel = _unpack(self.parse_identifier(identifier))
         return f"{commune}-{sheet}-"
 
     def new_identifiers(self, parent: str, taken: Collection[str], count: int) -> list[str]:
@@ -728,7 +797,10 @@ class VietnamProfile(JurisdictionProfile):
         )
         first = max(highest, parcel) + 1
         if first + count - 1 > _MAXIMUM[_Part.PARCEL]:
-            _refuse(f"Map sheet {sheet} of commune {commune} has no parcel numbers left.")
+            _refuse(
+                _("Map sheet %(sheet)s of commune %(commune)s has no parcel numbers left.")
+                % {"sheet": sheet, "commune": commune}
+            )
         return [f"{commune}-{sheet}-{number}" for number in range(first, first + count)]
 
     def display_identifier(self, identifier: ParcelIdentifier) -> str:

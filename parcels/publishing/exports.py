@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from django.db import connections, router
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from landinfo.dates import parse_day
 from landinfo.sql import read_cursor
@@ -65,6 +67,11 @@ class Format:
     only_srid: int | None = None
 
     @property
+    def local_title(self) -> str:
+        """Return the title in the request's language (a format's own name stays as it is)."""
+        return _(self.title)
+
+    @property
     def download_extension(self) -> str:
         return "zip" if self.zipped else self.extension
 
@@ -78,7 +85,7 @@ FORMATS: dict[str, Format] = {
             "ESRI Shapefile",
             "shp",
             "application/zip",
-            "Shapefile (zipped)",
+            gettext_noop("Shapefile (zipped)"),
             # Writes the .cpg that tells readers the .dbf is UTF-8 (Vietnamese, Korean).
             layer_options=("ENCODING=UTF-8",),
             short_names=True,
@@ -103,7 +110,7 @@ FORMATS: dict[str, Format] = {
             "CSV",
             "csv",
             "text/csv; charset=utf-8",
-            "CSV (geometry as WKT)",
+            gettext_noop("CSV (geometry as WKT)"),
             layer_options=("GEOMETRY=AS_WKT",),
             # GDAL (and so QGIS) reads a column called WKT back as the geometry; dates
             # are written ISO 8601 rather than GDAL's CSV form 2024/03/01.
@@ -138,7 +145,8 @@ def get_format(key: str) -> Format:
         return FORMATS[key]
     except KeyError:
         raise InvalidLayerRequest(
-            f"There is no export format {key!r}; the formats are {', '.join(FORMATS)}."
+            _("There is no export format %(key)s; the formats are %(formats)s.")
+            % {"key": repr(key), "formats": ", ".join(FORMATS)}
         ) from None
 
 
@@ -178,17 +186,23 @@ class ExportParams:
         if layer.needs_period:
             if self.as_of is not None:
                 raise InvalidLayerRequest(
-                    f"Layer {layer.name} lists changes over a period: give start and end "
-                    "(YYYY-MM-DD) instead of as_of."
+                    _(
+                        "Layer %(layer)s lists changes over a period: give start and end "
+                        "(YYYY-MM-DD) instead of as_of."
+                    )
+                    % {"layer": repr(layer.name)}
                 )
         elif self.start is not None or self.end is not None:
             raise InvalidLayerRequest(
-                f"start and end apply to the changes layer only; for {layer.name} give as_of."
+                _("start and end apply to the changes layer only; for %(layer)s give as_of.")
+                % {"layer": repr(layer.name)}
             )
         if self.as_of is not None and layer.as_of_sql is None and not layer.needs_period:
             raise InvalidLayerRequest(
-                f"Layer {layer.name} has no history: it is always the current state; "
-                "leave as_of out."
+                _(
+                    "Layer %(layer)s has no history: it is always the current state; leave as_of out."
+                )
+                % {"layer": repr(layer.name)}
             )
         return layer_query(
             layer,
@@ -229,8 +243,11 @@ def parse_srid(text: str, *, parameter: str = "srs") -> int:
     match = _EPSG.fullmatch(text.strip())
     if not match:
         raise InvalidLayerRequest(
-            f"{parameter}={text!r} is not an EPSG code: write e.g. 5897, EPSG:5897 or "
-            "http://www.opengis.net/def/crs/EPSG/0/5897."
+            _(
+                "%(parameter)s=%(text)s is not an EPSG code: write e.g. 5897, EPSG:5897 or "
+                "http://www.opengis.net/def/crs/EPSG/0/5897."
+            )
+            % {"parameter": parameter, "text": repr(text)}
         )
     srid = int(match.group(1))
     with read_cursor(Parcel) as cursor:
@@ -240,8 +257,11 @@ def parse_srid(text: str, *, parameter: str = "srs") -> int:
         known = cursor.fetchone() is not None
     if not known:
         raise InvalidLayerRequest(
-            f"{parameter}={text!r}: EPSG:{srid} is not a CRS PostGIS knows; check the code "
-            "(e.g. at https://epsg.io)."
+            _(
+                "%(parameter)s=%(text)s: EPSG:%(srid)s is not a CRS PostGIS knows; check the "
+                "code (e.g. at https://epsg.io)."
+            )
+            % {"parameter": parameter, "text": repr(text), "srid": srid}
         )
     return srid
 
@@ -252,7 +272,8 @@ def parse_date(text: str, *, parameter: str) -> dt.date:
         return parse_day(text)
     except ValueError:
         raise InvalidLayerRequest(
-            f"{parameter}={text!r} is not a date written YYYY-MM-DD."
+            _("%(parameter)s=%(text)s is not a date written YYYY-MM-DD.")
+            % {"parameter": parameter, "text": repr(text)}
         ) from None
 
 
@@ -265,18 +286,25 @@ def parse_bbox(text: str, srid: int) -> tuple[float, float, float, float]:
         numbers = []
     if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
         raise InvalidLayerRequest(
-            f"bbox={text!r} is not four numbers minx,miny,maxx,maxy "
-            "(longitude first in WGS84, e.g. 105.8,21.0,105.9,21.1)."
+            _(
+                "bbox=%(text)s is not four numbers minx,miny,maxx,maxy "
+                "(longitude first in WGS84, e.g. 105.8,21.0,105.9,21.1)."
+            )
+            % {"text": repr(text)}
         )
     minx, miny, maxx, maxy = numbers
     if not (minx < maxx and miny < maxy):
         raise InvalidLayerRequest(
-            f"bbox={text!r}: write minx,miny,maxx,maxy with each minimum below its maximum."
+            _("bbox=%(text)s: write minx,miny,maxx,maxy with each minimum below its maximum.")
+            % {"text": repr(text)}
         )
     if srid == WGS84 and not (minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90):
         raise InvalidLayerRequest(
-            f"bbox={text!r} is outside longitude -180..180 / latitude -90..90; in another "
-            "CRS say which with bbox-crs."
+            _(
+                "bbox=%(text)s is outside longitude -180..180 / latitude -90..90; in another "
+                "CRS say which with bbox-crs."
+            )
+            % {"text": repr(text)}
         )
     return minx, miny, maxx, maxy
 
@@ -291,7 +319,8 @@ def export_params(params: Mapping[str, Any], fmt: Format | None = None) -> Expor
     unknown = sorted(set(params) - set(PARAMETERS))
     if unknown:
         raise InvalidLayerRequest(
-            f"Unknown parameter {', '.join(unknown)}; an export takes {', '.join(PARAMETERS)}."
+            _("Unknown parameter %(unknown)s; an export takes %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": ", ".join(PARAMETERS)}
         )
     srs = _one(params, "srs")
     only = fmt.only_srid if fmt is not None else None
@@ -303,16 +332,16 @@ def export_params(params: Mapping[str, Any], fmt: Format | None = None) -> Expor
     bbox_text = _one(params, "bbox")
     bbox = parse_bbox(bbox_text, bbox_srid) if bbox_text else None
     if bbox_crs and bbox is None:
-        raise InvalidLayerRequest("bbox-crs says the CRS of a bbox; give the bbox too.")
+        raise InvalidLayerRequest(_("bbox-crs says the CRS of a bbox; give the bbox too."))
     dates = {
         name: parse_date(text, parameter=name)
         for name in ("as_of", "start", "end")
         if (text := _one(params, name)) is not None
     }
     if ("start" in dates) != ("end" in dates):
-        raise InvalidLayerRequest("A period needs both start and end (YYYY-MM-DD).")
+        raise InvalidLayerRequest(_("A period needs both start and end (YYYY-MM-DD)."))
     if "start" in dates and dates["start"] > dates["end"]:
-        raise InvalidLayerRequest("The period's start is after its end.")
+        raise InvalidLayerRequest(_("The period's start is after its end."))
     filters = _checked_filters(
         {name: text for name in _FILTERS if (text := _one(params, name)) is not None}
     )
@@ -330,9 +359,11 @@ def export_params(params: Mapping[str, Any], fmt: Format | None = None) -> Expor
 def _check_srid(fmt: Format, srid: int) -> None:
     if fmt.only_srid is not None and srid != fmt.only_srid:
         raise InvalidLayerRequest(
-            f"{fmt.title} is always in EPSG:{fmt.only_srid} (WGS84 longitude/latitude); "
-            f"leave srs out or ask for EPSG:{fmt.only_srid}, or choose another format for "
-            f"EPSG:{srid}."
+            _(
+                "%(format)s is always in EPSG:%(only)s (WGS84 longitude/latitude); leave srs "
+                "out or ask for EPSG:%(only)s, or choose another format for EPSG:%(srid)s."
+            )
+            % {"format": fmt.local_title, "only": fmt.only_srid, "srid": srid}
         )
 
 
@@ -349,13 +380,19 @@ def _checked_filters(filters: Mapping[str, str]) -> dict[str, str]:
         and not AdministrativeUnit.objects.filter(code=filters["admin_unit"]).exists()
     ):
         raise InvalidLayerRequest(
-            f"admin_unit={filters['admin_unit']!r} is not the code of an administrative "
-            "unit; export the admin_units layer to find the codes."
+            _(
+                "admin_unit=%(code)s is not the code of an administrative unit; export the "
+                "admin_units layer to find the codes."
+            )
+            % {"code": repr(filters["admin_unit"])}
         )
     if "zoning" in filters and not ZoningZone.objects.filter(code=filters["zoning"]).exists():
         raise InvalidLayerRequest(
-            f"zoning={filters['zoning']!r} is not the code of a zoning zone; export the "
-            "zoning layer to find the codes."
+            _(
+                "zoning=%(code)s is not the code of a zoning zone; export the zoning layer to "
+                "find the codes."
+            )
+            % {"code": repr(filters["zoning"])}
         )
     return filters
 

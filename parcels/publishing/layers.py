@@ -27,6 +27,8 @@ from typing import Any, Literal
 import shapely
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from pyproj import Transformer
 
 from landinfo.profiles import UnknownLandUse, get_profile
@@ -38,6 +40,11 @@ from parcels.models import AdministrativeUnit, LandPrice, Parcel, ZoningZone
 
 FieldType = Literal["string", "integer", "number", "date"]
 Box = tuple[float, float, float, float]
+
+
+def layer_text(text: str) -> str:
+    """Return a layer's title or description, or a column's, in the request's language."""
+    return pgettext("GIS layer", text)
 
 
 class InvalidLayerRequest(ValueError):
@@ -57,8 +64,11 @@ def land_use_filter(text: str) -> str:
         return profile.parse_land_use(text)
     except UnknownLandUse as unknown:
         raise InvalidLayerRequest(
-            f"land_use={quote_input(unknown.text)} is not a land-use code of this register; "
-            f"the codes are {', '.join(sorted(profile.land_use_codes))}."
+            _("land_use=%(text)s is not a land-use code of this register; the codes are %(codes)s.")
+            % {
+                "text": quote_input(unknown.text),
+                "codes": ", ".join(sorted(profile.land_use_codes)),
+            }
         ) from None
 
 
@@ -72,6 +82,11 @@ class Column:
     sql: str  # an expression over the layer's FROM clause
     description: str
     queryable: bool = True  # may be used as a simple property filter (?name=value)
+
+    @property
+    def local_description(self) -> str:
+        """Return the description in the request's language."""
+        return layer_text(self.description)
 
     def __post_init__(self) -> None:
         if len(self.short) > 10:
@@ -132,6 +147,16 @@ class Layer:
     added: list[Columns] = field(default_factory=list)  # by other apps, in order
 
     @property
+    def local_title(self) -> str:
+        """Return the title in the request's language."""
+        return layer_text(self.title)
+
+    @property
+    def local_description(self) -> str:
+        """Return the description in the request's language."""
+        return layer_text(self.description)
+
+    @property
     def fields(self) -> tuple[Column, ...]:
         """Return the columns in the order every format publishes them."""
         return tuple(self.columns)
@@ -147,8 +172,12 @@ class Layer:
             if candidate.name == name:
                 return candidate
         raise InvalidLayerRequest(
-            f"Layer {self.name} has no attribute {name!r}; it has "
-            f"{', '.join(f.name for f in self.columns)}."
+            _("Layer %(layer)s has no attribute %(name)s; it has %(names)s.")
+            % {
+                "layer": repr(self.name),
+                "name": quote_input(name),
+                "names": ", ".join(f.name for f in self.columns),
+            }
         )
 
 
@@ -195,7 +224,8 @@ def get_layer(name: str) -> Layer:
         return LAYERS[name]
     except KeyError:
         raise InvalidLayerRequest(
-            f"There is no layer {name!r}; the layers are {', '.join(LAYERS)}."
+            _("There is no layer %(name)s; the layers are %(layers)s.")
+            % {"name": quote_input(name), "layers": ", ".join(LAYERS)}
         ) from None
 
 
@@ -618,10 +648,11 @@ def _check_period(layer: Layer, start: dt.date | None, end: dt.date | None) -> N
         return
     if start is None or end is None:
         raise InvalidLayerRequest(
-            f"Layer {layer.name} needs a period: give start and end dates (YYYY-MM-DD)."
+            _("Layer %(layer)s needs a period: give start and end dates (YYYY-MM-DD).")
+            % {"layer": repr(layer.name)}
         )
     if start > end:
-        raise InvalidLayerRequest("The period's start is after its end.")
+        raise InvalidLayerRequest(_("The period's start is after its end."))
 
 
 def _lifespan(
@@ -669,7 +700,7 @@ def clip_to_register(geometry: shapely.Geometry, srid: int) -> shapely.Geometry:
 def _bbox_condition(layer: Layer, bbox: Box, bbox_srid: int, params: dict[str, Any]) -> str:
     minx, miny, maxx, maxy = bbox
     if not (minx < maxx and miny < maxy):
-        raise InvalidLayerRequest("A bbox is minx,miny,maxx,maxy with min below max.")
+        raise InvalidLayerRequest(_("A bbox is minx,miny,maxx,maxy with min below max."))
     clipped = clip_to_register(shapely.box(minx, miny, maxx, maxy), bbox_srid)
     if clipped.is_empty:
         return "false"  # wholly where the register holds nothing
@@ -692,8 +723,12 @@ def _filter_conditions(
     for name, value in filters.items():
         if name not in layer.filters:
             raise InvalidLayerRequest(
-                f"Layer {layer.name} cannot be filtered by {name!r}; it can by "
-                f"{', '.join(layer.filters) or 'nothing'}."
+                _("Layer %(layer)s cannot be filtered by %(name)s; it can by: %(filters)s.")
+                % {
+                    "layer": repr(layer.name),
+                    "name": quote_input(name),
+                    "filters": ", ".join(layer.filters) or "—",
+                }
             )
         params[f"filter_{name}"] = land_use_filter(value) if name == "land_use" else value
         conditions.append(layer.filters[name])
@@ -707,7 +742,10 @@ def _property_conditions(
     for position, (name, value) in enumerate(properties.items()):
         chosen = layer.field(name)
         if not chosen.queryable:
-            raise InvalidLayerRequest(f"Attribute {name!r} of {layer.name} is not queryable.")
+            raise InvalidLayerRequest(
+                _("Attribute %(name)s of %(layer)s is not queryable.")
+                % {"name": quote_input(name), "layer": repr(layer.name)}
+            )
         params[f"property_{position}"] = value
         conditions.append(f"({chosen.sql})::text = %(property_{position})s")
     return conditions

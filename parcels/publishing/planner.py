@@ -73,9 +73,25 @@ def sync_max_features() -> int:
     return int(settings.LANDINFO.get("EXPORT_SYNC_MAX_FEATURES", 50000))
 
 
-@functools.cache
+# The storage CRSs of the profiles, as their officers name them (EPSG's names are English).
+NATIONAL_CRS: dict[int, Any] = {
+    5897: gettext_lazy("VN-2000, TM-3 projection, central meridian 105°"),
+    5186: gettext_lazy("Korea 2000, Central Belt 2010"),
+}
+
+
 def crs_name(srid: int) -> str:
-    """Return the EPSG name of `srid` ("VN-2000 / TM-3 zone 105 deg"), or its code."""
+    """Return the name of `srid` in the request's language, else its EPSG name, else its code."""
+    if srid in NATIONAL_CRS:
+        return str(NATIONAL_CRS[srid])
+    if srid in COMMON_CRS:
+        return str(COMMON_CRS[srid])
+    return _epsg_name(srid)
+
+
+@functools.cache
+def _epsg_name(srid: int) -> str:
+    """Return the EPSG name of `srid` ("VN-2000 / UTM zone 48N"), or its code."""
     try:
         import pyproj
 
@@ -93,7 +109,7 @@ def crs_choices() -> list[tuple[str, str]]:
 
 
 def format_choices() -> list[tuple[str, str]]:
-    return [(key, info.title) for key, info in exports.FORMATS.items()]
+    return [(key, info.local_title) for key, info in exports.FORMATS.items()]
 
 
 def export_url(layer: str, fmt: str, params: Mapping[str, str]) -> str:
@@ -195,7 +211,7 @@ def _described(layer: str, fmt: str, params: Mapping[str, str]) -> list[tuple[st
     }
     found = LAYERS.get(layer)
     rows = [
-        (_("Layer"), str(found.title) if found else layer),
+        (_("Layer"), found.local_title if found else layer),
         (_("Format"), dict(format_choices()).get(fmt, fmt)),
     ]
     if "srs" not in params:

@@ -29,6 +29,7 @@ import morecantile
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
@@ -172,12 +173,14 @@ class Tile:
 
     def __post_init__(self) -> None:
         if not 0 <= self.z <= MAX_ZOOM:
-            raise InvalidTileRequest(f"Zoom {self.z} is outside 0..{MAX_ZOOM}.")
+            raise InvalidTileRequest(
+                _("Zoom %(z)s is outside 0..%(most)s.") % {"z": self.z, "most": MAX_ZOOM}
+            )
         matrix = TILE_MATRIX_SET.matrix(self.z)
         if not (0 <= self.x < matrix.matrixWidth and 0 <= self.y < matrix.matrixHeight):
             raise InvalidTileRequest(
-                f"Tile {self.x}/{self.y} does not exist at zoom {self.z}: "
-                f"x and y run from 0 to {matrix.matrixWidth - 1}."
+                _("Tile %(x)s/%(y)s does not exist at zoom %(z)s: x and y run from 0 to %(most)s.")
+                % {"x": self.x, "y": self.y, "z": self.z, "most": matrix.matrixWidth - 1}
             )
 
 
@@ -188,7 +191,10 @@ def parse_as_of(text: str | None) -> dt.date | None:
     try:
         return parse_day(text)
     except ValueError:
-        raise InvalidTileRequest(f"as_of={text!r} is not a date written YYYY-MM-DD.") from None
+        raise InvalidTileRequest(
+            _("%(parameter)s=%(text)s is not a date written YYYY-MM-DD.")
+            % {"parameter": "as_of", "text": repr(text)}
+        ) from None
 
 
 def _geometry_sql(detail: Detail, z: int) -> str:

@@ -27,7 +27,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from landinfo import sql
 from landinfo.profiles import InvalidParcelIdentifier, JurisdictionProfile, get_profile
-from landinfo.profiles.text import normalize_text
+from landinfo.profiles.text import normalize_text, quote_input
 from parcels.models import AdministrativeUnit, Parcel, SearchWord
 from parcels.search import frequent
 from parcels.search.places import VN_KIND_WORDS, Reading, read_places, unknown_place
@@ -689,18 +689,23 @@ def _place_refs(reading: Reading) -> list[UnitRef]:
 def _checked(query: str, unit_code: str | None, limit: int) -> tuple[str, str | None]:
     # PostgreSQL text cannot hold NUL; typed text never does, pasted binary might.
     if "\x00" in query or (unit_code and "\x00" in unit_code):
-        raise InvalidSearch("Remove the NUL characters from the search.")
+        raise InvalidSearch(gettext("Remove the NUL characters from the search."))
     query = normalize_text(query)
     unit_code = normalize_text(unit_code or "") or None
     if not query:
-        raise InvalidSearch("Type a parcel identifier or an address to search for.")
+        raise InvalidSearch(gettext("Type a parcel identifier or an address to search for."))
     if len(query) > SEARCH_QUERY_MAX_LENGTH:
         raise InvalidSearch(
-            f"The search text is {len(query)} characters long; "
-            f"shorten it to at most {SEARCH_QUERY_MAX_LENGTH}."
+            gettext(
+                "The search text is %(length)s characters long; shorten it to at most %(most)s."
+            )
+            % {"length": len(query), "most": SEARCH_QUERY_MAX_LENGTH}
         )
     if not 1 <= limit <= SEARCH_LIMIT_MAX:
-        raise InvalidSearch(f"Ask for 1 to {SEARCH_LIMIT_MAX} results; got {limit}.")
+        raise InvalidSearch(
+            gettext("Ask for 1 to %(most)s results; got %(limit)s.")
+            % {"most": SEARCH_LIMIT_MAX, "limit": limit}
+        )
     return query, unit_code
 
 
@@ -711,8 +716,11 @@ def _unit_ids(unit_code: str | None) -> dict[int, str] | None:
     found = sql.fetch_rows(AdministrativeUnit, _UNIT_AND_BELOW_SQL, {"code": unit_code})
     if not found:
         raise InvalidSearch(
-            f"No administrative unit has the code {unit_code!r}; give the code of the "
-            f"commune (Korea: legal dong) to search in, or leave it out."
+            gettext(
+                "No administrative unit has the code %(code)s; give the code of the unit "
+                "to search in, or leave it out."
+            )
+            % {"code": quote_input(unit_code)}
         )
     return {row["id"]: row["code"] for row in found}
 

@@ -19,6 +19,12 @@ from tests.transactions.deeds.test_deeds_api import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Ask in English unless a test says otherwise: the messages are asserted in English."""
+    settings.LANGUAGE_CODE = "en"
+
+
 def test_a_deed_whose_geometry_names_an_external_crs_is_a_json_400(client: Any):
     notary = user_with_role("notary")
     # Was Django's HTML "Bad Request (400)" page: GEOS raises SuspiciousOperation.

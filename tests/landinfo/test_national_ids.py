@@ -17,6 +17,13 @@ from landinfo.profiles.korea import brn_check_digit, crn_check_digit, rrn_check_
 from landinfo.profiles.text import compact_number, is_invisible, normalize_text
 from landinfo.profiles.vietnam import BIRTH_PROVINCE_CODES, mst_check_digit
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Ask in English unless a test says otherwise: the messages are asserted in English."""
+    settings.LANGUAGE_CODE = "en"
+
+
 VN, KR = get_profile("vn"), get_profile("kr")
 TODAY = dt.date(2026, 1, 15)
 

@@ -35,6 +35,13 @@ from tests.landinfo.test_permission_matrix import MATRIX
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Ask in English unless a test says otherwise: the messages are asserted in English."""
+    settings.LANGUAGE_CODE = "en"
+
+
 # --- the module's own rules --------------------------------------------------------
 
 

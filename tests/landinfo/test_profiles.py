@@ -29,6 +29,13 @@ from landinfo.profiles.korea import KoreaProfile
 from landinfo.profiles.text import MAX_INPUT_LENGTH, fold_text, normalize_text, quote_input
 from landinfo.profiles.vietnam import VietnamProfile
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Ask in English unless a test says otherwise: the messages are asserted in English."""
+    settings.LANGUAGE_CODE = "en"
+
+
 VN = VietnamProfile()
 KR = KoreaProfile()
 COMMUNE = "00004"

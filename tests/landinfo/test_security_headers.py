@@ -9,6 +9,12 @@ from django.test import Client
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Ask in English unless a test says otherwise: the messages are asserted in English."""
+    settings.LANGUAGE_CODE = "en"
+
+
 def directives(response) -> dict[str, list[str]]:
     """Return the response's CSP as {directive: sources}."""
     policy = response["Content-Security-Policy"]

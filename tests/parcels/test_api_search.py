@@ -12,6 +12,13 @@ from tests.factories import AdministrativeUnitFactory, ParcelFactory, unit_code
 
 pytestmark = [pytest.mark.django_db]
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Ask in English unless a test says otherwise: the messages are asserted in English."""
+    settings.LANGUAGE_CODE = "en"
+
+
 URL = reverse("parcels:search")
 
 vietnam_only = pytest.mark.skipif(

@@ -44,6 +44,13 @@ NOT_STATED = {
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Ask in English unless a test says otherwise: the messages are asserted in English."""
+    settings.LANGUAGE_CODE = "en"
+
+
 AT = reverse("transactions:at-point")
 HALF = Fraction(1, 2)
 

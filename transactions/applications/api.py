@@ -19,6 +19,7 @@ from typing import Any, cast
 from django.contrib.auth.models import AbstractUser
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -112,7 +113,7 @@ def file(request: Request, *, answer: int, detail: str = "") -> Response:
     """File the request's deed as an application; answer `answer` (201, or 202 for a deed)."""
     user = cast(AbstractUser, request.user)
     if not (user.has_perm(RECORD) or user.has_perm(CORRECT)):
-        raise exceptions.PermissionDenied("Filing deeds is for notaries and registrars.")
+        raise exceptions.PermissionDenied(_("Filing deeds is for notaries and registrars."))
     read = deed_request(request)
     if isinstance(read, Response):
         return read
@@ -201,8 +202,11 @@ class ApplicationView(_DeedAPIView):
         if application is None or not (full or public):
             return _error(
                 "not_found",
-                f"No application {receipt_number} with that code. The receipt number and "
-                "the code are printed on the notary's receipt.",
+                _(
+                    "No application %(receipt)s with that code. The receipt number and the "
+                    "code are printed on the notary's receipt."
+                )
+                % {"receipt": receipt_number},
                 status.HTTP_404_NOT_FOUND,
             )
         return Response(describe(request, application, full=full))
@@ -229,7 +233,7 @@ class DecisionView(_DeedAPIView):
         """Decide the application; answer with where it now stands."""
         user = cast(AbstractUser, request.user)
         if not user.has_perm(decisions.DECIDE):
-            raise exceptions.PermissionDenied("Applications are decided by registrars.")
+            raise exceptions.PermissionDenied(_("Applications are decided by registrars."))
         serializer = DecisionSerializer(data=request.data)
         if not serializer.is_valid():
             return _error("invalid", first_error(serializer.errors), status.HTTP_400_BAD_REQUEST)
@@ -266,7 +270,9 @@ class WithdrawalView(_DeedAPIView):
         application = selectors.find(receipt_number)
         if application is None or not selectors.may_read(user, application):
             return _error(
-                "not_found", f"No application {receipt_number} of yours.", status.HTTP_404_NOT_FOUND
+                "not_found",
+                _("No application %(receipt)s of yours.") % {"receipt": receipt_number},
+                status.HTTP_404_NOT_FOUND,
             )
         try:
             decisions.withdraw(

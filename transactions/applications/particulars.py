@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from transactions import people
@@ -64,7 +65,7 @@ class ContractSerializer(_Strict):
 
     def validate_date(self, value: Any) -> Any:
         if value > timezone.localdate():
-            raise serializers.ValidationError("The contract's date is after today.")
+            raise serializers.ValidationError(_("The contract's date is after today."))
         return value
 
 

@@ -40,6 +40,7 @@ from rest_framework.views import APIView
 
 from landinfo.profiles import get_profile
 from parcels.models import Parcel
+from parcels.selectors import no_parcel_with_id
 from transactions import audit
 from transactions.applications.serializers import ApplicationSerializer
 from transactions.deeds import services
@@ -223,7 +224,9 @@ class DeedsView(_DeedAPIView):
             )
         user = cast(AbstractUser, request.user)  # IsAuthenticated: a real user
         if not (user.has_perm(RECORD) or user.has_perm(CORRECT)):
-            raise exceptions.PermissionDenied("Recording deeds is for notaries and registrars.")
+            raise exceptions.PermissionDenied(
+                gettext("Recording deeds is for notaries and registrars.")
+            )
         read = deed_request(request)
         if isinstance(read, Response):
             return read  # the request cannot be a deed to record once
@@ -270,20 +273,24 @@ def _idempotency_key(request: Request) -> str | Response:
     if key is None:
         return _error(
             "idempotency_key_missing",
-            f"Send an {IDEMPOTENCY_HEADER} header (e.g. a new UUID) with each deed, and "
-            "the same one when you retry it, so it is never recorded twice.",
+            gettext(
+                "Send an %(header)s header (e.g. a new UUID) with each deed, and the same one "
+                "when you retry it, so it is never recorded twice."
+            )
+            % {"header": IDEMPOTENCY_HEADER},
             status.HTTP_400_BAD_REQUEST,
         )
     if not _IDEMPOTENCY_KEY.fullmatch(key):
         return _error(
             "idempotency_key_invalid",
-            f"The {IDEMPOTENCY_HEADER} is 1 to 128 printable ASCII characters.",
+            gettext("The %(header)s is 1 to 128 printable ASCII characters.")
+            % {"header": IDEMPOTENCY_HEADER},
             status.HTTP_400_BAD_REQUEST,
         )
     if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
         return _error(
             "too_large",
-            f"A deed is at most {MAX_BODY_BYTES // 2**20} MB of JSON.",
+            gettext("A deed is at most %(size)s MB of JSON.") % {"size": MAX_BODY_BYTES // 2**20},
             status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     return key
@@ -304,7 +311,7 @@ class ParcelHoldersView(_DeedAPIView):
         """Return the holders of the rights in force on the parcel, and record the read."""
         if not request.user.has_perm(VIEW_PERSONAL_DATA):
             raise exceptions.PermissionDenied(
-                "Holders' personal data is for notaries and registrars."
+                gettext("Holders' personal data is for notaries and registrars.")
             )
         parcel = (
             Parcel.objects.filter(pk=pk).values("id", "identifier").first()
@@ -312,7 +319,7 @@ class ParcelHoldersView(_DeedAPIView):
             else None
         )
         if parcel is None:
-            return _error("not_found", f"No parcel has the id {pk}.", status.HTTP_404_NOT_FOUND)
+            return _error("not_found", no_parcel_with_id(pk), status.HTTP_404_NOT_FOUND)
         holders = audit.current_holders(
             pk, user=request.user, purpose=f"API: /api/parcels/{pk}/holders"
         )

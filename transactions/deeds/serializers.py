@@ -20,6 +20,8 @@ from typing import Any, ClassVar, cast
 from django.conf import settings
 from django.contrib.gis.gdal import GDALException, SpatialReference
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -256,8 +258,12 @@ class PartyRefField(serializers.Field):
     """A party named by a deed: its id, or its description (services.PartyInput)."""
 
     default_error_messages = {
-        "invalid": "Name a party by its id or describe it: {{kind, name, national_id, ...}}.",
-        "range": f"A party id is a whole number from 1 to {MAX_ID}.",
+        "invalid": gettext_lazy(
+            "Name a party by its id or describe it: {{kind, name, national_id, ...}}."
+        ),
+        "range": format_lazy(
+            gettext_lazy("A party id is a whole number from 1 to {most}."), most=MAX_ID
+        ),
     }
 
     def to_internal_value(self, data: Any) -> int | PartyInput:
@@ -391,9 +397,13 @@ class DeedSerializer(_Strict):
         "sheet of the corrected entry's parcel). A deed says what it acts on: one made "
         "against another state of the parcel is refused as stale (409).",
         error_messages={
-            "required": "Send the parcel sheet's last_entry (0 when it has none): a deed "
-            "says which state of the register it was made against.",
-            "null": "Send the parcel sheet's last_entry (0 when it has none), not null.",
+            "required": gettext_lazy(
+                "Send the parcel sheet's last_entry (0 when it has none): a deed says which "
+                "state of the register it was made against."
+            ),
+            "null": gettext_lazy(
+                "Send the parcel sheet's last_entry (0 when it has none), not null."
+            ),
         },
     )
     document_sha256 = serializers.RegexField(
@@ -446,8 +456,10 @@ class TransferSerializer(_OnParcel):
         help_text="Required: each current holder who gives, with the share of the whole "
         "parcel they give (the holders and their ids are in /api/parcels/{id}/holders).",
         error_messages={
-            "required": "Name the transferors: each holder who gives, with the share they "
-            "give. Nobody's share passes without the deed saying so."
+            "required": gettext_lazy(
+                "Name the transferors: each holder who gives, with the share they give. "
+                "Nobody's share passes without the deed saying so."
+            )
         },
     )
     recipients = serializers.ListField(
@@ -479,7 +491,7 @@ class DischargeSerializer(_OnParcel):
     mortgage = _id_field(
         help_text="Required: the id of the mortgage right discharged "
         "(/api/parcels/{id}/holders lists them).",
-        error_messages={"required": "Name the mortgage discharged by its right id."},
+        error_messages={"required": gettext_lazy("Name the mortgage discharged by its right id.")},
     )
 
 

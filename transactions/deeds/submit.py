@@ -20,6 +20,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
 from django.db import DataError
+from django.utils.translation import gettext as _
 
 from transactions.deeds.kinds import KINDS, DeedKind
 from transactions.deeds.services import DeedInput
@@ -67,21 +68,24 @@ def request_sha256(body: Any) -> str:
         return hashlib.sha256(text.encode()).hexdigest()
     except (ValueError, TypeError, UnicodeEncodeError, RecursionError):
         raise MalformedDeed(
-            "The body holds a number JSON cannot write exactly (e.g. 1e400) or text that is "
-            "not Unicode; send finite numbers and UTF-8 text."
+            _(
+                "The body holds a number JSON cannot write exactly (e.g. 1e400) or text that "
+                "is not Unicode; send finite numbers and UTF-8 text."
+            )
         ) from None
 
 
 def parse_deed(body: Any) -> tuple[DeedKind, dict[str, Any]]:
     """Return the kind of the deed in `body` and its checked terms; MalformedDeed if not one."""
     if not isinstance(body, Mapping):
-        raise MalformedDeed("The body is a JSON object describing one deed.")
+        raise MalformedDeed(_("The body is a JSON object describing one deed."))
     kind = body.get("kind")
     deed_kind = KINDS.get(kind) if isinstance(kind, str) else None
     if deed_kind is None:
         raise MalformedDeed(
-            f"'kind' must be one of {', '.join(KINDS)}.",
-            {"kind": ["Unknown kind of deed."]},
+            _("%(field)s must be one of %(kinds)s.")
+            % {"field": "'kind'", "kinds": ", ".join(KINDS)},
+            {"kind": [_("Unknown kind of deed.")]},
         )
     serializer = deed_kind.serializer(data=body)
     if not serializer.is_valid():

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -164,13 +165,21 @@ def _size_param(request: Request, name: str, *, journal_size: int, default: int 
     text = request.query_params.get(name, "").strip()
     if not text:
         if default is None:
-            raise ParseError(f"'{name}' is required: a whole number of entries.")
+            raise ParseError(
+                _("%(name)s is required: a whole number of entries.") % {"name": repr(name)}
+            )
         return default
     if not _DECIMAL.match(text) or len(text) > 19:
-        raise ParseError(f"'{name}' must be a whole number of entries; got {text!r}.")
+        raise ParseError(
+            _("%(name)s must be a whole number of entries; got %(text)s.")
+            % {"name": repr(name), "text": repr(text)}
+        )
     value = int(text)
     if value > journal_size:
-        raise ParseError(f"'{name}' is {value}, but the journal has {journal_size} entries.")
+        raise ParseError(
+            _("%(name)s is %(value)s, but the journal has %(size)s entries.")
+            % {"name": repr(name), "value": value, "size": journal_size}
+        )
     return value
 
 
@@ -215,7 +224,10 @@ def inclusion_proof(request: Request) -> Response:
         journal_size, size = _tree_size(request, "size", cursor, published)
         entry = _size_param(request, "entry", journal_size=journal_size, default=None)
         if not 1 <= entry <= size:
-            raise ParseError(f"'entry' must be from 1 to the tree size {size}; got {entry}.")
+            raise ParseError(
+                _("%(name)s must be from 1 to the tree size %(size)s; got %(entry)s.")
+                % {"name": "'entry'", "size": size, "entry": entry}
+            )
         proof = tree.inclusion(cursor, entry, size)
         entry_hash = tree.entry_hash(cursor, entry)
     _check_root(size, proof.root)
@@ -256,7 +268,9 @@ def consistency_proof(request: Request) -> Response:
         journal_size, new = _tree_size(request, "to", cursor, log.published())
         old = _size_param(request, "from", journal_size=journal_size, default=None)
         if old > new:
-            raise ParseError(f"'from' ({old}) must not exceed 'to' ({new}).")
+            raise ParseError(
+                _("'from' (%(old)s) must not exceed 'to' (%(new)s).") % {"old": old, "new": new}
+            )
         proof, old_root, new_root = tree.consistency(cursor, old, new)
     _check_root(old, old_root)
     _check_root(new, new_root)

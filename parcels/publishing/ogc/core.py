@@ -38,7 +38,7 @@ import shapely
 from django.conf import settings
 from django.db import DataError
 from django.utils import timezone
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext, gettext_noop, pgettext
 from pyproj import CRS
 
 from landinfo import params as public
@@ -47,7 +47,7 @@ from landinfo.srid import STORAGE_SRID, WEB_MERCATOR, WGS84, is_geographic
 from landinfo.translation import pgettext_noop
 from parcels.models import Parcel
 from parcels.publishing import layers, tiles
-from parcels.publishing.layers import Column, Layer, SortKey
+from parcels.publishing.layers import Column, Layer, SortKey, layer_text
 from parcels.publishing.ogc import cql
 
 JSON = "application/json"
@@ -198,7 +198,8 @@ def resolve_crs(text: str | None, parameter: str) -> OutputCrs:
         return SUPPORTED_CRS[uri]
     except KeyError:
         raise InvalidParameter(
-            f"{parameter}={text!r} is not supported; use one of {', '.join(SUPPORTED_CRS)}."
+            gettext("%(parameter)s=%(text)s is not supported; use one of %(supported)s.")
+            % {"parameter": parameter, "text": repr(text), "supported": ", ".join(SUPPORTED_CRS)}
         ) from None
 
 
@@ -213,18 +214,22 @@ def link(href: str, rel: str, media_type: str, title: str) -> dict[str, str]:
 def landing_page(base: str) -> dict[str, Any]:
     """Return the landing page; `base` is the absolute URL of /ogc (no trailing slash)."""
     return {
-        "title": "LandInfo land register",
-        "description": (
+        "title": gettext("LandInfo land register"),
+        "description": gettext(
             "Public layers of the land register (parcels, zoning, official land prices, "
             "administrative units, changes) as OGC API – Features. No personal data."
         ),
         "links": [
-            link(f"{base}/", "self", JSON, "This document"),
-            link(f"{base}/api", "service-desc", OPENAPI, "The API definition (OpenAPI 3.0)"),
-            link(f"{base}/conformance", "conformance", JSON, "Conformance classes"),
-            link(f"{base}/collections", "data", JSON, "The collections"),
-            link(f"{base}/tiles", TILESETS_VECTOR, JSON, "Vector tiles of the register"),
-            link(f"{base}/tileMatrixSets", TILING_SCHEMES, JSON, "Tile matrix sets"),
+            link(f"{base}/", "self", JSON, gettext("This document")),
+            link(
+                f"{base}/api", "service-desc", OPENAPI, gettext("The API definition (OpenAPI 3.0)")
+            ),
+            link(f"{base}/conformance", "conformance", JSON, gettext("Conformance classes")),
+            link(f"{base}/collections", "data", JSON, gettext("The collections")),
+            link(
+                f"{base}/tiles", TILESETS_VECTOR, JSON, gettext("Vector tiles of the land register")
+            ),
+            link(f"{base}/tileMatrixSets", TILING_SCHEMES, JSON, gettext("Tile matrix sets")),
         ],
     }
 
@@ -283,28 +288,33 @@ def collection(layer: Layer, base: str) -> dict[str, Any]:
         ),
         "itemType": "feature",
         "links": [
-            link(here, "self", JSON, "This collection"),
-            link(f"{here}/items", "items", GEOJSON, f"{layer.title} (GeoJSON)"),
+            link(here, "self", JSON, gettext("This collection")),
+            link(f"{here}/items", "items", GEOJSON, f"{layer_text(layer.title)} (GeoJSON)"),
             link(
                 f"{here}/queryables",
                 "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                 SCHEMA_JSON,
-                "Queryable attributes",
+                gettext("Queryable attributes"),
             ),
             link(
                 f"{here}/schema",
                 "http://www.opengis.net/def/rel/ogc/1.0/schema",
                 SCHEMA_JSON,
-                "Schema of the features",
+                gettext("Schema of the features"),
             ),
             # The schema of the GeoJSON encoding (a Feature): GDAL reads its field types
             # there, from the link spelt describedBy until 3.8.
             *(
-                link(f"{here}/schema?f=geojson", rel, SCHEMA_JSON, "Schema of a GeoJSON feature")
+                link(
+                    f"{here}/schema?f=geojson",
+                    rel,
+                    SCHEMA_JSON,
+                    gettext("Schema of a GeoJSON feature"),
+                )
                 for rel in ("describedby", "describedBy")
             ),
             *(
-                [link(f"{here}/tiles", TILESETS_VECTOR, JSON, f"{layer.title} (vector tiles)")]
+                [link(f"{here}/tiles", TILESETS_VECTOR, JSON, _vector_tiles_of(layer))]
                 if layer.name in tiles.LAYER_NAMES
                 else []
             ),
@@ -320,7 +330,7 @@ def collection(layer: Layer, base: str) -> dict[str, Any]:
 def collections(base: str) -> dict[str, Any]:
     """Return the list of collections, one per public layer."""
     return {
-        "links": [link(f"{base}/collections", "self", JSON, "The collections")],
+        "links": [link(f"{base}/collections", "self", JSON, gettext("The collections"))],
         "collections": [collection(layer, base) for layer in layers.LAYERS.values()],
         "crs": list(SUPPORTED_CRS),
     }
@@ -349,9 +359,8 @@ _NAMED_FILTERS = {
 }
 
 
-def layer_text(text: str) -> str:
-    """Return a layer's title or description, or a column's, in the request's language."""
-    return pgettext("GIS layer", text)
+def _vector_tiles_of(layer: Layer) -> str:
+    return gettext("Vector tiles: %(collection)s") % {"collection": layer.local_title}
 
 
 def _property_schema(column: Column) -> dict[str, Any]:
@@ -476,7 +485,10 @@ def _bbox(text: str, bbox_crs: OutputCrs) -> tuple[float, float, float, float]:
     except ValueError:
         numbers = []
     if len(numbers) not in (4, 6) or not all(math.isfinite(n) for n in numbers):
-        raise InvalidParameter(f"bbox is 4 (or 6) comma-separated numbers; got {text!r}.")
+        raise InvalidParameter(
+            gettext("bbox is 4 (or 6) comma-separated numbers; got %(text)s.")
+            % {"text": repr(text)}
+        )
     if len(numbers) == 6:  # heights are not stored: keep the horizontal corners
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     a1, a2, b1, b2 = numbers
@@ -485,13 +497,19 @@ def _bbox(text: str, bbox_crs: OutputCrs) -> tuple[float, float, float, float]:
     geographic = is_geographic(bbox_crs.srid)
     if geographic and not (max(abs(minx), abs(maxx)) <= 180 and max(abs(miny), abs(maxy)) <= 90):
         raise InvalidParameter(
-            f"bbox={text!r} is not a place in {bbox_crs.uri} (a latitude beyond 90 or a "
-            "longitude beyond 180); check the numbers and bbox-crs."
+            gettext(
+                "bbox=%(text)s is not a place in %(crs)s (a latitude beyond 90 or a "
+                "longitude beyond 180); check the numbers and bbox-crs."
+            )
+            % {"text": repr(text), "crs": bbox_crs.uri}
         )
     if geographic and minx > maxx and miny < maxy:
         return _across_antimeridian(minx, miny, maxx, maxy, bbox_crs.srid)
     if not (minx < maxx and miny < maxy):
-        raise InvalidParameter(f"bbox={text!r}: the lower corner must be below the upper.")
+        raise InvalidParameter(
+            gettext("bbox=%(text)s: the lower corner must be below the upper.")
+            % {"text": repr(text)}
+        )
     return minx, miny, maxx, maxy
 
 
@@ -507,8 +525,10 @@ def _across_antimeridian(
     if len(kept) > 1:
         # One box cannot say "all but a strip"; the filter's BBOX can (two boxes).
         raise InvalidParameter(
-            "This bbox crosses the antimeridian with the country on both sides of it; "
-            "give it as filter=S_INTERSECTS(geometry, BBOX(...)) instead."
+            gettext(
+                "This bbox crosses the antimeridian with the country on both sides of it; "
+                "give it as filter=S_INTERSECTS(geometry, BBOX(...)) instead."
+            )
         )
     return kept[0].bounds
 
@@ -519,7 +539,8 @@ def _day(text: str) -> dt.date:
         return public.parse_day_of("datetime", text.replace("z", "Z"))
     except public.InvalidParameter as refusal:
         raise InvalidParameter(
-            f"{refusal} datetime is a date (YYYY-MM-DD) or a date-time (RFC 3339)."
+            gettext("%(refusal)s datetime is a date (YYYY-MM-DD) or a date-time (RFC 3339).")
+            % {"refusal": refusal}
         ) from None
 
 
@@ -553,7 +574,9 @@ def _interval(text: str) -> tuple[dt.date, dt.date]:
     start = dt.date.min if first in ("", "..") else _day(first)
     end = dt.date.max if last in ("", "..") else _day(last)
     if start > end:
-        raise InvalidParameter(f"datetime={text!r}: the period ends before it starts.")
+        raise InvalidParameter(
+            gettext("datetime=%(text)s: the period ends before it starts.") % {"text": repr(text)}
+        )
     return start, end
 
 
@@ -561,8 +584,10 @@ def _condition(layer: Layer, params: Mapping[str, str], posted: str | None) -> l
     """Return the CQL2 filter (`filter`, or a posted CQL2 JSON body) as SQL, or None."""
     if posted is not None and params.get("filter"):
         raise InvalidParameter(
-            "A POST carries its filter as its body; the query's filter would be a second "
-            "one. Give one of them."
+            gettext(
+                "A POST carries its filter as its body; the query's filter would be a second "
+                "one. Give one of them."
+            )
         )
     text = posted if posted is not None else params.get("filter")
     if text is None or not text.strip():
@@ -595,12 +620,17 @@ def _sort(layer: Layer, text: str | None) -> tuple[SortKey, ...]:
         name = name.lstrip("+-").strip()
         if name not in sortable:
             raise InvalidParameter(
-                f"sortby: {name!r} is not a sortable property of {layer.name}; "
-                f"sort by {', '.join(sortable)} ('-' before a name for descending)."
+                gettext(
+                    "sortby: %(name)s is not a sortable property of %(layer)s; sort by "
+                    "%(sortable)s ('-' before a name for descending)."
+                )
+                % {"name": repr(name), "layer": repr(layer.name), "sortable": ", ".join(sortable)}
             )
         keys.append(SortKey(sortable[name], descending))
     if len({key.column.name for key in keys}) < len(keys):
-        raise InvalidParameter(f"sortby={text!r} names a property twice.")
+        raise InvalidParameter(
+            gettext("sortby=%(text)s names a property twice.") % {"text": repr(text)}
+        )
     return tuple(keys)
 
 
@@ -612,8 +642,12 @@ def parse_properties(layer: Layer, text: str | None) -> tuple[str, ...] | None:
     names = [f.name for f in layer.fields]
     if unknown := [name for name in asked if name not in names]:
         raise InvalidParameter(
-            f"properties: {', '.join(map(repr, unknown))} not in {layer.name}; "
-            f"it has {', '.join(names)}."
+            gettext("properties: %(unknown)s not in %(layer)s; it has %(names)s.")
+            % {
+                "unknown": ", ".join(map(repr, unknown)),
+                "layer": repr(layer.name),
+                "names": ", ".join(names),
+            }
         )
     return tuple(name for name in names if name in asked)
 
@@ -623,7 +657,9 @@ def parse_flag(name: str, text: str | None) -> bool:
         return False
     if text.lower() in ("true", "1"):
         return True
-    raise InvalidParameter(f"{name} is true or false; got {text!r}.")
+    raise InvalidParameter(
+        gettext("%(name)s is true or false; got %(text)s.") % {"name": name, "text": repr(text)}
+    )
 
 
 def _cursor(layer: Layer, text: str | None, sort: tuple[SortKey, ...]) -> Any:
@@ -637,7 +673,7 @@ def _cursor(layer: Layer, text: str | None, sort: tuple[SortKey, ...]) -> Any:
             _fits(value, kind, empty=position < len(sort))
             for position, (value, kind) in enumerate(zip(values, kinds, strict=True))
         ):
-            raise InvalidParameter(_CURSOR_REFUSED)
+            raise InvalidParameter(gettext(_CURSOR_REFUSED))
         return values
     if layer.id_type == "integer":
         return _integer("after", text, minimum=0)
@@ -646,7 +682,7 @@ def _cursor(layer: Layer, text: str | None, sort: tuple[SortKey, ...]) -> Any:
     return text
 
 
-_CURSOR_REFUSED = (
+_CURSOR_REFUSED = gettext_noop(
     "after is the cursor of the `next` link of a page with the same sortby; "
     "start from the first page."
 )
@@ -683,7 +719,7 @@ def decode_cursor(text: str, length: int) -> list[Any]:
     except (ValueError, TypeError, RecursionError):
         values = None
     if not isinstance(values, list) or len(values) != length:
-        raise InvalidParameter(_CURSOR_REFUSED)
+        raise InvalidParameter(gettext(_CURSOR_REFUSED))
     return values
 
 
@@ -698,8 +734,12 @@ def items_request(
     unknown = set(params) - _ITEMS_PARAMETERS - queryable - set(layer.filters)
     if unknown:
         raise InvalidParameter(
-            f"Unknown parameter {', '.join(sorted(unknown))}; {layer.name} takes "
-            f"{', '.join(sorted(_ITEMS_PARAMETERS | queryable | set(layer.filters)))}."
+            gettext("Unknown parameter %(unknown)s; %(layer)s takes %(known)s.")
+            % {
+                "unknown": ", ".join(sorted(unknown)),
+                "layer": repr(layer.name),
+                "known": ", ".join(sorted(_ITEMS_PARAMETERS | queryable | set(layer.filters))),
+            }
         )
     limit = limit_default()
     if params.get("limit"):
@@ -871,7 +911,10 @@ def feature(
         cursor.execute(statement, selected.params)
         row = cursor.fetchone()
     if row is None:
-        raise NotFound(f"Collection {layer.name} has no feature {feature_id!r}.")
+        raise NotFound(
+            gettext("Collection %(layer)s has no feature %(id)s.")
+            % {"layer": layer.local_title, "id": repr(feature_id)}
+        )
     return str(row[0])
 
 

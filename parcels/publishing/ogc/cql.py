@@ -36,6 +36,8 @@ import shapely
 import shapely.geometry
 import shapely.validation
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from landinfo import params as public
 from landinfo.profiles.text import quote_input
@@ -128,23 +130,25 @@ class Period:
 def parse(text: str, language: str | None) -> Any:
     """Return the standard CQL2 JSON of a filter given as text or JSON; FilterError if malformed."""
     if len(text) > MAX_FILTER_LENGTH:
-        raise FilterError(f"The filter is over {MAX_FILTER_LENGTH} characters.")
+        raise FilterError(
+            _("The filter is over %(most)s characters.") % {"most": MAX_FILTER_LENGTH}
+        )
     language = (language or "cql2-text").lower()
     language = ALIASES.get(language, language)
     if language not in LANGUAGES:
         raise FilterError(
-            f"filter-lang={quote_input(language)} is not offered; use {' or '.join(LANGUAGES)}."
+            _("filter-lang=%(language)s is not offered; use %(offered)s.")
+            % {"language": quote_input(language), "offered": ", ".join(map(repr, LANGUAGES))}
         )
     try:
         expression = cql2.parse_json(text) if language == "cql2-json" else cql2.parse_text(text)
         standard = expression.to_json()
         if not (isinstance(standard, bool) or (isinstance(standard, dict) and "op" in standard)):
-            raise FilterError(
-                "A filter is a condition (a comparison, a predicate, and/or/not); "
-                f"{_show(standard)} is a value."
-            )
+            raise FilterError(_not_a_condition(standard))
         if _depth(standard) > MAX_DEPTH:
-            raise FilterError(f"The filter nests operators over {MAX_DEPTH} deep.")
+            raise FilterError(
+                _("The filter nests operators over %(most)s deep.") % {"most": MAX_DEPTH}
+            )
         # Not cql2's validate(): its schema check took 30 ms for a comparison and grew
         # with each level (1.3 s at 40 NOTs, a worker's minutes at 1,500); the
         # translator checks every operator's arguments and types itself.
@@ -153,7 +157,10 @@ def parse(text: str, language: str | None) -> Any:
             raise
         # The parser's message points at the place in the text; the schema's repeats the
         # whole filter back, which is kept short.
-        raise FilterError(f"The {language} filter cannot be read: {str(error)[:600]}") from None
+        raise FilterError(
+            _("The %(language)s filter cannot be read: %(error)s")
+            % {"language": language, "error": quote_input(str(error)[:600])}
+        ) from None
     return standard
 
 
@@ -177,7 +184,7 @@ class _Translation:
     def count(self) -> None:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise FilterError(f"The filter has over {MAX_NODES} terms.")
+            raise FilterError(_("The filter has over %(most)s terms.") % {"most": MAX_NODES})
 
     # --- conditions ---------------------------------------------------------------
 
@@ -187,10 +194,7 @@ class _Translation:
         if isinstance(node, bool):
             return "true" if node else "false"
         if not isinstance(node, Mapping) or "op" not in node:
-            raise FilterError(
-                f"A filter is a condition (a comparison, a predicate, and/or/not); "
-                f"{_show(node)} is a value."
-            )
+            raise FilterError(_not_a_condition(node))
         op, args = str(node["op"]).lower(), list(node.get("args") or [])
         _check_arity(op, args)
         handler = self._CONDITIONS.get(op)
@@ -203,8 +207,11 @@ class _Translation:
         if op in _TEMPORAL:
             return self.temporal(op, args)
         if op.startswith("a_"):
-            raise FilterError(f"Array operators ({op}) are not offered: no attribute is an array.")
-        raise FilterError(f"{_show_op(op)} is not a condition this API knows.")
+            raise FilterError(
+                _("Array operators (%(op)s) are not offered: no attribute is an array.")
+                % {"op": _show_op(op)}
+            )
+        raise FilterError(_("%(op)s is not a condition this API knows.") % {"op": _show_op(op)})
 
     def logical(self, op: str, args: list[Any]) -> str:
         if op == "not":
@@ -232,12 +239,18 @@ class _Translation:
         left, pattern = self.expression(args[0]), self.expression(args[1])
         for value in (left, pattern):
             if value.type != "string":
-                raise FilterError(f"LIKE compares text; {_show(args[0])} is {value.type}.")
+                raise FilterError(
+                    _("LIKE compares text; %(node)s is %(type)s.")
+                    % {"node": _show(args[0]), "type": _type(value.type)}
+                )
         written = _literal_text(args[1])
         if written is not None and (len(written) - len(written.rstrip("\\"))) % 2:
             raise FilterError(
-                f"The LIKE pattern {quote_input(written)} ends with a lone \\ (the escape "
-                "sign); write \\\\ for a backslash."
+                _(
+                    "The LIKE pattern %(pattern)s ends with a lone \\ (the escape sign); write "
+                    "\\\\ for a backslash."
+                )
+                % {"pattern": quote_input(written)}
             )
         return f"({left.sql}) LIKE ({pattern.sql})"
 
@@ -250,7 +263,7 @@ class _Translation:
         subject = self.expression(args[0])
         values = args[1] if isinstance(args[1], list) else [args[1]]
         if not values:
-            raise FilterError("IN needs at least one value.")
+            raise FilterError(_("IN needs at least one value."))
         members = [self.literal_for(subject, value, "IN").sql for value in values]
         return f"({subject.sql}) IN ({', '.join(members)})"
 
@@ -277,7 +290,14 @@ class _Translation:
         if left.type == "string" and _is_text_literal(a):
             return self.literal_for(right, a, op), right
         raise FilterError(
-            f"{op} compares like with like; {_show(a)} is {left.type}, {_show(b)} is {right.type}."
+            _("%(op)s compares like with like; %(a)s is %(a_type)s, %(b)s is %(b_type)s.")
+            % {
+                "op": _show_op(op),
+                "a": _show(a),
+                "a_type": _type(left.type),
+                "b": _show(b),
+                "b_type": _type(right.type),
+            }
         )
 
     def literal_for(self, subject: Value, node: Any, op: str) -> Value:
@@ -287,14 +307,23 @@ class _Translation:
             return value
         if subject.type == "date" and _is_text_literal(node):
             return Value(self.bind(_date(str(node))), "date")
-        raise FilterError(f"{op} needs {subject.type} values; {_show(node)} is {value.type}.")
+        raise FilterError(
+            _("%(op)s needs values of the attribute's kind (%(kind)s); %(node)s is %(type)s.")
+            % {
+                "op": _show_op(op),
+                "kind": _type(subject.type),
+                "node": _show(node),
+                "type": _type(value.type),
+            }
+        )
 
     def spatial(self, op: str, args: list[Any]) -> str:
         left, right = (self.expression(arg) for arg in args[:2])
         for arg, value in zip(args, (left, right), strict=False):
             if value.type != "geometry":
                 raise FilterError(
-                    f"{op.upper()} compares geometries; {_show(arg)} is {value.type}."
+                    _("%(op)s compares geometries; %(node)s is %(type)s.")
+                    % {"op": _show_op(op), "node": _show(arg), "type": _type(value.type)}
                 )
         return f"{_SPATIAL[op]}({left.sql}, {right.sql})"
 
@@ -314,7 +343,10 @@ class _Translation:
             return Period(start, end)
         value = self.expression(node)
         if value.type != "date":
-            raise FilterError(f"{op.upper()} compares dates; {_show(node)} is {value.type}.")
+            raise FilterError(
+                _("%(op)s compares dates; %(node)s is %(type)s.")
+                % {"op": _show_op(op), "node": _show(node), "type": _type(value.type)}
+            )
         return Period(value.sql, value.sql)
 
     def interval_end(self, bound: Any, infinite: str) -> str:
@@ -324,7 +356,10 @@ class _Translation:
             return self.bind(_date(bound)) + "::date"
         value = self.expression(bound)
         if value.type != "date":
-            raise FilterError(f"An interval's ends are dates; {_show(bound)} is {value.type}.")
+            raise FilterError(
+                _("An interval's ends are dates; %(node)s is %(type)s.")
+                % {"node": _show(bound), "type": _type(value.type)}
+            )
         # A lifespan's NULL end (still in force) is open.
         return f"coalesce({value.sql}, '{infinite}'::date)"
 
@@ -337,12 +372,12 @@ class _Translation:
             return Value("true" if node else "false", "boolean")
         if isinstance(node, int | float):
             if not math.isfinite(node):
-                raise FilterError(f"{node} is not a number.")
+                raise FilterError(_("%(node)s is not a number.") % {"node": node})
             return Value(self.bind(node), "number")
         if isinstance(node, str):
             return Value(self.bind(node), "string")
         if not isinstance(node, Mapping):
-            raise FilterError(f"{_show(node)} is not a value a filter can compare.")
+            raise FilterError(_not_a_value(node))
         if "property" in node:
             return self.property(str(node["property"]))
         if "date" in node or "timestamp" in node:
@@ -353,7 +388,7 @@ class _Translation:
             return self.geometry(node)
         if "op" in node:
             return self.function(str(node["op"]).lower(), list(node.get("args") or []))
-        raise FilterError(f"{_show(node)} is not a value a filter can compare.")
+        raise FilterError(_not_a_value(node))
 
     def named_filter(self, node: Any) -> bool:
         """Tell whether `node` is a property that is one of the layer's named filters only."""
@@ -369,14 +404,20 @@ class _Translation:
             return Value(self.layer.geometry_sql, "geometry")
         if self.named_filter({"property": name}):
             raise FilterError(
-                f"{name} is a named filter: it is compared with = and a code, "
-                f"as in {name} = '<code>'."
+                _(
+                    "%(name)s is a named filter: it is compared with = and a code, as in %(example)s."
+                )
+                % {"name": quote_input(name), "example": f"{name} = '<code>'"}
             )
         column = next((c for c in self.layer.fields if c.name == name), None)
         if column is None or not column.queryable:
             raise FilterError(
-                f"{quote_input(name)} is not a queryable of {self.layer.name}; the queryables "
-                f"are {', '.join(queryable_names(self.layer))}."
+                _("%(name)s is not a queryable of %(layer)s; the queryables are %(names)s.")
+                % {
+                    "name": quote_input(name),
+                    "layer": repr(self.layer.name),
+                    "names": ", ".join(queryable_names(self.layer)),
+                }
             )
         return Value(column.sql, column.type)
 
@@ -384,7 +425,10 @@ class _Translation:
         if op in ("casei", "accenti"):
             value = self.expression(args[0])
             if value.type != "string":
-                raise FilterError(f"{op.upper()} takes text; {_show(args[0])} is {value.type}.")
+                raise FilterError(
+                    _("%(op)s takes text; %(node)s is %(type)s.")
+                    % {"op": _show_op(op), "node": _show(args[0]), "type": _type(value.type)}
+                )
             if op == "casei":
                 return Value(f"lower({value.sql})", "string")
             return Value(
@@ -394,7 +438,10 @@ class _Translation:
             left, right = (self.expression(arg) for arg in args[:2])
             for arg, value in zip(args, (left, right), strict=False):
                 if value.type not in _NUMERIC:
-                    raise FilterError(f"{op} computes with numbers; {_show(arg)} is {value.type}.")
+                    raise FilterError(
+                        _("%(op)s computes with numbers; %(node)s is %(type)s.")
+                        % {"op": _show_op(op), "node": _show(arg), "type": _type(value.type)}
+                    )
             if op in ("/", "div", "%"):
                 # Division by zero is no value (the comparison is then not true), not an error.
                 right = Value(f"NULLIF({right.sql}, 0)", right.type)
@@ -405,8 +452,8 @@ class _Translation:
                 expression = f"trunc{expression}"
             return Value(expression, "number")
         raise FilterError(
-            f"{_show_op(op)} is not a function this API knows; it knows CASEI, ACCENTI and "
-            "+ - * / % div ^."
+            _("%(op)s is not a function this API knows; it knows %(known)s.")
+            % {"op": _show_op(op), "known": "CASEI, ACCENTI, + - * / % div ^"}
         )
 
     def geometry(self, geojson: Any) -> Value:
@@ -414,7 +461,10 @@ class _Translation:
         try:
             shape = shapely.geometry.shape(geojson)
         except (ValueError, TypeError, AttributeError, KeyError, IndexError) as error:
-            raise FilterError(f"A geometry of the filter cannot be read: {error}.") from None
+            raise FilterError(
+                _("A geometry of the filter cannot be read: %(error)s.")
+                % {"error": quote_input(str(error))}
+            ) from None
         if self.north_first:
             shape = shapely.transform(shape, lambda xy: xy[:, ::-1])
         shape = _checked_geometry(shape, self.srid)
@@ -442,8 +492,10 @@ def to_sql(layer: Layer, expression: Any, *, srid: int, north_first: bool) -> la
         # An operator with too few arguments, or a value where a list belongs: CQL2 JSON
         # that parses but is not a filter.
         raise FilterError(
-            "The filter is malformed: an operator has too few arguments, or arguments "
-            "of the wrong kind."
+            _(
+                "The filter is malformed: an operator has too few arguments, or arguments "
+                "of the wrong kind."
+            )
         ) from None
     return layers.Query(sql=sql, params=translation.params)
 
@@ -491,10 +543,14 @@ def _date(text: str) -> dt.date:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         raise FilterError(
-            f"{quote_input(text)} is not a date (YYYY-MM-DD) or timestamp (RFC 3339)."
+            _("%(text)s is not a date (YYYY-MM-DD) or timestamp (RFC 3339).")
+            % {"text": quote_input(text)}
         ) from None
     if moment.tzinfo is None:
-        raise FilterError(f"The timestamp {quote_input(text)} needs its offset (Z or +07:00).")
+        raise FilterError(
+            _("The timestamp %(text)s needs its offset (Z or +07:00).")
+            % {"text": quote_input(text)}
+        )
     return timezone.localtime(moment).date()
 
 
@@ -505,11 +561,14 @@ def _bbox_polygon(bbox: Any, srid: int, north_first: bool) -> dict[str, Any]:
     if len(numbers) == 6:  # heights are not stored
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4 or not all(isinstance(n, int | float) for n in numbers):
-        raise FilterError(f"A bbox is 4 (or 6) numbers; got {_show(bbox)}.")
+        raise FilterError(_("A bbox is 4 (or 6) numbers; got %(bbox)s.") % {"bbox": _show(bbox)})
     a1, a2, b1, b2 = numbers
     minx, miny, maxx, maxy = (a2, a1, b2, b1) if north_first else (a1, a2, b1, b2)
     if miny > maxy or (minx > maxx and not is_geographic(srid)):
-        raise FilterError(f"BBOX{_show(bbox)}: the lower corner must be below the upper.")
+        raise FilterError(
+            _("%(bbox)s: the lower corner must be below the upper.")
+            % {"bbox": f"BBOX{_show(bbox)}"}
+        )
     spans = [(minx, 180.0), (-180.0, maxx)] if minx > maxx else [(minx, maxx)]
     rings = [[[[x0, miny], [x1, miny], [x1, maxy], [x0, maxy], [x0, miny]]] for x0, x1 in spans]
     if north_first:  # written in the CRS's order; geometry() reads it back to x/y
@@ -534,9 +593,15 @@ def _check_arity(op: str, args: list[Any]) -> None:
     """Refuse an operator given the wrong number of arguments (CQL2 JSON can say so)."""
     if op in ("and", "or"):
         if len(args) < 2:
-            raise FilterError(f"{op.upper()} joins two conditions or more; got {len(args)}.")
+            raise FilterError(
+                _("%(op)s joins two conditions or more; got %(count)s.")
+                % {"op": _show_op(op), "count": len(args)}
+            )
     elif op in _ARITY and len(args) != _ARITY[op]:
-        raise FilterError(f"{op.upper()} takes {_ARITY[op]} arguments; got {len(args)}.")
+        raise FilterError(
+            _("%(op)s takes %(arity)s arguments; got %(count)s.")
+            % {"op": _show_op(op), "arity": _ARITY[op], "count": len(args)}
+        )
 
 
 def _checked_geometry(shape: Any, srid: int) -> Any:
@@ -546,20 +611,23 @@ def _checked_geometry(shape: Any, srid: int) -> Any:
     range of latitude and longitude in a geographic CRS.
     """
     if shape.is_empty:
-        raise FilterError("A geometry of the filter is empty.")
+        raise FilterError(_("A geometry of the filter is empty."))
     coordinates = shapely.get_coordinates(shape)
     if not math.isfinite(float(coordinates.sum())):
-        raise FilterError("A geometry of the filter has a coordinate that is not a number.")
+        raise FilterError(_("A geometry of the filter has a coordinate that is not a number."))
     if is_geographic(srid) and not (
         abs(coordinates[:, 0]).max() <= 180 and abs(coordinates[:, 1]).max() <= 90
     ):
         raise FilterError(
-            "A geometry of the filter is not a place in its CRS (a latitude beyond 90 or a "
-            "longitude beyond 180); check the coordinates, their order, and filter-crs."
+            _(
+                "A geometry of the filter is not a place in its CRS (a latitude beyond 90 or a "
+                "longitude beyond 180); check the coordinates, their order, and filter-crs."
+            )
         )
     if not shape.is_valid:
         raise FilterError(
-            f"A geometry of the filter is not valid: {shapely.validation.explain_validity(shape)}."
+            _("A geometry of the filter is not valid: %(why)s.")
+            % {"why": quote_input(shapely.validation.explain_validity(shape))}
         )
     return layers.clip_to_register(shape, srid)
 
@@ -570,6 +638,33 @@ def _show(node: Any) -> str:
         return quote_input(str(node["property"]))
     text = json.dumps(node, ensure_ascii=False) if not isinstance(node, str) else repr(node)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+# The kinds of value a filter compares, as its messages name them.
+_TYPE_NAMES = {
+    "string": gettext_noop("text"),
+    "number": gettext_noop("a number"),
+    "integer": gettext_noop("a whole number"),
+    "date": gettext_noop("a date"),
+    "timestamp": gettext_noop("a moment"),
+    "geometry": gettext_noop("a geometry"),
+    "boolean": gettext_noop("true or false"),
+}
+
+
+def _type(kind: str) -> str:
+    """Return the kind of a value in the request's language (its code if it has no name)."""
+    return _(_TYPE_NAMES[kind]) if kind in _TYPE_NAMES else kind
+
+
+def _not_a_condition(node: Any) -> str:
+    return _(
+        "A filter is a condition (a comparison, a predicate, and/or/not); %(node)s is a value."
+    ) % {"node": _show(node)}
+
+
+def _not_a_value(node: Any) -> str:
+    return _("%(node)s is not a value a filter can compare.") % {"node": _show(node)}
 
 
 def _show_op(op: str) -> str:

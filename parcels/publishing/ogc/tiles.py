@@ -42,12 +42,16 @@ from parcels.views import url_template
 
 TMS = mvt.TILE_MATRIX_SET
 TMS_ID = str(TMS.id)
-TMS_TITLE = str(TMS.title or TMS_ID)
 TILEJSON = "application/json"  # TileJSON has no registered media type of its own
 TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
 GEODATA = "http://www.opengis.net/def/rel/ogc/1.0/geodata"
 WEB_MERCATOR_CRS = "http://www.opengis.net/def/crs/EPSG/0/3857"
 _COLUMN_TYPES = {"string": "string", "integer": "integer", "number": "number", "date": "string"}
+
+
+def tms_title() -> str:
+    """Return the title OGC 17-083r4 (Annex D) gives WebMercatorQuad, in the request's language."""
+    return _("Google Maps Compatible for the World")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +75,7 @@ class Tileset:
         if self.collection is None:
             return _("Vector tiles of the land register")
         return _("Vector tiles: %(collection)s") % {
-            "collection": layers.get_layer(self.collection).title
+            "collection": layers.get_layer(self.collection).local_title
         }
 
 
@@ -83,15 +87,18 @@ def tileset_of(collection_name: str | None) -> Tileset:
         if layer.name == collection_name:
             return Tileset((layer,), f"collections/{layer.name}/tiles", layer.name)
     raise NotFound(
-        f"Collection {collection_name!r} has no vector tiles; those with tiles are "
-        f"{', '.join(mvt.LAYER_NAMES)}."
+        _("Collection %(name)s has no vector tiles; those with tiles are %(names)s.")
+        % {"name": repr(collection_name), "names": ", ".join(mvt.LAYER_NAMES)}
     )
 
 
 def check_matrix_set(tms_id: str) -> None:
     """Refuse a tile matrix set other than the one the tiles are cut in (404)."""
     if tms_id != TMS_ID:
-        raise NotFound(f"Tile matrix set {tms_id!r} is not offered; the tiles use {TMS_ID}.")
+        raise NotFound(
+            _("Tile matrix set %(tms)s is not offered; the tiles use %(ours)s.")
+            % {"tms": repr(tms_id), "ours": TMS_ID}
+        )
 
 
 # --- tile matrix sets -------------------------------------------------------------------
@@ -104,10 +111,10 @@ def tile_matrix_sets(base: str) -> dict[str, Any]:
         "tileMatrixSets": [
             {
                 "id": TMS_ID,
-                "title": TMS_TITLE,
+                "title": tms_title(),
                 "uri": str(TMS.uri),
                 "crs": WEB_MERCATOR_CRS,
-                "links": [link(here, "self", JSON, TMS_TITLE)],
+                "links": [link(here, "self", JSON, tms_title())],
             }
         ],
         "links": [link(f"{base}/tileMatrixSets", "self", JSON, _("Tile matrix sets"))],
@@ -117,7 +124,7 @@ def tile_matrix_sets(base: str) -> dict[str, Any]:
 def tile_matrix_set(tms_id: str) -> dict[str, Any]:
     """Return the definition of the tile matrix set (OGC 17-083r4 JSON), from morecantile."""
     check_matrix_set(tms_id)
-    return TMS.model_dump(mode="json", exclude_none=True, by_alias=True)
+    return {**TMS.model_dump(mode="json", exclude_none=True, by_alias=True), "title": tms_title()}
 
 
 # --- tilesets ---------------------------------------------------------------------------
@@ -188,7 +195,7 @@ def _tileset_links(base: str, tileset: Tileset) -> list[dict[str, Any]]:
     here = f"{base}/{tileset.path}/{TMS_ID}"
     links: list[dict[str, Any]] = [
         link(here, "self", JSON, tileset.title),
-        link(f"{base}/tileMatrixSets/{TMS_ID}", TILING_SCHEME, JSON, TMS_TITLE),
+        link(f"{base}/tileMatrixSets/{TMS_ID}", TILING_SCHEME, JSON, tms_title()),
         {
             **link(_tile_template(base, tileset), "item", mvt.MVT_CONTENT_TYPE, _("Tiles")),
             "templated": True,
@@ -238,7 +245,7 @@ def tileset_metadata(base: str, tileset: Tileset) -> dict[str, Any]:
         "layers": [
             {
                 "id": layer.name,
-                "title": layers.get_layer(layer.name).title,
+                "title": layers.get_layer(layer.name).local_title,
                 "dataType": "vector",
                 "geometryDimension": 2,
                 "minTileMatrix": str(layer.minzoom),
@@ -286,7 +293,7 @@ def tilejson(base: str, tileset: Tileset, *, map_tiles: str) -> dict[str, Any]:
         "vector_layers": [
             {
                 "id": layer.name,
-                "description": layer_text(layers.get_layer(layer.name).title),
+                "description": layers.get_layer(layer.name).local_title,
                 "minzoom": layer.minzoom,
                 "maxzoom": mvt.MAX_ZOOM,
                 "fields": {name: field["description"] for name, field in _fields(layer).items()},

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -68,7 +69,7 @@ def _media_ranges(accept: str) -> list[tuple[str, float]]:
         media, *parameters = (piece.strip() for piece in part.split(";"))
         weight = 1.0
         for parameter in parameters:
-            name, _, value = parameter.partition("=")
+            name, _equals, value = parameter.partition("=")
             if name.strip().lower() == "q":
                 try:
                     weight = float(value)
@@ -99,7 +100,9 @@ def _encoding(request: HttpRequest) -> str:
         try:
             return _FORMATS[f.lower()]
         except KeyError:
-            raise InvalidParameter(f"f={f!r} is not offered; use f=json or f=html.") from None
+            raise InvalidParameter(
+                _("f=%(f)s is not offered; use f=json or f=html.") % {"f": repr(f)}
+            ) from None
     accept = request.headers.get("Accept", "")
     if not accept:
         return JSON
@@ -110,7 +113,9 @@ def _encoding(request: HttpRequest) -> str:
         return html.HTML
     if as_json > 0:
         return JSON
-    raise NotAcceptable(f"JSON and HTML are offered; Accept {accept!r} excludes both.")
+    raise NotAcceptable(
+        _("JSON and HTML are offered; Accept %(accept)s excludes both.") % {"accept": repr(accept)}
+    )
 
 
 def _json(document: Any, content_type: str = JSON) -> HttpResponse:
@@ -118,7 +123,7 @@ def _json(document: Any, content_type: str = JSON) -> HttpResponse:
 
 
 def _html_link(href: str) -> dict[str, str]:
-    return link(href, "alternate", html.HTML, "This document as HTML")
+    return link(href, "alternate", html.HTML, _("This document as HTML"))
 
 
 def _with_html_link(
@@ -148,7 +153,7 @@ def _ogc_view(view: Any = None, *, query_by_post: bool = False, json_only: bool 
         try:
             as_html = _encoding(request) == html.HTML
             if json_only and (request.GET.get("f") or "").lower() == "html":
-                raise InvalidParameter("This document is offered as JSON only; use f=json.")
+                raise InvalidParameter(_("This document is offered as JSON only; use f=json."))
             if not json_only:
                 kwargs["as_html"] = as_html
             response: HttpResponse = view(request, *args, **kwargs)
@@ -173,13 +178,16 @@ def _posted_filter(request: HttpRequest) -> str | None:
     kind = request.content_type or ""
     if kind not in ("application/query-cql-json", "application/json"):
         raise InvalidParameter(
-            f"A POST to /items carries a CQL2 JSON filter as application/query-cql-json; "
-            f"got {kind or 'no Content-Type'!r}."
+            _(
+                "A POST to /items carries a CQL2 JSON filter as application/query-cql-json; "
+                "got %(kind)s."
+            )
+            % {"kind": repr(kind) if kind else _("no Content-Type")}
         )
     try:
         return request.body.decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidParameter("The CQL2 JSON filter is not UTF-8 text.") from None
+        raise InvalidParameter(_("The CQL2 JSON filter is not UTF-8 text.")) from None
 
 
 def _link_header(links: list[dict[str, str]]) -> str:
@@ -290,22 +298,22 @@ def _page_links(
             at(**current) if posted is not None else request.build_absolute_uri(),
             "self",
             GEOJSON,
-            "This page",
+            _("This page"),
         ),
-        link(f"{base}/collections/{name}", "collection", JSON, "The collection"),
+        link(f"{base}/collections/{name}", "collection", JSON, _("The collection")),
         link(
             f"{base}/collections/{name}/queryables",
             "http://www.opengis.net/def/rel/ogc/1.0/queryables",
             SCHEMA_JSON,
-            "Queryable attributes",
+            _("Queryable attributes"),
         ),
     ]
     if page.more:
-        links.append(link(at(after=page.last_id), "next", GEOJSON, "Next page"))
+        links.append(link(at(after=page.last_id), "next", GEOJSON, _("Next page")))
     if items.after is None and items.offset > 0:
         previous = max(0, items.offset - items.limit)
         links.append(
-            link(at(offset=previous) if previous else at(), "prev", GEOJSON, "Previous page")
+            link(at(offset=previous) if previous else at(), "prev", GEOJSON, _("Previous page"))
         )
     return links
 
@@ -356,7 +364,9 @@ def item_view(request: HttpRequest, name: str, feature_id: str, *, as_html: bool
     layer = layer_named(name)
     unknown = set(request.GET) - ITEM_PARAMETERS
     if unknown:
-        raise InvalidParameter(f"Unknown parameter {', '.join(sorted(unknown))}.")
+        raise InvalidParameter(
+            _("Unknown parameter %(unknown)s.") % {"unknown": ", ".join(sorted(unknown))}
+        )
     crs = resolve_crs(request.GET.get("crs"), "crs")
     when = parse_when(layer, request.GET.get("datetime"))
     if as_html:
@@ -373,8 +383,8 @@ def item_view(request: HttpRequest, name: str, feature_id: str, *, as_html: bool
     base = _base(request)
     here = request.build_absolute_uri(request.path)
     links = [
-        link(here, "self", GEOJSON, "This feature"),
-        link(f"{base}/collections/{name}", "collection", JSON, "The collection"),
+        link(here, "self", GEOJSON, _("This feature")),
+        link(f"{base}/collections/{name}", "collection", JSON, _("The collection")),
         _html_link(html.url_as(request, "html")),
     ]
     body = text[:-1] + ', "links" : ' + json.dumps(links) + "}"

@@ -123,3 +123,15 @@
   }
   window.LandInfoFormats = { number, area, amount, price, percent, day, moment, isoDay, areaUnit: formats.areaUnit, timeZone: formats.timeZone };
 })();
+
+/* Pages with a map: Leaflet's own controls speak the page's language. Its zoom buttons
+ * are titled "Zoom in"/"Zoom out" in English (their title and aria-label); the defaults
+ * are set before django-leaflet makes the map, on the window's load event. */
+(function () {
+  "use strict";
+  if (!window.L || !L.Control || !L.Control.Zoom || typeof window.gettext !== "function") return;
+  L.Control.Zoom.mergeOptions({
+    zoomInTitle: gettext("Zoom in"),
+    zoomOutTitle: gettext("Zoom out"),
+  });
+})();

@@ -33,6 +33,13 @@ pytestmark = [
     pytest.mark.skipif(get_profile().key != "vn", reason="the files are Vietnamese cadastre"),
 ]
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Ask in English unless a test says otherwise: the messages are asserted in English."""
+    settings.LANGUAGE_CODE = "en"
+
+
 UTM_48N = 3405  # VN-2000 / UTM zone 48N: a CRS other than the storage CRS (EPSG:5897)
 WGS84 = 4326
 STORAGE_SRID = 5897

@@ -36,6 +36,13 @@ from tests.factories import (
 from transactions.deeds import services
 from transactions.deeds.services import ChildParcel, DeedInput, PartyInput
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Ask in English unless a test says otherwise: the messages are asserted in English."""
+    settings.LANGUAGE_CODE = "en"
+
+
 VI_ADDRESS = "Số 12 ngõ 34 phố Hàng Bạc, phường Hàng Đào, quận Hoàn Kiếm, Hà Nội"
 KO_NAME = "청운효자동 (종로구)"
 # Holders whose names and numbers must never appear in an export.

@@ -26,6 +26,13 @@ from transactions.deeds.services import ChildParcel, DeedInput, PartyInput
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Ask in English unless a test says otherwise: the messages are asserted in English."""
+    settings.LANGUAGE_CODE = "en"
+
+
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/{}"
 SPLIT_ON = dt.date(2024, 3, 1)

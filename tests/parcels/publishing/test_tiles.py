@@ -29,6 +29,13 @@ from transactions.models import JournalEntry, Right
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Ask in English unless a test says otherwise: the messages are asserted in English."""
+    settings.LANGUAGE_CODE = "en"
+
+
 PARCEL_PROPERTIES = {"id", "identifier", "land_use"}
 PARCEL_PROPERTIES_Z15 = {"id", "land_use"}  # a lot is ≈4 px wide: its number is unreadable
 ADMIN_UNIT_PROPERTIES = {"id", "code", "name", "level"}

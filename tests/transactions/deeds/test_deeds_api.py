@@ -38,6 +38,13 @@ from transactions.models import JournalEntry, Party, PersonalDataAccess, Right
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Ask in English unless a test says otherwise: the messages are asserted in English."""
+    settings.LANGUAGE_CODE = "en"
+
+
 URL = "/api/transactions/"
 REGISTERED_ON = "2020-01-01"
 DAY = "2024-03-01"
