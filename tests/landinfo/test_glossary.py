@@ -13,9 +13,9 @@ from landinfo.profiles import PROFILES
 from landinfo.profiles.glossary import Glossary, Term, glossary
 
 LOCALE = Path(__file__).resolve().parents[2] / "locale"
-# What a msgid holds that is no word of it: placeholders and paths ("%(parcel)s", "{n}",
-# "/api/parcels/").
-_NOT_WORDS = re.compile(r"%\([^)]*\)[a-z]|\{[^}]*\}|(?:/[\w.-]+)+/?")
+# What a msgid holds that is no word of it: placeholders, paths and media types
+# ("%(parcel)s", "{n}", "/api/parcels/", "application/query-cql-json").
+_NOT_WORDS = re.compile(r"%\([^)]*\)[a-z]|\{[^}]*\}|[\w.+-]*(?:/[\w.+-]+)+/?")
 
 
 def _entries(language: str) -> list[polib.POEntry]:
@@ -63,10 +63,15 @@ def test_no_string_of_the_catalogue_uses_a_word_the_glossary_rules_out(
 def _left_out(entry: polib.POEntry, term: Term) -> bool:
     """Return whether the translator says why this string leaves the term out.
 
-    A translator's comment "glossary: <term's first English phrase> — <why>" above the
-    entry: e.g. "the parcel's holders" is "người sử dụng đất", which says the parcel already.
+    A translator's comment "glossary: <term's first English phrase>[, <another>] — <why>"
+    above the entry: e.g. "the parcel's holders" is "người sử dụng đất", which says the parcel already.
     """
-    return f"glossary: {term.english[0]}" in (entry.tcomment or "")
+    for line in (entry.tcomment or "").splitlines():
+        if line.startswith("glossary:"):
+            named = line.removeprefix("glossary:").split("—")[0]
+            if term.english[0] in (name.strip() for name in named.split(",")):
+                return True
+    return False
 
 
 def test_every_string_naming_a_term_translates_it_with_the_laws_word(

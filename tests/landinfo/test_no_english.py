@@ -151,6 +151,7 @@ _CODES = re.compile(
             r"\bKorea 2000\b",  # the name of Korea's geodetic datum (EPSG:5186's)
             r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)+\b",  # HTTP headers: Idempotency-Key, Retry-After
             r"^[a-z_][\w.\[\]]*: ",  # the field an API error is about: holders[0].share: ...
+            r"(?<![\w.])\.[a-z0-9]{2,5}\b",  # file extensions a form accepts: .txt, .csv, .dxf
         )
     )
 )
