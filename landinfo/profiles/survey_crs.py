@@ -12,8 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from django.utils.functional import Promise, lazy
-from django.utils.translation import gettext, gettext_lazy
+from landinfo.translation import gettext, gettext_noop
 
 WGS84 = 4326
 
@@ -23,7 +22,17 @@ class SurveyCRS:
     """A CRS a surveyor's coordinates come in: its EPSG code and how officers name it."""
 
     epsg: int
-    label: Promise | str  # lazily translated: str() in the language of the request
+    # The msgid of its name: name() reads it in the active language. The profiles load
+    # without Django (settings.py reads them first), so nothing here is a lazy string.
+    label: str
+    meridian: float | None = None  # a TM-3 zone's central meridian, named in the label
+
+    def name(self) -> str:
+        """Return the choice as officers name it, in the active language."""
+        text = gettext(self.label)
+        if self.meridian is None:
+            return text
+        return text % {"meridian": _meridian(self.meridian)}
 
 
 def _meridian(degrees: float) -> str:
@@ -33,13 +42,7 @@ def _meridian(degrees: float) -> str:
     return f"{whole}°{minutes:02d}′" if minutes else f"{whole}°"
 
 
-def _tm3_label(degrees: float) -> str:
-    return gettext("VN-2000, central meridian %(meridian)s, 3° zone") % {
-        "meridian": _meridian(degrees)
-    }
-
-
-_tm3_label_lazy = lazy(_tm3_label, str)
+_TM3 = gettext_noop("VN-2000, central meridian %(meridian)s, 3° zone")
 
 
 # --- Vietnam ------------------------------------------------------------------------------
@@ -204,10 +207,10 @@ def vn_province_meridians(code: str) -> tuple[float, ...]:
 
 
 VN_SURVEY_CRS: tuple[SurveyCRS, ...] = (
-    *(SurveyCRS(code, _tm3_label_lazy(m)) for m, code in sorted(VN2000_TM3.items())),
-    SurveyCRS(3405, gettext_lazy("VN-2000, UTM zone 48N (6° zone)")),
-    SurveyCRS(3406, gettext_lazy("VN-2000, UTM zone 49N (6° zone)")),
-    SurveyCRS(WGS84, gettext_lazy("WGS 84, longitude and latitude (GPS)")),
+    *(SurveyCRS(code, _TM3, m) for m, code in sorted(VN2000_TM3.items())),
+    SurveyCRS(3405, gettext_noop("VN-2000, UTM zone 48N (6° zone)")),
+    SurveyCRS(3406, gettext_noop("VN-2000, UTM zone 49N (6° zone)")),
+    SurveyCRS(WGS84, gettext_noop("WGS 84, longitude and latitude (GPS)")),
 )
 
 
@@ -222,12 +225,12 @@ def vn_survey_crs_of_province(code: str) -> tuple[int, ...]:
 # survey's plane rectangular coordinates on four origins (서부·중부·동부·동해), on the
 # world geodetic system (GRS80) since 2010; UTM-K for national maps.
 KR_SURVEY_CRS: tuple[SurveyCRS, ...] = (
-    SurveyCRS(5185, gettext_lazy("Korea 2000, West Belt origin (125°E, 38°N)")),
-    SurveyCRS(5186, gettext_lazy("Korea 2000, Central Belt origin (127°E, 38°N)")),
-    SurveyCRS(5187, gettext_lazy("Korea 2000, East Belt origin (129°E, 38°N)")),
-    SurveyCRS(5188, gettext_lazy("Korea 2000, East Sea Belt origin (131°E, 38°N)")),
-    SurveyCRS(5179, gettext_lazy("Korea 2000, unified coordinates (UTM-K)")),
-    SurveyCRS(WGS84, gettext_lazy("WGS 84, longitude and latitude (GPS)")),
+    SurveyCRS(5185, gettext_noop("Korea 2000, West Belt origin (125°E, 38°N)")),
+    SurveyCRS(5186, gettext_noop("Korea 2000, Central Belt origin (127°E, 38°N)")),
+    SurveyCRS(5187, gettext_noop("Korea 2000, East Belt origin (129°E, 38°N)")),
+    SurveyCRS(5188, gettext_noop("Korea 2000, East Sea Belt origin (131°E, 38°N)")),
+    SurveyCRS(5179, gettext_noop("Korea 2000, unified coordinates (UTM-K)")),
+    SurveyCRS(WGS84, gettext_noop("WGS 84, longitude and latitude (GPS)")),
 )
 
 

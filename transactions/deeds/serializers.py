@@ -565,7 +565,7 @@ def check_crs(code: int) -> int:
 
 def survey_crs_choices() -> list[tuple[int, str]]:
     """Return the profile's survey CRSs as (EPSG code, label in the active language)."""
-    return [(choice.epsg, str(choice.label)) for choice in get_profile().survey_crs]
+    return [(choice.epsg, choice.name()) for choice in get_profile().survey_crs]
 
 
 def survey_children(parcels: list[survey.SurveyedParcel]) -> list[dict[str, Any]]:
