@@ -16,11 +16,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import DisallowedHost
+from django.conf import settings
+from django.core.exceptions import (
+    DisallowedHost,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views import defaults
+
+from landinfo.formats import register_number
 
 API_PREFIX = "/api/"
 
@@ -82,7 +91,31 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """
     if isinstance(exception, DisallowedHost):
         return defaults.bad_request(request, exception)  # a page that needs no host
-    return refusal(request, 400, "bad_request", str(exception) or _("The request is malformed."))
+    if isinstance(exception, RequestDataTooBig):
+        # Django's message names its setting, in English; say the limit in the reader's words.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 2**20
+        return refusal(
+            request,
+            413,
+            "too_large",
+            _("The request's body is over %(size)s MB; send a smaller one.")
+            % {"size": register_number(limit, 0)},
+        )
+    if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        return refusal(
+            request,
+            400,
+            "bad_request",
+            _("The request has more fields or files than the register reads at once."),
+        )
+    # Django's other refusals are English; the reason is kept in English only.
+    english = (translation.get_language() or "en").startswith("en")
+    return refusal(
+        request,
+        400,
+        "bad_request",
+        (str(exception) if english else "") or _("The request is malformed."),
+    )
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

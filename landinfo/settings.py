@@ -242,6 +242,10 @@ INSTALLED_APPS = [
     "fixtures",
 ]
 
+# The largest body Django reads into memory: the deed API's (transactions.deeds.api
+# MAX_BODY_BYTES), whose largest deed carries a 5 MB surveyor's file in base64.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 8 * 2**20
+
 MIDDLEWARE = [
     # First, so it sees every response last: redirects carry absolute URLs (GIS clients).
     "landinfo.middleware.AbsoluteLocationMiddleware",

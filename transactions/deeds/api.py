@@ -62,8 +62,10 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 # RFC 9110 field values are visible ASCII and spaces; 128 fits the journal's column.
 _IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,128}")
-# A deed, boundaries and all, is far below this; a larger body is not a deed.
-MAX_BODY_BYTES = 5 * 2**20
+# A deed, boundaries and all, is far below this, and so is one carrying the largest
+# surveyor's file in base64 (SURVEY_MAX_BYTES * 4/3): a larger body is not a deed. Django
+# reads no larger body (settings.DATA_UPLOAD_MAX_MEMORY_SIZE is the same).
+MAX_BODY_BYTES = 8 * 2**20
 
 
 def deed_result(entry: JournalEntry) -> dict[str, Any]:

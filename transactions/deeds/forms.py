@@ -260,9 +260,17 @@ class PartyForm(forms.Form):
         help_text=_("Alerts of applications on their parcels go there; not in the journal."),
     )
 
+    # Whether only kinds a deed may still make holders are offered (a transfer's
+    # recipients: no new Vietnamese household, Land Law 2024 art. 4).
+    new_holders_only = False
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        kinds = get_profile().holder_kinds
+        kinds = [
+            kind
+            for kind in get_profile().holder_kinds
+            if kind.new_holders or not self.new_holders_only
+        ]
         field = cast(forms.ChoiceField, self.fields["kind"])
         field.choices = [(kind.code, _(kind.label)) for kind in kinds]
         field.initial = kinds[0].code if kinds else ""
@@ -368,6 +376,22 @@ class _HolderFormSet(forms.BaseFormSet):
 
 HolderFormSet = forms.formset_factory(
     HolderForm, formset=_HolderFormSet, extra=0, min_num=1, max_num=MAX_ROWS, absolute_max=MAX_ROWS
+)
+
+
+class RecipientForm(HolderForm):
+    """A party who receives a share by transfer: of a kind a deed may still make a holder."""
+
+    new_holders_only = True
+
+
+RecipientFormSet = forms.formset_factory(
+    RecipientForm,
+    formset=_HolderFormSet,
+    extra=0,
+    min_num=1,
+    max_num=MAX_ROWS,
+    absolute_max=MAX_ROWS,
 )
 OptionalHolderFormSet = forms.formset_factory(
     HolderForm, formset=_HolderFormSet, extra=1, max_num=MAX_ROWS, absolute_max=MAX_ROWS

@@ -438,7 +438,7 @@ class TransferPage(DeedPage):
         return {"owners": _owners(self.parcels[0].pk)}
 
     def subforms(self, data: Any) -> dict[str, Any]:
-        return {"recipients": forms.HolderFormSet(data, prefix="recipient")}
+        return {"recipients": forms.RecipientFormSet(data, prefix="recipient")}
 
     def terms(self, subforms: dict[str, Any]) -> dict[str, Any]:
         return {"recipients": subforms["recipients"].holders()}
