@@ -1264,7 +1264,10 @@ def _copied(rights: Sequence[Right], parcel_ids: Sequence[int]) -> list[NewRight
             certificate_number=right.certificate_number,
             parcel_id=parcel_id,
             # The right goes on as it was on each new parcel: its origin and term do not
-            # change with the land's boundaries.
+            # change with the land's boundaries, nor the day it was registered, which ranks
+            # a mortgage among the others (Korea's 분필 carries the 등기기록's entries
+            # over with their 접수일자: 부동산등기법 제35조; 부동산등기규칙 제76조).
+            valid_from=right.valid_from,
             particulars=Particulars.of(right),
         )
         for parcel_id in parcel_ids
