@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.gis.gdal import GDALException, SpatialReference
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.utils.text import format_lazy
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -56,7 +56,10 @@ class _Strict(serializers.Serializer):
             unknown = sorted(str(key) for key in data if key not in self.fields)
             if unknown:
                 raise serializers.ValidationError(
-                    {key: ["This field is not part of this kind of deed."] for key in unknown}
+                    {
+                        key: [gettext("This field is not part of this kind of deed.")]
+                        for key in unknown
+                    }
                 )
         return super().to_internal_value(data)
 
@@ -127,7 +130,7 @@ class LandUseField(serializers.CharField):
             return get_profile().parse_land_use(text, blank=self.allow_blank)
         except UnknownLandUse as unknown:
             raise serializers.ValidationError(
-                f"{unknown}; leave it out to keep the parent's."
+                gettext("%(error)s; leave it out to keep the parent's.") % {"error": unknown}
             ) from None
 
 
@@ -558,7 +561,7 @@ def check_crs(code: int) -> int:
         SpatialReference(code)
     except (GDALException, ValueError, TypeError):
         raise serializers.ValidationError(
-            f"EPSG:{code} is not a coordinate system GDAL knows."
+            gettext("EPSG:%(code)s is not a coordinate system GDAL knows.") % {"code": code}
         ) from None
     return code
 
@@ -614,12 +617,12 @@ class SurveyFileSerializer(_Strict):
             data = base64.b64decode(attrs["content"], validate=True)
         except (binascii.Error, ValueError):
             raise serializers.ValidationError(
-                {"content": ["The file is not base64 (RFC 4648)."]}
+                {"content": [gettext("The file is not base64 (RFC 4648).")]}
             ) from None
         file_format = attrs["format"] or survey.detect_format(data)
         if file_format not in (survey.COORDINATES, survey.DXF):
             raise serializers.ValidationError(
-                {"format": ["GeoJSON is sent as `children`, not as a survey file."]}
+                {"format": [gettext("GeoJSON is sent as `children`, not as a survey file.")]}
             )
         try:
             parcels = survey.read_survey(
@@ -675,7 +678,11 @@ class SubdivisionSerializer(_OnParcel):
         if "survey" in attrs:
             if "children" in attrs:
                 raise serializers.ValidationError(
-                    {"survey": ["Give the new parcels as `children` or as `survey`, not both."]}
+                    {
+                        "survey": [
+                            gettext("Give the new parcels as `children` or as `survey`, not both.")
+                        ]
+                    }
                 )
             read = DeedChildSerializer(data=attrs.pop("survey")["children"], many=True)
             if not read.is_valid():
@@ -683,11 +690,16 @@ class SubdivisionSerializer(_OnParcel):
             attrs["children"] = list(read.validated_data)
         if "children" not in attrs:
             raise serializers.ValidationError(
-                {"children": ["Give the new parcels as `children` or as `survey`."]}
+                {"children": [gettext("Give the new parcels as `children` or as `survey`.")]}
             )
         if not 2 <= len(attrs["children"]) <= MAX_CHILDREN:
             raise serializers.ValidationError(
-                {given: [f"A subdivision makes 2 to {MAX_CHILDREN} parcels."]}
+                {
+                    given: [
+                        gettext("A subdivision makes 2 to %(most)s parcels.")
+                        % {"most": MAX_CHILDREN}
+                    ]
+                }
             )
         # First what would place boundaries that miss the parcel (metres read as degrees
         # included), then GDAL's word on those it cannot carry into the storage CRS.
@@ -767,11 +779,19 @@ class CorrectionSerializer(DeedSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["mode"] == CorrectionMode.AMEND and not attrs["holders"]:
             raise serializers.ValidationError(
-                {"holders": ["An amendment names the holders the entry should have named."]}
+                {
+                    "holders": [
+                        gettext("An amendment names the holders the entry should have named.")
+                    ]
+                }
             )
         if attrs["mode"] == CorrectionMode.REVERSE and attrs["holders"]:
             raise serializers.ValidationError(
-                {"holders": ["A reversal restores the holders the entry ended; it names none."]}
+                {
+                    "holders": [
+                        gettext("A reversal restores the holders the entry ended; it names none.")
+                    ]
+                }
             )
         return attrs
 
