@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.gis.gdal import GDALException
@@ -1187,7 +1187,7 @@ def _share(right: Right) -> Share:
 def _holders(
     holders: Sequence[tuple[PartyRef, Fraction]],
     *,
-    what: str,
+    what: Literal["holders", "recipients"],
     whole: Fraction | None = Fraction(1),
     first: bool = False,
 ) -> list[tuple[Party, Fraction]]:
