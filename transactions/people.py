@@ -23,13 +23,25 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 
+from landinfo.formats import register_number
 from landinfo.profiles import InvalidNationalId, get_profile
 from landinfo.profiles.text import normalize_text, quote_input
 
 # Code points that are not text: private use (Co), unassigned (Cn), lone surrogates (Cs).
 _NOT_TEXT = frozenset({"Co", "Cn", "Cs"})
+# The fields whose text a deed, a form or a decision states, by the English name the
+# callers give `what`: a refusal names the field in the request's language.
+FIELDS = {
+    "The name": pgettext_lazy("deed field", "The name"),
+    "The address": pgettext_lazy("deed field", "The address"),
+    "The reason": pgettext_lazy("deed field", "The reason"),
+    "The text": pgettext_lazy("deed field", "The text"),
+    "The attached assets": pgettext_lazy("deed field", "The attached assets"),
+    "The certificate's serial": pgettext_lazy("deed field", "The certificate's serial"),
+    "The certificate's number": pgettext_lazy("deed field", "The certificate's number"),
+}
 
 
 class UnreadableText(ValueError):
@@ -39,28 +51,37 @@ class UnreadableText(ValueError):
 def person_text(text: str, *, what: str, required: bool = True, max_length: int = 300) -> str:
     """Return `text` normalised for the register; raise UnreadableText when it cannot be kept.
 
-    `what` names the field in messages ("The name", "The address"). A required text
+    `what` names the field in messages ("The name", "The address": a name of FIELDS is
+    said in the active language, any other `what` as given). A required text
     must keep at least one letter or digit (a name at least one letter); an optional one
     may come out empty, which means "not given".
     """
     cleaned = normalize_text(text)
+    field = {"what": str(FIELDS.get(what, what))}
     if any(unicodedata.category(char) in _NOT_TEXT for char in cleaned):
         raise UnreadableText(
-            f"{what} holds characters that are not text (private-use or unassigned code "
-            "points); type it again."
+            gettext(
+                "%(what)s holds characters that are not text (private-use or unassigned "
+                "code points); type it again."
+            )
+            % field
         )
     if not cleaned:
         if required:
             raise UnreadableText(
-                f"{what} is empty once invisible characters and spaces are removed."
+                gettext("%(what)s is empty once invisible characters and spaces are removed.")
+                % field
                 if text.strip()
-                else f"{what} is empty."
+                else gettext("%(what)s is empty.") % field
             )
         return ""
     if not any(char.isalnum() for char in cleaned):
-        raise UnreadableText(f"{what} has no letter or digit: it cannot be read.")
+        raise UnreadableText(gettext("%(what)s has no letter or digit: it cannot be read.") % field)
     if len(cleaned) > max_length:
-        raise UnreadableText(f"{what} is longer than {max_length} characters.")
+        raise UnreadableText(
+            gettext("%(what)s is longer than %(max)s characters.")
+            % {**field, "max": register_number(max_length)}
+        )
     return cleaned
 
 
@@ -68,7 +89,7 @@ def party_name(text: str) -> str:
     """Return a party's name normalised; raise UnreadableText when it has no letter."""
     name = person_text(text, what="The name")
     if not any(char.isalpha() for char in name):
-        raise UnreadableText("The name has no letter: it cannot be read.")
+        raise UnreadableText(gettext("The name has no letter: it cannot be read."))
     return name
 
 
@@ -181,5 +202,5 @@ def email_address(text: str) -> str:
             raise ValidationError("not one spelling")
         EmailValidator()(address)
     except (ValidationError, UnicodeError):
-        raise InvalidEmail("Enter a valid e-mail address.") from None
+        raise InvalidEmail(gettext("Enter a valid e-mail address.")) from None
     return address

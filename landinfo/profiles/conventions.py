@@ -122,7 +122,7 @@ KO = Formats(
 )
 # English: ISO 8601 days, as the JSON answers and every form's field write them, so a
 # reader abroad never mistakes 04/06 for April or June; the currency's ISO code first.
-EN = Formats(day="{y}-{m:02d}-{d:02d}", thousands=",", decimal=".", area_unit="m²")
+EN = Formats(day="{y:04d}-{m:02d}-{d:02d}", thousands=",", decimal=".", area_unit="m²")
 
 DEFAULT_FORMATS: Mapping[str, Formats] = {"vi": VI, "ko": KO, "en": EN}
 

@@ -7,6 +7,12 @@ import pytest
 from transactions.people import UnreadableText, national_id, party_name, person_text
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Ask in English unless a test says otherwise: the messages are asserted in English."""
+    settings.LANGUAGE_CODE = "en"
+
+
 def test_text_about_a_person_is_kept_as_it_reads():
     assert party_name(" Nguyễn\u200bVăn\u2060Bình\u00a0Z ") == "Nguyễn Văn Bình Z"
     assert person_text("Số\u00ad3\tPhố Huế", what="The address") == "Số3 Phố Huế"

@@ -21,6 +21,13 @@ from transactions.exceptions import DeedRefused
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Ask in English unless a test says otherwise: the messages are asserted in English."""
+    settings.LANGUAGE_CODE = "en"
+
+
 # The countries' legal time, stated here rather than read from the code under test.
 LEGAL_TIME = {"vn": "Asia/Ho_Chi_Minh", "kr": "Asia/Seoul"}
 

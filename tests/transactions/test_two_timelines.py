@@ -25,6 +25,13 @@ from transactions.models import Party
 
 pytestmark = [pytest.mark.django_db, pytest.mark.every_profile]
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Ask in English unless a test says otherwise: the messages are asserted in English."""
+    settings.LANGUAGE_CODE = "en"
+
+
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY_1 = dt.date(2024, 3, 1)  # the transfer takes effect
 RECORDED = dt.datetime(2024, 3, 2, 10, 0, tzinfo=ZONE)  # and is recorded the next day

@@ -25,6 +25,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy
 
 from landinfo.dates import register_moment
 from parcels.models import Parcel
@@ -63,21 +64,33 @@ class Decision:
     replayed: bool = False
 
 
+# An application that is no longer open, as the office tells it (one sentence per status).
+_CLOSED = {
+    Application.Status.REGISTERED.value: gettext_lazy("Application %(receipt)s was registered."),
+    Application.Status.REFUSED.value: gettext_lazy("Application %(receipt)s was refused."),
+    Application.Status.WITHDRAWN.value: gettext_lazy("Application %(receipt)s was withdrawn."),
+}
+
+
 def decide(receipt_number: int, *, decision: str, reason: str = "", by: AbstractUser) -> Decision:
     """Register or refuse the application; raise DeedRefused (and its kinds) when it cannot be."""
     reason = _reason(reason, required=decision == REFUSE)
     application = _get(receipt_number)
     if not by.has_perm(DECIDE):
-        raise SameOfficer("Applications are decided by registrars.")
+        raise SameOfficer(gettext("Applications are decided by registrars."))
     if application.filed_by_id == by.pk:
         raise SameOfficer(
-            f"You filed application {receipt_number}: another registrar decides it (four eyes)."
+            gettext("You filed application %(receipt)s: another registrar decides it (four eyes).")
+            % {"receipt": receipt_number}
         )
     if decision == REGISTER:
         return _register(application, reason=reason, by=by)
     if decision == REFUSE:
         return _close(receipt_number, Application.Status.REFUSED, reason=reason, by=by)
-    raise DeedRefused(f"The decision is {REGISTER!r} or {REFUSE!r}.")
+    raise DeedRefused(
+        gettext("The decision is %(register)s or %(refuse)s.")
+        % {"register": repr(REGISTER), "refuse": repr(REFUSE)}
+    )
 
 
 def hold(receipt_number: int, *, reason: str, by: AbstractUser | None) -> ApplicationEvent:
@@ -94,11 +107,13 @@ def release(receipt_number: int, *, reason: str, by: AbstractUser) -> Applicatio
     """Take an application off hold: it waits for its decision again."""
     reason = _reason(reason, required=True)
     if not by.has_perm(DECIDE):
-        raise SameOfficer("Applications are taken off hold by registrars.")
+        raise SameOfficer(gettext("Applications are taken off hold by registrars."))
     with transaction.atomic(durable=True):
         application = _locked(receipt_number)
         if application.status != Application.Status.ON_HOLD:
-            raise ApplicationClosed(f"Application {receipt_number} is not on hold.")
+            raise ApplicationClosed(
+                gettext("Application %(receipt)s is not on hold.") % {"receipt": receipt_number}
+            )
         return _step(application, Application.Status.RECEIVED, reason=reason, by=by)
 
 
@@ -106,7 +121,7 @@ def withdraw(receipt_number: int, *, reason: str = "", by: AbstractUser) -> Appl
     """Withdraw an undecided application (its filer only)."""
     application = _get(receipt_number)
     if application.filed_by_id != by.pk:
-        raise SameOfficer("Only the account that filed an application withdraws it.")
+        raise SameOfficer(gettext("Only the account that filed an application withdraws it."))
     return _close(receipt_number, Application.Status.WITHDRAWN, reason=_reason(reason), by=by).event
 
 
@@ -150,28 +165,40 @@ class Registration:
         self.application = _locked(self.receipt_number)
         if self.application.status == Application.Status.ON_HOLD:
             raise OnHold(
-                f"Application {self.receipt_number} is on hold: take it off hold, giving the "
-                "reason, before registering it (an objection is answered first)."
+                gettext(
+                    "Application %(receipt)s is on hold: take it off hold, giving the reason, "
+                    "before registering it (an objection is answered first)."
+                )
+                % {"receipt": self.receipt_number}
             )
         if office.in_objection_window(self.application):
             until = register_moment(office.objections_until(self.application))
             raise ObjectionWindow(
-                f"Application {self.receipt_number} may be registered from {until}: its "
-                "alerts give the parcel's holders and followers until then to object."
+                gettext(
+                    "Application %(receipt)s may be registered from %(until)s: its alerts give "
+                    "the parcel's holders and followers until then to object."
+                )
+                % {"receipt": self.receipt_number, "until": until}
             )
         if alerts_pending(self.application):
             raise AlertsPending(
-                f"The alerts of application {self.receipt_number} have not reached the mail "
-                "server yet: the holders and subscribers of its parcels are told before it is "
-                "registered. Decide it once they are sent (manage.py send_alerts)."
+                gettext(
+                    "The alerts of application %(receipt)s have not reached the mail server "
+                    "yet: the holders and subscribers of its parcels are told before it is "
+                    "registered. Decide it once they are sent (manage.py send_alerts)."
+                )
+                % {"receipt": self.receipt_number}
             )
         earlier = earlier_open(self.application)
         if earlier:
             numbers = ", ".join(map(str, earlier))
             raise OutOfOrder(
-                f"Application {self.receipt_number} waits for application {numbers}, received "
-                "before it on the same parcel: decide that first (applications on a parcel "
-                "are registered in order of receipt)."
+                gettext(
+                    "Application %(receipt)s waits for application %(earlier)s, received "
+                    "before it on the same parcel: decide that first (applications on a "
+                    "parcel are registered in order of receipt)."
+                )
+                % {"receipt": self.receipt_number, "earlier": numbers}
             )
 
     def registered(self, entry: JournalEntry) -> None:
@@ -200,7 +227,7 @@ def _register(application: Application, *, reason: str, by: AbstractUser) -> Dec
         return Decision(application, event, application.entry, replayed=True)  # type: ignore[arg-type]
     if application.status not in _OPEN:
         raise ApplicationClosed(
-            f"Application {application.receipt_number} was {application.get_status_display()}."
+            str(_CLOSED[application.status]) % {"receipt": application.receipt_number}
         )
     deed_body = read_particulars(json.loads(application.body)).deed
     kind, data = parse_deed(deed_body)
@@ -237,8 +264,8 @@ def _step(
     """Append the event and move the application's projection to `status` (row locked)."""
     if application.status not in _OPEN:
         raise ApplicationClosed(
-            f"Application {application.receipt_number} was {application.get_status_display()}; "
-            "nothing more can happen to it."
+            gettext("%(closed)s Nothing more can happen to it.")
+            % {"closed": str(_CLOSED[application.status]) % {"receipt": application.receipt_number}}
         )
     log.lock()
     event = log.append(application, status, by=by, reason=reason, payload=payload)
@@ -259,7 +286,10 @@ def _get(receipt_number: int) -> Application:
         else None
     )
     if application is None:
-        raise NotFound(f"There is no application with receipt number {receipt_number}.")
+        raise NotFound(
+            gettext("There is no application with receipt number %(receipt)s.")
+            % {"receipt": receipt_number}
+        )
     return application
 
 
@@ -270,7 +300,10 @@ def _locked(receipt_number: int) -> Application:
         else None
     )
     if application is None:
-        raise NotFound(f"There is no application with receipt number {receipt_number}.")
+        raise NotFound(
+            gettext("There is no application with receipt number %(receipt)s.")
+            % {"receipt": receipt_number}
+        )
     return application
 
 
@@ -286,5 +319,6 @@ def _reason(text: str, *, required: bool = False) -> str:
         )
     except people.UnreadableText as error:
         raise UnreadableInput(
-            f"{error} It is recorded with the decision and shown to the filer."
+            gettext("%(error)s It is recorded with the decision and shown to the filer.")
+            % {"error": error}
         ) from None

@@ -11,6 +11,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext
+
 from transactions.deeds import services
 from transactions.deeds.payloads import Particulars
 from transactions.deeds.services import ChildParcel, DeedInput
@@ -95,8 +97,11 @@ def correction(data: dict[str, Any], deed: DeedInput) -> JournalEntry:
         parcel_id = json.loads(target.payload)["parcel"]["id"]
         if parcel_id != data["parcel"]:
             raise DeedRefused(
-                f"Entry #{data['corrects']} is a deed on parcel {parcel_id}, not on "
-                f"parcel {data['parcel']}; check the entry's number."
+                gettext(
+                    "Entry #%(entry)s is a deed on parcel %(parcel)s, not on parcel %(given)s; "
+                    "check the entry's number."
+                )
+                % {"entry": data["corrects"], "parcel": parcel_id, "given": data["parcel"]}
             )
     return services.record_correction(
         corrects=data["corrects"],

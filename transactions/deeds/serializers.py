@@ -56,7 +56,10 @@ class _Strict(serializers.Serializer):
             unknown = sorted(str(key) for key in data if key not in self.fields)
             if unknown:
                 raise serializers.ValidationError(
-                    {key: ["This field is not part of this kind of deed."] for key in unknown}
+                    {
+                        key: [gettext("This field is not part of this kind of deed.")]
+                        for key in unknown
+                    }
                 )
         return super().to_internal_value(data)
 
@@ -127,7 +130,7 @@ class LandUseField(serializers.CharField):
             return get_profile().parse_land_use(text, blank=self.allow_blank)
         except UnknownLandUse as unknown:
             raise serializers.ValidationError(
-                f"{unknown}; leave it out to keep the parent's."
+                gettext("%(error)s; leave it out to keep the parent's.") % {"error": unknown}
             ) from None
 
 
@@ -693,8 +696,8 @@ class SubdivisionSerializer(_OnParcel):
             raise serializers.ValidationError(
                 {
                     given: [
-                        gettext("A subdivision makes 2 to %(limit)s parcels.")
-                        % {"limit": MAX_CHILDREN}
+                        gettext("A subdivision makes 2 to %(most)s parcels.")
+                        % {"most": MAX_CHILDREN}
                     ]
                 }
             )
@@ -776,11 +779,19 @@ class CorrectionSerializer(DeedSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["mode"] == CorrectionMode.AMEND and not attrs["holders"]:
             raise serializers.ValidationError(
-                {"holders": ["An amendment names the holders the entry should have named."]}
+                {
+                    "holders": [
+                        gettext("An amendment names the holders the entry should have named.")
+                    ]
+                }
             )
         if attrs["mode"] == CorrectionMode.REVERSE and attrs["holders"]:
             raise serializers.ValidationError(
-                {"holders": ["A reversal restores the holders the entry ended; it names none."]}
+                {
+                    "holders": [
+                        gettext("A reversal restores the holders the entry ended; it names none.")
+                    ]
+                }
             )
         return attrs
 

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.gis.gdal import GDALException
@@ -37,9 +37,10 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, W
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from landinfo.formats import register_area
+from landinfo.dates import register_day
+from landinfo.formats import register_area, register_number
 from landinfo.profiles import InvalidNationalId, InvalidParcelIdentifier, get_profile
 from landinfo.profiles.base import LONG_TERM
 from landinfo.profiles.text import fold_text, normalize_text, quote_input
@@ -75,6 +76,7 @@ from transactions.journal import projection
 from transactions.journal.head import LAST_ENTRY_SQL
 from transactions.models import JournalEntry, Party, Right
 from transactions.shares import LARGEST_TERM, Share
+from transactions.words import deed_label
 
 # The permissions the acts need: every deed but a correction is a notary's.
 RECORD = "transactions.record_deed"
@@ -89,6 +91,47 @@ _GRID = WKTWriter(dim=2, trim=True, precision=3)
 # undone by a new merge or subdivision, which keeps both parcels' histories.
 _CORRECTABLE = {"first_registration", "transfer", "mortgage", "discharge"}
 _AMENDABLE = {"first_registration", "transfer"}
+
+# The refusals whose words depend on a code, one whole sentence each (a translator sees
+# the sentence, not a word spliced into one), read in the language active at the refusal.
+_NO_PRICE = {
+    TransferType.GIFT: gettext_lazy("A gift has no price; leave the price empty or 0."),
+    TransferType.INHERITANCE: gettext_lazy(
+        "An inheritance has no price; leave the price empty or 0."
+    ),
+}
+_NAMES_NONE = {
+    "holders": gettext_lazy("The deed names no holders."),
+    "recipients": gettext_lazy("The deed names no recipients."),
+}
+_TWICE = {
+    "holders": gettext_lazy("A party appears twice among the holders; give each one share."),
+    "recipients": gettext_lazy("A party appears twice among the recipients; give each one share."),
+}
+_SUM = {
+    "holders": gettext_lazy(
+        "The holders' shares add up to %(total)s; they must add up to %(whole)s."
+    ),
+    "recipients": gettext_lazy(
+        "The recipients' shares add up to %(total)s; they must add up to %(whole)s."
+    ),
+}
+_TWO_RIGHTS = {
+    OWNERSHIP: gettext_lazy(
+        "Party %(party)s would hold two ownership rights on parcel %(parcel)s at once: one "
+        "from %(since)s (entry #%(entry)s) and this deed's from %(start)s. Check the deed's "
+        "date and parties, or correct entry #%(entry)s first."
+    ),
+    MORTGAGE: gettext_lazy(
+        "Party %(party)s would hold two mortgages on parcel %(parcel)s at once: one from "
+        "%(since)s (entry #%(entry)s) and this deed's from %(start)s. Check the deed's date "
+        "and parties, or correct entry #%(entry)s first."
+    ),
+}
+# What a subdivision's new parcels leave of their parent, or take beyond it.
+_GAP = gettext_lazy("a gap of %(area)s")
+_OVERLAP = gettext_lazy("an overlap of %(area)s")
+_EXCESS = gettext_lazy("an excess of %(area)s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +235,8 @@ def record_first_registration(
         (parcel,) = parcels
         if _current(parcel.pk, OWNERSHIP):
             raise DeedConflict(
-                f"Parcel {parcel.identifier} is already registered; record a transfer instead."
+                gettext("Parcel %(parcel)s is already registered; record a transfer instead.")
+                % {"parcel": parcel.identifier}
             )
         shares = _holders(holders, what="holders", first=True)
         rights = _new_rights(
@@ -248,8 +292,11 @@ def record_transfer(
         held = {right.holder_id: right for right in on_parcel if right.kind == OWNERSHIP}
         if not held:
             raise TransferRefused(
-                f"Parcel {parcel.identifier} has no registered holder: record its first "
-                "registration before a transfer."
+                gettext(
+                    "Parcel %(parcel)s has no registered holder: record its first "
+                    "registration before a transfer."
+                )
+                % {"parcel": parcel.identifier}
             )
         given = _given(parcel, held, transferors)
         received = _holders(recipients, what="recipients", whole=None)
@@ -346,7 +393,8 @@ def _transfer_type(transfer_type: TransferType | str) -> TransferType:
         return TransferType(transfer_type)
     except ValueError:
         raise DeedRefused(
-            f"Unknown transfer type {transfer_type!r}: sale, gift or inheritance."
+            gettext("Unknown transfer type %(type)s: sale, gift or inheritance.")
+            % {"type": quote_input(str(transfer_type))}
         ) from None
 
 
@@ -356,19 +404,30 @@ def _given(
     """Return what each transferor gives, refusing a share they do not hold."""
     given = [(int(holder), Fraction(share)) for holder, share in transferors]
     if not given:
-        raise DeedRefused("A transfer names at least one transferor.")
+        raise DeedRefused(gettext("A transfer names at least one transferor."))
     if len({holder for holder, _ in given}) != len(given):
-        raise DeedRefused("A transferor is named twice; give each one share.")
+        raise DeedRefused(gettext("A transferor is named twice; give each one share."))
     for holder, share in given:
         if holder not in held:
             raise TransferRefused(
-                f"Party {holder} holds no share of parcel {parcel.identifier}; "
-                "reload the parcel and check its holders."
+                gettext(
+                    "Party %(party)s holds no share of parcel %(parcel)s; reload the parcel "
+                    "and check its holders."
+                )
+                % {"party": holder, "parcel": parcel.identifier}
             )
         if not 0 < share <= _share(held[holder]):
             raise TransferRefused(
-                f"Party {holder} holds {_share(held[holder])} of parcel "
-                f"{parcel.identifier} and cannot transfer {share}."
+                gettext(
+                    "Party %(party)s holds %(held)s of parcel %(parcel)s and cannot "
+                    "transfer %(share)s."
+                )
+                % {
+                    "party": holder,
+                    "held": Share.text(_share(held[holder])),
+                    "parcel": parcel.identifier,
+                    "share": Share.text(share),
+                }
             )
     return given
 
@@ -381,11 +440,14 @@ def _check_received(
     total = sum((share for _, share in received), Fraction(0))
     if total != transferred:
         raise DeedRefused(
-            f"The recipients' shares add up to {total}, but the transferors give "
-            f"{transferred}; the shares must add up."
+            gettext(
+                "The recipients' shares add up to %(total)s, but the transferors give "
+                "%(given)s; the shares must add up."
+            )
+            % {"total": Share.text(total), "given": Share.text(transferred)}
         )
     if {holder for holder, _ in given} & {party.pk for party, _ in received}:
-        raise DeedRefused("A party cannot transfer a share to themselves.")
+        raise DeedRefused(gettext("A party cannot transfer a share to themselves."))
     return transferred
 
 
@@ -416,9 +478,9 @@ def _price(kind: TransferType, price: Decimal | int) -> Decimal:
     """Return the price of a sale; refuse a sale without one, or a gift with one."""
     amount = Decimal(price)
     if kind is not TransferType.SALE and amount:
-        raise DeedRefused(f"A {kind} has no price; leave the price empty or 0.")
+        raise DeedRefused(str(_NO_PRICE[kind]))
     if kind is TransferType.SALE and amount <= 0:
-        raise DeedRefused("A sale states its price.")
+        raise DeedRefused(gettext("A sale states its price."))
     return amount
 
 
@@ -437,18 +499,22 @@ def record_mortgage(
         owners = _current(parcel.pk, OWNERSHIP)
         if not owners:
             raise DeedConflict(
-                f"Parcel {parcel.identifier} has no registered holder to mortgage it."
+                gettext("Parcel %(parcel)s has no registered holder to mortgage it.")
+                % {"parcel": parcel.identifier}
             )
         # The holders grant the mortgage: not before they held the land (the same day
         # is theirs: a purchase is often financed by a mortgage signed with it).
         _check_not_before(owners, deed.effective_date)
         if Decimal(amount) <= 0:
-            raise DeedRefused("A mortgage states the amount it secures.")
+            raise DeedRefused(gettext("A mortgage states the amount it secures."))
         party = _party(lender)
         if any(right.holder_id == party.pk for right in _current(parcel.pk, MORTGAGE)):
             raise DeedConflict(
-                f"{party.name} already holds a mortgage on parcel {parcel.identifier}; "
-                "discharge it first or correct it."
+                gettext(
+                    "%(lender)s already holds a mortgage on parcel %(parcel)s; discharge it "
+                    "first or correct it."
+                )
+                % {"lender": party.name, "parcel": parcel.identifier}
             )
         (right,) = _new_rights([(party.pk, Fraction(1))], MORTGAGE)
         return payloads.mortgage_payload(
@@ -476,7 +542,8 @@ def record_discharge(*, parcel_id: int, mortgage_id: int, deed: DeedInput) -> Jo
         mortgages = [right for right in _current(parcel.pk, MORTGAGE) if right.pk == mortgage_id]
         if not mortgages:
             raise DeedConflict(
-                f"Parcel {parcel.identifier} has no current mortgage {mortgage_id} to discharge."
+                gettext("Parcel %(parcel)s has no current mortgage %(mortgage)s to discharge.")
+                % {"parcel": parcel.identifier, "mortgage": mortgage_id}
             )
         _check_after(mortgages, deed.effective_date)
         return payloads.discharge_payload(
@@ -509,11 +576,15 @@ def subdivide_parcel(
     def act(parcels: list[Parcel]) -> dict[str, Any]:
         (parent,) = parcels
         if len(children) < 2:
-            raise DeedRefused("A subdivision makes at least two parcels.")
+            raise DeedRefused(gettext("A subdivision makes at least two parcels."))
         if tolerance < 0:
-            raise DeedRefused("The tolerance is an area, 0 m² or more.")
+            raise DeedRefused(
+                gettext("The tolerance is an area, %(zero)s or more.")
+                % {"zero": register_area(0, decimals=0)}
+            )
         surveyed = [
-            _surveyed(child.boundary, f"new parcel {n}") for n, child in enumerate(children, 1)
+            _surveyed(child.boundary, gettext("new parcel %(n)s") % {"n": n})
+            for n, child in enumerate(children, 1)
         ]
         boundaries = [geometry for geometry, _ in surveyed]
         _check_cover(parent, boundaries, tolerance)
@@ -530,7 +601,10 @@ def subdivide_parcel(
                 admin_unit_id=parent.admin_unit_id,
                 land_use=land_uses[n],
                 registered_area=areas[n],
-                address=_text(child.address, what=f"The address of new parcel {n + 1}")
+                address=_text(
+                    child.address,
+                    what=gettext("The address of new parcel %(n)s") % {"n": n + 1},
+                )
                 or parent.address,
                 boundary_wkt=surveyed[n][1],
             )
@@ -556,13 +630,17 @@ def merge_parcels(*, parcel_ids: Sequence[int], deed: DeedInput, address: str = 
 
     def act(parcels: list[Parcel]) -> dict[str, Any]:
         if len(parcels) < 2:
-            raise DeedRefused("A merge joins two or more parcels.")
+            raise DeedRefused(gettext("A merge joins two or more parcels."))
         names = ", ".join(parcel.identifier for parcel in parcels)
         if len({parcel.admin_unit_id for parcel in parcels}) > 1:
-            raise DeedRefused(f"Parcels {names} lie in different units and cannot be merged.")
+            raise DeedRefused(
+                gettext("Parcels %(parcels)s lie in different units and cannot be merged.")
+                % {"parcels": names}
+            )
         if len({parcel.land_use for parcel in parcels}) > 1:
             raise DeedRefused(
-                f"Parcels {names} have different land uses; change the land use first."
+                gettext("Parcels %(parcels)s have different land uses; change the land use first.")
+                % {"parcels": names}
             )
         holder_sets = {
             frozenset((r.holder_id, _share(r)) for r in _current(parcel.pk, OWNERSHIP))
@@ -570,22 +648,29 @@ def merge_parcels(*, parcel_ids: Sequence[int], deed: DeedInput, address: str = 
         }
         if len(holder_sets) > 1:
             raise DeedConflict(
-                f"Parcels {names} do not have the same holders with the same shares."
+                gettext("Parcels %(parcels)s do not have the same holders with the same shares.")
+                % {"parcels": names}
             )
         lender_sets = {
             frozenset(r.holder_id for r in _current(parcel.pk, MORTGAGE)) for parcel in parcels
         }
         if len(lender_sets) > 1:
             raise DeedConflict(
-                f"Parcels {names} are not mortgaged to the same lenders; discharge or "
-                "extend the mortgages first."
+                gettext(
+                    "Parcels %(parcels)s are not mortgaged to the same lenders; discharge or "
+                    "extend the mortgages first."
+                )
+                % {"parcels": names}
             )
         union: GEOSGeometry = parcels[0].boundary
         for parcel in parcels[1:]:
             union = union.union(parcel.boundary)
         if union.geom_type != "Polygon" and union.num_geom > 1:
-            raise DeedRefused(f"Parcels {names} are not adjacent: their union is in pieces.")
-        _, boundary_wkt = _on_grid(union, "the merged parcel")
+            raise DeedRefused(
+                gettext("Parcels %(parcels)s are not adjacent: their union is in pieces.")
+                % {"parcels": names}
+            )
+        _, boundary_wkt = _on_grid(union, gettext("the merged parcel"))
         first = min(parcels, key=lambda parcel: parcel.identifier)
         (merged_id,) = _next_ids("parcels_parcel", 1)
         merged = NewParcel(
@@ -594,7 +679,8 @@ def merge_parcels(*, parcel_ids: Sequence[int], deed: DeedInput, address: str = 
             admin_unit_id=first.admin_unit_id,
             land_use=first.land_use,
             registered_area=sum((parcel.registered_area for parcel in parcels), Decimal(0)),
-            address=_text(address, what="The address of the merged parcel") or first.address,
+            address=_text(address, what=gettext("The address of the merged parcel"))
+            or first.address,
             boundary_wkt=boundary_wkt,
         )
         ended = [right for parcel in parcels for right in _current(parcel.pk)]
@@ -629,7 +715,7 @@ def record_correction(
     """
     target = JournalEntry.objects.filter(sequence=corrects).first()
     if target is None:
-        raise NotFound(f"There is no journal entry #{corrects}.")
+        raise NotFound(gettext("There is no journal entry #%(entry)s.") % {"entry": corrects})
     # The parcel of a subdivision is retired: such an entry is refused for its kind (in
     # `act`), not as a deed on a retired parcel, so nothing is locked for it.
     parcel_ids = (
@@ -647,7 +733,9 @@ def record_correction(
             restored, parties = _amendment(target, begun, holders)
             voided = begun
         if not voided:
-            raise CorrectionRefused(f"Entry #{target.sequence} left no rights to correct.")
+            raise CorrectionRefused(
+                gettext("Entry #%(entry)s left no rights to correct.") % {"entry": target.sequence}
+            )
         return payloads.correction_payload(
             parcel_id=parcel.pk,
             identifier=parcel.identifier,
@@ -673,28 +761,44 @@ def _check_correctable(
     try:
         how = CorrectionMode(mode)
     except ValueError:
-        raise DeedRefused(f"Unknown correction mode {mode!r}: reverse or amend.") from None
+        raise DeedRefused(
+            gettext("Unknown correction mode %(mode)s: reverse or amend.")
+            % {"mode": quote_input(str(mode))}
+        ) from None
     if target.kind not in _CORRECTABLE:
         raise CorrectionRefused(
-            f"Entry #{target.sequence} is a {target.kind}; a subdivision or merge is "
-            "undone by a new merge or subdivision, a correction by a new correction "
-            "of the original entry."
+            gettext(
+                "Entry #%(entry)s is a %(kind)s; a subdivision or merge is undone by a new "
+                "merge or subdivision, a correction by a new correction of the original entry."
+            )
+            % {"entry": target.sequence, "kind": deed_label(target.kind)}
         )
     if day < target.effective_date:
         raise DeedRefused(
-            f"The correction takes effect on {day}, before entry "
-            f"#{target.sequence} it corrects ({target.effective_date}); the date must "
-            "be that day or later."
+            gettext(
+                "The correction takes effect on %(day)s, before entry #%(entry)s it corrects "
+                "(%(entry_day)s); the date must be that day or later."
+            )
+            % {
+                "day": register_day(day),
+                "entry": target.sequence,
+                "entry_day": register_day(target.effective_date),
+            }
         )
     if how is CorrectionMode.REVERSE and holders:
         raise DeedRefused(
-            "A reversal restores the holders the entry ended; it names no holders. "
-            "Name them with an amendment instead."
+            gettext(
+                "A reversal restores the holders the entry ended; it names no holders. "
+                "Name them with an amendment instead."
+            )
         )
     if how is CorrectionMode.AMEND and target.kind not in _AMENDABLE:
         raise CorrectionRefused(
-            f"Entry #{target.sequence} is a {target.kind}: only the holders of a first "
-            "registration or transfer are amended; reverse it and record it anew."
+            gettext(
+                "Entry #%(entry)s is a %(kind)s: only the holders of a first registration or "
+                "transfer are amended; reverse it and record it anew."
+            )
+            % {"entry": target.sequence, "kind": deed_label(target.kind)}
         )
     return how
 
@@ -706,8 +810,11 @@ def _begun_unchanged(target: JournalEntry) -> list[Right]:
         if right.voided_by_id is not None or right.ended_by_id is not None:
             later = right.voided_by_id or right.ended_by_id
             raise CorrectionRefused(
-                f"Right {right.pk} begun by entry #{target.sequence} was changed by "
-                f"entry #{later}; correct that entry first."
+                gettext(
+                    "Right %(right)s begun by entry #%(entry)s was changed by entry "
+                    "#%(later)s; correct that entry first."
+                )
+                % {"right": right.pk, "entry": target.sequence, "later": later}
             )
     return begun
 
@@ -768,15 +875,20 @@ def _register(
     act: Callable[[list[Parcel]], dict[str, Any]],
 ) -> JournalEntry:
     if not deed.recorded_by.has_perm(permission):
-        raise PermissionDenied(f"Recording this deed needs the permission {permission}.")
+        raise PermissionDenied(
+            gettext("Recording this deed needs the permission %(permission)s.")
+            % {"permission": permission}
+        )
     if deed.idempotency_key and not deed.check_only:
         earlier = _earlier(deed)
         if earlier is not None:
             return earlier
     if deed.effective_date > timezone.localdate():
         raise DeedRefused(
-            f"The deed takes effect on {deed.effective_date}, after today; record it on "
-            "or after that day."
+            gettext(
+                "The deed takes effect on %(day)s, after today; record it on or after that day."
+            )
+            % {"day": register_day(deed.effective_date)}
         )
     parcels = _lock(parcel_ids)
     if deed.application is not None:
@@ -799,7 +911,9 @@ def _register(
             request_sha256=deed.request_sha256,
         )
     except IntegrityError as error:  # pragma: no cover - the lock above prevents it
-        raise DeedConflict(f"The journal refused the entry: {error}") from error
+        raise DeedConflict(
+            gettext("The journal refused the entry: %(error)s") % {"error": error}
+        ) from error
     projection.apply(entry, payload)
     if deed.application is not None:
         deed.application.registered(entry)
@@ -831,7 +945,10 @@ def _earlier(deed: DeedInput) -> JournalEntry | None:
         or earlier.recorded_by_id != deed.recorded_by.pk
     ):
         raise IdempotencyKeyReused(
-            "This Idempotency-Key was used for a different request; use a new key for a new deed."
+            gettext(
+                "This Idempotency-Key was used for a different request; use a new key for a "
+                "new deed."
+            )
         )
     earlier.replayed = True  # type: ignore[attr-defined]
     return earlier
@@ -852,13 +969,23 @@ def _lock(parcel_ids: Sequence[int]) -> list[Parcel]:
     }
     missing = [pk for pk in wanted if pk not in found]
     if missing:
-        raise NotFound(f"There is no parcel with id {', '.join(map(str, missing))}.")
+        raise NotFound(
+            ngettext(
+                "There is no parcel with id %(ids)s.",
+                "There are no parcels with ids %(ids)s.",
+                len(missing),
+            )
+            % {"ids": ", ".join(map(str, missing))}
+        )
     parcels = [found[pk] for pk in wanted]
     for parcel in parcels:
         if parcel.valid_to is not None:
             raise ParcelRetired(
-                f"Parcel {parcel.identifier} was retired on {parcel.valid_to}; record the "
-                "deed on the parcels that replaced it."
+                gettext(
+                    "Parcel %(parcel)s was retired on %(day)s; record the deed on the "
+                    "parcels that replaced it."
+                )
+                % {"parcel": parcel.identifier, "day": register_day(parcel.valid_to)}
             )
     return parcels
 
@@ -887,16 +1014,39 @@ def _check_fresh(parcels: list[Parcel], deed: DeedInput) -> None:
     now = last_entry([parcel.pk for parcel in parcels])
     if (now or 0) != deed.expected_last_entry:
         names = ", ".join(parcel.identifier for parcel in parcels)
+        words = {"parcels": names, "now": now, "expected": deed.expected_last_entry}
         if now is not None and now > deed.expected_last_entry:
             raise StaleDeed(
-                f"Parcel {names} changed since you loaded it (entry #{now} was recorded "
-                f"after #{deed.expected_last_entry}); reload it and check the holders."
+                ngettext(
+                    "Parcel %(parcels)s changed since you loaded it (entry #%(now)s was "
+                    "recorded after #%(expected)s); reload it and check the holders.",
+                    "Parcels %(parcels)s changed since you loaded them (entry #%(now)s was "
+                    "recorded after #%(expected)s); reload them and check the holders.",
+                    len(parcels),
+                )
+                % words
             )
         # Behind the sheet, not ahead of it: the number did not come from this parcel.
-        last = f"its last entry is #{now}" if now is not None else "it has no entry yet"
+        if now is None:
+            raise StaleDeed(
+                ngettext(
+                    "Parcel %(parcels)s was not at entry #%(expected)s (it has no entry yet); "
+                    "reload it and check the holders.",
+                    "Parcels %(parcels)s were not at entry #%(expected)s (they have no entry "
+                    "yet); reload them and check the holders.",
+                    len(parcels),
+                )
+                % words
+            )
         raise StaleDeed(
-            f"Parcel {names} was not at entry #{deed.expected_last_entry} ({last}); "
-            "reload it and check the holders."
+            ngettext(
+                "Parcel %(parcels)s was not at entry #%(expected)s (its last entry is "
+                "#%(now)s); reload it and check the holders.",
+                "Parcels %(parcels)s were not at entry #%(expected)s (their last entry is "
+                "#%(now)s); reload them and check the holders.",
+                len(parcels),
+            )
+            % words
         )
 
 
@@ -932,10 +1082,14 @@ def _check_one_right_at_a_time(payload: dict[str, Any], day: dt.date) -> None:
             if (end is None or old.valid_from < end) and (until is None or start < until):
                 refusal = CorrectionRefused if payload["kind"] == "correction" else DeedConflict
                 raise refusal(
-                    f"Party {old.holder_id} would hold two {old.kind} rights on parcel "
-                    f"{payload['parcel']['identifier']} at once: one from {old.valid_from} "
-                    f"(entry #{old.begun_by_id}) and this deed's from {start}. Check the "
-                    f"deed's date and parties, or correct entry #{old.begun_by_id} first."
+                    str(_TWO_RIGHTS[old.kind])
+                    % {
+                        "party": old.holder_id,
+                        "parcel": payload["parcel"]["identifier"],
+                        "since": register_day(old.valid_from),
+                        "entry": old.begun_by_id,
+                        "start": register_day(start),
+                    }
                 )
 
 
@@ -950,8 +1104,15 @@ def _check_parcels_exist(parcels: Sequence[Parcel], day: dt.date) -> None:
     for parcel in parcels:
         if day < parcel.valid_from:
             raise DeedRefused(
-                f"The deed takes effect on {day}, but parcel {parcel.identifier} exists "
-                f"only since {parcel.valid_from}; the date must be that day or later."
+                gettext(
+                    "The deed takes effect on %(day)s, but parcel %(parcel)s exists only "
+                    "since %(since)s; the date must be that day or later."
+                )
+                % {
+                    "day": register_day(day),
+                    "parcel": parcel.identifier,
+                    "since": register_day(parcel.valid_from),
+                }
             )
 
 
@@ -960,8 +1121,11 @@ def _check_not_before(rights: Sequence[Right], day: dt.date) -> None:
     for right in rights:
         if day < right.valid_from:
             raise DeedRefused(
-                f"The deed takes effect on {day}, but the holders who grant it hold the "
-                f"parcel only since {right.valid_from}; the date must be that day or later."
+                gettext(
+                    "The deed takes effect on %(day)s, but the holders who grant it hold the "
+                    "parcel only since %(since)s; the date must be that day or later."
+                )
+                % {"day": register_day(day), "since": register_day(right.valid_from)}
             )
 
 
@@ -977,10 +1141,16 @@ def _check_no_later_mortgage(parcel: Parcel, mortgages: Sequence[Right], day: dt
     for mortgage in mortgages:
         if day < mortgage.valid_from:
             raise DeedRefused(
-                f"The transfer takes effect on {day}, but the holders of parcel "
-                f"{parcel.identifier} granted a mortgage on {mortgage.valid_from}, which "
-                "a transfer before it would take from them; the date must be that day or "
-                "later."
+                gettext(
+                    "The transfer takes effect on %(day)s, but the holders of parcel "
+                    "%(parcel)s granted a mortgage on %(since)s, which a transfer before it "
+                    "would take from them; the date must be that day or later."
+                )
+                % {
+                    "day": register_day(day),
+                    "parcel": parcel.identifier,
+                    "since": register_day(mortgage.valid_from),
+                }
             )
 
 
@@ -989,8 +1159,11 @@ def _check_after(rights: Sequence[Right], day: dt.date) -> None:
     for right in rights:
         if day <= right.valid_from:
             raise DeedRefused(
-                f"The deed takes effect on {day}, but a right it ends began on "
-                f"{right.valid_from}; the date must be later."
+                gettext(
+                    "The deed takes effect on %(day)s, but a right it ends began on "
+                    "%(since)s; the date must be later."
+                )
+                % {"day": register_day(day), "since": register_day(right.valid_from)}
             )
 
 
@@ -1014,7 +1187,7 @@ def _share(right: Right) -> Share:
 def _holders(
     holders: Sequence[tuple[PartyRef, Fraction]],
     *,
-    what: str,
+    what: Literal["holders", "recipients"],
     whole: Fraction | None = Fraction(1),
     first: bool = False,
 ) -> list[tuple[Party, Fraction]]:
@@ -1025,23 +1198,26 @@ def _holders(
     `first` registration of the right they held, or its correction.
     """
     if not holders:
-        raise DeedRefused(f"The deed names no {what}.")
+        raise DeedRefused(str(_NAMES_NONE[what]))
     shares = []
     for ref, share in holders:
         share = Fraction(share)
         if not 0 < share <= 1:
             raise DeedRefused(
-                f"A share is a fraction of the parcel above 0 and at most 1; got {share}."
+                gettext("A share is a fraction of the parcel above 0 and at most 1; got %(share)s.")
+                % {"share": Share.text(share)}
             )
         party = _party(ref)
         _check_holder(party, first=first)
         shares.append((party, share))
     ids = [party.pk for party, _ in shares]
     if len(set(ids)) != len(ids):
-        raise DeedRefused(f"A party appears twice among the {what}; give each one share.")
+        raise DeedRefused(str(_TWICE[what]))
     total = sum((share for _, share in shares), Fraction(0))
     if whole is not None and total != whole:
-        raise DeedRefused(f"The {what}' shares add up to {total}; they must add up to {whole}.")
+        raise DeedRefused(
+            str(_SUM[what]) % {"total": Share.text(total), "whole": Share.text(Fraction(whole))}
+        )
     return shares
 
 
@@ -1115,7 +1291,9 @@ def _checked(particulars: Particulars, day: dt.date) -> Particulars:
             particulars.attached_assets, what="The attached assets", max_length=500
         ),
         certificate_serial=_text(
-            particulars.certificate_serial, what="The certificate's serial", max_length=32
+            particulars.certificate_serial,
+            what="The certificate's serial",
+            max_length=32,
         ),
     )
 
@@ -1129,7 +1307,7 @@ def _party(ref: PartyRef) -> Party:
     if isinstance(ref, int):
         party = Party.objects.filter(pk=ref).first()
         if party is None:
-            raise NotFound(f"There is no party with id {ref}.")
+            raise NotFound(gettext("There is no party with id %(id)s.") % {"id": ref})
         return party
     try:
         kind, holder_kind = people.holder_kind(
@@ -1146,7 +1324,10 @@ def _party(ref: PartyRef) -> Party:
     except (people.UnreadableText, InvalidNationalId, people.InvalidEmail) as error:
         raise UnreadableInput(str(error)) from error
     if ref.kind == Party.Kind.PERSON and not national_id:
-        raise DeedRefused(f"{name} is a person: the deed needs their national ID number.")
+        raise DeedRefused(
+            gettext("%(name)s is a person: the deed needs their national ID number.")
+            % {"name": name}
+        )
     # One statement makes the party unless its national ID is registered already (the
     # partial unique index party_unique_national_id decides, also against a concurrent
     # deed, which it waits for); no savepoint, no lookup first.
@@ -1167,8 +1348,11 @@ def _party(ref: PartyRef) -> Party:
     existing = Party.objects.get(national_id=national_id)
     if not _same_name(existing.name, name) or existing.kind != ref.kind:
         raise DeedRefused(
-            f"National ID {national_id} is registered to another party; check the "
-            "name and number on the deed."
+            gettext(
+                "National ID %(number)s is registered to another party; check the name and "
+                "number on the deed."
+            )
+            % {"number": national_id}
         )
     if ref.holder_kind and existing.holder_kind != ref.holder_kind:
         if existing.holder_kind:
@@ -1235,8 +1419,11 @@ def _new_rights(
     for _, share in shares:
         if share.denominator > LARGEST_TERM:
             raise DeedRefused(
-                f"A share of {share} is finer than the register can hold; state the shares "
-                f"with denominators up to {LARGEST_TERM}."
+                gettext(
+                    "A share of %(share)s is finer than the register can hold; state the "
+                    "shares with denominators up to %(largest)s."
+                )
+                % {"share": Share.text(share), "largest": register_number(LARGEST_TERM)}
             )
     ids = _next_ids("transactions_right", len(shares))
     return [
@@ -1311,7 +1498,14 @@ def _check_land_uses(codes: Sequence[str]) -> None:
     known = get_profile().land_use_codes
     unknown = sorted(set(codes) - known)
     if unknown:
-        raise DeedRefused(f"Unknown land use {', '.join(unknown)}; use a code of the list.")
+        raise DeedRefused(
+            ngettext(
+                "Unknown land use %(codes)s; use a code of the list.",
+                "Unknown land uses %(codes)s; use codes of the list.",
+                len(unknown),
+            )
+            % {"codes": ", ".join(unknown)}
+        )
 
 
 def _on_grid(geometry: GEOSGeometry, what: str) -> tuple[GEOSGeometry, str]:
@@ -1319,13 +1513,19 @@ def _on_grid(geometry: GEOSGeometry, what: str) -> tuple[GEOSGeometry, str]:
     if geometry.geom_type == "Polygon":
         geometry = MultiPolygon(geometry, srid=geometry.srid)
     if geometry.geom_type != "MultiPolygon":
-        raise DeedRefused(f"The boundary of {what} is a {geometry.geom_type}, not a polygon.")
+        raise DeedRefused(
+            gettext("The boundary of %(what)s is a %(type)s, not a polygon.")
+            % {"what": what, "type": geometry.geom_type}
+        )
     text = _GRID.write(geometry).decode()
     snapped = GEOSGeometry(text, srid=STORAGE_SRID)
     if snapped.empty or not snapped.valid:
         raise DeedRefused(
-            f"The boundary of {what} is not a valid polygon ({snapped.valid_reason}); "
-            "redraw it without crossing edges."
+            gettext(
+                "The boundary of %(what)s is not a valid polygon (%(reason)s); redraw it "
+                "without crossing edges."
+            )
+            % {"what": what, "reason": snapped.valid_reason}
         )
     return snapped, text
 
@@ -1333,15 +1533,21 @@ def _on_grid(geometry: GEOSGeometry, what: str) -> tuple[GEOSGeometry, str]:
 def _surveyed(boundary: GEOSGeometry, what: str) -> tuple[GEOSGeometry, str]:
     """Return a deed's boundary in the storage CRS, on the grid, refusing what is not one."""
     if not boundary.srid:
-        raise DeedRefused(f"The boundary of {what} does not say its coordinate system.")
+        raise DeedRefused(
+            gettext("The boundary of %(what)s does not say its coordinate system.") % {"what": what}
+        )
     try:
         if not boundary.valid:
             raise DeedRefused(
-                f"The boundary of {what} is not a valid polygon ({boundary.valid_reason})."
+                gettext("The boundary of %(what)s is not a valid polygon (%(reason)s).")
+                % {"what": what, "reason": boundary.valid_reason}
             )
         stored = boundary.transform(STORAGE_SRID, clone=True)
     except (GEOSException, GDALException, ValueError) as error:
-        raise DeedRefused(f"The boundary of {what} cannot be read: {error}") from error
+        raise DeedRefused(
+            gettext("The boundary of %(what)s cannot be read: %(error)s")
+            % {"what": what, "error": error}
+        ) from error
     return _on_grid(stored, what)
 
 
@@ -1354,15 +1560,22 @@ def _check_cover(parent: Parcel, children: Sequence[GEOSGeometry], tolerance: De
     outside = Decimal(union.difference(parent.boundary).area)
     overlap = Decimal(sum(child.area for child in children) - union.area)
     problems = [
-        f"{label} of {area:.2f} m²"
-        for label, area in (("a gap", gap), ("an overlap", overlap), ("an excess", outside))
+        str(label) % {"area": register_area(area, decimals=2)}
+        for label, area in ((_GAP, gap), (_OVERLAP, overlap), (_EXCESS, outside))
         if area > tolerance
     ]
     if problems:
         raise DeedRefused(
-            f"The new parcels do not cover parcel {parent.identifier}: "
-            + ", ".join(problems)
-            + f" (tolerance {tolerance} m²). Redraw the boundaries along the parent's."
+            gettext(
+                "The new parcels do not cover parcel %(parcel)s: %(problems)s (tolerance "
+                "%(tolerance)s). Redraw the boundaries along the parent's."
+            )
+            % {
+                "parcel": parent.identifier,
+                "problems": ", ".join(problems),
+                # As the deed states it: 0.1 m² is "0.1", not "0.10".
+                "tolerance": register_area(tolerance, decimals=_places(tolerance)),
+            }
         )
     for n, child in enumerate(children, 1):
         if child.area <= float(tolerance):
@@ -1370,6 +1583,12 @@ def _check_cover(parent: Parcel, children: Sequence[GEOSGeometry], tolerance: De
                 gettext("New parcel %(n)s has no area within the tolerance.") % {"n": n}
             )
     _check_children_apart(parent, children)
+
+
+def _places(value: Decimal) -> int:
+    """Return the decimal places `value` is written with (0.1 → 1, 2 → 0)."""
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def _check_children_apart(parent: Parcel, children: Sequence[GEOSGeometry]) -> None:
@@ -1513,7 +1732,7 @@ def _apportion(total: Decimal, areas: Sequence[float]) -> list[Decimal]:
     largest = max(range(len(parts)), key=lambda n: areas[n])
     parts[largest] += Decimal(total) - sum(parts)
     if any(part <= 0 for part in parts):
-        raise DeedRefused("A new parcel would have no registered area.")
+        raise DeedRefused(gettext("A new parcel would have no registered area."))
     return parts
 
 

@@ -16,6 +16,12 @@ from transactions.models import Application, JournalEntry
 pytestmark = pytest.mark.every_profile
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Ask in English unless a test says otherwise: the messages are asserted in English."""
+    settings.LANGUAGE_CODE = "en"
+
+
 def post(client, url: str, body: Any, *, key: str | None = None, **headers: str):
     """POST `body`; then hand any alerts it queued over, as the worker does."""
     headers["Idempotency-Key"] = key or str(uuid.uuid4())

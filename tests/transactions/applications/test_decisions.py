@@ -27,6 +27,12 @@ from transactions.models import Application, ApplicationEvent, JournalEntry, Out
 pytestmark = pytest.mark.every_profile
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Ask in English unless a test says otherwise: the messages are asserted in English."""
+    settings.LANGUAGE_CODE = "en"
+
+
 def entries() -> int:
     return JournalEntry.objects.count()
 

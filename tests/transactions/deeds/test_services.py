@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.utils import timezone, translation
 
+from landinfo.dates import register_day
 from landinfo.srid import STORAGE_SRID
 from parcels.models import Parcel, ParcelLineage
 from tests.factories import (
@@ -34,6 +35,7 @@ from tests.factories import (
     national_id,
     square,
 )
+from tests.landinfo.test_no_english import english_in
 from transactions.deeds import services
 from transactions.deeds.services import ChildParcel, PartyInput
 from transactions.exceptions import (
@@ -55,6 +57,17 @@ pytestmark = pytest.mark.django_db
 DAY = DEED_DAY  # deeds take effect on it unless a test says otherwise
 REGISTERED_ON = dt.date(2020, 1, 1)
 HALF, QUARTER = Fraction(1, 2), Fraction(1, 4)
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Refuse in English unless a test says otherwise: the messages are asserted in English.
+
+    A refusal is worded in the language active where it is raised (the request's, in the
+    API and the forms); test_a_refusal_speaks_the_active_language checks the others.
+    """
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -512,6 +525,39 @@ def test_discharge_on_the_day_of_the_mortgage_is_refused(notary, bank):
         services.record_discharge(
             parcel_id=parcel.pk, mortgage_id=mortgage_now(parcel.pk), deed=deed(notary, parcel.pk)
         )
+
+
+@pytest.mark.every_profile
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("vi", ("Thửa đất", "chưa có người sử dụng đất", "thế chấp")),
+        ("ko", ("필지", "소유자", "근저당권")),
+    ],
+)
+def test_a_refusal_speaks_the_active_language(notary, bank, language, words):
+    parcel = ParcelFactory()
+    with translation.override(language), refused(DeedConflict) as info:
+        services.record_mortgage(
+            parcel_id=parcel.pk, lender=bank.pk, amount=10, deed=deed(notary, parcel.pk)
+        )
+    message = str(info.value)
+    assert all(word in message for word in words), message
+    assert parcel.identifier in message and not english_in(message), message
+    # Days in the refusal are written as the language writes them (Korea 2001. 4. 17.,
+    # Vietnam 17/04/2001), not as ISO dates.
+    early = parcel.valid_from - dt.timedelta(days=1)
+    holder = PartyFactory()
+    with translation.override(language), refused(DeedRefused) as info:
+        services.record_first_registration(
+            parcel_id=parcel.pk,
+            holders=[(holder.pk, 1)],
+            deed=deed(notary, parcel.pk, early),
+        )
+    message = str(info.value)
+    assert register_day(early, language) in message, message
+    assert register_day(parcel.valid_from, language) in message, message
+    assert early.isoformat() not in message and not english_in(message), message
 
 
 # --- subdivision ------------------------------------------------------------------------
