@@ -28,6 +28,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from landinfo.dates import register_day, register_moment
 from landinfo.security import rate_limited
 from landinfo.sql import read_cursor
 from parcels.api import (
@@ -128,16 +129,16 @@ def _not_found(pk: int, as_of: dt.date | None, known_at: dt.datetime | None) -> 
             return _(
                 "The register did not know a parcel with the id %(id)s at %(moment)s as of "
                 "%(day)s; try a later moment."
-            ) % {"id": pk, "moment": known_at.isoformat(), "day": as_of.isoformat()}
+            ) % {"id": pk, "moment": register_moment(known_at), "day": register_day(as_of)}
         return _(
             "The register did not know a parcel with the id %(id)s at %(moment)s; "
             "try a later moment."
-        ) % {"id": pk, "moment": known_at.isoformat()}
+        ) % {"id": pk, "moment": register_moment(known_at)}
     if as_of is None:
         return no_parcel_with_id(pk)
     return _("No parcel with the id %(id)s existed on %(day)s; try a later date.") % {
         "id": pk,
-        "day": as_of.isoformat(),
+        "day": register_day(as_of),
     }
 
 

@@ -549,7 +549,6 @@ class Register(RuleBasedStateMachine):
             (not lot.current, ParcelRetired),
             (len(drawn) < 2 or gap, DeedRefused),
         )
-        day = self.day + dt.timedelta(days=1)
         change = Change()
         if refusal is None:
             rights = sorted(
@@ -563,7 +562,8 @@ class Register(RuleBasedStateMachine):
                 for (left, right), use in zip(drawn, uses, strict=True)
             ]
             change.begun = [
-                (("made", n), r.holder, r.kind, r.share, day)
+                # A copy keeps the day its right was registered.
+                (("made", n), r.holder, r.kind, r.share, r.valid_from)
                 for n in range(len(drawn))
                 for r in rights
             ]
@@ -617,7 +617,6 @@ class Register(RuleBasedStateMachine):
             (holders(first, MORTGAGE) != holders(second, MORTGAGE), DeedConflict),
             (not (first.x1 == second.x0 or second.x1 == first.x0), DeedRefused),
         )
-        day = self.day + dt.timedelta(days=1)
         change = Change()
         if refusal is None:
             ended = [
@@ -637,7 +636,14 @@ class Register(RuleBasedStateMachine):
                 }
             ]
             change.begun = [
-                (("made", 0), holder, kind, share, day)
+                # One copy per holder, registered on the earliest day of its rights.
+                (
+                    ("made", 0),
+                    holder,
+                    kind,
+                    share,
+                    min(r.valid_from for r in ended if (r.kind, r.holder) == (kind, holder)),
+                )
                 for kind, holder, share in {(r.kind, r.holder, r.share) for r in ended}
             ]
         before = len(self.deeds)

@@ -685,8 +685,11 @@ def merge_parcels(*, parcel_ids: Sequence[int], deed: DeedInput, address: str = 
         )
         ended = [right for parcel in parcels for right in _current(parcel.pk)]
         _check_after(ended, deed.effective_date)
-        # One right per holder (and lender) of the set the parents share.
-        kept = {(right.kind, right.holder_id): right for right in ended}
+        # One right per holder (and lender) of the set the parents share, registered on
+        # the earliest day the holder's rights on the parents were (latest first, so the
+        # earliest stays).
+        latest_first = sorted(ended, key=lambda right: right.valid_from, reverse=True)
+        kept = {(right.kind, right.holder_id): right for right in latest_first}
         return payloads.merge_payload(
             parent_ids=[parcel.pk for parcel in parcels],
             effective_date=deed.effective_date,
@@ -1277,7 +1280,10 @@ def _checked(particulars: Particulars, day: dt.date) -> Particulars:
     if particulars.term not in ("", LONG_TERM) and dt.date.fromisoformat(particulars.term) <= day:
         refusals.append(
             gettext("The term ends on %(end)s, not after the deed takes effect (%(day)s).")
-            % {"end": particulars.term, "day": day.isoformat()}
+            % {
+                "end": register_day(dt.date.fromisoformat(particulars.term)),
+                "day": register_day(day),
+            }
         )
     if particulars.attached_assets and not profile.attached_assets:
         refusals.append(gettext("This register's certificate states no attached assets."))

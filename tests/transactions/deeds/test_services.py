@@ -630,6 +630,15 @@ def test_subdivision_retires_the_parent_and_copies_its_rights_to_each_child(nota
     for child in children:
         assert current(child) == {("A B", HALF), ("C D", HALF)}
         assert current(child, "mortgage") == {("Ngân hàng Mẫu", 1)}
+    # Each copy keeps the day its right was registered: the mortgage still ranks from 2021.
+    registered = {
+        (right.kind, right.holder_id): right.valid_from
+        for right in Right.objects.filter(pk__in=parent_rights)
+    }
+    copies = Right.objects.filter(begun_by=split)
+    assert copies.count() == 3 * len(parent_rights)
+    assert all(copy.valid_from == registered[copy.kind, copy.holder_id] for copy in copies)
+    assert dt.date(2021, 1, 1) in {copy.valid_from for copy in copies}
     assert set(Right.objects.filter(ended_by=split).values_list("pk", flat=True)) == parent_rights
     assert not Right.objects.filter(parcel=parcel, valid_to__isnull=True).exists()
 

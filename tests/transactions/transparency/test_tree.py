@@ -26,6 +26,12 @@ from transactions.models import Checkpoint, JournalEntry, TreeHash
 from transactions.transparency.views import tile_index, tile_path
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """The proof API's refusals are read in English here (they speak the reader's language)."""
+    settings.LANGUAGE_CODE = "en"
+
+
 def entries(count: int) -> list[str]:
     """Append `count` entries; return every entry hash of the journal, in order."""
     with transaction.atomic():
