@@ -373,7 +373,9 @@ def test_a_moment_with_an_offset_no_time_zone_has_is_refused_with_400(
     # Was a 500: Python reads offsets to ±23:59, PostgreSQL only to ±15:59.
     parcel = ParcelFactory()
     for url in (f"/api/parcels/{parcel.pk}", f"/api/parcels/{parcel.pk}/history"):
-        response = client.get(url, {"known_at": f"2024-03-02T09:00:00{offset}"})
+        response = client.get(
+            url, {"known_at": f"2024-03-02T09:00:00{offset}"}, HTTP_ACCEPT_LANGUAGE="en"
+        )
         assert response.status_code == 400, response.content
         assert "UTC offset from -14:00 to +14:00" in response.json()["detail"]
 
