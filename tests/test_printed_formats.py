@@ -199,7 +199,12 @@ def test_the_browser_is_given_the_formats_the_server_prints_with(client, languag
     expected = {
         "vi": {"day": "{d:02d}/{m:02d}/{y}", "thousands": ".", "decimal": ",", "areaUnit": "m²"},
         "ko": {"day": "{y}. {m}. {d}.", "thousands": ",", "decimal": ".", "areaUnit": "㎡"},
-        "en": {"day": "{y}-{m:02d}-{d:02d}", "thousands": ",", "decimal": ".", "areaUnit": "m²"},
+        "en": {
+            "day": "{y:04d}-{m:02d}-{d:02d}",
+            "thousands": ",",
+            "decimal": ".",
+            "areaUnit": "m²",
+        },
     }[language]
     assert {key: formats[key] for key in expected} == expected
     assert formats["areaDecimals"] == 1

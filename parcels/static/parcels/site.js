@@ -59,14 +59,15 @@
   "use strict";
   const source = document.getElementById("landinfo-formats");
   const formats = source ? JSON.parse(source.textContent) : {
-    day: "{y}-{m:02d}-{d:02d}", thousands: ",", decimal: ".", areaUnit: "m²", area: "{number} {unit}",
+    day: "{y:04d}-{m:02d}-{d:02d}", thousands: ",", decimal: ".", areaUnit: "m²", area: "{number} {unit}",
     areaDecimals: 1, percent: "{number} %", amount: { "*": "{code} {number}" }, perArea: "{amount}/{unit}",
     currency: "", timeZone: "UTC",
   };
   const NONE = "—";
-  const fill = (template, values) => template.replace(/\{(\w+)(?::02d)?\}/g, (whole, name) => {
+  // Python's "{name}" and "{name:0Nd}" (zero-padded to N digits), as the server's formats say.
+  const fill = (template, values) => template.replace(/\{(\w+)(?::0(\d)d)?\}/g, (whole, name, width) => {
     const value = values[name];
-    return whole.endsWith(":02d}") ? String(value).padStart(2, "0") : String(value);
+    return width ? String(value).padStart(Number(width), "0") : String(value);
   });
   const isFigure = (value) => value !== null && value !== undefined && value !== "" && isFinite(Number(value));
 
