@@ -19,6 +19,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.utils.translation import gettext
 
 from transactions.alerts import receipts as receipt_alerts
 from transactions.applications import log
@@ -43,14 +44,14 @@ def file_application(body: Any, *, user: AbstractUser, idempotency_key: str) -> 
     """
     sha256 = request_sha256(body)
     if not isinstance(body, Mapping):
-        raise MalformedDeed("The body is a JSON object describing one deed.")
+        raise MalformedDeed(gettext("The body is a JSON object describing one deed."))
     earlier = _earlier(idempotency_key, sha256, user)
     if earlier is not None:
         return earlier
     particulars = read_particulars(body)
     kind, data = parse_deed(particulars.deed)
     if not user.has_perm(kind.permission):
-        raise PermissionDenied(kind.forbidden)
+        raise PermissionDenied(str(kind.forbidden))
     _check(kind, data, user)
     return _receive(
         kind,

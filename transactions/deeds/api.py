@@ -118,6 +118,10 @@ _DEED_EXAMPLE = {
 _ERROR = OpenApiResponse(DeedErrorSerializer)
 
 
+class _TooDeep(exceptions.ParseError):
+    """A body whose JSON nests deeper than a deed does (its message is the register's own)."""
+
+
 class _DeedAPIView(APIView):
     """A signed-in user's JSON endpoint, answering every error as {"error", "detail"}."""
 
@@ -129,6 +133,15 @@ class _DeedAPIView(APIView):
         """Answer DRF's own errors (401, 403, 400, 415, ...) in the deed API's shape."""
         if isinstance(exc, DjangoPermissionDenied):
             exc = exceptions.PermissionDenied(str(exc) or None)
+        if isinstance(exc, exceptions.ParseError) and not isinstance(exc, _TooDeep):
+            # DRF's "JSON parse error - <Python's reason>": the reason is Python's English
+            # (where it is, in a byte offset); the reader is told in their language.
+            exc = exceptions.ParseError(
+                gettext(
+                    "The body is not JSON the register can read: check its quotes, commas "
+                    "and brackets, that it is UTF-8 text, and that its numbers are finite."
+                )
+            )
         response = super().handle_exception(exc)
         if isinstance(exc, exceptions.APIException):
             if isinstance(exc.detail, list | dict):
@@ -255,7 +268,7 @@ def deed_request(request: Request) -> tuple[str, Any] | Response:
     try:
         return key, request.data
     except RecursionError:
-        raise exceptions.ParseError("The JSON is nested too deeply to be a deed.") from None
+        raise _TooDeep(gettext("The JSON is nested too deeply to be a deed.")) from None
 
 
 def refusal(error: MalformedDeed | DeedRefused) -> Response:

@@ -35,7 +35,7 @@ from transactions.models import JournalEntry
 if TYPE_CHECKING:
     from transactions.deeds.pages import DeedPage
 
-_NOTARIES = "Recording deeds is for notaries."
+_NOTARIES = gettext_lazy("Recording deeds is for notaries.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ class DeedKind:
     # open), so the table names them as Django's settings name views, without importing.
     page: str
     permission: str
-    forbidden: str  # why a user without the permission is refused (403)
+    forbidden: Promise  # why a user without the permission is refused (403)
     label: Promise  # the kind as the pages name it, in the language of the request
     url: str  # the page's URL name
     menu: int  # its place among the pages offered: the common deeds first
@@ -144,7 +144,7 @@ KINDS: dict[str, DeedKind] = {
             form=forms.CorrectionForm,
             page="transactions.deeds.pages.CorrectionPage",
             permission=CORRECT,
-            forbidden="Corrections are recorded by registrars.",
+            forbidden=gettext_lazy("Corrections are recorded by registrars."),
             label=gettext_lazy("Correction"),
             url="transactions:deed-correction",
             menu=7,

@@ -365,7 +365,8 @@ class RightParticularsSerializer(_Strict):
                 dt.date.fromisoformat(value)
             except ValueError:
                 raise serializers.ValidationError(
-                    f'Give the last day of use as YYYY-MM-DD, or "{LONG_TERM}".'
+                    gettext('Give the last day of use as YYYY-MM-DD, or "%(long)s".')
+                    % {"long": LONG_TERM}
                 ) from None
         return value
 
@@ -513,9 +514,11 @@ class GeoJSONGeometryField(serializers.Field):
     """A GeoJSON Polygon or MultiPolygon, read by GDAL; its CRS is set by the deed."""
 
     default_error_messages = {
-        "invalid": "Give a GeoJSON geometry of type Polygon or MultiPolygon.",
-        "unreadable": "This GeoJSON geometry cannot be read: {error}",
-        "large": f"A boundary has at most {_MAX_VERTICES} vertices.",
+        "invalid": gettext_lazy("Give a GeoJSON geometry of type Polygon or MultiPolygon."),
+        "unreadable": gettext_lazy("This GeoJSON geometry cannot be read: {error}"),
+        "large": format_lazy(
+            gettext_lazy("A boundary has at most {most} vertices."), most=_MAX_VERTICES
+        ),
     }
 
     def to_internal_value(self, data: Any) -> GEOSGeometry:
@@ -599,8 +602,8 @@ class SurveyFileSerializer(_Strict):
         default="",
         help_text="Default: told by the file's first bytes.",
     )
+    # Its length is checked in validate(), in the file's bytes, not in base64 characters.
     content = serializers.CharField(
-        max_length=(SURVEY_MAX_BYTES + 2) // 3 * 4,
         trim_whitespace=False,
         help_text="The file's bytes in base64 (RFC 4648), at most 5 MB.",
     )
@@ -613,12 +616,19 @@ class SurveyFileSerializer(_Strict):
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        too_large = serializers.ValidationError(
+            {"content": [gettext("The file is larger than 5 MB.")]}
+        )
+        if len(attrs["content"]) > (SURVEY_MAX_BYTES + 2) // 3 * 4:
+            raise too_large  # more base64 than 5 MB make, checked before decoding it
         try:
             data = base64.b64decode(attrs["content"], validate=True)
         except (binascii.Error, ValueError):
             raise serializers.ValidationError(
                 {"content": [gettext("The file is not base64 (RFC 4648).")]}
             ) from None
+        if len(data) > SURVEY_MAX_BYTES:
+            raise too_large
         file_format = attrs["format"] or survey.detect_format(data)
         if file_format not in (survey.COORDINATES, survey.DXF):
             raise serializers.ValidationError(

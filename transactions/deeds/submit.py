@@ -40,7 +40,7 @@ def submit(body: Any, *, user: AbstractUser, idempotency_key: str) -> JournalEnt
     sha256 = request_sha256(body)
     kind, data = parse_deed(body)
     if not user.has_perm(kind.permission):
-        raise PermissionDenied(kind.forbidden)
+        raise PermissionDenied(str(kind.forbidden))
     deed = DeedInput(
         effective_date=data["effective_date"],
         recorded_by=user,

@@ -571,6 +571,9 @@ class _Register:
         self.parties: dict[int, tuple[str, str, str, str, int]] = {}
         self.stopped_at: int | None = None
         self.misdated = 0  # entries dated before what they act on (notes, not failures)
+        # The rights the entry being replayed ended (its sequence, them): what it may carry
+        # over onto the parcels it makes (_carried_over).
+        self.ended: tuple[int, list[_Right]] = (0, [])
         self.mortgages: dict[int, list[int]] = {}  # every mortgage right of each parcel
 
     def apply(self, sequence: int, payload: dict[str, Any] | None) -> None:
@@ -659,6 +662,9 @@ class _Register:
                 f"ends right {right_id} on {day}, not after it began ({right.valid_from})"
             )
         right.valid_to, right.ended_by = day, sequence
+        if self.ended[0] != sequence:
+            self.ended = (sequence, [])
+        self.ended[1].append(right)
         self._close(right_id, right)
         return right.parcel
 
@@ -730,6 +736,25 @@ class _Register:
                     f"mortgage right {right_id} ({right.valid_from})",
                 )
 
+    def _carried_over(
+        self, sequence: int, parcel: _Parcel, begun: dict[str, Any], valid_from: str
+    ) -> bool:
+        """Return whether a right on a parcel this entry made is one it carried over.
+
+        A subdivision or merge copies each right of the parcels it retires onto those it
+        makes, registered on the day the right was (a mortgage keeps its rank): such a
+        copy begins before its parcel existed, on the day of a right of the same holder
+        and kind that this very entry ended.
+        """
+        if parcel.created_by != sequence or self.ended[0] != sequence:
+            return False
+        return any(
+            right.holder == int(begun["holder"])
+            and right.kind == begun["kind"]
+            and right.valid_from == valid_from
+            for right in self.ended[1]
+        )
+
     def _misdated(self, sequence: int, message: str) -> None:
         """Note a deed dated before what it acts on, without failing the journal.
 
@@ -763,7 +788,12 @@ class _Register:
                 f"#{parcel.retired_by} retired"
             )
         valid_from = _date(begun["valid_from"]) if "valid_from" in begun else day
-        if parcel is not None and parcel.valid_from is not None and valid_from < parcel.valid_from:
+        if (
+            parcel is not None
+            and parcel.valid_from is not None
+            and valid_from < parcel.valid_from
+            and not self._carried_over(sequence, parcel, begun, valid_from)
+        ):
             self._misdated(
                 sequence,
                 f"begins right {right_id} on parcel {parcel_id} on {valid_from}, before entry "

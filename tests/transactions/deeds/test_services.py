@@ -50,6 +50,7 @@ from transactions.exceptions import (
     UnreadableInput,
 )
 from transactions.journal import hashing
+from transactions.journal.verify import verify as verify_journal
 from transactions.models import JournalEntry, Party, Right
 
 pytestmark = pytest.mark.django_db
@@ -639,6 +640,10 @@ def test_subdivision_retires_the_parent_and_copies_its_rights_to_each_child(nota
     assert copies.count() == 3 * len(parent_rights)
     assert all(copy.valid_from == registered[copy.kind, copy.holder_id] for copy in copies)
     assert dt.date(2021, 1, 1) in {copy.valid_from for copy in copies}
+    # The journal's audit reads the copies as carried over, not as rights dated before
+    # their parcel existed.
+    report = verify_journal()
+    assert report.ok and not [note for note in report.notes if "refused now" in note]
     assert set(Right.objects.filter(ended_by=split).values_list("pk", flat=True)) == parent_rights
     assert not Right.objects.filter(parcel=parcel, valid_to__isnull=True).exists()
 

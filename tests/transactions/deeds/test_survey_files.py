@@ -29,6 +29,7 @@ from parcels.models import AdministrativeUnit, Parcel
 from tests.factories import AdministrativeUnitFactory, ParcelFactory, current_entry, national_id
 from tests.transactions.deeds.test_views import _document, _load, problems
 from transactions.deeds import services
+from transactions.deeds.serializers import SURVEY_MAX_BYTES
 from transactions.models import JournalEntry
 
 pytestmark = pytest.mark.django_db
@@ -263,6 +264,10 @@ def test_the_deed_api_takes_the_surveyors_file_in_base64(client, notary, parcel)
     assert both.status_code == 400, both.content
     broken = api_post(client, {**body, "survey": {"content": "not base64!"}})
     assert broken.status_code == 400 and "base64" in broken.json()["detail"]
+    # One byte over the 5 MB the schema promises is refused as a file, not as base64 text.
+    over = base64.b64encode(b"\n" * (SURVEY_MAX_BYTES + 1)).decode()
+    larger = api_post(client, {**body, "survey": {"content": over}})
+    assert larger.status_code == 400 and "larger than 5 MB" in larger.json()["detail"]
     one_point = base64.b64encode(b"1 2 3\n").decode()
     refused = api_post(client, {**body, "survey": {"content": one_point, "format": "coordinates"}})
     assert (
