@@ -11,18 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import capfirst
-from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from landinfo import sql
 from landinfo.profiles import get_profile
-from landinfo.profiles.base import LONG_TERM, Choice, HolderKind
+from landinfo.profiles.base import LONG_TERM
 from parcels.models import Parcel, ParcelLineage
 from parcels.selectors import (
     ParcelRef,
@@ -37,7 +37,7 @@ from transactions.journal.head import LAST_ENTRY_SQL
 from transactions.masking import mask_party_name
 from transactions.models import Application, JournalEntry, Right
 from transactions.shares import Share
-from transactions.words import ENTRY_KINDS, TRANSFER_TYPES, word
+from transactions.words import ENTRY_KINDS, TRANSFER_TYPES, choice_label, word
 
 # The order rights are listed in on a parcel sheet: what the land is, then what burdens it.
 _KIND_ORDER = {kind: position for position, kind in enumerate(Right.Kind.values)}
@@ -228,14 +228,16 @@ def public_rights(rights_json: str) -> list[PublicRight]:
                 "name": mask_party_name(right["holder_name"], right["holder_kind"]),
                 "kind": right["holder_kind"],
                 "holder_kind": right["holder_holder_kind"],
-                "holder_kind_label": _label(profile.holder_kinds, right["holder_holder_kind"]),
+                "holder_kind_label": choice_label(
+                    profile.holder_kinds, right["holder_holder_kind"]
+                ),
             },
             "valid_from": right["valid_from"],
             "valid_to": right["valid_to"],
             "origin": right["origin"],
-            "origin_label": _label(profile.right_origins, right["origin"]),
+            "origin_label": choice_label(profile.right_origins, right["origin"]),
             "use_form": right["use_form"],
-            "use_form_label": _label(profile.use_forms, right["use_form"]),
+            "use_form_label": choice_label(profile.use_forms, right["use_form"]),
             "term": LONG_TERM if right["long_term"] else right["term_end"],
             "attached_assets": right["attached_assets"],
         }
@@ -243,14 +245,6 @@ def public_rights(rights_json: str) -> list[PublicRight]:
     ]
     # Stable sort: within a kind, the order of the query (oldest first).
     return sorted(rights, key=lambda right: _KIND_ORDER.get(right["kind"], len(_KIND_ORDER)))
-
-
-def _label(choices: Sequence[Choice | HolderKind], code: str) -> str:
-    """Return the name of `code` in the request's language; a code of no list names itself."""
-    for choice in choices:
-        if choice.code == code:
-            return gettext(choice.label)
-    return code
 
 
 # The last entry that touched the parcel `p`: a deed sends it back as expected_last_entry.

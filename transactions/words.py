@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
 
 ENTRY_KINDS = {
     "first_registration": pgettext_lazy("deed", "first registration"),
@@ -55,6 +55,16 @@ def co_owned(shares: Iterable[str]) -> bool:
     """
     shares = list(shares)
     return len(shares) > 1 or any(share != "1/1" for share in shares)
+
+
+def choice_label(choices: Iterable[Any], code: str) -> str:
+    """Return the name of `code` among a profile's coded choices (origins, forms of use,
+    holder kinds: each with a `code` and an English msgid `label`) in the active language;
+    a code of no list names itself."""
+    for choice in choices:
+        if choice.code == code:
+            return gettext(choice.label)
+    return code
 
 
 def word(table: Mapping[str, Any], value: str) -> str:

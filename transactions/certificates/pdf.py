@@ -75,7 +75,7 @@ from landinfo.formats import (
     register_percent,
 )
 from landinfo.profiles import get_profile
-from landinfo.profiles.base import LONG_TERM, Choice
+from landinfo.profiles.base import LONG_TERM
 from transactions.certificates.issue import (
     HOLDER_KINDS,
     MAP_ASPECT,
@@ -86,7 +86,7 @@ from transactions.certificates.issue import (
     CertificateRight,
     LocationMap,
 )
-from transactions.words import co_owned, deed_label, word
+from transactions.words import choice_label, co_owned, deed_label, word
 
 # --- fonts ------------------------------------------------------------------------------------
 
@@ -698,9 +698,9 @@ def particulars(right: CertificateRight, language: str) -> list[str]:
     profile = get_profile()
     lines = []
     if right.origin:
-        lines.append((gettext("Origin"), _label(profile.right_origins, right.origin)))
+        lines.append((gettext("Origin"), choice_label(profile.right_origins, right.origin)))
     if right.use_form:
-        lines.append((gettext("Form of use"), _label(profile.use_forms, right.use_form)))
+        lines.append((gettext("Form of use"), choice_label(profile.use_forms, right.use_form)))
     if right.term == LONG_TERM:
         lines.append((gettext("Term of use"), gettext("Long-term")))
     elif right.term:
@@ -709,13 +709,6 @@ def particulars(right: CertificateRight, language: str) -> list[str]:
     if right.attached_assets:
         lines.append((gettext("Assets attached to the land"), right.attached_assets))
     return [f"{label}: {value}" for label, value in lines]
-
-
-def _label(choices: Sequence[Choice], code: str) -> str:
-    for choice in choices:
-        if choice.code == code:
-            return gettext(choice.label)
-    return code
 
 
 def holder_kind_word(holder: CertificateHolder) -> str:
